@@ -1,0 +1,69 @@
+# mdexport -- see README.md.  `make demo`, `make check`.
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
+CFLAGS ?= -O2 -g
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats \
+	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
+
+BUILD := build
+CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c \
+	converter/outfile.c converter/outdir.c converter/writer.c \
+	converter/flags.c converter/message.c
+FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
+	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
+	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
+	formats/eml.c formats/null.c
+APP_SRC := converter/pipeline.c converter/list.c converter/main.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
+APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
+
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+
+.PHONY: all deps demo check unit e2e bench fuzz install clean
+all: mdexport
+
+mdexport: $(APP_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+
+$(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h tests/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS)
+
+deps:
+	@tools/install-deps
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo
+
+unit: $(UNIT_BINS)
+
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@tools/run-tests
+
+bench: all
+	@tools/bench
+
+fuzz:
+	@tools/fuzz
+
+install: mdexport
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 mdexport $(DESTDIR)$(PREFIX)/bin/mdexport
+	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
+
+clean:
+	rm -rf $(BUILD) mdexport demo-out

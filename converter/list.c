@@ -1,0 +1,135 @@
+/*
+ * `mdexport list`: what the store holds, without reading any message.
+ * A table for people, --json for scripts (one document on stdout).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "reader.h"
+#include "xalloc.h"
+
+struct list_totals {
+	unsigned mailboxes, folders, messages, problems;
+	uint64_t bytes;
+};
+
+static void json_folder(struct sbuf *j, const struct mail_folder *f, bool first)
+{
+	sbuf_adds(j, first ? "\n      " : ",\n      ");
+	sbuf_adds(j, "{\"path\": ");
+	sbuf_add_json_str(j, f->path);
+	sbuf_adds(j, ", \"class\": ");
+	sbuf_add_json_str(j, f->folder_class);
+	sbuf_addf(j, ", \"mail\": %s, \"messages\": %u, \"bytes\": %llu, "
+		  "\"indexed\": %s, \"uidvalidity\": %u, \"source\": ",
+		  f->is_mail ? "true" : "false", f->messages,
+		  (unsigned long long)f->bytes, f->has_index ? "true" : "false",
+		  f->uidvalidity);
+	sbuf_add_json_str(j, f->origin);
+	sbuf_addch(j, '}');
+}
+
+static void table_row(const char *domain, const char *mailbox, const char *folder,
+		      const char *cls, unsigned messages, uint64_t bytes)
+{
+	printf("%-20s %-16s %-32s %-16s %9u %13llu\n", domain, mailbox, folder, cls,
+	       messages, (unsigned long long)bytes);
+}
+
+/* list_mailbox: folders of one mailbox, appended to the JSON or printed */
+static void list_mailbox(struct mail_reader *r, const struct options *o,
+			 const struct mail_box *box, int status, struct sbuf *err,
+			 struct sbuf *j, struct list_totals *t)
+{
+	if (t->mailboxes++)
+		sbuf_adds(j, ",");
+	sbuf_adds(j, "\n  {\"domain\": ");
+	sbuf_add_json_str(j, box->domain);
+	sbuf_adds(j, ", \"mailbox\": ");
+	sbuf_add_json_str(j, box->mailbox);
+	sbuf_adds(j, ", \"full_name\": ");
+	sbuf_add_json_str(j, box->full_name);
+	sbuf_adds(j, ", \"path\": ");
+	sbuf_add_json_str(j, box->path);
+	sbuf_adds(j, ", \"found_by\": ");
+	sbuf_add_json_str(j, box->origin);
+	if (status != CONV_OK) {
+		diag_error(r->diag, "%s@%s: %s", box->mailbox, box->domain, err->buf);
+		sbuf_adds(j, ", \"error\": ");
+		sbuf_add_json_str(j, err->buf);
+		sbuf_adds(j, ", \"folders\": []}");
+		if (!o->json)
+			table_row(box->domain, box->mailbox, "(unreadable)", "-", 0, 0);
+		t->problems++;
+		return;
+	}
+	sbuf_adds(j, ", \"folders\": [");
+	const struct mail_folder *f;
+	bool first = true;
+	int ret;
+	sbuf_reset(err);
+	while ((ret = r->v->next_folder(r, &f, err)) != CONV_DONE) {
+		if (ret != CONV_OK) {
+			diag_error(r->diag, "%s", err->buf);
+			sbuf_reset(err);
+			t->problems++;
+		}
+		json_folder(j, f, first);
+		first = false;
+		if (!o->json)
+			table_row(box->domain, box->mailbox, f->path, f->folder_class,
+				  f->messages, f->bytes);
+		t->folders++;
+		if (f->is_mail) {
+			t->messages += f->messages;
+			t->bytes += f->bytes;
+		}
+	}
+	sbuf_adds(j, "\n  ]}");
+}
+
+int cmd_list(const struct options *o)
+{
+	struct diag d = { .quiet = o->quiet };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct sbuf err = SBUF_INIT, j = SBUF_INIT;
+	struct mail_reader *r = mdaemon_reader_ops.open(o->source, &set, &d, &err);
+	if (!r) {
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		return EXIT_FATAL;
+	}
+	struct list_totals t = { 0 };
+	sbuf_adds(&j, "{\"source\": ");
+	sbuf_add_json_str(&j, o->source);
+	sbuf_adds(&j, ", \"mailboxes\": [");
+	if (!o->json)
+		printf("%-20s %-16s %-32s %-16s %9s %13s\n", "DOMAIN", "MAILBOX",
+		       "FOLDER", "CLASS", "MESSAGES", "BYTES");
+	const struct mail_box *box;
+	int ret;
+	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
+		list_mailbox(r, o, box, ret, &err, &j, &t);
+		sbuf_reset(&err);
+	}
+	sbuf_addf(&j, "\n], \"totals\": {\"mailboxes\": %u, \"folders\": %u, "
+		  "\"mail_messages\": %u, \"mail_bytes\": %llu}}\n", t.mailboxes,
+		  t.folders, t.messages, (unsigned long long)t.bytes);
+	if (o->json)
+		fputs(j.buf, stdout);
+	else
+		printf("%u mailboxes, %u folders, %u mail messages, %llu bytes of mail\n",
+		       t.mailboxes, t.folders, t.messages, (unsigned long long)t.bytes);
+	r->v->close(r);
+	sbuf_release(&err);
+	sbuf_release(&j);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("mdexport: cannot write the listing");
+		return EXIT_FATAL;
+	}
+	return t.problems ? EXIT_PARTIAL : EXIT_OK;
+}

@@ -1,0 +1,191 @@
+/*
+ * mdexport: command line.  Parses options into struct options (the only
+ * program-wide state) and hands over to the command.  Only this file exits.
+ */
+#include <getopt.h>
+#include <gmime/gmime.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+#include "xalloc.h"
+
+#ifndef MDEXPORT_VERSION
+#define MDEXPORT_VERSION "0.1.0"
+#endif
+
+static const char usage_main[] =
+"usage: mdexport COMMAND [OPTIONS]\n"
+"\n"
+"Read an MDaemon mail store from its files (no server needed) and export\n"
+"every mailbox with its folders, flags and dates.\n"
+"\n"
+"Commands:\n"
+"  list SOURCE [--json]          show domains, mailboxes, folders, counts, bytes\n"
+"  export SOURCE --format FMT --output DIR [options]\n"
+"                                write each mailbox as mbox, maildir or eml\n"
+"\n"
+"SOURCE is the MDaemon folder (holding Users\\ and App\\), its Users folder,\n"
+"or one mailbox folder.  SOURCE is only ever read.\n"
+"\n"
+"  -h, --help       this help; `mdexport COMMAND --help` for a command\n"
+"  -V, --version    print the version\n"
+"\n"
+"Exit status: 0 all exported, 1 finished but some items could not be read,\n"
+"2 usage error or fatal error.  See mdexport(1).\n";
+
+static const char usage_list[] =
+"usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]...\n"
+"\n"
+"List every domain, mailbox and folder of the store with its class\n"
+"(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
+"\n"
+"  --json                    one JSON document on stdout, for scripts\n"
+"  --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
+"                            here, e.g. --map 'D:\\Mail=/mnt/disk/Mail'\n"
+"  -q, --quiet               no warnings (errors are still shown)\n"
+"  -h, --help                this help\n";
+
+static const char usage_export[] =
+"usage: mdexport export SOURCE --format mbox|maildir|eml --output DIR\n"
+"                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
+"                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
+"\n"
+"Export every mail folder of every mailbox (or of those chosen).\n"
+"\n"
+"  -f, --format FMT          mbox     one mboxrd file per folder:\n"
+"                                     DIR/DOMAIN/MAILBOX/FOLDER.mbox\n"
+"                            maildir  a Maildir++ tree per mailbox:\n"
+"                                     DIR/DOMAIN/MAILBOX/\n"
+"                            eml      one file per message, as stored:\n"
+"                                     DIR/DOMAIN/MAILBOX/FOLDER/NNNNNN.eml\n"
+"  -o, --output DIR          where to write (created if missing)\n"
+"  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable)\n"
+"  -d, --domain DOMAIN       only this domain's mailboxes (repeatable)\n"
+"      --skip-deleted        leave out messages marked \\Deleted\n"
+"  -n, --dry-run             read everything, write nothing\n"
+"      --map WINPREFIX=LOCALDIR\n"
+"                            where a MailDir named in userlist.dat lives here\n"
+"  -q, --quiet               no warnings (errors are still shown)\n"
+"  -h, --help                this help\n"
+"\n"
+"Each mailbox is written under DIR/DOMAIN/MAILBOX.partial and renamed into\n"
+"place when complete; a re-run replaces it.  Groupware folders (calendar,\n"
+"contacts, tasks, notes, documents) are listed but not exported as mail.\n";
+
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON };
+
+static void push(const char ***v, size_t *n, const char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = s;
+}
+
+/* usage_error: "mdexport: <what> '<arg>'" and the usage text */
+static int usage_error(const char *usage, const char *what, const char *arg)
+{
+	fprintf(stderr, "mdexport: %s", what);
+	if (arg)
+		fprintf(stderr, " '%s'", arg);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	return EXIT_FATAL;
+}
+
+/* parse: fill o from argv (after the command word); -1 when help was shown */
+static int parse(int argc, char **argv, bool is_export, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "skip-deleted", no_argument, NULL, OPT_SKIP_DELETED },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = is_export ? usage_export : usage_list;
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "hf:o:u:d:nq", longopts, NULL)) != -1) {
+		bool export_only = c == 'f' || c == 'o' || c == 'u' || c == 'd' ||
+				   c == 'n' || c == OPT_SKIP_DELETED;
+		if ((export_only && !is_export) || (c == OPT_JSON && is_export))
+			return usage_error(usage, "this option is not valid here:", argv[optind - 1]);
+		switch (c) {
+		case 'h': fputs(usage, stdout); return -1;
+		case OPT_JSON: o->json = true; break;
+		case 'f':
+			o->format = mail_writer_find(optarg);
+			if (!o->format)
+				return usage_error(usage, "unknown format (use mbox, maildir or eml):", optarg);
+			break;
+		case 'o': o->output = optarg; break;
+		case 'u':
+			if (!strchr(optarg, '@'))
+				return usage_error(usage, "--user wants MAILBOX@DOMAIN, not", optarg);
+			push(&o->users, &o->nusers, optarg);
+			break;
+		case 'd': push(&o->domains, &o->ndomains, optarg); break;
+		case OPT_SKIP_DELETED: o->skip_deleted = true; break;
+		case 'n': o->dry_run = true; break;
+		case OPT_MAP:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return usage_error(usage, "--map wants WINPREFIX=LOCALDIR, not", optarg);
+			push(&o->maps, &o->nmaps, optarg);
+			break;
+		case 'q': o->quiet = true; break;
+		default:
+			return usage_error(usage, "unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(usage, "SOURCE is missing", NULL);
+	if (optind + 1 < argc)
+		return usage_error(usage, "unexpected argument", argv[optind + 1]);
+	o->source = argv[optind];
+	if (is_export && !o->format)
+		return usage_error(usage, "--format is required", NULL);
+	if (is_export && !o->output && !o->dry_run)
+		return usage_error(usage, "--output is required", NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_CTYPE, "");
+	if (argc < 2)
+		return usage_error(usage_main, "a COMMAND is required", NULL);
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("mdexport %s\n", MDEXPORT_VERSION);
+		return EXIT_OK;
+	}
+	bool is_export = !strcmp(cmd, "export");
+	if (!is_export && strcmp(cmd, "list"))
+		return usage_error(usage_main, "unknown command", cmd);
+	struct options o = { 0 };
+	int ret = parse(argc - 1, argv + 1, is_export, &o);
+	if (ret == 0) {
+		g_mime_init();
+		ret = is_export ? cmd_export(&o) : cmd_list(&o);
+		g_mime_shutdown();
+	} else if (ret < 0) {
+		ret = EXIT_OK;
+	}
+	free(o.users);
+	free(o.domains);
+	free(o.maps);
+	return ret;
+}

@@ -1,0 +1,38 @@
+/*
+ * The parsed command line: the only program-wide state, filled once by
+ * main() and read-only afterwards.
+ */
+#ifndef MDX_OPTIONS_H
+#define MDX_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "writer.h"
+
+struct options {
+	const char *source;
+	const char *output;
+	const struct mail_writer_ops *format;
+	const char **users;	/* MAILBOX@DOMAIN */
+	size_t nusers;
+	const char **domains;
+	size_t ndomains;
+	const char **maps;	/* WINPREFIX=LOCALDIR */
+	size_t nmaps;
+	bool skip_deleted;
+	bool dry_run;
+	bool json;
+	bool quiet;
+};
+
+enum exit_code {
+	EXIT_OK = 0,		/* everything exported */
+	EXIT_PARTIAL = 1,	/* finished, but some items could not be read */
+	EXIT_FATAL = 2,		/* usage error, unusable SOURCE or output */
+};
+
+int cmd_list(const struct options *o);
+int cmd_export(const struct options *o);
+
+#endif

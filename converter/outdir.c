@@ -1,0 +1,187 @@
+#include "outdir.h"
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+static const char hexdigits[] = "0123456789ABCDEF";
+
+void fsname_escape(struct sbuf *out, const char *name)
+{
+	if (!*name) {
+		sbuf_adds(out, "%00");
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		bool esc = *p < 0x20 || *p == 0x7f || *p == '%' || *p == '/' ||
+			   *p == '\\' || (*p == '.' && p == (const unsigned char *)name);
+		if (esc) {
+			sbuf_addch(out, '%');
+			sbuf_addch(out, hexdigits[*p >> 4]);
+			sbuf_addch(out, hexdigits[*p & 15]);
+		} else {
+			sbuf_addch(out, *p);
+		}
+	}
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+void fsname_unescape(struct sbuf *out, const char *name)
+{
+	if (!strcmp(name, "%00"))
+		return;
+	for (const char *p = name; *p; p++) {
+		int hi, lo;
+		if (*p == '%' && (hi = hexval(p[1])) >= 0 && (lo = hexval(p[2])) >= 0) {
+			sbuf_addch(out, hi * 16 + lo);
+			p += 2;
+		} else {
+			sbuf_addch(out, *p);
+		}
+	}
+}
+
+int mkdir_p(const char *path, struct sbuf *err)
+{
+	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT) {
+		sbuf_addf(err, "cannot create directory '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	char *parent = xstrdup(path);
+	char *slash = strrchr(parent, '/');
+	int ret = -1;
+	if (slash && slash != parent) {
+		*slash = '\0';
+		if (mkdir_p(parent, err) == 0) {
+			if (mkdir(path, 0755) == 0 || errno == EEXIST)
+				ret = 0;
+			else
+				sbuf_addf(err, "cannot create directory '%s': %s",
+					  path, strerror(errno));
+		}
+	} else {
+		sbuf_addf(err, "cannot create directory '%s': %s", path, strerror(ENOENT));
+	}
+	free(parent);
+	return ret;
+}
+
+static int remove_at(int parent, const char *name, struct sbuf *err, const char *top)
+{
+	struct stat st;
+	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode)) {
+		int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			goto fail;
+		DIR *d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			goto fail;
+		}
+		struct dirent *de;
+		int ret = 0;
+		while ((de = readdir(d))) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (remove_at(dirfd(d), de->d_name, err, top) < 0) {
+				ret = -1;
+				break;
+			}
+		}
+		closedir(d);
+		if (ret < 0)
+			return -1;
+		if (unlinkat(parent, name, AT_REMOVEDIR) < 0)
+			goto fail;
+		return 0;
+	}
+	if (unlinkat(parent, name, 0) < 0)
+		goto fail;
+	return 0;
+fail:
+	if (!err->len)
+		sbuf_addf(err, "cannot remove '%s': %s", top, strerror(errno));
+	return -1;
+}
+
+int remove_tree(const char *path, struct sbuf *err)
+{
+	return remove_at(AT_FDCWD, path, err, path);
+}
+
+int stage_begin_dir(struct stage *st, const char *final, struct sbuf *err)
+{
+	st->final = xstrdup(final);
+	st->partial = xasprintf("%s.partial", final);
+	if (remove_tree(st->partial, err) < 0 || mkdir_p(st->partial, err) < 0) {
+		stage_abort(st);
+		return -1;
+	}
+	return 0;
+}
+
+int stage_commit(struct stage *st, struct sbuf *err)
+{
+	int ret = -1;
+	char *old = xasprintf("%s.old", st->final);
+	int fd = open(st->partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		sbuf_addf(err, "cannot sync '%s': %s", st->partial, strerror(errno));
+		goto out;
+	}
+	if (remove_tree(old, err) < 0)
+		goto out;
+	if (rename(st->final, old) < 0 && errno != ENOENT) {
+		sbuf_addf(err, "cannot move aside '%s': %s", st->final, strerror(errno));
+		goto out;
+	}
+	if (rename(st->partial, st->final) < 0) {
+		sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial,
+			  st->final, strerror(errno));
+		goto out;
+	}
+	ret = remove_tree(old, err);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(old);
+	if (ret == 0) {
+		free(st->final);
+		free(st->partial);
+		st->final = st->partial = NULL;
+	}
+	return ret;
+}
+
+void stage_abort(struct stage *st)
+{
+	struct sbuf ignored = SBUF_INIT;
+	if (st->partial)
+		remove_tree(st->partial, &ignored);
+	sbuf_release(&ignored);
+	free(st->final);
+	free(st->partial);
+	st->final = st->partial = NULL;
+}

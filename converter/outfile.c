@@ -1,0 +1,132 @@
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+int outfile_open(struct outfile *of, const char *path, struct sbuf *err)
+{
+	memset(of, 0, sizeof(*of));
+	of->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (of->fd < 0) {
+		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	of->path = xstrdup(path);
+	of->buf = xmalloc(OUTFILE_BUFSIZE);
+	return 0;
+}
+
+static void write_all(struct outfile *of, const char *p, size_t len)
+{
+	while (len && !of->error) {
+		ssize_t n = write(of->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			of->error = errno;
+			return;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void flush_buf(struct outfile *of)
+{
+	write_all(of, of->buf, of->len);
+	of->len = 0;
+}
+
+void outfile_write(struct outfile *of, const void *data, size_t len)
+{
+	if (of->error)
+		return;
+	of->offset += len;
+	if (of->len + len <= OUTFILE_BUFSIZE) {
+		memcpy(of->buf + of->len, data, len);
+		of->len += len;
+		return;
+	}
+	flush_buf(of);
+	if (len >= OUTFILE_BUFSIZE / 2) {
+		write_all(of, data, len);
+	} else {
+		memcpy(of->buf, data, len);
+		of->len = len;
+	}
+}
+
+int outfile_sink(void *ctx, const void *data, size_t len)
+{
+	struct outfile *of = ctx;
+	outfile_write(of, data, len);
+	return of->error ? -1 : 0;
+}
+
+int outfile_rewind(struct outfile *of, uint64_t offset)
+{
+	if (of->error)
+		return -1;
+	uint64_t flushed = of->offset - of->len;
+	if (offset >= flushed) {
+		of->len = (size_t)(offset - flushed);
+	} else {
+		of->len = 0;
+		if (ftruncate(of->fd, (off_t)offset) < 0 ||
+		    lseek(of->fd, (off_t)offset, SEEK_SET) < 0) {
+			of->error = errno;
+			return -1;
+		}
+	}
+	of->offset = offset;
+	return 0;
+}
+
+static void release(struct outfile *of)
+{
+	free(of->path);
+	free(of->buf);
+	of->path = NULL;
+	of->buf = NULL;
+	of->fd = -1;
+}
+
+int outfile_close(struct outfile *of, int64_t mtime, struct sbuf *err)
+{
+	if (!of->error)
+		flush_buf(of);
+	if (!of->error && mtime >= 0) {
+		struct timespec ts[2] = {
+			{ .tv_sec = (time_t)mtime, .tv_nsec = 0 },
+			{ .tv_sec = (time_t)mtime, .tv_nsec = 0 },
+		};
+		if (futimens(of->fd, ts) < 0)
+			of->error = errno;
+	}
+	if (close(of->fd) < 0 && !of->error)
+		of->error = errno;
+	int ret = 0;
+	if (of->error) {
+		sbuf_addf(err, "cannot write '%s': %s", of->path,
+			  strerror(of->error));
+		unlink(of->path);
+		ret = -1;
+	}
+	release(of);
+	return ret;
+}
+
+void outfile_abort(struct outfile *of)
+{
+	if (of->fd < 0)
+		return;
+	close(of->fd);
+	unlink(of->path);
+	release(of);
+}

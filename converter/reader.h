@@ -1,0 +1,48 @@
+/*
+ * The reader interface: a store yields mailboxes, a mailbox yields folders,
+ * a folder yields messages (iterators, not callbacks).  What the calls hand
+ * out belongs to the reader (see conv.h).
+ *
+ * Each next_* call returns CONV_OK with the item, CONV_DONE at the end, or
+ * an error status with err set and the item still filled in enough to name
+ * it: next_mailbox CONV_MSG_BAD (account unreadable), next_folder
+ * CONV_FOLDER_BAD (folder unreadable), next_msg CONV_MSG_BAD (message
+ * unreadable).  The caller reports the error and carries on.  Warnings that
+ * lose nothing go straight to the diag given at open.
+ */
+#ifndef MDX_READER_H
+#define MDX_READER_H
+
+#include "conv.h"
+#include "diag.h"
+
+struct reader_settings {
+	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
+	size_t nmaps;
+};
+
+struct mail_reader;
+
+struct mail_reader_ops {
+	const char *name;
+	/* open: NULL with err set when source is unusable */
+	struct mail_reader *(*open)(const char *source,
+				    const struct reader_settings *set,
+				    struct diag *d, struct sbuf *err);
+	int (*next_mailbox)(struct mail_reader *r, const struct mail_box **box_r,
+			    struct sbuf *err);
+	int (*next_folder)(struct mail_reader *r, const struct mail_folder **folder_r,
+			   struct sbuf *err);
+	int (*next_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+			struct sbuf *err);
+	void (*close)(struct mail_reader *r);
+};
+
+struct mail_reader {
+	const struct mail_reader_ops *v;
+	struct diag *diag;
+};
+
+extern const struct mail_reader_ops mdaemon_reader_ops;
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * Maildir++ writer: DIR/<domain>/<mailbox>/ is the Maildir; INBOX is its
+ * top, every other folder a ".A.B" directory as Dovecot and Courier read it.
+ *
+ * Folder names: each '/'-separated part is written in IMAP modified UTF-7,
+ * then '.', '\' anywhere and '~' at the start of a part become "\2e", "\5c"
+ * and "\7e" -- exactly what Dovecot's listescape plugin (listescape_char
+ * "\\", separator "/") reads and writes, so "Clients.Acme Corp" stays one
+ * folder instead of becoming Clients/Acme Corp.  (README, "Maildir".)
+ *
+ * Messages go to cur/ as <internal date>.M<seq>_<source name>.mdexport:2,<flags>
+ * with LF line ends and the file's mtime set to the internal date.  Names
+ * are derived from the source, so a re-run writes the same tree.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "flags.h"
+#include "linefilter.h"
+#include "mutf7.h"
+#include "outdir.h"
+#include "writer.h"
+#include "xalloc.h"
+
+struct maildir_writer {
+	struct mail_writer w;
+	struct stage stage;
+	struct sbuf folder_dir;		/* cur/ of the current folder lives here */
+	struct sbuf subscriptions;
+	struct sbuf path;
+};
+
+static struct mail_writer *maildir_alloc(void)
+{
+	struct maildir_writer *m = xcalloc(1, sizeof(*m));
+	sbuf_init(&m->folder_dir);
+	sbuf_init(&m->subscriptions);
+	sbuf_init(&m->path);
+	return &m->w;
+}
+
+/* escape_part: one folder-name part in Dovecot's on-disk form */
+static void escape_part(struct sbuf *out, const char *part)
+{
+	struct sbuf enc = SBUF_INIT;
+	mutf7_encode(&enc, part);
+	for (size_t i = 0; i < enc.len; i++) {
+		char c = enc.buf[i];
+		if (c == '.' || c == '\\' || (c == '~' && i == 0))
+			sbuf_addf(out, "\\%02x", (unsigned char)c);
+		else
+			sbuf_addch(out, c);
+	}
+	sbuf_release(&enc);
+}
+
+/* folder_parts: the parts of path joined by sep, each escaped */
+static void folder_parts(struct sbuf *out, const char *path, char sep)
+{
+	char *copy = xstrdup(path);
+	char *save = NULL;
+	bool first = true;
+	for (char *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (!first)
+			sbuf_addch(out, sep);
+		escape_part(out, p);
+		first = false;
+	}
+	free(copy);
+}
+
+static int make_maildir(const char *dir, bool subfolder, struct sbuf *err)
+{
+	static const char *const subdirs[] = { "cur", "new", "tmp" };
+	struct sbuf p = SBUF_INIT;
+	int ret = mkdir_p(dir, err);
+	for (size_t i = 0; ret == 0 && i < 3; i++) {
+		sbuf_reset(&p);
+		sbuf_addf(&p, "%s/%s", dir, subdirs[i]);
+		ret = mkdir_p(p.buf, err);
+	}
+	if (ret == 0 && subfolder) {
+		struct outfile of;
+		sbuf_reset(&p);
+		sbuf_addf(&p, "%s/maildirfolder", dir);
+		ret = outfile_open(&of, p.buf, err);
+		if (ret == 0)
+			ret = outfile_close(&of, -1, err);
+	}
+	sbuf_release(&p);
+	return ret;
+}
+
+static int maildir_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	(void)box;
+	struct sbuf err = SBUF_INIT;
+	sbuf_reset(&m->subscriptions);
+	sbuf_adds(&m->subscriptions, "V\t2\n\n");
+	if (stage_begin_dir(&m->stage, dest, &err) < 0 ||
+	    make_maildir(m->stage.partial, false, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder *f)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	sbuf_reset(&m->folder_dir);
+	sbuf_adds(&m->folder_dir, m->stage.partial);
+	if (strcmp(f->path, "INBOX")) {
+		sbuf_adds(&m->folder_dir, "/.");
+		folder_parts(&m->folder_dir, f->path, '.');
+		if (make_maildir(m->folder_dir.buf, true, &err) < 0)
+			return mail_writer_take_error(w, CONV_FATAL, &err);
+	}
+	folder_parts(&m->subscriptions, f->path, '\t');
+	sbuf_addch(&m->subscriptions, '\n');
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+/* file_name: <received>.M<seq>_<source stem>.mdexport:2,<flags> */
+static void file_name(struct sbuf *out, const struct mail_msg *msg)
+{
+	sbuf_addf(out, "%lld.M%u_", (long long)msg->received, msg->seq);
+	size_t n = strlen(msg->name);
+	if (n > 4 && !strcasecmp(msg->name + n - 4, ".msg"))
+		n -= 4;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)msg->name[i];
+		bool plain = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+			     (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+		if (plain)
+			sbuf_addch(out, c);
+		else
+			sbuf_addf(out, "%%%02X", c);
+	}
+	char letters[8];
+	flags_maildir(msg->flags, letters);
+	sbuf_addf(out, ".mdexport:2,%s", letters);
+}
+
+static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	sbuf_reset(&m->path);
+	sbuf_addf(&m->path, "%s/cur/", m->folder_dir.buf);
+	file_name(&m->path, msg);
+	struct outfile of;
+	if (outfile_open(&of, m->path.buf, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	struct linefilter lf;
+	linefilter_init(&lf, &of, false);
+	int ret = msg_copy_range(msg, 0, linefilter_push, &lf, &err);
+	linefilter_finish(&lf);
+	if (ret == CONV_MSG_BAD) {
+		outfile_abort(&of);
+		return mail_writer_take_error(w, CONV_MSG_BAD, &err);
+	}
+	if (outfile_close(&of, msg->received, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+static int maildir_end_folder(struct mail_writer *w)
+{
+	(void)w;
+	return CONV_OK;
+}
+
+static int maildir_commit(struct mail_writer *w)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	struct outfile of;
+	sbuf_reset(&m->path);
+	sbuf_addf(&m->path, "%s/subscriptions", m->stage.partial);
+	if (outfile_open(&of, m->path.buf, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	outfile_write(&of, m->subscriptions.buf, m->subscriptions.len);
+	if (outfile_close(&of, -1, &err) < 0 || stage_commit(&m->stage, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+static void maildir_rollback(struct mail_writer *w)
+{
+	stage_abort(&((struct maildir_writer *)w)->stage);
+}
+
+static void maildir_free(struct mail_writer *w)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	maildir_rollback(w);
+	sbuf_release(&m->folder_dir);
+	sbuf_release(&m->subscriptions);
+	sbuf_release(&m->path);
+	free(m);
+}
+
+const struct mail_writer_ops maildir_writer_ops = {
+	.name = "maildir",
+	.help = "a Maildir++ tree per mailbox: DIR/DOMAIN/MAILBOX/{cur,.Folder}",
+	.alloc = maildir_alloc,
+	.open = maildir_open,
+	.begin_folder = maildir_begin_folder,
+	.write_msg = maildir_write_msg,
+	.end_folder = maildir_end_folder,
+	.commit = maildir_commit,
+	.rollback = maildir_rollback,
+	.free = maildir_free,
+};

@@ -1,0 +1,699 @@
+/*
+ * The MDaemon store reader.
+ *
+ * A mailbox's INBOX is its MailDir; every "<name>.IMAP" directory below it
+ * is a folder, nested ones are subfolders, and "Inbox.IMAP" holds INBOX's
+ * subfolders (any messages directly in it are merged into INBOX).  Names
+ * are matched case-insensitively because the store was written on Windows.
+ * Each folder's IMAP.MRK gives UIDs, flags and arrival dates; records are
+ * joined to .msg files by name.  Damage in an index is a warning: a message
+ * on disk is always exported, with or without its record.
+ *
+ * Nothing here writes: files are opened O_RDONLY|O_NOFOLLOW (and O_NOATIME
+ * where permitted), symbolic links are never followed.
+ */
+#include "mdaemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mdaemon_fs.h"
+#include "mrk.h"
+#include "mutf7.h"
+#include "wintext.h"
+#include "xalloc.h"
+
+#define MRK_MAX (1024u * 1024 * 1024)
+#define HIWATER_MAX (1024u * 1024)
+#define FIRST_READ (64 * 1024)
+#define HEAD_MAX (16u * 1024 * 1024)
+#define DEPTH_MAX 200
+
+struct md_folder {
+	char *path;		/* logical name */
+	char *folder_class;	/* NULL: mail */
+	char **dirs;		/* absolute source directories (INBOX may have two) */
+	size_t ndirs;
+};
+
+struct md_entry {
+	char *name;		/* file name on disk */
+	size_t dir;		/* index into the folder's dirs */
+	bool has_record;
+	struct mrk_record rec;
+	uint64_t size;
+};
+
+struct md_reader {
+	struct mail_reader r;
+	char *root;		/* realpath of SOURCE, for relative names */
+	struct md_accounts accounts;
+	size_t next_account;
+	struct mail_box box;
+	struct md_folder *folders;
+	size_t nfolders, next_folder;
+	struct mail_folder folder;
+	char *folder_origin;
+	struct md_entry *entries;
+	size_t nentries, next_entry;
+	int *dirfds;		/* one per dir of the current folder */
+	size_t ndirfds;
+	struct mail_msg msg;
+	struct sbuf prefix;
+	char *msg_origin;
+};
+
+/* rel: abs relative to SOURCE, for messages (abs itself when outside) */
+static const char *rel(const struct md_reader *r, const char *abs)
+{
+	size_t n = strlen(r->root);
+	if (!strncmp(abs, r->root, n) && abs[n] == '/')
+		return abs + n + 1;
+	if (!strcmp(abs, r->root))
+		return ".";
+	return abs;
+}
+
+/* ---- folders ---------------------------------------------------------- */
+
+static void folders_release(struct md_reader *r)
+{
+	for (size_t i = 0; i < r->nfolders; i++) {
+		free(r->folders[i].path);
+		free(r->folders[i].folder_class);
+		for (size_t j = 0; j < r->folders[i].ndirs; j++)
+			free(r->folders[i].dirs[j]);
+		free(r->folders[i].dirs);
+	}
+	free(r->folders);
+	r->folders = NULL;
+	r->nfolders = r->next_folder = 0;
+}
+
+/* add_folder: a directory for logical path; same path twice merges */
+static void add_folder(struct md_reader *r, const char *path, const char *dir,
+		       const char *folder_class)
+{
+	for (size_t i = 0; i < r->nfolders; i++) {
+		struct md_folder *f = &r->folders[i];
+		if (strcmp(f->path, path))
+			continue;
+		if (strcmp(path, "INBOX"))
+			diag_warn(r->r.diag, "'%s' is also folder '%s'; its messages "
+				  "are merged into that folder", rel(r, dir), path);
+		f->dirs = xreallocarray(f->dirs, f->ndirs + 1, sizeof(*f->dirs));
+		f->dirs[f->ndirs++] = xstrdup(dir);
+		if (!f->folder_class && folder_class)
+			f->folder_class = xstrdup(folder_class);
+		return;
+	}
+	r->folders = xreallocarray(r->folders, r->nfolders + 1, sizeof(*r->folders));
+	struct md_folder *f = &r->folders[r->nfolders++];
+	f->path = xstrdup(path);
+	f->folder_class = folder_class ? xstrdup(folder_class) : NULL;
+	f->dirs = xmalloc(sizeof(*f->dirs));
+	f->dirs[0] = xstrdup(dir);
+	f->ndirs = 1;
+}
+
+/* hiwater_class: FolderClass= from the [Groupware] section, or NULL */
+static char *hiwater_class(int dirfd, const struct dirlist *dl)
+{
+	const struct dent *e = dirlist_find_ci(dl, "HIWATER.MRK");
+	struct sbuf data = SBUF_INIT;
+	char *cls = NULL;
+	if (!e || read_small_file_at(dirfd, e->name, HIWATER_MAX, &data) < 0)
+		goto out;
+	bool in_groupware = false;
+	for (char *line = data.buf, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		size_t n = strlen(line);
+		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+			line[--n] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '[') {
+			in_groupware = !strcasecmp(line, "[Groupware]");
+		} else if (in_groupware && !strncasecmp(line, "FolderClass", 11)) {
+			char *v = line + 11;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v++ != '=')
+				continue;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			free(cls);
+			struct sbuf val = SBUF_INIT;
+			wintext_to_utf8(&val, v, strlen(v));
+			cls = sbuf_detach(&val);
+		}
+	}
+out:
+	sbuf_release(&data);
+	if (cls && (!*cls || !strcasecmp(cls, "IPF.Note"))) {
+		free(cls);
+		cls = NULL;
+	}
+	return cls;
+}
+
+static void walk_folders(struct md_reader *r, const char *dir, const char *parent,
+			 const char *parent_class, int depth);
+
+/* visit_subfolder: one "<name>.IMAP" directory below dir */
+static void visit_subfolder(struct md_reader *r, const char *dir, const char *name,
+			    const char *parent, const char *parent_class, int depth)
+{
+	char *sub = xasprintf("%s/%s", dir, name);
+	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
+	if (!mutf7_decode(&decoded, name, strlen(name) - 5))
+		wintext_to_utf8(&decoded, name, strlen(name) - 5);
+	bool inbox_children = !parent && !strcasecmp(decoded.buf, "Inbox");
+	if (inbox_children)
+		sbuf_adds(&logical, "INBOX");
+	else if (parent)
+		sbuf_addf(&logical, "%s/%s", parent, decoded.buf);
+	else
+		sbuf_adds(&logical, decoded.buf);
+
+	int fd = open_dir_at(AT_FDCWD, sub);
+	struct dirlist dl;
+	char *cls = NULL;
+	if (fd >= 0 && dirlist_read(fd, &dl) == 0) {
+		cls = hiwater_class(fd, &dl);
+		dirlist_release(&dl);
+	}
+	if (fd >= 0)
+		close(fd);
+	const char *eff = cls ? cls : parent_class;	/* a calendar's child is a calendar */
+	add_folder(r, logical.buf, sub, eff);
+	walk_folders(r, sub, logical.buf, eff, depth + 1);
+	free(cls);
+	free(sub);
+	sbuf_release(&decoded);
+	sbuf_release(&logical);
+}
+
+static void walk_folders(struct md_reader *r, const char *dir, const char *parent,
+			 const char *parent_class, int depth)
+{
+	if (depth > DEPTH_MAX) {
+		diag_warn(r->r.diag, "'%s' is nested more than %d folders deep; "
+			  "its subfolders are not read", dir, DEPTH_MAX);
+		return;
+	}
+	int fd = open_dir_at(AT_FDCWD, dir);
+	struct dirlist dl;
+	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+		/* reported when the folder itself is read */
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	for (size_t i = 0; i < dl.count; i++) {
+		const struct dent *e = &dl.ents[i];
+		if (!has_suffix_ci(e->name, ".IMAP"))
+			continue;
+		if (e->type == DENT_LINK) {
+			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+				  dir, e->name);
+			continue;
+		}
+		if (e->type == DENT_DIR)
+			visit_subfolder(r, dir, e->name, parent, parent_class, depth);
+	}
+	dirlist_release(&dl);
+}
+
+static int cmp_folder(const void *a, const void *b)
+{
+	const struct md_folder *x = a, *y = b;
+	bool xi = !strcmp(x->path, "INBOX"), yi = !strcmp(y->path, "INBOX");
+	if (xi != yi)
+		return xi ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+static void load_folders(struct md_reader *r, const char *maildir)
+{
+	folders_release(r);
+	add_folder(r, "INBOX", maildir, NULL);
+	walk_folders(r, maildir, NULL, NULL, 0);
+	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
+}
+
+/* ---- messages of one folder ------------------------------------------- */
+
+static void entries_release(struct md_reader *r)
+{
+	for (size_t i = 0; i < r->nentries; i++)
+		free(r->entries[i].name);
+	free(r->entries);
+	r->entries = NULL;
+	r->nentries = r->next_entry = 0;
+	for (size_t i = 0; i < r->ndirfds; i++)
+		if (r->dirfds[i] >= 0)
+			close(r->dirfds[i]);
+	free(r->dirfds);
+	r->dirfds = NULL;
+	r->ndirfds = 0;
+}
+
+static void add_entry(struct md_reader *r, size_t *alloc, const char *name,
+		      size_t dir, uint64_t size)
+{
+	if (r->nentries == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 64;
+		r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
+	}
+	struct md_entry *e = &r->entries[r->nentries++];
+	memset(e, 0, sizeof(*e));
+	e->name = xstrdup(name);
+	e->dir = dir;
+	e->size = size;
+}
+
+static int cmp_entry_name_ci(const void *a, const void *b)
+{
+	const struct md_entry *x = a, *y = b;
+	int c = strcasecmp(x->name, y->name);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int cmp_record_name_ci(const void *a, const void *b)
+{
+	const struct mrk_record *x = a, *y = b;
+	int c = strcasecmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->name, y->name);
+	return c ? c : (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/* output order: records by UID, then record-less files by name */
+static int cmp_entry_output(const void *a, const void *b)
+{
+	const struct md_entry *x = a, *y = b;
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->has_record != y->has_record)
+		return x->has_record ? -1 : 1;
+	if (x->has_record && x->rec.uid != y->rec.uid)
+		return x->rec.uid < y->rec.uid ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * join_records: attach records to the entries [first, nentries) of one
+ * directory, by name, case-insensitively (an exact match wins).  Records
+ * without a file are reported as stale; a second record for one file is
+ * reported and ignored.
+ */
+static void join_records(struct md_reader *r, size_t first, struct mrk *m,
+			 const char *dir)
+{
+	struct md_entry *ents = r->entries + first;
+	size_t ne = r->nentries - first;
+	qsort(ents, ne, sizeof(*ents), cmp_entry_name_ci);
+	qsort(m->records, m->count, sizeof(*m->records), cmp_record_name_ci);
+	size_t i = 0;
+	for (size_t k = 0; k < m->count; k++) {
+		struct mrk_record *rec = &m->records[k];
+		while (i < ne && strcasecmp(ents[i].name, rec->name) < 0)
+			i++;
+		struct md_entry *hit = NULL;
+		for (size_t j = i; j < ne && !strcasecmp(ents[j].name, rec->name); j++) {
+			if (ents[j].has_record)
+				continue;
+			if (!hit || !strcmp(ents[j].name, rec->name))
+				hit = &ents[j];
+		}
+		if (hit) {
+			hit->has_record = true;
+			hit->rec = *rec;
+			if (hit->size != rec->size)
+				diag_warn(r->r.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
+					  "file has %llu; the file is exported as it is",
+					  rel(r, dir), hit->name, rec->size,
+					  (unsigned long long)hit->size);
+		} else if (i < ne && !strcasecmp(ents[i].name, rec->name)) {
+			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
+				  "the extra record is ignored", rel(r, dir),
+				  rec->name, rec->uid);
+		} else {
+			if (r->r.diag->stats)
+				r->r.diag->stats->stale++;
+			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
+				  "file is missing; skipped", rel(r, dir),
+				  rec->name, rec->uid);
+		}
+	}
+}
+
+/* read_index: parse the directory's IMAP.MRK into m; 1 if there was one */
+static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
+		      const char *dir, size_t nmsgs, struct mrk *m)
+{
+	memset(m, 0, sizeof(*m));
+	const struct dent *e = dirlist_find_ci(dl, "IMAP.MRK");
+	const char *rdir = rel(r, dir);
+	int ret = 0;
+	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
+	if (!e || e->type != DENT_FILE) {
+		if (nmsgs && r->folder.is_mail)
+			diag_warn(r->r.diag, "'%s' has no IMAP.MRK; its messages are exported "
+				  "without flags, dated by X-MDArrival-Date or file time", rdir);
+	} else if (read_small_file_at(dirfd, e->name, MRK_MAX, &data) < 0) {
+		diag_warn(r->r.diag, "cannot read '%s/%s': %s; its messages are exported "
+			  "without flags", rdir, e->name, strerror(errno));
+	} else {
+		ret = mrk_parse((const uint8_t *)data.buf, data.len, m, &warn);
+		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			diag_warn(r->r.diag, "'%s/%s': %s", rdir, e->name, line);
+		}
+	}
+	sbuf_release(&data);
+	sbuf_release(&warn);
+	return ret;
+}
+
+/* scan_dir: entries for the .msg files of one directory of the folder */
+static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *err)
+{
+	const char *dir = r->folders[r->next_folder - 1].dirs[di];
+	int fd = open_dir_at(AT_FDCWD, dir);
+	r->dirfds[di] = fd;
+	struct dirlist dl;
+	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+		sbuf_addf(err, "cannot read folder '%s': %s", rel(r, dir),
+			  strerror(errno));
+		return -1;
+	}
+	size_t first = r->nentries;
+	for (size_t i = 0; i < dl.count; i++) {
+		const struct dent *e = &dl.ents[i];
+		if (!has_suffix_ci(e->name, ".msg"))
+			continue;
+		if (e->type == DENT_LINK) {
+			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+				  rel(r, dir), e->name);
+			continue;
+		}
+		if (e->type != DENT_FILE)
+			continue;
+		struct stat st;
+		uint64_t size = fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+				(uint64_t)st.st_size : 0;
+		add_entry(r, alloc, e->name, di, size);
+	}
+	struct mrk m;
+	if (read_index(r, fd, &dl, dir, r->nentries - first, &m)) {
+		if (!r->folder.has_index) {
+			r->folder.uidvalidity = m.uidvalidity;
+			r->folder.uidnext = m.uidnext;
+		}
+		r->folder.has_index = true;
+		join_records(r, first, &m, dir);
+	}
+	mrk_release(&m);
+	dirlist_release(&dl);
+	return 0;
+}
+
+static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *err)
+{
+	entries_release(r);
+	r->dirfds = xmalloc(f->ndirs * sizeof(*r->dirfds));
+	r->ndirfds = f->ndirs;
+	for (size_t i = 0; i < f->ndirs; i++)
+		r->dirfds[i] = -1;
+	size_t alloc = 0;
+	int ret = CONV_OK;
+	for (size_t i = 0; i < f->ndirs; i++)
+		if (scan_dir(r, i, &alloc, err) < 0)
+			ret = CONV_FOLDER_BAD;
+	if (r->nentries)
+		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry_output);
+	for (size_t i = 0; i < r->nentries; i++) {
+		r->folder.messages++;
+		r->folder.bytes += r->entries[i].size;
+	}
+	return ret;
+}
+
+/* ---- reading one message ---------------------------------------------- */
+
+/*
+ * find_head_end: length of the header block including the empty line that
+ * ends it, or 0 when not found in p[0..len).  Scanning starts at `from`
+ * (bytes before it were already searched).
+ */
+static size_t find_head_end(const unsigned char *p, size_t len, size_t from)
+{
+	if (from == 0 && len >= 1 && p[0] == '\n')
+		return 1;
+	if (from == 0 && len >= 2 && p[0] == '\r' && p[1] == '\n')
+		return 2;
+	size_t i = from;
+	const unsigned char *nl;
+	while (i < len && (nl = memchr(p + i, '\n', len - i))) {
+		size_t k = (size_t)(nl - p);
+		if (k + 1 < len && p[k + 1] == '\n')
+			return k + 2;
+		if (k + 2 < len && p[k + 1] == '\r' && p[k + 2] == '\n')
+			return k + 3;
+		i = k + 1;
+	}
+	return 0;
+}
+
+/* read_prefix: first chunk, extended until the header block ends (or cap) */
+static int read_prefix(struct md_reader *r, int fd, uint64_t size, struct sbuf *err)
+{
+	struct sbuf *pb = &r->prefix;
+	sbuf_reset(pb);
+	size_t scanned = 0;
+	r->msg.head_complete = false;
+	r->msg.head_len = 0;
+	for (;;) {
+		size_t want = pb->len < FIRST_READ ? FIRST_READ : pb->len;
+		if ((uint64_t)pb->len + want > size)
+			want = (size_t)(size - pb->len);
+		if (want) {
+			sbuf_grow(pb, want);
+			ssize_t n = pread(fd, pb->buf + pb->len, want, (off_t)pb->len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				sbuf_addf(err, "cannot read '%s': %s", r->msg.origin,
+					  strerror(errno));
+				return CONV_MSG_BAD;
+			}
+			sbuf_setlen(pb, pb->len + (size_t)n);
+			if (n == 0)
+				size = pb->len;	/* shrank: stop here */
+		}
+		size_t end = find_head_end((const unsigned char *)pb->buf, pb->len, scanned);
+		if (end) {
+			r->msg.head_len = end;
+			r->msg.head_complete = true;
+			return CONV_OK;
+		}
+		scanned = pb->len > 2 ? pb->len - 2 : 0;
+		if (pb->len >= size) {		/* headers only, no body */
+			r->msg.head_len = pb->len;
+			r->msg.head_complete = true;
+			return CONV_OK;
+		}
+		if (pb->len >= HEAD_MAX) {
+			diag_warn(r->r.diag, "'%s': no end of header within %u MiB; the "
+				  "rest is passed through as body", r->msg.origin,
+				  HEAD_MAX >> 20);
+			r->msg.head_len = pb->len;
+			return CONV_OK;
+		}
+	}
+}
+
+static void set_received(struct md_reader *r, const struct md_entry *e,
+			 const struct stat *st)
+{
+	struct mail_msg *m = &r->msg;
+	if (e->has_record && e->rec.date) {
+		m->received = e->rec.date;
+		m->date_source = "record";
+	} else if (header_block_date(m->prefix, m->head_len, "X-MDArrival-Date",
+				     &m->received)) {
+		m->date_source = "x-mdarrival-date";
+	} else {
+		m->received = (int64_t)st->st_mtim.tv_sec;
+		m->date_source = "mtime";
+	}
+}
+
+static unsigned flags_from_record(uint8_t f)
+{
+	unsigned out = 0;
+	if (f & MRK_SEEN) out |= MSG_SEEN;
+	if (f & MRK_ANSWERED) out |= MSG_ANSWERED;
+	if (f & MRK_FLAGGED) out |= MSG_FLAGGED;
+	if (f & MRK_DELETED) out |= MSG_DELETED;
+	if (f & MRK_DRAFT) out |= MSG_DRAFT;
+	return out;		/* \Recent is session state: dropped */
+}
+
+static void close_msg(struct md_reader *r)
+{
+	if (r->msg.fd >= 0)
+		close(r->msg.fd);
+	r->msg.fd = -1;
+}
+
+static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *err)
+{
+	struct md_folder *f = &r->folders[r->next_folder - 1];
+	free(r->msg_origin);
+	r->msg_origin = xasprintf("%s/%s", rel(r, f->dirs[e->dir]), e->name);
+	struct mail_msg *m = &r->msg;
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->origin = r->msg_origin;
+	m->name = e->name;
+	m->uid = e->has_record ? e->rec.uid : 0;
+	m->flags = e->has_record ? flags_from_record(e->rec.flags) : 0;
+	m->seq = (unsigned)r->next_entry;
+	int fd = r->dirfds[e->dir] < 0 ? -1 : open_file_at(r->dirfds[e->dir], e->name);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CONV_MSG_BAD;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sbuf_addf(err, "'%s' is not a regular file", m->origin);
+		close(fd);
+		return CONV_MSG_BAD;
+	}
+	m->fd = fd;
+	m->size = (uint64_t)st.st_size;
+	int ret = read_prefix(r, fd, m->size, err);
+	m->prefix = (const unsigned char *)r->prefix.buf;
+	m->prefix_len = r->prefix.len;
+	if (ret == CONV_OK)
+		set_received(r, e, &st);
+	else
+		close_msg(r);
+	return ret;
+}
+
+/* ---- the ops ---------------------------------------------------------- */
+
+static struct mail_reader *md_open(const char *source, const struct reader_settings *set,
+				   struct diag *d, struct sbuf *err)
+{
+	struct md_reader *r = xcalloc(1, sizeof(*r));
+	r->r.v = &mdaemon_reader_ops;
+	r->r.diag = d;
+	r->msg.fd = -1;
+	sbuf_init(&r->prefix);
+	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
+		free(r);
+		return NULL;
+	}
+	char *real = realpath(source, NULL);
+	r->root = real ? real : xstrdup(source);
+	return &r->r;
+}
+
+static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
+			   struct sbuf *err)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	close_msg(r);
+	entries_release(r);
+	folders_release(r);
+	if (r->next_account >= r->accounts.count)
+		return CONV_DONE;
+	struct md_account *a = &r->accounts.v[r->next_account++];
+	r->box.domain = a->domain;
+	r->box.mailbox = a->mailbox;
+	r->box.full_name = a->full_name;
+	r->box.path = a->path ? a->path : "";
+	r->box.origin = a->origin;
+	*box_r = &r->box;
+	if (!a->path) {
+		sbuf_adds(err, a->problem);
+		return CONV_MSG_BAD;
+	}
+	load_folders(r, a->path);
+	return CONV_OK;
+}
+
+static int md_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,
+			  struct sbuf *err)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	close_msg(r);
+	entries_release(r);
+	if (r->next_folder >= r->nfolders)
+		return CONV_DONE;
+	struct md_folder *f = &r->folders[r->next_folder++];
+	free(r->folder_origin);
+	r->folder_origin = xstrdup(rel(r, f->dirs[0]));
+	memset(&r->folder, 0, sizeof(r->folder));
+	r->folder.path = f->path;
+	r->folder.origin = r->folder_origin;
+	r->folder.folder_class = f->folder_class ? f->folder_class : "IPF.Note";
+	r->folder.is_mail = !f->folder_class;
+	*folder_r = &r->folder;
+	return load_messages(r, f, err);
+}
+
+static int md_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+		       struct sbuf *err)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	close_msg(r);
+	if (r->next_entry >= r->nentries)
+		return CONV_DONE;
+	const struct md_entry *e = &r->entries[r->next_entry++];
+	int ret = open_msg(r, e, err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
+static void md_close(struct mail_reader *rd)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	if (!r)
+		return;
+	close_msg(r);
+	entries_release(r);
+	folders_release(r);
+	md_accounts_release(&r->accounts);
+	sbuf_release(&r->prefix);
+	free(r->msg_origin);
+	free(r->folder_origin);
+	free(r->root);
+	free(r);
+}
+
+const struct mail_reader_ops mdaemon_reader_ops = {
+	.name = "mdaemon",
+	.open = md_open,
+	.next_mailbox = md_next_mailbox,
+	.next_folder = md_next_folder,
+	.next_msg = md_next_msg,
+	.close = md_close,
+};

@@ -1,0 +1,37 @@
+/*
+ * Internal to the MDaemon reader: finding the accounts of a store.
+ */
+#ifndef MDX_MDAEMON_H
+#define MDX_MDAEMON_H
+
+#include "diag.h"
+#include "reader.h"
+#include "sbuf.h"
+
+struct md_account {
+	char *domain;
+	char *mailbox;
+	char *full_name;
+	char *path;		/* local MailDir; NULL when it could not be found */
+	char *origin;		/* "userlist.dat", "Users/" or "SOURCE" */
+	char *problem;		/* why path is NULL */
+};
+
+struct md_accounts {
+	struct md_account *v;
+	size_t count;
+};
+
+/*
+ * md_find_accounts: decide what SOURCE is (MDaemon root, its Users folder,
+ * or one mailbox) and list its accounts, sorted by domain and mailbox.
+ * Returns 0, or -1 with err set when SOURCE is not usable at all.
+ */
+int md_find_accounts(const char *source, const struct reader_settings *set,
+		     struct diag *d, struct md_accounts *out, struct sbuf *err);
+void md_accounts_release(struct md_accounts *a);
+
+/* md_skip_dir: names that are never mailboxes or folders (Queues, WC, ...) */
+bool md_skip_dir(const char *name);
+
+#endif

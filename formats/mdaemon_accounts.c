@@ -1,0 +1,386 @@
+/*
+ * Finding accounts.  userlist.dat names each account's MailDir as a Windows
+ * path (C:\MDaemon\Users\dom\box\, or anywhere the admin's template put
+ * it).  We map it onto SOURCE: first through the user's --map prefixes,
+ * then by looking for the longest tail of the path (at least two folders)
+ * that exists under SOURCE, matching names case-insensitively as Windows
+ * does.  Walking Users/<domain>/<mailbox>/ then adds accounts that
+ * userlist.dat lacks (or all of them, when there is no userlist.dat).
+ */
+#include "mdaemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mdaemon_fs.h"
+#include "userlist.h"
+#include "wintext.h"
+#include "xalloc.h"
+
+#define USERLIST_MAX (256u * 1024 * 1024)
+
+bool md_skip_dir(const char *name)
+{
+	static const char *const never[] = { "Queues", "BADMSGS", "WC", "Files", NULL };
+	for (size_t i = 0; never[i]; i++)
+		if (!strcasecmp(name, never[i]))
+			return true;
+	return false;
+}
+
+/* find_dir_ci: the real name of subdirectory `name` of dir, or NULL */
+static char *find_dir_ci(const char *dir, const char *name)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct dirlist dl;
+	char *found = NULL;
+	if (dirlist_read(fd, &dl) == 0) {
+		const struct dent *e = dirlist_find_ci(&dl, name);
+		if (e && e->type == DENT_DIR)
+			found = xstrdup(e->name);
+		dirlist_release(&dl);
+	}
+	close(fd);
+	return found;
+}
+
+/* resolve_ci: base/comps[0]/.../comps[n-1] with case-insensitive names */
+static char *resolve_ci(const char *base, char *const *comps, size_t n)
+{
+	char *cur = xstrdup(base);
+	for (size_t i = 0; i < n && cur; i++) {
+		const char *c = comps[i];
+		char *real = NULL;
+		if (*c && strcmp(c, ".") && strcmp(c, ".."))
+			real = find_dir_ci(cur, c);
+		char *next = real ? xasprintf("%s/%s", cur, real) : NULL;
+		free(real);
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
+/* split_winpath: components of a Windows path, without drive or empty parts */
+static size_t split_winpath(const char *path, char ***comps_r)
+{
+	char *copy = xstrdup(path);
+	char **comps = NULL;
+	size_t n = 0;
+	for (char *p = copy; *p; p++)
+		if (*p == '/')
+			*p = '\\';
+	char *save = NULL;
+	for (char *tok = strtok_r(copy, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save)) {
+		if (n == 0 && strlen(tok) == 2 && tok[1] == ':')
+			continue;	/* drive letter */
+		comps = xreallocarray(comps, n + 1, sizeof(*comps));
+		comps[n++] = xstrdup(tok);
+	}
+	free(copy);
+	*comps_r = comps;
+	return n;
+}
+
+static void free_comps(char **comps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(comps[i]);
+	free(comps);
+}
+
+/* map_prefix: apply one "WINPREFIX=LOCALDIR" to winpath, or NULL */
+static char *map_prefix(const char *map, const char *winpath)
+{
+	const char *eq = strchr(map, '=');
+	if (!eq)
+		return NULL;
+	char *prefix = xstrndup(map, (size_t)(eq - map));
+	char **pc, **wc;
+	size_t np = split_winpath(prefix, &pc), nw = split_winpath(winpath, &wc);
+	bool drive_ok = true;
+	if (strlen(prefix) >= 2 && prefix[1] == ':' && strlen(winpath) >= 2)
+		drive_ok = winpath[1] == ':' &&
+			   (prefix[0] | 0x20) == (winpath[0] | 0x20);
+	char *res = NULL;
+	bool match = drive_ok && np <= nw;
+	for (size_t i = 0; match && i < np; i++)
+		match = !strcasecmp(pc[i], wc[i]);
+	if (match)
+		res = resolve_ci(eq + 1, wc + np, nw - np);
+	free_comps(pc, np);
+	free_comps(wc, nw);
+	free(prefix);
+	return res;
+}
+
+static char *map_maildir(const char *source, const struct reader_settings *set,
+			 const char *winpath)
+{
+	for (size_t i = 0; i < set->nmaps; i++) {
+		char *p = map_prefix(set->maps[i], winpath);
+		if (p)
+			return p;
+	}
+	char **comps;
+	size_t n = split_winpath(winpath, &comps);
+	char *res = NULL;
+	for (size_t i = 0; !res && i + 2 <= n; i++)
+		res = resolve_ci(source, comps + i, n - i);
+	free_comps(comps, n);
+	return res;
+}
+
+static void add_account(struct md_accounts *a, const char *domain,
+			const char *mailbox, const char *full_name,
+			char *path, const char *origin, char *problem)
+{
+	a->v = xreallocarray(a->v, a->count + 1, sizeof(*a->v));
+	struct md_account *acc = &a->v[a->count++];
+	acc->domain = xstrdup(domain);
+	acc->mailbox = xstrdup(mailbox);
+	acc->full_name = xstrdup(full_name);
+	acc->path = path;
+	acc->origin = xstrdup(origin);
+	acc->problem = problem;
+}
+
+/* known: an account with this directory, or this domain and mailbox, exists */
+static bool known(const struct md_accounts *a, const char *domain,
+		  const char *mailbox, const struct stat *st)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		struct stat other;
+		if (a->v[i].path && stat(a->v[i].path, &other) == 0 &&
+		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+			return true;
+		if (!strcasecmp(a->v[i].domain, domain) &&
+		    !strcasecmp(a->v[i].mailbox, mailbox))
+			return true;
+	}
+	return false;
+}
+
+static void read_userlist(const char *source, const char *app,
+			  const struct reader_settings *set, struct diag *d,
+			  struct md_accounts *out)
+{
+	int fd = open(app, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct dirlist dl;
+	const struct dent *e = NULL;
+	if (dirlist_read(fd, &dl) == 0)
+		e = dirlist_find_ci(&dl, "userlist.dat");
+	else
+		memset(&dl, 0, sizeof(dl));
+	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
+	if (e && read_small_file_at(fd, e->name, USERLIST_MAX, &data) < 0)
+		diag_warn(d, "cannot read '%s/%s': %s; finding accounts by "
+			  "walking Users/ only", app, e->name, strerror(errno));
+	if (e && data.len) {
+		struct userlist ul;
+		userlist_parse(data.buf, data.len, &ul, &warn);
+		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl++ = '\0';
+			diag_warn(d, "%s/%s: %s", app, e->name, line);
+		}
+		for (size_t i = 0; i < ul.count; i++) {
+			struct userlist_entry *u = &ul.entries[i];
+			char *path = map_maildir(source, set, u->maildir);
+			char *problem = path ? NULL :
+				xasprintf("MailDir '%s' (userlist.dat line %zu) was not "
+					  "found under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
+					  u->maildir, u->line);
+			add_account(out, u->domain, u->mailbox, u->full_name, path,
+				    "userlist.dat", problem);
+		}
+		userlist_release(&ul);
+	}
+	sbuf_release(&data);
+	sbuf_release(&warn);
+	dirlist_release(&dl);
+	close(fd);
+}
+
+/* walk_domain: add every mailbox folder of one Users/<domain> folder */
+static void walk_domain(const char *domdir, const char *domain,
+			struct md_accounts *out, struct diag *d)
+{
+	int fd = open(domdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirlist dl;
+	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+		diag_error(d, "cannot read domain folder '%s': %s", domdir, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t i = 0; i < dl.count; i++) {
+		const struct dent *e = &dl.ents[i];
+		if (e->type != DENT_DIR || md_skip_dir(e->name))
+			continue;
+		char *path = xasprintf("%s/%s", domdir, e->name);
+		struct stat st;
+		struct sbuf box = SBUF_INIT;
+		wintext_to_utf8(&box, e->name, strlen(e->name));
+		if (stat(path, &st) == 0 && !known(out, domain, box.buf, &st))
+			add_account(out, domain, box.buf, "", path, "Users/", NULL);
+		else
+			free(path);
+		sbuf_release(&box);
+	}
+	dirlist_release(&dl);
+	close(fd);
+}
+
+static void walk_users(const char *users, struct md_accounts *out, struct diag *d)
+{
+	int fd = open(users, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirlist dl;
+	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+		diag_error(d, "cannot read '%s': %s", users, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t i = 0; i < dl.count; i++) {
+		const struct dent *e = &dl.ents[i];
+		if (e->type != DENT_DIR || md_skip_dir(e->name))
+			continue;
+		char *domdir = xasprintf("%s/%s", users, e->name);
+		struct sbuf dom = SBUF_INIT;
+		wintext_to_utf8(&dom, e->name, strlen(e->name));
+		walk_domain(domdir, dom.buf, out, d);
+		sbuf_release(&dom);
+		free(domdir);
+	}
+	dirlist_release(&dl);
+	close(fd);
+}
+
+/* looks_like_mailbox: holds an IMAP.MRK, a HIWATER.MRK, a .msg or a .IMAP folder */
+static bool looks_like_mailbox(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirlist dl;
+	if (fd < 0)
+		return false;
+	bool yes = false;
+	if (dirlist_read(fd, &dl) == 0) {
+		for (size_t i = 0; i < dl.count && !yes; i++) {
+			const char *n = dl.ents[i].name;
+			yes = !strcasecmp(n, "IMAP.MRK") || !strcasecmp(n, "HIWATER.MRK") ||
+			      (dl.ents[i].type == DENT_FILE && has_suffix_ci(n, ".msg")) ||
+			      (dl.ents[i].type == DENT_DIR && has_suffix_ci(n, ".IMAP"));
+		}
+		dirlist_release(&dl);
+	}
+	close(fd);
+	return yes;
+}
+
+static int cmp_account(const void *a, const void *b)
+{
+	const struct md_account *x = a, *y = b;
+	int c = strcasecmp(x->domain, y->domain);
+	if (!c)
+		c = strcasecmp(x->mailbox, y->mailbox);
+	if (!c)
+		c = strcmp(x->domain, y->domain);
+	return c ? c : strcmp(x->mailbox, y->mailbox);
+}
+
+/* base_name_of: last component of path (path has no trailing slash) */
+static const char *base_name_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static void add_single_mailbox(const char *source, struct md_accounts *out)
+{
+	char *parent = xstrdup(source);
+	char *slash = strrchr(parent, '/');
+	const char *domain = "";
+	if (slash && slash != parent) {
+		*slash = '\0';
+		domain = base_name_of(parent);
+	}
+	struct sbuf dom = SBUF_INIT, box = SBUF_INIT;
+	wintext_to_utf8(&dom, domain, strlen(domain));
+	wintext_to_utf8(&box, base_name_of(source), strlen(base_name_of(source)));
+	add_account(out, dom.buf, box.buf, "", xstrdup(source), "SOURCE", NULL);
+	sbuf_release(&dom);
+	sbuf_release(&box);
+	free(parent);
+}
+
+int md_find_accounts(const char *source_arg, const struct reader_settings *set,
+		     struct diag *d, struct md_accounts *out, struct sbuf *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *source = realpath(source_arg, NULL);
+	struct stat st;
+	if (!source || stat(source, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		sbuf_addf(err, "cannot open SOURCE '%s': %s", source_arg,
+			  source ? strerror(ENOTDIR) : strerror(errno));
+		free(source);
+		return -1;
+	}
+	if (access(source, R_OK | X_OK) < 0) {
+		sbuf_addf(err, "cannot read SOURCE '%s': %s", source_arg, strerror(errno));
+		free(source);
+		return -1;
+	}
+	char *users = find_dir_ci(source, "Users");
+	int ret = 0;
+	if (users) {			/* the MDaemon root */
+		char *app = find_dir_ci(source, "App");
+		char *app_path = app ? xasprintf("%s/%s", source, app) : NULL;
+		char *users_path = xasprintf("%s/%s", source, users);
+		if (app_path)
+			read_userlist(source, app_path, set, d, out);
+		walk_users(users_path, out, d);
+		free(app);
+		free(app_path);
+		free(users_path);
+	} else if (!strcasecmp(base_name_of(source), "Users")) {
+		walk_users(source, out, d);
+	} else if (looks_like_mailbox(source)) {
+		add_single_mailbox(source, out);
+	} else {
+		sbuf_addf(err, "'%s' does not look like an MDaemon store: it has no "
+			  "Users folder and no mailbox files (IMAP.MRK, *.msg, *.IMAP)",
+			  source_arg);
+		ret = -1;
+	}
+	free(users);
+	free(source);
+	if (out->count)
+		qsort(out->v, out->count, sizeof(*out->v), cmp_account);
+	return ret;
+}
+
+void md_accounts_release(struct md_accounts *a)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		free(a->v[i].domain);
+		free(a->v[i].mailbox);
+		free(a->v[i].full_name);
+		free(a->v[i].path);
+		free(a->v[i].origin);
+		free(a->v[i].problem);
+	}
+	free(a->v);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,133 @@
+#include "mrk.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "xalloc.h"
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void warn_line(struct sbuf *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void warn_line(struct sbuf *w, const char *fmt, ...)
+{
+	va_list ap;
+	if (w->len)
+		sbuf_addch(w, '\n');
+	va_start(ap, fmt);
+	sbuf_vaddf(w, fmt, ap);
+	va_end(ap);
+}
+
+/* name_ok: printable ASCII, no path separators, not empty */
+static bool name_ok(const char *name)
+{
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '/' || *p == '\\')
+			return false;
+	return true;
+}
+
+static void decode_record(const uint8_t *p, struct mrk_record *r)
+{
+	memcpy(r->name, p, MRK_NAME_SIZE);
+	r->name[MRK_NAME_SIZE] = '\0';	/* a full 23-byte name has no NUL */
+	r->flags = p[23];
+	r->uid = le32(p + 24);
+	r->size = le32(p + 28);
+	r->date = le32(p + 32);
+}
+
+/* decode_wide_record: the 40-byte variant (64-bit date at offset 32) */
+static void decode_wide_record(const uint8_t *p, struct mrk_record *r)
+{
+	decode_record(p, r);
+	uint64_t date = (uint64_t)le32(p + 32) | (uint64_t)le32(p + 36) << 32;
+	r->date = date > UINT32_MAX ? 0 : (uint32_t)date;
+}
+
+/* records_look_valid: every record of the given size names a .msg file */
+static bool records_look_valid(const uint8_t *p, size_t n, size_t recsize)
+{
+	for (size_t i = 0; i < n; i++, p += recsize) {
+		struct mrk_record r;
+		decode_record(p, &r);
+		size_t len = strlen(r.name);
+		if (!name_ok(r.name) || len < 5 || strcasecmp(r.name + len - 4, ".msg"))
+			return false;
+	}
+	return n > 0;
+}
+
+/*
+ * record_size: 36 as documented; 40 when the file only fits 40-byte records
+ * that all look right (what a 64-bit time_t would have made of the struct;
+ * see the store notes, section 5.2).
+ */
+static size_t record_size(const uint8_t *body, size_t len)
+{
+	if (len % MRK_RECORD_SIZE && len % MRK_WIDE_RECORD_SIZE == 0 &&
+	    records_look_valid(body, len / MRK_WIDE_RECORD_SIZE, MRK_WIDE_RECORD_SIZE))
+		return MRK_WIDE_RECORD_SIZE;
+	return MRK_RECORD_SIZE;
+}
+
+int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *warnings)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < MRK_HEADER_SIZE) {
+		warn_line(warnings, "file is %zu bytes, too short for the %d-byte header; "
+			  "index ignored", len, MRK_HEADER_SIZE);
+		return 0;
+	}
+	out->version = le32(data);
+	out->uidvalidity = le32(data + 4);
+	out->uidnext = le32(data + 8);
+	out->write_counter = le32(data + 12);
+	if (out->version != 1) {
+		warn_line(warnings, "unknown header version %u (expected 1); index "
+			  "ignored, its messages are exported without flags", out->version);
+		return 0;
+	}
+	const uint8_t *body = data + MRK_HEADER_SIZE;
+	size_t blen = len - MRK_HEADER_SIZE;
+	size_t recsize = record_size(body, blen);
+	if (recsize != MRK_RECORD_SIZE)
+		warn_line(warnings, "holds %zu-byte records, not the documented %d; "
+			  "read with a 64-bit date", recsize, MRK_RECORD_SIZE);
+	size_t nrec = blen / recsize;
+	if (blen % recsize)
+		warn_line(warnings, "ends with a torn record (%zu of %zu bytes); "
+			  "that record is ignored", blen % recsize, recsize);
+	out->records = xreallocarray(NULL, nrec, sizeof(*out->records));
+	const uint8_t *p = body;
+	for (size_t i = 0; i < nrec; i++, p += recsize) {
+		struct mrk_record *r = &out->records[out->count];
+		if (recsize == MRK_WIDE_RECORD_SIZE)
+			decode_wide_record(p, r);
+		else
+			decode_record(p, r);
+		if (!name_ok(r->name)) {
+			warn_line(warnings, "record %zu has no usable file name; "
+				  "ignored", i + 1);
+			continue;
+		}
+		out->count++;
+	}
+	return 1;
+}
+
+void mrk_release(struct mrk *m)
+{
+	free(m->records);
+	memset(m, 0, sizeof(*m));
+}

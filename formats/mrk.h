@@ -1,0 +1,58 @@
+/*
+ * IMAP.MRK, MDaemon's per-folder binary index: a 36-byte header and 36-byte
+ * records, little-endian (see docs/mdaemon-store.md in ../shared, section 5).
+ * Fields are decoded one by one from bytes; nothing is cast from a packed
+ * struct, so the parser is independent of the host's layout and byte order.
+ */
+#ifndef MDX_MRK_H
+#define MDX_MRK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sbuf.h"
+
+#define MRK_HEADER_SIZE 36
+#define MRK_RECORD_SIZE 36
+#define MRK_WIDE_RECORD_SIZE 40
+#define MRK_NAME_SIZE 23
+
+enum mrk_flag {			/* bits of the record's flag byte */
+	MRK_RECENT = 0x01,
+	MRK_DRAFT = 0x02,
+	MRK_DELETED = 0x04,
+	MRK_FLAGGED = 0x08,
+	MRK_ANSWERED = 0x10,
+	MRK_SEEN = 0x20,
+};
+
+struct mrk_record {
+	char name[MRK_NAME_SIZE + 1];	/* NUL-terminated */
+	uint8_t flags;
+	uint32_t uid;
+	uint32_t size;
+	uint32_t date;			/* Unix seconds UTC */
+};
+
+struct mrk {
+	uint32_t version;
+	uint32_t uidvalidity;
+	uint32_t uidnext;
+	uint32_t write_counter;
+	struct mrk_record *records;
+	size_t count;
+};
+
+/*
+ * mrk_parse: decode an IMAP.MRK image.  Never fails on damage: a short file
+ * gives 0 records, a torn trailing record is dropped, records with unusable
+ * names are dropped; records of 40 bytes (a 64-bit date) are recognised
+ * when the file fits only them.  Each finding appends one line to warnings
+ * ('\n'-separated).  Returns 1 when the index is usable, 0 when it must be
+ * ignored (too short for a header, or a header version other than 1, whose
+ * layout we cannot know).
+ */
+int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *warnings);
+void mrk_release(struct mrk *m);
+
+#endif
