@@ -32,6 +32,7 @@ struct mbox_writer {
 	bool open_file;
 	struct sbuf path;
 	struct sbuf scratch;
+	int64_t newest;		/* latest internal date in the folder: the file's mtime */
 };
 
 static struct mail_writer *mbox_alloc(void)
@@ -83,6 +84,7 @@ static int mbox_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	if (folder_file(m, f->path, &err) < 0 || outfile_open(&m->out, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	m->open_file = true;
+	m->newest = -1;
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -161,6 +163,8 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 						     m->out.path, strerror(m->out.error));
 		return mail_writer_take_error(w, CONV_MSG_BAD, &err);
 	}
+	if (msg->received > m->newest)
+		m->newest = msg->received;
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -170,7 +174,7 @@ static int mbox_end_folder(struct mail_writer *w)
 	struct mbox_writer *m = (struct mbox_writer *)w;
 	struct sbuf err = SBUF_INIT;
 	m->open_file = false;
-	if (outfile_close(&m->out, -1, &err) < 0)
+	if (outfile_close(&m->out, m->newest, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;

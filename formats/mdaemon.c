@@ -409,8 +409,11 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
 				  rel(r, dir), e->name);
 			continue;
 		}
-		if (e->type != DENT_FILE)
+		if (e->type != DENT_FILE) {
+			diag_error(r->r.diag, "'%s/%s' is not a regular file; skipped",
+				   rel(r, dir), e->name);
 			continue;
+		}
 		struct stat st;
 		uint64_t size = fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
 				(uint64_t)st.st_size : 0;

@@ -37,7 +37,7 @@ bool md_skip_dir(const char *name)
 /* find_dir_ci: the real name of subdirectory `name` of dir, or NULL */
 static char *find_dir_ci(const char *dir, const char *name)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_at(AT_FDCWD, dir);
 	if (fd < 0)
 		return NULL;
 	struct dirlist dl;
@@ -173,7 +173,7 @@ static void read_userlist(const char *source, const char *app,
 			  const struct reader_settings *set, struct diag *d,
 			  struct md_accounts *out)
 {
-	int fd = open(app, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_at(AT_FDCWD, app);
 	if (fd < 0)
 		return;
 	struct dirlist dl;
@@ -217,7 +217,7 @@ static void read_userlist(const char *source, const char *app,
 static void walk_domain(const char *domdir, const char *domain,
 			struct md_accounts *out, struct diag *d)
 {
-	int fd = open(domdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_at(AT_FDCWD, domdir);
 	struct dirlist dl;
 	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
 		diag_error(d, "cannot read domain folder '%s': %s", domdir, strerror(errno));
@@ -245,7 +245,7 @@ static void walk_domain(const char *domdir, const char *domain,
 
 static void walk_users(const char *users, struct md_accounts *out, struct diag *d)
 {
-	int fd = open(users, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_at(AT_FDCWD, users);
 	struct dirlist dl;
 	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
 		diag_error(d, "cannot read '%s': %s", users, strerror(errno));
@@ -271,7 +271,7 @@ static void walk_users(const char *users, struct md_accounts *out, struct diag *
 /* looks_like_mailbox: holds an IMAP.MRK, a HIWATER.MRK, a .msg or a .IMAP folder */
 static bool looks_like_mailbox(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_dir_at(AT_FDCWD, dir);
 	struct dirlist dl;
 	if (fd < 0)
 		return false;

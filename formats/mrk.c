@@ -93,13 +93,20 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 	out->uidvalidity = le32(data + 4);
 	out->uidnext = le32(data + 8);
 	out->write_counter = le32(data + 12);
-	if (out->version != 1) {
-		warn_line(warnings, "unknown header version %u (expected 1); index "
-			  "ignored, its messages are exported without flags", out->version);
-		return 0;
-	}
 	const uint8_t *body = data + MRK_HEADER_SIZE;
 	size_t blen = len - MRK_HEADER_SIZE;
+	if (out->version != 1) {
+		/* a layout we do not know: use it only if it reads as version 1 */
+		if (blen % MRK_RECORD_SIZE ||
+		    !records_look_valid(body, blen / MRK_RECORD_SIZE, MRK_RECORD_SIZE)) {
+			warn_line(warnings, "unknown header version %u (expected 1) and "
+				  "records that do not read as version 1; index ignored, its "
+				  "messages are exported without flags", out->version);
+			return 0;
+		}
+		warn_line(warnings, "unknown header version %u (expected 1); its "
+			  "records read as version 1 and are used", out->version);
+	}
 	size_t recsize = record_size(body, blen);
 	if (recsize != MRK_RECORD_SIZE)
 		warn_line(warnings, "holds %zu-byte records, not the documented %d; "

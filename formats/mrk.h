@@ -48,9 +48,9 @@ struct mrk {
  * gives 0 records, a torn trailing record is dropped, records with unusable
  * names are dropped; records of 40 bytes (a 64-bit date) are recognised
  * when the file fits only them.  Each finding appends one line to warnings
- * ('\n'-separated).  Returns 1 when the index is usable, 0 when it must be
- * ignored (too short for a header, or a header version other than 1, whose
- * layout we cannot know).
+ * ('\n'-separated).  A header version other than 1 is accepted only when
+ * every record reads as a version-1 record naming a .msg file.  Returns 1
+ * when the index is usable, 0 when it must be ignored.
  */
 int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *warnings);
 void mrk_release(struct mrk *m);

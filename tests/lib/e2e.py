@@ -1,0 +1,407 @@
+"""Shared helpers for the end-to-end tests: TAP output, running mdexport,
+and reading its output back with readers this project did not write
+(Python's mailbox module, Dovecot's doveadm), compared message by message
+with the source store.
+
+An expected message is a dict:
+    domain, mailbox, folder (logical, '/'-separated), path (absolute source
+    file), flags (set of IMAP names), internaldate (int), envelope_from
+"""
+
+import calendar
+import hashlib
+import mailbox
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import dovecot  # noqa: E402
+
+MDEXPORT = os.environ.get("MDEXPORT") or os.path.join(ROOT, "mdexport")
+
+
+class Tap:
+    """TAP producer; every check is one numbered test."""
+
+    def __init__(self, name):
+        self.name = name
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, what, diag=None):
+        self.n += 1
+        if not cond:
+            self.failed += 1
+        print("%sok %d - %s" % ("" if cond else "not ", self.n, what), flush=True)
+        if not cond and diag:
+            for line in str(diag).splitlines()[:40]:
+                print("#   " + line)
+        return cond
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, what, "got:  %r\nwant: %r" % (got, want))
+
+    def done(self):
+        print("1..%d" % self.n)
+        print("%d passed, %d failed" % (self.n - self.failed, self.failed))
+        sys.exit(1 if self.failed else 0)
+
+
+def run(args, **kw):
+    """Run mdexport; returns (exit status, stdout, stderr) as text."""
+    p = subprocess.run([MDEXPORT] + list(args), capture_output=True, **kw)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def tmpdir(prefix):
+    d = tempfile.mkdtemp(prefix="mdx-" + prefix + "-")
+    os.chmod(d, 0o755)
+    return d
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+# ---- name encodings we promise in the README ------------------------------
+
+def fs_escape(name):
+    """The reversible escaping of output file names (README, "Names")."""
+    if name == "":
+        return "%00"
+    out = []
+    raw = name.encode("utf-8")
+    for i, b in enumerate(raw):
+        if b < 0x20 or b == 0x7f or b in b"%/\\" or (b == 0x2e and i == 0):
+            out.append("%%%02X" % b)
+        else:
+            out.append(chr(b))
+    return "".join(out).encode("latin-1").decode("utf-8")
+
+
+def fs_unescape(name):
+    raw = name.encode("utf-8")
+    if raw == b"%00":
+        return ""
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        if raw[i:i + 1] == b"%" and re.fullmatch(rb"[0-9A-Fa-f]{2}", raw[i + 1:i + 3] or b""):
+            out.append(int(raw[i + 1:i + 3], 16))
+            i += 3
+        else:
+            out.append(raw[i])
+            i += 1
+    return out.decode("utf-8")
+
+
+# ---- the transformations each writer documents ----------------------------
+
+def to_lf(data):
+    return data.replace(b"\r\n", b"\n")
+
+
+def strip_status_fields(data):
+    """Drop Status:/X-Status: fields (with continuation lines) from the header."""
+    lines = data.split(b"\n")
+    out, in_head, dropping = [], True, False
+    for i, line in enumerate(lines):
+        if in_head:
+            if line == b"" and i < len(lines) - 1:
+                in_head = False
+            elif line[:1] in (b" ", b"\t"):
+                if dropping:
+                    continue
+            else:
+                name = line.split(b":", 1)[0].rstrip(b" \t").lower() if b":" in line else None
+                dropping = name in (b"status", b"x-status")
+                if dropping:
+                    continue
+        out.append(line)
+    return b"\n".join(out)
+
+
+def mbox_expected(src):
+    """What Python's mbox reader must return for a source message, once our
+    Status/X-Status lines are removed and the mboxrd quoting undone."""
+    data = strip_status_fields(to_lf(src))
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    return data
+
+
+def mboxrd_unquote(data):
+    return re.sub(rb"(?m)^>(>*From )", rb"\1", data)
+
+
+MBOX_FLAGS = {"R": "\\Seen", "A": "\\Answered", "F": "\\Flagged", "D": "\\Deleted", "T": "\\Draft"}
+MAILDIR_FLAGS = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "D": "\\Draft"}
+
+
+# ---- readers ---------------------------------------------------------------
+
+def read_mbox_tree(mbdir):
+    """{folder: [(from_line, flags set, bytes)]} with Python's mailbox.mbox."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(mbdir):
+        for fn in files:
+            if not fn.endswith(".mbox"):
+                continue
+            rel = os.path.relpath(os.path.join(dirpath, fn), mbdir)[:-5]
+            folder = "/".join(fs_unescape(p) for p in rel.split(os.sep))
+            box = mailbox.mbox(os.path.join(dirpath, fn), create=False)
+            msgs = []
+            for key in box.iterkeys():
+                m = box[key]
+                flags = {MBOX_FLAGS[c] for c in m.get_flags() if c in MBOX_FLAGS}
+                msgs.append((m.get_from(), flags, box.get_bytes(key)))
+            box.close()
+            out[folder] = msgs
+    return out
+
+
+def read_eml_tree(emldir):
+    """{folder: [(name, bytes, mtime)]}."""
+    out = {}
+    for dirpath, _dirs, files in os.walk(emldir):
+        rel = os.path.relpath(dirpath, emldir)
+        folder = "/".join(fs_unescape(p) for p in rel.split(os.sep))
+        for fn in sorted(files):
+            p = os.path.join(dirpath, fn)
+            out.setdefault(folder, []).append((fn, read(p), int(os.stat(p).st_mtime)))
+    return out
+
+
+def read_maildir_python(root):
+    """{dirname: [(flags set, bytes, mtime)]} with Python's mailbox.Maildir."""
+    out = {}
+    dirs = [("", root)] + [(d, os.path.join(root, d)) for d in sorted(os.listdir(root))
+                           if d.startswith(".") and os.path.isdir(os.path.join(root, d))]
+    for name, path in dirs:
+        md = mailbox.Maildir(path, factory=None, create=False)
+        msgs = []
+        for key in md.iterkeys():
+            m = md[key]
+            flags = {MAILDIR_FLAGS[c] for c in m.get_flags()}
+            sub = m.get_subdir()
+            fpath = os.path.join(path, sub, key + (":" + m.get_info() if m.get_info() else ""))
+            msgs.append((flags, md.get_bytes(key), int(os.stat(fpath).st_mtime)))
+        out[name] = msgs
+    return out
+
+
+# ---- the checks ------------------------------------------------------------
+
+def _by_box(expected):
+    boxes = {}
+    for e in expected:
+        boxes.setdefault((e["domain"], e["mailbox"]), []).append(e)
+    return boxes
+
+
+def _match(tap, what, exp_list, got_by_folder, key_of_exp, key_of_got, extra_check):
+    """Each expected message present exactly once, in its folder; no extras."""
+    got_index = {}
+    for folder, items in got_by_folder.items():
+        for it in items:
+            got_index.setdefault(key_of_got(it), []).append((folder, it))
+    problems = []
+    seen = set()
+    for e in exp_list:
+        k = key_of_exp(e)
+        hits = got_index.get(k, [])
+        if len(hits) != 1:
+            problems.append("%s: found %d times (want 1)" % (e["path"], len(hits)))
+            continue
+        folder, it = hits[0]
+        seen.add(k)
+        if folder != e["folder"]:
+            problems.append("%s: in folder %r, want %r" % (e["path"], folder, e["folder"]))
+        problems.extend(extra_check(e, it))
+    extras = [k for k in got_index if k not in seen]
+    if extras:
+        problems.append("%d items in the output match no source message" % len(extras))
+    total = sum(len(v) for v in got_by_folder.values())
+    if total != len(exp_list):
+        problems.append("output holds %d messages, source %d" % (total, len(exp_list)))
+    return tap.ok(not problems, what, "\n".join(problems[:30]))
+
+
+def check_eml(tap, outdir, expected, label=""):
+    for (dom, box), exp in sorted(_by_box(expected).items()):
+        tree = read_eml_tree(os.path.join(outdir, fs_escape(dom), fs_escape(box)))
+
+        def extra(e, it):
+            name, data, mtime = it
+            out = []
+            if mtime != e["internaldate"]:
+                out.append("%s: mtime %d, want %d" % (e["path"], mtime, e["internaldate"]))
+            if not re.fullmatch(r"\d{6,}\.eml", name):
+                out.append("%s: file name %r" % (e["path"], name))
+            return out
+        _match(tap, "eml%s %s@%s: %d messages, sha256 equal, right folder, mtime = internal date"
+               % (label, box, dom, len(exp)), exp, tree,
+               lambda e: sha256(read(e["path"])), lambda it: sha256(it[1]), extra)
+
+
+def _asctime_to_unix(s):
+    return calendar.timegm(time.strptime(s, "%a %b %d %H:%M:%S %Y"))
+
+
+def check_mbox(tap, outdir, expected, label=""):
+    for (dom, box), exp in sorted(_by_box(expected).items()):
+        tree = read_mbox_tree(os.path.join(outdir, fs_escape(dom), fs_escape(box)))
+        bad_status = []
+
+        def got_key(it):
+            raw = it[2]
+            head = raw.split(b"\n", 2)
+            if len(head) < 3 or not head[0].startswith(b"Status: ") or not head[1].startswith(b"X-Status: "):
+                bad_status.append(raw[:80])
+                return sha256(raw)
+            rest = head[2]
+            if re.search(rb"(?im)^(x-)?status:", rest.split(b"\n\n", 1)[0]):
+                bad_status.append(raw[:80])
+            return sha256(mboxrd_unquote(rest))
+
+        def extra(e, it):
+            from_line, flags, _raw = it
+            out = []
+            sender, _, date = from_line.partition(" ")
+            if sender != e["envelope_from"]:
+                out.append("%s: envelope %r, want %r" % (e["path"], sender, e["envelope_from"]))
+            try:
+                when = _asctime_to_unix(date.strip())
+            except ValueError:
+                when = None
+            if when != e["internaldate"]:
+                out.append("%s: From_ date %r, want %d" % (e["path"], date, e["internaldate"]))
+            if flags != e["flags"]:
+                out.append("%s: flags %s, want %s" % (e["path"], sorted(flags), sorted(e["flags"])))
+            return out
+        _match(tap, "mbox%s %s@%s: %d messages, content/flags/From_ line equal"
+               % (label, box, dom, len(exp)), exp, tree,
+               lambda e: sha256(mbox_expected(read(e["path"]))), got_key, extra)
+        tap.ok(not bad_status, "mbox%s %s@%s: exactly one Status and X-Status per message, first"
+               % (label, box, dom), "\n".join(repr(b) for b in bad_status[:5]))
+
+
+def check_maildir(tap, outdir, expected, label="", use_dovecot=True):
+    for (dom, box), exp in sorted(_by_box(expected).items()):
+        root = os.path.join(outdir, fs_escape(dom), fs_escape(box))
+        want_folders = sorted({e["folder"] for e in exp} | {"INBOX"})
+
+        def extra_flags_date(e, it):
+            flags, received = it[0], it[2]
+            out = []
+            if flags != e["flags"]:
+                out.append("%s: flags %s, want %s" % (e["path"], sorted(flags), sorted(e["flags"])))
+            if received != e["internaldate"]:
+                out.append("%s: date %d, want %d" % (e["path"], received, e["internaldate"]))
+            return out
+
+        # Python's mailbox.Maildir: per directory (folder names checked via Dovecot)
+        py = read_maildir_python(root)
+        dirmap = {dovecot.dovecot_dirname(f): f for f in want_folders}
+        py_by_folder = {dirmap.get(d, "?" + d): [(f, b, t) for f, b, t in v] for d, v in py.items()}
+        _match(tap, "maildir%s %s@%s (Python mailbox): %d messages, content/flags/mtime"
+               % (label, box, dom, len(exp)), exp, py_by_folder,
+               lambda e: sha256(to_lf(read(e["path"]))), lambda it: sha256(it[1]),
+               extra_flags_date)
+        if not use_dovecot:
+            continue
+        tree = dovecot.read_maildir(root)
+        dv = {}
+        for m in tree["messages"]:
+            dv.setdefault(m["folder"], []).append((set(m["flags"]), m["raw"], m["received"]))
+        _match(tap, "maildir%s %s@%s (Dovecot): %d messages, content/flags/received date"
+               % (label, box, dom, len(exp)), exp, dv,
+               lambda e: sha256(to_lf(read(e["path"]))), lambda it: sha256(it[1]),
+               extra_flags_date)
+        got_folders = sorted(tree["folders"])
+        tap.ok(set(want_folders) <= set(got_folders),
+               "maildir%s %s@%s (Dovecot): folders listed" % (label, box, dom),
+               "missing: %s" % sorted(set(want_folders) - set(got_folders)))
+        tap.ok(set(got_folders) <= set(tree["subscribed"]),
+               "maildir%s %s@%s (Dovecot): every folder subscribed" % (label, box, dom),
+               "not subscribed: %s" % sorted(set(got_folders) - set(tree["subscribed"])))
+
+
+def copytree(src, dst):
+    shutil.copytree(src, dst, symlinks=True)
+    return dst
+
+
+OLD_ATIME = 1000000000  # 2001-09-09: older than every mtime in our stores
+
+
+def freeze(tree):
+    """Record the source before a run: every file's digest, then every
+    entry's atime set to OLD_ATIME so that any read that updates access
+    times (relatime does when atime < mtime) shows up in unchanged()."""
+    digests = {}
+    for dirpath, dirs, files in os.walk(tree):
+        for n in files:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                digests[os.path.relpath(p, tree)] = sha256(read(p))
+    paths = []
+    for dirpath, dirs, files in os.walk(tree):
+        paths += [os.path.join(dirpath, n) for n in dirs + files]
+    # set atimes only after all reading is done: listing a directory updates its atime
+    stats = {}
+    for p in paths:
+        st = os.lstat(p)
+        if not os.path.islink(p):
+            os.utime(p, ns=(OLD_ATIME * 10**9, st.st_mtime_ns))
+    for p in paths:
+        st = os.lstat(p)
+        stats[os.path.relpath(p, tree)] = (st.st_mode, st.st_size, st.st_mtime_ns, st.st_atime_ns)
+    return digests, stats
+
+
+def unchanged(tree, frozen):
+    """[] when nothing in tree changed since freeze(), else what did.  Each
+    entry is lstat'ed before anything reads it (os.walk reads a directory
+    only after its parent listing lstat'ed it)."""
+    digests, stats = frozen
+    now = {}
+    for dirpath, dirs, files in os.walk(tree):
+        for n in dirs + files:
+            p = os.path.join(dirpath, n)
+            st = os.lstat(p)
+            now[os.path.relpath(p, tree)] = (st.st_mode, st.st_size, st.st_mtime_ns, st.st_atime_ns)
+    problems = ["%s: %s -> %s" % (k, stats.get(k), now.get(k))
+                for k in sorted(set(stats) | set(now)) if stats.get(k) != now.get(k)]
+    for rel, digest in digests.items():
+        if sha256(read(os.path.join(tree, rel))) != digest:
+            problems.append("%s: content changed" % rel)
+    return problems
+
+
+def tree_bytes(top):
+    """{relative path: (bytes, mtime)} for comparing two exports; None for
+    directories.  The mtime counts for files that hold messages (it is
+    their internal date); an empty file's or a marker's is the run's time."""
+    out = {}
+    for dirpath, dirs, files in os.walk(top):
+        for d in dirs:
+            out[os.path.relpath(os.path.join(dirpath, d), top)] = None
+        for f in files:
+            p = os.path.join(dirpath, f)
+            data = read(p)
+            meta = f in ("subscriptions", "maildirfolder") or not data
+            out[os.path.relpath(p, top)] = (data, None if meta else int(os.stat(p).st_mtime))
+    return out
