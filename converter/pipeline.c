@@ -197,23 +197,29 @@ static void human_bytes(char *buf, size_t n, uint64_t bytes)
 		snprintf(buf, n, "%llu bytes", (unsigned long long)bytes);
 }
 
+static const char *plural(unsigned n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 static void print_summary(const struct box_run *b, bool failed)
 {
 	const struct conv_stats *s = &b->stats;
+	bool dry = b->run->o->dry_run;
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
 	diag_progress_clear(&b->run->diag);
-	fprintf(stderr, "mdexport: %s@%s: %s %u messages (%s) in %u folders%s%s\n",
+	fprintf(stderr, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
 		failed ? "FAILED, nothing written; had read" :
-		b->run->o->dry_run ? "would export" : "exported",
-		s->messages, size, s->folders,
-		failed || b->run->o->dry_run ? "" : " to ",
-		failed || b->run->o->dry_run ? "" : b->dest.buf);
-	fprintf(stderr, "  skipped: %u deleted (--skip-deleted), %u groupware folders "
-		"(not mail), %u stale index records (file missing)\n",
-		s->deleted_skipped, s->groupware, s->stale);
-	fprintf(stderr, "  unreadable: %u; warnings: %u\n", s->unreadable, s->warnings);
+		dry ? "would export" : "exported",
+		s->messages, plural(s->messages, "message", "messages"), size,
+		s->folders, plural(s->folders, "folder", "folders"),
+		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
+	fprintf(stderr, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
+		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
+		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
+		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->problems.len)
 		fputs(s->problems.buf, stderr);
 	if (s->problems_listed > 50)
