@@ -87,7 +87,8 @@ void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	char probe[1];
+	int n = vsnprintf(probe, sizeof(probe), fmt, cp);
 	va_end(cp);
 	if (n <= 0)
 		return;

@@ -23,7 +23,6 @@ struct mail_writer;
 
 struct mail_writer_ops {
 	const char *name;	/* "mbox", "maildir", "eml", "null" */
-	const char *help;	/* one line for --help */
 	struct mail_writer *(*alloc)(void);
 	/* dest: output path for this mailbox without extension */
 	int (*open)(struct mail_writer *w, const char *dest, const struct mail_box *box);

@@ -108,7 +108,6 @@ static void eml_free(struct mail_writer *w)
 
 const struct mail_writer_ops eml_writer_ops = {
 	.name = "eml",
-	.help = "one file per message, bytes as stored: DIR/DOMAIN/MAILBOX/FOLDER/NNNNNN.eml",
 	.alloc = eml_alloc,
 	.open = eml_open,
 	.begin_folder = eml_begin_folder,

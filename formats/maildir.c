@@ -208,7 +208,6 @@ static void maildir_free(struct mail_writer *w)
 
 const struct mail_writer_ops maildir_writer_ops = {
 	.name = "maildir",
-	.help = "a Maildir++ tree per mailbox: DIR/DOMAIN/MAILBOX/{cur,.Folder}",
 	.alloc = maildir_alloc,
 	.open = maildir_open,
 	.begin_folder = maildir_begin_folder,

@@ -210,7 +210,6 @@ static void mbox_free(struct mail_writer *w)
 
 const struct mail_writer_ops mbox_writer_ops = {
 	.name = "mbox",
-	.help = "one mboxrd file per folder: DIR/DOMAIN/MAILBOX/FOLDER.mbox",
 	.alloc = mbox_alloc,
 	.open = mbox_open,
 	.begin_folder = mbox_begin_folder,

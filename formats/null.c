@@ -58,7 +58,6 @@ static void null_free(struct mail_writer *w)
 
 const struct mail_writer_ops null_writer_ops = {
 	.name = "null",
-	.help = "write nothing (--dry-run)",
 	.alloc = null_alloc,
 	.open = null_open,
 	.begin_folder = null_begin_folder,
