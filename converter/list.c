@@ -33,11 +33,26 @@ static void json_folder(struct sbuf *j, const struct mail_folder *f, bool first)
 	sbuf_addch(j, '}');
 }
 
+/* print_padded: s, then spaces up to width characters (UTF-8 aware) */
+static void print_padded(const char *s, int width)
+{
+	int chars = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		chars += (*p & 0xc0) != 0x80;
+	fputs(s, stdout);
+	for (; chars < width; chars++)
+		putchar(' ');
+	putchar(' ');
+}
+
 static void table_row(const char *domain, const char *mailbox, const char *folder,
 		      const char *cls, unsigned messages, uint64_t bytes)
 {
-	printf("%-20s %-16s %-32s %-16s %9u %13llu\n", domain, mailbox, folder, cls,
-	       messages, (unsigned long long)bytes);
+	print_padded(domain, 20);
+	print_padded(mailbox, 16);
+	print_padded(folder, 32);
+	print_padded(cls, 16);
+	printf("%9u %13llu\n", messages, (unsigned long long)bytes);
 }
 
 /* list_mailbox: folders of one mailbox, appended to the JSON or printed */
@@ -107,9 +122,13 @@ int cmd_list(const struct options *o)
 	sbuf_adds(&j, "{\"source\": ");
 	sbuf_add_json_str(&j, o->source);
 	sbuf_adds(&j, ", \"mailboxes\": [");
-	if (!o->json)
-		printf("%-20s %-16s %-32s %-16s %9s %13s\n", "DOMAIN", "MAILBOX",
-		       "FOLDER", "CLASS", "MESSAGES", "BYTES");
+	if (!o->json) {
+		print_padded("DOMAIN", 20);
+		print_padded("MAILBOX", 16);
+		print_padded("FOLDER", 32);
+		print_padded("CLASS", 16);
+		printf("%9s %13s\n", "MESSAGES", "BYTES");
+	}
 	const struct mail_box *box;
 	int ret;
 	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
