@@ -61,6 +61,8 @@ void diag_error(struct diag *d, const char *fmt, ...)
 	va_end(ap);
 	if (d->stats)
 		d->stats->unreadable++;
+	else
+		d->unattributed++;
 }
 
 void diag_fatal(struct diag *d, const char *fmt, ...)

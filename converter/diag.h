@@ -31,6 +31,7 @@ struct conv_stats {
 
 struct diag {
 	struct conv_stats *stats; /* NULL outside a mailbox */
+	unsigned unattributed;	/* errors while stats was NULL (e.g. finding accounts) */
 	bool quiet;		/* no warnings on stderr (--quiet) */
 	bool progress;		/* stderr is a terminal */
 	bool progress_shown;	/* a progress line needs clearing */

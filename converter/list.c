@@ -150,5 +150,5 @@ int cmd_list(const struct options *o)
 		perror("mdexport: cannot write the listing");
 		return EXIT_FATAL;
 	}
-	return t.problems ? EXIT_PARTIAL : EXIT_OK;
+	return t.problems || d.unattributed ? EXIT_PARTIAL : EXIT_OK;
 }

@@ -94,6 +94,22 @@ static int usage_error(const char *usage, const char *what, const char *arg)
 	return EXIT_FATAL;
 }
 
+/*
+ * option_word: the option as the user typed it, for messages: "--name" when
+ * getopt matched a long option, "-c" for a short one, else the argument
+ * getopt stopped at (argv is permuted, so optind alone cannot say).
+ */
+static void option_word(char *buf, size_t n, const struct option *longopts,
+			int longidx, int c, const char *last)
+{
+	if (longidx >= 0)
+		snprintf(buf, n, "--%s", longopts[longidx].name);
+	else if (c > 0 && c < 256 && c != '?' && c != ':')
+		snprintf(buf, n, "-%c", c);
+	else
+		snprintf(buf, n, "%s", last);
+}
+
 /* parse: fill o from argv (after the command word); -1 when help was shown */
 static int parse(int argc, char **argv, bool is_export, struct options *o)
 {
@@ -111,14 +127,23 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = is_export ? usage_export : usage_list;
-	int c;
+	int c, longidx = -1;
+	char word[64];
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "hf:o:u:d:nq", longopts, NULL)) != -1) {
+	/* the leading ':' makes a missing value ':' instead of '?' */
+	while ((c = getopt_long(argc, argv, ":hf:o:u:d:nq", longopts, &longidx)) != -1) {
+		if (c == ':')	/* a missing value: the option is the last word read */
+			snprintf(word, sizeof(word), "%s", argv[optind - 1]);
+		else
+			option_word(word, sizeof(word), longopts, longidx,
+				    c == '?' ? optopt : c, argv[optind - 1]);
+		longidx = -1;
 		bool export_only = c == 'f' || c == 'o' || c == 'u' || c == 'd' ||
 				   c == 'n' || c == OPT_SKIP_DELETED;
 		if ((export_only && !is_export) || (c == OPT_JSON && is_export))
-			return usage_error(usage, "this option is not valid here:", argv[optind - 1]);
+			return usage_error(usage, is_export ? "this option is not valid with export:" :
+					   "this option is not valid with list:", word);
 		switch (c) {
 		case 'h': fputs(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
@@ -142,8 +167,10 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 			push(&o->maps, &o->nmaps, optarg);
 			break;
 		case 'q': o->quiet = true; break;
+		case ':':
+			return usage_error(usage, "this option needs a value:", word);
 		default:
-			return usage_error(usage, "unknown option", argv[optind - 1]);
+			return usage_error(usage, "unknown option", word);
 		}
 	}
 	if (optind >= argc)

@@ -59,10 +59,22 @@ void fsname_unescape(struct sbuf *out, const char *name)
 	}
 }
 
+/* exists_as_dir: after EEXIST, is it a directory? (err set if not) */
+static int exists_as_dir(const char *path, struct sbuf *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	sbuf_addf(err, "cannot create directory '%s': %s", path, strerror(ENOTDIR));
+	return -1;
+}
+
 int mkdir_p(const char *path, struct sbuf *err)
 {
-	if (mkdir(path, 0755) == 0 || errno == EEXIST)
+	if (mkdir(path, 0755) == 0)
 		return 0;
+	if (errno == EEXIST)
+		return exists_as_dir(path, err);
 	if (errno != ENOENT) {
 		sbuf_addf(err, "cannot create directory '%s': %s", path, strerror(errno));
 		return -1;
@@ -73,8 +85,10 @@ int mkdir_p(const char *path, struct sbuf *err)
 	if (slash && slash != parent) {
 		*slash = '\0';
 		if (mkdir_p(parent, err) == 0) {
-			if (mkdir(path, 0755) == 0 || errno == EEXIST)
+			if (mkdir(path, 0755) == 0)
 				ret = 0;
+			else if (errno == EEXIST)
+				ret = exists_as_dir(path, err);
 			else
 				sbuf_addf(err, "cannot create directory '%s': %s",
 					  path, strerror(errno));

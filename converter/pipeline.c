@@ -79,6 +79,7 @@ static int open_run(struct run *run, const struct options *o)
 static int close_run(struct run *run)
 {
 	int status = EXIT_OK;
+	run->unreadable += run->diag.unattributed;
 	if (run->unreadable)
 		status = EXIT_PARTIAL;
 	for (size_t i = 0; i < run->o->nusers; i++) {
@@ -111,6 +112,7 @@ struct box_run {
 	struct mail_writer *w;
 	struct conv_stats stats;
 	struct sbuf dest;
+	bool unreadable_box;	/* the reader could not open the mailbox */
 };
 
 /* export_folder: returns CONV_FATAL when the output failed */
@@ -209,6 +211,14 @@ static void print_summary(const struct box_run *b, bool failed)
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
 	diag_progress_clear(&b->run->diag);
+	if (b->unreadable_box) {
+		fprintf(stderr, "mdexport: %s@%s: not exported, the mailbox could not be "
+			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
+			b->box->domain, s->unreadable, s->warnings);
+		if (s->problems.len)
+			fputs(s->problems.buf, stderr);
+		return;
+	}
 	fprintf(stderr, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
 		failed ? "FAILED, nothing written; had read" :
@@ -250,6 +260,7 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
 	if (reader_status != CONV_OK) {
+		b.unreadable_box = true;
 		diag_error(&run->diag, "%s@%s: %s", box->mailbox, box->domain,
 			   reader_err->buf);
 	} else if (dest_path(&b, &err) < 0) {
@@ -286,19 +297,18 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 int cmd_export(const struct options *o)
 {
 	struct sbuf err = SBUF_INIT;
-	if (!o->dry_run) {
-		if (mkdir_p(o->output, &err) < 0 || access(o->output, W_OK | X_OK) < 0) {
-			if (!err.len)
-				sbuf_addf(&err, "cannot write to '%s': %s", o->output,
-					  strerror(errno));
-			fprintf(stderr, "mdexport: %s\n", err.buf);
-			sbuf_release(&err);
-			return EXIT_FATAL;
-		}
-	}
 	struct run run;
-	if (open_run(&run, o) < 0)
+	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
+	if (!o->dry_run &&
+	    (mkdir_p(o->output, &err) < 0 || access(o->output, W_OK | X_OK) < 0)) {
+		if (!err.len)
+			sbuf_addf(&err, "cannot write to '%s': %s", o->output, strerror(errno));
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		close_run(&run);
+		return EXIT_FATAL;
+	}
 	const struct mail_box *box;
 	int ret;
 	struct mail_reader *r = run.reader;

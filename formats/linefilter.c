@@ -9,7 +9,7 @@ void linefilter_init(struct linefilter *lf, struct outfile *out, bool mboxrd)
 	lf->pending_cr = false;
 	lf->state = LF_START;
 	lf->held = 0;
-	lf->last = '\n';
+	lf->last = '\0';	/* an empty message does not end in a newline */
 }
 
 static void emit(struct linefilter *lf, const char *p, size_t n)

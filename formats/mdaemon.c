@@ -33,6 +33,7 @@
 #define FIRST_READ (64 * 1024)
 #define HEAD_MAX (16u * 1024 * 1024)
 #define DEPTH_MAX 200
+#define UNNAMED_FOLDER "(no name)"
 
 struct md_folder {
 	char *path;		/* logical name */
@@ -175,6 +176,12 @@ static void visit_subfolder(struct md_reader *r, const char *dir, const char *na
 	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
 	if (!mutf7_decode(&decoded, name, strlen(name) - 5))
 		wintext_to_utf8(&decoded, name, strlen(name) - 5);
+	if (!decoded.len) {
+		/* ".IMAP": IMAP has no empty folder names; give it a visible one */
+		sbuf_adds(&decoded, UNNAMED_FOLDER);
+		diag_warn(r->r.diag, "'%s/%s' has an empty folder name; exported as '%s'",
+			  rel(r, dir), name, UNNAMED_FOLDER);
+	}
 	bool inbox_children = !parent && !strcasecmp(decoded.buf, "Inbox");
 	if (inbox_children)
 		sbuf_adds(&logical, "INBOX");

@@ -153,18 +153,32 @@ static void add_account(struct md_accounts *a, const char *domain,
 	acc->problem = problem;
 }
 
-/* known: an account with this directory, or this domain and mailbox, exists */
-static bool known(const struct md_accounts *a, const char *domain,
-		  const char *mailbox, const struct stat *st)
+/*
+ * claim: whether the walked directory (domain/mailbox, st) is already an
+ * account.  Same directory: yes.  A userlist.dat account of the same name
+ * whose MailDir was not found takes this directory (with a warning).
+ * Names differing only in case are different mailboxes on this side.
+ */
+static bool claim(struct md_accounts *a, const char *domain, const char *mailbox,
+		  const char *path, const struct stat *st, struct diag *d)
 {
 	for (size_t i = 0; i < a->count; i++) {
 		struct stat other;
 		if (a->v[i].path && stat(a->v[i].path, &other) == 0 &&
 		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
 			return true;
-		if (!strcasecmp(a->v[i].domain, domain) &&
-		    !strcasecmp(a->v[i].mailbox, mailbox))
-			return true;
+	}
+	for (size_t i = 0; i < a->count; i++) {
+		struct md_account *acc = &a->v[i];
+		if (acc->path || strcasecmp(acc->domain, domain) ||
+		    strcasecmp(acc->mailbox, mailbox))
+			continue;
+		diag_warn(d, "%s@%s: %s; using '%s', found under Users", acc->mailbox,
+			  acc->domain, acc->problem, path);
+		acc->path = xstrdup(path);
+		free(acc->problem);
+		acc->problem = NULL;
+		return true;
 	}
 	return false;
 }
@@ -227,13 +241,15 @@ static void walk_domain(const char *domdir, const char *domain,
 	}
 	for (size_t i = 0; i < dl.count; i++) {
 		const struct dent *e = &dl.ents[i];
+		if (e->type == DENT_LINK)
+			diag_warn(d, "'%s/%s' is a symbolic link; not followed", domdir, e->name);
 		if (e->type != DENT_DIR || md_skip_dir(e->name))
 			continue;
 		char *path = xasprintf("%s/%s", domdir, e->name);
 		struct stat st;
 		struct sbuf box = SBUF_INIT;
 		wintext_to_utf8(&box, e->name, strlen(e->name));
-		if (stat(path, &st) == 0 && !known(out, domain, box.buf, &st))
+		if (stat(path, &st) == 0 && !claim(out, domain, box.buf, path, &st, d))
 			add_account(out, domain, box.buf, "", path, "Users/", NULL);
 		else
 			free(path);
@@ -255,6 +271,8 @@ static void walk_users(const char *users, struct md_accounts *out, struct diag *
 	}
 	for (size_t i = 0; i < dl.count; i++) {
 		const struct dent *e = &dl.ents[i];
+		if (e->type == DENT_LINK)
+			diag_warn(d, "'%s/%s' is a symbolic link; not followed", users, e->name);
 		if (e->type != DENT_DIR || md_skip_dir(e->name))
 			continue;
 		char *domdir = xasprintf("%s/%s", users, e->name);

@@ -76,6 +76,6 @@ int main(void)
 	CHECK("mboxrd cr in prefix", "Fr\rom \r\n", true, "Fr\rom \n", true);
 	CHECK("mboxrd at end", ">>Fro", true, ">>Fro", false);
 	CHECK("nul bytes", "a\0b\r\nFrom \0\r\n", true, "a\0b\n>From \0\n", true);
-	CHECK("empty", "", true, "", true);
+	CHECK("empty", "", true, "", false);
 	return test_done();
 }
