@@ -91,6 +91,13 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 void msg_envelope_sender(const struct mail_msg *msg, struct sbuf *out);
 
 /*
+ * header_block_get: the unfolded value of the first `name` field of a raw
+ * header block.  Returns 1 and sets value, or 0 when absent.
+ */
+int header_block_get(const unsigned char *head, size_t len, const char *name,
+		     struct sbuf *value);
+
+/*
  * header_block_date: parse header `name` of a raw header block as an RFC 5322
  * date.  Returns 1 and sets *t_r, or 0 when absent or unparseable.
  */

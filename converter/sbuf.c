@@ -86,14 +86,19 @@ void sbuf_addch(struct sbuf *sb, int c)
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;
+	sbuf_grow(sb, 64);
+	size_t room = sb->alloc - sb->len;	/* includes the NUL's place */
 	va_copy(cp, ap);
-	char probe[1];
-	int n = vsnprintf(probe, sizeof(probe), fmt, cp);
+	int n = vsnprintf(sb->buf + sb->len, room, fmt, cp);
 	va_end(cp);
-	if (n <= 0)
+	if (n < 0) {
+		sb->buf[sb->len] = '\0';
 		return;
-	sbuf_grow(sb, (size_t)n);
-	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {		/* did not fit: once more, with room */
+		sbuf_grow(sb, (size_t)n);
+		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 

@@ -1,5 +1,7 @@
 #include "linefilter.h"
 
+#include <string.h>
+
 static const char from_[] = "From ";
 
 void linefilter_init(struct linefilter *lf, struct outfile *out, bool mboxrd)
@@ -72,11 +74,14 @@ int linefilter_push(void *ctx, const void *data, size_t len)
 	}
 	while (p < end) {
 		if (lf->state == LF_MID) {
-			const char *q = p;
-			while (q < end && *q != '\n' && *q != '\r')
-				q++;
-			emit(lf, p, (size_t)(q - p));
-			p = q;
+			/* the bulk of every line: copy up to its CR or LF */
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			const char *stop = nl ? nl : end;
+			const char *cr = memchr(p, '\r', (size_t)(stop - p));
+			if (cr)
+				stop = cr;
+			emit(lf, p, (size_t)(stop - p));
+			p = stop;
 			if (p == end)
 				break;
 		}
