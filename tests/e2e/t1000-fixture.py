@@ -4,7 +4,6 @@ Maildir and EML and read every message back with readers we did not write:
 Python's mailbox module and Dovecot's doveadm.  fixtures/store.expected.json
 (written by tools/mkfixture) says what each message must become."""
 
-import base64
 import json
 import os
 import shutil
@@ -21,25 +20,7 @@ store = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(w
 spec = json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"), encoding="utf-8"))
 
 
-def source_path(m):
-    if m.get("source_b64"):
-        return os.path.join(store.encode(), base64.b64decode(m["source_b64"])).decode("utf-8", "surrogateescape")
-    return os.path.join(store, m["source"])
-
-
-expected = []
-for mb in spec["mailboxes"]:
-    mail = {f["path"] for f in mb["folders"] if f["mail"]}
-    for m in mb["messages"]:
-        if m["folder"] not in mail:
-            continue        # groupware: listed, never exported as mail
-        e = {"domain": mb["domain"], "mailbox": mb["mailbox"], "folder": m["folder"],
-             "path": source_path(m), "flags": set(m["flags"]),
-             "internaldate": m["internaldate"], "envelope_from": m["envelope_from"]}
-        if m["date_source"] == "mtime":
-            os.utime(e["path"], (MTIME_CASE, MTIME_CASE))
-            e["internaldate"] = MTIME_CASE
-        expected.append(e)
+expected = e2e.fixture_expected(store, spec, MTIME_CASE)
 mail_folders = {(mb["domain"], mb["mailbox"]): [f["path"] for f in mb["folders"] if f["mail"]]
                 for mb in spec["mailboxes"]}
 groupware = {(mb["domain"], mb["mailbox"]): [f for f in mb["folders"] if not f["mail"]]

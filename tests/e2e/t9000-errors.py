@@ -106,23 +106,7 @@ def need_privileges(section):
 def fixture_store(name, owner_nobody=False):
     """A copy of fixtures/store and its expected mail messages (as t1000)."""
     store = e2e.copytree(FIXTURE, os.path.join(work, name))
-    expected = []
-    for mb in SPEC["mailboxes"]:
-        mail = {f["path"] for f in mb["folders"] if f["mail"]}
-        for m in mb["messages"]:
-            if m["folder"] not in mail:
-                continue        # groupware: listed, never exported as mail
-            if m.get("source_b64"):
-                rel = base64.b64decode(m["source_b64"]).decode("utf-8", "surrogateescape")
-            else:
-                rel = m["source"]
-            e = {"domain": mb["domain"], "mailbox": mb["mailbox"], "folder": m["folder"],
-                 "path": os.path.join(store, rel), "rel": rel, "flags": set(m["flags"]),
-                 "internaldate": m["internaldate"], "envelope_from": m["envelope_from"]}
-            if m["date_source"] == "mtime":
-                os.utime(e["path"], (MTIME_CASE, MTIME_CASE))
-                e["internaldate"] = MTIME_CASE
-            expected.append(e)
+    expected = e2e.fixture_expected(store, SPEC, MTIME_CASE)
     if owner_nobody:
         give(store)
     return store, expected

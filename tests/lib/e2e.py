@@ -8,6 +8,7 @@ An expected message is a dict:
     file), flags (set of IMAP names), internaldate (int), envelope_from
 """
 
+import base64
 import calendar
 import hashlib
 import mailbox
@@ -337,6 +338,34 @@ def check_maildir(tap, outdir, expected, label="", use_dovecot=True):
         tap.ok(set(got_folders) <= set(tree["subscribed"]),
                "maildir%s %s@%s (Dovecot): every folder subscribed" % (label, box, dom),
                "not subscribed: %s" % sorted(set(got_folders) - set(tree["subscribed"])))
+
+
+FIXTURE_MTIME = 1650000000   # the date tests give the record-less, header-less message
+
+
+def fixture_expected(store, spec, mtime=FIXTURE_MTIME):
+    """The mail messages fixtures/store.expected.json says a copy of the
+    fixture at `store` must export (groupware folders' messages are listed
+    there but never exported).  The one message dated by its file's mtime
+    gets `mtime` (git keeps no mtimes)."""
+    expected = []
+    for mb in spec["mailboxes"]:
+        mail = {f["path"] for f in mb["folders"] if f["mail"]}
+        for m in mb["messages"]:
+            if m["folder"] not in mail:
+                continue
+            if m.get("source_b64"):
+                rel = base64.b64decode(m["source_b64"]).decode("utf-8", "surrogateescape")
+            else:
+                rel = m["source"]
+            e = {"domain": mb["domain"], "mailbox": mb["mailbox"], "folder": m["folder"],
+                 "path": os.path.join(store, rel), "rel": rel, "flags": set(m["flags"]),
+                 "internaldate": m["internaldate"], "envelope_from": m["envelope_from"]}
+            if m["date_source"] == "mtime":
+                os.utime(e["path"], (mtime, mtime))
+                e["internaldate"] = mtime
+            expected.append(e)
+    return expected
 
 
 def copytree(src, dst):
