@@ -12,7 +12,6 @@ run as 65534:65534 through setpriv(1) (util-linux) on store copies chowned
 to 65534.  If that cannot be done, those checks are reported `not ok` with
 the reason, never skipped."""
 
-import base64
 import json
 import os
 import shutil
