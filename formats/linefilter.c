@@ -74,12 +74,15 @@ int linefilter_push(void *ctx, const void *data, size_t len)
 	}
 	while (p < end) {
 		if (lf->state == LF_MID) {
-			/* the bulk of every line: copy up to its CR or LF */
+			/*
+			 * The bulk of every line, copied in one piece: a CR inside
+			 * it is content; only the CR of the CRLF ending it is left
+			 * out, and one that ends the chunk is held back.
+			 */
 			const char *nl = memchr(p, '\n', (size_t)(end - p));
 			const char *stop = nl ? nl : end;
-			const char *cr = memchr(p, '\r', (size_t)(stop - p));
-			if (cr)
-				stop = cr;
+			if (stop > p && stop[-1] == '\r')
+				stop--;
 			emit(lf, p, (size_t)(stop - p));
 			p = stop;
 			if (p == end)
