@@ -8,8 +8,8 @@ VERSION := 0.1.0
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null)
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats \
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null) -lz
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats -Iformats/pst \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
 BUILD := build
@@ -20,11 +20,14 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
 	formats/eml.c formats/null.c
+# the PST writer, issue 3: built and unit-tested, not yet linked into mdexport
+PST_SRC := formats/pst/ndb.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
+PST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PST_SRC))
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean
@@ -33,13 +36,13 @@ all: mdexport
 mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
-$(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h tests/*.h)
+$(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/unit.h
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(PST_OBJ) tests/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(PST_OBJ) $(DEPS_LIBS)
 
 deps:
 	@tools/install-deps
