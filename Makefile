@@ -21,20 +21,25 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
 	formats/eml.c formats/null.c
 # the PST writer, issue 3: built and unit-tested, not yet linked into mdexport
-PST_SRC := formats/pst/ndb.c formats/pst/btree.c
+PST_SRC := formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 PST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PST_SRC))
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-btree
+TOOLS := tools/pstcheck
+
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-btree test-pst-ndbw
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean
-all: mdexport
+all: mdexport $(TOOLS)
 
 mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+
+tools/pstcheck: tools/pstcheck.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lz $(LDFLAGS)
 
 $(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h)
 	@mkdir -p $(dir $@)
@@ -69,4 +74,4 @@ install: mdexport
 	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
 
 clean:
-	rm -rf $(BUILD) mdexport demo-out
+	rm -rf $(BUILD) mdexport demo-out $(TOOLS)

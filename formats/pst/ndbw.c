@@ -1,0 +1,311 @@
+#include "ndbw.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+#define XBLOCK_MAX_CHILDREN 1021	/* (8176 - 8) / 8 */
+#define BLOCK_CREF 2			/* 1 + one reference: blocks are never shared */
+
+struct pst_ndb {
+	int fd;
+	char *path;
+	int error;			/* first errno, sticky */
+	struct pst_alloc alloc;
+	uint64_t interval;		/* the AMap interval allocation is in */
+	uint8_t amap[PST_PAGE_DATA];	/* its bitmap, 1 bit per 64 bytes, MSB first */
+	uint8_t *longest_free;		/* per finished interval: for the FMaps */
+	uint64_t amap_free;		/* free bytes in finished intervals */
+	uint64_t next_bid;		/* block BIDs step by 4 */
+	uint64_t next_page_bid;		/* page BIDs step by 1 */
+	struct pst_bbt_entry *bbt;
+	size_t nbbt, bbt_alloc;
+	struct pst_nbt_entry *nbt;
+	size_t nnbt, nbt_alloc;
+	uint8_t *scratch;		/* one block's bytes */
+};
+
+static void pwrite_all(struct pst_ndb *n, const void *data, size_t len, uint64_t ib)
+{
+	const uint8_t *p = data;
+	while (len && !n->error) {
+		ssize_t w = pwrite(n->fd, p, len, (off_t)ib);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			n->error = errno;
+			return;
+		}
+		p += w;
+		len -= (size_t)w;
+		ib += (uint64_t)w;
+	}
+}
+
+static void mark(struct pst_ndb *n, uint64_t ib, uint64_t size)
+{
+	uint64_t from = (ib - pst_interval_start(n->interval)) / 64;
+	uint64_t to = from + (size + 63) / 64;
+	for (uint64_t b = from; b < to; b++)
+		n->amap[b / 8] |= (uint8_t)(0x80 >> (b % 8));
+}
+
+static void fill_page(uint8_t *page, uint8_t byte, enum pst_ptype type, uint64_t ib)
+{
+	memset(page, byte, PST_PAGE_DATA);
+	pst_page_trailer(page, type, ib, ib);
+}
+
+/* start_interval: a fresh bitmap with the interval's own map pages marked */
+static void start_interval(struct pst_ndb *n, uint64_t k)
+{
+	n->interval = k;
+	memset(n->amap, 0, sizeof(n->amap));
+	mark(n, pst_interval_start(k), pst_interval_reserved(k));
+}
+
+/* finish_interval: write the current interval's AMap (and PMap/FPMap) pages */
+static void finish_interval(struct pst_ndb *n)
+{
+	uint64_t k = n->interval, start = pst_interval_start(k);
+	unsigned run = 0, longest = 0, free_units = 0;
+	for (unsigned b = 0; b < PST_PAGE_DATA * 8; b++) {
+		bool used = n->amap[b / 8] & (0x80 >> (b % 8));
+		run = used ? 0 : run + 1;
+		free_units += !used;
+		if (run > longest)
+			longest = run;
+	}
+	n->amap_free += (uint64_t)free_units * 64;
+	n->longest_free = xrealloc(n->longest_free, k + 1);
+	n->longest_free[k] = (uint8_t)(longest > 255 ? 255 : longest);
+	uint8_t page[PST_PAGE_SIZE];
+	memcpy(page, n->amap, PST_PAGE_DATA);
+	pst_page_trailer(page, PST_PTYPE_AMAP, start, start);
+	pwrite_all(n, page, sizeof(page), start);
+	if (pst_interval_has_pmap(k)) {		/* deprecated: all 0xFF, as Outlook */
+		fill_page(page, 0xFF, PST_PTYPE_PMAP, start + PST_PAGE_SIZE);
+		pwrite_all(n, page, sizeof(page), start + PST_PAGE_SIZE);
+	}
+	if (pst_interval_has_fpmap(k)) {	/* NEEDSWORK: Outlook's FPMap content unknown */
+		fill_page(page, 0xFF, PST_PTYPE_FPMAP, start + 2 * PST_PAGE_SIZE);
+		pwrite_all(n, page, sizeof(page), start + 2 * PST_PAGE_SIZE);
+	}
+	/* FMap pages are written by pst_ndb_finish, once every interval is known */
+}
+
+/* take: allocate size bytes, finishing every interval allocation leaves behind */
+static uint64_t take(struct pst_ndb *n, uint64_t size, uint64_t align)
+{
+	uint64_t ib = pst_alloc_take(&n->alloc, size, align);
+	uint64_t k = (ib - PST_AMAP_FIRST) / PST_INTERVAL;
+	while (n->interval < k) {
+		finish_interval(n);
+		start_interval(n, n->interval + 1);
+	}
+	mark(n, ib, size);
+	return ib;
+}
+
+struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	struct pst_ndb *n = xcalloc(1, sizeof(*n));
+	n->fd = fd;
+	n->path = xstrdup(path);
+	n->next_bid = 4;
+	n->next_page_bid = 1;
+	n->scratch = xmalloc(PST_BLOCK_MAX);
+	pst_alloc_init(&n->alloc, PST_AMAP_FIRST);
+	start_interval(n, 0);
+	return n;
+}
+
+static void add_bbt(struct pst_ndb *n, uint64_t bid, uint64_t ib, size_t cb)
+{
+	if (n->nbbt == n->bbt_alloc) {
+		n->bbt_alloc = n->bbt_alloc ? n->bbt_alloc * 2 : 256;
+		n->bbt = xreallocarray(n->bbt, n->bbt_alloc, sizeof(*n->bbt));
+	}
+	n->bbt[n->nbbt++] = (struct pst_bbt_entry){ { bid, ib }, (uint16_t)cb, BLOCK_CREF };
+}
+
+/* put_block: write cb bytes already in n->scratch as a block; internal sets bit 1 */
+static uint64_t put_block(struct pst_ndb *n, size_t cb, bool internal)
+{
+	uint64_t bid = n->next_bid | (internal ? 2 : 0);
+	n->next_bid += 4;
+	size_t size = pst_block_size(cb);
+	uint64_t ib = take(n, size, 64);
+	pst_block_trailer(n->scratch, cb, ib, bid);
+	pwrite_all(n, n->scratch, size, ib);
+	add_bbt(n, bid, ib, cb);
+	return n->error ? 0 : bid;
+}
+
+uint64_t pst_ndb_write_block(struct pst_ndb *n, const void *data, size_t cb)
+{
+	if (cb > PST_BLOCK_DATA_MAX) {
+		n->error = n->error ? n->error : EINVAL;
+		return 0;
+	}
+	memcpy(n->scratch, data, cb);
+	return put_block(n, cb, false);
+}
+
+/* xblock: btype 1, cLevel, cEnt, lcbTotal, then the child BIDs */
+static uint64_t put_xblock(struct pst_ndb *n, unsigned level, const uint64_t *bids,
+			   unsigned count, uint64_t total)
+{
+	uint8_t *p = n->scratch;
+	p[0] = 1;
+	p[1] = (uint8_t)level;
+	p[2] = (uint8_t)count;
+	p[3] = (uint8_t)(count >> 8);
+	for (int i = 0; i < 4; i++)
+		p[4 + i] = (uint8_t)(total >> (8 * i));
+	for (unsigned c = 0; c < count; c++)
+		for (int i = 0; i < 8; i++)
+			p[8 + 8 * c + i] = (uint8_t)(bids[c] >> (8 * i));
+	return put_block(n, 8 + 8 * (size_t)count, true);
+}
+
+uint64_t pst_ndb_write_data(struct pst_ndb *n, const void *data, uint64_t len)
+{
+	const uint8_t *p = data;
+	if (len <= PST_BLOCK_DATA_MAX)
+		return pst_ndb_write_block(n, data, (size_t)len);
+	uint64_t per_x = (uint64_t)XBLOCK_MAX_CHILDREN * PST_BLOCK_DATA_MAX;
+	uint64_t nx = (len + per_x - 1) / per_x;
+	if (nx > XBLOCK_MAX_CHILDREN) {		/* beyond an XXBLOCK: ~7.9 GiB */
+		n->error = n->error ? n->error : EFBIG;
+		return 0;
+	}
+	uint64_t xbids[XBLOCK_MAX_CHILDREN];
+	uint64_t *leaves = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*leaves));
+	for (uint64_t x = 0; x < nx; x++) {
+		uint64_t off = x * per_x, part = len - off < per_x ? len - off : per_x;
+		unsigned count = 0;
+		for (uint64_t o = 0; o < part; o += PST_BLOCK_DATA_MAX) {
+			size_t cb = (size_t)(part - o < PST_BLOCK_DATA_MAX ? part - o : PST_BLOCK_DATA_MAX);
+			leaves[count++] = pst_ndb_write_block(n, p + off + o, cb);
+		}
+		xbids[x] = put_xblock(n, 1, leaves, count, part);
+	}
+	free(leaves);
+	return nx == 1 ? xbids[0] : put_xblock(n, 2, xbids, (unsigned)nx, len);
+}
+
+void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
+		      uint64_t bid_sub, uint32_t nid_parent)
+{
+	if (n->nnbt == n->nbt_alloc) {
+		n->nbt_alloc = n->nbt_alloc ? n->nbt_alloc * 2 : 64;
+		n->nbt = xreallocarray(n->nbt, n->nbt_alloc, sizeof(*n->nbt));
+	}
+	n->nbt[n->nnbt++] = (struct pst_nbt_entry){ nid, bid_data, bid_sub, nid_parent };
+}
+
+static int page_place(void *ctx, uint64_t *ib_r, uint64_t *bid_r)
+{
+	struct pst_ndb *n = ctx;
+	*ib_r = take(n, PST_PAGE_SIZE, PST_PAGE_SIZE);
+	*bid_r = n->next_page_bid++;
+	return n->error ? -1 : 0;
+}
+
+static int page_write(void *ctx, const uint8_t page[PST_PAGE_SIZE], uint64_t ib)
+{
+	struct pst_ndb *n = ctx;
+	pwrite_all(n, page, PST_PAGE_SIZE, ib);
+	return n->error ? -1 : 0;
+}
+
+static int cmp_nbt(const void *a, const void *b)
+{
+	uint64_t x = ((const struct pst_nbt_entry *)a)->nid, y = ((const struct pst_nbt_entry *)b)->nid;
+	return (x > y) - (x < y);
+}
+
+/* write_fmaps: one byte per AMap interval (longest free run) at each FMap slot */
+static void write_fmaps(struct pst_ndb *n, uint64_t intervals)
+{
+	for (uint64_t k = 128; k < intervals; k += 496) {
+		uint8_t page[PST_PAGE_SIZE];
+		memset(page, 0, PST_PAGE_DATA);
+		for (uint64_t i = 0; i < PST_PAGE_DATA && k + i < intervals; i++)
+			page[i] = n->longest_free[k + i];
+		uint64_t ib = pst_interval_start(k) + 2 * PST_PAGE_SIZE;
+		pst_page_trailer(page, PST_PTYPE_FMAP, ib, ib);
+		pwrite_all(n, page, sizeof(page), ib);
+	}
+}
+
+static void write_dlist(struct pst_ndb *n)
+{
+	uint8_t page[PST_PAGE_SIZE] = { 0 };	/* no entries, like Outlook's empty store */
+	pst_page_trailer(page, PST_PTYPE_DLIST, PST_DLIST_OFFSET, n->next_page_bid++);
+	pwrite_all(n, page, sizeof(page), PST_DLIST_OFFSET);
+}
+
+int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err)
+{
+	struct pst_header h = { .ver_client = 19, .crypt = 0, .amap_valid = 2 };
+	struct pst_page_sink sink = { n, page_place, page_write };
+	qsort(n->nbt, n->nnbt, sizeof(*n->nbt), cmp_nbt);
+	/* the BBT goes last: building the NBT allocates no blocks, only pages */
+	if (!n->error && (pst_nbt_build(n->nbt, n->nnbt, &sink, &h.nbt) < 0 ||
+			  pst_bbt_build(n->bbt, n->nbbt, &sink, &h.bbt) < 0) && !n->error)
+		n->error = EINVAL;	/* empty or unsorted entries: a caller bug */
+	finish_interval(n);		/* the last interval: its free tail counts */
+	uint64_t intervals = n->interval + 1;
+	write_fmaps(n, intervals);
+	write_dlist(n);
+	h.file_eof = pst_interval_start(intervals);
+	h.amap_last = pst_interval_start(n->interval);
+	h.amap_free = n->amap_free;
+	h.bid_next_b = n->next_bid;
+	h.bid_next_p = n->next_page_bid;
+	memcpy(h.rgnid, rgnid, sizeof(h.rgnid));
+	uint8_t hdr[PST_HEADER_SIZE];
+	pst_header_encode(hdr, &h);
+	if (!n->error && ftruncate(n->fd, (off_t)h.file_eof) < 0)
+		n->error = errno;
+	pwrite_all(n, hdr, sizeof(hdr), 0);
+	if (!n->error && fsync(n->fd) < 0)
+		n->error = errno;
+	int ret = 0;
+	if (close(n->fd) < 0 && !n->error)
+		n->error = errno;
+	n->fd = -1;
+	if (n->error) {
+		sbuf_addf(err, "cannot write '%s': %s", n->path, strerror(n->error));
+		unlink(n->path);
+		ret = -1;
+	}
+	pst_ndb_abort(n);
+	return ret;
+}
+
+void pst_ndb_abort(struct pst_ndb *n)
+{
+	if (n->fd >= 0) {
+		close(n->fd);
+		unlink(n->path);
+	}
+	free(n->path);
+	free(n->bbt);
+	free(n->nbt);
+	free(n->longest_free);
+	free(n->scratch);
+	free(n);
+}

@@ -1,0 +1,230 @@
+/*
+ * Unit tests for the NDB writer (formats/pst/ndbw.c): files are written and
+ * then read back here field by field: header, size, every map page, AMap
+ * bits against what the trees and blocks really occupy, cbAMapFree, every
+ * block trailer, and data streams (single blocks, XBLOCK, XXBLOCK)
+ * reassembled byte for byte.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ndbw.h"
+#include "unit.h"
+
+static uint8_t *img;
+static size_t img_len;
+static uint8_t *used;		/* 1 per 64-byte unit: what the reader finds allocated */
+
+static uint64_t get64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static void use(uint64_t ib, uint64_t size)
+{
+	for (uint64_t u = ib / 64; u < (ib + size + 63) / 64; u++)
+		used[u] = 1;
+}
+
+struct bbt_found { uint64_t bid, ib; uint16_t cb; };
+static struct bbt_found *found;
+static size_t nfound, nnodes;
+static int page_errors;
+
+static void check_page(uint64_t ib, uint8_t type)
+{
+	uint8_t page[PST_PAGE_SIZE];
+	memcpy(page, img + ib, sizeof(page));
+	pst_page_trailer(page, (enum pst_ptype)type, ib, get64(img + ib + 504));
+	page_errors += memcmp(page, img + ib, sizeof(page)) != 0 || img[ib + 496] != type;
+}
+
+static void walk(uint64_t ib, uint8_t type, int nbt)
+{
+	check_page(ib, type);
+	use(ib, PST_PAGE_SIZE);
+	const uint8_t *pg = img + ib;
+	unsigned n = pg[488], level = pg[491];
+	for (unsigned i = 0; i < n; i++) {
+		if (level) {
+			walk(get64(pg + 24 * i + 16), type, nbt);
+		} else if (nbt) {
+			nnodes++;
+		} else {
+			const uint8_t *e = pg + 24 * i;
+			found = realloc(found, (nfound + 1) * sizeof(*found));
+			found[nfound++] = (struct bbt_found){ get64(e), get64(e + 8), get16(e + 16) };
+		}
+	}
+}
+
+static const struct bbt_found *block(uint64_t bid)
+{
+	for (size_t i = 0; i < nfound; i++)
+		if (found[i].bid == bid)
+			return &found[i];
+	return NULL;
+}
+
+/* read_stream: the bytes of the data tree under bid, appended to out */
+static int read_stream(uint64_t bid, struct sbuf *out)
+{
+	const struct bbt_found *b = block(bid);
+	if (!b)
+		return -1;
+	const uint8_t *p = img + b->ib;
+	if (!(bid & 2)) {
+		sbuf_add(out, p, b->cb);
+		return 0;
+	}
+	unsigned count = (unsigned)(p[2] | p[3] << 8);
+	for (unsigned i = 0; i < count; i++)
+		if (read_stream(get64(p + 8 + 8 * i), out) < 0)
+			return -1;
+	return 0;
+}
+
+static void load(const char *path)
+{
+	free(img);
+	struct stat st;
+	stat(path, &st);
+	img_len = (size_t)st.st_size;
+	img = malloc(img_len);
+	int fd = open(path, O_RDONLY);
+	size_t got = 0;
+	ssize_t r;
+	while (got < img_len && (r = read(fd, img + got, img_len - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+}
+
+static void check_file(const char *path, const char *what, const struct sbuf *streams,
+		       const uint64_t *stream_bids, unsigned nstreams, size_t nodes)
+{
+	load(path);
+	test_group(what);
+	struct pst_header h;
+	if (!test_assert(pst_header_decode(img, &h) == 0))
+		return;
+	test_assert(h.file_eof == img_len);
+	test_assert((img_len - PST_AMAP_FIRST) % PST_INTERVAL == 0);
+	test_assert(h.amap_valid == 2 && h.crypt == 0);
+	uint64_t intervals = (img_len - PST_AMAP_FIRST) / PST_INTERVAL;
+	test_assert(h.amap_last == pst_interval_start(intervals - 1));
+	free(used);
+	used = calloc(img_len / 64 + 1, 1);
+	free(found);
+	found = NULL;
+	nfound = nnodes = 0;
+	page_errors = 0;
+	for (uint64_t k = 0; k < intervals; k++) {
+		uint64_t s = pst_interval_start(k);
+		use(s, pst_interval_reserved(k));
+		check_page(s, PST_PTYPE_AMAP);
+		if (pst_interval_has_pmap(k))
+			check_page(s + 512, PST_PTYPE_PMAP);
+		if (pst_interval_has_fmap(k))
+			check_page(s + 1024, PST_PTYPE_FMAP);
+	}
+	check_page(PST_DLIST_OFFSET, PST_PTYPE_DLIST);
+	walk(h.nbt.ib, PST_PTYPE_NBT, 1);
+	walk(h.bbt.ib, PST_PTYPE_BBT, 0);
+	int block_errors = 0;
+	for (size_t i = 0; i < nfound; i++) {
+		size_t size = pst_block_size(found[i].cb);
+		uint8_t *copy = malloc(size);
+		memcpy(copy, img + found[i].ib, size);
+		pst_block_trailer(copy, found[i].cb, found[i].ib, found[i].bid);
+		block_errors += memcmp(copy, img + found[i].ib, size) != 0;
+		block_errors += found[i].ib % 64 != 0 || found[i].bid >= h.bid_next_b;
+		use(found[i].ib, size);
+		free(copy);
+	}
+	test_assert(page_errors == 0);
+	test_assert(block_errors == 0);
+	/* the AMaps say exactly what is used; cbAMapFree counts the rest */
+	uint64_t mismatches = 0, free_units = 0;
+	for (uint64_t k = 0; k < intervals; k++) {
+		const uint8_t *amap = img + pst_interval_start(k);
+		for (unsigned b = 0; b < PST_PAGE_DATA * 8; b++) {
+			bool bit = amap[b / 8] & (0x80 >> (b % 8));
+			uint64_t unit = (pst_interval_start(k) + 64 * (uint64_t)b) / 64;
+			mismatches += bit != (used[unit] != 0);
+			free_units += !bit;
+		}
+	}
+	test_assert(mismatches == 0);
+	test_assert(h.amap_free == free_units * 64);
+	for (unsigned i = 0; i < nstreams; i++) {
+		struct sbuf got = SBUF_INIT;
+		test_assert(read_stream(stream_bids[i], &got) == 0 &&
+			    got.len == streams[i].len && !memcmp(got.buf, streams[i].buf, got.len));
+		sbuf_release(&got);
+	}
+	test_assert(nnodes == nodes);
+}
+
+static void make_bytes(struct sbuf *s, size_t len, unsigned seed)
+{
+	sbuf_grow(s, len);
+	for (size_t i = 0; i < len; i++)
+		s->buf[i] = (char)((i * 2654435761u + seed) >> 13);
+	sbuf_setlen(s, len);
+}
+
+static void run(const char *what, const size_t *lens, unsigned nstreams, size_t extra_nodes)
+{
+	char path[] = "/tmp/mdx-ndbw-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	struct sbuf err = SBUF_INIT;
+	struct pst_ndb *n = pst_ndb_create(path, &err);
+	struct sbuf streams[8];
+	uint64_t bids[8];
+	for (unsigned i = 0; i < nstreams; i++) {
+		sbuf_init(&streams[i]);
+		make_bytes(&streams[i], lens[i], i);
+		bids[i] = pst_ndb_write_data(n, streams[i].buf, streams[i].len);
+		pst_ndb_add_node(n, 0x200024 + 32 * i, bids[i], 0, 0x8022);
+	}
+	for (size_t i = 0; i < extra_nodes; i++) {
+		uint64_t b = pst_ndb_write_block(n, "x", 1);
+		pst_ndb_add_node(n, (uint32_t)(0x400024 + 32 * i), b, 0, 0x8022);
+	}
+	uint32_t rgnid[32] = { 0 };
+	test_group(what);
+	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
+	check_file(path, what, streams, bids, nstreams, nstreams + extra_nodes);
+	for (unsigned i = 0; i < nstreams; i++)
+		sbuf_release(&streams[i]);
+	unlink(path);
+	sbuf_release(&err);
+}
+
+int main(void)
+{
+	static const size_t small[] = { 0, 1, 100, PST_BLOCK_DATA_MAX };
+	run("small blocks", small, 4, 0);
+	static const size_t xblock[] = { PST_BLOCK_DATA_MAX + 1, 5 * PST_BLOCK_DATA_MAX };
+	run("xblock streams", xblock, 2, 0);
+	static const size_t xxblock[] = { 1021u * PST_BLOCK_DATA_MAX + 7 };
+	run("xxblock stream, two intervals and more", xxblock, 1, 0);
+	static const size_t many[] = { 10 };
+	run("20,000 nodes: multi-level trees", many, 1, 20000);
+	static const size_t big[] = { 40u * 1024 * 1024 };
+	run("40 MB: past the first FMap", big, 1, 0);
+	free(img);
+	free(used);
+	free(found);
+	return test_done();
+}
