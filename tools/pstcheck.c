@@ -1,0 +1,1246 @@
+/* pstcheck -- a strict structural checker for Unicode PST files.
+ *
+ * Usage: pstcheck FILE.pst [--json] [--quiet] [--nodes]
+ *
+ * It reads the file on its own (no libpff) and verifies, in order: the header
+ * and ROOT, the fixed-position map pages (AMap, PMap, FMap, FPMap, DList), the
+ * NBT and BBT B-trees, every block in the BBT (trailer, CRC, signature,
+ * internal block trees, reference counts), the allocation map against what the
+ * walk found, and a light pass over the heap-on-node of property and table
+ * contexts.  Every problem is an "error"; something legal that differs from
+ * what today's Outlook writes is a "finding" with its reason.
+ *
+ * Exit: 0 no errors, 1 errors, 2 the file cannot be read at all.
+ * Layout facts: [MS-PST] 2.2 / 2.3 and ../shared/docs/pst-notes.md.  */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define HDR_SIZE 564
+#define PAGE 512
+#define AMAP_FIRST 0x4400ULL
+#define AMAP_SPAN 0x3E000ULL          /* bytes covered by one AMap */
+#define DLIST_OFF 0x4200ULL
+#define MAX_BLOCK 8192
+#define MAX_REPORT 50                 /* per kind of repeated problem */
+
+enum { PT_BBT = 0x80, PT_NBT = 0x81, PT_FMAP = 0x82, PT_PMAP = 0x83,
+       PT_AMAP = 0x84, PT_FPMAP = 0x85, PT_DLIST = 0x86 };
+
+/* ---- output ------------------------------------------------------------ */
+
+static int opt_json, opt_quiet, opt_nodes;
+static unsigned long n_err, n_find;
+static int json_first = 1;
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void emit(const char *level, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void emit(const char *level, const char *where, const char *fmt, va_list ap)
+{
+	char what[1024];
+	vsnprintf(what, sizeof what, fmt, ap);
+	if (opt_quiet)
+		return;
+	if (opt_json) {
+		printf("%s\n  {\"level\": ", json_first ? "" : ",");
+		json_first = 0;
+		json_str(level);
+		printf(", \"where\": ");
+		json_str(where);
+		printf(", \"what\": ");
+		json_str(what);
+		printf("}");
+	} else {
+		printf("%s: %s: %s\n", level, where, what);
+	}
+}
+
+static void err(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void err(const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	n_err++;
+	emit("error", where, fmt, ap);
+	va_end(ap);
+}
+
+static void find(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void find(const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	n_find++;
+	emit("finding", where, fmt, ap);
+	va_end(ap);
+}
+
+static void info(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void info(const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	emit("info", where, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- file access ---------------------------------------------------------- */
+
+static int fd = -1;
+static uint64_t fsize;
+
+/* Reads n bytes at off; 0 when any of them lies outside the file. */
+static int rd(uint64_t off, void *buf, size_t n)
+{
+	if (off > fsize || n > fsize - off)
+		return 0;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return 0;
+		got += (size_t)r;
+	}
+	return 1;
+}
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
+
+/* The PST CRC: reflected CRC-32, initial value 0, no final XOR. */
+static uint32_t pst_crc(const uint8_t *p, size_t n)
+{
+	return ~(uint32_t)crc32(0xFFFFFFFFUL, p, (uInt)n);
+}
+
+/* [MS-PST] ComputeSig: uses the low 32 bits of ib ^ bid. */
+static uint16_t pst_sig(uint64_t ib, uint64_t bid)
+{
+	uint32_t x = (uint32_t)(ib ^ bid);
+	return (uint16_t)((x >> 16) ^ (x & 0xFFFF));
+}
+
+static uint64_t align64(uint64_t n) { return (n + 63) & ~63ULL; }
+
+/* ---- global state ------------------------------------------------------------ */
+
+static uint8_t hdr[HDR_SIZE];
+static int crypt_method;
+static uint64_t h_eof, h_amap_last, h_amap_free, h_pmap_free;
+static uint64_t h_nbt_bid, h_nbt_ib, h_bbt_bid, h_bbt_ib, h_bid_next_p, h_bid_next_b;
+static uint8_t h_amap_valid;
+static uint64_t n_intervals;          /* AMap intervals inside the file */
+static uint64_t max_page_bid;
+
+/* Computed allocation map, one bit per 64 bytes from AMAP_FIRST to file end. */
+static uint8_t *used;
+static uint64_t used_bits;
+static unsigned long n_overlap;
+
+typedef struct {
+	uint64_t bid, ib;
+	uint16_t cb, cref;
+	uint32_t refs;
+	int state;                    /* 0 unchecked, 1 readable, -1 bad */
+} bbt_ent;
+
+typedef struct {
+	uint64_t nid, bid_data, bid_sub;
+	uint32_t parent;
+} nbt_ent;
+
+static bbt_ent *bbt;
+static size_t n_bbt, cap_bbt;
+static nbt_ent *nbt;
+static size_t n_nbt, cap_nbt;
+static unsigned long n_bt_pages;
+
+/* Marks [off, off+len) as used; reports overlaps with earlier allocations. */
+static int mark_used(uint64_t off, uint64_t len, const char *what)
+{
+	if (off < AMAP_FIRST || off + len > fsize || len == 0)
+		return 1;
+	uint64_t b0 = (off - AMAP_FIRST) / 64, b1 = (off - AMAP_FIRST + len + 63) / 64;
+	int clash = 0;
+	for (uint64_t b = b0; b < b1 && b < used_bits; b++) {
+		if (used[b >> 3] & (0x80 >> (b & 7)))
+			clash = 1;
+		used[b >> 3] |= (uint8_t)(0x80 >> (b & 7));
+	}
+	if (clash) {
+		if (++n_overlap <= MAX_REPORT) {
+			char w[64];
+			snprintf(w, sizeof w, "0x%" PRIx64, off);
+			err(w, "%s of %" PRIu64 " bytes overlaps another allocation", what, len);
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- 1. header -------------------------------------------------------------- */
+
+static int check_header(void)
+{
+	if (fsize < HDR_SIZE) {
+		err("header", "file is %" PRIu64 " bytes, too short for a PST header (564)", fsize);
+		return 0;
+	}
+	if (!rd(0, hdr, HDR_SIZE)) {
+		err("header", "cannot read the header");
+		return 0;
+	}
+	if (memcmp(hdr, "!BDN", 4) != 0) {
+		err("header", "dwMagic is not !BDN: not a PST file");
+		return 0;
+	}
+	if (memcmp(hdr + 8, "SM", 2) != 0) {
+		if (memcmp(hdr + 8, "SO", 2) == 0)
+			err("header", "wMagicClient is SO (an OST), not SM (a PST)");
+		else
+			err("header", "wMagicClient is 0x%04x, not SM", le16(hdr + 8));
+	}
+	uint16_t ver = le16(hdr + 10);
+	if (ver == 14 || ver == 15) {
+		err("header", "wVer %u: ANSI file, not Unicode (23); not checked further", ver);
+		return 0;
+	}
+	if (ver == 36) {
+		err("header", "wVer 36: 4K-page (OST-style) file, not a Unicode PST (23); not checked further");
+		return 0;
+	}
+	if (ver != 23) {
+		err("header", "wVer %u is not 23 (Unicode PST); not checked further", ver);
+		return 0;
+	}
+	uint32_t c = pst_crc(hdr + 8, 471);
+	if (c != le32(hdr + 4))
+		err("header", "dwCRCPartial 0x%08x, computed 0x%08x", le32(hdr + 4), c);
+	c = pst_crc(hdr + 8, 516);
+	if (c != le32(hdr + 524))
+		err("header", "dwCRCFull 0x%08x, computed 0x%08x", le32(hdr + 524), c);
+	if (le16(hdr + 12) != 19)
+		find("header", "wVerClient %u; today's Outlook writes 19", le16(hdr + 12));
+	if (hdr[14] != 1 || hdr[15] != 1)
+		find("header", "bPlatformCreate/Access %u/%u; Outlook writes 1/1", hdr[14], hdr[15]);
+	if (hdr[512] != 0x80)
+		err("header", "bSentinel 0x%02x, must be 0x80", hdr[512]);
+	crypt_method = hdr[513];
+	if (crypt_method > 2)
+		err("header", "bCryptMethod %d is none of 0 (none), 1 (permute), 2 (cyclic)", crypt_method);
+	else if (crypt_method == 2)
+		find("header", "bCryptMethod 2 (cyclic, \"high\" encryption); Outlook's default is 1 (permute)");
+	else if (crypt_method == 0)
+		find("header", "bCryptMethod 0 (none); Outlook's default is 1 (permute)");
+	int fm = 1;
+	for (int i = 256; i < 384; i++)
+		if (hdr[i] != 0xFF)
+			fm = 0;
+	if (!fm)
+		find("header", "rgbFM/rgbFP are not all 0xFF; Outlook writes 0xFF (deprecated fields)");
+	h_bid_next_p = le64(hdr + 32);
+	h_bid_next_b = le64(hdr + 516);
+	/* ROOT at 180 */
+	h_eof = le64(hdr + 184);
+	h_amap_last = le64(hdr + 192);
+	h_amap_free = le64(hdr + 200);
+	h_pmap_free = le64(hdr + 208);
+	h_nbt_bid = le64(hdr + 216);
+	h_nbt_ib = le64(hdr + 224);
+	h_bbt_bid = le64(hdr + 232);
+	h_bbt_ib = le64(hdr + 240);
+	h_amap_valid = hdr[248];
+	if (le32(hdr + 180) != 0)
+		find("ROOT", "dwReserved (orphan count) is %u; Outlook writes 0", le32(hdr + 180));
+	if (h_eof != fsize)
+		err("ROOT", "ibFileEof 0x%" PRIx64 " but the file is 0x%" PRIx64 " bytes", h_eof, fsize);
+	if (h_eof < AMAP_FIRST + PAGE || (h_eof - AMAP_FIRST) % AMAP_SPAN != 0)
+		err("ROOT", "ibFileEof 0x%" PRIx64 " is not 0x4400 + n * 0x3E000 (files grow in whole AMap intervals)", h_eof);
+	if (h_amap_valid == 1)
+		find("ROOT", "fAMapValid 1 (VALID_AMAP1, pre-2007 AMap); Outlook writes 2");
+	else if (h_amap_valid != 2)
+		err("ROOT", "fAMapValid %u: the AMap is marked invalid (Outlook must rebuild it)", h_amap_valid);
+	if (h_pmap_free != 0)
+		find("ROOT", "cbPMapFree %" PRIu64 "; Outlook writes 0 (the PMap is deprecated)", h_pmap_free);
+	return 1;
+}
+
+/* ---- 2. map pages ------------------------------------------------------------- */
+
+static uint8_t *amap_copy;            /* the file's AMap bitmaps, 496 bytes each */
+static uint8_t *amap_ok;              /* per interval: its AMap page passed its checks */
+
+/* Reads and checks a page trailer; map pages have bid == ib and wSig 0. */
+static int check_page(uint64_t ib, int ptype, int is_map, uint64_t want_bid, uint8_t *pg,
+		      const char *name)
+{
+	char w[80];
+	snprintf(w, sizeof w, "%s page 0x%" PRIx64, name, ib);
+	if (!rd(ib, pg, PAGE)) {
+		err(w, "page lies beyond the end of the file");
+		return 0;
+	}
+	int ok = 1;
+	if (pg[496] != ptype || pg[497] != ptype) {
+		err(w, "trailer ptype 0x%02x/0x%02x, expected 0x%02x", pg[496], pg[497], ptype);
+		ok = 0;
+	}
+	uint32_t c = pst_crc(pg, 496);
+	if (c != le32(pg + 500)) {
+		err(w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(pg + 500), c);
+		ok = 0;
+	}
+	uint64_t bid = le64(pg + 504);
+	uint16_t sig = le16(pg + 498);
+	if (is_map) {
+		if (bid != ib) {
+			err(w, "trailer bid 0x%" PRIx64 ", a map page's bid must be its offset", bid);
+			ok = 0;
+		}
+		if (sig != 0) {
+			err(w, "trailer wSig 0x%04x, must be 0 on a map page", sig);
+			ok = 0;
+		}
+	} else {
+		if (bid != want_bid) {
+			err(w, "trailer bid 0x%" PRIx64 ", the reference says 0x%" PRIx64, bid, want_bid);
+			ok = 0;
+		}
+		if (sig != pst_sig(ib, bid)) {
+			err(w, "trailer wSig 0x%04x, computed 0x%04x", sig, pst_sig(ib, bid));
+			ok = 0;
+		}
+	}
+	return ok;
+}
+
+static void check_maps(void)
+{
+	uint8_t pg[PAGE];
+	uint64_t end = fsize < h_eof ? fsize : h_eof;
+	if (end < AMAP_FIRST + PAGE) {
+		err("AMap", "the file ends before the first AMap page at 0x4400");
+		n_intervals = 0;
+		return;
+	}
+	n_intervals = (end - AMAP_FIRST + AMAP_SPAN - 1) / AMAP_SPAN;
+	used_bits = (fsize - AMAP_FIRST) / 64 + 1;
+	used = calloc(used_bits / 8 + 1, 1);
+	amap_copy = calloc(n_intervals, 496);
+	amap_ok = calloc(n_intervals, 1);
+	if (!used || !amap_copy || !amap_ok) {
+		fprintf(stderr, "pstcheck: out of memory\n");
+		exit(2);
+	}
+	uint64_t last = AMAP_FIRST + (n_intervals - 1) * AMAP_SPAN;
+	if (h_amap_last != last)
+		err("ROOT", "ibAMapLast 0x%" PRIx64 ", the last AMap page is at 0x%" PRIx64, h_amap_last, last);
+	/* DList */
+	if (rd(DLIST_OFF, pg, PAGE)) {
+		int zero = 1;
+		for (int i = 0; i < PAGE; i++)
+			if (pg[i])
+				zero = 0;
+		if (zero) {
+			find("DList page 0x4200", "no density list; Outlook 2007 SP2 and later write one");
+		} else {
+			uint8_t dp[PAGE];
+			uint64_t bid = le64(pg + 504);
+			if (bid > h_bid_next_p)
+				err("DList page 0x4200", "bid 0x%" PRIx64 " is above bidNextP 0x%" PRIx64, bid, h_bid_next_p);
+			if (bid == DLIST_OFF)
+				find("DList page 0x4200", "trailer bid is the page offset (map-page style); "
+				     "Outlook gives the DList a page BID (bidNextP) and its signature");
+			if (check_page(DLIST_OFF, PT_DLIST, 0, bid, dp, "DList")) {
+				unsigned cent = dp[1];
+				if (cent > 119)
+					err("DList page 0x4200", "cEntDList %u exceeds 119", cent);
+				for (unsigned i = 0; i < cent && i < 119; i++) {
+					uint32_t e = le32(dp + 8 + 4 * i);
+					if ((e & 0xFFFFF) >= n_intervals)
+						err("DList page 0x4200", "entry %u names AMap page %u, the file has %" PRIu64,
+						    i, e & 0xFFFFF, n_intervals);
+				}
+			}
+		}
+	}
+	unsigned long bad = 0;
+	for (uint64_t k = 0; k < n_intervals; k++) {
+		uint64_t base = AMAP_FIRST + k * AMAP_SPAN;
+		unsigned long e0 = n_err;
+		if (check_page(base, PT_AMAP, 1, 0, pg, "AMap")) {
+			memcpy(amap_copy + k * 496, pg, 496);
+			amap_ok[k] = 1;
+		}
+		mark_used(base, PAGE, "AMap page");
+		if (k % 8 == 0) {
+			check_page(base + PAGE, PT_PMAP, 1, 0, pg, "PMap");
+			mark_used(base + PAGE, PAGE, "PMap page");
+		}
+		if (k >= 128 && (k - 128) % 496 == 0) {
+			check_page(base + 2 * PAGE, PT_FMAP, 1, 0, pg, "FMap");
+			mark_used(base + 2 * PAGE, PAGE, "FMap page");
+		}
+		if (k >= 8192 && (k - 8192) % 31744 == 0) {
+			check_page(base + 2 * PAGE, PT_FPMAP, 1, 0, pg, "FPMap");
+			mark_used(base + 2 * PAGE, PAGE, "FPMap page");
+		}
+		if (n_err != e0 && ++bad > MAX_REPORT) {
+			err("AMap", "too many bad map pages; stopped checking map pages");
+			break;
+		}
+	}
+}
+
+/* ---- 3. B-trees ------------------------------------------------------------------ */
+
+static void push_bbt(uint64_t bid, uint64_t ib, uint16_t cb, uint16_t cref)
+{
+	if (n_bbt == cap_bbt) {
+		cap_bbt = cap_bbt ? cap_bbt * 2 : 1024;
+		bbt = realloc(bbt, cap_bbt * sizeof *bbt);
+		if (!bbt) {
+			fprintf(stderr, "pstcheck: out of memory\n");
+			exit(2);
+		}
+	}
+	bbt[n_bbt++] = (bbt_ent){ bid, ib, cb, cref, 0, 0 };
+}
+
+static void push_nbt(uint64_t nid, uint64_t bd, uint64_t bs, uint32_t parent)
+{
+	if (n_nbt == cap_nbt) {
+		cap_nbt = cap_nbt ? cap_nbt * 2 : 1024;
+		nbt = realloc(nbt, cap_nbt * sizeof *nbt);
+		if (!nbt) {
+			fprintf(stderr, "pstcheck: out of memory\n");
+			exit(2);
+		}
+	}
+	nbt[n_nbt++] = (nbt_ent){ nid, bd, bs, parent };
+}
+
+typedef struct {
+	const char *name;
+	int ptype;
+	int have_last;
+	uint64_t last_key;
+	unsigned long bad_order;
+} tree;
+
+/* Walks one BT page.  want_level < 0 for the root (any level accepted).
+ * first_key receives the page's first key.  Returns 0 when the page is unusable. */
+static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t *first_key, int depth)
+{
+	uint8_t pg[PAGE];
+	char w[80];
+	snprintf(w, sizeof w, "%s page 0x%" PRIx64, t->name, ib);
+	if (depth > 16)
+		return 0;
+	if (ib % PAGE != 0) {
+		err(w, "a B-tree page must be 512-byte aligned");
+		return 0;
+	}
+	if (!rd(ib, pg, PAGE)) {
+		err(w, "page lies beyond the end of the file (bid 0x%" PRIx64 ")", bid);
+		return 0;
+	}
+	if (!mark_used(ib, PAGE, "B-tree page"))
+		return 0;     /* already walked or clashing: do not descend twice */
+	n_bt_pages++;
+	if (bid > max_page_bid)
+		max_page_bid = bid;
+	int ok = check_page(ib, t->ptype, 0, bid, pg, t->name);
+	if (pg[496] != t->ptype)
+		return 0;   /* wrong kind of page: its contents mean nothing here */
+	unsigned cent = pg[488], centmax = pg[489], cbent = pg[490], level = pg[491];
+	if (level > 8) {
+		err(w, "cLevel %u is implausible", level);
+		return 0;
+	}
+	if (want_level >= 0 && (int)level != want_level) {
+		err(w, "cLevel %u, its parent expects %d", level, want_level);
+		return 0;
+	}
+	unsigned want_cb, want_max;
+	if (level > 0) {
+		want_cb = 24;
+		want_max = 20;
+	} else if (t->ptype == PT_BBT) {
+		want_cb = 24;
+		want_max = 20;
+	} else {
+		want_cb = 32;
+		want_max = 15;
+	}
+	if (cbent != want_cb) {
+		err(w, "cbEnt %u, expected %u", cbent, want_cb);
+		return 0;
+	}
+	if (centmax != want_max)
+		err(w, "cEntMax %u, expected %u", centmax, want_max);
+	if (cent > want_max || cent * cbent > 488) {
+		err(w, "cEnt %u exceeds the page's room (%u)", cent, want_max);
+		return 0;
+	}
+	if (cent == 0 && want_level >= 0)
+		err(w, "non-root page with no entries");
+	if (le32(pg + 492) != 0)
+		find(w, "dwPadding is not zero; Outlook writes zero");
+	(void)ok;
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < cent; i++) {
+		const uint8_t *e = pg + i * cbent;
+		uint64_t key = le64(e);
+		if (t->ptype == PT_NBT && level == 0 && (key >> 32) != 0) {
+			err(w, "entry %u: NID 0x%" PRIx64 " has non-zero upper 32 bits", i, key);
+			key &= 0xFFFFFFFFULL;
+		}
+		if (i == 0 && first_key)
+			*first_key = key;
+		if (i > 0 && key <= prev)
+			err(w, "entry %u: key 0x%" PRIx64 " not above the previous 0x%" PRIx64, i, key, prev);
+		prev = key;
+		if (level > 0) {
+			uint64_t cbid = le64(e + 8), cib = le64(e + 16), ck = 0;
+			if (walk_bt(t, cbid, cib, (int)level - 1, &ck, depth + 1) && ck != key)
+				err(w, "entry %u: key 0x%" PRIx64 " but the child page 0x%" PRIx64 " starts at 0x%" PRIx64,
+				    i, key, cib, ck);
+			continue;
+		}
+		if (t->have_last && key <= t->last_key && ++t->bad_order <= MAX_REPORT)
+			err(w, "entry %u: key 0x%" PRIx64 " not above the previous page's last key 0x%" PRIx64,
+			    i, key, t->last_key);
+		t->have_last = 1;
+		t->last_key = key;
+		if (t->ptype == PT_BBT) {
+			uint64_t bib = le64(e + 8);
+			uint16_t cb = le16(e + 16), cref = le16(e + 18);
+			if (le32(e + 20) != 0)
+				find(w, "entry %u: padding is not zero; Outlook writes zero", i);
+			push_bbt(key, bib, cb, cref);
+		} else {
+			push_nbt(key, le64(e + 8), le64(e + 16), le32(e + 24));
+		}
+	}
+	return 1;
+}
+
+static int cmp_bbt(const void *a, const void *b)
+{
+	uint64_t x = ((const bbt_ent *)a)->bid, y = ((const bbt_ent *)b)->bid;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_nbt(const void *a, const void *b)
+{
+	uint64_t x = ((const nbt_ent *)a)->nid, y = ((const nbt_ent *)b)->nid;
+	return x < y ? -1 : x > y;
+}
+
+static bbt_ent *find_bbt(uint64_t bid)
+{
+	bid &= ~1ULL;
+	size_t lo = 0, hi = n_bbt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		uint64_t m = bbt[mid].bid & ~1ULL;
+		if (m == bid)
+			return &bbt[mid];
+		if (m < bid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static nbt_ent *find_nbt(uint64_t nid)
+{
+	size_t lo = 0, hi = n_nbt;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (nbt[mid].nid == nid)
+			return &nbt[mid];
+		if (nbt[mid].nid < nid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static void check_trees(void)
+{
+	tree tn = { "NBT", PT_NBT, 0, 0, 0 }, tb = { "BBT", PT_BBT, 0, 0, 0 };
+	walk_bt(&tb, h_bbt_bid, h_bbt_ib, -1, NULL, 0);
+	walk_bt(&tn, h_nbt_bid, h_nbt_ib, -1, NULL, 0);
+	if (n_bbt)
+		qsort(bbt, n_bbt, sizeof *bbt, cmp_bbt);
+	if (n_nbt)
+		qsort(nbt, n_nbt, sizeof *nbt, cmp_nbt);
+	for (size_t i = 1; i < n_bbt; i++)
+		if ((bbt[i].bid & ~1ULL) == (bbt[i - 1].bid & ~1ULL))
+			err("BBT", "BID 0x%" PRIx64 " appears twice", bbt[i].bid);
+	if (h_bid_next_p <= max_page_bid)
+		err("header", "bidNextP 0x%" PRIx64 " is not above the highest page BID 0x%" PRIx64,
+		    h_bid_next_p, max_page_bid);
+	uint64_t maxb = 0;
+	for (size_t i = 0; i < n_bbt; i++) {
+		if (bbt[i].bid & 1)
+			find("BBT", "BID 0x%" PRIx64 " has the reserved bit 0 set; Outlook leaves it clear", bbt[i].bid);
+		if ((bbt[i].bid & ~3ULL) > maxb)
+			maxb = bbt[i].bid & ~3ULL;
+	}
+	if (n_bbt && (h_bid_next_b & ~3ULL) <= maxb)
+		err("header", "bidNextB 0x%" PRIx64 " is not above the highest block BID 0x%" PRIx64,
+		    h_bid_next_b, maxb);
+	/* rgnid: per-type high-water marks must cover every NID used */
+	uint32_t maxidx[32] = { 0 };
+	for (size_t i = 0; i < n_nbt; i++) {
+		uint32_t nid = (uint32_t)nbt[i].nid;
+		if (nid >> 5 > maxidx[nid & 31])
+			maxidx[nid & 31] = nid >> 5;
+	}
+	for (int t = 0; t < 32; t++) {
+		uint32_t mark = le32(hdr + 44 + 4 * t);
+		if (maxidx[t] && mark < maxidx[t]) {
+			char w[32];
+			snprintf(w, sizeof w, "header rgnid[0x%02x]", t);
+			err(w, "high-water NID index 0x%x is below NID index 0x%x in use", mark, maxidx[t]);
+		}
+	}
+}
+
+/* ---- 4. blocks ---------------------------------------------------------------- */
+
+static unsigned long n_block_err;
+
+static void blk_err(const char *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void blk_err(const char *w, const char *fmt, ...)
+{
+	va_list ap;
+	n_err++;
+	if (++n_block_err > MAX_REPORT * 4) {
+		if (n_block_err == MAX_REPORT * 4 + 1 && !opt_quiet && !opt_json)
+			printf("error: blocks: too many block errors; further ones counted, not printed\n");
+		return;
+	}
+	va_start(ap, fmt);
+	emit("error", w, fmt, ap);
+	va_end(ap);
+}
+
+/* Reads a block whose BBT entry is b into buf (>= 8192 bytes); checks its trailer once. */
+static int read_block(bbt_ent *b, uint8_t *buf)
+{
+	char w[80];
+	snprintf(w, sizeof w, "block 0x%" PRIx64 " @0x%" PRIx64, b->bid, b->ib);
+	uint64_t size = align64((uint64_t)b->cb + 16);
+	int first = b->state == 0;
+	if (b->state < 0)
+		return 0;
+	b->state = -1;
+	if (size > MAX_BLOCK) {
+		if (first)
+			blk_err(w, "cb %u makes the block larger than 8192 bytes", b->cb);
+		return 0;
+	}
+	if (b->ib % 64 != 0) {
+		if (first)
+			blk_err(w, "block is not 64-byte aligned");
+		return 0;
+	}
+	if (b->ib < AMAP_FIRST || !rd(b->ib, buf, (size_t)size)) {
+		if (first)
+			blk_err(w, "block lies outside the file (size %" PRIu64 ")", size);
+		return 0;
+	}
+	const uint8_t *tr = buf + size - 16;
+	int ok = 1;
+	if (le16(tr) != b->cb) {
+		blk_err(w, "trailer cb %u, the BBT says %u", le16(tr), b->cb);
+		ok = 0;
+	}
+	uint64_t tbid = le64(tr + 8);
+	if (tbid != b->bid) {
+		blk_err(w, "trailer bid 0x%" PRIx64 ", the BBT says 0x%" PRIx64, tbid, b->bid);
+		ok = 0;
+	}
+	if (le16(tr + 2) != pst_sig(b->ib, b->bid)) {
+		blk_err(w, "trailer wSig 0x%04x, computed 0x%04x", le16(tr + 2), pst_sig(b->ib, b->bid));
+		ok = 0;
+	}
+	uint32_t c = pst_crc(buf, b->cb);
+	if (c != le32(tr + 4)) {
+		blk_err(w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(tr + 4), c);
+		ok = 0;
+	}
+	for (uint64_t i = b->cb; i < size - 16; i++)
+		if (buf[i]) {
+			find(w, "padding between data and trailer is not zero; Outlook writes zeros");
+			break;
+		}
+	mark_used(b->ib, size, "block");
+	b->state = 1;
+	return ok || 1;   /* trailer problems are reported; the contents are still usable */
+}
+
+static void add_ref(uint64_t bid, const char *from)
+{
+	if (bid == 0)
+		return;
+	bbt_ent *b = find_bbt(bid);
+	if (!b) {
+		blk_err(from, "references BID 0x%" PRIx64 ", which is not in the BBT", bid);
+		return;
+	}
+	b->refs++;
+}
+
+static uint8_t blockbuf[MAX_BLOCK];
+
+/* Parses one internal block (XBLOCK/XXBLOCK/SLBLOCK/SIBLOCK) and counts its references. */
+static void check_internal(bbt_ent *b)
+{
+	char w[80];
+	snprintf(w, sizeof w, "block 0x%" PRIx64, b->bid);
+	if (b->cb < 8) {
+		blk_err(w, "internal block of %u bytes is shorter than its 8-byte header", b->cb);
+		return;
+	}
+	uint8_t btype = blockbuf[0], level = blockbuf[1];
+	uint16_t cent = le16(blockbuf + 2);
+	if (btype == 1) {
+		if (level != 1 && level != 2) {
+			blk_err(w, "XBLOCK/XXBLOCK with cLevel %u", level);
+			return;
+		}
+		if (8 + (uint32_t)cent * 8 > b->cb) {
+			blk_err(w, "cEnt %u does not fit in cb %u", cent, b->cb);
+			return;
+		}
+		if (8 + (uint32_t)cent * 8 != b->cb)
+			find(w, "cb %u is larger than its %u entries need", b->cb, cent);
+		if (cent == 0 || cent > 1021)
+			blk_err(w, "cEnt %u outside 1..1021", cent);
+		uint64_t total = 0;
+		int known = 1;
+		for (unsigned i = 0; i < cent; i++) {
+			uint64_t cbid = le64(blockbuf + 8 + 8 * i);
+			bbt_ent *c = find_bbt(cbid);
+			add_ref(cbid, w);
+			if (!c) {
+				known = 0;
+				continue;
+			}
+			if (level == 1) {
+				if (c->bid & 2)
+					blk_err(w, "XBLOCK child 0x%" PRIx64 " is an internal block", cbid);
+				total += c->cb;
+			} else {
+				if (!(c->bid & 2))
+					blk_err(w, "XXBLOCK child 0x%" PRIx64 " is not an XBLOCK", cbid);
+				uint8_t h[8];
+				if (c->ib <= fsize && rd(c->ib, h, 8) && h[0] == 1 && h[1] == 1)
+					total += le32(h + 4);
+				else
+					known = 0;
+			}
+		}
+		if (known && total != le32(blockbuf + 4))
+			blk_err(w, "lcbTotal %u, the children hold %" PRIu64 " bytes", le32(blockbuf + 4), total);
+	} else if (btype == 2) {
+		unsigned esz = level == 0 ? 24 : 16, maxent = level == 0 ? 340 : 510;
+		if (level > 1) {
+			blk_err(w, "SLBLOCK/SIBLOCK with cLevel %u", level);
+			return;
+		}
+		if (8 + (uint32_t)cent * esz > b->cb) {
+			blk_err(w, "cEnt %u does not fit in cb %u", cent, b->cb);
+			return;
+		}
+		if (cent == 0 || cent > maxent)
+			blk_err(w, "cEnt %u outside 1..%u", cent, maxent);
+		uint64_t prev = 0;
+		for (unsigned i = 0; i < cent; i++) {
+			const uint8_t *e = blockbuf + 8 + esz * i;
+			uint64_t nid = le64(e);
+			if (i && nid <= prev)
+				blk_err(w, "entry %u: NID 0x%" PRIx64 " not above the previous 0x%" PRIx64, i, nid, prev);
+			prev = nid;
+			if (level == 0) {
+				uint64_t bd = le64(e + 8), bs = le64(e + 16);
+				if (bd == 0)
+					blk_err(w, "subnode 0x%" PRIx64 " has no data block", nid);
+				add_ref(bd, w);
+				add_ref(bs, w);
+				bbt_ent *s = bs ? find_bbt(bs) : NULL;
+				if (s && !(s->bid & 2))
+					blk_err(w, "subnode 0x%" PRIx64 ": subnode BID 0x%" PRIx64 " is not an internal block", nid, bs);
+			} else {
+				uint64_t cb = le64(e + 8);
+				add_ref(cb, w);
+				bbt_ent *s = find_bbt(cb);
+				if (s && !(s->bid & 2))
+					blk_err(w, "SIBLOCK child 0x%" PRIx64 " is not an internal block", cb);
+			}
+		}
+	} else {
+		blk_err(w, "internal block with btype %u (not 1 or 2)", btype);
+	}
+}
+
+static void check_blocks(void)
+{
+	for (size_t i = 0; i < n_bbt; i++) {
+		bbt_ent *b = &bbt[i];
+		if (!read_block(b, blockbuf))
+			continue;
+		if (b->bid & 2)
+			check_internal(b);
+	}
+	for (size_t i = 0; i < n_nbt; i++) {
+		char w[48];
+		snprintf(w, sizeof w, "node 0x%" PRIx64, nbt[i].nid);
+		add_ref(nbt[i].bid_data, w);
+		add_ref(nbt[i].bid_sub, w);
+		bbt_ent *s = nbt[i].bid_sub ? find_bbt(nbt[i].bid_sub) : NULL;
+		if (s && !(s->bid & 2))
+			blk_err(w, "subnode BID 0x%" PRIx64 " is not an internal (SL/SI) block", s->bid);
+		if (s && s->state == 1 && rd(s->ib, blockbuf, 1) && blockbuf[0] != 2)
+			blk_err(w, "subnode BID 0x%" PRIx64 " is not an SLBLOCK/SIBLOCK", s->bid);
+		bbt_ent *dt = nbt[i].bid_data ? find_bbt(nbt[i].bid_data) : NULL;
+		if (dt && (dt->bid & 2) && dt->state == 1 && rd(dt->ib, blockbuf, 1) && blockbuf[0] != 1)
+			blk_err(w, "data BID 0x%" PRIx64 " is an internal block but not an XBLOCK/XXBLOCK", dt->bid);
+	}
+	unsigned long orphans = 0, low = 0, high = 0;
+	for (size_t i = 0; i < n_bbt; i++) {
+		bbt_ent *b = &bbt[i];
+		char w[48];
+		snprintf(w, sizeof w, "block 0x%" PRIx64, b->bid);
+		if (b->refs == 0) {
+			if (++orphans <= MAX_REPORT)
+				find(w, "not referenced by any node or block (orphan, cRef %u); Outlook frees such blocks", b->cref);
+		} else if (b->cref < 1 + b->refs) {
+			if (++low <= MAX_REPORT)
+				blk_err(w, "cRef %u, but it has %u references (must be 1 + references = %u)",
+					b->cref, b->refs, 1 + b->refs);
+		} else if (b->cref > 1 + b->refs) {
+			if (++high <= MAX_REPORT)
+				find(w, "cRef %u, but only %u references (Outlook writes 1 + references = %u); the block leaks",
+				     b->cref, b->refs, 1 + b->refs);
+		}
+	}
+	if (orphans > MAX_REPORT)
+		find("BBT", "%lu orphan blocks in all", orphans);
+	if (low > MAX_REPORT)
+		err("BBT", "%lu blocks in all with cRef below 1 + references", low);
+	if (high > MAX_REPORT)
+		find("BBT", "%lu blocks in all with cRef above 1 + references", high);
+}
+
+/* ---- 5. AMap against the walk ------------------------------------------------------ */
+
+static void amap_run(int set, uint64_t start, uint64_t len, unsigned long *runs)
+{
+	if (++*runs > MAX_REPORT)
+		return;
+	char w[64];
+	snprintf(w, sizeof w, "AMap page 0x%" PRIx64,
+		 (uint64_t)(AMAP_FIRST + (start - AMAP_FIRST) / AMAP_SPAN * AMAP_SPAN));
+	if (set)
+		err(w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked allocated but no page or block "
+		    "lives there (leaked space; scanpst rebuilds the AMap)", start, start + len, len);
+	else
+		err(w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked free but a page or block lives "
+		    "there (it would be overwritten)", start, start + len, len);
+}
+
+static void check_amap(void)
+{
+	uint64_t free_file = 0, diff_bytes[2] = { 0, 0 };
+	unsigned long runs = 0;
+	int cur = -1;               /* kind of the open run: 1 set-unused, 0 clear-used */
+	uint64_t run_start = 0, run_len = 0;
+	int amaps_ok = 1;
+	for (uint64_t k = 0; k < n_intervals; k++) {
+		const uint8_t *am = amap_copy + k * 496;
+		uint64_t base = AMAP_FIRST + k * AMAP_SPAN;
+		if (!amap_ok[k]) {    /* a bad page's bits mean nothing: do not cascade */
+			amaps_ok = 0;
+			continue;
+		}
+		for (uint64_t bit = 0; bit < 496 * 8; bit++) {
+			int set = (am[bit >> 3] >> (7 - (bit & 7))) & 1;
+			if (!set)
+				free_file += 64;
+			uint64_t g = k * 496 * 8 + bit;
+			uint64_t off = base + bit * 64;
+			int u = off < fsize && g < used_bits && ((used[g >> 3] >> (7 - (g & 7))) & 1);
+			int kind = set == u ? -1 : set;
+			if (kind >= 0)
+				diff_bytes[kind] += 64;
+			if (kind == cur && kind >= 0 && run_start + run_len == off) {
+				run_len += 64;
+				continue;
+			}
+			if (cur >= 0)
+				amap_run(cur, run_start, run_len, &runs);
+			cur = kind;
+			run_start = off;
+			run_len = 64;
+		}
+	}
+	if (cur >= 0)
+		amap_run(cur, run_start, run_len, &runs);
+	if (runs > MAX_REPORT)
+		err("AMap", "%lu ranges differ from the walk in all (%" PRIu64 " bytes allocated without use, "
+		    "%" PRIu64 " bytes in use but free)", runs, diff_bytes[1], diff_bytes[0]);
+	if (amaps_ok && free_file != h_amap_free)
+		err("ROOT", "cbAMapFree %" PRIu64 ", the AMaps have %" PRIu64 " bytes free", h_amap_free, free_file);
+}
+
+/* ---- 6. LTP light ------------------------------------------------------------------- */
+
+/* [MS-PST] 5.1 mpbbR: the NDB_CRYPT_PERMUTE encoding table (format constant). */
+static const uint8_t perm_r[256] = {
+	0x41, 0x36, 0x13, 0x62, 0xa8, 0x21, 0x6e, 0xbb, 0xf4, 0x16, 0xcc, 0x04, 0x7f, 0x64, 0xe8, 0x5d,
+	0x1e, 0xf2, 0xcb, 0x2a, 0x74, 0xc5, 0x5e, 0x35, 0xd2, 0x95, 0x47, 0x9e, 0x96, 0x2d, 0x9a, 0x88,
+	0x4c, 0x7d, 0x84, 0x3f, 0xdb, 0xac, 0x31, 0xb6, 0x48, 0x5f, 0xf6, 0xc4, 0xd8, 0x39, 0x8b, 0xe7,
+	0x23, 0x3b, 0x38, 0x8e, 0xc8, 0xc1, 0xdf, 0x25, 0xb1, 0x20, 0xa5, 0x46, 0x60, 0x4e, 0x9c, 0xfb,
+	0xaa, 0xd3, 0x56, 0x51, 0x45, 0x7c, 0x55, 0x00, 0x07, 0xc9, 0x2b, 0x9d, 0x85, 0x9b, 0x09, 0xa0,
+	0x8f, 0xad, 0xb3, 0x0f, 0x63, 0xab, 0x89, 0x4b, 0xd7, 0xa7, 0x15, 0x5a, 0x71, 0x66, 0x42, 0xbf,
+	0x26, 0x4a, 0x6b, 0x98, 0xfa, 0xea, 0x77, 0x53, 0xb2, 0x70, 0x05, 0x2c, 0xfd, 0x59, 0x3a, 0x86,
+	0x7e, 0xce, 0x06, 0xeb, 0x82, 0x78, 0x57, 0xc7, 0x8d, 0x43, 0xaf, 0xb4, 0x1c, 0xd4, 0x5b, 0xcd,
+	0xe2, 0xe9, 0x27, 0x4f, 0xc3, 0x08, 0x72, 0x80, 0xcf, 0xb0, 0xef, 0xf5, 0x28, 0x6d, 0xbe, 0x30,
+	0x4d, 0x34, 0x92, 0xd5, 0x0e, 0x3c, 0x22, 0x32, 0xe5, 0xe4, 0xf9, 0x9f, 0xc2, 0xd1, 0x0a, 0x81,
+	0x12, 0xe1, 0xee, 0x91, 0x83, 0x76, 0xe3, 0x97, 0xe6, 0x61, 0x8a, 0x17, 0x79, 0xa4, 0xb7, 0xdc,
+	0x90, 0x7a, 0x5c, 0x8c, 0x02, 0xa6, 0xca, 0x69, 0xde, 0x50, 0x1a, 0x11, 0x93, 0xb9, 0x52, 0x87,
+	0x58, 0xfc, 0xed, 0x1d, 0x37, 0x49, 0x1b, 0x6a, 0xe0, 0x29, 0x33, 0x99, 0xbd, 0x6c, 0xd9, 0x94,
+	0xf3, 0x40, 0x54, 0x6f, 0xf0, 0xc6, 0x73, 0xb8, 0xd6, 0x3e, 0x65, 0x18, 0x44, 0x1f, 0xdd, 0x67,
+	0x10, 0xf1, 0x0c, 0x19, 0xec, 0xae, 0x03, 0xa1, 0x14, 0x7b, 0xa9, 0x0b, 0xff, 0xf8, 0xa3, 0xc0,
+	0xa2, 0x01, 0xf7, 0x2e, 0xbc, 0x24, 0x68, 0x75, 0x0d, 0xfe, 0xba, 0x2f, 0xb5, 0xd0, 0xda, 0x3d
+};
+static uint8_t perm_i[256];
+
+/* Heap pages of a node (one per data block, at most 64 checked). */
+static void check_heap_block(const char *w, const uint8_t *d, unsigned cb, unsigned idx,
+			     int want_sig, uint32_t *root_hid, unsigned *root_size)
+{
+	if (cb < 4) {
+		err(w, "heap block %u of %u bytes is too short", idx, cb);
+		return;
+	}
+	unsigned hdr_len = 2;
+	if (idx == 0) {
+		hdr_len = 12;
+		if (cb < 12) {
+			err(w, "heap block 0 of %u bytes is shorter than HNHDR", cb);
+			return;
+		}
+		if (d[2] != 0xEC) {
+			err(w, "HNHDR bSig 0x%02x, must be 0xEC", d[2]);
+			return;
+		}
+		if (want_sig && d[3] != want_sig)
+			err(w, "HNHDR bClientSig 0x%02x, expected 0x%02x for this node type", d[3], want_sig);
+		*root_hid = le32(d + 4);
+	} else if (idx == 8 || (idx > 8 && (idx - 8) % 128 == 0)) {
+		hdr_len = 66;
+	}
+	unsigned ib = le16(d);
+	if (ib < hdr_len || ib + 4 > cb) {
+		err(w, "heap block %u: ibHnpm %u outside the block (cb %u)", idx, ib, cb);
+		return;
+	}
+	unsigned calloc_ = le16(d + ib), cfree = le16(d + ib + 2);
+	if (ib + 4 + 2 * (calloc_ + 1) > cb) {
+		err(w, "heap block %u: page map with cAlloc %u runs past the block", idx, calloc_);
+		return;
+	}
+	if (cfree > calloc_)
+		err(w, "heap block %u: cFree %u > cAlloc %u", idx, cfree, calloc_);
+	unsigned prev = 0, nfree = 0;
+	for (unsigned i = 0; i <= calloc_; i++) {
+		unsigned o = le16(d + ib + 4 + 2 * i);
+		if (i == 0 && o != hdr_len)
+			err(w, "heap block %u: first allocation at %u, expected %u", idx, o, hdr_len);
+		if (i > 0 && o < prev) {
+			err(w, "heap block %u: allocation offsets not ascending at %u", idx, i);
+			return;
+		}
+		if (i > 0 && o == prev)
+			nfree++;
+		if (o > ib) {
+			err(w, "heap block %u: allocation %u ends at %u, past the page map at %u", idx, i, o, ib);
+			return;
+		}
+		if (i > 0 && o - prev > 3580)
+			err(w, "heap block %u: allocation %u is %u bytes, above the 3580-byte limit", idx, i, o - prev);
+		prev = o;
+	}
+	if (nfree != cfree)
+		find(w, "heap block %u: cFree %u but %u empty allocations; Outlook keeps cFree accurate",
+		     idx, cfree, nfree);
+	if (root_hid && *root_hid && ((*root_hid >> 16) == idx)) {
+		unsigned hi = (*root_hid >> 5) & 0x7FF;
+		if ((*root_hid & 31) != 0 || hi == 0 || hi > calloc_)
+			err(w, "hidUserRoot 0x%x names no allocation of heap block %u", *root_hid, idx);
+		else if (root_size)
+			*root_size = le16(d + ib + 4 + 2 * hi) - le16(d + ib + 4 + 2 * (hi - 1));
+	}
+}
+
+static unsigned long n_pc, n_tc;
+
+static void check_ltp_node(const nbt_ent *n)
+{
+	uint32_t nid = (uint32_t)n->nid, type = nid & 31;
+	int want = 0;
+	if (type == 0x02 || type == 0x03 || type == 0x04 || type == 0x08 || type == 0x07 ||
+	    nid == 0x21 || nid == 0x61)
+		want = 0xBC;
+	else if (type >= 0x0B && type <= 0x12)
+		want = 0x7C;
+	if (!want)
+		return;
+	char w[48];
+	snprintf(w, sizeof w, "node 0x%x", nid);
+	if (n->bid_data == 0) {
+		err(w, "a %s node without data", want == 0xBC ? "PC" : "TC");
+		return;
+	}
+	bbt_ent *b = find_bbt(n->bid_data);
+	if (!b || b->state != 1)
+		return;    /* reported by the block checks */
+	/* Collect the heap blocks: the block itself, or an XBLOCK's children. */
+	uint64_t kids[64];
+	unsigned nk = 0;
+	if (b->bid & 2) {
+		uint8_t h[8 + 64 * 8];
+		size_t want_n = b->cb < sizeof h ? b->cb : sizeof h;
+		if (!rd(b->ib, h, want_n) || want_n < 8 || h[0] != 1)
+			return;
+		if (h[1] != 1) {
+			info(w, "heap over an XXBLOCK; not checked");
+			return;
+		}
+		unsigned c = le16(h + 2);
+		for (unsigned i = 0; i < c && 8 + 8 * i + 8 <= want_n && nk < 64; i++)
+			kids[nk++] = le64(h + 8 + 8 * i);
+	} else {
+		kids[nk++] = b->bid;
+	}
+	uint32_t root = 0;
+	unsigned root_size = 0;
+	uint8_t d[MAX_BLOCK];
+	for (unsigned i = 0; i < nk; i++) {
+		bbt_ent *c = find_bbt(kids[i]);
+		if (!c || c->state != 1 || c->cb > MAX_BLOCK - 16 || !rd(c->ib, d, c->cb))
+			return;
+		if (crypt_method == 1)
+			for (unsigned j = 0; j < c->cb; j++)
+				d[j] = perm_i[d[j]];
+		else if (crypt_method == 2)
+			return;   /* cyclic decoding not implemented */
+		check_heap_block(w, d, c->cb, i, i == 0 ? want : 0, &root, &root_size);
+		if (i == 0 && d[2] != 0xEC)
+			return;
+		if (i == 0 && want == 0xBC && d[3] == 0xBC && (root >> 16) == 0 && root_size >= 8) {
+			/* BTHHEADER at root: bType, cbKey, cbEnt, bIdxLevels, hidRoot */
+			unsigned hi = (root >> 5) & 0x7FF, ibm = le16(d);
+			unsigned off = le16(d + ibm + 4 + 2 * (hi - 1));
+			const uint8_t *bh = d + off;
+			if (bh[0] != 0xB5)
+				err(w, "PC's BTH header bType 0x%02x, must be 0xB5", bh[0]);
+			else if (bh[1] != 2 || bh[2] != 6)
+				err(w, "PC's BTH has cbKey %u / cbEnt %u, must be 2 / 6", bh[1], bh[2]);
+			else if ((nid == 0x21 || nid == 0x122) && bh[3] == 0) {
+				uint32_t hr = le32(bh + 4);
+				unsigned props = 0;
+				if (hr && (hr >> 16) == 0) {
+					unsigned rhi = (hr >> 5) & 0x7FF;
+					unsigned cal = le16(d + ibm);
+					if (rhi >= 1 && rhi <= cal)
+						props = (le16(d + ibm + 4 + 2 * rhi) - le16(d + ibm + 4 + 2 * (rhi - 1))) / 8;
+				}
+				info(w, "%s: %u properties", nid == 0x21 ? "message store" : "root folder", props);
+			}
+		}
+		if (i == 0 && want == 0x7C && d[3] == 0x7C && (root >> 16) == 0 && root_size >= 22) {
+			unsigned hi = (root >> 5) & 0x7FF, ibm = le16(d);
+			const uint8_t *ti = d + le16(d + ibm + 4 + 2 * (hi - 1));
+			if (ti[0] != 0x7C)
+				err(w, "TCINFO bType 0x%02x, must be 0x7C", ti[0]);
+			else if (22 + 8u * ti[1] != root_size)
+				err(w, "TCINFO with %u columns is %u bytes, expected %u", ti[1], root_size, 22 + 8u * ti[1]);
+		}
+	}
+	if (want == 0xBC)
+		n_pc++;
+	else
+		n_tc++;
+}
+
+static void check_ltp(void)
+{
+	for (int i = 0; i < 256; i++)
+		perm_i[perm_r[i]] = (uint8_t)i;
+	if (crypt_method == 2)
+		find("LTP", "heap checks skipped: cyclic decoding is not implemented");
+	for (size_t i = 0; i < n_nbt; i++)
+		check_ltp_node(&nbt[i]);
+	/* parents */
+	for (size_t i = 0; i < n_nbt; i++) {
+		uint32_t p = nbt[i].parent, nid = (uint32_t)nbt[i].nid, t = nid & 31;
+		if (p && !find_nbt(p)) {
+			char w[48];
+			snprintf(w, sizeof w, "node 0x%x", nid);
+			err(w, "parent NID 0x%x is not in the NBT", p);
+		}
+		char w[48];
+		snprintf(w, sizeof w, "node 0x%x", nid);
+		nbt_ent *pn = p ? find_nbt(p) : NULL;
+		uint32_t pt = pn ? (uint32_t)pn->nid & 31 : 0;
+		if (nid == 0x122) {
+			if (p != 0x122)
+				err(w, "the root folder's parent is 0x%x, must be itself", p);
+		} else if (t == 0x02 || t == 0x03) {
+			if (pn && pt != 0x02 && pt != 0x03)
+				err(w, "folder's parent 0x%x is not a folder", p);
+			else if (!p)
+				err(w, "folder without a parent folder");
+			if (t == 0x02)
+				for (uint32_t tt = 0x0D; tt <= 0x0F; tt++)
+					if (!find_nbt((nid & ~31u) | tt))
+						err(w, "folder without its %s table node 0x%x",
+						    tt == 0x0D ? "hierarchy" : tt == 0x0E ? "contents" : "FAI contents",
+						    (nid & ~31u) | tt);
+			if (t == 0x03 && !find_nbt((nid & ~31u) | 0x10))
+				find(w, "search folder without its search contents table 0x%x; Outlook creates it "
+				     "with the folder", (nid & ~31u) | 0x10);
+		} else if (t == 0x04 || t == 0x08) {
+			if (pn && pt != 0x02 && pt != 0x03)
+				err(w, "message's parent 0x%x is not a folder", p);
+			else if (!p)
+				err(w, "message without a parent folder");
+		} else if (p) {
+			find(w, "parent 0x%x on a table or internal node; Outlook writes 0", p);
+		}
+	}
+	if (!find_nbt(0x21))
+		err("NBT", "no message store node 0x21");
+	if (!find_nbt(0x122))
+		err("NBT", "no root folder node 0x122");
+	static const uint32_t skel[] = { 0x61, 0x12D, 0x12E, 0x12F, 0x1E1, 0x201, 0x261, 0x60D, 0x60E,
+		0x60F, 0x610, 0x62B, 0x64C, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8, 0xC01, 0xE01, 0xE41, 0xEC1,
+		0xEE1, 0xF01, 0xF21, 0x2223, 0x2226, 0x2227, 0x8022, 0x8042, 0x8062, 0x8082 };
+	for (size_t i = 0; i < sizeof skel / sizeof skel[0]; i++)
+		if (!find_nbt(skel[i])) {
+			char w[32];
+			snprintf(w, sizeof w, "node 0x%x", skel[i]);
+			find(w, "absent; today's Outlook creates it in every new store (pst-notes 4.1)");
+		}
+}
+
+/* ---- main ------------------------------------------------------------------------- */
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: pstcheck FILE.pst [--json] [--quiet] [--nodes]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			opt_json = 1;
+		else if (!strcmp(argv[i], "--quiet"))
+			opt_quiet = 1;
+		else if (!strcmp(argv[i], "--nodes"))
+			opt_nodes = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			usage();
+		else if (!path)
+			path = argv[i];
+		else
+			usage();
+	}
+	if (!path)
+		usage();
+	fd = open(path, O_RDONLY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fprintf(stderr, "pstcheck: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "pstcheck: %s: not a regular file\n", path);
+		return 2;
+	}
+	fsize = (uint64_t)st.st_size;
+	if (opt_nodes)
+		opt_quiet = 1;
+	if (opt_json && !opt_quiet) {
+		printf("{\"file\": ");
+		json_str(path);
+		printf(", \"items\": [");
+	}
+	if (check_header()) {
+		check_maps();
+		if (n_intervals) {
+			check_trees();
+			check_blocks();
+			check_amap();
+			check_ltp();
+		}
+	}
+	if (opt_nodes) {
+		for (size_t i = 0; i < n_nbt; i++)
+			printf("0x%08" PRIx64 " type 0x%02x parent 0x%08x\n", nbt[i].nid,
+			       (unsigned)(nbt[i].nid & 31), nbt[i].parent);
+		return n_err ? 1 : 0;
+	}
+	if (opt_json && !opt_quiet) {
+		printf("\n], \"nodes\": %zu, \"blocks\": %zu, \"errors\": %lu, \"findings\": %lu}\n",
+		       n_nbt, n_bbt, n_err, n_find);
+	} else {
+		info("walk", "%zu nodes, %zu blocks, %lu B-tree pages, %" PRIu64 " AMap intervals",
+		     n_nbt, n_bbt, n_bt_pages, n_intervals);
+		printf("pstcheck: %s: %lu errors, %lu findings\n", path, n_err, n_find);
+	}
+	return n_err ? 1 : 0;
+}
