@@ -33,6 +33,8 @@ UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb tes
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean
+# object files are kept, not deleted as intermediates of the test-binary rule
+.SECONDARY: $(LIB_OBJ) $(PST_OBJ)
 all: mdexport $(TOOLS)
 
 mdexport: $(APP_OBJ) $(LIB_OBJ)

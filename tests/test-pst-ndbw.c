@@ -173,6 +173,37 @@ static void check_file(const char *path, const char *what, const struct sbuf *st
 	test_assert(nnodes == nodes);
 }
 
+/*
+ * Nodes of the internal type (1) and indexes no skeleton node uses: the
+ * NDB layer alone, with no property contexts for a checker to open.
+ */
+static uint32_t internal_nid(size_t i)
+{
+	return (uint32_t)((0x1000 + i) << 5 | 0x01);
+}
+
+/*
+ * pstcheck: the project's independent checker (tools/pstcheck, built by
+ * `make`) must find nothing wrong but what an NDB-only file cannot have:
+ * the messaging layer's message store and root folder.
+ */
+static void pstcheck(const char *path, const char *what)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' | grep '^error:' | "
+		 "grep -v -e 'no root folder node 0x122' -e 'no message store node 0x21'", path);
+	FILE *p = popen(cmd, "r");
+	char line[512];
+	int others = 0;
+	while (p && fgets(line, sizeof(line), p)) {
+		printf("# %s: %s", what, line);
+		others++;
+	}
+	int status = p ? pclose(p) : -1;
+	test_assert(access("tools/pstcheck", X_OK) == 0);
+	test_assert(status != -1 && others == 0);
+}
+
 static void make_bytes(struct sbuf *s, size_t len, unsigned seed)
 {
 	sbuf_grow(s, len);
@@ -195,16 +226,18 @@ static void run(const char *what, const size_t *lens, unsigned nstreams, size_t 
 		sbuf_init(&streams[i]);
 		make_bytes(&streams[i], lens[i], i);
 		bids[i] = pst_ndb_write_data(n, streams[i].buf, streams[i].len);
-		pst_ndb_add_node(n, 0x200024 + 32 * i, bids[i], 0, 0x8022);
+		pst_ndb_add_node(n, internal_nid(i), bids[i], 0, 0);
 	}
 	for (size_t i = 0; i < extra_nodes; i++) {
 		uint64_t b = pst_ndb_write_block(n, "x", 1);
-		pst_ndb_add_node(n, (uint32_t)(0x400024 + 32 * i), b, 0, 0x8022);
+		pst_ndb_add_node(n, internal_nid(nstreams + i), b, 0, 0);
 	}
 	uint32_t rgnid[32] = { 0 };
+	rgnid[1] = (uint32_t)(0x1000 + nstreams + extra_nodes);
 	test_group(what);
 	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
 	check_file(path, what, streams, bids, nstreams, nstreams + extra_nodes);
+	pstcheck(path, what);
 	for (unsigned i = 0; i < nstreams; i++)
 		sbuf_release(&streams[i]);
 	unlink(path);
