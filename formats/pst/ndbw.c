@@ -205,6 +205,39 @@ uint64_t pst_ndb_write_data(struct pst_ndb *n, const void *data, uint64_t len)
 	return nx == 1 ? xbids[0] : put_xblock(n, 2, xbids, (unsigned)nx, len);
 }
 
+uint64_t pst_ndb_write_xblock(struct pst_ndb *n, const uint64_t *leaves, unsigned count,
+			      uint64_t total)
+{
+	if (count > XBLOCK_MAX_CHILDREN) {
+		n->error = n->error ? n->error : EFBIG;
+		return 0;
+	}
+	return put_xblock(n, 1, leaves, count, total);
+}
+
+#define SLBLOCK_MAX 340
+
+uint64_t pst_ndb_write_subnodes(struct pst_ndb *n, const struct pst_sl_entry *e, size_t count)
+{
+	if (count == 0 || count > SLBLOCK_MAX) {
+		n->error = n->error ? n->error : (count ? EFBIG : EINVAL);
+		return 0;
+	}
+	uint8_t *p = n->scratch;
+	memset(p, 0, 8);
+	p[0] = 2;			/* btype: SLBLOCK; cLevel 0 */
+	p[2] = (uint8_t)count;
+	p[3] = (uint8_t)(count >> 8);
+	for (size_t i = 0; i < count; i++) {
+		uint8_t *q = p + 8 + 24 * i;
+		uint64_t v[3] = { e[i].nid, e[i].bid_data, e[i].bid_sub };
+		for (int f = 0; f < 3; f++)
+			for (int b = 0; b < 8; b++)
+				q[8 * f + b] = (uint8_t)(v[f] >> (8 * b));
+	}
+	return put_block(n, 8 + 24 * count, true);
+}
+
 void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
 		      uint64_t bid_sub, uint32_t nid_parent)
 {

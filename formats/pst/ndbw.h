@@ -35,6 +35,24 @@ uint64_t pst_ndb_write_block(struct pst_ndb *n, const void *data, size_t cb);
  * the stream's top block.
  */
 uint64_t pst_ndb_write_data(struct pst_ndb *n, const void *data, uint64_t len);
+/*
+ * pst_ndb_write_xblock: an XBLOCK over count (<= 1021) leaf blocks already
+ * written that hold total bytes together (a heap's pages, which are not
+ * all full); returns its BID.
+ */
+uint64_t pst_ndb_write_xblock(struct pst_ndb *n, const uint64_t *leaves, unsigned count,
+			      uint64_t total);
+/*
+ * pst_ndb_write_subnodes: a node's subnode tree (an SLBLOCK) over count
+ * entries sorted by NID; returns its BID.  NEEDSWORK: more than 340
+ * subnodes need an SIBLOCK level (reported as an error for now).
+ */
+struct pst_sl_entry {
+	uint32_t nid;
+	uint64_t bid_data;
+	uint64_t bid_sub;
+};
+uint64_t pst_ndb_write_subnodes(struct pst_ndb *n, const struct pst_sl_entry *e, size_t count);
 /* pst_ndb_add_node: an NBT entry (NIDs may come in any order, each once) */
 void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
 		      uint64_t bid_sub, uint32_t nid_parent);

@@ -1,0 +1,294 @@
+#include "ltp.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
+
+/* ---- heap-on-node ------------------------------------------------------ */
+
+/*
+ * One heap page (one block of the node): a header, the allocations packed
+ * after it, then the page map: cAlloc, cFree, and cAlloc + 1 offsets (the
+ * last one is where the allocations end).
+ */
+struct pst_heap_block {
+	struct sbuf data;	/* header + allocations */
+	uint16_t *starts;	/* offset of each allocation */
+	size_t count;
+};
+
+enum { HNHDR_SIZE = 12, HNPAGEHDR_SIZE = 2, HNBITMAPHDR_SIZE = 66 };
+
+static size_t header_size(size_t index)
+{
+	if (index == 0)
+		return HNHDR_SIZE;
+	return index >= 8 && (index - 8) % 128 == 0 ? HNBITMAPHDR_SIZE : HNPAGEHDR_SIZE;
+}
+
+/* block_bytes: the page's size with `extra` more bytes in `more` allocations */
+static size_t block_bytes(const struct pst_heap_block *b, size_t extra, size_t more)
+{
+	size_t end = b->data.len + extra;
+	end += end & 1;					/* the page map is 2-aligned */
+	return end + 4 + 2 * (b->count + more + 1);
+}
+
+static struct pst_heap_block *new_block(struct pst_heap *h)
+{
+	h->blocks = xreallocarray(h->blocks, h->nblocks + 1, sizeof(*h->blocks));
+	struct pst_heap_block *b = &h->blocks[h->nblocks];
+	sbuf_init(&b->data);
+	b->starts = NULL;
+	b->count = 0;
+	uint8_t zero[HNBITMAPHDR_SIZE] = { 0 };	/* filled in by pst_heap_write */
+	sbuf_add(&b->data, zero, header_size(h->nblocks));
+	h->nblocks++;
+	return b;
+}
+
+void pst_heap_init(struct pst_heap *h, uint8_t client_sig)
+{
+	memset(h, 0, sizeof(*h));
+	h->client_sig = client_sig;
+	new_block(h);
+}
+
+void pst_heap_release(struct pst_heap *h)
+{
+	for (size_t i = 0; i < h->nblocks; i++) {
+		sbuf_release(&h->blocks[i].data);
+		free(h->blocks[i].starts);
+	}
+	free(h->blocks);
+	memset(h, 0, sizeof(*h));
+}
+
+uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len)
+{
+	if (len == 0 || len > PST_HEAP_ALLOC_MAX)
+		return 0;
+	struct pst_heap_block *b = &h->blocks[h->nblocks - 1];
+	if (block_bytes(b, len, 1) > PST_BLOCK_DATA_MAX || b->count >= 2047)
+		b = new_block(h);
+	b->starts = xreallocarray(b->starts, b->count + 1, sizeof(*b->starts));
+	b->starts[b->count++] = (uint16_t)b->data.len;
+	sbuf_add(&b->data, data, len);
+	/* HID: 1-based index in bits 5..15, page (block) index in bits 16..31 */
+	return (uint32_t)(b->count << 5) | (uint32_t)(h->nblocks - 1) << 16;
+}
+
+/* finish_block: the page's header fields and its page map, appended */
+static void finish_block(struct pst_heap *h, size_t index)
+{
+	struct pst_heap_block *b = &h->blocks[index];
+	uint16_t end = (uint16_t)b->data.len;
+	if (b->data.len & 1)
+		sbuf_addch(&b->data, 0);
+	uint16_t ibhnpm = (uint16_t)b->data.len;
+	uint8_t map[4 + 2 * 2048];
+	put16(map, (uint16_t)b->count);
+	put16(map + 2, 0);			/* cFree: nothing is ever freed */
+	for (size_t i = 0; i < b->count; i++)
+		put16(map + 4 + 2 * i, b->starts[i]);
+	put16(map + 4 + 2 * b->count, end);
+	sbuf_add(&b->data, map, 4 + 2 * (b->count + 1));
+	uint8_t *p = (uint8_t *)b->data.buf;
+	put16(p, ibhnpm);
+	if (index == 0) {
+		p[2] = 0xEC;			/* bSig */
+		p[3] = h->client_sig;
+		put32(p + 4, h->user_root);
+		put32(p + 8, 0);		/* rgbFillLevel: hints, Outlook writes 0 */
+	}
+}
+
+uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n)
+{
+	uint64_t *bids = xmalloc(h->nblocks * sizeof(*bids));
+	uint64_t total = 0;
+	for (size_t i = 0; i < h->nblocks; i++) {
+		finish_block(h, i);
+		bids[i] = pst_ndb_write_block(n, h->blocks[i].data.buf, h->blocks[i].data.len);
+		total += h->blocks[i].data.len;
+	}
+	uint64_t bid = h->nblocks == 1 ? bids[0] :
+		pst_ndb_write_xblock(n, bids, (unsigned)h->nblocks, total);
+	free(bids);
+	return bid;
+}
+
+/* ---- B-tree on heap ---------------------------------------------------- */
+
+uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
+		       const uint8_t *records, size_t n)
+{
+	uint8_t hdr[8] = { 0xB5, cb_key, cb_ent, 0 };
+	if (n == 0)
+		return pst_heap_alloc(h, hdr, sizeof(hdr));	/* hidRoot 0: empty */
+	size_t rec = (size_t)cb_key + cb_ent;
+	size_t per = PST_HEAP_ALLOC_MAX / rec;
+	/* level 0: the records; each upper level: (first key, HID) per page below */
+	uint8_t *level = xmalloc(n * rec);
+	memcpy(level, records, n * rec);
+	size_t count = n, width = rec;
+	unsigned levels = 0;
+	for (;;) {
+		size_t pages = (count + per - 1) / per;
+		uint8_t *up = xmalloc(pages * (cb_key + 4u));
+		uint32_t hid = 0;
+		for (size_t p = 0; p < pages; p++) {
+			size_t k = count - p * per < per ? count - p * per : per;
+			hid = pst_heap_alloc(h, level + p * per * width, k * width);
+			memcpy(up + p * (cb_key + 4u), level + p * per * width, cb_key);
+			put32(up + p * (cb_key + 4u) + cb_key, hid);
+		}
+		free(level);
+		if (pages == 1) {
+			free(up);
+			hdr[3] = (uint8_t)levels;
+			put32(hdr + 4, hid);
+			return pst_heap_alloc(h, hdr, sizeof(hdr));
+		}
+		level = up;
+		count = pages;
+		width = cb_key + 4u;
+		per = PST_HEAP_ALLOC_MAX / width;
+		levels++;
+	}
+}
+
+/* ---- property context -------------------------------------------------- */
+
+void pst_utf16le(struct sbuf *out, const char *utf8)
+{
+	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
+	char *in = (char *)utf8;
+	size_t inleft = strlen(utf8);
+	while (inleft) {
+		char buf[1024], *o = buf;
+		size_t oleft = sizeof(buf);
+		size_t r = cd == (iconv_t)-1 ? (size_t)-1 : iconv(cd, &in, &inleft, &o, &oleft);
+		sbuf_add(out, buf, sizeof(buf) - oleft);
+		if (r == (size_t)-1 && errno != E2BIG) {
+			sbuf_add(out, "\xFD\xFF", 2);	/* U+FFFD for a bad byte */
+			in++;
+			inleft--;
+		}
+	}
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+}
+
+void pst_pc_init(struct pst_pc *pc, struct pst_ndb *n)
+{
+	memset(pc, 0, sizeof(*pc));
+	pc->ndb = n;
+	pst_heap_init(&pc->heap, PST_SIG_PC);
+	sbuf_init(&pc->records);
+	pc->next_sub_index = 1;
+}
+
+void pst_pc_release(struct pst_pc *pc)
+{
+	pst_heap_release(&pc->heap);
+	sbuf_release(&pc->records);
+	free(pc->subnodes);
+	memset(pc, 0, sizeof(*pc));
+}
+
+static void add_record(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t value)
+{
+	uint8_t r[8];
+	put16(r, id);
+	put16(r + 2, type);
+	put32(r + 4, value);
+	sbuf_add(&pc->records, r, sizeof(r));
+}
+
+void pst_pc_add_u32(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t v)
+{
+	add_record(pc, id, type, v);
+}
+
+void pst_pc_add_bool(struct pst_pc *pc, uint16_t id, int v)
+{
+	add_record(pc, id, PT_BOOLEAN, v ? 1 : 0);
+}
+
+void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v)
+{
+	uint8_t b[8];
+	put32(b, (uint32_t)v);
+	put32(b + 4, (uint32_t)(v >> 32));
+	add_record(pc, id, type, pst_heap_alloc(&pc->heap, b, sizeof(b)));
+}
+
+void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint64_t bid_sub)
+{
+	pc->subnodes = xreallocarray(pc->subnodes, pc->nsub + 1, sizeof(*pc->subnodes));
+	pc->subnodes[pc->nsub++] = (struct pst_subnode){ nid, bid_data, bid_sub };
+}
+
+void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void *data, size_t len)
+{
+	uint32_t hnid = 0;			/* an empty value is HNID 0 */
+	if (len > PST_HEAP_ALLOC_MAX) {
+		/* too big for the heap: its own subnode, and the HNID is that NID */
+		hnid = pc->next_sub_index++ << 5 | 0x1F;
+		pst_pc_add_subnode(pc, hnid, pst_ndb_write_data(pc->ndb, data, len), 0);
+	} else if (len) {
+		hnid = pst_heap_alloc(&pc->heap, data, len);
+	}
+	add_record(pc, id, type, hnid);
+}
+
+void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8)
+{
+	struct sbuf w = SBUF_INIT;
+	pst_utf16le(&w, utf8);
+	pst_pc_add_binary(pc, id, PT_UNICODE, w.buf, w.len);
+	sbuf_release(&w);
+}
+
+static int cmp_record(const void *a, const void *b)
+{
+	const uint8_t *x = a, *y = b;
+	unsigned ix = x[0] | x[1] << 8, iy = y[0] | y[1] << 8;
+	return (ix > iy) - (ix < iy);
+}
+
+static int cmp_sub(const void *a, const void *b)
+{
+	uint32_t x = ((const struct pst_subnode *)a)->nid, y = ((const struct pst_subnode *)b)->nid;
+	return (x > y) - (x < y);
+}
+
+int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
+{
+	size_t n = pc->records.len / 8;
+	qsort(pc->records.buf, n, 8, cmp_record);
+	for (size_t i = 1; i < n; i++)
+		if (!cmp_record(pc->records.buf + 8 * (i - 1), pc->records.buf + 8 * i))
+			return -1;
+	/* a PC's BTH: 2-byte keys (the property id), 6-byte entries (type, value) */
+	pc->heap.user_root = pst_bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n);
+	*bid_data = pst_heap_write(&pc->heap, pc->ndb);
+	*bid_sub = 0;
+	if (pc->nsub) {
+		qsort(pc->subnodes, pc->nsub, sizeof(*pc->subnodes), cmp_sub);
+		struct pst_sl_entry *e = xmalloc(pc->nsub * sizeof(*e));
+		for (size_t i = 0; i < pc->nsub; i++)
+			e[i] = (struct pst_sl_entry){ pc->subnodes[i].nid, pc->subnodes[i].bid_data,
+						      pc->subnodes[i].bid_sub };
+		*bid_sub = pst_ndb_write_subnodes(pc->ndb, e, pc->nsub);
+		free(e);
+	}
+	return 0;
+}

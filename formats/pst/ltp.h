@@ -1,0 +1,96 @@
+/*
+ * PST lists-tables-properties (LTP) layer, writing side: the heap-on-node
+ * (HN), the B-tree-on-heap (BTH) and the property context (PC).  A PC is
+ * one MAPI object's property bag: a BTH of {property id, type, value or
+ * heap id} records in a heap; values over 3,580 bytes live in subnodes.
+ * Layout facts: ../shared/docs/pst-notes.md, section 3; [MS-PST] 2.3.
+ */
+#ifndef MDX_PST_LTP_H
+#define MDX_PST_LTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ndbw.h"
+#include "sbuf.h"
+
+#define PST_HEAP_ALLOC_MAX 3580		/* the largest single heap allocation */
+
+enum pst_client_sig {
+	PST_SIG_TC = 0x7C,
+	PST_SIG_BTH = 0xB5,
+	PST_SIG_PC = 0xBC,
+};
+
+struct pst_heap_block;
+
+struct pst_heap {
+	uint8_t client_sig;
+	uint32_t user_root;		/* HID of the client's root structure */
+	struct pst_heap_block *blocks;
+	size_t nblocks;
+};
+
+void pst_heap_init(struct pst_heap *h, uint8_t client_sig);
+void pst_heap_release(struct pst_heap *h);
+/* pst_heap_alloc: copy len (1..3580) bytes into the heap; returns their HID */
+uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len);
+/* pst_heap_write: the heap as the node's data (one block or an XBLOCK of pages) */
+uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n);
+
+/*
+ * pst_bth_build: a B-tree on the heap over n sorted records of
+ * cb_key + cb_ent bytes each; returns the HID of its BTHHEADER.
+ */
+uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
+		       const uint8_t *records, size_t n);
+
+/* MAPI property types used by the writer */
+enum pst_ptype_prop {
+	PT_SHORT = 0x0002, PT_LONG = 0x0003, PT_BOOLEAN = 0x000B, PT_LONGLONG = 0x0014,
+	PT_UNICODE = 0x001F, PT_SYSTIME = 0x0040, PT_BINARY = 0x0102,
+};
+
+struct pst_subnode {
+	uint32_t nid;
+	uint64_t bid_data;
+	uint64_t bid_sub;
+};
+
+/*
+ * A property context under construction.  Properties may be added in any
+ * order, each id once; pst_pc_write sorts them.  Subnodes (values too big
+ * for the heap, and later recipient/attachment tables) are collected here
+ * and written as the node's SLBLOCK.
+ */
+struct pst_pc {
+	struct pst_ndb *ndb;
+	struct pst_heap heap;
+	struct sbuf records;		/* 8 bytes each: id, type, value/HNID */
+	struct pst_subnode *subnodes;
+	size_t nsub;
+	uint32_t next_sub_index;
+	int error;
+};
+
+void pst_pc_init(struct pst_pc *pc, struct pst_ndb *n);
+void pst_pc_release(struct pst_pc *pc);
+void pst_pc_add_u32(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t v);
+void pst_pc_add_bool(struct pst_pc *pc, uint16_t id, int v);
+void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v);
+void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void *data, size_t len);
+/* pst_pc_add_string: UTF-8 in, stored as UTF-16LE (invalid bytes become U+FFFD) */
+void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8);
+/* pst_pc_add_subnode: attach a subnode (e.g. a table) under a fixed NID */
+void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint64_t bid_sub);
+/*
+ * pst_pc_write: write the heap and the subnode tree; sets *bid_data and
+ * *bid_sub (0 when there are no subnodes).  Returns 0, or -1 on a bad
+ * property set (a duplicate id).
+ */
+int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub);
+
+/* pst_utf16le: append UTF-8 text as UTF-16LE (no terminator) */
+void pst_utf16le(struct sbuf *out, const char *utf8);
+
+#endif

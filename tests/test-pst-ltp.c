@@ -1,0 +1,247 @@
+/*
+ * Unit tests for the LTP writer (formats/pst/ltp.c): a property context
+ * with every kind of value (inline, 8-byte, strings, empty, binary, a value
+ * too big for the heap, enough properties for a multi-page heap and a
+ * two-level BTH) is written as the message store node, then read back here
+ * from the file's bytes -- NBT, BBT, XBLOCK, heap page maps, BTH levels,
+ * SLBLOCK -- and every value compared; tools/pstcheck must find no error in
+ * the heap either.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ltp.h"
+#include "unit.h"
+
+static uint8_t *img;
+static size_t img_len;
+
+static uint64_t get(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* find_in_tree: leaf entry for key in the NBT (cb 32) or BBT (cb 24) */
+static const uint8_t *find_in_tree(uint64_t page_ib, uint64_t key, int nbt)
+{
+	const uint8_t *pg = img + page_ib;
+	unsigned n = pg[488], level = pg[491], cb = level ? 24 : nbt ? 32 : 24;
+	for (unsigned i = n; i-- > 0;) {
+		const uint8_t *e = pg + cb * i;
+		if (get(e, 8) > key)
+			continue;
+		if (level)
+			return find_in_tree(get(e + 16, 8), key, nbt);
+		return get(e, 8) == key ? e : NULL;
+	}
+	return NULL;
+}
+
+static struct pst_header hdr;
+
+/* stream: the bytes under bid (data tree); pages_r/npages_r: each leaf block */
+static void stream(uint64_t bid, struct sbuf *out, struct sbuf *pages)
+{
+	const uint8_t *e = find_in_tree(hdr.bbt.ib, bid & ~1ull, 0);
+	if (!e)
+		return;
+	const uint8_t *p = img + get(e + 8, 8);
+	size_t cb = (size_t)get(e + 16, 2);
+	if (!(bid & 2)) {
+		uint64_t start = out->len, len = cb;
+		sbuf_add(out, p, cb);
+		if (pages) {
+			sbuf_add(pages, &start, 8);
+			sbuf_add(pages, &len, 8);
+		}
+		return;
+	}
+	unsigned count = (unsigned)get(p + 2, 2);
+	for (unsigned i = 0; i < count; i++)
+		stream(get(p + 8 + 8 * i, 8), out, pages);
+}
+
+struct heap_view {
+	struct sbuf data, pages;	/* pages: (start, len) per heap page */
+};
+
+/* heap_get: the allocation a HID names, as (pointer, length) */
+static const uint8_t *heap_get(const struct heap_view *h, uint32_t hid, size_t *len)
+{
+	size_t page = hid >> 16, index = (hid >> 5) & 0x7FF;
+	const uint64_t *pg = (const uint64_t *)h->pages.buf;
+	if (index == 0 || page >= h->pages.len / 16)
+		return NULL;
+	const uint8_t *base = (const uint8_t *)h->data.buf + pg[2 * page];
+	size_t ibhnpm = (size_t)get(base, 2);
+	size_t calloc_ = (size_t)get(base + ibhnpm, 2);
+	if (index > calloc_)
+		return NULL;
+	size_t from = (size_t)get(base + ibhnpm + 4 + 2 * (index - 1), 2);
+	size_t to = (size_t)get(base + ibhnpm + 4 + 2 * index, 2);
+	*len = to - from;
+	return base + from;
+}
+
+/* bth_records: all records of the BTH whose header is at hid, in order */
+static void bth_collect(const struct heap_view *h, uint32_t hid, unsigned level,
+			unsigned cb_key, unsigned cb_ent, struct sbuf *out)
+{
+	size_t len;
+	const uint8_t *p = heap_get(h, hid, &len);
+	if (!p)
+		return;
+	if (level == 0) {
+		sbuf_add(out, p, len);
+		return;
+	}
+	for (size_t i = 0; i + cb_key + 4 <= len; i += cb_key + 4)
+		bth_collect(h, (uint32_t)get(p + i + cb_key, 4), level - 1, cb_key, cb_ent, out);
+}
+
+static void load(const char *path)
+{
+	struct stat st;
+	stat(path, &st);
+	img_len = (size_t)st.st_size;
+	img = malloc(img_len);
+	int fd = open(path, O_RDONLY);
+	size_t got = 0;
+	ssize_t r;
+	while (got < img_len && (r = read(fd, img + got, img_len - got)) > 0)
+		got += (size_t)r;
+	close(fd);
+}
+
+#define NSTRINGS 600
+
+static void string_value(char *buf, size_t n, unsigned i)
+{
+	snprintf(buf, n, "property %u: Grüße, ü and € and 日本 %0*u", i, (int)(i % 40), i);
+}
+
+int main(void)
+{
+	char path[] = "/tmp/mdx-ltp-XXXXXX";
+	int tfd = mkstemp(path);
+	close(tfd);
+	unlink(path);
+	struct sbuf err = SBUF_INIT;
+	struct pst_ndb *n = pst_ndb_create(path, &err);
+	struct pst_pc pc;
+	pst_pc_init(&pc, n);
+	static uint8_t big[20000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	pst_pc_add_u32(&pc, 0x0E07, PT_LONG, 0x12345678);
+	pst_pc_add_bool(&pc, 0x0E1F, 1);
+	pst_pc_add_u64(&pc, 0x0E06, PT_SYSTIME, 0x01D9A1B2C3D4E5F6ull);
+	pst_pc_add_string(&pc, 0x3001, "Personal Folders");
+	pst_pc_add_string(&pc, 0x0037, "");
+	pst_pc_add_binary(&pc, 0x0FF9, PT_BINARY, big, 100);
+	pst_pc_add_binary(&pc, 0x1000, PT_BINARY, big, sizeof(big));
+	char s[128];
+	for (unsigned i = 0; i < NSTRINGS; i++) {
+		string_value(s, sizeof(s), i);
+		pst_pc_add_string(&pc, (uint16_t)(0x8000 + i), s);
+	}
+	uint64_t bid_data, bid_sub;
+	test_group("write");
+	test_assert(pst_pc_write(&pc, &bid_data, &bid_sub) == 0);
+	test_assert(pc.heap.nblocks > 1);	/* a multi-page heap */
+	pst_pc_release(&pc);
+	pst_ndb_add_node(n, 0x21, bid_data, bid_sub, 0);
+	uint32_t rgnid[32] = { 0 };
+	rgnid[1] = 0x400;
+	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
+
+	/* the independent checker: nothing wrong but the absent root folder */
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' | grep '^error:' | "
+		 "grep -v 'no root folder node 0x122'", path);
+	FILE *p = popen(cmd, "r");
+	char line[512];
+	int errors = 0;
+	while (p && fgets(line, sizeof(line), p)) {
+		printf("# pstcheck: %s", line);
+		errors++;
+	}
+	test_group("pstcheck");
+	test_assert(p && pclose(p) != -1 && errors == 0);
+
+	/* read it back by hand */
+	load(path);
+	test_group("read back");
+	test_assert(pst_header_decode(img, &hdr) == 0);
+	const uint8_t *node = find_in_tree(hdr.nbt.ib, 0x21, 1);
+	if (!test_assert(node != NULL))
+		return test_done();
+	struct heap_view h = { SBUF_INIT, SBUF_INIT };
+	stream(get(node + 8, 8), &h.data, &h.pages);
+	const uint8_t *hn = (const uint8_t *)h.data.buf;
+	test_assert(hn[2] == 0xEC && hn[3] == 0xBC);
+	size_t len;
+	const uint8_t *bth = heap_get(&h, (uint32_t)get(hn + 4, 4), &len);
+	test_assert(bth && len == 8 && bth[0] == 0xB5 && bth[1] == 2 && bth[2] == 6);
+	test_assert(bth[3] == 1);		/* 607 records need two levels */
+	struct sbuf recs = SBUF_INIT;
+	bth_collect(&h, (uint32_t)get(bth + 4, 4), bth[3], 2, 6, &recs);
+	test_assert(recs.len == 8 * (7 + NSTRINGS));
+	const uint8_t *r = (const uint8_t *)recs.buf;
+	int sorted = 1;
+	for (size_t i = 1; i < recs.len / 8; i++)
+		sorted &= get(r + 8 * i, 2) > get(r + 8 * (i - 1), 2);
+	test_assert(sorted);
+	/* records: 0x0037 "", 0x0E06, 0x0E07, 0x0E1F, 0x0FF9, 0x1000, 0x3001, 0x8000... */
+	test_assert(get(r, 2) == 0x0037 && get(r + 2, 2) == PT_UNICODE && get(r + 4, 4) == 0);
+	const uint8_t *v = heap_get(&h, (uint32_t)get(r + 8 + 4, 4), &len);
+	test_assert(v && len == 8 && get(v, 8) == 0x01D9A1B2C3D4E5F6ull);
+	test_assert(get(r + 16, 2) == 0x0E07 && get(r + 20, 4) == 0x12345678);
+	test_assert(get(r + 24, 2) == 0x0E1F && get(r + 26, 2) == PT_BOOLEAN && get(r + 28, 4) == 1);
+	v = heap_get(&h, (uint32_t)get(r + 36, 4), &len);
+	test_assert(v && len == 100 && !memcmp(v, big, 100));
+	uint32_t sub_nid = (uint32_t)get(r + 44, 4);
+	test_assert((sub_nid & 0x1F) == 0x1F);
+	/* the big value: the node's SLBLOCK names its subnode */
+	const uint8_t *sl = find_in_tree(hdr.bbt.ib, get(node + 16, 8), 0);
+	test_assert(sl && img[get(sl + 8, 8)] == 2);
+	if (sl) {
+		const uint8_t *slp = img + get(sl + 8, 8);
+		test_assert(get(slp + 2, 2) == 1 && get(slp + 8, 8) == sub_nid);
+		struct sbuf bigback = SBUF_INIT;
+		stream(get(slp + 16, 8), &bigback, NULL);
+		test_assert(bigback.len == sizeof(big) && !memcmp(bigback.buf, big, sizeof(big)));
+		sbuf_release(&bigback);
+	}
+	v = heap_get(&h, (uint32_t)get(r + 52, 4), &len);
+	test_assert(v && len == 32 && !memcmp(v, "P\0e\0r\0s\0o\0n\0a\0l\0 \0F\0o\0l\0d\0e\0r\0s\0", 32));
+	int strings_ok = 1;
+	for (unsigned i = 0; i < NSTRINGS; i++) {
+		const uint8_t *rec = r + 8 * (7 + i);
+		struct sbuf want = SBUF_INIT;
+		string_value(s, sizeof(s), i);
+		pst_utf16le(&want, s);
+		v = heap_get(&h, (uint32_t)get(rec + 4, 4), &len);
+		strings_ok &= get(rec, 2) == 0x8000 + i && v && len == want.len &&
+			      !memcmp(v, want.buf, len);
+		sbuf_release(&want);
+	}
+	test_assert(strings_ok);
+	struct sbuf w = SBUF_INIT;
+	pst_utf16le(&w, "a\xff" "b");
+	test_assert_mem(w.buf, w.len, "a\0\xfd\xff" "b\0", 6);
+	sbuf_release(&w);
+	sbuf_release(&recs);
+	sbuf_release(&h.data);
+	sbuf_release(&h.pages);
+	sbuf_release(&err);
+	free(img);
+	unlink(path);
+	return test_done();
+}
