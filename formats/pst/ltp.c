@@ -270,6 +270,20 @@ static int cmp_sub(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+uint64_t pst_pc_write_subnodes(struct pst_pc *pc)
+{
+	if (!pc->nsub)
+		return 0;
+	qsort(pc->subnodes, pc->nsub, sizeof(*pc->subnodes), cmp_sub);
+	struct pst_sl_entry *e = xmalloc(pc->nsub * sizeof(*e));
+	for (size_t i = 0; i < pc->nsub; i++)
+		e[i] = (struct pst_sl_entry){ pc->subnodes[i].nid, pc->subnodes[i].bid_data,
+					      pc->subnodes[i].bid_sub };
+	uint64_t bid = pst_ndb_write_subnodes(pc->ndb, e, pc->nsub);
+	free(e);
+	return bid;
+}
+
 int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 {
 	size_t n = pc->records.len / 8;
@@ -280,15 +294,6 @@ int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 	/* a PC's BTH: 2-byte keys (the property id), 6-byte entries (type, value) */
 	pc->heap.user_root = pst_bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n);
 	*bid_data = pst_heap_write(&pc->heap, pc->ndb);
-	*bid_sub = 0;
-	if (pc->nsub) {
-		qsort(pc->subnodes, pc->nsub, sizeof(*pc->subnodes), cmp_sub);
-		struct pst_sl_entry *e = xmalloc(pc->nsub * sizeof(*e));
-		for (size_t i = 0; i < pc->nsub; i++)
-			e[i] = (struct pst_sl_entry){ pc->subnodes[i].nid, pc->subnodes[i].bid_data,
-						      pc->subnodes[i].bid_sub };
-		*bid_sub = pst_ndb_write_subnodes(pc->ndb, e, pc->nsub);
-		free(e);
-	}
+	*bid_sub = pst_pc_write_subnodes(pc);
 	return 0;
 }

@@ -90,7 +90,49 @@ void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint
  */
 int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub);
 
+/* pst_pc_write_subnodes: the SLBLOCK over the collected subnodes, or 0 */
+uint64_t pst_pc_write_subnodes(struct pst_pc *pc);
+
 /* pst_utf16le: append UTF-8 text as UTF-16LE (no terminator) */
 void pst_utf16le(struct sbuf *out, const char *utf8);
+
+
+
+/*
+ * A table context under construction: rows of fixed-size cells (strings
+ * and binaries as HNIDs into the table's heap), a row index BTH (row ID ->
+ * row number), the row matrix in the heap or, when bigger than one heap
+ * allocation, in a subnode with whole rows per block.
+ */
+struct pst_tc_col {
+	uint32_t tag;		/* property id << 16 | type */
+	uint16_t ib;		/* offset in the row */
+	uint8_t cb;		/* cell size */
+	uint8_t ibit;		/* its bit in the cell-existence block */
+};
+
+struct pst_tc {
+	struct pst_pc sub;	/* borrowed for its heap, subnodes and ndb */
+	struct pst_tc_col *cols;	/* sorted by tag */
+	size_t ncols;
+	uint16_t rgib[4];	/* end of 8/4-byte cells, 2-byte, 1-byte; row size */
+	struct sbuf rows;
+	struct sbuf index;	/* (row ID, row number) pairs */
+	uint8_t *row;		/* the row being built */
+	uint32_t nrows;
+};
+
+/* pst_tc_init: columns by tag (RowId and RowVer are added if missing) */
+void pst_tc_init(struct pst_tc *tc, struct pst_ndb *n, const uint32_t *tags, size_t ntags);
+void pst_tc_release(struct pst_tc *tc);
+/* rows: begin (row ID = the child's NID), set cells, end; rows in any ID order */
+void pst_tc_row_begin(struct pst_tc *tc, uint32_t row_id);
+void pst_tc_set_u32(struct pst_tc *tc, uint32_t tag, uint32_t v);	/* 1, 2 and 4-byte cells */
+void pst_tc_set_u64(struct pst_tc *tc, uint32_t tag, uint64_t v);
+void pst_tc_set_binary(struct pst_tc *tc, uint32_t tag, const void *data, size_t len);
+void pst_tc_set_string(struct pst_tc *tc, uint32_t tag, const char *utf8);
+void pst_tc_row_end(struct pst_tc *tc);
+/* pst_tc_write: like pst_pc_write; returns 0, or -1 (duplicate row ID) */
+int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub);
 
 #endif

@@ -1,0 +1,109 @@
+#include "store.h"
+
+#include <string.h>
+
+#define PROP(id, type) ((uint32_t)(id) << 16 | (type))
+
+const uint32_t pst_hierarchy_cols[] = {
+	PROP(0x0E30, PT_BINARY), PROP(0x0E33, PT_LONGLONG), PROP(0x0E34, PT_BINARY),
+	PROP(0x0E38, PT_LONG), PROP(0x3001, PT_UNICODE), PROP(0x3602, PT_LONG),
+	PROP(0x3603, PT_LONG), PROP(0x360A, PT_BOOLEAN), PROP(0x3613, PT_UNICODE),
+	PROP(0x6635, PT_LONG), PROP(0x6636, PT_LONG), PROP(0x67F2, PT_LONG), PROP(0x67F3, PT_LONG),
+};
+const size_t pst_hierarchy_ncols = sizeof(pst_hierarchy_cols) / sizeof(pst_hierarchy_cols[0]);
+
+const uint32_t pst_contents_cols[] = {
+	PROP(0x0017, PT_LONG), PROP(0x001A, PT_UNICODE), PROP(0x0036, PT_LONG),
+	PROP(0x0037, PT_UNICODE), PROP(0x0039, PT_SYSTIME), PROP(0x0042, PT_UNICODE),
+	PROP(0x0057, PT_BOOLEAN), PROP(0x0058, PT_BOOLEAN), PROP(0x0070, PT_UNICODE),
+	PROP(0x0071, PT_BINARY), PROP(0x0E03, PT_UNICODE), PROP(0x0E04, PT_UNICODE),
+	PROP(0x0E06, PT_SYSTIME), PROP(0x0E07, PT_LONG), PROP(0x0E08, PT_LONG),
+	PROP(0x0E17, PT_LONG), PROP(0x0E30, PT_BINARY), PROP(0x0E33, PT_LONGLONG),
+	PROP(0x0E34, PT_BINARY), PROP(0x0E38, PT_LONG), PROP(0x0E3C, PT_BINARY),
+	PROP(0x0E3D, PT_BINARY), PROP(0x1097, PT_LONG), PROP(0x3008, PT_SYSTIME),
+	PROP(0x3013, PT_BINARY), PROP(0x65C6, PT_LONG), PROP(0x67F2, PT_LONG),
+	PROP(0x67F3, PT_LONG),
+};
+const size_t pst_contents_ncols = sizeof(pst_contents_cols) / sizeof(pst_contents_cols[0]);
+
+/* the FAI contents table columns (pst-notes 3.3) */
+static const uint32_t fai_cols[] = {
+	PROP(0x001A, PT_UNICODE), PROP(0x0E07, PT_LONG), PROP(0x0E17, PT_LONG),
+	PROP(0x3001, PT_UNICODE), PROP(0x67F2, PT_LONG), PROP(0x67F3, PT_LONG),
+	PROP(0x6800, PT_UNICODE), PROP(0x6803, PT_BOOLEAN), PROP(0x6805, PT_BINARY),
+	PROP(0x682F, PT_UNICODE), PROP(0x7003, PT_LONG), PROP(0x7004, PT_LONG),
+	PROP(0x7005, PT_LONG), PROP(0x7006, PT_UNICODE), PROP(0x7007, PT_BINARY),
+};
+
+void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid)
+{
+	memset(out, 0, 4);			/* rgbFlags */
+	memcpy(out + 4, record_key, 16);
+	for (int i = 0; i < 4; i++)
+		out[20 + i] = (uint8_t)(nid >> (8 * i));
+}
+
+static void write_table(struct pst_ndb *n, uint32_t nid, const uint32_t *cols, size_t ncols,
+			const struct pst_folder_info *rows, size_t nrows)
+{
+	struct pst_tc tc;
+	pst_tc_init(&tc, n, cols, ncols);
+	for (size_t i = 0; i < nrows; i++) {
+		pst_tc_row_begin(&tc, rows[i].nid);
+		pst_tc_set_string(&tc, PROP(0x3001, PT_UNICODE), rows[i].name);
+		pst_tc_set_u32(&tc, PROP(0x3602, PT_LONG), rows[i].content_count);
+		pst_tc_set_u32(&tc, PROP(0x3603, PT_LONG), rows[i].unread_count);
+		pst_tc_set_u32(&tc, PROP(0x360A, PT_BOOLEAN), rows[i].has_subfolders != 0);
+		if (rows[i].container_class)
+			pst_tc_set_string(&tc, PROP(0x3613, PT_UNICODE), rows[i].container_class);
+		pst_tc_row_end(&tc);
+	}
+	uint64_t data, sub;
+	pst_tc_write(&tc, &data, &sub);
+	pst_ndb_add_node(n, nid, data, sub, 0);
+	pst_tc_release(&tc);
+}
+
+void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
+		      const struct pst_folder_info *children, size_t nchildren)
+{
+	struct pst_pc pc;
+	pst_pc_init(&pc, n);
+	pst_pc_add_string(&pc, 0x3001, f->name);
+	pst_pc_add_u32(&pc, 0x3602, PT_LONG, f->content_count);
+	pst_pc_add_u32(&pc, 0x3603, PT_LONG, f->unread_count);
+	pst_pc_add_bool(&pc, 0x360A, f->has_subfolders);
+	if (f->container_class)
+		pst_pc_add_string(&pc, 0x3613, f->container_class);
+	uint64_t data, sub;
+	pst_pc_write(&pc, &data, &sub);
+	pst_ndb_add_node(n, f->nid, data, sub, f->parent);
+	pst_pc_release(&pc);
+	write_table(n, PST_NID_HIERARCHY(f->nid), pst_hierarchy_cols, pst_hierarchy_ncols,
+		    children, nchildren);
+	write_table(n, PST_NID_CONTENTS(f->nid), pst_contents_cols, pst_contents_ncols, NULL, 0);
+	write_table(n, PST_NID_FAI(f->nid), fai_cols, sizeof(fai_cols) / sizeof(fai_cols[0]),
+		    NULL, 0);
+}
+
+void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name)
+{
+	struct pst_pc pc;
+	uint8_t eid[24];
+	pst_pc_init(&pc, n);
+	pst_pc_add_binary(&pc, 0x0FF9, PT_BINARY, record_key, 16);	/* PR_RECORD_KEY */
+	pst_pc_add_string(&pc, 0x3001, name);
+	pst_entry_id(eid, record_key, PST_NID_IPM_SUBTREE);
+	pst_pc_add_binary(&pc, 0x35E0, PT_BINARY, eid, sizeof(eid));
+	pst_entry_id(eid, record_key, PST_NID_WASTEBASKET);
+	pst_pc_add_binary(&pc, 0x35E3, PT_BINARY, eid, sizeof(eid));
+	pst_entry_id(eid, record_key, PST_NID_FINDER);
+	pst_pc_add_binary(&pc, 0x35E7, PT_BINARY, eid, sizeof(eid));
+	/* PR_VALID_FOLDER_MASK: subtree, wastebasket, finder */
+	pst_pc_add_u32(&pc, 0x35DF, PT_LONG, 0x01 | 0x08 | 0x80);
+	pst_pc_add_u32(&pc, 0x67FF, PT_LONG, 0);				/* no password */
+	uint64_t data, sub;
+	pst_pc_write(&pc, &data, &sub);
+	pst_ndb_add_node(n, PST_NID_STORE, data, sub, 0);
+	pst_pc_release(&pc);
+}

@@ -1,0 +1,52 @@
+/*
+ * PST messaging layer, first part: the store and its folder skeleton.
+ * NEEDSWORK (issue 3): only the nodes readers need so far (message store,
+ * root folder, IPM subtree, search root, Deleted Items, with their
+ * tables); Outlook's full 47-node set (templates, queues, spam search
+ * folder, name-to-id map) comes next.
+ */
+#ifndef MDX_PST_STORE_H
+#define MDX_PST_STORE_H
+
+#include <stdint.h>
+
+#include "ltp.h"
+
+#define PST_NID_STORE 0x21u
+#define PST_NID_ROOT 0x122u
+#define PST_NID_IPM_SUBTREE 0x8022u
+#define PST_NID_FINDER 0x8042u
+#define PST_NID_WASTEBASKET 0x8062u
+
+/* the three tables of a folder share its NID index */
+#define PST_NID_HIERARCHY(f) (((f) & ~0x1Fu) | 0x0D)
+#define PST_NID_CONTENTS(f) (((f) & ~0x1Fu) | 0x0E)
+#define PST_NID_FAI(f) (((f) & ~0x1Fu) | 0x0F)
+
+/* the hierarchy table columns Outlook uses (pst-notes 3.3) */
+extern const uint32_t pst_hierarchy_cols[];
+extern const size_t pst_hierarchy_ncols;
+extern const uint32_t pst_contents_cols[];
+extern const size_t pst_contents_ncols;
+
+struct pst_folder_info {
+	uint32_t nid;
+	uint32_t parent;
+	const char *name;
+	uint32_t content_count, unread_count;
+	int has_subfolders;
+	const char *container_class;	/* NULL: none */
+};
+
+/*
+ * pst_write_folder: a folder's PC and its three tables; children are rows
+ * of its hierarchy table (name and counts as in their info).
+ */
+void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
+		      const struct pst_folder_info *children, size_t nchildren);
+/* pst_write_store: the message store PC, display name `name` */
+void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name);
+/* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */
+void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid);
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * The store skeleton (formats/pst/store.c) read by readers we did not
+ * write: libpff's pffinfo and pffexport, and libpst's readpst, must open
+ * it and see the folder tree; tools/pstcheck must find no error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "unit.h"
+
+static int run(const char *cmd, struct sbuf *out)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		sbuf_add(out, buf, n);
+	return pclose(p);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/mdx-store-XXXXXX";
+	if (!mkdtemp(dir))
+		return 1;
+	char path[128], cmd[512];
+	snprintf(path, sizeof(path), "%s/skeleton.pst", dir);
+	struct sbuf err = SBUF_INIT, out = SBUF_INIT;
+	struct pst_ndb *n = pst_ndb_create(path, &err);
+	static const uint8_t key[16] = { 0x6d, 0x64, 0x78, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
+	pst_write_store(n, key, "mdexport skeleton");
+	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
+	struct pst_folder_info top = { PST_NID_IPM_SUBTREE, PST_NID_ROOT, "Top of Personal Folders",
+				       0, 0, 1, NULL };
+	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
+	struct pst_folder_info trash = { PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items",
+					 0, 0, 0, "IPF.Note" };
+	struct pst_folder_info root_children[] = { top, finder };
+	pst_write_folder(n, &root, root_children, 2);
+	pst_write_folder(n, &top, &trash, 1);
+	pst_write_folder(n, &finder, NULL, 0);
+	pst_write_folder(n, &trash, NULL, 0);
+	uint32_t rgnid[32];
+	for (int i = 0; i < 32; i++)
+		rgnid[i] = 0x400;
+	rgnid[0x02] = rgnid[0x0D] = rgnid[0x0E] = rgnid[0x0F] = 0x404;
+	rgnid[0x03] = 0x4000;
+	rgnid[0x04] = 0x10000;
+	rgnid[0x08] = 0x8000;
+	test_group("write");
+	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
+
+	test_group("pstcheck");
+	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' 2>&1", path);
+	run(cmd, &out);
+	test_assert(strstr(out.buf, ": 0 errors,") != NULL);
+	if (!strstr(out.buf, ": 0 errors,"))
+		printf("# %s\n", out.buf);
+
+	test_group("pffinfo");
+	sbuf_reset(&out);
+	snprintf(cmd, sizeof(cmd), "pffinfo '%s' 2>&1", path);
+	int st = run(cmd, &out);
+	printf("# pffinfo said:\n# %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
+	test_assert(st == 0 && strstr(out.buf, "File type:\t\t64-bit") != NULL);
+	test_assert(strstr(out.buf, "Folders:\t\tSubtree, Wastbox, Finder") != NULL);
+
+	test_group("pffexport");
+	sbuf_reset(&out);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && pffexport -q -t out '%s' 2>&1 && find out.export -type d | sort", dir, path);
+	st = run(cmd, &out);
+	printf("# pffexport: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
+	test_assert(st == 0 && strstr(out.buf, "Deleted Items") != NULL &&
+		    strstr(out.buf, "Top of Personal Folders") != NULL);
+
+	test_group("readpst");
+	sbuf_reset(&out);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir -p rp && readpst -D -S -o rp '%s' 2>&1; find rp | sort", dir, path);
+	run(cmd, &out);
+	printf("# readpst: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
+	test_assert(strstr(out.buf, "Deleted Items") != NULL);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	sbuf_release(&err);
+	sbuf_release(&out);
+	return test_done();
+}
