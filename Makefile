@@ -21,7 +21,7 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
 	formats/eml.c formats/null.c
 # the PST writer, issue 3: built and unit-tested, not yet linked into mdexport
-PST_SRC := formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c formats/pst/tc.c formats/pst/store.c
+PST_SRC := formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c formats/pst/tc.c formats/pst/store.c formats/pst/message.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
@@ -29,7 +29,7 @@ PST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PST_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-btree test-pst-ndbw test-pst-ltp test-pst-store
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-btree test-pst-ndbw test-pst-ltp test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean

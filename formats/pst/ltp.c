@@ -84,6 +84,22 @@ uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len)
 	return (uint32_t)(b->count << 5) | (uint32_t)(h->nblocks - 1) << 16;
 }
 
+uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid)
+{
+	size_t page = hid >> 16, index = (hid >> 5) & 0x7FF;
+	if (page >= h->nblocks || index == 0 || index > h->blocks[page].count)
+		return NULL;
+	return (uint8_t *)h->blocks[page].data.buf + h->blocks[page].starts[index - 1];
+}
+
+uint64_t pst_heap_size(const struct pst_heap *h)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < h->nblocks; i++)
+		total += block_bytes(&h->blocks[i], 0, 0);
+	return total;
+}
+
 /* finish_block: the page's header fields and its page map, appended */
 static void finish_block(struct pst_heap *h, size_t index)
 {
@@ -126,8 +142,18 @@ uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n)
 
 /* ---- B-tree on heap ---------------------------------------------------- */
 
+static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
+			  const uint8_t *records, size_t n, uint32_t *leaf_hids);
+
 uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 		       const uint8_t *records, size_t n)
+{
+	return bth_build(h, cb_key, cb_ent, records, n, NULL);
+}
+
+/* bth_build: leaf_hids (if not NULL) receives the HID of each leaf page */
+static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
+			  const uint8_t *records, size_t n, uint32_t *leaf_hids)
 {
 	uint8_t hdr[8] = { 0xB5, cb_key, cb_ent, 0 };
 	if (n == 0)
@@ -146,6 +172,8 @@ uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 		for (size_t p = 0; p < pages; p++) {
 			size_t k = count - p * per < per ? count - p * per : per;
 			hid = pst_heap_alloc(h, level + p * per * width, k * width);
+			if (levels == 0 && leaf_hids)
+				leaf_hids[p] = hid;
 			memcpy(up + p * (cb_key + 4u), level + p * per * width, cb_key);
 			put32(up + p * (cb_key + 4u) + cb_key, hid);
 		}
@@ -230,6 +258,16 @@ void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v)
 	add_record(pc, id, type, pst_heap_alloc(&pc->heap, b, sizeof(b)));
 }
 
+void pst_pc_count_sub_bytes(struct pst_pc *pc, uint64_t bytes)
+{
+	pc->sub_bytes += bytes;
+}
+
+void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id)
+{
+	pc->size_prop = id;
+}
+
 void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint64_t bid_sub)
 {
 	pc->subnodes = xreallocarray(pc->subnodes, pc->nsub + 1, sizeof(*pc->subnodes));
@@ -243,6 +281,7 @@ void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void
 		/* too big for the heap: its own subnode, and the HNID is that NID */
 		hnid = pc->next_sub_index++ << 5 | 0x1F;
 		pst_pc_add_subnode(pc, hnid, pst_ndb_write_data(pc->ndb, data, len), 0);
+		pst_pc_count_sub_bytes(pc, len);
 	} else if (len) {
 		hnid = pst_heap_alloc(&pc->heap, data, len);
 	}
@@ -292,7 +331,19 @@ int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 		if (!cmp_record(pc->records.buf + 8 * (i - 1), pc->records.buf + 8 * i))
 			return -1;
 	/* a PC's BTH: 2-byte keys (the property id), 6-byte entries (type, value) */
-	pc->heap.user_root = pst_bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n);
+	size_t per = PST_HEAP_ALLOC_MAX / 8;
+	uint32_t *leaves = xmalloc(((n + per - 1) / per + 1) * sizeof(*leaves));
+	pc->heap.user_root = bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n, leaves);
+	pc->written_size = pst_heap_size(&pc->heap) + pc->sub_bytes;
+	for (size_t i = 0; pc->size_prop && i < n; i++) {
+		const uint8_t *r = (const uint8_t *)pc->records.buf + 8 * i;
+		if ((r[0] | r[1] << 8) != pc->size_prop)
+			continue;
+		uint8_t *cell = pst_heap_at(&pc->heap, leaves[i / per]);
+		if (cell)
+			put32(cell + 8 * (i % per) + 4, (uint32_t)pc->written_size);
+	}
+	free(leaves);
 	*bid_data = pst_heap_write(&pc->heap, pc->ndb);
 	*bid_sub = pst_pc_write_subnodes(pc);
 	return 0;

@@ -44,6 +44,10 @@ uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n);
  */
 uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 		       const uint8_t *records, size_t n);
+/* pst_heap_at: the bytes of an allocation, writable until pst_heap_write; NULL if none */
+uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid);
+/* pst_heap_size: bytes the heap's pages will take, page maps included */
+uint64_t pst_heap_size(const struct pst_heap *h);
 
 /* MAPI property types used by the writer */
 enum pst_ptype_prop {
@@ -70,6 +74,9 @@ struct pst_pc {
 	struct pst_subnode *subnodes;
 	size_t nsub;
 	uint32_t next_sub_index;
+	uint64_t sub_bytes;		/* data bytes of the subnodes, for PR_MESSAGE_SIZE */
+	uint16_t size_prop;		/* 0, or the property to set to the object's size */
+	uint64_t written_size;		/* that size, after pst_pc_write */
 	int error;
 };
 
@@ -81,8 +88,18 @@ void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v);
 void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void *data, size_t len);
 /* pst_pc_add_string: UTF-8 in, stored as UTF-16LE (invalid bytes become U+FFFD) */
 void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8);
-/* pst_pc_add_subnode: attach a subnode (e.g. a table) under a fixed NID */
+/*
+ * pst_pc_add_subnode: attach a subnode (e.g. a table) under a fixed NID;
+ * bytes: the data it holds (its streams, recursively), for the size rule.
+ */
 void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint64_t bid_sub);
+void pst_pc_count_sub_bytes(struct pst_pc *pc, uint64_t bytes);
+/*
+ * pst_pc_set_size_prop: when writing, set the PT_LONG property `id`
+ * (already added) to the object's size as Outlook measures it: the PC's
+ * own stream plus every subnode's data ([MS-PST]; pst-notes 4.4).
+ */
+void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id);
 /*
  * pst_pc_write: write the heap and the subnode tree; sets *bid_data and
  * *bid_sub (0 when there are no subnodes).  Returns 0, or -1 on a bad

@@ -64,8 +64,7 @@ static void write_table(struct pst_ndb *n, uint32_t nid, const uint32_t *cols, s
 	pst_tc_release(&tc);
 }
 
-void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
-		      const struct pst_folder_info *children, size_t nchildren)
+static void write_folder_pc(struct pst_ndb *n, const struct pst_folder_info *f)
 {
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
@@ -79,6 +78,24 @@ void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 	pst_pc_write(&pc, &data, &sub);
 	pst_ndb_add_node(n, f->nid, data, sub, f->parent);
 	pst_pc_release(&pc);
+}
+
+void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_info *f,
+				    const struct pst_folder_info *children, size_t nchildren,
+				    uint64_t contents_data, uint64_t contents_sub)
+{
+	write_folder_pc(n, f);
+	write_table(n, PST_NID_HIERARCHY(f->nid), pst_hierarchy_cols, pst_hierarchy_ncols,
+		    children, nchildren);
+	pst_ndb_add_node(n, PST_NID_CONTENTS(f->nid), contents_data, contents_sub, 0);
+	write_table(n, PST_NID_FAI(f->nid), fai_cols, sizeof(fai_cols) / sizeof(fai_cols[0]),
+		    NULL, 0);
+}
+
+void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
+		      const struct pst_folder_info *children, size_t nchildren)
+{
+	write_folder_pc(n, f);
 	write_table(n, PST_NID_HIERARCHY(f->nid), pst_hierarchy_cols, pst_hierarchy_ncols,
 		    children, nchildren);
 	write_table(n, PST_NID_CONTENTS(f->nid), pst_contents_cols, pst_contents_ncols, NULL, 0);

@@ -44,6 +44,13 @@ struct pst_folder_info {
  */
 void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 		      const struct pst_folder_info *children, size_t nchildren);
+/*
+ * pst_write_folder_with_contents: the same, with a contents table already
+ * written (its data and subnode BIDs) instead of an empty one.
+ */
+void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_info *f,
+				    const struct pst_folder_info *children, size_t nchildren,
+				    uint64_t contents_data, uint64_t contents_sub);
 /* pst_write_store: the message store PC, display name `name` */
 void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name);
 /* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */

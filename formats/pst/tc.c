@@ -203,6 +203,7 @@ static uint32_t rows_hnid(struct pst_tc *tc)
 	free(bids);
 	uint32_t nid = tc->sub.next_sub_index++ << 5 | 0x1F;
 	pst_pc_add_subnode(&tc->sub, nid, bid, 0);
+	pst_pc_count_sub_bytes(&tc->sub, total);
 	return nid;
 }
 
@@ -234,6 +235,7 @@ int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub)
 	tc->sub.heap.user_root = pst_heap_alloc(&tc->sub.heap, info, info_len);
 	free(info);
 	/* the heap and subnodes are written as a PC's are, minus its BTH */
+	tc->sub.written_size = pst_heap_size(&tc->sub.heap) + tc->sub.sub_bytes;
 	*bid_data = pst_heap_write(&tc->sub.heap, tc->sub.ndb);
 	*bid_sub = pst_pc_write_subnodes(&tc->sub);
 	return 0;

@@ -1,0 +1,215 @@
+#include "message.h"
+
+#include <gmime/gmime.h>
+#include <string.h>
+
+#include "conv.h"
+#include "wintext.h"
+
+#define PROP(id, type) ((uint32_t)(id) << 16 | (type))
+
+enum {
+	MSGFLAG_READ = 0x01, MSGFLAG_UNSENT = 0x08,
+	MSGSTATUS_DELMARKED = 0x08, MSGSTATUS_DRAFT = 0x100, MSGSTATUS_ANSWERED = 0x200,
+};
+
+uint64_t pst_filetime(int64_t t)
+{
+	return (uint64_t)(t + 11644473600LL) * 10000000ull;
+}
+
+/* names: "Name; Name2" of an address list, as Outlook's PR_DISPLAY_TO */
+static void display_names(InternetAddressList *list, struct sbuf *out)
+{
+	for (int i = 0; list && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		const char *name = internet_address_get_name(ia);
+		if (!name || !*name) {
+			if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+				name = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+		}
+		if (out->len)
+			sbuf_adds(out, "; ");
+		sbuf_adds(out, name ? name : "");
+	}
+}
+
+/* first_mailbox: name and address of the first mailbox in a list */
+static void first_mailbox(InternetAddressList *list, const char **name, const char **addr)
+{
+	*name = *addr = "";
+	for (int i = 0; list && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			const char *nm = internet_address_get_name(ia);
+			*addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			*name = nm && *nm ? nm : *addr;
+			return;
+		}
+	}
+}
+
+/* find_text: the first text/plain part that is not an attachment */
+static GMimeTextPart *find_text(GMimeObject *obj)
+{
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
+			GMimeTextPart *t = find_text(g_mime_multipart_get_part(mp, i));
+			if (t)
+				return t;
+		}
+		return NULL;
+	}
+	if (!GMIME_IS_TEXT_PART(obj))
+		return NULL;
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
+	if (cd && g_mime_content_disposition_is_attachment(cd))
+		return NULL;
+	return g_mime_content_type_is_type(ct, "text", "plain") ? GMIME_TEXT_PART(obj) : NULL;
+}
+
+struct fields {
+	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
+	int64_t sent;			/* Date:, or the internal date */
+};
+
+static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, struct fields *f)
+{
+	const char *s = g_mime_message_get_subject(msg);
+	sbuf_adds(&f->subject, s ? s : "");
+	const char *name, *addr;
+	first_mailbox(g_mime_message_get_from(msg), &name, &addr);
+	sbuf_adds(&f->from_name, name);
+	sbuf_adds(&f->from_addr, addr);
+	display_names(g_mime_message_get_to(msg), &f->to);
+	display_names(g_mime_message_get_cc(msg), &f->cc);
+	s = g_mime_message_get_message_id(msg);
+	if (s)
+		sbuf_addf(&f->msgid, "<%s>", s);
+	GDateTime *dt = g_mime_message_get_date(msg);
+	f->sent = dt ? g_date_time_to_unix(dt) : m->received;
+	GMimeObject *body = g_mime_message_get_mime_part(msg);
+	GMimeTextPart *text = body ? find_text(body) : NULL;
+	char *t = text ? g_mime_text_part_get_text(text) : NULL;
+	if (t) {
+		sbuf_adds(&f->body, t);
+		g_free(t);
+	}
+}
+
+static void set_text(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, const struct sbuf *v)
+{
+	pst_pc_add_string(pc, id, v->buf);
+	if (tc)
+		pst_tc_set_string(tc, PROP(id, PT_UNICODE), v->buf);
+}
+
+static void set_long(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, uint32_t v)
+{
+	pst_pc_add_u32(pc, id, PT_LONG, v);
+	if (tc)
+		pst_tc_set_u32(tc, PROP(id, PT_LONG), v);
+}
+
+static void set_time(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, int64_t t)
+{
+	pst_pc_add_u64(pc, id, PT_SYSTIME, pst_filetime(t));
+	if (tc)
+		pst_tc_set_u64(tc, PROP(id, PT_SYSTIME), pst_filetime(t));
+}
+
+static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fields *f,
+			   const struct pst_msg_in *m)
+{
+	unsigned mflags = (m->flags & MSG_SEEN ? MSGFLAG_READ : 0) |
+			  (m->flags & MSG_DRAFT ? MSGFLAG_UNSENT : 0);
+	unsigned status = (m->flags & MSG_DELETED ? MSGSTATUS_DELMARKED : 0) |
+			  (m->flags & MSG_DRAFT ? MSGSTATUS_DRAFT : 0) |
+			  (m->flags & MSG_ANSWERED ? MSGSTATUS_ANSWERED : 0);
+	struct sbuf cls = SBUF_INIT;
+	sbuf_adds(&cls, "IPM.Note");
+	set_text(pc, tc, 0x001A, &cls);
+	sbuf_release(&cls);
+	set_text(pc, tc, 0x0037, &f->subject);
+	set_text(pc, NULL, 0x0E1D, &f->subject);		/* PR_NORMALIZED_SUBJECT */
+	set_text(pc, tc, 0x0070, &f->subject);		/* PR_CONVERSATION_TOPIC */
+	set_long(pc, tc, 0x0017, 1);			/* importance normal */
+	set_long(pc, tc, 0x0036, 0);			/* sensitivity none */
+	set_long(pc, tc, 0x0E07, mflags);
+	set_long(pc, tc, 0x0E17, status);
+	set_long(pc, NULL, 0x0E08, 0);			/* PR_MESSAGE_SIZE: set at write */
+	pst_pc_set_size_prop(pc, 0x0E08);
+	set_time(pc, tc, 0x0039, f->sent);		/* client submit time */
+	set_time(pc, tc, 0x0E06, m->received);		/* delivery time */
+	set_time(pc, NULL, 0x3007, m->received);	/* creation */
+	set_time(pc, tc, 0x3008, m->received);		/* last modification */
+	set_text(pc, NULL, 0x0C1A, &f->from_name);
+	set_text(pc, NULL, 0x0C1F, &f->from_addr);
+	set_text(pc, tc, 0x0042, &f->from_name);
+	set_text(pc, NULL, 0x0065, &f->from_addr);
+	pst_pc_add_string(pc, 0x0C1E, "SMTP");
+	pst_pc_add_string(pc, 0x0064, "SMTP");
+	set_text(pc, tc, 0x0E04, &f->to);
+	set_text(pc, tc, 0x0E03, &f->cc);
+	set_text(pc, NULL, 0x007D, &f->headers);
+	if (f->body.len)
+		set_text(pc, NULL, 0x1000, &f->body);
+	if (f->msgid.len)
+		set_text(pc, NULL, 0x1035, &f->msgid);
+	if (m->flags & MSG_ANSWERED) {
+		pst_pc_add_u32(pc, 0x1081, PT_LONG, 102);	/* last verb: reply */
+		pst_pc_add_u64(pc, 0x1082, PT_SYSTIME, pst_filetime(m->received));
+		pst_pc_add_u32(pc, 0x1080, PT_LONG, 0x105);	/* icon: replied */
+	}
+	if (m->flags & MSG_FLAGGED) {
+		pst_pc_add_u32(pc, 0x1090, PT_LONG, 2);		/* follow-up flagged */
+		pst_pc_add_u32(pc, 0x1095, PT_LONG, 6);		/* red */
+	}
+	/* PR_SEARCH_KEY: 16 bytes derived from the message, stable across runs */
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, m->raw, (gssize)m->len);
+	guint8 digest[32];
+	gsize dlen = sizeof(digest);
+	g_checksum_get_digest(ck, digest, &dlen);
+	g_checksum_free(ck);
+	pst_pc_add_binary(pc, 0x300B, PT_BINARY, digest, 16);
+}
+
+int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
+		      uint32_t folder_nid, const struct pst_msg_in *m)
+{
+	struct fields f;
+	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc,
+			       &f.msgid, &f.headers, &f.body };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sbuf_init(all[i]);
+	f.sent = m->received;
+	wintext_to_utf8(&f.headers, (const char *)m->raw, m->head_len);
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(st);
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
+	if (msg)
+		fields_from_mime(msg, m, &f);
+	struct pst_pc pc;
+	pst_pc_init(&pc, n);
+	if (contents)
+		pst_tc_row_begin(contents, nid);
+	add_properties(&pc, contents, &f, m);
+	uint64_t data, sub;
+	pst_pc_write(&pc, &data, &sub);
+	if (contents) {
+		pst_tc_set_u32(contents, PROP(0x0E08, PT_LONG), (uint32_t)pc.written_size);
+		pst_tc_row_end(contents);
+	}
+	pst_ndb_add_node(n, nid, data, sub, folder_nid);
+	pst_pc_release(&pc);
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_object_unref(st);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sbuf_release(all[i]);
+	return msg ? 0 : -1;
+}

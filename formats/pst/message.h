@@ -1,0 +1,37 @@
+/*
+ * PST messaging layer: one internet message as an IPM.Note (a PC) and its
+ * row in the folder's contents table.  MIME parsing is GMime's.
+ *
+ * NEEDSWORK (issue 3): recipient table (0x692), attachments (0x671 and
+ * attachment PCs), PR_HTML, named properties; the message is parsed from
+ * memory, not streamed.
+ */
+#ifndef MDX_PST_MESSAGE_H
+#define MDX_PST_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ltp.h"
+
+struct pst_msg_in {
+	const unsigned char *raw;	/* the whole message */
+	size_t len;
+	size_t head_len;		/* its header block */
+	unsigned flags;			/* enum msg_flags (conv.h) */
+	int64_t received;		/* internal date, Unix seconds */
+};
+
+/* pst_filetime: Unix seconds to a FILETIME (100 ns since 1601, UTC) */
+uint64_t pst_filetime(int64_t unix_seconds);
+
+/*
+ * pst_write_message: the message node nid (parent folder_nid) and its row
+ * in `contents`.  Returns 0, or -1 when GMime could not parse it (then a
+ * minimal message with the raw headers is written; NEEDSWORK: attach the
+ * raw bytes).
+ */
+int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
+		      uint32_t folder_nid, const struct pst_msg_in *m);
+
+#endif
