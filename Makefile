@@ -19,13 +19,12 @@ CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c \
 FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
-	formats/eml.c formats/null.c
-# the PST writer, issue 3: built and unit-tested, not yet linked into mdexport
-PST_SRC := formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c formats/pst/tc.c formats/pst/store.c formats/pst/message.c
+	formats/eml.c formats/null.c \
+	formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c \
+	formats/pst/tc.c formats/pst/store.c formats/pst/message.c formats/pst/pst.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
-PST_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(PST_SRC))
 
 TOOLS := tools/pstcheck
 
@@ -34,7 +33,7 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
-.SECONDARY: $(LIB_OBJ) $(PST_OBJ)
+.SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
 
 mdexport: $(APP_OBJ) $(LIB_OBJ)
@@ -47,9 +46,9 @@ $(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) $(PST_OBJ) tests/unit.h
+$(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(PST_OBJ) $(DEPS_LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS)
 
 deps:
 	@tools/install-deps

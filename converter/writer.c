@@ -8,7 +8,7 @@
 #include <string.h>
 
 const struct mail_writer_ops *const mail_writers[] = {
-	&mbox_writer_ops, &maildir_writer_ops, &eml_writer_ops, NULL,
+	&mbox_writer_ops, &maildir_writer_ops, &eml_writer_ops, &pst_writer_ops, NULL,
 };
 
 const struct mail_writer_ops *mail_writer_find(const char *name)

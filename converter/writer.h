@@ -45,6 +45,7 @@ struct mail_writer {
 extern const struct mail_writer_ops mbox_writer_ops;
 extern const struct mail_writer_ops maildir_writer_ops;
 extern const struct mail_writer_ops eml_writer_ops;
+extern const struct mail_writer_ops pst_writer_ops;
 extern const struct mail_writer_ops null_writer_ops;
 
 /* mail_writer_find: ops by name, or NULL; the list ends with NULL */

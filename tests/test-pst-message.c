@@ -72,7 +72,7 @@ int main(void)
 	struct sbuf err = SBUF_INIT, out = SBUF_INIT;
 	struct pst_ndb *n = pst_ndb_create(path, &err);
 	static const uint8_t key[16] = { 0x6d, 0x64, 0x78, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3 };
-	pst_write_store(n, key, "alice@example.com");
+	pst_write_store(n, key, "alice@example.com", 0);
 
 	struct pst_tc contents;
 	pst_tc_init(&contents, n, pst_contents_cols, pst_contents_ncols);
@@ -83,7 +83,8 @@ int main(void)
 		char p[256];
 		snprintf(p, sizeof(p), "%s/%s", FIXTURE, names[i]);
 		test_assert(read_file(p, &m) == 0);
-		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, head_len(&m), flags[i],
+		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, -1,
+					 (const unsigned char *)m.buf, head_len(&m), flags[i],
 					 1700000000 + 3600 * (int64_t)i };
 		test_assert(pst_write_message(n, &contents, 0x200024 + 32 * (uint32_t)i, INBOX_NID, &in) == 0);
 		unread += !(flags[i] & MSG_SEEN);

@@ -15,9 +15,11 @@
 #include "ltp.h"
 
 struct pst_msg_in {
-	const unsigned char *raw;	/* the whole message */
-	size_t len;
-	size_t head_len;		/* its header block */
+	const unsigned char *raw;	/* the whole message, or NULL: read `fd` */
+	size_t len;			/* its size (both ways) */
+	int fd;				/* with raw NULL: the message file, read-only */
+	const unsigned char *head;	/* its header block */
+	size_t head_len;
 	unsigned flags;			/* enum msg_flags (conv.h) */
 	int64_t received;		/* internal date, Unix seconds */
 };

@@ -103,7 +103,8 @@ void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 		    NULL, 0);
 }
 
-void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name)
+void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
+		     uint32_t sent_nid)
 {
 	struct pst_pc pc;
 	uint8_t eid[24];
@@ -116,8 +117,12 @@ void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char
 	pst_pc_add_binary(&pc, 0x35E3, PT_BINARY, eid, sizeof(eid));
 	pst_entry_id(eid, record_key, PST_NID_FINDER);
 	pst_pc_add_binary(&pc, 0x35E7, PT_BINARY, eid, sizeof(eid));
-	/* PR_VALID_FOLDER_MASK: subtree, wastebasket, finder */
-	pst_pc_add_u32(&pc, 0x35DF, PT_LONG, 0x01 | 0x08 | 0x80);
+	if (sent_nid) {
+		pst_entry_id(eid, record_key, sent_nid);
+		pst_pc_add_binary(&pc, 0x35E4, PT_BINARY, eid, sizeof(eid));
+	}
+	/* PR_VALID_FOLDER_MASK: subtree, wastebasket, finder (, sent mail) */
+	pst_pc_add_u32(&pc, 0x35DF, PT_LONG, 0x01 | 0x08 | 0x80 | (sent_nid ? 0x10 : 0));
 	pst_pc_add_u32(&pc, 0x67FF, PT_LONG, 0);				/* no password */
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);

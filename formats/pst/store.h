@@ -51,8 +51,9 @@ void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_info *f,
 				    const struct pst_folder_info *children, size_t nchildren,
 				    uint64_t contents_data, uint64_t contents_sub);
-/* pst_write_store: the message store PC, display name `name` */
-void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name);
+/* pst_write_store: the message store PC; sent_nid: the Sent Items folder, or 0 */
+void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
+		     uint32_t sent_nid);
 /* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid);
 

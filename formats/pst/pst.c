@@ -1,0 +1,259 @@
+/*
+ * PST writer: DIR/<domain>/<mailbox>.pst, a Unicode PST per mailbox,
+ * written to <mailbox>.pst.partial and renamed when complete.
+ *
+ * Folders: INBOX becomes "Inbox", "Deleted Items" is Outlook's own
+ * wastebasket, "Sent Items" is named on the store as the sent-mail folder;
+ * every other folder keeps its name and nesting under the top of the data
+ * file.  Each message is an IPM.Note (formats/pst/message.c); each folder's
+ * contents table is written when the folder ends, folder objects and
+ * hierarchy tables (which need the counts) at commit.
+ *
+ * NEEDSWORK (issue 3): recipient and attachment tables, PR_HTML, Outlook's
+ * full node skeleton (templates, queues, spam search folder, name map),
+ * special-folder entry IDs for Drafts and Junk, contents rows spilled to
+ * disk for huge folders.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <gmime/gmime.h>
+
+#include "message.h"
+#include "store.h"
+#include "writer.h"
+#include "xalloc.h"
+
+#define FIRST_FOLDER_INDEX 0x408u	/* past the indexes of Outlook's own folders */
+#define FIRST_MESSAGE_INDEX 0x10001u
+
+struct pst_folder {
+	struct pst_folder_info info;
+	char *path;			/* logical path, "" for the IPM subtree */
+	char *name;
+	char *cls;
+	uint64_t contents_data, contents_sub;
+	bool has_contents;
+};
+
+struct pst_writer {
+	struct mail_writer w;
+	struct pst_ndb *ndb;
+	char *partial, *final;
+	uint8_t record_key[16];
+	struct pst_folder *folders;
+	size_t nfolders;
+	size_t current;			/* folder being written */
+	struct pst_tc contents;
+	bool in_folder;
+	uint32_t next_folder_index, next_message_index;
+	uint32_t sent_nid;
+};
+
+static struct mail_writer *pst_alloc(void)
+{
+	return &((struct pst_writer *)xcalloc(1, sizeof(struct pst_writer)))->w;
+}
+
+static size_t add_folder(struct pst_writer *p, uint32_t nid, uint32_t parent, const char *path,
+			 const char *name)
+{
+	p->folders = xreallocarray(p->folders, p->nfolders + 1, sizeof(*p->folders));
+	struct pst_folder *f = &p->folders[p->nfolders];
+	memset(f, 0, sizeof(*f));
+	f->path = xstrdup(path);
+	f->name = xstrdup(name);
+	f->cls = xstrdup("IPF.Note");
+	f->info = (struct pst_folder_info){ nid, parent, f->name, 0, 0, 0, f->cls };
+	return p->nfolders++;
+}
+
+static int pst_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	p->final = xasprintf("%s.pst", dest);
+	p->partial = xasprintf("%s.pst.partial", dest);
+	remove(p->partial);		/* a leftover of an interrupted run */
+	p->ndb = pst_ndb_create(p->partial, &err);
+	if (!p->ndb)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	/* the store's record key: derived from the mailbox, so re-runs match */
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	g_checksum_update(ck, (const guchar *)box->domain, (gssize)strlen(box->domain));
+	g_checksum_update(ck, (const guchar *)"/", 1);
+	g_checksum_update(ck, (const guchar *)box->mailbox, (gssize)strlen(box->mailbox));
+	guint8 digest[32];
+	gsize len = sizeof(digest);
+	g_checksum_get_digest(ck, digest, &len);
+	g_checksum_free(ck);
+	memcpy(p->record_key, digest, 16);
+	p->next_folder_index = FIRST_FOLDER_INDEX;
+	p->next_message_index = FIRST_MESSAGE_INDEX;
+	add_folder(p, PST_NID_IPM_SUBTREE, PST_NID_ROOT, "", "Top of Personal Folders");
+	free(p->folders[0].cls);
+	p->folders[0].cls = NULL;
+	p->folders[0].info.container_class = NULL;
+	add_folder(p, PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items", "Deleted Items");
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+static ssize_t find_folder(const struct pst_writer *p, const char *path)
+{
+	for (size_t i = 0; i < p->nfolders; i++)
+		if (!strcmp(p->folders[i].path, path))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* folder_for: the folder of a logical path, creating it and its parents */
+static size_t folder_for(struct pst_writer *p, const char *path)
+{
+	ssize_t i = find_folder(p, path);
+	if (i >= 0)
+		return (size_t)i;
+	const char *slash = strrchr(path, '/');
+	char *parent_path = slash ? xstrndup(path, (size_t)(slash - path)) : xstrdup("");
+	size_t parent = folder_for(p, parent_path);
+	free(parent_path);
+	const char *name = slash ? slash + 1 : path;
+	if (!strcmp(path, "INBOX"))
+		name = "Inbox";
+	uint32_t nid = p->next_folder_index++ << 5 | 0x02;
+	size_t f = add_folder(p, nid, p->folders[parent].info.nid, path, name);
+	p->folders[parent].info.has_subfolders = 1;
+	p->folders[f].info.parent = p->folders[parent].info.nid;
+	if (!strcmp(path, "Sent Items"))
+		p->sent_nid = nid;
+	return f;
+}
+
+static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	p->current = folder_for(p, f->path);
+	if (p->folders[p->current].has_contents)	/* cannot happen: paths are unique */
+		return mail_writer_set_error(w, CONV_FOLDER_BAD, "folder '%s' given twice", f->path);
+	pst_tc_init(&p->contents, p->ndb, pst_contents_cols, pst_contents_ncols);
+	p->in_folder = true;
+	return CONV_OK;
+}
+
+static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	struct pst_folder *f = &p->folders[p->current];
+	struct pst_msg_in in = { NULL, msg->size, msg->fd, msg->prefix, msg->head_len,
+				 msg->flags, msg->received };
+	uint32_t nid = p->next_message_index++ << 5 | 0x04;
+	if (pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in) < 0)
+		diag_warn(w->diag, "'%s': MIME structure not understood; written with its "
+			  "headers only", msg->origin);
+	f->info.content_count++;
+	f->info.unread_count += !(msg->flags & MSG_SEEN);
+	return CONV_OK;
+}
+
+static int pst_end_folder(struct mail_writer *w)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	struct pst_folder *f = &p->folders[p->current];
+	pst_tc_write(&p->contents, &f->contents_data, &f->contents_sub);
+	pst_tc_release(&p->contents);
+	f->has_contents = true;
+	p->in_folder = false;
+	return CONV_OK;
+}
+
+/* write_folders: every folder object with its hierarchy rows, then the root */
+static void write_folders(struct pst_writer *p)
+{
+	struct pst_folder_info *kids = xmalloc((p->nfolders + 1) * sizeof(*kids));
+	for (size_t i = 0; i < p->nfolders; i++) {
+		struct pst_folder *f = &p->folders[i];
+		size_t nk = 0;
+		for (size_t j = 0; j < p->nfolders; j++)
+			if (j != i && p->folders[j].info.parent == f->info.nid)
+				kids[nk++] = p->folders[j].info;
+		f->info.has_subfolders = nk > 0;
+		if (f->has_contents)
+			pst_write_folder_with_contents(p->ndb, &f->info, kids, nk,
+						       f->contents_data, f->contents_sub);
+		else
+			pst_write_folder(p->ndb, &f->info, kids, nk);
+	}
+	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
+	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
+	kids[0] = p->folders[0].info;
+	kids[1] = finder;
+	pst_write_folder(p->ndb, &finder, NULL, 0);
+	pst_write_folder(p->ndb, &root, kids, 2);
+	free(kids);
+}
+
+static int pst_commit(struct mail_writer *w)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	write_folders(p);
+	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid);
+	uint32_t rgnid[32];
+	for (int i = 0; i < 32; i++)
+		rgnid[i] = 0x400;
+	rgnid[0x02] = rgnid[0x0D] = rgnid[0x0E] = rgnid[0x0F] = p->next_folder_index;
+	rgnid[0x03] = 0x4000;
+	rgnid[0x04] = p->next_message_index;
+	rgnid[0x08] = 0x8000;
+	int ret = pst_ndb_finish(p->ndb, rgnid, &err);
+	p->ndb = NULL;
+	if (ret < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	if (rename(p->partial, p->final) < 0) {
+		sbuf_release(&err);
+		return mail_writer_set_error(w, CONV_FATAL, "cannot rename '%s' to '%s': %s",
+					     p->partial, p->final, strerror(errno));
+	}
+	sbuf_release(&err);
+	return CONV_OK;
+}
+
+static void pst_rollback(struct mail_writer *w)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	if (p->in_folder)
+		pst_tc_release(&p->contents);
+	p->in_folder = false;
+	if (p->ndb)
+		pst_ndb_abort(p->ndb);
+	p->ndb = NULL;
+}
+
+static void pst_free(struct mail_writer *w)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	pst_rollback(w);
+	for (size_t i = 0; i < p->nfolders; i++) {
+		free(p->folders[i].path);
+		free(p->folders[i].name);
+		free(p->folders[i].cls);
+	}
+	free(p->folders);
+	free(p->partial);
+	free(p->final);
+	free(p);
+}
+
+const struct mail_writer_ops pst_writer_ops = {
+	.name = "pst",
+	.alloc = pst_alloc,
+	.open = pst_open,
+	.begin_folder = pst_begin_folder,
+	.write_msg = pst_write_msg,
+	.end_folder = pst_end_folder,
+	.commit = pst_commit,
+	.rollback = pst_rollback,
+	.free = pst_free,
+};

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""--format pst (issue 3, in progress): the fixture store and the
+SpamAssassin corpus store exported to PST, checked by tools/pstcheck and
+read back by libpff's pffexport and libpst's readpst, readers we did not
+write.  Every message must be in its folder once, with its subject, read
+flag, delivery time (the internal date) and client-submit time (Date:)."""
+
+import calendar
+import email
+import email.policy
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import e2e  # noqa: E402
+
+tap = e2e.Tap("pst")
+work = e2e.tmpdir("pst")
+PSTCHECK = os.path.join(e2e.ROOT, "tools", "pstcheck")
+
+
+def pst_folder(path):
+    """Where a logical folder lands in the PST (INBOX is Outlook's Inbox)."""
+    return "Inbox" + path[5:] if path == "INBOX" or path.startswith("INBOX/") else path
+
+
+RFC5322_DATE = re.compile(r"^(?:[A-Za-z]{3}, ?)?\d{1,2} [A-Za-z]{3} \d{2,4} \d{1,2}:\d{2}(?::\d{2})? "
+                          r"(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|Z)(?: \(.*\))?$")
+
+
+def decode_subject(raw):
+    """The subject as GMime presents it: RFC 2047 words decoded (adjacent
+    words joined), undeclared 8-bit text read as UTF-8 or else ISO-8859-1,
+    folding removed (RFC 5322 unfolding keeps the blank), ends trimmed."""
+    raw = re.sub(rb"\r?\n", b"", raw)
+    out = []
+    for part, charset in email.header.decode_header(raw.decode("latin-1")):
+        if isinstance(part, str):
+            part = part.encode("latin-1")
+        if charset:
+            out.append(part.decode(charset, "replace"))
+        else:
+            try:
+                out.append(part.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(part.decode("latin-1"))
+    return "".join(out).strip()
+
+
+def source_fields(e):
+    data = e2e.read(e["path"])
+    head = data.split(b"\r\n\r\n", 1)[0]
+    m = re.search(rb"(?im)^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
+    subject = decode_subject(m.group(1)) if m else ""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    date = msg.get("Date")
+    sent = None
+    if date and not RFC5322_DATE.match(re.sub(r"\s+", " ", date.strip())):
+        return subject, "any"   # no single right reading of a malformed date
+    if date:
+        try:
+            sent = int(email.utils.parsedate_to_datetime(date).timestamp())
+        except (TypeError, ValueError, OverflowError):
+            sent = None
+    if sent is not None and not -11644473600 <= sent < 32503680000:
+        sent = None     # before 1601 or after 2999: no FILETIME; the internal date stands in
+    return subject, sent
+
+
+def pff_time(s):
+    """'Nov 14, 2023 22:14:58.000000000 UTC' -> Unix seconds."""
+    m = re.match(r"(\w+ \d+, \d+ \d+:\d+:\d+)", s)
+    return calendar.timegm(time.strptime(m.group(1), "%b %d, %Y %H:%M:%S")) if m else None
+
+
+def read_pffexport(pst, label):
+    """{folder: [(subject, read, delivery, submit)]} from pffexport's tree."""
+    out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
+    p = subprocess.run(["pffexport", "-q", "-t", out, pst], capture_output=True, text=True)
+    top = os.path.join(out + ".export", "Top of Personal Folders")
+    got = {}
+    for dirpath, dirs, files in os.walk(top):
+        if "OutlookHeaders.txt" not in files:
+            continue
+        folder = os.path.relpath(os.path.dirname(dirpath), top)
+        fields = {}
+        for line in open(os.path.join(dirpath, "OutlookHeaders.txt"), encoding="utf-8", errors="replace"):
+            k, _, v = line.partition(":")
+            fields[k.strip()] = v.strip()
+        read = re.search(r"\((.*)\)", fields.get("Flags", ""))
+        read = bool(read) and "Read" in read.group(1).replace(" ", "").split(",")
+        got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
+                                           pff_time(fields.get("Delivery time", "")),
+                                           pff_time(fields.get("Client submit time", ""))))
+    return p.returncode, got
+
+
+def check_store(label, store, expected):
+    outdir = os.path.join(work, label)
+    rc, _, err = e2e.run(["export", store, "--format", "pst", "--output", outdir])
+    tap.eq(rc, 0, "%s: export --format pst exits 0" % label)
+    boxes = sorted({(e["domain"], e["mailbox"]) for e in expected})
+    for dom, box in boxes:
+        pst = os.path.join(outdir, e2e.fs_escape(dom), e2e.fs_escape(box) + ".pst")
+        exp = [e for e in expected if (e["domain"], e["mailbox"]) == (dom, box)]
+        chk = subprocess.run([PSTCHECK, pst], capture_output=True, text=True)
+        tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
+               "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
+               "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
+        rc, got = read_pffexport(pst, label)
+        want = {}
+        for e in exp:
+            subject, sent = source_fields(e)
+            want.setdefault(pst_folder(e["folder"]), []).append(
+                (subject, "\\Seen" in e["flags"], e["internaldate"],
+                 sent if sent is not None else e["internaldate"]))
+        problems = []
+        # a malformed Date: any submit time will do, the message must still be there
+        for folder, items in got.items():
+            loose = {(w[0], w[1], w[2]) for w in want.get(folder, []) if w[3] == "any"}
+            got[folder] = [(g[0], g[1], g[2], "any") if (g[0], g[1], g[2]) in loose else g
+                           for g in items]
+        for folder in sorted(set(want) | set(got)):
+            w, g = Counter(want.get(folder, [])), Counter(got.get(folder, []))
+            if w != g:
+                problems.append("%s: missing %s; unexpected %s" % (folder, list((w - g).items())[:3],
+                                                                   list((g - w).items())[:3]))
+        tap.ok(rc == 0 and not problems,
+               "%s %s@%s (pffexport): %d messages, each once in its folder with subject, read flag, "
+               "delivery and submit times" % (label, box, dom, len(exp)), "\n".join(problems[:10]))
+        rp = os.path.join(work, "rp-%s-%s" % (label, box))
+        os.makedirs(rp)
+        subprocess.run(["readpst", "-q", "-D", "-o", rp, pst], capture_output=True)
+        count = Counter()
+        for dirpath, dirs, files in os.walk(rp):
+            for fn in files:
+                folder = os.path.relpath(os.path.join(dirpath, fn), rp)
+                folder = re.sub(r"\.mbox$", "", folder)
+                with open(os.path.join(dirpath, fn), "rb") as fh:
+                    count[folder] += sum(1 for line in fh if line.startswith(b"From "))
+        tap.ok(sum(count.values()) == len(exp),
+               "%s %s@%s (readpst): %d messages" % (label, box, dom, len(exp)),
+               "readpst found %d: %s" % (sum(count.values()), dict(count)))
+
+
+# the fixture
+fstore = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
+spec = json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"), encoding="utf-8"))
+check_store("fixture", fstore, e2e.fixture_expected(fstore, spec))
+
+# the corpus (fetched and generated as in t2000, a smaller slice)
+fetch = subprocess.run([os.path.join(e2e.ROOT, "tools", "fetch-corpus")], capture_output=True, text=True)
+if tap.ok(fetch.returncode == 0, "the SpamAssassin corpus is fetched", fetch.stderr[-1000:]):
+    cstore, truth = os.path.join(work, "cstore"), os.path.join(work, "truth.jsonl")
+    subprocess.run([os.path.join(e2e.ROOT, "tools", "mkstore"), "--corpus",
+                    fetch.stdout.strip().splitlines()[-1], "--out", cstore, "--messages", "1500",
+                    "--seed", "3000", "--truth", truth], check=True, capture_output=True)
+    exp = [{"domain": t["domain"], "mailbox": t["mailbox"], "folder": t["folder"],
+            "path": os.path.join(cstore, t["source"]), "flags": set(t["flags"]),
+            "internaldate": t["internaldate"], "envelope_from": t["envelope_from"]}
+           for t in map(json.loads, open(truth, encoding="utf-8")) if not t.get("stale")]
+    check_store("corpus", cstore, exp)
+
+import shutil  # noqa: E402
+shutil.rmtree(work)
+tap.done()
