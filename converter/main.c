@@ -25,7 +25,7 @@ static const char usage_main[] =
 "Commands:\n"
 "  list SOURCE [--json]          show domains, mailboxes, folders, counts, bytes\n"
 "  export SOURCE --format FMT --output DIR [options]\n"
-"                                write each mailbox as mbox, maildir or eml\n"
+"                                write each mailbox as mbox, maildir, eml or pst\n"
 "\n"
 "SOURCE is the MDaemon folder (holding Users\\ and App\\), its Users folder,\n"
 "or one mailbox folder.  SOURCE is only ever read.\n"
@@ -49,7 +49,7 @@ static const char usage_list[] =
 "  -h, --help                this help\n";
 
 static const char usage_export[] =
-"usage: mdexport export SOURCE --format mbox|maildir|eml --output DIR\n"
+"usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
 "\n"
@@ -61,6 +61,8 @@ static const char usage_export[] =
 "                                     DIR/DOMAIN/MAILBOX/\n"
 "                            eml      one file per message, as stored:\n"
 "                                     DIR/DOMAIN/MAILBOX/FOLDER/NNNNNN.eml\n"
+"                            pst      a Unicode PST per mailbox (in progress:\n"
+"                                     no attachments yet): DIR/DOMAIN/MAILBOX.pst\n"
 "  -o, --output DIR          where to write (created if missing)\n"
 "  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable)\n"
 "  -d, --domain DOMAIN       only this domain's mailboxes (repeatable)\n"
@@ -150,7 +152,7 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 		case 'f':
 			o->format = mail_writer_find(optarg);
 			if (!o->format)
-				return usage_error(usage, "unknown format (use mbox, maildir or eml):", optarg);
+				return usage_error(usage, "unknown format (use mbox, maildir, eml or pst):", optarg);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'u':
