@@ -2,6 +2,7 @@
 
 #include <gmime/gmime.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conv.h"
 #include "wintext.h"
@@ -167,9 +168,9 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 		pst_pc_add_u32(pc, 0x1090, PT_LONG, 2);		/* follow-up flagged */
 		pst_pc_add_u32(pc, 0x1095, PT_LONG, 6);		/* red */
 	}
-	/* PR_SEARCH_KEY: 16 bytes derived from the message, stable across runs */
+	/* PR_SEARCH_KEY: 16 bytes derived from the header, stable across runs */
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(ck, m->raw, (gssize)m->len);
+	g_checksum_update(ck, m->head, (gssize)m->head_len);
 	guint8 digest[32];
 	gsize dlen = sizeof(digest);
 	g_checksum_get_digest(ck, digest, &dlen);
@@ -186,8 +187,13 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_init(all[i]);
 	f.sent = m->received;
-	wintext_to_utf8(&f.headers, (const char *)m->raw, m->head_len);
-	GMimeStream *st = g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len);
+	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
+	/* a file is parsed where it lies: GMime reads parts on demand */
+	int fd = m->raw ? -1 : dup(m->fd);
+	GMimeStream *st = m->raw ?
+		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
+		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
+		g_mime_stream_mem_new();		/* no fd to spare: headers only */
 	GMimeParser *parser = g_mime_parser_new_with_stream(st);
 	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
 	if (msg)

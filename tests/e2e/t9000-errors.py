@@ -234,8 +234,8 @@ usage_case(["Export", src, "-f", "eml", "-o", uout], "command in the wrong case"
 usage_case(["export", src, "-o", uout], "export without --format", ["--format is required"],
            writes=uout)
 usage_case(["export", src, "-f", "mbox"], "export without --output", ["--output is required"])
-usage_case(["export", src, "-f", "pst", "-o", uout], "unknown --format",
-           ["'pst'", "mbox", "maildir", "eml"], writes=uout)
+usage_case(["export", src, "-f", "ost", "-o", uout], "unknown --format",
+           ["'ost'", "mbox", "maildir", "eml", "pst"], writes=uout)
 usage_case(["export", src, "-f", "eml", "-o", uout, "--user", "alice"], "--user without '@'",
            ["'alice'", "MAILBOX@DOMAIN"], writes=uout)
 usage_case(["export", src, "-f", "eml", "-o", uout, "--map", "C:\\MDaemon"],
