@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include <gmime/gmime.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,7 +11,7 @@
 #define PROP(id, type) ((uint32_t)(id) << 16 | (type))
 
 enum {
-	MSGFLAG_READ = 0x01, MSGFLAG_UNSENT = 0x08,
+	MSGFLAG_READ = 0x01, MSGFLAG_UNSENT = 0x08, MSGFLAG_HASATTACH = 0x10,
 	MSGSTATUS_DELMARKED = 0x08, MSGSTATUS_DRAFT = 0x100, MSGSTATUS_ANSWERED = 0x200,
 };
 
@@ -71,9 +72,161 @@ static GMimeTextPart *find_text(GMimeObject *obj)
 	return g_mime_content_type_is_type(ct, "text", "plain") ? GMIME_TEXT_PART(obj) : NULL;
 }
 
+/* ---- attachments --------------------------------------------------------- */
+
+#define NID_ATTACH_TABLE 0x671u
+#define TAG(id, type) PROP(id, type)
+
+static const uint32_t attach_cols[] = {
+	TAG(0x0E20, PT_LONG), TAG(0x3704, PT_UNICODE), TAG(0x3705, PT_LONG), TAG(0x370B, PT_LONG),
+};
+
+/*
+ * is_attachment: every leaf that is not the text body goes in as an
+ * attachment (nothing is dropped), except an HTML alternative of the body,
+ * which is the HTML body (NEEDSWORK: PR_HTML).
+ */
+static bool is_attachment(GMimeObject *part, GMimeObject *body)
+{
+	if (part == body)
+		return false;
+	if (GMIME_IS_MESSAGE_PART(part))
+		return true;
+	if (!GMIME_IS_PART(part))
+		return false;
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(part);
+	const char *name = g_mime_part_get_filename(GMIME_PART(part));
+	if ((cd && g_mime_content_disposition_is_attachment(cd)) || (name && *name))
+		return true;
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	return !g_mime_content_type_is_type(ct, "text", "plain") &&
+	       !g_mime_content_type_is_type(ct, "text", "html");
+}
+
+static void collect(GMimeObject *obj, GMimeObject *body, GPtrArray *out)
+{
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		/* a multipart whose boundary never comes: its text is kept whole */
+		if (g_mime_multipart_get_count(mp) == 0 && g_mime_multipart_get_prologue(mp))
+			g_ptr_array_add(out, obj);
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			collect(g_mime_multipart_get_part(mp, i), body, out);
+	} else if (is_attachment(obj, body)) {
+		g_ptr_array_add(out, obj);
+	}
+}
+
+/* attachment_bytes: the decoded content (a message part: the message as text) */
+static GByteArray *attachment_bytes(GMimeObject *part)
+{
+	GMimeStream *mem = g_mime_stream_mem_new();
+	if (GMIME_IS_MESSAGE_PART(part)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		if (inner)
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+	} else if (GMIME_IS_MULTIPART(part)) {
+		const char *text = g_mime_multipart_get_prologue(GMIME_MULTIPART(part));
+		g_mime_stream_write_string(mem, text ? text : "");
+	} else {
+		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
+		if (content)
+			g_mime_data_wrapper_write_to_stream(content, mem);
+	}
+	GByteArray *bytes = g_byte_array_new();
+	GByteArray *owned = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_byte_array_append(bytes, owned->data, owned->len);
+	g_object_unref(mem);
+	return bytes;
+}
+
+static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
+{
+	const char *fn = GMIME_IS_PART(part) ? g_mime_part_get_filename(GMIME_PART(part)) : NULL;
+	if (fn && *fn) {
+		sbuf_adds(name, fn);
+	} else if (GMIME_IS_MESSAGE_PART(part)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
+		sbuf_addf(name, "%s.eml", subj && *subj ? subj : "message");
+	} else {
+		sbuf_addf(name, "attachment-%u", num);
+	}
+}
+
+/* write_attachment: one attachment PC (a subnode of the message) and its row */
+static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
+			     unsigned num)
+{
+	struct pst_pc apc;
+	pst_pc_init(&apc, msg_pc->ndb);
+	struct sbuf name = SBUF_INIT;
+	attachment_name(part, num, &name);
+	const char *dot = strrchr(name.buf, '.');
+	GByteArray *bytes = attachment_bytes(part);
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
+	const char *cid = g_mime_object_get_content_id(part);
+	pst_pc_add_u32(&apc, 0x3705, PT_LONG, 1);		/* PR_ATTACH_METHOD: by value */
+	pst_pc_add_binary(&apc, 0x3701, PT_BINARY, bytes->data, bytes->len);
+	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
+	pst_pc_add_string(&apc, 0x3704, name.buf);
+	pst_pc_add_string(&apc, 0x3001, name.buf);
+	if (dot && dot != name.buf)
+		pst_pc_add_string(&apc, 0x3703, dot);
+	pst_pc_add_string(&apc, 0x370E, mime);		/* PR_ATTACH_MIME_TAG */
+	if (cid && *cid)
+		pst_pc_add_string(&apc, 0x3712, cid);
+	pst_pc_add_u32(&apc, 0x370B, PT_LONG, 0xFFFFFFFFu);	/* rendering position: none */
+	pst_pc_add_u32(&apc, 0x0E21, PT_LONG, num);		/* PR_ATTACH_NUM */
+	pst_pc_add_u32(&apc, 0x0E20, PT_LONG, 0);		/* PR_ATTACH_SIZE, set at write */
+	pst_pc_set_size_prop(&apc, 0x0E20);
+	uint64_t data, sub;
+	pst_pc_write(&apc, &data, &sub);
+	uint32_t nid = (0x8000u + num) << 5 | 0x05;
+	pst_pc_add_subnode(msg_pc, nid, data, sub);
+	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
+	pst_tc_row_begin(table, nid);
+	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), (uint32_t)apc.written_size);
+	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
+	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), 1);
+	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
+	pst_tc_row_end(table);
+	pst_pc_release(&apc);
+	g_byte_array_unref(bytes);
+	g_free(mime);
+	sbuf_release(&name);
+}
+
+/* write_attachments: all of a message's attachments; returns how many */
+static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body)
+{
+	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	if (!top)
+		return 0;
+	GPtrArray *parts = g_ptr_array_new();
+	collect(top, body, parts);
+	unsigned n = parts->len;
+	if (n) {
+		struct pst_tc table;
+		pst_tc_init(&table, pc->ndb, attach_cols, sizeof(attach_cols) / sizeof(attach_cols[0]));
+		for (unsigned i = 0; i < n; i++)
+			write_attachment(pc, &table, g_ptr_array_index(parts, i), i);
+		uint64_t data, sub;
+		pst_tc_write(&table, &data, &sub);
+		pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
+		pst_pc_count_sub_bytes(pc, table.sub.written_size);
+		pst_tc_release(&table);
+	}
+	g_ptr_array_free(parts, TRUE);
+	return n;
+}
+
 struct fields {
 	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
 	int64_t sent;			/* Date:, or the internal date */
+	GMimeObject *body_part;		/* the part PR_BODY came from */
+	unsigned attachments;
 };
 
 static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, struct fields *f)
@@ -93,6 +246,7 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	f->sent = dt ? g_date_time_to_unix(dt) : m->received;
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
 	GMimeTextPart *text = body ? find_text(body) : NULL;
+	f->body_part = text ? GMIME_OBJECT(text) : NULL;
 	char *t = text ? g_mime_text_part_get_text(text) : NULL;
 	if (t) {
 		sbuf_adds(&f->body, t);
@@ -125,7 +279,9 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 			   const struct pst_msg_in *m)
 {
 	unsigned mflags = (m->flags & MSG_SEEN ? MSGFLAG_READ : 0) |
-			  (m->flags & MSG_DRAFT ? MSGFLAG_UNSENT : 0);
+			  (m->flags & MSG_DRAFT ? MSGFLAG_UNSENT : 0) |
+			  (f->attachments ? MSGFLAG_HASATTACH : 0);
+	pst_pc_add_bool(pc, 0x0E1B, f->attachments > 0);		/* PR_HASATTACH */
 	unsigned status = (m->flags & MSG_DELETED ? MSGSTATUS_DELMARKED : 0) |
 			  (m->flags & MSG_DRAFT ? MSGSTATUS_DRAFT : 0) |
 			  (m->flags & MSG_ANSWERED ? MSGSTATUS_ANSWERED : 0);
@@ -187,6 +343,8 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_init(all[i]);
 	f.sent = m->received;
+	f.body_part = NULL;
+	f.attachments = 0;
 	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
 	/* a file is parsed where it lies: GMime reads parts on demand */
 	int fd = m->raw ? -1 : dup(m->fd);
@@ -200,6 +358,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
+	f.attachments = write_attachments(&pc, msg, f.body_part);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
 	add_properties(&pc, contents, &f, m);

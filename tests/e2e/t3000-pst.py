@@ -72,6 +72,45 @@ def source_fields(e):
     return subject, sent
 
 
+def source_attachments(data):
+    """sha256 of each attachment as the writer defines them: every leaf but
+    the text body (the first text/plain part not marked attachment) and
+    HTML alternatives; a message/rfc822 part counts as 'message'."""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    leaves = []
+
+    def walk(part):
+        if part.get_content_maintype() == "message":
+            leaves.append(part)
+        elif part.is_multipart():
+            for sub in part.get_payload():
+                walk(sub)
+        else:
+            leaves.append(part)
+    walk(msg)
+
+    def disposition(p):
+        return (p.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    body = next((p for p in leaves if p.get_content_type() == "text/plain"
+                 and disposition(p) != "attachment"), None)
+    out = []
+    for p in leaves:
+        if p is body:
+            continue
+        if p.get_content_type() == "message/rfc822":
+            out.append("message")
+        elif p.get_content_maintype() == "message":
+            out.append("any")   # e.g. a delivery report: its bytes as GMime keeps them
+        elif p.get_content_maintype() == "multipart":
+            # a multipart whose boundary never comes: kept whole, as GMime
+            # reads its text (line ends as LF)
+            out.append(e2e.sha256(e2e.to_lf(p.get_payload(decode=True) or b"")))
+        elif (disposition(p) == "attachment" or p.get_filename() or
+              p.get_content_type() not in ("text/plain", "text/html")):
+            out.append(e2e.sha256(p.get_payload(decode=True) or b""))
+    return sorted(out)
+
+
 def pff_time(s):
     """'Nov 14, 2023 22:14:58.000000000 UTC' -> Unix seconds."""
     m = re.match(r"(\w+ \d+, \d+ \d+:\d+:\d+)", s)
@@ -83,7 +122,7 @@ def read_pffexport(pst, label):
     out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
     p = subprocess.run(["pffexport", "-q", "-t", out, pst], capture_output=True, text=True)
     top = os.path.join(out + ".export", "Top of Personal Folders")
-    got = {}
+    got, attachments = {}, {}
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
             continue
@@ -92,12 +131,21 @@ def read_pffexport(pst, label):
         for line in open(os.path.join(dirpath, "OutlookHeaders.txt"), encoding="utf-8", errors="replace"):
             k, _, v = line.partition(":")
             fields[k.strip()] = v.strip()
+        atts = []
+        adir = os.path.join(dirpath, "Attachments")
+        for fn in sorted(os.listdir(adir)) if os.path.isdir(adir) else []:
+            data = e2e.read(os.path.join(adir, fn))
+            # an attached message: GMime's serialisation, compared by presence only
+            atts.append("message" if fn.endswith(".eml") and b"\n\n" in data[:100000] and
+                        re.match(rb"(?s)(?:[!-9;-~]+:.*?\n)+\r?\n", data[:100000]) else e2e.sha256(data))
+        attachments[(folder, fields.get("Conversation topic", ""),
+                     pff_time(fields.get("Delivery time", "")))] = sorted(atts)
         read = re.search(r"\((.*)\)", fields.get("Flags", ""))
         read = bool(read) and "Read" in read.group(1).replace(" ", "").split(",")
         got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
                                            pff_time(fields.get("Delivery time", "")),
                                            pff_time(fields.get("Client submit time", ""))))
-    return p.returncode, got
+    return p.returncode, got, attachments
 
 
 def check_store(label, store, expected):
@@ -112,10 +160,21 @@ def check_store(label, store, expected):
         tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
                "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
                "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
-        rc, got = read_pffexport(pst, label)
-        want = {}
+        rc, got, got_atts = read_pffexport(pst, label)
+        want, att_problems, natt = {}, [], 0
         for e in exp:
             subject, sent = source_fields(e)
+            want_atts = source_attachments(e2e.read(e["path"]))
+            natt += len(want_atts)
+            have = got_atts.get((pst_folder(e["folder"]), subject, e["internaldate"]))
+            if have is not None:
+                rest = list(have)
+                for w in want_atts:
+                    if w != "any" and w in rest:
+                        rest.remove(w)
+                anys = want_atts.count("any")
+                if len(rest) != anys or len(want_atts) != len(have):
+                    att_problems.append("%s: attachments %s, want %s" % (e["path"], have, want_atts))
             want.setdefault(pst_folder(e["folder"]), []).append(
                 (subject, "\\Seen" in e["flags"], e["internaldate"],
                  sent if sent is not None else e["internaldate"]))
@@ -133,6 +192,8 @@ def check_store(label, store, expected):
         tap.ok(rc == 0 and not problems,
                "%s %s@%s (pffexport): %d messages, each once in its folder with subject, read flag, "
                "delivery and submit times" % (label, box, dom, len(exp)), "\n".join(problems[:10]))
+        tap.ok(not att_problems, "%s %s@%s (pffexport): every attachment (%d) present, bytes equal"
+               % (label, box, dom, natt), "\n".join(att_problems[:10]))
         rp = os.path.join(work, "rp-%s-%s" % (label, box))
         os.makedirs(rp)
         subprocess.run(["readpst", "-q", "-D", "-o", rp, pst], capture_output=True)
@@ -167,5 +228,5 @@ if tap.ok(fetch.returncode == 0, "the SpamAssassin corpus is fetched", fetch.std
     check_store("corpus", cstore, exp)
 
 import shutil  # noqa: E402
-shutil.rmtree(work)
+print("# work", work) if tap.failed else shutil.rmtree(work)
 tap.done()
