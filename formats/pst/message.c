@@ -222,6 +222,77 @@ static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObj
 	return n;
 }
 
+/* ---- recipients ---------------------------------------------------------- */
+
+#define NID_RECIPIENT_TABLE 0x692u
+
+static const uint32_t recipient_cols[] = {
+	TAG(0x0C15, PT_LONG), TAG(0x0E0F, PT_BOOLEAN), TAG(0x0FF9, PT_BINARY),
+	TAG(0x0FFE, PT_LONG), TAG(0x0FFF, PT_BINARY), TAG(0x3001, PT_UNICODE),
+	TAG(0x3002, PT_UNICODE), TAG(0x3003, PT_UNICODE), TAG(0x300B, PT_BINARY),
+	TAG(0x3900, PT_LONG), TAG(0x39FF, PT_UNICODE), TAG(0x3A40, PT_BOOLEAN),
+};
+
+static void recipient_row(struct pst_tc *t, uint32_t row, uint32_t type, InternetAddressMailbox *mb)
+{
+	const char *addr = internet_address_mailbox_get_addr(mb);
+	const char *name = internet_address_get_name(INTERNET_ADDRESS(mb));
+	if (!addr)
+		addr = "";
+	if (!name || !*name)
+		name = addr;
+	struct sbuf key = SBUF_INIT;
+	sbuf_adds(&key, "SMTP:");
+	for (const char *p = addr; *p; p++)
+		sbuf_addch(&key, g_ascii_toupper(*p));
+	sbuf_add(&key, "", 1);			/* PR_SEARCH_KEY keeps its NUL */
+	pst_tc_row_begin(t, row);
+	pst_tc_set_u32(t, TAG(0x0C15, PT_LONG), type);		/* 1 To, 2 Cc, 3 Bcc */
+	pst_tc_set_u32(t, TAG(0x0E0F, PT_BOOLEAN), 1);
+	pst_tc_set_u32(t, TAG(0x0FFE, PT_LONG), 6);		/* MAPI_MAILUSER */
+	pst_tc_set_string(t, TAG(0x3001, PT_UNICODE), name);
+	pst_tc_set_string(t, TAG(0x3002, PT_UNICODE), "SMTP");
+	pst_tc_set_string(t, TAG(0x3003, PT_UNICODE), addr);
+	pst_tc_set_binary(t, TAG(0x300B, PT_BINARY), key.buf, key.len);
+	pst_tc_set_u32(t, TAG(0x3900, PT_LONG), 0);		/* DT_MAILUSER */
+	pst_tc_set_string(t, TAG(0x39FF, PT_UNICODE), name);
+	pst_tc_set_u32(t, TAG(0x3A40, PT_BOOLEAN), 0);
+	pst_tc_row_end(t);
+	sbuf_release(&key);
+}
+
+/* add_recipients: mailboxes of a list (groups flattened) as rows of one type */
+static void add_recipients(struct pst_tc *t, InternetAddressList *list, uint32_t type,
+			   uint32_t *row)
+{
+	for (int i = 0; list && i < internet_address_list_length(list); i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_GROUP(ia))
+			add_recipients(t, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+				       type, row);
+		else if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			recipient_row(t, (*row)++, type, INTERNET_ADDRESS_MAILBOX(ia));
+	}
+}
+
+/* write_recipients: the recipient table 0x692 (To, Cc, Bcc), always present */
+static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
+{
+	struct pst_tc t;
+	pst_tc_init(&t, pc->ndb, recipient_cols, sizeof(recipient_cols) / sizeof(recipient_cols[0]));
+	uint32_t row = 0;
+	if (msg) {
+		add_recipients(&t, g_mime_message_get_to(msg), 1, &row);
+		add_recipients(&t, g_mime_message_get_cc(msg), 2, &row);
+		add_recipients(&t, g_mime_message_get_bcc(msg), 3, &row);
+	}
+	uint64_t data, sub;
+	pst_tc_write(&t, &data, &sub);
+	pst_pc_add_subnode(pc, NID_RECIPIENT_TABLE, data, sub);
+	pst_pc_count_sub_bytes(pc, t.sub.written_size);
+	pst_tc_release(&t);
+}
+
 struct fields {
 	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
 	int64_t sent;			/* Date:, or the internal date */
@@ -359,6 +430,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
 	f.attachments = write_attachments(&pc, msg, f.body_part);
+	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
 	add_properties(&pc, contents, &f, m);

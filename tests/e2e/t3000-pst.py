@@ -111,6 +111,45 @@ def source_attachments(data):
     return sorted(out)
 
 
+ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+"
+ADDR_SPEC = re.compile(ATOM + r"(?:\." + ATOM + r")*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def well_formed(recipients):
+    """Only plain addr-specs: for broken address headers ('Undisclosed
+    Recipients@x', '`Bulk.txt@y', a dangling 'edu]') Python and GMime each
+    guess differently, and neither is an oracle."""
+    return sorted(r for r in recipients if ADDR_SPEC.fullmatch(r[1]))
+
+
+def source_recipients(data):
+    """(type, address) of every To/Cc/Bcc mailbox, groups flattened."""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    out = []
+    for kind, field in (("To", "To"), ("CC", "Cc"), ("BCC", "Bcc")):
+        values = [str(v) for v in msg.get_all(field, [])]
+        for _name, addr in email.utils.getaddresses(values):
+            if addr:
+                out.append((kind, addr))
+    return sorted(out)
+
+
+def pff_recipients(path):
+    out, cur = [], {}
+    if not os.path.exists(path):
+        return []
+    for line in open(path, encoding="utf-8", errors="replace").read().splitlines() + [""]:
+        if not line.strip():
+            if cur:
+                out.append((cur.get("Recipient type", "").upper().replace("TO", "To"),
+                            cur.get("Email address", "")))
+            cur = {}
+            continue
+        k, _, v = line.partition(":")
+        cur[k.strip()] = v.strip()
+    return sorted(out)
+
+
 def pff_time(s):
     """'Nov 14, 2023 22:14:58.000000000 UTC' -> Unix seconds."""
     m = re.match(r"(\w+ \d+, \d+ \d+:\d+:\d+)", s)
@@ -122,7 +161,7 @@ def read_pffexport(pst, label):
     out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
     p = subprocess.run(["pffexport", "-q", "-t", out, pst], capture_output=True, text=True)
     top = os.path.join(out + ".export", "Top of Personal Folders")
-    got, attachments = {}, {}
+    got, attachments, recipients = {}, {}, {}
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
             continue
@@ -138,14 +177,15 @@ def read_pffexport(pst, label):
             # an attached message: GMime's serialisation, compared by presence only
             atts.append("message" if fn.endswith(".eml") and b"\n\n" in data[:100000] and
                         re.match(rb"(?s)(?:[!-9;-~]+:.*?\n)+\r?\n", data[:100000]) else e2e.sha256(data))
-        attachments[(folder, fields.get("Conversation topic", ""),
-                     pff_time(fields.get("Delivery time", "")))] = sorted(atts)
+        key = (folder, fields.get("Conversation topic", ""), pff_time(fields.get("Delivery time", "")))
+        attachments[key] = sorted(atts)
+        recipients[key] = pff_recipients(os.path.join(dirpath, "Recipients.txt"))
         read = re.search(r"\((.*)\)", fields.get("Flags", ""))
         read = bool(read) and "Read" in read.group(1).replace(" ", "").split(",")
         got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
                                            pff_time(fields.get("Delivery time", "")),
                                            pff_time(fields.get("Client submit time", ""))))
-    return p.returncode, got, attachments
+    return p.returncode, got, attachments, recipients
 
 
 def check_store(label, store, expected):
@@ -160,13 +200,20 @@ def check_store(label, store, expected):
         tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
                "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
                "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
-        rc, got, got_atts = read_pffexport(pst, label)
-        want, att_problems, natt = {}, [], 0
+        rc, got, got_atts, got_rcpt = read_pffexport(pst, label)
+        want, att_problems, natt, rcpt_problems, nrcpt, nrcpt_ok = {}, [], 0, [], 0, 0
         for e in exp:
             subject, sent = source_fields(e)
             want_atts = source_attachments(e2e.read(e["path"]))
             natt += len(want_atts)
-            have = got_atts.get((pst_folder(e["folder"]), subject, e["internaldate"]))
+            key = (pst_folder(e["folder"]), subject, e["internaldate"])
+            want_rcpt = source_recipients(e2e.read(e["path"]))
+            nrcpt += len(want_rcpt)
+            nrcpt_ok += len(well_formed(want_rcpt))
+            want_rcpt = well_formed(want_rcpt)
+            if key in got_rcpt and well_formed(got_rcpt[key]) != want_rcpt:
+                rcpt_problems.append("%s: recipients %s, want %s" % (e["path"], got_rcpt[key], want_rcpt))
+            have = got_atts.get(key)
             if have is not None:
                 rest = list(have)
                 for w in want_atts:
@@ -194,6 +241,8 @@ def check_store(label, store, expected):
                "delivery and submit times" % (label, box, dom, len(exp)), "\n".join(problems[:10]))
         tap.ok(not att_problems, "%s %s@%s (pffexport): every attachment (%d) present, bytes equal"
                % (label, box, dom, natt), "\n".join(att_problems[:10]))
+        tap.ok(not rcpt_problems, "%s %s@%s (pffexport): recipient tables hold every To/Cc/Bcc "
+               "address (%d, %d well formed) with its type" % (label, box, dom, nrcpt, nrcpt_ok), "\n".join(rcpt_problems[:10]))
         rp = os.path.join(work, "rp-%s-%s" % (label, box))
         os.makedirs(rp)
         subprocess.run(["readpst", "-q", "-D", "-o", rp, pst], capture_output=True)
