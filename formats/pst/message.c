@@ -51,13 +51,13 @@ static void first_mailbox(InternetAddressList *list, const char **name, const ch
 	}
 }
 
-/* find_text: the first text/plain part that is not an attachment */
-static GMimeTextPart *find_text(GMimeObject *obj)
+/* find_text: the first text/<subtype> part that is not an attachment */
+static GMimeTextPart *find_text(GMimeObject *obj, const char *subtype)
 {
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++) {
-			GMimeTextPart *t = find_text(g_mime_multipart_get_part(mp, i));
+			GMimeTextPart *t = find_text(g_mime_multipart_get_part(mp, i), subtype);
 			if (t)
 				return t;
 		}
@@ -69,7 +69,7 @@ static GMimeTextPart *find_text(GMimeObject *obj)
 	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(obj);
 	if (cd && g_mime_content_disposition_is_attachment(cd))
 		return NULL;
-	return g_mime_content_type_is_type(ct, "text", "plain") ? GMIME_TEXT_PART(obj) : NULL;
+	return g_mime_content_type_is_type(ct, "text", subtype) ? GMIME_TEXT_PART(obj) : NULL;
 }
 
 /* ---- attachments --------------------------------------------------------- */
@@ -82,28 +82,17 @@ static const uint32_t attach_cols[] = {
 };
 
 /*
- * is_attachment: every leaf that is not the text body goes in as an
- * attachment (nothing is dropped), except an HTML alternative of the body,
- * which is the HTML body (NEEDSWORK: PR_HTML).
+ * is_attachment: every leaf that is not the text body (PR_BODY) or the
+ * HTML body (PR_HTML) goes in as an attachment, further text parts
+ * included: nothing is dropped.
  */
-static bool is_attachment(GMimeObject *part, GMimeObject *body)
+static bool is_attachment(GMimeObject *part, GMimeObject *body, GMimeObject *html)
 {
-	if (part == body)
-		return false;
-	if (GMIME_IS_MESSAGE_PART(part))
-		return true;
-	if (!GMIME_IS_PART(part))
-		return false;
-	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(part);
-	const char *name = g_mime_part_get_filename(GMIME_PART(part));
-	if ((cd && g_mime_content_disposition_is_attachment(cd)) || (name && *name))
-		return true;
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
-	return !g_mime_content_type_is_type(ct, "text", "plain") &&
-	       !g_mime_content_type_is_type(ct, "text", "html");
+	return part != body && part != html &&
+	       (GMIME_IS_MESSAGE_PART(part) || GMIME_IS_PART(part));
 }
 
-static void collect(GMimeObject *obj, GMimeObject *body, GPtrArray *out)
+static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, GPtrArray *out)
 {
 	if (GMIME_IS_MULTIPART(obj)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(obj);
@@ -111,8 +100,8 @@ static void collect(GMimeObject *obj, GMimeObject *body, GPtrArray *out)
 		if (g_mime_multipart_get_count(mp) == 0 && g_mime_multipart_get_prologue(mp))
 			g_ptr_array_add(out, obj);
 		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-			collect(g_mime_multipart_get_part(mp, i), body, out);
-	} else if (is_attachment(obj, body)) {
+			collect(g_mime_multipart_get_part(mp, i), body, html, out);
+	} else if (is_attachment(obj, body, html)) {
 		g_ptr_array_add(out, obj);
 	}
 }
@@ -199,13 +188,14 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 }
 
 /* write_attachments: all of a message's attachments; returns how many */
-static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body)
+static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
+				  GMimeObject *html)
 {
 	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
 	if (!top)
 		return 0;
 	GPtrArray *parts = g_ptr_array_new();
-	collect(top, body, parts);
+	collect(top, body, html, parts);
 	unsigned n = parts->len;
 	if (n) {
 		struct pst_tc table;
@@ -297,6 +287,8 @@ struct fields {
 	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
 	int64_t sent;			/* Date:, or the internal date */
 	GMimeObject *body_part;		/* the part PR_BODY came from */
+	GMimeObject *html_part;		/* the part PR_HTML came from */
+	struct sbuf html;
 	unsigned attachments;
 };
 
@@ -316,8 +308,15 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	GDateTime *dt = g_mime_message_get_date(msg);
 	f->sent = dt ? g_date_time_to_unix(dt) : m->received;
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
-	GMimeTextPart *text = body ? find_text(body) : NULL;
+	GMimeTextPart *text = body ? find_text(body, "plain") : NULL;
 	f->body_part = text ? GMIME_OBJECT(text) : NULL;
+	GMimeTextPart *html = body ? find_text(body, "html") : NULL;
+	f->html_part = html ? GMIME_OBJECT(html) : NULL;
+	char *h = html ? g_mime_text_part_get_text(html) : NULL;
+	if (h) {
+		sbuf_adds(&f->html, h);	/* UTF-8: PR_INTERNET_CPID says 65001 */
+		g_free(h);
+	}
 	char *t = text ? g_mime_text_part_get_text(text) : NULL;
 	if (t) {
 		sbuf_adds(&f->body, t);
@@ -384,6 +383,11 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	set_text(pc, NULL, 0x007D, &f->headers);
 	if (f->body.len)
 		set_text(pc, NULL, 0x1000, &f->body);
+	if (f->html.len) {
+		pst_pc_add_binary(pc, 0x1013, PT_BINARY, f->html.buf, f->html.len);	/* PR_HTML */
+		pst_pc_add_u32(pc, 0x3FDE, PT_LONG, 65001);	/* PR_INTERNET_CPID: UTF-8 */
+		pst_pc_add_u32(pc, 0x3FFD, PT_LONG, 65001);	/* PR_MESSAGE_CODEPAGE */
+	}
 	if (f->msgid.len)
 		set_text(pc, NULL, 0x1035, &f->msgid);
 	if (m->flags & MSG_ANSWERED) {
@@ -410,11 +414,11 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 {
 	struct fields f;
 	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc,
-			       &f.msgid, &f.headers, &f.body };
+			       &f.msgid, &f.headers, &f.body, &f.html };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_init(all[i]);
 	f.sent = m->received;
-	f.body_part = NULL;
+	f.body_part = f.html_part = NULL;
 	f.attachments = 0;
 	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
 	/* a file is parsed where it lies: GMime reads parts on demand */
@@ -429,7 +433,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
-	f.attachments = write_attachments(&pc, msg, f.body_part);
+	f.attachments = write_attachments(&pc, msg, f.body_part, f.html_part);
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);

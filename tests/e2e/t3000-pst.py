@@ -72,10 +72,17 @@ def source_fields(e):
     return subject, sent
 
 
+def att_digest(data):
+    """sha256 of an attachment less its final line ends: whether the line
+    ends before a closing boundary (or at the end of a message that lacks
+    one) belong to the part is read differently by Python and GMime."""
+    return e2e.sha256(data.rstrip(b"\r\n"))
+
+
 def source_attachments(data):
     """sha256 of each attachment as the writer defines them: every leaf but
-    the text body (the first text/plain part not marked attachment) and
-    HTML alternatives; a message/rfc822 part counts as 'message'."""
+    the text body and the HTML body (the first text/plain and text/html
+    parts not marked attachment); a message/rfc822 part counts as 'message'."""
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
     leaves = []
 
@@ -93,9 +100,11 @@ def source_attachments(data):
         return (p.get("Content-Disposition") or "").split(";")[0].strip().lower()
     body = next((p for p in leaves if p.get_content_type() == "text/plain"
                  and disposition(p) != "attachment"), None)
+    html = next((p for p in leaves if p.get_content_type() == "text/html"
+                 and disposition(p) != "attachment"), None)
     out = []
     for p in leaves:
-        if p is body:
+        if p is body or p is html:
             continue
         if p.get_content_type() == "message/rfc822":
             out.append("message")
@@ -104,10 +113,9 @@ def source_attachments(data):
         elif p.get_content_maintype() == "multipart":
             # a multipart whose boundary never comes: kept whole, as GMime
             # reads its text (line ends as LF)
-            out.append(e2e.sha256(e2e.to_lf(p.get_payload(decode=True) or b"")))
-        elif (disposition(p) == "attachment" or p.get_filename() or
-              p.get_content_type() not in ("text/plain", "text/html")):
-            out.append(e2e.sha256(p.get_payload(decode=True) or b""))
+            out.append(att_digest(e2e.to_lf(p.get_payload(decode=True) or b"")))
+        else:
+            out.append(att_digest(p.get_payload(decode=True) or b""))
     return sorted(out)
 
 
@@ -150,6 +158,22 @@ def pff_recipients(path):
     return sorted(out)
 
 
+def source_html(data):
+    """The HTML body as text (the first text/html part not marked attachment)."""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    for p in msg.walk():
+        if p.get_content_maintype() == "message":
+            return None     # what is inside an attached message is not the body
+        disp = (p.get("Content-Disposition") or "").split(";")[0].strip().lower()
+        if p.get_content_type() == "text/html" and disp != "attachment":
+            raw = p.get_payload(decode=True) or b""
+            try:
+                return raw.decode(p.get_content_charset() or "us-ascii")
+            except (LookupError, UnicodeDecodeError):
+                return "undecidable"     # mislabelled charset: no single right text
+    return None
+
+
 def pff_time(s):
     """'Nov 14, 2023 22:14:58.000000000 UTC' -> Unix seconds."""
     m = re.match(r"(\w+ \d+, \d+ \d+:\d+:\d+)", s)
@@ -159,9 +183,9 @@ def pff_time(s):
 def read_pffexport(pst, label):
     """{folder: [(subject, read, delivery, submit)]} from pffexport's tree."""
     out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
-    p = subprocess.run(["pffexport", "-q", "-t", out, pst], capture_output=True, text=True)
+    p = subprocess.run(["pffexport", "-q", "-f", "all", "-t", out, pst], capture_output=True, text=True)
     top = os.path.join(out + ".export", "Top of Personal Folders")
-    got, attachments, recipients = {}, {}, {}
+    got, attachments, recipients, htmls = {}, {}, {}, {}
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
             continue
@@ -176,16 +200,18 @@ def read_pffexport(pst, label):
             data = e2e.read(os.path.join(adir, fn))
             # an attached message: GMime's serialisation, compared by presence only
             atts.append("message" if fn.endswith(".eml") and b"\n\n" in data[:100000] and
-                        re.match(rb"(?s)(?:[!-9;-~]+:.*?\n)+\r?\n", data[:100000]) else e2e.sha256(data))
+                        re.match(rb"(?s)(?:[!-9;-~]+:.*?\n)+\r?\n", data[:100000]) else att_digest(data))
         key = (folder, fields.get("Conversation topic", ""), pff_time(fields.get("Delivery time", "")))
         attachments[key] = sorted(atts)
         recipients[key] = pff_recipients(os.path.join(dirpath, "Recipients.txt"))
+        hpath = os.path.join(dirpath, "Message.html")
+        htmls[key] = e2e.read(hpath).decode("utf-8", "replace") if os.path.exists(hpath) else None
         read = re.search(r"\((.*)\)", fields.get("Flags", ""))
         read = bool(read) and "Read" in read.group(1).replace(" ", "").split(",")
         got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
                                            pff_time(fields.get("Delivery time", "")),
                                            pff_time(fields.get("Client submit time", ""))))
-    return p.returncode, got, attachments, recipients
+    return p.returncode, got, attachments, recipients, htmls
 
 
 def check_store(label, store, expected):
@@ -200,7 +226,8 @@ def check_store(label, store, expected):
         tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
                "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
                "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
-        rc, got, got_atts, got_rcpt = read_pffexport(pst, label)
+        rc, got, got_atts, got_rcpt, got_html = read_pffexport(pst, label)
+        html_problems, nhtml = [], 0
         want, att_problems, natt, rcpt_problems, nrcpt, nrcpt_ok = {}, [], 0, [], 0, 0
         for e in exp:
             subject, sent = source_fields(e)
@@ -213,6 +240,14 @@ def check_store(label, store, expected):
             want_rcpt = well_formed(want_rcpt)
             if key in got_rcpt and well_formed(got_rcpt[key]) != want_rcpt:
                 rcpt_problems.append("%s: recipients %s, want %s" % (e["path"], got_rcpt[key], want_rcpt))
+            want_html = source_html(e2e.read(e["path"]))
+            if want_html is not None and key in got_html:
+                nhtml += 1
+                norm = lambda t: re.sub(r"\s+", " ", (t or "").replace("\r\n", "\n")).strip()  # noqa: E731
+                if got_html[key] is None or (want_html != "undecidable" and
+                                             norm(got_html[key]) != norm(want_html)):
+                    html_problems.append("%s: HTML body %r, want %r" % (
+                        e["path"], (got_html[key] or "")[:80], want_html[:80]))
             have = got_atts.get(key)
             if have is not None:
                 rest = list(have)
@@ -241,6 +276,8 @@ def check_store(label, store, expected):
                "delivery and submit times" % (label, box, dom, len(exp)), "\n".join(problems[:10]))
         tap.ok(not att_problems, "%s %s@%s (pffexport): every attachment (%d) present, bytes equal"
                % (label, box, dom, natt), "\n".join(att_problems[:10]))
+        tap.ok(not html_problems, "%s %s@%s (pffexport): every HTML body (%d) present, text equal"
+               % (label, box, dom, nhtml), "\n".join(html_problems[:10]))
         tap.ok(not rcpt_problems, "%s %s@%s (pffexport): recipient tables hold every To/Cc/Bcc "
                "address (%d, %d well formed) with its type" % (label, box, dom, nrcpt, nrcpt_ok), "\n".join(rcpt_problems[:10]))
         rp = os.path.join(work, "rp-%s-%s" % (label, box))
