@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ltp.h"
+#include "testutil.h"
 #include "unit.h"
 
 static uint8_t *img;
@@ -107,16 +108,11 @@ static void bth_collect(const struct heap_view *h, uint32_t hid, unsigned level,
 
 static void load(const char *path)
 {
-	struct stat st;
-	stat(path, &st);
-	img_len = (size_t)st.st_size;
-	img = malloc(img_len);
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t r;
-	while (got < img_len && (r = read(fd, img + got, img_len - got)) > 0)
-		got += (size_t)r;
-	close(fd);
+	struct sbuf data = SBUF_INIT;
+	test_read_file(path, &data);
+	free(img);
+	img_len = data.len;
+	img = (uint8_t *)sbuf_detach(&data);
 }
 
 #define NSTRINGS 600

@@ -15,35 +15,11 @@
 #include "conv.h"
 #include "message.h"
 #include "store.h"
+#include "testutil.h"
 #include "unit.h"
 
 #define INBOX_NID 0x8102u	/* index 0x408: past Outlook's own folders */
 #define FIXTURE "fixtures/store/Users/example.com/alice"
-
-static int run(const char *cmd, struct sbuf *out)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		sbuf_add(out, buf, n);
-	return pclose(p);
-}
-
-static int read_file(const char *path, struct sbuf *out)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		sbuf_add(out, buf, (size_t)n);
-	close(fd);
-	return 0;
-}
 
 static size_t head_len(const struct sbuf *m)
 {
@@ -82,7 +58,7 @@ int main(void)
 		struct sbuf m = SBUF_INIT;
 		char p[256];
 		snprintf(p, sizeof(p), "%s/%s", FIXTURE, names[i]);
-		test_assert(read_file(p, &m) == 0);
+		test_assert(test_read_file(p, &m) == 0);
 		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, -1,
 					 (const unsigned char *)m.buf, head_len(&m), flags[i],
 					 1700000000 + 3600 * (int64_t)i };
@@ -121,7 +97,7 @@ int main(void)
 
 	test_group("pstcheck");
 	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' 2>&1", path);
-	run(cmd, &out);
+	test_run(cmd, &out);
 	if (!test_assert(strstr(out.buf, ": 0 errors,") != NULL))
 		printf("# %s\n", out.buf);
 
@@ -131,7 +107,7 @@ int main(void)
 		 "for f in out.export/*/Inbox/Message*/OutlookHeaders.txt out.export/*/*/Inbox/Message*/OutlookHeaders.txt; do "
 		 "[ -f \"$f\" ] && cat \"$f\" \"$(dirname \"$f\")/Message.txt\" 2>/dev/null; done; "
 		 "find out.export | sort", dir, path);
-	run(cmd, &out);
+	test_run(cmd, &out);
 	printf("# pffexport (first 3000 bytes):\n");
 	for (char *l = out.buf, *e; l && *l && l < out.buf + 3000; l = e ? e + 1 : NULL) {
 		e = strchr(l, '\n');
@@ -146,7 +122,7 @@ int main(void)
 	sbuf_reset(&out);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir -p rp && readpst -q -o rp '%s' >/dev/null 2>&1; "
 		 "find rp -type f -name 'Inbox*' -exec cat {} +", dir, path);
-	run(cmd, &out);
+	test_run(cmd, &out);
 	size_t froms = 0;
 	for (const char *p = out.buf; (p = strstr(p, "\nFrom ")); p++)
 		froms++;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ndbw.h"
+#include "testutil.h"
 #include "unit.h"
 
 static uint8_t *img;
@@ -94,17 +95,11 @@ static int read_stream(uint64_t bid, struct sbuf *out)
 
 static void load(const char *path)
 {
+	struct sbuf data = SBUF_INIT;
+	test_read_file(path, &data);
 	free(img);
-	struct stat st;
-	stat(path, &st);
-	img_len = (size_t)st.st_size;
-	img = malloc(img_len);
-	int fd = open(path, O_RDONLY);
-	size_t got = 0;
-	ssize_t r;
-	while (got < img_len && (r = read(fd, img + got, img_len - got)) > 0)
-		got += (size_t)r;
-	close(fd);
+	img_len = data.len;
+	img = (uint8_t *)sbuf_detach(&data);
 }
 
 static void check_file(const char *path, const char *what, const struct sbuf *streams,

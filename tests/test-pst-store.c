@@ -8,19 +8,8 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "testutil.h"
 #include "unit.h"
-
-static int run(const char *cmd, struct sbuf *out)
-{
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return -1;
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		sbuf_add(out, buf, n);
-	return pclose(p);
-}
 
 int main(void)
 {
@@ -56,7 +45,7 @@ int main(void)
 
 	test_group("pstcheck");
 	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' 2>&1", path);
-	run(cmd, &out);
+	test_run(cmd, &out);
 	test_assert(strstr(out.buf, ": 0 errors,") != NULL);
 	if (!strstr(out.buf, ": 0 errors,"))
 		printf("# %s\n", out.buf);
@@ -64,7 +53,7 @@ int main(void)
 	test_group("pffinfo");
 	sbuf_reset(&out);
 	snprintf(cmd, sizeof(cmd), "pffinfo '%s' 2>&1", path);
-	int st = run(cmd, &out);
+	int st = test_run(cmd, &out);
 	printf("# pffinfo said:\n# %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
 	test_assert(st == 0 && strstr(out.buf, "File type:\t\t64-bit") != NULL);
 	test_assert(strstr(out.buf, "Folders:\t\tSubtree, Wastbox, Finder") != NULL);
@@ -72,7 +61,7 @@ int main(void)
 	test_group("pffexport");
 	sbuf_reset(&out);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && pffexport -q -t out '%s' 2>&1 && find out.export -type d | sort", dir, path);
-	st = run(cmd, &out);
+	st = test_run(cmd, &out);
 	printf("# pffexport: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
 	test_assert(st == 0 && strstr(out.buf, "Deleted Items") != NULL &&
 		    strstr(out.buf, "Top of Personal Folders") != NULL);
@@ -80,7 +69,7 @@ int main(void)
 	test_group("readpst");
 	sbuf_reset(&out);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && mkdir -p rp && readpst -D -S -o rp '%s' 2>&1; find rp | sort", dir, path);
-	run(cmd, &out);
+	test_run(cmd, &out);
 	printf("# readpst: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
 	test_assert(strstr(out.buf, "Deleted Items") != NULL);
 

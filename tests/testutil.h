@@ -1,0 +1,41 @@
+/*
+ * Small helpers shared by the unit tests that check files with other
+ * programs: run a command and collect its output, read a whole file.
+ */
+#ifndef MDX_TESTUTIL_H
+#define MDX_TESTUTIL_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "sbuf.h"
+
+/* test_run: the command's stdout appended to out; its wait status, or -1 */
+static inline int test_run(const char *cmd, struct sbuf *out)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char buf[4096];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		sbuf_add(out, buf, n);
+	return pclose(p);
+}
+
+/* test_read_file: the whole file appended to out; 0, or -1 */
+static inline int test_read_file(const char *path, struct sbuf *out)
+{
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		sbuf_add(out, buf, (size_t)n);
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+#endif
