@@ -116,6 +116,7 @@ static void load(const char *path)
 }
 
 #define NSTRINGS 600
+#define NBIG 400
 
 static void string_value(char *buf, size_t n, unsigned i)
 {
@@ -153,6 +154,20 @@ int main(void)
 	test_assert(pc.heap.nblocks > 1);	/* a multi-page heap */
 	pst_pc_release(&pc);
 	pst_ndb_add_node(n, 0x21, bid_data, bid_sub, 0);
+
+	/* 400 values too big for the heap: 400 subnodes, more than an SLBLOCK holds */
+	struct pst_pc many;
+	pst_pc_init(&many, n);
+	static uint8_t val[4000];
+	for (unsigned i = 0; i < NBIG; i++) {
+		memset(val, (int)(i & 0xFF), sizeof(val));
+		val[0] = (uint8_t)(i >> 8);
+		pst_pc_add_binary(&many, (uint16_t)(0x9000 + i), PT_BINARY, val, sizeof(val));
+	}
+	uint64_t many_data, many_sub;
+	test_assert(pst_pc_write(&many, &many_data, &many_sub) == 0 && many.nsub == NBIG);
+	pst_pc_release(&many);
+	pst_ndb_add_node(n, 0x61, many_data, many_sub, 0);
 	uint32_t rgnid[32] = { 0 };
 	rgnid[1] = 0x400;
 	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
@@ -229,6 +244,39 @@ int main(void)
 		sbuf_release(&want);
 	}
 	test_assert(strings_ok);
+	/* node 0x61: SIBLOCK -> SLBLOCKs -> the last value's stream */
+	test_group("siblock");
+	const uint8_t *node61 = find_in_tree(hdr.nbt.ib, 0x61, 1);
+	const uint8_t *si = node61 ? find_in_tree(hdr.bbt.ib, get(node61 + 16, 8), 0) : NULL;
+	test_assert(si != NULL);
+	if (si) {
+		const uint8_t *sip = img + get(si + 8, 8);
+		unsigned nsl = (unsigned)get(sip + 2, 2);
+		test_assert(sip[0] == 2 && sip[1] == 1 && nsl == 2);	/* 340 + 60 */
+		unsigned total = 0, ordered = 1;
+		uint64_t prev = 0, last_bid = 0;
+		for (unsigned i = 0; i < nsl; i++) {
+			const uint8_t *sle = find_in_tree(hdr.bbt.ib, get(sip + 16 + 16 * i, 8), 0);
+			if (!sle)
+				break;
+			const uint8_t *slp = img + get(sle + 8, 8);
+			unsigned k = (unsigned)get(slp + 2, 2);
+			ordered &= slp[0] == 2 && slp[1] == 0 && get(slp + 8, 8) == get(sip + 8 + 16 * i, 8);
+			for (unsigned j = 0; j < k; j++) {
+				uint64_t nid = get(slp + 8 + 24 * j, 8);
+				ordered &= nid > prev;
+				prev = nid;
+				last_bid = get(slp + 16 + 24 * j, 8);
+			}
+			total += k;
+		}
+		test_assert(total == NBIG && ordered);
+		struct sbuf back = SBUF_INIT;
+		stream(last_bid, &back, NULL);
+		test_assert(back.len == 4000 && (uint8_t)back.buf[0] == (NBIG - 1) >> 8 &&
+			    (uint8_t)back.buf[3999] == ((NBIG - 1) & 0xFF));
+		sbuf_release(&back);
+	}
 	struct sbuf w = SBUF_INIT;
 	pst_utf16le(&w, "a\xff" "b");
 	test_assert_mem(w.buf, w.len, "a\0\xfd\xff" "b\0", 6);

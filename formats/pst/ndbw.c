@@ -216,26 +216,58 @@ uint64_t pst_ndb_write_xblock(struct pst_ndb *n, const uint64_t *leaves, unsigne
 }
 
 #define SLBLOCK_MAX 340
+#define SIBLOCK_MAX 510
 
-uint64_t pst_ndb_write_subnodes(struct pst_ndb *n, const struct pst_sl_entry *e, size_t count)
+static void put_le64(uint8_t *q, uint64_t v)
 {
-	if (count == 0 || count > SLBLOCK_MAX) {
-		n->error = n->error ? n->error : (count ? EFBIG : EINVAL);
-		return 0;
-	}
+	for (int b = 0; b < 8; b++)
+		q[b] = (uint8_t)(v >> (8 * b));
+}
+
+/* put_slblock: one SLBLOCK (btype 2, level 0) over up to 340 entries */
+static uint64_t put_slblock(struct pst_ndb *n, const struct pst_sl_entry *e, size_t count)
+{
 	uint8_t *p = n->scratch;
 	memset(p, 0, 8);
-	p[0] = 2;			/* btype: SLBLOCK; cLevel 0 */
+	p[0] = 2;
 	p[2] = (uint8_t)count;
 	p[3] = (uint8_t)(count >> 8);
 	for (size_t i = 0; i < count; i++) {
 		uint8_t *q = p + 8 + 24 * i;
-		uint64_t v[3] = { e[i].nid, e[i].bid_data, e[i].bid_sub };
-		for (int f = 0; f < 3; f++)
-			for (int b = 0; b < 8; b++)
-				q[8 * f + b] = (uint8_t)(v[f] >> (8 * b));
+		put_le64(q, e[i].nid);
+		put_le64(q + 8, e[i].bid_data);
+		put_le64(q + 16, e[i].bid_sub);
 	}
 	return put_block(n, 8 + 24 * count, true);
+}
+
+uint64_t pst_ndb_write_subnodes(struct pst_ndb *n, const struct pst_sl_entry *e, size_t count)
+{
+	if (count == 0 || count > (size_t)SLBLOCK_MAX * SIBLOCK_MAX) {
+		n->error = n->error ? n->error : (count ? EFBIG : EINVAL);
+		return 0;
+	}
+	if (count <= SLBLOCK_MAX)
+		return put_slblock(n, e, count);
+	/* more: SLBLOCKs of 340, under one SIBLOCK (btype 2, level 1) */
+	size_t nsl = (count + SLBLOCK_MAX - 1) / SLBLOCK_MAX;
+	uint64_t *bids = xmalloc(nsl * sizeof(*bids));
+	for (size_t i = 0; i < nsl; i++) {
+		size_t k = count - i * SLBLOCK_MAX < SLBLOCK_MAX ? count - i * SLBLOCK_MAX : SLBLOCK_MAX;
+		bids[i] = put_slblock(n, e + i * SLBLOCK_MAX, k);
+	}
+	uint8_t *p = n->scratch;
+	memset(p, 0, 8);
+	p[0] = 2;
+	p[1] = 1;
+	p[2] = (uint8_t)nsl;
+	p[3] = (uint8_t)(nsl >> 8);
+	for (size_t i = 0; i < nsl; i++) {
+		put_le64(p + 8 + 16 * i, e[i * SLBLOCK_MAX].nid);	/* first NID below */
+		put_le64(p + 16 + 16 * i, bids[i]);
+	}
+	free(bids);
+	return put_block(n, 8 + 16 * nsl, true);
 }
 
 void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,

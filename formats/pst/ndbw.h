@@ -43,9 +43,9 @@ uint64_t pst_ndb_write_data(struct pst_ndb *n, const void *data, uint64_t len);
 uint64_t pst_ndb_write_xblock(struct pst_ndb *n, const uint64_t *leaves, unsigned count,
 			      uint64_t total);
 /*
- * pst_ndb_write_subnodes: a node's subnode tree (an SLBLOCK) over count
- * entries sorted by NID; returns its BID.  NEEDSWORK: more than 340
- * subnodes need an SIBLOCK level (reported as an error for now).
+ * pst_ndb_write_subnodes: a node's subnode tree over count entries sorted
+ * by NID: an SLBLOCK, or SLBLOCKs of 340 under an SIBLOCK (up to 173,400
+ * subnodes); returns its BID.
  */
 struct pst_sl_entry {
 	uint32_t nid;
