@@ -187,6 +187,42 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	sbuf_release(&name);
 }
 
+/*
+ * write_raw_attachment: a message GMime could not parse still goes in
+ * whole: its bytes as "message.eml", so nothing is lost.
+ */
+static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
+{
+	GMimeStream *src = m->raw ?
+		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
+		g_mime_stream_fs_new_with_bounds(dup(m->fd), 0, (gint64)m->len);
+	GMimeStream *copy = g_mime_stream_mem_new();
+	g_mime_stream_write_to_stream(src, copy);
+	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
+	GMimePart *part = g_mime_part_new_with_type("message", "rfc822");
+	GMimeStream *body = g_mime_stream_mem_new();
+	if (bytes->len)
+		g_mime_stream_write(body, (const char *)bytes->data, bytes->len);
+	g_mime_stream_reset(body);
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(body, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, w);
+	g_mime_part_set_filename(part, "message.eml");
+	struct pst_tc table;
+	pst_tc_init(&table, pc->ndb, attach_cols, sizeof(attach_cols) / sizeof(attach_cols[0]));
+	write_attachment(pc, &table, GMIME_OBJECT(part), 0);
+	uint64_t data, sub;
+	pst_tc_write(&table, &data, &sub);
+	pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
+	pst_pc_count_sub_bytes(pc, table.sub.written_size);
+	pst_tc_release(&table);
+	g_object_unref(w);
+	g_object_unref(body);
+	g_object_unref(part);
+	g_object_unref(copy);
+	g_object_unref(src);
+	return 1;
+}
+
 /* write_attachments: all of a message's attachments; returns how many */
 static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
 				  GMimeObject *html)
@@ -433,7 +469,8 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
-	f.attachments = write_attachments(&pc, msg, f.body_part, f.html_part);
+	f.attachments = msg ? write_attachments(&pc, msg, f.body_part, f.html_part) :
+			      write_raw_attachment(&pc, m);
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);

@@ -29,9 +29,9 @@ uint64_t pst_filetime(int64_t unix_seconds);
 
 /*
  * pst_write_message: the message node nid (parent folder_nid) and its row
- * in `contents`.  Returns 0, or -1 when GMime could not parse it (then a
- * minimal message with the raw headers is written; NEEDSWORK: attach the
- * raw bytes).
+ * in `contents`.  Returns 0, or -1 when GMime could not parse it: then the
+ * message is written with its raw header block and its whole bytes as an
+ * attachment "message.eml", so nothing is lost.
  */
 int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		      uint32_t folder_nid, const struct pst_msg_in *m);

@@ -151,7 +151,7 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
 	if (pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in) < 0)
 		diag_warn(w->diag, "'%s': MIME structure not understood; written with its "
-			  "headers only", msg->origin);
+			  "headers, the whole message attached as message.eml", msg->origin);
 	f->info.content_count++;
 	f->info.unread_count += !(msg->flags & MSG_SEEN);
 	return CONV_OK;
