@@ -321,12 +321,69 @@ static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
 
 struct fields {
 	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
+	struct sbuf prefix, in_reply_to, references;
+	uint32_t importance;		/* 0 low, 1 normal, 2 high */
+	uint32_t sensitivity;		/* 0 none, 1 personal, 2 private, 3 confidential */
 	int64_t sent;			/* Date:, or the internal date */
 	GMimeObject *body_part;		/* the part PR_BODY came from */
 	GMimeObject *html_part;		/* the part PR_HTML came from */
 	struct sbuf html;
 	unsigned attachments;
 };
+
+/*
+ * subject_prefix: "RE: ", "Fwd: " and the like (up to 3 letters and a
+ * colon, then a blank), which Outlook keeps apart from the normalized
+ * subject.
+ */
+static void subject_prefix(const char *subject, struct sbuf *prefix)
+{
+	size_t n = 0;
+	while (n < 4 && g_ascii_isalpha(subject[n]))
+		n++;
+	if (n >= 1 && n <= 3 && subject[n] == ':' && subject[n + 1] == ' ')
+		sbuf_add(prefix, subject, n + 2);
+}
+
+/* importance_of: Importance: or X-Priority: (1-2 high, 4-5 low) */
+static uint32_t importance_of(GMimeObject *m)
+{
+	const char *v = g_mime_object_get_header(m, "Importance");
+	if (v) {
+		while (*v == ' ')
+			v++;
+		if (!g_ascii_strncasecmp(v, "high", 4))
+			return 2;
+		if (!g_ascii_strncasecmp(v, "low", 3))
+			return 0;
+		return 1;
+	}
+	v = g_mime_object_get_header(m, "X-Priority");
+	while (v && *v == ' ')
+		v++;
+	if (v && (*v == '1' || *v == '2'))
+		return 2;
+	if (v && (*v == '4' || *v == '5'))
+		return 0;
+	return 1;
+}
+
+/* sensitivity_of: the Sensitivity: header (RFC 2156) */
+static uint32_t sensitivity_of(GMimeObject *m)
+{
+	const char *v = g_mime_object_get_header(m, "Sensitivity");
+	while (v && *v == ' ')
+		v++;
+	if (!v)
+		return 0;
+	if (!g_ascii_strncasecmp(v, "personal", 8))
+		return 1;
+	if (!g_ascii_strncasecmp(v, "private", 7))
+		return 2;
+	if (!g_ascii_strncasecmp(v, "company-confidential", 20))
+		return 3;
+	return 0;
+}
 
 static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, struct fields *f)
 {
@@ -341,6 +398,15 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	s = g_mime_message_get_message_id(msg);
 	if (s)
 		sbuf_addf(&f->msgid, "<%s>", s);
+	subject_prefix(f->subject.buf, &f->prefix);
+	const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), "In-Reply-To");
+	if (v)
+		sbuf_adds(&f->in_reply_to, v);
+	v = g_mime_object_get_header(GMIME_OBJECT(msg), "References");
+	if (v)
+		sbuf_adds(&f->references, v);
+	f->importance = importance_of(GMIME_OBJECT(msg));
+	f->sensitivity = sensitivity_of(GMIME_OBJECT(msg));
 	GDateTime *dt = g_mime_message_get_date(msg);
 	f->sent = dt ? g_date_time_to_unix(dt) : m->received;
 	GMimeObject *body = g_mime_message_get_mime_part(msg);
@@ -396,10 +462,19 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	set_text(pc, tc, 0x001A, &cls);
 	sbuf_release(&cls);
 	set_text(pc, tc, 0x0037, &f->subject);
-	set_text(pc, NULL, 0x0E1D, &f->subject);		/* PR_NORMALIZED_SUBJECT */
-	set_text(pc, tc, 0x0070, &f->subject);		/* PR_CONVERSATION_TOPIC */
-	set_long(pc, tc, 0x0017, 1);			/* importance normal */
-	set_long(pc, tc, 0x0036, 0);			/* sensitivity none */
+	struct sbuf normalized = SBUF_INIT;
+	const char *rest = f->subject.buf + f->prefix.len;
+	while (f->prefix.len && (*rest == ' ' || *rest == '\t'))
+		rest++;			/* "Re:   x" normalizes to "x" */
+	sbuf_adds(&normalized, rest);
+	set_text(pc, NULL, 0x0E1D, &normalized);		/* PR_NORMALIZED_SUBJECT */
+	set_text(pc, tc, 0x0070, &normalized);		/* PR_CONVERSATION_TOPIC */
+	sbuf_release(&normalized);
+	set_text(pc, NULL, 0x003D, &f->prefix);		/* PR_SUBJECT_PREFIX */
+	set_long(pc, tc, 0x0017, f->importance);
+	set_long(pc, tc, 0x0036, f->sensitivity);
+	pst_pc_add_u32(pc, 0x0026, PT_LONG, f->importance == 2 ? 1 :	/* PR_PRIORITY */
+		       f->importance == 0 ? 0xFFFFFFFFu : 0);
 	set_long(pc, tc, 0x0E07, mflags);
 	set_long(pc, tc, 0x0E17, status);
 	set_long(pc, NULL, 0x0E08, 0);			/* PR_MESSAGE_SIZE: set at write */
@@ -426,6 +501,10 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	}
 	if (f->msgid.len)
 		set_text(pc, NULL, 0x1035, &f->msgid);
+	if (f->in_reply_to.len)
+		set_text(pc, NULL, 0x1042, &f->in_reply_to);	/* PR_IN_REPLY_TO_ID */
+	if (f->references.len)
+		set_text(pc, NULL, 0x1039, &f->references);	/* PR_INTERNET_REFERENCES */
 	if (m->flags & MSG_ANSWERED) {
 		pst_pc_add_u32(pc, 0x1081, PT_LONG, 102);	/* last verb: reply */
 		pst_pc_add_u64(pc, 0x1082, PT_SYSTIME, pst_filetime(m->received));
@@ -450,11 +529,14 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 {
 	struct fields f;
 	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc,
-			       &f.msgid, &f.headers, &f.body, &f.html };
+			       &f.msgid, &f.headers, &f.body, &f.html, &f.prefix,
+			       &f.in_reply_to, &f.references };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_init(all[i]);
 	f.sent = m->received;
 	f.body_part = f.html_part = NULL;
+	f.importance = 1;
+	f.sensitivity = 0;
 	f.attachments = 0;
 	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
 	/* a file is parsed where it lies: GMime reads parts on demand */

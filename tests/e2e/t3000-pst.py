@@ -57,6 +57,9 @@ def source_fields(e):
     head = data.split(b"\r\n\r\n", 1)[0]
     m = re.search(rb"(?im)^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
     subject = decode_subject(m.group(1)) if m else ""
+    # Outlook's conversation topic is the subject without its prefix ("RE: ")
+    if re.match(r"^[A-Za-z]{1,3}: ", subject):
+        subject = subject.split(":", 1)[1].lstrip(" \t")
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
     date = msg.get("Date")
     sent = None
@@ -158,6 +161,16 @@ def pff_recipients(path):
     return sorted(out)
 
 
+def source_importance(data):
+    """Importance: high/low, else X-Priority 1-2 high, 4-5 low; else normal."""
+    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    v = (msg.get("Importance") or "").strip().lower()
+    if v:
+        return "High" if v.startswith("high") else "Low" if v.startswith("low") else "Normal"
+    v = (msg.get("X-Priority") or "").strip()
+    return "High" if v[:1] in ("1", "2") else "Low" if v[:1] in ("4", "5") else "Normal"
+
+
 def source_html(data):
     """The HTML body as text (the first text/html part not marked attachment)."""
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
@@ -185,7 +198,7 @@ def read_pffexport(pst, label):
     out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
     p = subprocess.run(["pffexport", "-q", "-f", "all", "-t", out, pst], capture_output=True, text=True)
     top = os.path.join(out + ".export", "Top of Personal Folders")
-    got, attachments, recipients, htmls = {}, {}, {}, {}
+    got, attachments, recipients, htmls, importances = {}, {}, {}, {}, {}
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
             continue
@@ -204,6 +217,7 @@ def read_pffexport(pst, label):
         key = (folder, fields.get("Conversation topic", ""), pff_time(fields.get("Delivery time", "")))
         attachments[key] = sorted(atts)
         recipients[key] = pff_recipients(os.path.join(dirpath, "Recipients.txt"))
+        importances[key] = fields.get("Importance")
         hpath = os.path.join(dirpath, "Message.html")
         htmls[key] = e2e.read(hpath).decode("utf-8", "replace") if os.path.exists(hpath) else None
         read = re.search(r"\((.*)\)", fields.get("Flags", ""))
@@ -211,7 +225,7 @@ def read_pffexport(pst, label):
         got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
                                            pff_time(fields.get("Delivery time", "")),
                                            pff_time(fields.get("Client submit time", ""))))
-    return p.returncode, got, attachments, recipients, htmls
+    return p.returncode, got, attachments, recipients, htmls, importances
 
 
 def check_store(label, store, expected):
@@ -226,8 +240,8 @@ def check_store(label, store, expected):
         tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
                "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
                "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
-        rc, got, got_atts, got_rcpt, got_html = read_pffexport(pst, label)
-        html_problems, nhtml = [], 0
+        rc, got, got_atts, got_rcpt, got_html, got_imp = read_pffexport(pst, label)
+        html_problems, nhtml, imp_problems, nimp = [], 0, [], 0
         want, att_problems, natt, rcpt_problems, nrcpt, nrcpt_ok = {}, [], 0, [], 0, 0
         for e in exp:
             subject, sent = source_fields(e)
@@ -240,6 +254,10 @@ def check_store(label, store, expected):
             want_rcpt = well_formed(want_rcpt)
             if key in got_rcpt and well_formed(got_rcpt[key]) != want_rcpt:
                 rcpt_problems.append("%s: recipients %s, want %s" % (e["path"], got_rcpt[key], want_rcpt))
+            want_imp = source_importance(e2e.read(e["path"]))
+            nimp += want_imp != "Normal"
+            if key in got_imp and got_imp[key] != want_imp:
+                imp_problems.append("%s: importance %s, want %s" % (e["path"], got_imp[key], want_imp))
             want_html = source_html(e2e.read(e["path"]))
             if want_html is not None and key in got_html:
                 nhtml += 1
@@ -276,6 +294,8 @@ def check_store(label, store, expected):
                "delivery and submit times" % (label, box, dom, len(exp)), "\n".join(problems[:10]))
         tap.ok(not att_problems, "%s %s@%s (pffexport): every attachment (%d) present, bytes equal"
                % (label, box, dom, natt), "\n".join(att_problems[:10]))
+        tap.ok(not imp_problems, "%s %s@%s (pffexport): importance from Importance:/X-Priority: "
+               "(%d not normal)" % (label, box, dom, nimp), "\n".join(imp_problems[:10]))
         tap.ok(not html_problems, "%s %s@%s (pffexport): every HTML body (%d) present, text equal"
                % (label, box, dom, nhtml), "\n".join(html_problems[:10]))
         tap.ok(not rcpt_problems, "%s %s@%s (pffexport): recipient tables hold every To/Cc/Bcc "
