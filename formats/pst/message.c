@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "conv.h"
+#include "store.h"
 #include "wintext.h"
 
 #define PROP(id, type) ((uint32_t)(id) << 16 | (type))
@@ -77,9 +78,6 @@ static GMimeTextPart *find_text(GMimeObject *obj, const char *subtype)
 #define NID_ATTACH_TABLE 0x671u
 #define TAG(id, type) PROP(id, type)
 
-static const uint32_t attach_cols[] = {
-	TAG(0x0E20, PT_LONG), TAG(0x3704, PT_UNICODE), TAG(0x3705, PT_LONG), TAG(0x370B, PT_LONG),
-};
 
 /*
  * is_attachment: every leaf that is not the text body (PR_BODY) or the
@@ -208,7 +206,7 @@ static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in 
 	g_mime_part_set_content(part, w);
 	g_mime_part_set_filename(part, "message.eml");
 	struct pst_tc table;
-	pst_tc_init(&table, pc->ndb, attach_cols, sizeof(attach_cols) / sizeof(attach_cols[0]));
+	pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
 	write_attachment(pc, &table, GMIME_OBJECT(part), 0);
 	uint64_t data, sub;
 	pst_tc_write(&table, &data, &sub);
@@ -235,7 +233,7 @@ static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObj
 	unsigned n = parts->len;
 	if (n) {
 		struct pst_tc table;
-		pst_tc_init(&table, pc->ndb, attach_cols, sizeof(attach_cols) / sizeof(attach_cols[0]));
+		pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
 		for (unsigned i = 0; i < n; i++)
 			write_attachment(pc, &table, g_ptr_array_index(parts, i), i);
 		uint64_t data, sub;
@@ -252,12 +250,6 @@ static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObj
 
 #define NID_RECIPIENT_TABLE 0x692u
 
-static const uint32_t recipient_cols[] = {
-	TAG(0x0C15, PT_LONG), TAG(0x0E0F, PT_BOOLEAN), TAG(0x0FF9, PT_BINARY),
-	TAG(0x0FFE, PT_LONG), TAG(0x0FFF, PT_BINARY), TAG(0x3001, PT_UNICODE),
-	TAG(0x3002, PT_UNICODE), TAG(0x3003, PT_UNICODE), TAG(0x300B, PT_BINARY),
-	TAG(0x3900, PT_LONG), TAG(0x39FF, PT_UNICODE), TAG(0x3A40, PT_BOOLEAN),
-};
 
 static void recipient_row(struct pst_tc *t, uint32_t row, uint32_t type, InternetAddressMailbox *mb)
 {
@@ -305,7 +297,7 @@ static void add_recipients(struct pst_tc *t, InternetAddressList *list, uint32_t
 static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
 {
 	struct pst_tc t;
-	pst_tc_init(&t, pc->ndb, recipient_cols, sizeof(recipient_cols) / sizeof(recipient_cols[0]));
+	pst_tc_init(&t, pc->ndb, pst_recipient_cols, pst_recipient_ncols);
 	uint32_t row = 0;
 	if (msg) {
 		add_recipients(&t, g_mime_message_get_to(msg), 1, &row);

@@ -198,7 +198,11 @@ static int pst_commit(struct mail_writer *w)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct sbuf err = SBUF_INIT;
+	size_t inbox = folder_for(p, "INBOX");	/* Outlook needs an Inbox even when empty */
+	if (!p->folders[inbox].has_contents)
+		p->folders[inbox].info.content_count = 0;
 	write_folders(p);
+	pst_write_templates(p->ndb, p->folders[inbox].info.nid);
 	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid);
 	uint32_t rgnid[32];
 	for (int i = 0; i < 32; i++)

@@ -35,6 +35,23 @@ static const uint32_t fai_cols[] = {
 	PROP(0x7005, PT_LONG), PROP(0x7006, PT_UNICODE), PROP(0x7007, PT_BINARY),
 };
 
+const uint32_t pst_attach_cols[] = {
+	PROP(0x0E20, PT_LONG), PROP(0x3704, PT_UNICODE), PROP(0x3705, PT_LONG), PROP(0x370B, PT_LONG),
+};
+const size_t pst_attach_ncols = sizeof(pst_attach_cols) / sizeof(pst_attach_cols[0]);
+
+const uint32_t pst_recipient_cols[] = {
+	PROP(0x0C15, PT_LONG), PROP(0x0E0F, PT_BOOLEAN), PROP(0x0FF9, PT_BINARY),
+	PROP(0x0FFE, PT_LONG), PROP(0x0FFF, PT_BINARY), PROP(0x3001, PT_UNICODE),
+	PROP(0x3002, PT_UNICODE), PROP(0x3003, PT_UNICODE), PROP(0x300B, PT_BINARY),
+	PROP(0x3900, PT_LONG), PROP(0x39FF, PT_UNICODE), PROP(0x3A40, PT_BOOLEAN),
+};
+const size_t pst_recipient_ncols = sizeof(pst_recipient_cols) / sizeof(pst_recipient_cols[0]);
+
+/* the receive-folder table: message class -> folder NID */
+static const uint32_t receive_cols[] = { PROP(0x001A, PT_UNICODE), PROP(0x6605, PT_LONG) };
+
+
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid)
 {
 	memset(out, 0, 4);			/* rgbFlags */
@@ -62,6 +79,28 @@ static void write_table(struct pst_ndb *n, uint32_t nid, const uint32_t *cols, s
 	pst_tc_write(&tc, &data, &sub);
 	pst_ndb_add_node(n, nid, data, sub, 0);
 	pst_tc_release(&tc);
+}
+
+void pst_write_templates(struct pst_ndb *n, uint32_t inbox_nid)
+{
+	write_table(n, 0x60D, pst_hierarchy_cols, pst_hierarchy_ncols, NULL, 0);
+	write_table(n, 0x60E, pst_contents_cols, pst_contents_ncols, NULL, 0);
+	write_table(n, 0x60F, fai_cols, sizeof(fai_cols) / sizeof(fai_cols[0]), NULL, 0);
+	write_table(n, 0x671, pst_attach_cols, pst_attach_ncols, NULL, 0);
+	write_table(n, 0x692, pst_recipient_cols, pst_recipient_ncols, NULL, 0);
+	struct pst_tc tc;
+	pst_tc_init(&tc, n, receive_cols, 2);
+	pst_tc_row_begin(&tc, inbox_nid);
+	pst_tc_set_string(&tc, PROP(0x001A, PT_UNICODE), "");	/* every class */
+	pst_tc_set_u32(&tc, PROP(0x6605, PT_LONG), inbox_nid);
+	pst_tc_row_end(&tc);
+	uint64_t data, sub;
+	pst_tc_write(&tc, &data, &sub);
+	pst_ndb_add_node(n, 0x62B, data, sub, 0);
+	pst_tc_release(&tc);
+	/* the search management queue and search domain object start empty */
+	pst_ndb_add_node(n, 0x1E1, 0, 0, 0);
+	pst_ndb_add_node(n, 0x261, 0, 0, 0);
 }
 
 static void write_folder_pc(struct pst_ndb *n, const struct pst_folder_info *f)

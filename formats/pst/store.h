@@ -28,6 +28,17 @@ extern const uint32_t pst_hierarchy_cols[];
 extern const size_t pst_hierarchy_ncols;
 extern const uint32_t pst_contents_cols[];
 extern const size_t pst_contents_ncols;
+extern const uint32_t pst_attach_cols[];
+extern const size_t pst_attach_ncols;
+extern const uint32_t pst_recipient_cols[];
+extern const size_t pst_recipient_ncols;
+
+/*
+ * pst_write_templates: the empty table templates Outlook keeps (hierarchy,
+ * contents, FAI, attachment, recipient), the receive-folder table sending
+ * every message class to inbox_nid, and the empty search queue nodes.
+ */
+void pst_write_templates(struct pst_ndb *n, uint32_t inbox_nid);
 
 struct pst_folder_info {
 	uint32_t nid;
