@@ -43,7 +43,7 @@ static void flush_buf(struct outfile *of)
 	of->len = 0;
 }
 
-void outfile_write(struct outfile *of, const void *data, size_t len)
+void outfile_write_slow(struct outfile *of, const void *data, size_t len)
 {
 	if (of->error)
 		return;

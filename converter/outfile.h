@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sbuf.h"
 
@@ -28,7 +29,19 @@ struct outfile {
 
 /* outfile_open: create path (must not exist). Returns 0, or -1 with err set. */
 int outfile_open(struct outfile *of, const char *path, struct sbuf *err);
-void outfile_write(struct outfile *of, const void *data, size_t len);
+void outfile_write_slow(struct outfile *of, const void *data, size_t len);
+
+/* outfile_write: buffered; the common case (it fits) inline, for the line filters */
+static inline void outfile_write(struct outfile *of, const void *data, size_t len)
+{
+	if (!of->error && of->len + len <= OUTFILE_BUFSIZE) {
+		memcpy(of->buf + of->len, data, len);
+		of->len += len;
+		of->offset += len;
+		return;
+	}
+	outfile_write_slow(of, data, len);
+}
 /* outfile_sink: msg_sink_fn adapter; ctx is the outfile */
 int outfile_sink(void *ctx, const void *data, size_t len);
 static inline bool outfile_failed(const struct outfile *of) { return of->error != 0; }
