@@ -48,7 +48,7 @@ int main(void)
 	struct sbuf err = SBUF_INIT, out = SBUF_INIT;
 	struct pst_ndb *n = pst_ndb_create(path, &err);
 	static const uint8_t key[16] = { 0x6d, 0x64, 0x78, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3 };
-	pst_write_store(n, key, "alice@example.com", 0);
+	pst_write_store(n, key, "alice@example.com", 0, 0);
 
 	struct pst_tc contents;
 	pst_tc_init(&contents, n, pst_contents_cols, pst_contents_ncols);

@@ -21,7 +21,7 @@ int main(void)
 	struct sbuf err = SBUF_INIT, out = SBUF_INIT;
 	struct pst_ndb *n = pst_ndb_create(path, &err);
 	static const uint8_t key[16] = { 0x6d, 0x64, 0x78, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
-	pst_write_store(n, key, "mdexport skeleton", 0);
+	pst_write_store(n, key, "mdexport skeleton", 0, 0);
 	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
 	struct pst_folder_info top = { PST_NID_IPM_SUBTREE, PST_NID_ROOT, "Top of Personal Folders",
 				       0, 0, 1, NULL };

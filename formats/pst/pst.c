@@ -171,7 +171,7 @@ static int pst_end_folder(struct mail_writer *w)
 /* write_folders: every folder object with its hierarchy rows, then the root */
 static void write_folders(struct pst_writer *p)
 {
-	struct pst_folder_info *kids = xmalloc((p->nfolders + 1) * sizeof(*kids));
+	struct pst_folder_info *kids = xmalloc((p->nfolders + 3) * sizeof(*kids));
 	for (size_t i = 0; i < p->nfolders; i++) {
 		struct pst_folder *f = &p->folders[i];
 		size_t nk = 0;
@@ -186,11 +186,15 @@ static void write_folders(struct pst_writer *p)
 			pst_write_folder(p->ndb, &f->info, kids, nk);
 	}
 	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
+	struct pst_folder_info views = { PST_NID_COMMON_VIEWS, PST_NID_ROOT, "IPM_COMMON_VIEWS",
+					 0, 0, 0, NULL };
 	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
 	kids[0] = p->folders[0].info;
 	kids[1] = finder;
+	kids[2] = views;
 	pst_write_folder(p->ndb, &finder, NULL, 0);
-	pst_write_folder(p->ndb, &root, kids, 2);
+	pst_write_folder(p->ndb, &views, NULL, 0);
+	pst_write_folder(p->ndb, &root, kids, 3);
 	free(kids);
 }
 
@@ -203,7 +207,7 @@ static int pst_commit(struct mail_writer *w)
 		p->folders[inbox].info.content_count = 0;
 	write_folders(p);
 	pst_write_templates(p->ndb, p->folders[inbox].info.nid);
-	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid);
+	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid, PST_NID_COMMON_VIEWS);
 	uint32_t rgnid[32];
 	for (int i = 0; i < 32; i++)
 		rgnid[i] = 0x400;

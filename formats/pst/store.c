@@ -143,7 +143,7 @@ void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 }
 
 void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
-		     uint32_t sent_nid)
+		     uint32_t sent_nid, uint32_t views_nid)
 {
 	struct pst_pc pc;
 	uint8_t eid[24];
@@ -160,8 +160,13 @@ void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char
 		pst_entry_id(eid, record_key, sent_nid);
 		pst_pc_add_binary(&pc, 0x35E4, PT_BINARY, eid, sizeof(eid));
 	}
-	/* PR_VALID_FOLDER_MASK: subtree, wastebasket, finder (, sent mail) */
-	pst_pc_add_u32(&pc, 0x35DF, PT_LONG, 0x01 | 0x08 | 0x80 | (sent_nid ? 0x10 : 0));
+	if (views_nid) {
+		pst_entry_id(eid, record_key, views_nid);
+		pst_pc_add_binary(&pc, 0x35E6, PT_BINARY, eid, sizeof(eid));
+	}
+	/* PR_VALID_FOLDER_MASK: subtree, wastebasket, finder (, sent mail, common views) */
+	pst_pc_add_u32(&pc, 0x35DF, PT_LONG, 0x01 | 0x08 | 0x80 | (sent_nid ? 0x10 : 0) |
+		       (views_nid ? 0x40 : 0));
 	pst_pc_add_u32(&pc, 0x67FF, PT_LONG, 0);				/* no password */
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);

@@ -17,6 +17,7 @@
 #define PST_NID_IPM_SUBTREE 0x8022u
 #define PST_NID_FINDER 0x8042u
 #define PST_NID_WASTEBASKET 0x8062u
+#define PST_NID_COMMON_VIEWS 0x8082u
 
 /* the three tables of a folder share its NID index */
 #define PST_NID_HIERARCHY(f) (((f) & ~0x1Fu) | 0x0D)
@@ -62,9 +63,12 @@ void pst_write_folder(struct pst_ndb *n, const struct pst_folder_info *f,
 void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_info *f,
 				    const struct pst_folder_info *children, size_t nchildren,
 				    uint64_t contents_data, uint64_t contents_sub);
-/* pst_write_store: the message store PC; sent_nid: the Sent Items folder, or 0 */
+/*
+ * pst_write_store: the message store PC; sent_nid: the Sent Items folder,
+ * views_nid: the common views folder (0 when there is none)
+ */
 void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
-		     uint32_t sent_nid);
+		     uint32_t sent_nid, uint32_t views_nid);
 /* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid);
 
