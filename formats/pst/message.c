@@ -191,9 +191,11 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
  */
 static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
 {
+	int fd = m->raw ? -1 : dup(m->fd);
 	GMimeStream *src = m->raw ?
 		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		g_mime_stream_fs_new_with_bounds(dup(m->fd), 0, (gint64)m->len);
+		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
+		g_mime_stream_mem_new();	/* out of descriptors: the headers still go in */
 	GMimeStream *copy = g_mime_stream_mem_new();
 	g_mime_stream_write_to_stream(src, copy);
 	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
