@@ -288,6 +288,47 @@ void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void
 	add_record(pc, id, type, hnid);
 }
 
+void pst_pc_value_begin(struct pst_pc_value *v, struct pst_pc *pc, uint16_t id, uint16_t type)
+{
+	memset(v, 0, sizeof(*v));
+	v->pc = pc;
+	v->id = id;
+	v->type = type;
+	v->small = xmalloc(PST_HEAP_ALLOC_MAX);
+}
+
+void pst_pc_value_write(struct pst_pc_value *v, const void *data, size_t len)
+{
+	if (!v->big && v->fill + len <= PST_HEAP_ALLOC_MAX) {
+		memcpy(v->small + v->fill, data, len);
+		v->fill += len;
+		return;
+	}
+	if (!v->big) {
+		v->big = true;
+		pst_stream_begin(&v->st, v->pc->ndb);
+		pst_stream_write(&v->st, v->small, v->fill);
+	}
+	pst_stream_write(&v->st, data, len);
+}
+
+uint64_t pst_pc_value_end(struct pst_pc_value *v)
+{
+	uint64_t len = v->fill;
+	if (!v->big) {
+		pst_pc_add_binary(v->pc, v->id, v->type, v->small, v->fill);
+	} else {
+		len = v->st.total;
+		uint32_t nid = v->pc->next_sub_index++ << 5 | 0x1F;
+		pst_pc_add_subnode(v->pc, nid, pst_stream_end(&v->st), 0);
+		pst_pc_count_sub_bytes(v->pc, len);
+		add_record(v->pc, v->id, v->type, nid);
+	}
+	free(v->small);
+	v->small = NULL;
+	return len;
+}
+
 void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8)
 {
 	struct sbuf w = SBUF_INIT;

@@ -8,6 +8,7 @@
 #ifndef MDX_PST_LTP_H
 #define MDX_PST_LTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -86,6 +87,23 @@ void pst_pc_add_u32(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t v);
 void pst_pc_add_bool(struct pst_pc *pc, uint16_t id, int v);
 void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v);
 void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void *data, size_t len);
+/*
+ * A binary value written as it comes (an attachment's bytes): kept for
+ * the heap while it fits in 3,580 bytes, else streamed into a subnode.
+ */
+struct pst_pc_value {
+	struct pst_pc *pc;
+	uint16_t id, type;
+	uint8_t *small;
+	size_t fill;
+	bool big;
+	struct pst_stream st;
+};
+void pst_pc_value_begin(struct pst_pc_value *v, struct pst_pc *pc, uint16_t id, uint16_t type);
+void pst_pc_value_write(struct pst_pc_value *v, const void *data, size_t len);
+/* pst_pc_value_end: adds the property; returns the value's length */
+uint64_t pst_pc_value_end(struct pst_pc_value *v);
+
 /* pst_pc_add_string: UTF-8 in, stored as UTF-16LE (invalid bytes become U+FFFD) */
 void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8);
 /*

@@ -104,27 +104,46 @@ static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, GPtr
 	}
 }
 
-/* attachment_bytes: the decoded content (a message part: the message as text) */
-static GByteArray *attachment_bytes(GMimeObject *part)
+/*
+ * attachment_data: the decoded content into the attachment's 0x3701 value,
+ * a chunk at a time (GMime keeps the part in the file: persist_stream), so
+ * an attachment of any size never sits in memory.  A message part is the
+ * attached message as text.
+ */
+static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
 {
-	GMimeStream *mem = g_mime_stream_mem_new();
+	GMimeStream *src = NULL;
 	if (GMIME_IS_MESSAGE_PART(part)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		src = g_mime_stream_mem_new();
 		if (inner)
-			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, src);
 	} else if (GMIME_IS_MULTIPART(part)) {
 		const char *text = g_mime_multipart_get_prologue(GMIME_MULTIPART(part));
-		g_mime_stream_write_string(mem, text ? text : "");
+		src = g_mime_stream_mem_new();
+		g_mime_stream_write_string(src, text ? text : "");
 	} else {
 		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
-		if (content)
-			g_mime_data_wrapper_write_to_stream(content, mem);
+		GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+		if (raw) {
+			g_mime_stream_reset(raw);
+			src = g_mime_stream_filter_new(raw);
+			GMimeFilter *dec = g_mime_filter_basic_new(
+				g_mime_data_wrapper_get_encoding(content), FALSE);
+			if (dec) {
+				g_mime_stream_filter_add(GMIME_STREAM_FILTER(src), dec);
+				g_object_unref(dec);
+			}
+		}
 	}
-	GByteArray *bytes = g_byte_array_new();
-	GByteArray *owned = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	g_byte_array_append(bytes, owned->data, owned->len);
-	g_object_unref(mem);
-	return bytes;
+	if (!src)
+		return;
+	g_mime_stream_reset(src);
+	char buf[65536];
+	ssize_t n;
+	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
+		pst_pc_value_write(v, buf, (size_t)n);
+	g_object_unref(src);
 }
 
 static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
@@ -150,12 +169,14 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	struct sbuf name = SBUF_INIT;
 	attachment_name(part, num, &name);
 	const char *dot = strrchr(name.buf, '.');
-	GByteArray *bytes = attachment_bytes(part);
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 	const char *cid = g_mime_object_get_content_id(part);
 	pst_pc_add_u32(&apc, 0x3705, PT_LONG, 1);		/* PR_ATTACH_METHOD: by value */
-	pst_pc_add_binary(&apc, 0x3701, PT_BINARY, bytes->data, bytes->len);
+	struct pst_pc_value data_value;
+	pst_pc_value_begin(&data_value, &apc, 0x3701, PT_BINARY);	/* PR_ATTACH_DATA_BIN */
+	attachment_data(part, &data_value);
+	pst_pc_value_end(&data_value);
 	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
 	pst_pc_add_string(&apc, 0x3704, name.buf);
 	pst_pc_add_string(&apc, 0x3001, name.buf);
@@ -180,7 +201,6 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
 	pst_tc_row_end(table);
 	pst_pc_release(&apc);
-	g_byte_array_unref(bytes);
 	g_free(mime);
 	sbuf_release(&name);
 }
@@ -540,6 +560,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
 		g_mime_stream_mem_new();		/* no fd to spare: headers only */
 	GMimeParser *parser = g_mime_parser_new_with_stream(st);
+	g_mime_parser_set_persist_stream(parser, TRUE);	/* parts stay in the file */
 	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
 	if (msg)
 		fields_from_mime(msg, m, &f);

@@ -270,6 +270,73 @@ uint64_t pst_ndb_write_subnodes(struct pst_ndb *n, const struct pst_sl_entry *e,
 	return put_block(n, 8 + 16 * nsl, true);
 }
 
+void pst_stream_begin(struct pst_stream *s, struct pst_ndb *n)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->leaf = xmalloc(PST_BLOCK_DATA_MAX);
+	s->leaves = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*s->leaves));
+	s->xbids = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*s->xbids));
+}
+
+/* flush_xblock: close the XBLOCK being filled */
+static void flush_xblock(struct pst_stream *s)
+{
+	if (!s->nleaves)
+		return;
+	if (s->nx == XBLOCK_MAX_CHILDREN) {	/* beyond an XXBLOCK: ~7.9 GiB */
+		s->n->error = s->n->error ? s->n->error : EFBIG;
+		s->nleaves = 0;
+		return;
+	}
+	s->xbids[s->nx++] = put_xblock(s->n, 1, s->leaves, s->nleaves, s->part_total);
+	s->nleaves = 0;
+	s->part_total = 0;
+}
+
+static void flush_leaf(struct pst_stream *s)
+{
+	if (s->nleaves == XBLOCK_MAX_CHILDREN)
+		flush_xblock(s);
+	s->leaves[s->nleaves++] = pst_ndb_write_block(s->n, s->leaf, s->fill);
+	s->part_total += s->fill;
+	s->fill = 0;
+}
+
+void pst_stream_write(struct pst_stream *s, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	while (len) {
+		if (s->fill == PST_BLOCK_DATA_MAX)
+			flush_leaf(s);
+		size_t k = PST_BLOCK_DATA_MAX - s->fill < len ? PST_BLOCK_DATA_MAX - s->fill : len;
+		memcpy(s->leaf + s->fill, p, k);
+		s->fill += k;
+		s->total += k;
+		p += k;
+		len -= k;
+	}
+}
+
+uint64_t pst_stream_end(struct pst_stream *s)
+{
+	uint64_t bid = 0;
+	if (s->total <= PST_BLOCK_DATA_MAX && s->nleaves == 0) {
+		bid = s->total ? pst_ndb_write_block(s->n, s->leaf, s->fill) : 0;
+	} else {
+		if (s->fill)
+			flush_leaf(s);
+		flush_xblock(s);
+		bid = s->nx == 1 ? s->xbids[0] : put_xblock(s->n, 2, s->xbids, s->nx, s->total);
+	}
+	free(s->leaf);
+	free(s->leaves);
+	free(s->xbids);
+	s->leaf = NULL;
+	s->leaves = s->xbids = NULL;
+	return bid;
+}
+
 void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
 		      uint64_t bid_sub, uint32_t nid_parent)
 {

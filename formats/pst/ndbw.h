@@ -36,6 +36,28 @@ uint64_t pst_ndb_write_block(struct pst_ndb *n, const void *data, size_t cb);
  */
 uint64_t pst_ndb_write_data(struct pst_ndb *n, const void *data, uint64_t len);
 /*
+ * A node data stream written as it comes, for values of unknown or large
+ * size (attachments): full 8176-byte leaves, an XBLOCK per 1,021 leaves,
+ * an XXBLOCK above them; memory holds one leaf and two BID lists.
+ */
+struct pst_stream {
+	struct pst_ndb *n;
+	uint8_t *leaf;			/* PST_BLOCK_DATA_MAX bytes */
+	size_t fill;
+	uint64_t total;
+	uint64_t *leaves;		/* leaf BIDs of the XBLOCK being filled */
+	unsigned nleaves;
+	uint64_t *xbids;		/* finished XBLOCKs */
+	unsigned nx;
+	uint64_t part_total;		/* bytes under the XBLOCK being filled */
+};
+
+void pst_stream_begin(struct pst_stream *s, struct pst_ndb *n);
+void pst_stream_write(struct pst_stream *s, const void *data, size_t len);
+/* pst_stream_end: the BID of the stream's top block (0 for an empty stream) */
+uint64_t pst_stream_end(struct pst_stream *s);
+
+/*
  * pst_ndb_write_xblock: an XBLOCK over count (<= 1021) leaf blocks already
  * written that hold total bytes together (a heap's pages, which are not
  * all full); returns its BID.
