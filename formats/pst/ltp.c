@@ -143,21 +143,40 @@ uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n)
 /* ---- B-tree on heap ---------------------------------------------------- */
 
 static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
-			  const uint8_t *records, size_t n, uint32_t *leaf_hids);
+			  const uint8_t *records, size_t n, uint32_t *leaf_hids, uint32_t hdr_hid);
 
 uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 		       const uint8_t *records, size_t n)
 {
-	return bth_build(h, cb_key, cb_ent, records, n, NULL);
+	return bth_build(h, cb_key, cb_ent, records, n, NULL, 0);
 }
 
-/* bth_build: leaf_hids (if not NULL) receives the HID of each leaf page */
+uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, uint8_t cb_ent,
+			  const uint8_t *records, size_t n)
+{
+	return bth_build(h, cb_key, cb_ent, records, n, NULL, hdr_hid);
+}
+
+/* put_header: the BTHHEADER into its reserved allocation, or a new one */
+static uint32_t put_header(struct pst_heap *h, const uint8_t hdr[8], uint32_t hdr_hid)
+{
+	uint8_t *at = hdr_hid ? pst_heap_at(h, hdr_hid) : NULL;
+	if (!at)
+		return pst_heap_alloc(h, hdr, 8);
+	memcpy(at, hdr, 8);
+	return hdr_hid;
+}
+
+/*
+ * bth_build: leaf_hids (if not NULL) receives the HID of each leaf page;
+ * hdr_hid (if not 0) is an 8-byte allocation reserved for the BTHHEADER.
+ */
 static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
-			  const uint8_t *records, size_t n, uint32_t *leaf_hids)
+			  const uint8_t *records, size_t n, uint32_t *leaf_hids, uint32_t hdr_hid)
 {
 	uint8_t hdr[8] = { 0xB5, cb_key, cb_ent, 0 };
 	if (n == 0)
-		return pst_heap_alloc(h, hdr, sizeof(hdr));	/* hidRoot 0: empty */
+		return put_header(h, hdr, hdr_hid);	/* hidRoot 0: empty */
 	size_t rec = (size_t)cb_key + cb_ent;
 	size_t per = PST_HEAP_ALLOC_MAX / rec;
 	/* level 0: the records; each upper level: (first key, HID) per page below */
@@ -182,7 +201,7 @@ static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 			free(up);
 			hdr[3] = (uint8_t)levels;
 			put32(hdr + 4, hid);
-			return pst_heap_alloc(h, hdr, sizeof(hdr));
+			return put_header(h, hdr, hdr_hid);
 		}
 		level = up;
 		count = pages;
@@ -219,6 +238,12 @@ void pst_pc_init(struct pst_pc *pc, struct pst_ndb *n)
 	memset(pc, 0, sizeof(*pc));
 	pc->ndb = n;
 	pst_heap_init(&pc->heap, PST_SIG_PC);
+	/*
+	 * The first allocation (HID 0x20) is kept for the BTHHEADER: readers of
+	 * the java-libpst family look for it there in every PC and TC.
+	 */
+	static const uint8_t zero[8];
+	pc->bth_hid = pst_heap_alloc(&pc->heap, zero, sizeof(zero));
 	sbuf_init(&pc->records);
 	pc->next_sub_index = 1;
 }
@@ -374,7 +399,8 @@ int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 	/* a PC's BTH: 2-byte keys (the property id), 6-byte entries (type, value) */
 	size_t per = PST_HEAP_ALLOC_MAX / 8;
 	uint32_t *leaves = xmalloc(((n + per - 1) / per + 1) * sizeof(*leaves));
-	pc->heap.user_root = bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n, leaves);
+	pc->heap.user_root = bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n, leaves,
+				       pc->bth_hid);
 	pc->written_size = pst_heap_size(&pc->heap) + pc->sub_bytes;
 	for (size_t i = 0; pc->size_prop && i < n; i++) {
 		const uint8_t *r = (const uint8_t *)pc->records.buf + 8 * i;

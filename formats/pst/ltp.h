@@ -45,6 +45,9 @@ uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n);
  */
 uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 		       const uint8_t *records, size_t n);
+/* pst_bth_build_at: the same, its BTHHEADER in the reserved allocation hdr_hid */
+uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, uint8_t cb_ent,
+			  const uint8_t *records, size_t n);
 /* pst_heap_at: the bytes of an allocation, writable until pst_heap_write; NULL if none */
 uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid);
 /* pst_heap_size: bytes the heap's pages will take, page maps included */
@@ -76,6 +79,7 @@ struct pst_pc {
 	size_t nsub;
 	uint32_t next_sub_index;
 	uint64_t sub_bytes;		/* data bytes of the subnodes, for PR_MESSAGE_SIZE */
+	uint32_t bth_hid;		/* HID 0x20, reserved for the BTHHEADER */
 	uint16_t size_prop;		/* 0, or the property to set to the object's size */
 	uint64_t written_size;		/* that size, after pst_pc_write */
 	int error;

@@ -207,6 +207,7 @@ static int pst_commit(struct mail_writer *w)
 		p->folders[inbox].info.content_count = 0;
 	write_folders(p);
 	pst_write_templates(p->ndb, p->folders[inbox].info.nid);
+	pst_write_name_map(p->ndb);
 	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid, PST_NID_COMMON_VIEWS);
 	uint32_t rgnid[32];
 	for (int i = 0; i < 32; i++)

@@ -52,6 +52,35 @@ const size_t pst_recipient_ncols = sizeof(pst_recipient_cols) / sizeof(pst_recip
 static const uint32_t receive_cols[] = { PROP(0x001A, PT_UNICODE), PROP(0x6605, PT_LONG) };
 
 
+void pst_write_name_map(struct pst_ndb *n)
+{
+	/*
+	 * The name-to-ID map.  Readers require the node and non-empty streams
+	 * (pst-extractor will not open a file without them), so it maps one
+	 * named property, PidLidFlagRequest (PSETID_Common, LID 0x8530), to
+	 * 0x8000, as Outlook's own stores do among their ~25 entries.
+	 * NEEDSWORK: the hash-bucket streams (0x1000 + n) Outlook uses to look
+	 * names up are not written yet.
+	 */
+	static const uint8_t psetid_common[16] = {	/* {00062008-0000-0000-C000-000000000046} */
+		0x08, 0x20, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46,
+	};
+	/* dwPropertyID 0x8530; wGuid = (3: the first GUID-stream GUID) << 1, numeric; index 0 */
+	static const uint8_t entry[8] = { 0x30, 0x85, 0x00, 0x00, 0x06, 0x00, 0x00, 0x00 };
+	static const uint8_t no_strings[4] = { 0 };
+	struct pst_pc pc;
+	pst_pc_init(&pc, n);
+	pst_pc_add_u32(&pc, 0x0001, PT_LONG, 251);		/* hash buckets */
+	pst_pc_add_binary(&pc, 0x0002, PT_BINARY, psetid_common, sizeof(psetid_common));
+	pst_pc_add_binary(&pc, 0x0003, PT_BINARY, entry, sizeof(entry));
+	pst_pc_add_binary(&pc, 0x0004, PT_BINARY, no_strings, sizeof(no_strings));
+	uint64_t data, sub;
+	pst_pc_write(&pc, &data, &sub);
+	pst_ndb_add_node(n, 0x61, data, sub, 0);
+	pst_pc_release(&pc);
+}
+
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid)
 {
 	memset(out, 0, 4);			/* rgbFlags */

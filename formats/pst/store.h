@@ -69,6 +69,8 @@ void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_i
  */
 void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
 		     uint32_t sent_nid, uint32_t views_nid);
+/* pst_write_name_map: the (empty) name-to-ID map, node 0x61 */
+void pst_write_name_map(struct pst_ndb *n);
 /* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid);
 

@@ -192,12 +192,21 @@ static uint32_t rows_hnid(struct pst_tc *tc)
 	size_t nblocks = (tc->nrows + per_block - 1) / per_block;
 	uint64_t *bids = xmalloc(nblocks * sizeof(*bids));
 	uint64_t total = 0;
+	uint8_t *block = xcalloc(1, PST_BLOCK_DATA_MAX);
 	for (size_t b = 0; b < nblocks; b++) {
 		size_t rows = tc->nrows - b * per_block < per_block ? tc->nrows - b * per_block : per_block;
-		bids[b] = pst_ndb_write_block(tc->sub.ndb, tc->rows.buf + b * per_block * rowsize,
-					      rows * rowsize);
-		total += rows * rowsize;
+		/*
+		 * whole rows only, and every block but the last padded to 8,176
+		 * bytes: readers find row i at (i / per_block) * 8176 +
+		 * (i % per_block) * row size in the stream
+		 */
+		size_t cb = b + 1 < nblocks ? PST_BLOCK_DATA_MAX : rows * rowsize;
+		memset(block, 0, PST_BLOCK_DATA_MAX);
+		memcpy(block, tc->rows.buf + b * per_block * rowsize, rows * rowsize);
+		bids[b] = pst_ndb_write_block(tc->sub.ndb, block, cb);
+		total += cb;
 	}
+	free(block);
 	uint64_t bid = nblocks == 1 ? bids[0] :
 		pst_ndb_write_xblock(tc->sub.ndb, bids, (unsigned)nblocks, total);
 	free(bids);
@@ -214,7 +223,9 @@ int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub)
 	for (size_t i = 1; i < n; i++)
 		if (!cmp_index(tc->index.buf + 8 * (i - 1), tc->index.buf + 8 * i))
 			return -1;
-	uint32_t hid_index = pst_bth_build(&tc->sub.heap, 4, 4, (const uint8_t *)tc->index.buf, n);
+	/* the row index's BTHHEADER takes the reserved first allocation, 0x20 */
+	uint32_t hid_index = pst_bth_build_at(&tc->sub.heap, tc->sub.bth_hid, 4, 4,
+					      (const uint8_t *)tc->index.buf, n);
 	uint32_t hnid_rows = rows_hnid(tc);
 	size_t info_len = 22 + 8 * tc->ncols;
 	uint8_t *info = xcalloc(1, info_len);

@@ -229,6 +229,48 @@ def read_pffexport(pst, label):
     return p.returncode, got, attachments, recipients, htmls, importances
 
 
+PSTX = os.path.join(e2e.ROOT, ".cache", "pstx")
+
+
+def pstx_available():
+    """pst-extractor (npm), installed under .cache/pstx once."""
+    if not os.path.isdir(os.path.join(PSTX, "node_modules", "pst-extractor")):
+        subprocess.run(["npm", "install", "--silent", "--no-audit", "--no-fund", "--prefix", PSTX,
+                        "pst-extractor@1"], capture_output=True)
+    return os.path.isdir(os.path.join(PSTX, "node_modules", "pst-extractor"))
+
+
+def read_pstx(pst):
+    """{folder: [(topic, read, delivery, submit)]}, {key: [attachment digests]}"""
+    p = subprocess.run(["node", os.path.join(e2e.ROOT, "tests", "lib", "pstx-dump.js"), pst],
+                       capture_output=True, text=True,
+                       env=dict(os.environ, PSTX_MODULES=os.path.join(PSTX, "node_modules")))
+    got, atts = {}, {}
+    for line in p.stdout.splitlines():
+        m = json.loads(line)
+        # blanks at the ends of a subject: pffexport trims them, so does the expectation
+        topic = (m["topic"] or "").strip()
+        got.setdefault(m["folder"], []).append((topic, bool(m["read"]), m["delivery"], m["submit"]))
+        atts[(m["folder"], topic, m["delivery"])] = sorted(
+            a["sha256"] for a in m["attachments"])
+    return p.returncode, p.stderr, got, atts
+
+
+def compare(want, got):
+    """Differences between two {folder: [rows]} (a malformed Date: matches any submit time)."""
+    got = dict(got)
+    for folder, items in got.items():
+        loose = {(w[0], w[1], w[2]) for w in want.get(folder, []) if w[3] == "any"}
+        got[folder] = [(g[0], g[1], g[2], "any") if (g[0], g[1], g[2]) in loose else g for g in items]
+    problems = []
+    for folder in sorted(set(want) | set(got)):
+        w, g = Counter(want.get(folder, [])), Counter(got.get(folder, []))
+        if w != g:
+            problems.append("%s: missing %s; unexpected %s" % (folder, list((w - g).items())[:3],
+                                                               list((g - w).items())[:3]))
+    return problems
+
+
 def check_store(label, store, expected):
     outdir = os.path.join(work, label)
     rc, _, err = e2e.run(["export", store, "--format", "pst", "--output", outdir])
@@ -244,6 +286,7 @@ def check_store(label, store, expected):
         rc, got, got_atts, got_rcpt, got_html, got_imp = read_pffexport(pst, label)
         html_problems, nhtml, imp_problems, nimp = [], 0, [], 0
         want, att_problems, natt, rcpt_problems, nrcpt, nrcpt_ok = {}, [], 0, [], 0, 0
+        want_atts_by_key = {}
         for e in exp:
             subject, sent = source_fields(e)
             want_atts = source_attachments(e2e.read(e["path"]))
@@ -267,6 +310,7 @@ def check_store(label, store, expected):
                                              norm(got_html[key]) != norm(want_html)):
                     html_problems.append("%s: HTML body %r, want %r" % (
                         e["path"], (got_html[key] or "")[:80], want_html[:80]))
+            want_atts_by_key[key] = want_atts
             have = got_atts.get(key)
             if have is not None:
                 rest = list(have)
@@ -299,6 +343,23 @@ def check_store(label, store, expected):
                "(%d not normal)" % (label, box, dom, nimp), "\n".join(imp_problems[:10]))
         tap.ok(not html_problems, "%s %s@%s (pffexport): every HTML body (%d) present, text equal"
                % (label, box, dom, nhtml), "\n".join(html_problems[:10]))
+        if pstx_ok:
+            prc, perr, pgot, patts = read_pstx(pst)
+            problems = compare(want, pgot)
+            tap.ok(prc == 0 and not problems,
+                   "%s %s@%s (pst-extractor): %d messages, each once in its folder with subject, "
+                   "read flag, delivery and submit times" % (label, box, dom, len(exp)),
+                   (perr[-800:] + "\n" + "\n".join(problems[:10])))
+            bad = []
+            for key, wanted in want_atts_by_key.items():
+                have = patts.get(key)
+                if have is None:
+                    continue
+                digests = [w for w in wanted if w not in ("message", "any")]
+                if len(have) != len(wanted) or any(d not in have for d in digests):
+                    bad.append("%s: %s, want %s" % (key, have, wanted))
+            tap.ok(not bad, "%s %s@%s (pst-extractor): every attachment present, bytes equal"
+                   % (label, box, dom), "\n".join(bad[:5]))
         tap.ok(not rcpt_problems, "%s %s@%s (pffexport): recipient tables hold every To/Cc/Bcc "
                "address (%d, %d well formed) with its type" % (label, box, dom, nrcpt, nrcpt_ok), "\n".join(rcpt_problems[:10]))
         rp = os.path.join(work, "rp-%s-%s-%s" % (label, dom, box))
@@ -360,6 +421,8 @@ def big_attachment_check():
 
 
 big_attachment_check()
+
+pstx_ok = tap.ok(pstx_available(), "pst-extractor (npm) is installed, a third reader")
 
 # the fixture
 fstore = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
