@@ -108,11 +108,8 @@ static void bth_collect(const struct heap_view *h, uint32_t hid, unsigned level,
 
 static void load(const char *path)
 {
-	struct sbuf data = SBUF_INIT;
-	test_read_file(path, &data);
 	free(img);
-	img_len = data.len;
-	img = (uint8_t *)sbuf_detach(&data);
+	img = test_slurp(path, &img_len);
 }
 
 #define NSTRINGS 600

@@ -95,11 +95,8 @@ static int read_stream(uint64_t bid, struct sbuf *out)
 
 static void load(const char *path)
 {
-	struct sbuf data = SBUF_INIT;
-	test_read_file(path, &data);
 	free(img);
-	img_len = data.len;
-	img = (uint8_t *)sbuf_detach(&data);
+	img = test_slurp(path, &img_len);
 }
 
 static void check_file(const char *path, const char *what, const struct sbuf *streams,

@@ -6,6 +6,7 @@
 #define MDX_TESTUTIL_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -36,6 +37,15 @@ static inline int test_read_file(const char *path, struct sbuf *out)
 		sbuf_add(out, buf, (size_t)n);
 	close(fd);
 	return n < 0 ? -1 : 0;
+}
+
+/* test_slurp: the whole file in a malloc'd buffer (freed by the caller) */
+static inline uint8_t *test_slurp(const char *path, size_t *len_r)
+{
+	struct sbuf data = SBUF_INIT;
+	test_read_file(path, &data);
+	*len_r = data.len;
+	return (uint8_t *)sbuf_detach(&data);
 }
 
 #endif
