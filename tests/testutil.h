@@ -39,6 +39,29 @@ static inline int test_read_file(const char *path, struct sbuf *out)
 	return n < 0 ? -1 : 0;
 }
 
+/*
+ * test_pstcheck_errors: run tools/pstcheck on path; print (as TAP comments,
+ * prefixed by what) and count its error lines, except those matching the
+ * grep patterns in `expected` (e.g. "-e 'no root folder'"); -1 if it
+ * could not run.
+ */
+static inline int test_pstcheck_errors(const char *path, const char *expected, const char *what)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "tools/pstcheck '%s' | grep '^error:' | grep -v %s",
+		 path, expected);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char line[512];
+	int errors = 0;
+	while (fgets(line, sizeof(line), p)) {
+		printf("# %s: %s", what, line);
+		errors++;
+	}
+	return pclose(p) == -1 ? -1 : errors;
+}
+
 /* test_slurp: the whole file in a malloc'd buffer (freed by the caller) */
 static inline uint8_t *test_slurp(const char *path, size_t *len_r)
 {

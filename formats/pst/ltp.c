@@ -389,13 +389,22 @@ uint64_t pst_pc_write_subnodes(struct pst_pc *pc)
 	return bid;
 }
 
+int pst_sort_unique(void *records, size_t n, size_t width,
+		    int (*cmp)(const void *, const void *))
+{
+	char *r = records;
+	qsort(r, n, width, cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!cmp(r + width * (i - 1), r + width * i))
+			return -1;
+	return 0;
+}
+
 int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 {
 	size_t n = pc->records.len / 8;
-	qsort(pc->records.buf, n, 8, cmp_record);
-	for (size_t i = 1; i < n; i++)
-		if (!cmp_record(pc->records.buf + 8 * (i - 1), pc->records.buf + 8 * i))
-			return -1;
+	if (pst_sort_unique(pc->records.buf, n, 8, cmp_record) < 0)
+		return -1;
 	/* a PC's BTH: 2-byte keys (the property id), 6-byte entries (type, value) */
 	size_t per = PST_HEAP_ALLOC_MAX / 8;
 	uint32_t *leaves = xmalloc(((n + per - 1) / per + 1) * sizeof(*leaves));

@@ -129,6 +129,10 @@ void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id);
  */
 int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub);
 
+/* pst_sort_unique: sort n records of width bytes; -1 when two compare equal */
+int pst_sort_unique(void *records, size_t n, size_t width,
+		    int (*cmp)(const void *, const void *));
+
 /* pst_pc_write_subnodes: the SLBLOCK over the collected subnodes, or 0 */
 uint64_t pst_pc_write_subnodes(struct pst_pc *pc);
 

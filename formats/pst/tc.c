@@ -219,10 +219,8 @@ static uint32_t rows_hnid(struct pst_tc *tc)
 int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub)
 {
 	size_t n = tc->index.len / 8;
-	qsort(tc->index.buf, n, 8, cmp_index);
-	for (size_t i = 1; i < n; i++)
-		if (!cmp_index(tc->index.buf + 8 * (i - 1), tc->index.buf + 8 * i))
-			return -1;
+	if (pst_sort_unique(tc->index.buf, n, 8, cmp_index) < 0)
+		return -1;
 	/* the row index's BTHHEADER takes the reserved first allocation, 0x20 */
 	uint32_t hid_index = pst_bth_build_at(&tc->sub.heap, tc->sub.bth_hid, 4, 4,
 					      (const uint8_t *)tc->index.buf, n);
