@@ -79,14 +79,17 @@ int main(void)
 	test_assert(pst_tc_write(&contents, &cdata, &csub) == 0);
 	pst_tc_release(&contents);
 
-	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
-	struct pst_folder_info top = { PST_NID_IPM_SUBTREE, PST_NID_ROOT, "Top of Personal Folders",
-				       0, 0, 1, NULL };
-	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
-	struct pst_folder_info trash = { PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items",
-					 0, 0, 0, "IPF.Note" };
-	struct pst_folder_info inbox = { INBOX_NID, PST_NID_IPM_SUBTREE, "Inbox", NMSG + 1, unread, 0,
-					 "IPF.Note" };
+	struct pst_folder_info root = { .nid = PST_NID_ROOT, .parent = PST_NID_ROOT, .name = "",
+		.has_subfolders = 1 };
+	struct pst_folder_info top = { .nid = PST_NID_IPM_SUBTREE, .parent = PST_NID_ROOT,
+		.name = "Top of Outlook data file", .has_subfolders = 1 };
+	struct pst_folder_info finder = { .nid = PST_NID_FINDER, .parent = PST_NID_ROOT,
+		.name = "Search Root" };
+	struct pst_folder_info trash = { .nid = PST_NID_WASTEBASKET, .parent = PST_NID_IPM_SUBTREE,
+		.name = "Deleted Items", .container_class = "IPF.Note" };
+	struct pst_folder_info inbox = { .nid = INBOX_NID, .parent = PST_NID_IPM_SUBTREE,
+		.name = "Inbox", .content_count = NMSG + 1, .unread_count = unread,
+		.container_class = "IPF.Note" };
 	struct pst_folder_info root_children[] = { top, finder };
 	struct pst_folder_info top_children[] = { trash, inbox };
 	pst_write_folder(n, &root, root_children, 2);

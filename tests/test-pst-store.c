@@ -22,12 +22,14 @@ int main(void)
 	struct pst_ndb *n = pst_ndb_create(path, &err);
 	static const uint8_t key[16] = { 0x6d, 0x64, 0x78, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13 };
 	pst_write_store(n, key, "mdexport skeleton", 0, 0);
-	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
-	struct pst_folder_info top = { PST_NID_IPM_SUBTREE, PST_NID_ROOT, "Top of Personal Folders",
-				       0, 0, 1, NULL };
-	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
-	struct pst_folder_info trash = { PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items",
-					 0, 0, 0, "IPF.Note" };
+	struct pst_folder_info root = { .nid = PST_NID_ROOT, .parent = PST_NID_ROOT, .name = "",
+		.has_subfolders = 1 };
+	struct pst_folder_info top = { .nid = PST_NID_IPM_SUBTREE, .parent = PST_NID_ROOT,
+		.name = "Top of Outlook data file", .has_subfolders = 1 };
+	struct pst_folder_info finder = { .nid = PST_NID_FINDER, .parent = PST_NID_ROOT,
+		.name = "Search Root" };
+	struct pst_folder_info trash = { .nid = PST_NID_WASTEBASKET, .parent = PST_NID_IPM_SUBTREE,
+		.name = "Deleted Items", .container_class = "IPF.Note" };
 	struct pst_folder_info root_children[] = { top, finder };
 	pst_write_folder(n, &root, root_children, 2);
 	pst_write_folder(n, &top, &trash, 1);
@@ -64,7 +66,7 @@ int main(void)
 	st = test_run(cmd, &out);
 	printf("# pffexport: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
 	test_assert(st == 0 && strstr(out.buf, "Deleted Items") != NULL &&
-		    strstr(out.buf, "Top of Personal Folders") != NULL);
+		    strstr(out.buf, "Top of Outlook data file") != NULL);
 
 	test_group("readpst");
 	sbuf_reset(&out);

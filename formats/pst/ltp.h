@@ -57,6 +57,7 @@ uint64_t pst_heap_size(const struct pst_heap *h);
 enum pst_ptype_prop {
 	PT_SHORT = 0x0002, PT_LONG = 0x0003, PT_BOOLEAN = 0x000B, PT_LONGLONG = 0x0014,
 	PT_UNICODE = 0x001F, PT_SYSTIME = 0x0040, PT_BINARY = 0x0102,
+	PT_MV_LONG = 0x1003, PT_MV_UNICODE = 0x101F, PT_MV_BINARY = 0x1102,
 };
 
 struct pst_subnode {

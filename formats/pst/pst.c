@@ -2,17 +2,14 @@
  * PST writer: DIR/<domain>/<mailbox>.pst, a Unicode PST per mailbox,
  * written to <mailbox>.pst.partial and renamed when complete.
  *
- * Folders: INBOX becomes "Inbox", "Deleted Items" is Outlook's own
- * wastebasket, "Sent Items" is named on the store as the sent-mail folder;
- * every other folder keeps its name and nesting under the top of the data
- * file.  Each message is an IPM.Note (formats/pst/message.c); each folder's
- * contents table is written when the folder ends, folder objects and
- * hierarchy tables (which need the counts) at commit.
- *
- * NEEDSWORK (issue 3): recipient and attachment tables, PR_HTML, Outlook's
- * full node skeleton (templates, queues, spam search folder, name map),
- * special-folder entry IDs for Drafts and Junk, contents rows spilled to
- * disk for huge folders.
+ * Folders: INBOX becomes "Inbox" (the receive folder), "Deleted Items" is
+ * Outlook's own wastebasket, "Sent Items" is named on the store as the
+ * sent-mail folder, "Drafts" and the junk folder ("Junk E-mail", "Junk
+ * Email", "Junk" or "Spam" at the top level) on the root folder and the
+ * Inbox; every folder keeps its name and nesting under the top of the
+ * data file.  Each message is an IPM.Note (formats/pst/message.c); each
+ * folder's contents table is written when the folder ends, folder objects
+ * and hierarchy tables (which need the counts) at commit.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -49,7 +46,8 @@ struct pst_writer {
 	struct pst_tc contents;
 	bool in_folder;
 	uint32_t next_folder_index, next_message_index;
-	uint32_t sent_nid;
+	uint32_t sent_nid, drafts_nid, junk_nid;
+	char *store_name;
 };
 
 static struct mail_writer *pst_alloc(void)
@@ -66,7 +64,8 @@ static size_t add_folder(struct pst_writer *p, uint32_t nid, uint32_t parent, co
 	f->path = xstrdup(path);
 	f->name = xstrdup(name);
 	f->cls = xstrdup("IPF.Note");
-	f->info = (struct pst_folder_info){ nid, parent, f->name, 0, 0, 0, f->cls };
+	f->info = (struct pst_folder_info){ .nid = nid, .parent = parent, .name = f->name,
+					    .container_class = f->cls };
 	return p->nfolders++;
 }
 
@@ -92,11 +91,13 @@ static int pst_open(struct mail_writer *w, const char *dest, const struct mail_b
 	memcpy(p->record_key, digest, 16);
 	p->next_folder_index = FIRST_FOLDER_INDEX;
 	p->next_message_index = FIRST_MESSAGE_INDEX;
-	add_folder(p, PST_NID_IPM_SUBTREE, PST_NID_ROOT, "", "Top of Personal Folders");
+	p->store_name = xasprintf("%s@%s", box->mailbox, box->domain);
+	add_folder(p, PST_NID_IPM_SUBTREE, PST_NID_ROOT, "", "Top of Outlook data file");
 	free(p->folders[0].cls);
 	p->folders[0].cls = NULL;
 	p->folders[0].info.container_class = NULL;
 	add_folder(p, PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items", "Deleted Items");
+	p->folders[1].info.comment = "Deleted Items folder";	/* as Outlook's own */
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -107,6 +108,19 @@ static ssize_t find_folder(const struct pst_writer *p, const char *path)
 		if (!strcmp(p->folders[i].path, path))
 			return (ssize_t)i;
 	return -1;
+}
+
+/* note_special: a top-level folder Outlook knows by an entry ID */
+static void note_special(struct pst_writer *p, const char *path, uint32_t nid)
+{
+	static const char *const junk[] = { "Junk E-mail", "Junk Email", "Junk", "Spam" };
+	if (!strcmp(path, "Sent Items"))
+		p->sent_nid = nid;
+	else if (!strcmp(path, "Drafts"))
+		p->drafts_nid = nid;
+	for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]) && !p->junk_nid; i++)
+		if (!strcasecmp(path, junk[i]))
+			p->junk_nid = nid;
 }
 
 /* folder_for: the folder of a logical path, creating it and its parents */
@@ -126,8 +140,7 @@ static size_t folder_for(struct pst_writer *p, const char *path)
 	size_t f = add_folder(p, nid, p->folders[parent].info.nid, path, name);
 	p->folders[parent].info.has_subfolders = 1;
 	p->folders[f].info.parent = p->folders[parent].info.nid;
-	if (!strcmp(path, "Sent Items"))
-		p->sent_nid = nid;
+	note_special(p, path, nid);
 	return f;
 }
 
@@ -168,12 +181,22 @@ static int pst_end_folder(struct mail_writer *w)
 	return CONV_OK;
 }
 
+/* name_specials: the root folder and the Inbox carry the Drafts and junk entry IDs */
+static void name_specials(const struct pst_writer *p, struct pst_folder_info *f)
+{
+	f->record_key = p->record_key;
+	f->drafts_nid = p->drafts_nid;
+	f->junk_nid = p->junk_nid;
+}
+
 /* write_folders: every folder object with its hierarchy rows, then the root */
 static void write_folders(struct pst_writer *p)
 {
-	struct pst_folder_info *kids = xmalloc((p->nfolders + 3) * sizeof(*kids));
+	struct pst_folder_info *kids = xmalloc((p->nfolders + 4) * sizeof(*kids));
 	for (size_t i = 0; i < p->nfolders; i++) {
 		struct pst_folder *f = &p->folders[i];
+		if (!strcmp(f->path, "INBOX"))
+			name_specials(p, &f->info);
 		size_t nk = 0;
 		for (size_t j = 0; j < p->nfolders; j++)
 			if (j != i && p->folders[j].info.parent == f->info.nid)
@@ -185,16 +208,23 @@ static void write_folders(struct pst_writer *p)
 		else
 			pst_write_folder(p->ndb, &f->info, kids, nk);
 	}
-	struct pst_folder_info finder = { PST_NID_FINDER, PST_NID_ROOT, "Search Root", 0, 0, 0, NULL };
-	struct pst_folder_info views = { PST_NID_COMMON_VIEWS, PST_NID_ROOT, "IPM_COMMON_VIEWS",
-					 0, 0, 0, NULL };
-	struct pst_folder_info root = { PST_NID_ROOT, PST_NID_ROOT, "", 0, 0, 1, NULL };
+	struct pst_folder_info finder = { .nid = PST_NID_FINDER, .parent = PST_NID_ROOT,
+					  .name = "Search Root" };
+	struct pst_folder_info views = { .nid = PST_NID_COMMON_VIEWS, .parent = PST_NID_ROOT,
+					 .name = "IPM_COMMON_VIEWS", .comment = "" };
+	struct pst_folder_info spam = { .nid = PST_NID_SPAM_SEARCH, .parent = PST_NID_ROOT,
+					.name = PST_SPAM_SEARCH_NAME };
+	struct pst_folder_info root = { .nid = PST_NID_ROOT, .parent = PST_NID_ROOT, .name = "",
+					.has_subfolders = 1 };
+	name_specials(p, &root);
+	/* the root's rows in Outlook's order; the spam search folder's node: store.c */
 	kids[0] = p->folders[0].info;
 	kids[1] = finder;
-	kids[2] = views;
+	kids[2] = spam;
+	kids[3] = views;
 	pst_write_folder(p->ndb, &finder, NULL, 0);
 	pst_write_folder(p->ndb, &views, NULL, 0);
-	pst_write_folder(p->ndb, &root, kids, 3);
+	pst_write_folder(p->ndb, &root, kids, 4);
 	free(kids);
 }
 
@@ -206,9 +236,8 @@ static int pst_commit(struct mail_writer *w)
 	if (!p->folders[inbox].has_contents)
 		p->folders[inbox].info.content_count = 0;
 	write_folders(p);
-	pst_write_templates(p->ndb, p->folders[inbox].info.nid);
-	pst_write_name_map(p->ndb);
-	pst_write_store(p->ndb, p->record_key, "Personal Folders", p->sent_nid, PST_NID_COMMON_VIEWS);
+	pst_write_skeleton(p->ndb, p->record_key, p->folders[inbox].info.nid);
+	pst_write_store(p->ndb, p->record_key, p->store_name, p->sent_nid, PST_NID_COMMON_VIEWS);
 	uint32_t rgnid[32];
 	for (int i = 0; i < 32; i++)
 		rgnid[i] = 0x400;
@@ -250,6 +279,7 @@ static void pst_free(struct mail_writer *w)
 		free(p->folders[i].cls);
 	}
 	free(p->folders);
+	free(p->store_name);
 	free(p->partial);
 	free(p->final);
 	free(p);

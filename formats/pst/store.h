@@ -1,9 +1,9 @@
 /*
  * PST messaging layer, first part: the store and its folder skeleton.
- * NEEDSWORK (issue 3): only the nodes readers need so far (message store,
- * root folder, IPM subtree, search root, Deleted Items, with their
- * tables); Outlook's full 47-node set (templates, queues, spam search
- * folder, name-to-id map) comes next.
+ * Every node of an empty store written by Outlook itself
+ * (../shared/reference/outlook-empty.pst, 47 nodes) is written, with the
+ * same table columns (tests/e2e/t5100-pst-skeleton.py compares them node
+ * by node), so that Outlook has nothing to re-provision.
  */
 #ifndef MDX_PST_STORE_H
 #define MDX_PST_STORE_H
@@ -18,6 +18,8 @@
 #define PST_NID_FINDER 0x8042u
 #define PST_NID_WASTEBASKET 0x8062u
 #define PST_NID_COMMON_VIEWS 0x8082u
+#define PST_NID_SPAM_SEARCH 0x2223u
+#define PST_SPAM_SEARCH_NAME "SPAM Search Folder 2"
 
 /* the three tables of a folder share its NID index */
 #define PST_NID_HIERARCHY(f) (((f) & ~0x1Fu) | 0x0D)
@@ -35,11 +37,14 @@ extern const uint32_t pst_recipient_cols[];
 extern const size_t pst_recipient_ncols;
 
 /*
- * pst_write_templates: the empty table templates Outlook keeps (hierarchy,
- * contents, FAI, attachment, recipient), the receive-folder table sending
- * every message class to inbox_nid, and the empty search queue nodes.
+ * pst_write_skeleton: the nodes every store has besides its folders: the
+ * table templates, the receive-folder table sending every message class to
+ * inbox_nid, the outgoing queue, the search nodes and spam search folder,
+ * Outlook's undocumented queues, and the name-to-ID map.
  */
-void pst_write_templates(struct pst_ndb *n, uint32_t inbox_nid);
+void pst_write_skeleton(struct pst_ndb *n, const uint8_t record_key[16], uint32_t inbox_nid);
+/* pst_derive_guid: a GUID made from the store's record key and a label (no randomness) */
+void pst_derive_guid(uint8_t out[16], const uint8_t record_key[16], const char *label);
 
 struct pst_folder_info {
 	uint32_t nid;
@@ -48,6 +53,10 @@ struct pst_folder_info {
 	uint32_t content_count, unread_count;
 	int has_subfolders;
 	const char *container_class;	/* NULL: none */
+	const char *comment;		/* PR_COMMENT, or NULL */
+	/* the root folder and the Inbox name the special folders (0: none) */
+	const uint8_t *record_key;	/* NULL on other folders */
+	uint32_t drafts_nid, junk_nid;
 };
 
 /*
@@ -69,8 +78,6 @@ void pst_write_folder_with_contents(struct pst_ndb *n, const struct pst_folder_i
  */
 void pst_write_store(struct pst_ndb *n, const uint8_t record_key[16], const char *name,
 		     uint32_t sent_nid, uint32_t views_nid);
-/* pst_write_name_map: the (empty) name-to-ID map, node 0x61 */
-void pst_write_name_map(struct pst_ndb *n);
 /* pst_entry_id: the 24-byte EntryID of nid in the store with record_key */
 void pst_entry_id(uint8_t out[24], const uint8_t record_key[16], uint32_t nid);
 

@@ -198,7 +198,7 @@ def read_pffexport(pst, label):
     """{folder: [(subject, read, delivery, submit)]} from pffexport's tree."""
     out = os.path.join(work, "pff-%s-%s" % (label, os.path.relpath(pst, work).replace("/", "_")))
     p = subprocess.run(["pffexport", "-q", "-f", "all", "-t", out, pst], capture_output=True, text=True)
-    top = os.path.join(out + ".export", "Top of Personal Folders")
+    top = os.path.join(out + ".export", "Top of Outlook data file")
     got, attachments, recipients, htmls, importances = {}, {}, {}, {}, {}
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
