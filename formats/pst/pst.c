@@ -97,7 +97,10 @@ static int pst_open(struct mail_writer *w, const char *dest, const struct mail_b
 	p->folders[0].cls = NULL;
 	p->folders[0].info.container_class = NULL;
 	add_folder(p, PST_NID_WASTEBASKET, PST_NID_IPM_SUBTREE, "Deleted Items", "Deleted Items");
-	p->folders[1].info.comment = "Deleted Items folder";	/* as Outlook's own */
+	p->folders[1].info.comment = "Deleted Items folder";	/* as Outlook's own, */
+	free(p->folders[1].cls);				/* without a class */
+	p->folders[1].cls = NULL;
+	p->folders[1].info.container_class = NULL;
 	sbuf_release(&err);
 	return CONV_OK;
 }

@@ -214,21 +214,11 @@ static void write_raw_node(struct pst_ndb *n, uint32_t nid, const void *data, si
 	pst_ndb_add_node(n, nid, pst_ndb_write_block(n, data, len), 0, 0);
 }
 
-/* write_heap_node: a heap with its own client signature, rooted at a BTH or a blob */
-static void write_bth_node(struct pst_ndb *n, uint32_t nid, uint8_t client_sig,
-			   uint8_t cb_key, uint8_t cb_ent)
-{
-	struct pst_heap h;
-	pst_heap_init(&h, client_sig);
-	h.user_root = pst_bth_build(&h, cb_key, cb_ent, NULL, 0);
-	pst_ndb_add_node(n, nid, pst_heap_write(&h, n), 0, 0);
-	pst_heap_release(&h);
-}
-
 /*
- * Outlook's undocumented nodes 0xE01 (a heap, client signature 0xCC: a
- * 56-byte root naming an empty BTH), 0xEE1 (a record per special folder)
- * and 0xF01, copied from its empty store; 0xF01's two GUIDs are made from
+ * Outlook's undocumented nodes, copied from its empty store: 0xC01 and
+ * 0xE01 (heaps with client signatures 0x9C and 0xCC whose root, 4 and 56
+ * bytes, starts with the HID of an empty BTH; 0xC01's maps 16-byte keys,
+ * a replica-ID map), 0xEE1 (a record per special folder) and 0xF01; 0xF01's two GUIDs are made from
  * the record key, so every file differs and re-runs do not.
  */
 static const uint8_t e01_root[56] = {
@@ -279,15 +269,24 @@ void pst_derive_guid(uint8_t out[16], const uint8_t record_key[16], const char *
 	out[8] = (uint8_t)((out[8] & 0x3F) | 0x80);
 }
 
-static void write_undocumented(struct pst_ndb *n, const uint8_t record_key[16])
+static const uint8_t c01_root[4] = { 0x40, 0x00, 0x00, 0x00 };
+
+/* write_heap_node: root (at HID 0x20) naming an empty BTH (at HID 0x40) */
+static void write_heap_node(struct pst_ndb *n, uint32_t nid, uint8_t client_sig,
+			    const uint8_t *root, size_t root_len, uint8_t cb_key, uint8_t cb_ent)
 {
 	struct pst_heap h;
-	pst_heap_init(&h, 0xCC);
-	h.user_root = pst_heap_alloc(&h, e01_root, sizeof(e01_root));	/* HID 0x20 */
-	pst_bth_build(&h, 4, 4, NULL, 0);				/* HID 0x40 */
-	pst_ndb_add_node(n, 0xE01, pst_heap_write(&h, n), 0, 0);
+	pst_heap_init(&h, client_sig);
+	h.user_root = pst_heap_alloc(&h, root, root_len);
+	pst_bth_build(&h, cb_key, cb_ent, NULL, 0);
+	pst_ndb_add_node(n, nid, pst_heap_write(&h, n), 0, 0);
 	pst_heap_release(&h);
-	write_bth_node(n, 0xC01, 0x9C, 16, 4);	/* replica ID -> NID map, empty */
+}
+
+static void write_undocumented(struct pst_ndb *n, const uint8_t record_key[16])
+{
+	write_heap_node(n, 0xC01, 0x9C, c01_root, sizeof(c01_root), 16, 4);
+	write_heap_node(n, 0xE01, 0xCC, e01_root, sizeof(e01_root), 4, 4);
 	write_raw_node(n, 0xEE1, node_ee1, sizeof(node_ee1));
 	uint8_t f01[sizeof(node_f01)];
 	memcpy(f01, node_f01, sizeof(f01));
