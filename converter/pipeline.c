@@ -281,6 +281,8 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		}
 		if (failed)
 			mail_writer_rollback(b.w);
+		else if (ops->dest_suffix)	/* the summary names the file written */
+			sbuf_adds(&b.dest, ops->dest_suffix);
 		mail_writer_free(&b.w);
 	}
 	print_summary(&b, failed);

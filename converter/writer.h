@@ -22,7 +22,8 @@
 struct mail_writer;
 
 struct mail_writer_ops {
-	const char *name;	/* "mbox", "maildir", "eml", "null" */
+	const char *name;	/* "mbox", "maildir", "eml", "pst", "null" */
+	const char *dest_suffix;	/* what the output is named: dest + this (NULL: dest) */
 	struct mail_writer *(*alloc)(void);
 	/* dest: output path for this mailbox without extension */
 	int (*open)(struct mail_writer *w, const char *dest, const struct mail_box *box);

@@ -34,6 +34,8 @@ work = e2e.tmpdir("skeleton")
 st, _, err = e2e.run(["export", FIXTURE, "-f", "pst", "-o", work, "-q",
                       "--user", "MDaemon@example.com", "--user", "alice@example.com"])
 tap.eq(st, 0, "export of the empty mailbox and alice succeeds")
+tap.ok("in 1 folder to %s\n" % os.path.join(work, "example.com", "MDaemon.pst") in err,
+       "the summary names the PST file written", err)
 ours = pstread.Pst(os.path.join(work, "example.com", "MDaemon.pst"))
 ref = pstread.Pst(REF)
 
