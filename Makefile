@@ -21,7 +21,8 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
 	formats/eml.c formats/null.c \
 	formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c \
-	formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c formats/pst/message.c formats/pst/pst.c
+	formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c formats/pst/message.c \
+	formats/pst/attach.c formats/pst/pst.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))

@@ -1,15 +1,19 @@
 #include "message.h"
 
+#include <errno.h>
 #include <gmime/gmime.h>
+#include <iconv.h>
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "conv.h"
 #include "store.h"
 #include "wintext.h"
 
 #define PROP(id, type) ((uint32_t)(id) << 16 | (type))
+#define TAG(id, type) PROP(id, type)
 
 enum {
 	MSGFLAG_READ = 0x01, MSGFLAG_UNSENT = 0x08, MSGFLAG_HASATTACH = 0x10,
@@ -73,199 +77,73 @@ static GMimeTextPart *find_text(GMimeObject *obj, const char *subtype)
 	return g_mime_content_type_is_type(ct, "text", subtype) ? GMIME_TEXT_PART(obj) : NULL;
 }
 
-/* ---- attachments --------------------------------------------------------- */
+/* ---- body text ----------------------------------------------------------- */
 
-#define NID_ATTACH_TABLE 0x671u
-#define TAG(id, type) PROP(id, type)
-
-
-/*
- * is_attachment: every leaf that is not the text body (PR_BODY) or the
- * HTML body (PR_HTML) goes in as an attachment, further text parts
- * included: nothing is dropped.
- */
-static bool is_attachment(GMimeObject *part, GMimeObject *body, GMimeObject *html)
+/* is_utf8_name: a charset name that means UTF-8, or ASCII (a subset of it) */
+static bool is_utf8_name(const char *charset)
 {
-	return part != body && part != html &&
-	       (GMIME_IS_MESSAGE_PART(part) || GMIME_IS_PART(part));
-}
-
-static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, GPtrArray *out)
-{
-	if (GMIME_IS_MULTIPART(obj)) {
-		GMimeMultipart *mp = GMIME_MULTIPART(obj);
-		/* a multipart whose boundary never comes: its text is kept whole */
-		if (g_mime_multipart_get_count(mp) == 0 && g_mime_multipart_get_prologue(mp))
-			g_ptr_array_add(out, obj);
-		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
-			collect(g_mime_multipart_get_part(mp, i), body, html, out);
-	} else if (is_attachment(obj, body, html)) {
-		g_ptr_array_add(out, obj);
-	}
+	static const char *const names[] = { "utf-8", "utf8", "us-ascii", "ascii",
+					     "ansi_x3.4-1968", "iso646-us", "us" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!g_ascii_strcasecmp(charset, names[i]))
+			return true;
+	return false;
 }
 
 /*
- * attachment_data: the decoded content into the attachment's 0x3701 value,
- * a chunk at a time (GMime keeps the part in the file: persist_stream), so
- * an attachment of any size never sits in memory.  A message part is the
- * attached message as text.
+ * decode_text: bytes in `charset` to UTF-8, never failing, no byte lost
+ * but NULs.  A known charset is converted by iconv (GMime's names
+ * and aliases); a byte that is not valid in it is taken as Windows-1252
+ * and the conversion goes on after it.  No charset, UTF-8 or ASCII, or a
+ * name iconv does not know: UTF-8 where the bytes are valid UTF-8, each
+ * other byte as Windows-1252 (wintext_to_utf8).  NUL characters are
+ * dropped: a MAPI string ends at the first one.
  */
-static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
+static void decode_text(const char *charset, const char *bytes, size_t len, struct sbuf *out)
 {
-	GMimeStream *src = NULL;
-	if (GMIME_IS_MESSAGE_PART(part)) {
-		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-		src = g_mime_stream_mem_new();
-		if (inner)
-			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, src);
-	} else if (GMIME_IS_MULTIPART(part)) {
-		const char *text = g_mime_multipart_get_prologue(GMIME_MULTIPART(part));
-		src = g_mime_stream_mem_new();
-		g_mime_stream_write_string(src, text ? text : "");
+	size_t start = out->len;
+	iconv_t cd = (iconv_t)-1;
+	if (charset && *charset && !is_utf8_name(charset))
+		cd = g_mime_iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1) {
+		wintext_to_utf8(out, bytes, len);
 	} else {
-		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
-		GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
-		if (raw) {
-			g_mime_stream_reset(raw);
-			src = g_mime_stream_filter_new(raw);
-			GMimeFilter *dec = g_mime_filter_basic_new(
-				g_mime_data_wrapper_get_encoding(content), FALSE);
-			if (dec) {
-				g_mime_stream_filter_add(GMIME_STREAM_FILTER(src), dec);
-				g_object_unref(dec);
+		char buf[8192];
+		char *in = (char *)bytes;
+		size_t left = len;
+		while (left) {
+			char *o = buf;
+			size_t room = sizeof(buf);
+			size_t r = iconv(cd, &in, &left, &o, &room);
+			int e = errno;
+			sbuf_add(out, buf, sizeof(buf) - room);
+			if (r == (size_t)-1 && e != E2BIG) {
+				wintext_to_utf8(out, in, 1);	/* EILSEQ, EINVAL: one byte */
+				in++;
+				left--;
 			}
 		}
+		g_mime_iconv_close(cd);
 	}
-	if (!src)
+	size_t w = start;
+	for (size_t r = start; r < out->len; r++)
+		if (out->buf[r])
+			out->buf[w++] = out->buf[r];
+	sbuf_setlen(out, w);
+}
+
+/* part_text: a text part's content (transfer encoding undone) as UTF-8 */
+static void part_text(GMimeObject *part, struct sbuf *out)
+{
+	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
+	if (!content)
 		return;
-	g_mime_stream_reset(src);
-	char buf[65536];
-	ssize_t n;
-	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
-		pst_pc_value_write(v, buf, (size_t)n);
-	g_object_unref(src);
-}
-
-static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
-{
-	const char *fn = GMIME_IS_PART(part) ? g_mime_part_get_filename(GMIME_PART(part)) : NULL;
-	if (fn && *fn) {
-		sbuf_adds(name, fn);
-	} else if (GMIME_IS_MESSAGE_PART(part)) {
-		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
-		sbuf_addf(name, "%s.eml", subj && *subj ? subj : "message");
-	} else {
-		sbuf_addf(name, "attachment-%u", num);
-	}
-}
-
-/* write_attachment: one attachment PC (a subnode of the message) and its row */
-static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
-			     unsigned num)
-{
-	struct pst_pc apc;
-	pst_pc_init(&apc, msg_pc->ndb);
-	struct sbuf name = SBUF_INIT;
-	attachment_name(part, num, &name);
-	const char *dot = strrchr(name.buf, '.');
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
-	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
-	const char *cid = g_mime_object_get_content_id(part);
-	pst_pc_add_u32(&apc, 0x3705, PT_LONG, 1);		/* PR_ATTACH_METHOD: by value */
-	struct pst_pc_value data_value;
-	pst_pc_value_begin(&data_value, &apc, 0x3701, PT_BINARY);	/* PR_ATTACH_DATA_BIN */
-	attachment_data(part, &data_value);
-	pst_pc_value_end(&data_value);
-	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
-	pst_pc_add_string(&apc, 0x3704, name.buf);
-	pst_pc_add_string(&apc, 0x3001, name.buf);
-	if (dot && dot != name.buf)
-		pst_pc_add_string(&apc, 0x3703, dot);
-	pst_pc_add_string(&apc, 0x370E, mime);		/* PR_ATTACH_MIME_TAG */
-	if (cid && *cid)
-		pst_pc_add_string(&apc, 0x3712, cid);
-	pst_pc_add_u32(&apc, 0x370B, PT_LONG, 0xFFFFFFFFu);	/* rendering position: none */
-	pst_pc_add_u32(&apc, 0x0E21, PT_LONG, num);		/* PR_ATTACH_NUM */
-	pst_pc_add_u32(&apc, 0x0E20, PT_LONG, 0);		/* PR_ATTACH_SIZE, set at write */
-	pst_pc_set_size_prop(&apc, 0x0E20);
-	uint64_t data, sub;
-	pst_pc_write(&apc, &data, &sub);
-	uint32_t nid = (0x8000u + num) << 5 | 0x05;
-	pst_pc_add_subnode(msg_pc, nid, data, sub);
-	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
-	pst_tc_row_begin(table, nid);
-	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), (uint32_t)apc.written_size);
-	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
-	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), 1);
-	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
-	pst_tc_row_end(table);
-	pst_pc_release(&apc);
-	g_free(mime);
-	sbuf_release(&name);
-}
-
-/*
- * write_raw_attachment: a message GMime could not parse still goes in
- * whole: its bytes as "message.eml", so nothing is lost.
- */
-static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
-{
-	int fd = m->raw ? -1 : dup(m->fd);
-	GMimeStream *src = m->raw ?
-		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
-		g_mime_stream_mem_new();	/* out of descriptors: the headers still go in */
-	GMimeStream *copy = g_mime_stream_mem_new();
-	g_mime_stream_write_to_stream(src, copy);
-	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
-	GMimePart *part = g_mime_part_new_with_type("message", "rfc822");
-	GMimeStream *body = g_mime_stream_mem_new();
-	if (bytes->len)
-		g_mime_stream_write(body, (const char *)bytes->data, bytes->len);
-	g_mime_stream_reset(body);
-	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(body, GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_part_set_content(part, w);
-	g_mime_part_set_filename(part, "message.eml");
-	struct pst_tc table;
-	pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
-	write_attachment(pc, &table, GMIME_OBJECT(part), 0);
-	uint64_t data, sub;
-	pst_tc_write(&table, &data, &sub);
-	pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
-	pst_pc_count_sub_bytes(pc, table.sub.written_size);
-	pst_tc_release(&table);
-	g_object_unref(w);
-	g_object_unref(body);
-	g_object_unref(part);
-	g_object_unref(copy);
-	g_object_unref(src);
-	return 1;
-}
-
-/* write_attachments: all of a message's attachments; returns how many */
-static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-				  GMimeObject *html)
-{
-	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
-	if (!top)
-		return 0;
-	GPtrArray *parts = g_ptr_array_new();
-	collect(top, body, html, parts);
-	unsigned n = parts->len;
-	if (n) {
-		struct pst_tc table;
-		pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
-		for (unsigned i = 0; i < n; i++)
-			write_attachment(pc, &table, g_ptr_array_index(parts, i), i);
-		uint64_t data, sub;
-		pst_tc_write(&table, &data, &sub);
-		pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
-		pst_pc_count_sub_bytes(pc, table.sub.written_size);
-		pst_tc_release(&table);
-	}
-	g_ptr_array_free(parts, TRUE);
-	return n;
+	GMimeStream *mem = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(content, mem);
+	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	decode_text(g_mime_object_get_content_type_parameter(part, "charset"),
+		    (const char *)bytes->data, bytes->len, out);
+	g_object_unref(mem);
 }
 
 /* ---- recipients ---------------------------------------------------------- */
@@ -334,7 +212,7 @@ static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
 }
 
 struct fields {
-	struct sbuf subject, from_name, from_addr, to, cc, msgid, headers, body;
+	struct sbuf subject, from_name, from_addr, to, cc, bcc, msgid, headers, body;
 	struct sbuf prefix, in_reply_to, references;
 	uint32_t importance;		/* 0 low, 1 normal, 2 high */
 	uint32_t sensitivity;		/* 0 none, 1 personal, 2 private, 3 confidential */
@@ -409,6 +287,7 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	sbuf_adds(&f->from_addr, addr);
 	display_names(g_mime_message_get_to(msg), &f->to);
 	display_names(g_mime_message_get_cc(msg), &f->cc);
+	display_names(g_mime_message_get_bcc(msg), &f->bcc);	/* drafts, sent copies */
 	s = g_mime_message_get_message_id(msg);
 	if (s)
 		sbuf_addf(&f->msgid, "<%s>", s);
@@ -428,16 +307,10 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	f->body_part = text ? GMIME_OBJECT(text) : NULL;
 	GMimeTextPart *html = body ? find_text(body, "html") : NULL;
 	f->html_part = html ? GMIME_OBJECT(html) : NULL;
-	char *h = html ? g_mime_text_part_get_text(html) : NULL;
-	if (h) {
-		sbuf_adds(&f->html, h);	/* UTF-8: PR_INTERNET_CPID says 65001 */
-		g_free(h);
-	}
-	char *t = text ? g_mime_text_part_get_text(text) : NULL;
-	if (t) {
-		sbuf_adds(&f->body, t);
-		g_free(t);
-	}
+	if (html)
+		part_text(f->html_part, &f->html);	/* UTF-8: PR_INTERNET_CPID says 65001 */
+	if (text)
+		part_text(f->body_part, &f->body);
 }
 
 static void set_text(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, const struct sbuf *v)
@@ -464,6 +337,14 @@ static void set_time(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, int64_t 
 static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fields *f,
 			   const struct pst_msg_in *m)
 {
+	/*
+	 * MSGFLAG_HASATTACH and PR_HASATTACH: the message has at least one
+	 * attachment object ([MS-OXCMSG] 2.2.1.2), hidden inline images
+	 * included: that is what MAPI and the readers take them to mean.
+	 * Whether Outlook draws a paperclip for a message whose attachments
+	 * are all hidden is PidLidSmartNoAttach's say, a named property.
+	 * NEEDSWORK: write it once the name-to-ID map (store.c) can hold it.
+	 */
 	unsigned mflags = (m->flags & MSG_SEEN ? MSGFLAG_READ : 0) |
 			  (m->flags & MSG_DRAFT ? MSGFLAG_UNSENT : 0) |
 			  (f->attachments ? MSGFLAG_HASATTACH : 0);
@@ -505,6 +386,7 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	pst_pc_add_string(pc, 0x0064, "SMTP");
 	set_text(pc, tc, 0x0E04, &f->to);
 	set_text(pc, tc, 0x0E03, &f->cc);
+	set_text(pc, NULL, 0x0E02, &f->bcc);		/* PR_DISPLAY_BCC */
 	set_text(pc, NULL, 0x007D, &f->headers);
 	if (f->body.len)
 		set_text(pc, NULL, 0x1000, &f->body);
@@ -542,7 +424,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		      uint32_t folder_nid, const struct pst_msg_in *m)
 {
 	struct fields f;
-	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc,
+	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc, &f.bcc,
 			       &f.msgid, &f.headers, &f.body, &f.html, &f.prefix,
 			       &f.in_reply_to, &f.references };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -566,8 +448,8 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
-	f.attachments = msg ? write_attachments(&pc, msg, f.body_part, f.html_part) :
-			      write_raw_attachment(&pc, m);
+	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf) :
+			      pst_write_raw_attachment(&pc, m);
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);

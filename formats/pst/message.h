@@ -1,10 +1,16 @@
 /*
- * PST messaging layer: one internet message as an IPM.Note (a PC) and its
- * row in the folder's contents table.  MIME parsing is GMime's.
+ * PST messaging layer: one internet message as an IPM.Note (a PC) with its
+ * recipient table (0x692), its attachment table (0x671) and attachment PCs
+ * (attach.c), PR_BODY and PR_HTML, and its row in the folder's contents
+ * table.  MIME parsing is GMime's; the message is parsed where it lies in
+ * its file and attachment bytes are streamed into the PST.
  *
- * NEEDSWORK (issue 3): recipient table (0x692), attachments (0x671 and
- * attachment PCs), PR_HTML, named properties; the message is parsed from
- * memory, not streamed.
+ * NEEDSWORK (issue 3): no named properties yet (PidLidSmartNoAttach, which
+ * tells Outlook not to draw a paperclip when every attachment is hidden,
+ * among them): they wait for the name-to-ID map in store.c.  The text and
+ * HTML bodies, and an attached message's .eml, are built in memory.  An
+ * attached message is a by-value .eml, not an embedded message object
+ * (attach.c says why).
  */
 #ifndef MDX_PST_MESSAGE_H
 #define MDX_PST_MESSAGE_H

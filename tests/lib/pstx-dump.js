@@ -1,7 +1,11 @@
 // pstx-dump.js PST: print every message of a PST as one JSON line, read by
 // pst-extractor (a JavaScript port of java-libpst): folder path, subject,
-// delivery and submit times, read flag, attachment names and SHA-256.
-// Used by tests/e2e/t3000-pst.py as a third reader we did not write.
+// delivery and submit times, read flag, display To/Cc/Bcc, attachment names
+// and SHA-256 with their method, PR_ATTACHMENT_HIDDEN (null when absent),
+// PR_ATTACH_FLAGS, Content-ID and Content-Location; with PSTX_BODY=1 in the
+// environment also PR_BODY and an embedded message's (attach method 5)
+// subject, body and attachments.  Used by tests/e2e/t3000-pst.py and
+// t3200-pst-message.py as a third reader we did not write.
 'use strict';
 const path = require('path');
 const crypto = require('crypto');
@@ -21,23 +25,62 @@ function attachmentHash(att) {
   return crypto.createHash('sha256').update(all.subarray(0, end)).digest('hex');
 }
 
+const withBody = process.env.PSTX_BODY === '1';
+
+// a property of the object's own property context, or null when absent
+function prop(obj, id, get) {
+  return obj.pstTableItems && obj.pstTableItems.has(id) ? get() : null;
+}
+
+function attachments(msg, depth) {
+  const atts = [];
+  for (let i = 0; i < msg.numberOfAttachments; i++) {
+    const a = msg.getAttachment(i);
+    const out = {
+      name: a.longFilename || a.filename,
+      sha256: attachmentHash(a),
+      method: a.attachMethod,
+      hidden: prop(a, 0x7ffe, () => a.getBooleanItem(0x7ffe)),
+      flags: prop(a, 0x3714, () => a.getIntItem(0x3714)),
+      contentId: a.contentId,
+      contentLocation: prop(a, 0x3713, () => a.getStringItem(0x3713)),
+    };
+    if (withBody && a.attachMethod === 5 && depth < 4) {
+      let inner = null;
+      try {
+        inner = a.embeddedPSTMessage;
+      } catch (err) {
+        out.embeddedError = String(err);
+      }
+      out.embedded = inner ? { subject: inner.subject, body: inner.body,
+                               attachments: attachments(inner, depth + 1) } : null;
+    }
+    atts.push(out);
+  }
+  return atts;
+}
+
 function walk(folder, prefix) {
   if (folder.contentCount > 0) {
     let msg = folder.getNextChild();
     while (msg) {
-      const atts = [];
-      for (let i = 0; i < msg.numberOfAttachments; i++) {
-        const a = msg.getAttachment(i);
-        atts.push({ name: a.longFilename || a.filename, sha256: attachmentHash(a) });
-      }
-      console.log(JSON.stringify({
+      const m = {
         folder: prefix,
         topic: msg.conversationTopic,
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
-        attachments: atts,
-      }));
+        to: msg.displayTo,
+        cc: msg.displayCC,
+        bcc: msg.displayBCC,
+        hasAttachments: msg.hasAttachments,
+        attachments: attachments(msg, 0),
+      };
+      if (withBody) {
+        m.body = msg.body;
+        m.html = msg.bodyHTML;
+      }
+      console.log(JSON.stringify(m));
       msg = folder.getNextChild();
     }
   }

@@ -1,0 +1,335 @@
+#include "attach.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+#define TAG(id, type) ((uint32_t)(id) << 16 | (type))
+#define NID_ATTACH_TABLE 0x671u
+
+enum {
+	ATT_METHOD_BY_VALUE = 1,
+	ATT_RENDERED_IN_BODY = 0x4,	/* PR_ATTACH_FLAGS: attRenderedInBody [MS-OXCMSG] 2.2.2.18 */
+};
+
+/* an attachment to be: a leaf of the MIME tree and where it sits */
+struct leaf {
+	GMimeObject *part;
+	bool in_related;	/* below a multipart/related */
+};
+
+/*
+ * is_attachment: every leaf that is not the text body (PR_BODY) or the
+ * HTML body (PR_HTML) goes in as an attachment, further text parts
+ * included: nothing is dropped.
+ */
+static bool is_attachment(GMimeObject *part, GMimeObject *body, GMimeObject *html)
+{
+	return part != body && part != html &&
+	       (GMIME_IS_MESSAGE_PART(part) || GMIME_IS_PART(part));
+}
+
+static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, bool in_related,
+		    GArray *out)
+{
+	if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+		in_related = in_related || (ct && g_mime_content_type_is_type(ct, "multipart", "related"));
+		/* a multipart whose boundary never comes: its text is kept whole */
+		if (g_mime_multipart_get_count(mp) == 0 && g_mime_multipart_get_prologue(mp)) {
+			struct leaf l = { obj, in_related };
+			g_array_append_val(out, l);
+		}
+		for (int i = 0; i < g_mime_multipart_get_count(mp); i++)
+			collect(g_mime_multipart_get_part(mp, i), body, html, in_related, out);
+	} else if (is_attachment(obj, body, html)) {
+		struct leaf l = { obj, in_related };
+		g_array_append_val(out, l);
+	}
+}
+
+/*
+ * cid_refs: the Content-IDs the HTML body refers to ("cid:" URLs, RFC
+ * 2392), %-escapes decoded, in lower case: a Content-ID is matched
+ * without regard to ASCII case, as mail clients do.
+ */
+static GHashTable *cid_refs(const char *html)
+{
+	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (const char *p = html; p && (p = strcasestr(p, "cid:")) != NULL;) {
+		p += 4;
+		GString *id = g_string_new(NULL);
+		while (*p && !strchr("\"'<>() \t\r\n", *p)) {
+			if (*p == '%' && g_ascii_isxdigit(p[1]) && g_ascii_isxdigit(p[2])) {
+				g_string_append_c(id, (char)(g_ascii_xdigit_value(p[1]) << 4 |
+							     g_ascii_xdigit_value(p[2])));
+				p += 3;
+			} else {
+				g_string_append_c(id, *p++);
+			}
+		}
+		if (id->len)
+			g_hash_table_add(set, g_ascii_strdown(id->str, (gssize)id->len));
+		g_string_free(id, TRUE);
+	}
+	return set;
+}
+
+/* header_value: a header's value, blanks at its ends trimmed; NULL if none */
+static char *header_value(GMimeObject *part, const char *name)
+{
+	const char *v = g_mime_object_get_header(part, name);
+	if (!v)
+		return NULL;
+	char *s = g_strstrip(g_strdup(v));
+	if (!*s) {
+		g_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * content_id: the Content-ID as the header has it, blanks and the angle
+ * brackets at its ends removed ([MS-OXCMAIL] 2.2.3.4.1.4), so that an ID
+ * GMime would cut short ("<a@b@c>") still matches its cid: reference;
+ * NULL if none.
+ */
+static char *content_id(GMimeObject *part)
+{
+	char *v = header_value(part, "Content-ID");
+	if (!v)
+		return NULL;
+	char *s = v;
+	if (*s == '<')
+		s++;
+	size_t n = strlen(s);
+	if (n && s[n - 1] == '>')
+		s[--n] = '\0';
+	char *id = n ? g_strstrip(g_strdup(s)) : NULL;
+	g_free(v);
+	if (id && !*id) {
+		g_free(id);
+		id = NULL;
+	}
+	return id;
+}
+
+/*
+ * is_inline: an image (or other part) the HTML body shows where it refers
+ * to it: it has a Content-ID the HTML names with cid:, and it is inside a
+ * multipart/related or marked Content-Disposition: inline ([MS-OXCMAIL]
+ * 2.2.3.4.1.4.1).  Such a part is hidden from the attachment list.
+ */
+static bool is_inline(const struct leaf *l, GHashTable *refs)
+{
+	char *cid = content_id(l->part);
+	if (!cid || !g_hash_table_size(refs)) {
+		g_free(cid);
+		return false;
+	}
+	char *key = g_ascii_strdown(cid, -1);
+	bool referenced = g_hash_table_contains(refs, key);
+	g_free(key);
+	g_free(cid);
+	if (!referenced)
+		return false;
+	if (l->in_related)
+		return true;
+	GMimeContentDisposition *cd = g_mime_object_get_content_disposition(l->part);
+	const char *disp = cd ? g_mime_content_disposition_get_disposition(cd) : NULL;
+	return disp && !g_ascii_strcasecmp(disp, "inline");
+}
+
+/*
+ * An attached message (message/rfc822) goes in as a by-value attachment
+ * "<subject>.eml" holding the message as GMime writes it, not as an
+ * embedded message object (PR_ATTACH_METHOD 5, PR_ATTACH_DATA_OBJ pointing
+ * to a message PC in a subnode).  Tried: pffexport and readpst read such
+ * an object back whole (subject, body, its own attachment), but
+ * pst-extractor 1.12 cannot: its
+ * PSTAttachment.embeddedPSTMessage returns null for every attachment, as
+ * the attachment object it builds never has the descriptor node the getter
+ * requires, and it reads the 8-byte object reference as the attachment's
+ * bytes.  A .eml every reader gives back beats an object one of them
+ * loses.
+ */
+
+/*
+ * attachment_data: the decoded content into the attachment's 0x3701 value,
+ * a chunk at a time (GMime keeps the part in the file: persist_stream), so
+ * an attachment of any size never sits in memory.  A message part is the
+ * attached message as text.
+ */
+static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
+{
+	GMimeStream *src = NULL;
+	if (GMIME_IS_MESSAGE_PART(part)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		src = g_mime_stream_mem_new();
+		if (inner)
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, src);
+	} else if (GMIME_IS_MULTIPART(part)) {
+		const char *text = g_mime_multipart_get_prologue(GMIME_MULTIPART(part));
+		src = g_mime_stream_mem_new();
+		g_mime_stream_write_string(src, text ? text : "");
+	} else {
+		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
+		GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
+		if (raw) {
+			g_mime_stream_reset(raw);
+			src = g_mime_stream_filter_new(raw);
+			GMimeFilter *dec = g_mime_filter_basic_new(
+				g_mime_data_wrapper_get_encoding(content), FALSE);
+			if (dec) {
+				g_mime_stream_filter_add(GMIME_STREAM_FILTER(src), dec);
+				g_object_unref(dec);
+			}
+		}
+	}
+	if (!src)
+		return;
+	g_mime_stream_reset(src);
+	char buf[65536];
+	ssize_t n;
+	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
+		pst_pc_value_write(v, buf, (size_t)n);
+	g_object_unref(src);
+}
+
+static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
+{
+	const char *fn = GMIME_IS_PART(part) ? g_mime_part_get_filename(GMIME_PART(part)) : NULL;
+	if (fn && *fn) {
+		sbuf_adds(name, fn);
+	} else if (GMIME_IS_MESSAGE_PART(part)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
+		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
+		sbuf_addf(name, "%s.eml", subj && *subj ? subj : "message");
+	} else {
+		sbuf_addf(name, "attachment-%u", num);
+	}
+}
+
+/*
+ * write_attachment: one attachment PC (a subnode of the message) and its
+ * row.  hidden: an inline image (is_inline): PR_ATTACHMENT_HIDDEN true and
+ * PR_ATTACH_FLAGS attRenderedInBody; every other attachment is shown.
+ */
+static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
+			     unsigned num, bool hidden)
+{
+	struct pst_pc apc;
+	pst_pc_init(&apc, msg_pc->ndb);
+	struct sbuf name = SBUF_INIT;
+	attachment_name(part, num, &name);
+	const char *dot = strrchr(name.buf, '.');
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
+	char *cid = content_id(part);
+	char *location = header_value(part, "Content-Location");
+	pst_pc_add_u32(&apc, 0x3705, PT_LONG, ATT_METHOD_BY_VALUE);	/* PR_ATTACH_METHOD */
+	struct pst_pc_value data_value;
+	pst_pc_value_begin(&data_value, &apc, 0x3701, PT_BINARY);	/* PR_ATTACH_DATA_BIN */
+	attachment_data(part, &data_value);
+	pst_pc_value_end(&data_value);
+	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
+	pst_pc_add_string(&apc, 0x3704, name.buf);
+	pst_pc_add_string(&apc, 0x3001, name.buf);
+	if (dot && dot != name.buf)
+		pst_pc_add_string(&apc, 0x3703, dot);
+	pst_pc_add_string(&apc, 0x370E, mime);		/* PR_ATTACH_MIME_TAG */
+	if (cid)
+		pst_pc_add_string(&apc, 0x3712, cid);	/* PR_ATTACH_CONTENT_ID */
+	if (location)
+		pst_pc_add_string(&apc, 0x3713, location);	/* PR_ATTACH_CONTENT_LOCATION */
+	pst_pc_add_u32(&apc, 0x3714, PT_LONG, hidden ? ATT_RENDERED_IN_BODY : 0);	/* PR_ATTACH_FLAGS */
+	pst_pc_add_bool(&apc, 0x7FFE, hidden);		/* PR_ATTACHMENT_HIDDEN */
+	pst_pc_add_u32(&apc, 0x370B, PT_LONG, 0xFFFFFFFFu);	/* rendering position: none */
+	pst_pc_add_u32(&apc, 0x0E21, PT_LONG, num);		/* PR_ATTACH_NUM */
+	pst_pc_add_u32(&apc, 0x0E20, PT_LONG, 0);		/* PR_ATTACH_SIZE, set at write */
+	pst_pc_set_size_prop(&apc, 0x0E20);
+	uint64_t data, sub;
+	pst_pc_write(&apc, &data, &sub);
+	uint32_t nid = (0x8000u + num) << 5 | 0x05;
+	pst_pc_add_subnode(msg_pc, nid, data, sub);
+	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
+	pst_tc_row_begin(table, nid);
+	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), (uint32_t)apc.written_size);
+	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
+	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), ATT_METHOD_BY_VALUE);
+	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
+	pst_tc_row_end(table);
+	pst_pc_release(&apc);
+	g_free(location);
+	g_free(cid);
+	g_free(mime);
+	sbuf_release(&name);
+}
+
+/* finish_table: the attachment table as the message's subnode 0x671 */
+static void finish_table(struct pst_pc *pc, struct pst_tc *table)
+{
+	uint64_t data, sub;
+	pst_tc_write(table, &data, &sub);
+	pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
+	pst_pc_count_sub_bytes(pc, table->sub.written_size);
+	pst_tc_release(table);
+}
+
+unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
+{
+	int fd = m->raw ? -1 : dup(m->fd);
+	GMimeStream *src = m->raw ?
+		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
+		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
+		g_mime_stream_mem_new();	/* out of descriptors: the headers still go in */
+	GMimeStream *copy = g_mime_stream_mem_new();
+	g_mime_stream_write_to_stream(src, copy);
+	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));
+	GMimePart *part = g_mime_part_new_with_type("message", "rfc822");
+	GMimeStream *body = g_mime_stream_mem_new();
+	if (bytes->len)
+		g_mime_stream_write(body, (const char *)bytes->data, bytes->len);
+	g_mime_stream_reset(body);
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(body, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(part, w);
+	g_mime_part_set_filename(part, "message.eml");
+	struct pst_tc table;
+	pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
+	write_attachment(pc, &table, GMIME_OBJECT(part), 0, false);
+	finish_table(pc, &table);
+	g_object_unref(w);
+	g_object_unref(body);
+	g_object_unref(part);
+	g_object_unref(copy);
+	g_object_unref(src);
+	return 1;
+}
+
+unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
+			       GMimeObject *html, const char *html_text)
+{
+	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	if (!top)
+		return 0;
+	GArray *leaves = g_array_new(FALSE, FALSE, sizeof(struct leaf));
+	collect(top, body, html, false, leaves);
+	unsigned n = leaves->len;
+	if (n) {
+		GHashTable *refs = cid_refs(html_text);
+		struct pst_tc table;
+		pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
+		for (unsigned i = 0; i < n; i++) {
+			const struct leaf *l = &g_array_index(leaves, struct leaf, i);
+			write_attachment(pc, &table, l->part, i, is_inline(l, refs));
+		}
+		finish_table(pc, &table);
+		g_hash_table_destroy(refs);
+	}
+	g_array_free(leaves, TRUE);
+	return n;
+}

@@ -1,0 +1,31 @@
+/*
+ * PST messaging layer: a message's attachments, the attachment table
+ * (subnode 0x671) and one attachment PC per attachment (subnodes
+ * 0x8000 + n of type 5), their bytes streamed from the source file.
+ * Used by message.c only.
+ */
+#ifndef MDX_PST_ATTACH_H
+#define MDX_PST_ATTACH_H
+
+#include <gmime/gmime.h>
+
+#include "ltp.h"
+#include "message.h"
+
+/*
+ * pst_write_attachments: every leaf of msg but the body parts body and
+ * html (either may be NULL) as an attachment of pc; html_text is the HTML
+ * body as UTF-8 ("" when none), searched for the cid: references that make
+ * an attachment an inline, hidden one.  Returns how many were written
+ * (hidden ones included).
+ */
+unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
+			       GMimeObject *html, const char *html_text);
+
+/*
+ * pst_write_raw_attachment: a message GMime could not parse goes in with
+ * its whole bytes attached as "message.eml"; returns 1.
+ */
+unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m);
+
+#endif
