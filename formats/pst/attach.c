@@ -14,6 +14,16 @@ enum {
 	ATT_RENDERED_IN_BODY = 0x4,	/* PR_ATTACH_FLAGS: attRenderedInBody [MS-OXCMSG] 2.2.2.18 */
 };
 
+/*
+ * A message's attachment table: the template's columns (store.c) plus the
+ * flags and hidden bit, so that readers listing the table alone (pffexport)
+ * see which attachments are inline images.
+ */
+static const uint32_t table_cols[] = {
+	TAG(0x0E20, PT_LONG), TAG(0x3704, PT_UNICODE), TAG(0x3705, PT_LONG), TAG(0x370B, PT_LONG),
+	TAG(0x3714, PT_LONG), TAG(0x7FFE, PT_BOOLEAN),
+};
+
 /* an attachment to be: a leaf of the MIME tree and where it sits */
 struct leaf {
 	GMimeObject *part;
@@ -262,6 +272,8 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
 	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), ATT_METHOD_BY_VALUE);
 	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
+	pst_tc_set_u32(table, TAG(0x3714, PT_LONG), hidden ? ATT_RENDERED_IN_BODY : 0);
+	pst_tc_set_u32(table, TAG(0x7FFE, PT_BOOLEAN), hidden);
 	pst_tc_row_end(table);
 	pst_pc_release(&apc);
 	g_free(location);
@@ -299,7 +311,7 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
 	g_mime_part_set_content(part, w);
 	g_mime_part_set_filename(part, "message.eml");
 	struct pst_tc table;
-	pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
+	pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
 	write_attachment(pc, &table, GMIME_OBJECT(part), 0, false);
 	finish_table(pc, &table);
 	g_object_unref(w);
@@ -322,7 +334,7 @@ unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject
 	if (n) {
 		GHashTable *refs = cid_refs(html_text);
 		struct pst_tc table;
-		pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
+		pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
 		for (unsigned i = 0; i < n; i++) {
 			const struct leaf *l = &g_array_index(leaves, struct leaf, i);
 			write_attachment(pc, &table, l->part, i, is_inline(l, refs));
