@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "namemap.h"
 #include "store.h"
 #include "testutil.h"
 #include "unit.h"
@@ -74,6 +75,12 @@ int main(void)
 	test_run(cmd, &out);
 	printf("# readpst: %.*s\n", (int)(out.len > 1500 ? 1500 : out.len), out.buf);
 	test_assert(strstr(out.buf, "Deleted Items") != NULL);
+
+	test_group("named properties the writer uses");
+	/* PidLidSmartNoAttach: PSETID_Common {00062008-...-46}, LID 0x8514 */
+	const struct pst_named_prop *sna = &pst_default_names[PST_PID_SMART_NO_ATTACH - 0x8000];
+	test_assert(sna->name == NULL && sna->lid == 0x8514 && sna->guid[0] == 0x08 &&
+		    sna->guid[1] == 0x20 && sna->guid[2] == 0x06 && sna->guid[15] == 0x46);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

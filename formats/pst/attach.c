@@ -323,8 +323,9 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
 }
 
 unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-			       GMimeObject *html, const char *html_text)
+			       GMimeObject *html, const char *html_text, unsigned *hidden)
 {
+	*hidden = 0;
 	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
 	if (!top)
 		return 0;
@@ -337,7 +338,9 @@ unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject
 		pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
 		for (unsigned i = 0; i < n; i++) {
 			const struct leaf *l = &g_array_index(leaves, struct leaf, i);
-			write_attachment(pc, &table, l->part, i, is_inline(l, refs));
+			bool inline_image = is_inline(l, refs);
+			write_attachment(pc, &table, l->part, i, inline_image);
+			*hidden += inline_image;
 		}
 		finish_table(pc, &table);
 		g_hash_table_destroy(refs);

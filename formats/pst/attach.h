@@ -17,10 +17,10 @@
  * html (either may be NULL) as an attachment of pc; html_text is the HTML
  * body as UTF-8 ("" when none), searched for the cid: references that make
  * an attachment an inline, hidden one.  Returns how many were written
- * (hidden ones included).
+ * (hidden ones included); *hidden: how many of them are hidden.
  */
 unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-			       GMimeObject *html, const char *html_text);
+			       GMimeObject *html, const char *html_text, unsigned *hidden);
 
 /*
  * pst_write_raw_attachment: a message GMime could not parse goes in with

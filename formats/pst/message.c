@@ -9,6 +9,7 @@
 
 #include "attach.h"
 #include "conv.h"
+#include "namemap.h"
 #include "store.h"
 #include "wintext.h"
 
@@ -221,6 +222,7 @@ struct fields {
 	GMimeObject *html_part;		/* the part PR_HTML came from */
 	struct sbuf html;
 	unsigned attachments;
+	unsigned hidden;		/* attachments that are inline images */
 };
 
 /*
@@ -342,13 +344,15 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	 * attachment object ([MS-OXCMSG] 2.2.1.2), hidden inline images
 	 * included: that is what MAPI and the readers take them to mean.
 	 * Whether Outlook draws a paperclip for a message whose attachments
-	 * are all hidden is PidLidSmartNoAttach's say, a named property.
-	 * NEEDSWORK: write it once the name-to-ID map (store.c) can hold it.
+	 * are all hidden is PidLidSmartNoAttach's say, a named property
+	 * (namemap.h): true then.
 	 */
 	unsigned mflags = (m->flags & MSG_SEEN ? MSGFLAG_READ : 0) |
 			  (m->flags & MSG_DRAFT ? MSGFLAG_UNSENT : 0) |
 			  (f->attachments ? MSGFLAG_HASATTACH : 0);
 	pst_pc_add_bool(pc, 0x0E1B, f->attachments > 0);		/* PR_HASATTACH */
+	if (f->attachments && f->hidden == f->attachments)
+		pst_pc_add_bool(pc, PST_PID_SMART_NO_ATTACH, 1);
 	unsigned status = (m->flags & MSG_DELETED ? MSGSTATUS_DELMARKED : 0) |
 			  (m->flags & MSG_DRAFT ? MSGSTATUS_DRAFT : 0) |
 			  (m->flags & MSG_ANSWERED ? MSGSTATUS_ANSWERED : 0);
@@ -433,7 +437,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	f.body_part = f.html_part = NULL;
 	f.importance = 1;
 	f.sensitivity = 0;
-	f.attachments = 0;
+	f.attachments = f.hidden = 0;
 	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
 	/* a file is parsed where it lies: GMime reads parts on demand */
 	int fd = m->raw ? -1 : dup(m->fd);
@@ -448,7 +452,8 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
-	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf) :
+	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf,
+						  &f.hidden) :
 			      pst_write_raw_attachment(&pc, m);
 	write_recipients(&pc, msg);
 	if (contents)

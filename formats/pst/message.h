@@ -5,12 +5,9 @@
  * table.  MIME parsing is GMime's; the message is parsed where it lies in
  * its file and attachment bytes are streamed into the PST.
  *
- * NEEDSWORK (issue 3): no named properties yet (PidLidSmartNoAttach, which
- * tells Outlook not to draw a paperclip when every attachment is hidden,
- * among them): they wait for the name-to-ID map in store.c.  The text and
- * HTML bodies, and an attached message's .eml, are built in memory.  An
- * attached message is a by-value .eml, not an embedded message object
- * (attach.c says why).
+ * NEEDSWORK (issue 3): the text and HTML bodies, and an attached
+ * message's .eml, are built in memory.  An attached message is a by-value
+ * .eml, not an embedded message object (attach.c says why).
  */
 #ifndef MDX_PST_MESSAGE_H
 #define MDX_PST_MESSAGE_H

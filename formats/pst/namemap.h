@@ -16,6 +16,8 @@
 
 #define PST_NID_NAME_MAP 0x61u
 #define PST_NAMEMAP_BUCKETS 251u
+/* PidLidSmartNoAttach (PSETID_Common, 0x8514): pst_default_names[0x15] */
+#define PST_PID_SMART_NO_ATTACH 0x8015u
 
 struct pst_named_prop {
 	const uint8_t *guid;		/* 16 bytes, as stored (little-endian fields) */
