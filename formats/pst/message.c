@@ -105,14 +105,16 @@ static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, GPtr
 }
 
 /*
- * attachment_data: the decoded content into the attachment's 0x3701 value,
- * a chunk at a time (GMime keeps the part in the file: persist_stream), so
- * an attachment of any size never sits in memory.  A message part is the
- * attached message as text.
+ * attachment_source: a stream of the attachment's decoded content (NULL:
+ * none), read a chunk at a time (GMime keeps the part in the file:
+ * persist_stream), so an attachment of any size never sits in memory.  A
+ * message part is the attached message as text.  *bound: at most how many
+ * bytes it gives, known without reading it (UINT64_MAX: not known).
  */
-static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
+static GMimeStream *attachment_source(GMimeObject *part, uint64_t *bound)
 {
 	GMimeStream *src = NULL;
+	*bound = UINT64_MAX;
 	if (GMIME_IS_MESSAGE_PART(part)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
 		src = g_mime_stream_mem_new();
@@ -127,23 +129,76 @@ static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
 		GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
 		if (raw) {
 			g_mime_stream_reset(raw);
+			GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
+			gint64 len = g_mime_stream_length(raw);
+			/* decoding never makes more bytes; base64 makes 3 of every 4 */
+			if (len >= 0)
+				*bound = enc == GMIME_CONTENT_ENCODING_BASE64 ?
+					 (uint64_t)len / 4 * 3 + 3 : (uint64_t)len;
 			src = g_mime_stream_filter_new(raw);
-			GMimeFilter *dec = g_mime_filter_basic_new(
-				g_mime_data_wrapper_get_encoding(content), FALSE);
+			GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
 			if (dec) {
 				g_mime_stream_filter_add(GMIME_STREAM_FILTER(src), dec);
 				g_object_unref(dec);
 			}
 		}
 	}
-	if (!src)
-		return;
+	if (src && GMIME_IS_STREAM_MEM(src))
+		*bound = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src))->len;
+	if (src)
+		g_mime_stream_reset(src);
+	return src;
+}
+
+/* stream_count: how many bytes src gives (read through once, then reset) */
+static uint64_t stream_count(GMimeStream *src)
+{
+	char buf[65536];
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
+		total += (uint64_t)n;
 	g_mime_stream_reset(src);
+	return total;
+}
+
+/* attachment_data: the stream into the attachment's 0x3701 value */
+static void attachment_data(GMimeStream *src, struct pst_pc_value *v)
+{
 	char buf[65536];
 	ssize_t n;
 	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
 		pst_pc_value_write(v, buf, (size_t)n);
-	g_object_unref(src);
+}
+
+/*
+ * The size limit of one message: PR_MESSAGE_SIZE (the message's heap and
+ * every subnode's data, attachments included) must fit in a PtypInteger32.
+ * Attachments are written first, in order, each while it fits in what is
+ * left once `reserved` (an upper bound of everything else the message
+ * holds: header, bodies, recipients, tables) is set aside; one that does
+ * not fit is left out, a note in its place, and named in left_out.
+ */
+struct size_limit {
+	uint64_t max;			/* PST_SIZE_MAX, or less (tests) */
+	uint64_t reserved;
+	struct sbuf *left_out;
+};
+
+/* attach_overhead: an upper bound of an attachment's bytes besides its data */
+static uint64_t attach_overhead(const char *name, const char *mime, const char *cid)
+{
+	/* its PC heap (the name three times, extension, MIME type and
+	 * Content-ID in UTF-16, ~12 properties) and its attachment-table row */
+	return 2048 + 12 * (uint64_t)strlen(name) + 4 * (uint64_t)strlen(mime) +
+	       4 * (uint64_t)(cid ? strlen(cid) : 0);
+}
+
+/* room: data bytes an attachment may still have; 0 when none */
+static uint64_t room(const struct pst_pc *msg_pc, const struct size_limit *lim, uint64_t overhead)
+{
+	uint64_t used = lim->reserved + msg_pc->sub_bytes + overhead;
+	return used < lim->max ? lim->max - used : 0;
 }
 
 static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
@@ -162,21 +217,51 @@ static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
 
 /* write_attachment: one attachment PC (a subnode of the message) and its row */
 static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
-			     unsigned num)
+			     unsigned num, const struct size_limit *lim)
 {
 	struct pst_pc apc;
 	pst_pc_init(&apc, msg_pc->ndb);
 	struct sbuf name = SBUF_INIT;
 	attachment_name(part, num, &name);
-	const char *dot = strrchr(name.buf, '.');
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 	const char *cid = g_mime_object_get_content_id(part);
+	uint64_t bound, size = 0;
+	GMimeStream *src = attachment_source(part, &bound);
+	uint64_t fits = room(msg_pc, lim, attach_overhead(name.buf, mime, cid));
+	if (src && bound > fits)
+		size = stream_count(src);	/* twice through, only when it may not fit */
+	if (src && bound > fits && size > fits) {
+		/* too big for the message: a note stands in for it */
+		struct sbuf note = SBUF_INIT;
+		sbuf_addf(&note, "mdexport: the attachment \"%s\" (%s, %llu bytes) is not in this "
+			  "PST: a PST message can hold at most %llu bytes (PR_MESSAGE_SIZE is a "
+			  "signed 32-bit number). It is in the source message.\r\n", name.buf, mime,
+			  (unsigned long long)size, (unsigned long long)lim->max);
+		if (lim->left_out)
+			sbuf_addf(lim->left_out, "attachment \"%s\" (%llu bytes) left out: the message "
+				  "would be larger than a PST message can be (%llu bytes); a note "
+				  "\"%s.omitted.txt\" stands in its place\n", name.buf,
+				  (unsigned long long)size, (unsigned long long)lim->max, name.buf);
+		g_object_unref(src);
+		src = g_mime_stream_mem_new();
+		g_mime_stream_write(src, note.buf, note.len);
+		g_mime_stream_reset(src);
+		sbuf_adds(&name, ".omitted.txt");
+		g_free(mime);
+		mime = g_strdup("text/plain");
+		cid = NULL;
+		sbuf_release(&note);
+	}
+	const char *dot = strrchr(name.buf, '.');
 	pst_pc_add_u32(&apc, 0x3705, PT_LONG, 1);		/* PR_ATTACH_METHOD: by value */
 	struct pst_pc_value data_value;
 	pst_pc_value_begin(&data_value, &apc, 0x3701, PT_BINARY);	/* PR_ATTACH_DATA_BIN */
-	attachment_data(part, &data_value);
+	if (src)
+		attachment_data(src, &data_value);
 	pst_pc_value_end(&data_value);
+	if (src)
+		g_object_unref(src);
 	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
 	pst_pc_add_string(&apc, 0x3704, name.buf);
 	pst_pc_add_string(&apc, 0x3001, name.buf);
@@ -191,11 +276,15 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_pc_set_size_prop(&apc, 0x0E20);
 	uint64_t data, sub;
 	pst_pc_write(&apc, &data, &sub);
+	if (apc.size_saturated && lim->left_out)	/* cannot happen below the limit */
+		sbuf_addf(lim->left_out, "attachment \"%s\": PR_ATTACH_SIZE %llu is past %llu; "
+			  "written as %llu\n", name.buf, (unsigned long long)apc.written_size,
+			  PST_SIZE_MAX, PST_SIZE_MAX);
 	uint32_t nid = (0x8000u + num) << 5 | 0x05;
 	pst_pc_add_subnode(msg_pc, nid, data, sub);
 	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
 	pst_tc_row_begin(table, nid);
-	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), (uint32_t)apc.written_size);
+	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), pst_size_value(apc.written_size));
 	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
 	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), 1);
 	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
@@ -209,7 +298,8 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
  * write_raw_attachment: a message GMime could not parse still goes in
  * whole: its bytes as "message.eml", so nothing is lost.
  */
-static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
+static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
+				     const struct size_limit *lim)
 {
 	int fd = m->raw ? -1 : dup(m->fd);
 	GMimeStream *src = m->raw ?
@@ -229,7 +319,7 @@ static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in 
 	g_mime_part_set_filename(part, "message.eml");
 	struct pst_tc table;
 	pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
-	write_attachment(pc, &table, GMIME_OBJECT(part), 0);
+	write_attachment(pc, &table, GMIME_OBJECT(part), 0, lim);
 	uint64_t data, sub;
 	pst_tc_write(&table, &data, &sub);
 	pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
@@ -245,7 +335,7 @@ static unsigned write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in 
 
 /* write_attachments: all of a message's attachments; returns how many */
 static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-				  GMimeObject *html)
+				  GMimeObject *html, const struct size_limit *lim)
 {
 	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
 	if (!top)
@@ -257,7 +347,7 @@ static unsigned write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObj
 		struct pst_tc table;
 		pst_tc_init(&table, pc->ndb, pst_attach_cols, pst_attach_ncols);
 		for (unsigned i = 0; i < n; i++)
-			write_attachment(pc, &table, g_ptr_array_index(parts, i), i);
+			write_attachment(pc, &table, g_ptr_array_index(parts, i), i, lim);
 		uint64_t data, sub;
 		pst_tc_write(&table, &data, &sub);
 		pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
@@ -566,16 +656,28 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
-	f.attachments = msg ? write_attachments(&pc, msg, f.body_part, f.html_part) :
-			      write_raw_attachment(&pc, m);
+	/*
+	 * What PR_MESSAGE_SIZE counts besides attachments, bounded from above:
+	 * the text fields and recipients all come from the header (UTF-16, a
+	 * few copies each, a recipient row of ~100 bytes per address of 3
+	 * bytes or more), the bodies (UTF-16 text, UTF-8 HTML), the heaps.
+	 */
+	struct size_limit lim = { m->size_max ? m->size_max : PST_SIZE_MAX,
+				  16384 + 40 * (uint64_t)f.headers.len + 2 * (uint64_t)f.body.len +
+				  (uint64_t)f.html.len, m->left_out };
+	f.attachments = msg ? write_attachments(&pc, msg, f.body_part, f.html_part, &lim) :
+			      write_raw_attachment(&pc, m, &lim);
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
 	add_properties(&pc, contents, &f, m);
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);
+	if (pc.size_saturated && m->left_out)	/* only when `reserved` fell short */
+		sbuf_addf(m->left_out, "PR_MESSAGE_SIZE %llu is past %llu; written as %llu\n",
+			  (unsigned long long)pc.written_size, PST_SIZE_MAX, PST_SIZE_MAX);
 	if (contents) {
-		pst_tc_set_u32(contents, PROP(0x0E08, PT_LONG), (uint32_t)pc.written_size);
+		pst_tc_set_u32(contents, PROP(0x0E08, PT_LONG), pst_size_value(pc.written_size));
 		pst_tc_row_end(contents);
 	}
 	pst_ndb_add_node(n, nid, data, sub, folder_nid);
