@@ -165,8 +165,25 @@ int main(void)
 	test_assert(pst_pc_write(&many, &many_data, &many_sub) == 0 && many.nsub == NBIG);
 	pst_pc_release(&many);
 	pst_ndb_add_node(n, 0x61, many_data, many_sub, 0);
+	/* a size past what PtypInteger32 holds (an object of 3 GiB, counted, not
+	 * written): the size property saturates at PST_SIZE_MAX, and says so */
+	test_group("size past 2^31");
+	test_assert(pst_size_value(12) == 12 && pst_size_value(PST_SIZE_MAX) == PST_SIZE_MAX);
+	test_assert(pst_size_value(PST_SIZE_MAX + 1) == PST_SIZE_MAX &&
+		    pst_size_value(5ull << 32) == PST_SIZE_MAX);
+	struct pst_pc sized;
+	pst_pc_init(&sized, n);
+	pst_pc_add_u32(&sized, 0x0E08, PT_LONG, 0);
+	pst_pc_set_size_prop(&sized, 0x0E08);
+	pst_pc_count_sub_bytes(&sized, 3ull << 30);
+	uint64_t sized_data, sized_sub;
+	test_assert(pst_pc_write(&sized, &sized_data, &sized_sub) == 0);
+	test_assert(sized.size_saturated && sized.written_size > (3ull << 30));
+	pst_pc_release(&sized);
+	pst_ndb_add_node(n, 0x4001, sized_data, sized_sub, 0);
 	uint32_t rgnid[32] = { 0 };
 	rgnid[1] = 0x400;
+	test_group("write");
 	test_assert(pst_ndb_finish(n, rgnid, &err) == 0);
 
 	/* the independent checker: nothing wrong but the absent root folder */
@@ -263,6 +280,24 @@ int main(void)
 		test_assert(back.len == 4000 && (uint8_t)back.buf[0] == (NBIG - 1) >> 8 &&
 			    (uint8_t)back.buf[3999] == ((NBIG - 1) & 0xFF));
 		sbuf_release(&back);
+	}
+	/* node 0x4001: PR_MESSAGE_SIZE reads 0x7FFFFFFF, not the low 32 bits of 3 GiB */
+	test_group("size past 2^31");
+	const uint8_t *node41 = find_in_tree(hdr.nbt.ib, 0x4001, 1);
+	test_assert(node41 != NULL);
+	if (node41) {
+		struct heap_view sh = { SBUF_INIT, SBUF_INIT };
+		stream(get(node41 + 8, 8), &sh.data, &sh.pages);
+		const uint8_t *sbth = heap_get(&sh, (uint32_t)get((const uint8_t *)sh.data.buf + 4, 4),
+					       &len);
+		struct sbuf srecs = SBUF_INIT;
+		if (sbth)
+			bth_collect(&sh, (uint32_t)get(sbth + 4, 4), sbth[3], 2, 6, &srecs);
+		const uint8_t *sr = (const uint8_t *)srecs.buf;
+		test_assert(srecs.len == 8 && get(sr, 2) == 0x0E08 && get(sr + 4, 4) == 0x7FFFFFFF);
+		sbuf_release(&srecs);
+		sbuf_release(&sh.data);
+		sbuf_release(&sh.pages);
 	}
 	struct sbuf w = SBUF_INIT;
 	pst_utf16le(&w, "a\xff" "b");

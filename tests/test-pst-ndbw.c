@@ -226,6 +226,32 @@ static void run(const char *what, const size_t *lens, unsigned nstreams, size_t 
 	sbuf_release(&err);
 }
 
+/*
+ * An XBLOCK's lcbTotal is 32 bits: a stream of 4 GiB or more cannot be
+ * described (an XXBLOCK could hold its 8.5 GB of leaves).  The writer
+ * refuses it, the file fails with EFBIG, instead of a wrapped total.
+ */
+static void lcb_total_limit(void)
+{
+	char path[] = "/tmp/mdx-ndbw-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	unlink(path);
+	struct sbuf err = SBUF_INIT;
+	struct pst_ndb *n = pst_ndb_create(path, &err);
+	test_group("lcbTotal past 32 bits");
+	uint64_t leaf = pst_ndb_write_block(n, "x", 1);
+	test_assert(leaf != 0);
+	test_assert(pst_ndb_write_xblock(n, &leaf, 1, 1ull << 32) == 0);
+	pst_ndb_add_node(n, internal_nid(0), leaf, 0, 0);
+	uint32_t rgnid[32] = { 0 };
+	rgnid[1] = 0x1001;
+	test_assert(pst_ndb_finish(n, rgnid, &err) == -1);
+	test_assert(strstr(err.buf, "File too large") != NULL);
+	test_assert(access(path, F_OK) != 0);		/* no half-written file is left */
+	sbuf_release(&err);
+}
+
 int main(void)
 {
 	static const size_t small[] = { 0, 1, 100, PST_BLOCK_DATA_MAX };
@@ -238,6 +264,7 @@ int main(void)
 	run("20,000 nodes: multi-level trees", many, 1, 20000);
 	static const size_t big[] = { 40u * 1024 * 1024 };
 	run("40 MB: past the first FMap", big, 1, 0);
+	lcb_total_limit();
 	free(img);
 	free(used);
 	free(found);

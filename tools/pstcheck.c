@@ -929,6 +929,37 @@ static void check_amap(void)
 		    "%" PRIu64 " bytes in use but free)", runs, diff_bytes[1], diff_bytes[0]);
 	if (amaps_ok && free_file != h_amap_free)
 		err("ROOT", "cbAMapFree %" PRIu64 ", the AMaps have %" PRIu64 " bytes free", h_amap_free, free_file);
+	/* FMaps: one byte per AMap of their stretch, its longest run of free
+	 * 64-byte units, at most 255 ([MS-PST] 2.2.2.7.5); deprecated, so a
+	 * wrong value is a finding */
+	unsigned long fmap_off = 0;
+	for (uint64_t k = 128; k < n_intervals; k += 496) {
+		uint8_t pg[PAGE];
+		uint64_t ib = AMAP_FIRST + k * AMAP_SPAN + 2 * PAGE;
+		if (!rd(ib, pg, PAGE) || pg[496] != PT_FMAP)
+			continue;         /* reported with the map pages */
+		for (uint64_t i = 0; i < 496 && k + i < n_intervals; i++) {
+			const uint8_t *am = amap_copy + (k + i) * 496;
+			unsigned run = 0, longest = 0;
+			if (!amap_ok[k + i])
+				continue;
+			for (unsigned bit = 0; bit < 496 * 8; bit++) {
+				run = (am[bit >> 3] >> (7 - (bit & 7))) & 1 ? 0 : run + 1;
+				if (run > longest)
+					longest = run;
+			}
+			if (longest > 255)
+				longest = 255;
+			if (pg[i] != longest && ++fmap_off <= MAX_REPORT) {
+				char w[48];
+				snprintf(w, sizeof w, "FMap page 0x%" PRIx64, ib);
+				find(w, "byte %" PRIu64 " (AMap page 0x%" PRIx64 ") is %u, its longest free run is %u",
+				     i, (uint64_t)(AMAP_FIRST + (k + i) * AMAP_SPAN), pg[i], longest);
+			}
+		}
+	}
+	if (fmap_off > MAX_REPORT)
+		find("FMap", "%lu FMap bytes in all disagree with their AMaps", fmap_off);
 }
 
 /* ---- 6. LTP light ------------------------------------------------------------------- */

@@ -169,14 +169,16 @@ static bool is_inline(const struct leaf *l, GHashTable *refs)
  */
 
 /*
- * attachment_data: the decoded content into the attachment's 0x3701 value,
- * a chunk at a time (GMime keeps the part in the file: persist_stream), so
- * an attachment of any size never sits in memory.  A message part is the
- * attached message as text.
+ * attachment_source: a stream of the attachment's decoded content (NULL:
+ * none), read a chunk at a time (GMime keeps the part in the file:
+ * persist_stream), so an attachment of any size never sits in memory.  A
+ * message part is the attached message as text.  *bound: at most how many
+ * bytes it gives, known without reading it (UINT64_MAX: not known).
  */
-static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
+static GMimeStream *attachment_source(GMimeObject *part, uint64_t *bound)
 {
 	GMimeStream *src = NULL;
+	*bound = UINT64_MAX;
 	if (GMIME_IS_MESSAGE_PART(part)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
 		src = g_mime_stream_mem_new();
@@ -191,23 +193,97 @@ static void attachment_data(GMimeObject *part, struct pst_pc_value *v)
 		GMimeStream *raw = content ? g_mime_data_wrapper_get_stream(content) : NULL;
 		if (raw) {
 			g_mime_stream_reset(raw);
+			GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(content);
+			gint64 len = g_mime_stream_length(raw);
+			/* decoding never makes more bytes; base64 makes 3 of every 4 */
+			if (len >= 0)
+				*bound = enc == GMIME_CONTENT_ENCODING_BASE64 ?
+					 (uint64_t)len / 4 * 3 + 3 : (uint64_t)len;
 			src = g_mime_stream_filter_new(raw);
-			GMimeFilter *dec = g_mime_filter_basic_new(
-				g_mime_data_wrapper_get_encoding(content), FALSE);
+			GMimeFilter *dec = g_mime_filter_basic_new(enc, FALSE);
 			if (dec) {
 				g_mime_stream_filter_add(GMIME_STREAM_FILTER(src), dec);
 				g_object_unref(dec);
 			}
 		}
 	}
-	if (!src)
-		return;
+	if (src && GMIME_IS_STREAM_MEM(src))
+		*bound = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src))->len;
+	if (src)
+		g_mime_stream_reset(src);
+	return src;
+}
+
+/* stream_count: how many bytes src gives (read through once, then reset) */
+static uint64_t stream_count(GMimeStream *src)
+{
+	char buf[65536];
+	ssize_t n;
+	uint64_t total = 0;
+	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
+		total += (uint64_t)n;
 	g_mime_stream_reset(src);
+	return total;
+}
+
+/* attachment_data: the stream into the attachment's 0x3701 value */
+static void attachment_data(GMimeStream *src, struct pst_pc_value *v)
+{
 	char buf[65536];
 	ssize_t n;
 	while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
 		pst_pc_value_write(v, buf, (size_t)n);
-	g_object_unref(src);
+}
+
+/* attach_overhead: an upper bound of an attachment's bytes besides its data */
+static uint64_t attach_overhead(const char *name, const char *mime, const char *cid)
+{
+	/* its PC heap (the name three times, extension, MIME type and
+	 * Content-ID in UTF-16, ~14 properties) and its attachment-table row */
+	return 2048 + 12 * (uint64_t)strlen(name) + 4 * (uint64_t)strlen(mime) +
+	       4 * (uint64_t)(cid ? strlen(cid) : 0);
+}
+
+/* room: data bytes an attachment may still have; 0 when none */
+static uint64_t room(const struct pst_pc *msg_pc, const struct pst_size_limit *lim,
+		     uint64_t overhead)
+{
+	uint64_t used = lim->reserved + msg_pc->sub_bytes + overhead;
+	return used < lim->max ? lim->max - used : 0;
+}
+
+/*
+ * too_big: when the attachment cannot fit in what is left of the message,
+ * a short note takes its place (src, name and MIME type replaced, no
+ * Content-ID) and it is named in lim->left_out.
+ */
+static void too_big(GMimeStream **src, struct sbuf *name, char **mime, char **cid,
+		    const struct pst_pc *msg_pc, const struct pst_size_limit *lim)
+{
+	uint64_t fits = room(msg_pc, lim, attach_overhead(name->buf, *mime, *cid));
+	uint64_t size = stream_count(*src);
+	if (size <= fits)
+		return;
+	struct sbuf note = SBUF_INIT;
+	sbuf_addf(&note, "mdexport: the attachment \"%s\" (%s, %llu bytes) is not in this "
+		  "PST: a PST message can hold at most %llu bytes (PR_MESSAGE_SIZE is a "
+		  "signed 32-bit number). It is in the source message.\r\n", name->buf, *mime,
+		  (unsigned long long)size, (unsigned long long)lim->max);
+	if (lim->left_out)
+		sbuf_addf(lim->left_out, "attachment \"%s\" (%llu bytes) left out: the message "
+			  "would be larger than a PST message can be (%llu bytes); a note "
+			  "\"%s.omitted.txt\" stands in its place\n", name->buf,
+			  (unsigned long long)size, (unsigned long long)lim->max, name->buf);
+	g_object_unref(*src);
+	*src = g_mime_stream_mem_new();
+	g_mime_stream_write(*src, note.buf, note.len);
+	g_mime_stream_reset(*src);
+	sbuf_adds(name, ".omitted.txt");
+	g_free(*mime);
+	*mime = g_strdup("text/plain");
+	g_free(*cid);
+	*cid = NULL;
+	sbuf_release(&note);
 }
 
 static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
@@ -230,21 +306,28 @@ static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
  * PR_ATTACH_FLAGS attRenderedInBody; every other attachment is shown.
  */
 static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
-			     unsigned num, bool hidden)
+			     unsigned num, bool hidden, const struct pst_size_limit *lim)
 {
 	struct pst_pc apc;
 	pst_pc_init(&apc, msg_pc->ndb);
 	struct sbuf name = SBUF_INIT;
 	attachment_name(part, num, &name);
-	const char *dot = strrchr(name.buf, '.');
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 	char *cid = content_id(part);
 	char *location = header_value(part, "Content-Location");
+	uint64_t bound;
+	GMimeStream *src = attachment_source(part, &bound);
+	if (src && bound > room(msg_pc, lim, attach_overhead(name.buf, mime, cid)))
+		too_big(&src, &name, &mime, &cid, msg_pc, lim);	/* reads it twice, only then */
+	const char *dot = strrchr(name.buf, '.');
 	pst_pc_add_u32(&apc, 0x3705, PT_LONG, ATT_METHOD_BY_VALUE);	/* PR_ATTACH_METHOD */
 	struct pst_pc_value data_value;
 	pst_pc_value_begin(&data_value, &apc, 0x3701, PT_BINARY);	/* PR_ATTACH_DATA_BIN */
-	attachment_data(part, &data_value);
+	if (src) {
+		attachment_data(src, &data_value);
+		g_object_unref(src);
+	}
 	pst_pc_value_end(&data_value);
 	pst_pc_add_string(&apc, 0x3707, name.buf);		/* long file name */
 	pst_pc_add_string(&apc, 0x3704, name.buf);
@@ -264,11 +347,15 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_pc_set_size_prop(&apc, 0x0E20);
 	uint64_t data, sub;
 	pst_pc_write(&apc, &data, &sub);
+	if (apc.size_saturated && lim->left_out)	/* cannot happen below the limit */
+		sbuf_addf(lim->left_out, "attachment \"%s\": PR_ATTACH_SIZE %llu is past %llu; "
+			  "written as %llu\n", name.buf, (unsigned long long)apc.written_size,
+			  PST_SIZE_MAX, PST_SIZE_MAX);
 	uint32_t nid = (0x8000u + num) << 5 | 0x05;
 	pst_pc_add_subnode(msg_pc, nid, data, sub);
 	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
 	pst_tc_row_begin(table, nid);
-	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), (uint32_t)apc.written_size);
+	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), pst_size_value(apc.written_size));
 	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
 	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), ATT_METHOD_BY_VALUE);
 	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);
@@ -292,7 +379,8 @@ static void finish_table(struct pst_pc *pc, struct pst_tc *table)
 	pst_tc_release(table);
 }
 
-unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
+unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
+				  const struct pst_size_limit *lim)
 {
 	int fd = m->raw ? -1 : dup(m->fd);
 	GMimeStream *src = m->raw ?
@@ -312,7 +400,7 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
 	g_mime_part_set_filename(part, "message.eml");
 	struct pst_tc table;
 	pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
-	write_attachment(pc, &table, GMIME_OBJECT(part), 0, false);
+	write_attachment(pc, &table, GMIME_OBJECT(part), 0, false, lim);
 	finish_table(pc, &table);
 	g_object_unref(w);
 	g_object_unref(body);
@@ -323,7 +411,8 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m)
 }
 
 unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-			       GMimeObject *html, const char *html_text, unsigned *hidden)
+			       GMimeObject *html, const char *html_text, unsigned *hidden,
+			       const struct pst_size_limit *lim)
 {
 	*hidden = 0;
 	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
@@ -339,7 +428,7 @@ unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject
 		for (unsigned i = 0; i < n; i++) {
 			const struct leaf *l = &g_array_index(leaves, struct leaf, i);
 			bool inline_image = is_inline(l, refs);
-			write_attachment(pc, &table, l->part, i, inline_image);
+			write_attachment(pc, &table, l->part, i, inline_image, lim);
 			*hidden += inline_image;
 		}
 		finish_table(pc, &table);

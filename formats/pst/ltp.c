@@ -411,13 +411,14 @@ int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 	pc->heap.user_root = bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n, leaves,
 				       pc->bth_hid);
 	pc->written_size = pst_heap_size(&pc->heap) + pc->sub_bytes;
+	pc->size_saturated = pc->size_prop && pc->written_size > PST_SIZE_MAX;
 	for (size_t i = 0; pc->size_prop && i < n; i++) {
 		const uint8_t *r = (const uint8_t *)pc->records.buf + 8 * i;
 		if ((r[0] | r[1] << 8) != pc->size_prop)
 			continue;
 		uint8_t *cell = pst_heap_at(&pc->heap, leaves[i / per]);
 		if (cell)
-			put32(cell + 8 * (i % per) + 4, (uint32_t)pc->written_size);
+			put32(cell + 8 * (i % per) + 4, pst_size_value(pc->written_size));
 	}
 	free(leaves);
 	*bid_data = pst_heap_write(&pc->heap, pc->ndb);

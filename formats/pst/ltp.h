@@ -16,6 +16,18 @@
 #include "sbuf.h"
 
 #define PST_HEAP_ALLOC_MAX 3580		/* the largest single heap allocation */
+/*
+ * PR_MESSAGE_SIZE and PR_ATTACH_SIZE are PtypInteger32, signed: the
+ * largest size they can state.  Larger objects are kept from being
+ * written (message.c); pst_size_value is the backstop.
+ */
+#define PST_SIZE_MAX 0x7FFFFFFFull
+
+/* pst_size_value: a size as a PtypInteger32 property: saturated at PST_SIZE_MAX, never wrapped */
+static inline uint32_t pst_size_value(uint64_t size)
+{
+	return size > PST_SIZE_MAX ? (uint32_t)PST_SIZE_MAX : (uint32_t)size;
+}
 
 enum pst_client_sig {
 	PST_SIG_TC = 0x7C,
@@ -83,6 +95,7 @@ struct pst_pc {
 	uint32_t bth_hid;		/* HID 0x20, reserved for the BTHHEADER */
 	uint16_t size_prop;		/* 0, or the property to set to the object's size */
 	uint64_t written_size;		/* that size, after pst_pc_write */
+	bool size_saturated;		/* it was past PST_SIZE_MAX: the property says PST_SIZE_MAX */
 	int error;
 };
 
@@ -120,7 +133,8 @@ void pst_pc_count_sub_bytes(struct pst_pc *pc, uint64_t bytes);
 /*
  * pst_pc_set_size_prop: when writing, set the PT_LONG property `id`
  * (already added) to the object's size as Outlook measures it: the PC's
- * own stream plus every subnode's data ([MS-PST]; pst-notes 4.4).
+ * own stream plus every subnode's data ([MS-PST]; pst-notes 4.4); a size
+ * past PST_SIZE_MAX is written as PST_SIZE_MAX and size_saturated set.
  */
 void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id);
 /*

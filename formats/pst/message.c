@@ -452,17 +452,29 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		fields_from_mime(msg, m, &f);
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
+	/*
+	 * What PR_MESSAGE_SIZE counts besides attachments, bounded from above:
+	 * the text fields and recipients all come from the header (UTF-16, a
+	 * few copies each, a recipient row of ~100 bytes per address of 3
+	 * bytes or more), the bodies (UTF-16 text, UTF-8 HTML), the heaps.
+	 */
+	struct pst_size_limit lim = { m->size_max ? m->size_max : PST_SIZE_MAX,
+				      16384 + 40 * (uint64_t)f.headers.len +
+				      2 * (uint64_t)f.body.len + (uint64_t)f.html.len, m->left_out };
 	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf,
-						  &f.hidden) :
-			      pst_write_raw_attachment(&pc, m);
+						  &f.hidden, &lim) :
+			      pst_write_raw_attachment(&pc, m, &lim);
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
 	add_properties(&pc, contents, &f, m);
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);
+	if (pc.size_saturated && m->left_out)	/* only when `reserved` fell short */
+		sbuf_addf(m->left_out, "PR_MESSAGE_SIZE %llu is past %llu; written as %llu\n",
+			  (unsigned long long)pc.written_size, PST_SIZE_MAX, PST_SIZE_MAX);
 	if (contents) {
-		pst_tc_set_u32(contents, PROP(0x0E08, PT_LONG), (uint32_t)pc.written_size);
+		pst_tc_set_u32(contents, PROP(0x0E08, PT_LONG), pst_size_value(pc.written_size));
 		pst_tc_row_end(contents);
 	}
 	pst_ndb_add_node(n, nid, data, sub, folder_nid);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "ltp.h"
+#include "sbuf.h"
 
 struct pst_msg_in {
 	const unsigned char *raw;	/* the whole message, or NULL: read `fd` */
@@ -25,6 +26,14 @@ struct pst_msg_in {
 	size_t head_len;
 	unsigned flags;			/* enum msg_flags (conv.h) */
 	int64_t received;		/* internal date, Unix seconds */
+	/*
+	 * What a PST cannot hold is reported here, one line each (NULL: not
+	 * reported): an attachment that would make the message larger than
+	 * PR_MESSAGE_SIZE can state is left out, a short text note in its
+	 * place ("<name>.omitted.txt").
+	 */
+	struct sbuf *left_out;
+	uint64_t size_max;		/* 0: PST_SIZE_MAX; tests set a smaller limit */
 };
 
 /* pst_filetime: Unix seconds to a FILETIME (100 ns since 1601, UTC) */
@@ -34,7 +43,8 @@ uint64_t pst_filetime(int64_t unix_seconds);
  * pst_write_message: the message node nid (parent folder_nid) and its row
  * in `contents`.  Returns 0, or -1 when GMime could not parse it: then the
  * message is written with its raw header block and its whole bytes as an
- * attachment "message.eml", so nothing is lost.
+ * attachment "message.eml", so nothing is lost (up to the size limit, see
+ * left_out).
  */
 int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		      uint32_t folder_nid, const struct pst_msg_in *m);

@@ -166,6 +166,10 @@ uint64_t pst_ndb_write_block(struct pst_ndb *n, const void *data, size_t cb)
 static uint64_t put_xblock(struct pst_ndb *n, unsigned level, const uint64_t *bids,
 			   unsigned count, uint64_t total)
 {
+	if (total > UINT32_MAX) {	/* lcbTotal is 32 bits: no stream of 4 GiB or more */
+		n->error = n->error ? n->error : EFBIG;
+		return 0;
+	}
 	uint8_t *p = n->scratch;
 	p[0] = 1;
 	p[1] = (uint8_t)level;

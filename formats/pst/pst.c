@@ -162,12 +162,19 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct pst_folder *f = &p->folders[p->current];
+	struct sbuf left_out = SBUF_INIT;
 	struct pst_msg_in in = { NULL, msg->size, msg->fd, msg->prefix, msg->head_len,
-				 msg->flags, msg->received };
+				 msg->flags, msg->received, &left_out, 0 };
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
 	if (pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in) < 0)
 		diag_warn(w->diag, "'%s': MIME structure not understood; written with its "
 			  "headers, the whole message attached as message.eml", msg->origin);
+	/* what the format cannot hold was left out: an error, it is not in the PST */
+	char *save = NULL;
+	for (char *line = left_out.len ? strtok_r(left_out.buf, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save))
+		diag_error(w->diag, "'%s': %s", msg->origin, line);
+	sbuf_release(&left_out);
 	f->info.content_count++;
 	f->info.unread_count += !(msg->flags & MSG_SEEN);
 	return CONV_OK;
