@@ -40,8 +40,9 @@ all: mdexport $(TOOLS)
 mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
-tools/pstcheck: tools/pstcheck.c
-	$(CC) $(ALL_CFLAGS) -o $@ $< -lz $(LDFLAGS)
+PSTCHECK_SRC := tools/pstcheck.c tools/pstcheck_ltp.c tools/pstcheck_msg.c
+tools/pstcheck: $(PSTCHECK_SRC) tools/pstcheck.h
+	$(CC) $(ALL_CFLAGS) -o $@ $(PSTCHECK_SRC) -lz $(LDFLAGS)
 
 $(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h)
 	@mkdir -p $(dir $@)

@@ -1,16 +1,30 @@
 /* pstcheck -- a strict structural checker for Unicode PST files.
  *
- * Usage: pstcheck FILE.pst [--json] [--quiet] [--nodes]
+ * Usage: pstcheck FILE.pst [--json] [--quiet] [--nodes] [--dump NID[/SUBNID]]
  *
  * It reads the file on its own (no libpff) and verifies, in order: the header
  * and ROOT, the fixed-position map pages (AMap, PMap, FMap, FPMap, DList), the
  * NBT and BBT B-trees, every block in the BBT (trailer, CRC, signature,
  * internal block trees, reference counts), the allocation map against what the
- * walk found, and a light pass over the heap-on-node of property and table
- * contexts.  Every problem is an "error"; something legal that differs from
- * what today's Outlook writes is a "finding" with its reason.
+ * walk found, the NBT parent links; then, through its own LTP reader
+ * (pstcheck_ltp.c), every node's data stream, subnode tree, heap-on-node,
+ * BTHs, property contexts and table contexts; then the messaging layer
+ * (pstcheck_msg.c): each folder's hierarchy, contents and FAI tables against
+ * the NBT, its counts, every table row against the object it stands for,
+ * PR_MESSAGE_SIZE and PR_ATTACH_SIZE against the objects' sizes, and the
+ * store's EntryIDs.  Every problem is an "error"; something legal that
+ * differs from what today's Outlook writes is a "finding" with its reason.
  *
- * Exit: 0 no errors, 1 errors, 2 the file cannot be read at all.
+ * --nodes prints the NBT (NID, type, parent) instead of the report.
+ * --dump NID prints a node for developers (after a quiet check): a PC's
+ * properties (tag, type, value: integers in hex, strings decoded from
+ * UTF-16LE, binaries as hex, first 64 bytes) or a TC's columns and rows,
+ * then its subnodes, each dumped the same way.  NID/SUBNID dumps one
+ * subnode (e.g. 0x200024/0x671, a message's attachment table).  NIDs are
+ * hexadecimal, with or without 0x.
+ *
+ * Exit: 0 no errors, 1 errors, 2 the file cannot be read at all.  With
+ * --dump: 0 when the node was printed, 2 when there is no such node.
  * Layout facts: [MS-PST] 2.2 / 2.3 and ../shared/docs/pst-notes.md.  */
 
 #include <errno.h>
@@ -25,13 +39,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "pstcheck.h"
+
 #define HDR_SIZE 564
 #define PAGE 512
 #define AMAP_FIRST 0x4400ULL
 #define AMAP_SPAN 0x3E000ULL          /* bytes covered by one AMap */
 #define DLIST_OFF 0x4200ULL
-#define MAX_BLOCK 8192
-#define MAX_REPORT 50                 /* per kind of repeated problem */
 
 enum { PT_BBT = 0x80, PT_NBT = 0x81, PT_FMAP = 0x82, PT_PMAP = 0x83,
        PT_AMAP = 0x84, PT_FPMAP = 0x85, PT_DLIST = 0x86 };
@@ -99,6 +113,16 @@ static void find(const char *where, const char *fmt, ...)
 	va_end(ap);
 }
 
+void report(int level, int print, const char *where, const char *fmt, va_list ap)
+{
+	if (level == 0)
+		n_err++;
+	else if (level == 1)
+		n_find++;
+	if (print)
+		emit(level == 0 ? "error" : level == 1 ? "finding" : "info", where, fmt, ap);
+}
+
 static void info(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void info(const char *where, const char *fmt, ...)
 {
@@ -114,7 +138,7 @@ static int fd = -1;
 static uint64_t fsize;
 
 /* Reads n bytes at off; 0 when any of them lies outside the file. */
-static int rd(uint64_t off, void *buf, size_t n)
+int rd(uint64_t off, void *buf, size_t n)
 {
 	if (off > fsize || n > fsize - off)
 		return 0;
@@ -129,13 +153,6 @@ static int rd(uint64_t off, void *buf, size_t n)
 	}
 	return 1;
 }
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 /* The PST CRC: reflected CRC-32, initial value 0, no final XOR. */
 static uint32_t pst_crc(const uint8_t *p, size_t n)
@@ -155,7 +172,7 @@ static uint64_t align64(uint64_t n) { return (n + 63) & ~63ULL; }
 /* ---- global state ------------------------------------------------------------ */
 
 static uint8_t hdr[HDR_SIZE];
-static int crypt_method;
+int crypt_method;
 static uint64_t h_eof, h_amap_last, h_amap_free, h_pmap_free;
 static uint64_t h_nbt_bid, h_nbt_ib, h_bbt_bid, h_bbt_ib, h_bid_next_p, h_bid_next_b;
 static uint8_t h_amap_valid;
@@ -167,22 +184,11 @@ static uint8_t *used;
 static uint64_t used_bits;
 static unsigned long n_overlap;
 
-typedef struct {
-	uint64_t bid, ib;
-	uint16_t cb, cref;
-	uint32_t refs;
-	int state;                    /* 0 unchecked, 1 readable, -1 bad */
-} bbt_ent;
-
-typedef struct {
-	uint64_t nid, bid_data, bid_sub;
-	uint32_t parent;
-} nbt_ent;
-
 static bbt_ent *bbt;
 static size_t n_bbt, cap_bbt;
-static nbt_ent *nbt;
-static size_t n_nbt, cap_nbt;
+nbt_ent *nbt;
+size_t n_nbt;
+static size_t cap_nbt;
 static unsigned long n_bt_pages;
 
 /* Marks [off, off+len) as used; reports overlaps with earlier allocations. */
@@ -568,7 +574,7 @@ static int cmp_nbt(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static bbt_ent *find_bbt(uint64_t bid)
+bbt_ent *find_bbt(uint64_t bid)
 {
 	bid &= ~1ULL;
 	size_t lo = 0, hi = n_bbt;
@@ -585,7 +591,7 @@ static bbt_ent *find_bbt(uint64_t bid)
 	return NULL;
 }
 
-static nbt_ent *find_nbt(uint64_t nid)
+nbt_ent *find_nbt(uint64_t nid)
 {
 	size_t lo = 0, hi = n_nbt;
 	while (lo < hi) {
@@ -729,6 +735,7 @@ static void add_ref(uint64_t bid, const char *from)
 }
 
 static uint8_t blockbuf[MAX_BLOCK];
+static unsigned long n_nid_garbage;
 
 /* Parses one internal block (XBLOCK/XXBLOCK/SLBLOCK/SIBLOCK) and counts its references. */
 static void check_internal(bbt_ent *b)
@@ -792,22 +799,26 @@ static void check_internal(bbt_ent *b)
 		}
 		if (cent == 0 || cent > maxent)
 			blk_err(w, "cEnt %u outside 1..%u", cent, maxent);
-		uint64_t prev = 0;
+		uint32_t prev = 0;
+		int garbage = 0;
 		for (unsigned i = 0; i < cent; i++) {
 			const uint8_t *e = blockbuf + 8 + esz * i;
-			uint64_t nid = le64(e);
+			/* a subnode NID is 32 bits in an 8-byte field; Outlook 2003 left
+			 * the upper half uninitialised (libyal's testdata outlook.pst) */
+			uint32_t nid = le32(e);
+			garbage |= le32(e + 4) != 0;
 			if (i && nid <= prev)
-				blk_err(w, "entry %u: NID 0x%" PRIx64 " not above the previous 0x%" PRIx64, i, nid, prev);
+				blk_err(w, "entry %u: NID 0x%x not above the previous 0x%x", i, nid, prev);
 			prev = nid;
 			if (level == 0) {
 				uint64_t bd = le64(e + 8), bs = le64(e + 16);
 				if (bd == 0)
-					blk_err(w, "subnode 0x%" PRIx64 " has no data block", nid);
+					blk_err(w, "subnode 0x%x has no data block", nid);
 				add_ref(bd, w);
 				add_ref(bs, w);
 				bbt_ent *s = bs ? find_bbt(bs) : NULL;
 				if (s && !(s->bid & 2))
-					blk_err(w, "subnode 0x%" PRIx64 ": subnode BID 0x%" PRIx64 " is not an internal block", nid, bs);
+					blk_err(w, "subnode 0x%x: subnode BID 0x%" PRIx64 " is not an internal block", nid, bs);
 			} else {
 				uint64_t cb = le64(e + 8);
 				add_ref(cb, w);
@@ -816,6 +827,9 @@ static void check_internal(bbt_ent *b)
 					blk_err(w, "SIBLOCK child 0x%" PRIx64 " is not an internal block", cb);
 			}
 		}
+		if (garbage && ++n_nid_garbage <= MAX_REPORT)
+			find(w, "subnode NIDs with non-zero upper 32 bits (readers use the low 32); "
+			     "today's Outlook writes zeros");
 	} else {
 		blk_err(w, "internal block with btype %u (not 1 or 2)", btype);
 	}
@@ -962,197 +976,10 @@ static void check_amap(void)
 		find("FMap", "%lu FMap bytes in all disagree with their AMaps", fmap_off);
 }
 
-/* ---- 6. LTP light ------------------------------------------------------------------- */
+/* ---- 6. node parents and the skeleton ------------------------------------------------ */
 
-/* [MS-PST] 5.1 mpbbR: the NDB_CRYPT_PERMUTE encoding table (format constant). */
-static const uint8_t perm_r[256] = {
-	0x41, 0x36, 0x13, 0x62, 0xa8, 0x21, 0x6e, 0xbb, 0xf4, 0x16, 0xcc, 0x04, 0x7f, 0x64, 0xe8, 0x5d,
-	0x1e, 0xf2, 0xcb, 0x2a, 0x74, 0xc5, 0x5e, 0x35, 0xd2, 0x95, 0x47, 0x9e, 0x96, 0x2d, 0x9a, 0x88,
-	0x4c, 0x7d, 0x84, 0x3f, 0xdb, 0xac, 0x31, 0xb6, 0x48, 0x5f, 0xf6, 0xc4, 0xd8, 0x39, 0x8b, 0xe7,
-	0x23, 0x3b, 0x38, 0x8e, 0xc8, 0xc1, 0xdf, 0x25, 0xb1, 0x20, 0xa5, 0x46, 0x60, 0x4e, 0x9c, 0xfb,
-	0xaa, 0xd3, 0x56, 0x51, 0x45, 0x7c, 0x55, 0x00, 0x07, 0xc9, 0x2b, 0x9d, 0x85, 0x9b, 0x09, 0xa0,
-	0x8f, 0xad, 0xb3, 0x0f, 0x63, 0xab, 0x89, 0x4b, 0xd7, 0xa7, 0x15, 0x5a, 0x71, 0x66, 0x42, 0xbf,
-	0x26, 0x4a, 0x6b, 0x98, 0xfa, 0xea, 0x77, 0x53, 0xb2, 0x70, 0x05, 0x2c, 0xfd, 0x59, 0x3a, 0x86,
-	0x7e, 0xce, 0x06, 0xeb, 0x82, 0x78, 0x57, 0xc7, 0x8d, 0x43, 0xaf, 0xb4, 0x1c, 0xd4, 0x5b, 0xcd,
-	0xe2, 0xe9, 0x27, 0x4f, 0xc3, 0x08, 0x72, 0x80, 0xcf, 0xb0, 0xef, 0xf5, 0x28, 0x6d, 0xbe, 0x30,
-	0x4d, 0x34, 0x92, 0xd5, 0x0e, 0x3c, 0x22, 0x32, 0xe5, 0xe4, 0xf9, 0x9f, 0xc2, 0xd1, 0x0a, 0x81,
-	0x12, 0xe1, 0xee, 0x91, 0x83, 0x76, 0xe3, 0x97, 0xe6, 0x61, 0x8a, 0x17, 0x79, 0xa4, 0xb7, 0xdc,
-	0x90, 0x7a, 0x5c, 0x8c, 0x02, 0xa6, 0xca, 0x69, 0xde, 0x50, 0x1a, 0x11, 0x93, 0xb9, 0x52, 0x87,
-	0x58, 0xfc, 0xed, 0x1d, 0x37, 0x49, 0x1b, 0x6a, 0xe0, 0x29, 0x33, 0x99, 0xbd, 0x6c, 0xd9, 0x94,
-	0xf3, 0x40, 0x54, 0x6f, 0xf0, 0xc6, 0x73, 0xb8, 0xd6, 0x3e, 0x65, 0x18, 0x44, 0x1f, 0xdd, 0x67,
-	0x10, 0xf1, 0x0c, 0x19, 0xec, 0xae, 0x03, 0xa1, 0x14, 0x7b, 0xa9, 0x0b, 0xff, 0xf8, 0xa3, 0xc0,
-	0xa2, 0x01, 0xf7, 0x2e, 0xbc, 0x24, 0x68, 0x75, 0x0d, 0xfe, 0xba, 0x2f, 0xb5, 0xd0, 0xda, 0x3d
-};
-static uint8_t perm_i[256];
-
-/* Heap pages of a node (one per data block, at most 64 checked). */
-static void check_heap_block(const char *w, const uint8_t *d, unsigned cb, unsigned idx,
-			     int want_sig, uint32_t *root_hid, unsigned *root_size)
+static void check_parents(void)
 {
-	if (cb < 4) {
-		err(w, "heap block %u of %u bytes is too short", idx, cb);
-		return;
-	}
-	unsigned hdr_len = 2;
-	if (idx == 0) {
-		hdr_len = 12;
-		if (cb < 12) {
-			err(w, "heap block 0 of %u bytes is shorter than HNHDR", cb);
-			return;
-		}
-		if (d[2] != 0xEC) {
-			err(w, "HNHDR bSig 0x%02x, must be 0xEC", d[2]);
-			return;
-		}
-		if (want_sig && d[3] != want_sig)
-			err(w, "HNHDR bClientSig 0x%02x, expected 0x%02x for this node type", d[3], want_sig);
-		*root_hid = le32(d + 4);
-	} else if (idx == 8 || (idx > 8 && (idx - 8) % 128 == 0)) {
-		hdr_len = 66;
-	}
-	unsigned ib = le16(d);
-	if (ib < hdr_len || ib + 4 > cb) {
-		err(w, "heap block %u: ibHnpm %u outside the block (cb %u)", idx, ib, cb);
-		return;
-	}
-	unsigned calloc_ = le16(d + ib), cfree = le16(d + ib + 2);
-	if (ib + 4 + 2 * (calloc_ + 1) > cb) {
-		err(w, "heap block %u: page map with cAlloc %u runs past the block", idx, calloc_);
-		return;
-	}
-	if (cfree > calloc_)
-		err(w, "heap block %u: cFree %u > cAlloc %u", idx, cfree, calloc_);
-	unsigned prev = 0, nfree = 0;
-	for (unsigned i = 0; i <= calloc_; i++) {
-		unsigned o = le16(d + ib + 4 + 2 * i);
-		if (i == 0 && o != hdr_len)
-			err(w, "heap block %u: first allocation at %u, expected %u", idx, o, hdr_len);
-		if (i > 0 && o < prev) {
-			err(w, "heap block %u: allocation offsets not ascending at %u", idx, i);
-			return;
-		}
-		if (i > 0 && o == prev)
-			nfree++;
-		if (o > ib) {
-			err(w, "heap block %u: allocation %u ends at %u, past the page map at %u", idx, i, o, ib);
-			return;
-		}
-		if (i > 0 && o - prev > 3580)
-			err(w, "heap block %u: allocation %u is %u bytes, above the 3580-byte limit", idx, i, o - prev);
-		prev = o;
-	}
-	if (nfree != cfree)
-		find(w, "heap block %u: cFree %u but %u empty allocations; Outlook keeps cFree accurate",
-		     idx, cfree, nfree);
-	if (root_hid && *root_hid && ((*root_hid >> 16) == idx)) {
-		unsigned hi = (*root_hid >> 5) & 0x7FF;
-		if ((*root_hid & 31) != 0 || hi == 0 || hi > calloc_)
-			err(w, "hidUserRoot 0x%x names no allocation of heap block %u", *root_hid, idx);
-		else if (root_size)
-			*root_size = le16(d + ib + 4 + 2 * hi) - le16(d + ib + 4 + 2 * (hi - 1));
-	}
-}
-
-static unsigned long n_pc, n_tc;
-
-static void check_ltp_node(const nbt_ent *n)
-{
-	uint32_t nid = (uint32_t)n->nid, type = nid & 31;
-	int want = 0;
-	if (type == 0x02 || type == 0x03 || type == 0x04 || type == 0x08 || type == 0x07 ||
-	    nid == 0x21 || nid == 0x61)
-		want = 0xBC;
-	else if (type >= 0x0B && type <= 0x12)
-		want = 0x7C;
-	if (!want)
-		return;
-	char w[48];
-	snprintf(w, sizeof w, "node 0x%x", nid);
-	if (n->bid_data == 0) {
-		err(w, "a %s node without data", want == 0xBC ? "PC" : "TC");
-		return;
-	}
-	bbt_ent *b = find_bbt(n->bid_data);
-	if (!b || b->state != 1)
-		return;    /* reported by the block checks */
-	/* Collect the heap blocks: the block itself, or an XBLOCK's children. */
-	uint64_t kids[64];
-	unsigned nk = 0;
-	if (b->bid & 2) {
-		uint8_t h[8 + 64 * 8];
-		size_t want_n = b->cb < sizeof h ? b->cb : sizeof h;
-		if (!rd(b->ib, h, want_n) || want_n < 8 || h[0] != 1)
-			return;
-		if (h[1] != 1) {
-			info(w, "heap over an XXBLOCK; not checked");
-			return;
-		}
-		unsigned c = le16(h + 2);
-		for (unsigned i = 0; i < c && 8 + 8 * i + 8 <= want_n && nk < 64; i++)
-			kids[nk++] = le64(h + 8 + 8 * i);
-	} else {
-		kids[nk++] = b->bid;
-	}
-	uint32_t root = 0;
-	unsigned root_size = 0;
-	uint8_t d[MAX_BLOCK];
-	for (unsigned i = 0; i < nk; i++) {
-		bbt_ent *c = find_bbt(kids[i]);
-		if (!c || c->state != 1 || c->cb > MAX_BLOCK - 16 || !rd(c->ib, d, c->cb))
-			return;
-		if (crypt_method == 1)
-			for (unsigned j = 0; j < c->cb; j++)
-				d[j] = perm_i[d[j]];
-		else if (crypt_method == 2)
-			return;   /* cyclic decoding not implemented */
-		check_heap_block(w, d, c->cb, i, i == 0 ? want : 0, &root, &root_size);
-		if (i == 0 && d[2] != 0xEC)
-			return;
-		if (i == 0 && want == 0xBC && d[3] == 0xBC && (root >> 16) == 0 && root_size >= 8) {
-			/* BTHHEADER at root: bType, cbKey, cbEnt, bIdxLevels, hidRoot */
-			unsigned hi = (root >> 5) & 0x7FF, ibm = le16(d);
-			unsigned off = le16(d + ibm + 4 + 2 * (hi - 1));
-			const uint8_t *bh = d + off;
-			if (bh[0] != 0xB5)
-				err(w, "PC's BTH header bType 0x%02x, must be 0xB5", bh[0]);
-			else if (bh[1] != 2 || bh[2] != 6)
-				err(w, "PC's BTH has cbKey %u / cbEnt %u, must be 2 / 6", bh[1], bh[2]);
-			else if ((nid == 0x21 || nid == 0x122) && bh[3] == 0) {
-				uint32_t hr = le32(bh + 4);
-				unsigned props = 0;
-				if (hr && (hr >> 16) == 0) {
-					unsigned rhi = (hr >> 5) & 0x7FF;
-					unsigned cal = le16(d + ibm);
-					if (rhi >= 1 && rhi <= cal)
-						props = (le16(d + ibm + 4 + 2 * rhi) - le16(d + ibm + 4 + 2 * (rhi - 1))) / 8;
-				}
-				info(w, "%s: %u properties", nid == 0x21 ? "message store" : "root folder", props);
-			}
-		}
-		if (i == 0 && want == 0x7C && d[3] == 0x7C && (root >> 16) == 0 && root_size >= 22) {
-			unsigned hi = (root >> 5) & 0x7FF, ibm = le16(d);
-			const uint8_t *ti = d + le16(d + ibm + 4 + 2 * (hi - 1));
-			if (ti[0] != 0x7C)
-				err(w, "TCINFO bType 0x%02x, must be 0x7C", ti[0]);
-			else if (22 + 8u * ti[1] != root_size)
-				err(w, "TCINFO with %u columns is %u bytes, expected %u", ti[1], root_size, 22 + 8u * ti[1]);
-		}
-	}
-	if (want == 0xBC)
-		n_pc++;
-	else
-		n_tc++;
-}
-
-static void check_ltp(void)
-{
-	for (int i = 0; i < 256; i++)
-		perm_i[perm_r[i]] = (uint8_t)i;
-	if (crypt_method == 2)
-		find("LTP", "heap checks skipped: cyclic decoding is not implemented");
-	for (size_t i = 0; i < n_nbt; i++)
-		check_ltp_node(&nbt[i]);
-	/* parents */
 	for (size_t i = 0; i < n_nbt; i++) {
 		uint32_t p = nbt[i].parent, nid = (uint32_t)nbt[i].nid, t = nid & 31;
 		if (p && !find_nbt(p)) {
@@ -1209,15 +1036,17 @@ static void check_ltp(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pstcheck FILE.pst [--json] [--quiet] [--nodes]\n");
+	fprintf(stderr, "usage: pstcheck FILE.pst [--json] [--quiet] [--nodes] [--dump NID[/SUBNID]]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *dump = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+		if (!strcmp(argv[i], "--dump") && i + 1 < argc)
+			dump = argv[++i];
+		else if (!strcmp(argv[i], "--json"))
 			opt_json = 1;
 		else if (!strcmp(argv[i], "--quiet"))
 			opt_quiet = 1;
@@ -1243,7 +1072,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fsize = (uint64_t)st.st_size;
-	if (opt_nodes)
+	ltp_init();
+	if (opt_nodes || dump)
 		opt_quiet = 1;
 	if (opt_json && !opt_quiet) {
 		printf("{\"file\": ");
@@ -1256,9 +1086,14 @@ int main(int argc, char **argv)
 			check_trees();
 			check_blocks();
 			check_amap();
-			check_ltp();
+			check_parents();
+			check_ltp_nodes();
+			check_messaging();
+			ltp_summary();
 		}
 	}
+	if (dump)
+		return dump_node(dump) ? 0 : 2;
 	if (opt_nodes) {
 		for (size_t i = 0; i < n_nbt; i++)
 			printf("0x%08" PRIx64 " type 0x%02x parent 0x%08x\n", nbt[i].nid,

@@ -2,15 +2,20 @@
 """End-to-end: tools/pstcheck, the strict structural PST checker.
 
 It must pass Outlook's own empty store (../shared/reference/outlook-empty.pst)
-with zero errors, catch deliberately corrupted copies with the specific error,
-survive random corruption and truncation without crashing, and read all of
-enron.pst (a third-party-written PST shipped in the pst-extractor npm package)
-naming how it differs from what Outlook writes."""
+with zero errors, and the PSTs our own mdexport writes from the fixture store;
+catch deliberately corrupted copies with the specific error (NDB layer:
+CRCs, counts, the AMap; LTP and messaging layers: a contents row's NID, a
+folder's count, PR_MESSAGE_SIZE, a row differing from its message, a store
+EntryID's record key); survive random corruption and truncation without
+crashing; print nodes with --dump; and read all of enron.pst (a
+third-party-written PST shipped in the pst-extractor npm package) naming how
+it differs from what Outlook writes."""
 
 import glob
 import json
 import os
 import random
+import re
 import shutil
 import struct
 import subprocess
@@ -68,6 +73,58 @@ def write(name, data):
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def perm_table():
+    """[MS-PST] mpbbR, the permute encoding table, as tools/pstcheck_ltp.c holds it."""
+    src = open(os.path.join(ROOT, "tools", "pstcheck_ltp.c"), encoding="utf-8").read()
+    body = re.search(r"perm_r\[256\] = \{(.*?)\};", src, re.S).group(1)
+    return bytes(int(x, 16) for x in re.findall(r"0x[0-9a-fA-F]+", body))
+
+
+def nbt_leaves(data):
+    """{nid: (bid_data, bid_sub, parent)} of every NBT leaf entry, read independently."""
+    out = {}
+
+    def walk(ib, depth):
+        if depth > 8 or ib + 512 > len(data):
+            return
+        pg = data[ib:ib + 512]
+        cent, cb, level = pg[488], pg[490], pg[491]
+        for i in range(min(cent, 20)):
+            e = pg[i * cb:(i + 1) * cb]
+            if level:
+                walk(struct.unpack_from("<Q", e, 16)[0], depth + 1)
+            else:
+                nid, bd, bs, parent = struct.unpack_from("<QQQI", e, 0)
+                out[nid] = (bd, bs, parent)
+    walk(struct.unpack_from("<Q", data, 224)[0], 0)
+    return out
+
+
+def edit_node(b, nid, fn):
+    """Edits the (decoded) single data block of node nid in place with fn, then
+    encodes it again and recomputes the block's CRC: only the content is wrong."""
+    bid = nbt_leaves(b)[nid][0]
+    assert not bid & 2, "node 0x%x's data is not a single block" % nid
+    ib, cb = [(l[3], l[4]) for l in bbt_leaves(b) if l[2] & ~1 == bid & ~1][0]
+    d = bytearray(b[ib:ib + cb])
+    if b[513] == 1:
+        perm = perm_table()
+        inv = bytes(perm.index(i) for i in range(256))
+        d = bytearray(d.translate(inv))
+    fn(d)
+    if b[513] == 1:
+        d = bytearray(bytes(d).translate(perm))
+    b[ib:ib + cb] = d
+    trailer = ib + ((cb + 16 + 63) & ~63) - 16
+    struct.pack_into("<I", b, trailer + 4, pst_crc(bytes(b[ib:ib + cb])))
+
+
+def replace_once(d, old, new):
+    assert d.count(old) == 1, "%r occurs %d times" % (old, d.count(old))
+    i = d.find(old)
+    d[i:i + len(old)] = new
 
 
 def bbt_leaves(data):
@@ -192,6 +249,117 @@ struct.pack_into("<Q", b, pib + idx * 24 + 8, struct.unpack_from("<Q", b, pib + 
 fix_page_crc(b, pib)
 corrupt("bref.pst", b, "error: block 0x%x" % cbid, "BBT entry pointing at the wrong offset")
 
+# ---- --dump -------------------------------------------------------------------------
+
+rc, out, err = check(REF, "--dump", "0x21")
+tap.ok(rc == 0 and "property context, 13 properties:" in out and '0x3001001f  "Empty"' in out
+       and "0x35e00102  24 bytes 00000000" in out,
+       "--dump 0x21: the store's 13 properties, strings decoded, binaries in hex", out)
+rc, out, err = check(REF, "--dump", "12d")
+tap.ok(rc == 0 and "table context, 13 columns (row size 55), 4 rows:" in out
+       and 'row 2 (RowId 0x2223):' in out and '0x3001001f  "SPAM Search Folder 2"' in out,
+       "--dump 12d: the root's hierarchy table, columns and rows", out)
+rc, out, err = check(REF, "--dump", "0x4242")
+tap.ok(rc == 2 and "no such node" in err, "--dump of a NID the NBT lacks exits 2", err)
+
+# ---- our own PSTs: the LTP and messaging layers ---------------------------------------
+
+fstore = e2e.copytree(os.path.join(ROOT, "fixtures", "store"), os.path.join(work, "store"))
+fout = os.path.join(work, "fixture-pst")
+p = subprocess.run([e2e.MDEXPORT, "export", fstore, "-f", "pst", "-o", fout, "-q"], capture_output=True)
+psts = sorted(glob.glob(os.path.join(fout, "*", "*.pst")))
+tap.ok(p.returncode == 0 and len(psts) == 5, "the fixture store exported to 5 PSTs", p.stderr.decode()[-800:])
+for pst in psts:
+    rc, out, err = check(pst)
+    tap.ok(rc == 0 and errors(out) == [], "%s (written by mdexport): 0 errors"
+           % os.path.relpath(pst, fout), "\n".join(errors(out)[:30]) + err)
+ALICE = os.path.join(fout, "example.com", "alice.pst")
+alice = e2e.read(ALICE)
+
+
+def dump(path, nid):
+    rc, out, err = check(path, "--dump", nid)
+    return out
+
+
+def top_props(out):
+    """{tag: value text} of the top object in a --dump (properties or a row's cells)."""
+    return {m.group(1): m.group(2) for m in re.finditer(r"^  (0x[0-9a-f]{8})  (.*)$", out, re.M)}
+
+
+inbox = [n for n, (bd, bs, parent) in nbt_leaves(alice).items()
+         if n & 31 == 2 and parent == 0x8022 and '"Inbox"' in dump(ALICE, hex(n))][0]
+contents = dump(ALICE, hex(inbox | 0x0E))
+rows = [int(x, 16) for x in re.findall(r"row \d+ \(RowId (0x[0-9a-f]+)\)", contents)]
+msg = rows[0]
+mprops = top_props(dump(ALICE, hex(msg)))
+tap.ok(len(rows) > 3 and msg & 31 == 4 and "0x0e080003" in mprops,
+       "alice.pst: the Inbox 0x%x lists %d messages; message 0x%x has PR_MESSAGE_SIZE" % (inbox, len(rows), msg))
+
+rc, out, err = check(ALICE, "--dump", "%x/0x692" % msg)
+tap.ok(rc == 0 and out.startswith("%x/0x692: a subnode of node 0x%x" % (msg, msg))
+       and "table context, 14 columns" in out and "0x3002001f  \"SMTP\"" in out,
+       "--dump NID/SUBNID: a message's recipient table", out[:1500])
+
+
+def corrupt_node(name, nid, fn, want, what):
+    b = bytearray(alice)
+    edit_node(b, nid, fn)
+    path = write(name, b)
+    rc, out, err = check(path)
+    errs = errors(out)
+    tap.ok(rc == 1 and any(want in l for l in errs) and not any("dwCRC" in l for l in errs),
+           "%s: exit 1 with %r" % (what, want), "rc=%d\n%s%s" % (rc, "\n".join(errs[:20]), err[:500]))
+
+
+# a contents row pointing at another NID (row index key and RowId cell both)
+ghost = 0x1FFFF << 5 | 0x04
+
+
+def renumber(d):
+    old, new = struct.pack("<I", msg), struct.pack("<I", ghost)
+    assert d.count(old) == 2, d.count(old)   # the row index entry and the RowId cell
+    d[:] = d.replace(old, new)
+
+
+corrupt_node("row-nid.pst", inbox | 0x0E, renumber,
+             "error: folder 0x%x contents table 0x%x: row 0x%x: no message (type 0x04) node of that NID"
+             % (inbox, inbox | 0x0E, ghost), "a contents row's NID changed")
+corrupt_node("row-nid2.pst", inbox | 0x0E, renumber,
+             "error: folder 0x%x contents table 0x%x: node 0x%x has this folder as its NBT parent but no row here"
+             % (inbox, inbox | 0x0E, msg), "a contents row's NID changed: its message has no row")
+
+count = int(top_props(dump(ALICE, hex(inbox)))["0x36020003"], 16)
+corrupt_node("content-count.pst", inbox,
+             lambda d: replace_once(d, struct.pack("<HHI", 0x3602, 3, count), struct.pack("<HHI", 0x3602, 3, count + 1)),
+             "error: folder 0x%x: PR_CONTENT_COUNT %d, but rows in the contents table: %d" % (inbox, count + 1, count),
+             "PR_CONTENT_COUNT one too high")
+
+size = int(mprops["0x0e080003"], 16)
+corrupt_node("message-size.pst", msg,
+             lambda d: replace_once(d, struct.pack("<HHI", 0x0E08, 3, size), struct.pack("<HHI", 0x0E08, 3, size - 1)),
+             "error: message 0x%x: PR_MESSAGE_SIZE %d, but the message holds %d bytes" % (msg, size - 1, size),
+             "PR_MESSAGE_SIZE one too low")
+
+subject = re.match(r'"(.*?)"', mprops["0x0037001f"]).group(1)[:24].encode("utf-16-le")
+
+
+def retitle(d):
+    assert d.count(subject) >= 1
+    d[:] = d.replace(subject, subject[:-2] + b"#\x00")
+
+
+corrupt_node("row-subject.pst", inbox | 0x0E, retitle,
+             "error: folder 0x%x contents table 0x%x: row 0x%x column 0x0037001f differs from the message"
+             % (inbox, inbox | 0x0E, msg), "a contents row's subject differs from the message's")
+
+key = bytes.fromhex(top_props(dump(ALICE, "0x21"))["0x0ff90102"].split()[2])
+eid = b"\0" * 4 + key + struct.pack("<I", 0x8022)
+corrupt_node("store-eid.pst", 0x21,
+             lambda d: replace_once(d, eid, eid[:4] + bytes([eid[4] ^ 0xFF]) + eid[5:]),
+             "error: node 0x21: PR_IPM_SUBTREE_ENTRYID: the record key (bytes 4..19) is not the store's "
+             "PR_RECORD_KEY", "a store EntryID with a wrong record key")
+
 # ---- random corruption and truncation: never a crash -------------------------------
 rng = random.Random(5000)
 crashes = []
@@ -217,6 +385,26 @@ for i in range(50):
         os.unlink(path)
 tap.eq(crashes, [], "50 random corruptions/truncations: exit 0/1/2, never a signal (exit codes %r)" % codes)
 
+# the same inside the blocks of a PST with messages: heaps, BTHs, tables, subnodes
+alice_blocks = [l for l in bbt_leaves(alice) if l[4] > 0]
+crashes, codes = [], {}
+for i in range(60):
+    b = bytearray(alice)
+    for _ in range(rng.randint(1, 3)):
+        _, _, bid, ib, cb, _ = rng.choice(alice_blocks)
+        for _ in range(rng.randint(1, 4)):
+            o = ib + rng.randrange(cb)
+            b[o] = rng.choice([rng.randrange(256), b[o] ^ (1 << rng.randrange(8)), 0, 0xFF, 0x20])
+    path = write("rand-block-%02d.pst" % i, b)
+    rc, out, err = check(path)
+    codes[rc] = codes.get(rc, 0) + 1
+    if rc not in (0, 1, 2):
+        crashes.append((i, rc, err[:200]))
+    else:
+        os.unlink(path)
+tap.eq(crashes, [], "60 random corruptions inside alice.pst's blocks: exit 0/1/2, never a signal "
+       "(exit codes %r)" % codes)
+
 rc, out, err = check(os.path.join(work, "does-not-exist.pst"))
 tap.eq(rc, 2, "an unreadable file exits 2")
 
@@ -234,14 +422,35 @@ if not tap.ok(os.path.exists(ENRON), "enron.pst fetched (npm pack pst-extractor)
 rc, out, err = check(ENRON)
 tap.ok(rc in (0, 1) and summary(out) is not None, "enron.pst: read to the end without crashing (exit %d)" % rc, err)
 print("# " + (summary(out) or "no summary"))
+kinds = {}
 for l in out.splitlines():
-    if l.startswith("finding: ") or (l.startswith("error: ") and "AMap page" not in l):
+    if l.startswith("error: ") or l.startswith("finding: "):
+        k = re.sub(r"0x[0-9a-f]+|\d+", "N", l)
+        kinds.setdefault(k, []).append(l)
+for k, ls in sorted(kinds.items()):
+    print("#   %3d x %s" % (len(ls), ls[0][:220]))
+for l in out.splitlines():
+    if l.startswith("info: report: "):
         print("#   " + l)
-amap_lines = [l for l in errors(out) if "AMap" in l]
-if amap_lines:
-    print("#   (%d AMap lines; last: %s)" % (len(amap_lines), amap_lines[-1]))
 tap.ok(any("node 0x261: absent" in l for l in out.splitlines() if l.startswith("finding: ")),
        "enron.pst: the missing newer skeleton nodes are findings, not errors")
+# what enron.pst is: a third-party writer's file (NUL-terminated strings,
+# cFree left 0, leaked AMap space, sizes by its own rule, no PR_MSG_STATUS);
+# its folders, tables and rows agree with its objects
+want = {"error: message N: PR_MESSAGE_SIZE N, but the message holds N bytes",
+        "error: message N attachment N: PR_ATTACH_SIZE N, but the attachment's property values come to N bytes",
+        "finding: message N: no PR_MSG_STATUS (N), which [MS-PST] N.N.N.N requires",
+        "error: AMap page N: N..N (N bytes) marked allocated but no page or block lives there",
+        "error: AMap: N ranges differ from the walk in all",
+        "error: DList page N: trailer dwCRC N, computed N",
+        "finding: message N subnode N: heap page N: cFree N but N empty allocations",
+        "finding: node N: absent; today's Outlook creates it in every new store",
+        "finding: node N: search folder without its search contents table N",
+        "finding: DList page N: trailer bid is the page offset"}
+other = [ls[0] for k, ls in kinds.items() if not any(k.startswith(w) for w in want)]
+tap.eq(other, [], "enron.pst: no other kind of error or finding (folders, tables, rows and EntryIDs agree)")
+tap.ok(any("PR_MESSAGE_SIZE" in k for k in kinds) and any("PR_ATTACH_SIZE" in k for k in kinds),
+       "enron.pst: its PR_MESSAGE_SIZE and PR_ATTACH_SIZE follow rules of its own")
 
 rc, out, err = check(ENRON, "--nodes")
 enodes = [l.split() for l in out.splitlines() if l.startswith("0x")]
@@ -266,6 +475,20 @@ if shutil.which("pffexport"):
            "enron.pst: message and folder node counts equal what libpff's pffexport finds")
 else:
     tap.ok(True, "# SKIP pffexport not installed")
+
+# ---- an Outlook 2003 store with messages (libyal's testdata pst/outlook.pst), if present:
+# not in this repository; copy it to ../shared/reference/outlook-2003.pst or name it in
+# $PSTCHECK_OUTLOOK2003.  Outlook's own messages must give no error but the two Outlook
+# 2003 is known for: AMap ranges it leaked, and PR_MESSAGE_SIZE by its older rule.
+OL2003 = os.environ.get("PSTCHECK_OUTLOOK2003") or os.path.join(ROOT, "..", "shared", "reference",
+                                                                "outlook-2003.pst")
+if os.path.exists(OL2003):
+    rc, out, err = check(OL2003)
+    other = [l for l in errors(out) if "AMap" not in l and "PR_MESSAGE_SIZE" not in l]
+    tap.eq(other, [], "Outlook 2003's store: no errors but leaked AMap space and PR_MESSAGE_SIZE by the older "
+           "rule (every PR_ATTACH_SIZE, row, count and table agrees)")
+else:
+    tap.ok(True, "# SKIP no Outlook 2003 store (../shared/reference/outlook-2003.pst)")
 
 shutil.rmtree(work, ignore_errors=True)
 tap.done()
