@@ -344,18 +344,18 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_pc_add_u32(&apc, 0x370B, PT_LONG, 0xFFFFFFFFu);	/* rendering position: none */
 	pst_pc_add_u32(&apc, 0x0E21, PT_LONG, num);		/* PR_ATTACH_NUM */
 	pst_pc_add_u32(&apc, 0x0E20, PT_LONG, 0);		/* PR_ATTACH_SIZE, set at write */
-	pst_pc_set_size_prop(&apc, 0x0E20);
+	pst_pc_set_value_size_prop(&apc, 0x0E20);
 	uint64_t data, sub;
 	pst_pc_write(&apc, &data, &sub);
 	if (apc.size_saturated && lim->left_out)	/* cannot happen below the limit */
 		sbuf_addf(lim->left_out, "attachment \"%s\": PR_ATTACH_SIZE %llu is past %llu; "
-			  "written as %llu\n", name.buf, (unsigned long long)apc.written_size,
+			  "written as %llu\n", name.buf, (unsigned long long)apc.stated_size,
 			  PST_SIZE_MAX, PST_SIZE_MAX);
 	uint32_t nid = (0x8000u + num) << 5 | 0x05;
 	pst_pc_add_subnode(msg_pc, nid, data, sub);
 	pst_pc_count_sub_bytes(msg_pc, apc.written_size);
 	pst_tc_row_begin(table, nid);
-	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), pst_size_value(apc.written_size));
+	pst_tc_set_u32(table, TAG(0x0E20, PT_LONG), pst_size_value(apc.stated_size));
 	pst_tc_set_string(table, TAG(0x3704, PT_UNICODE), name.buf);
 	pst_tc_set_u32(table, TAG(0x3705, PT_LONG), ATT_METHOD_BY_VALUE);
 	pst_tc_set_u32(table, TAG(0x370B, PT_LONG), 0xFFFFFFFFu);

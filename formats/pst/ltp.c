@@ -267,11 +267,13 @@ static void add_record(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t v
 
 void pst_pc_add_u32(struct pst_pc *pc, uint16_t id, uint16_t type, uint32_t v)
 {
+	pc->value_bytes += type == PT_SHORT ? 2 : 4;
 	add_record(pc, id, type, v);
 }
 
 void pst_pc_add_bool(struct pst_pc *pc, uint16_t id, int v)
 {
+	pc->value_bytes += 1;
 	add_record(pc, id, PT_BOOLEAN, v ? 1 : 0);
 }
 
@@ -280,6 +282,7 @@ void pst_pc_add_u64(struct pst_pc *pc, uint16_t id, uint16_t type, uint64_t v)
 	uint8_t b[8];
 	put32(b, (uint32_t)v);
 	put32(b + 4, (uint32_t)(v >> 32));
+	pc->value_bytes += 8;
 	add_record(pc, id, type, pst_heap_alloc(&pc->heap, b, sizeof(b)));
 }
 
@@ -291,6 +294,13 @@ void pst_pc_count_sub_bytes(struct pst_pc *pc, uint64_t bytes)
 void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id)
 {
 	pc->size_prop = id;
+	pc->size_by_values = false;
+}
+
+void pst_pc_set_value_size_prop(struct pst_pc *pc, uint16_t id)
+{
+	pc->size_prop = id;
+	pc->size_by_values = true;
 }
 
 void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint64_t bid_sub)
@@ -302,6 +312,7 @@ void pst_pc_add_subnode(struct pst_pc *pc, uint32_t nid, uint64_t bid_data, uint
 void pst_pc_add_binary(struct pst_pc *pc, uint16_t id, uint16_t type, const void *data, size_t len)
 {
 	uint32_t hnid = 0;			/* an empty value is HNID 0 */
+	pc->value_bytes += len;
 	if (len > PST_HEAP_ALLOC_MAX) {
 		/* too big for the heap: its own subnode, and the HNID is that NID */
 		hnid = pc->next_sub_index++ << 5 | 0x1F;
@@ -347,6 +358,7 @@ uint64_t pst_pc_value_end(struct pst_pc_value *v)
 		uint32_t nid = v->pc->next_sub_index++ << 5 | 0x1F;
 		pst_pc_add_subnode(v->pc, nid, pst_stream_end(&v->st), 0);
 		pst_pc_count_sub_bytes(v->pc, len);
+		v->pc->value_bytes += len;
 		add_record(v->pc, v->id, v->type, nid);
 	}
 	free(v->small);
@@ -411,14 +423,15 @@ int pst_pc_write(struct pst_pc *pc, uint64_t *bid_data, uint64_t *bid_sub)
 	pc->heap.user_root = bth_build(&pc->heap, 2, 6, (const uint8_t *)pc->records.buf, n, leaves,
 				       pc->bth_hid);
 	pc->written_size = pst_heap_size(&pc->heap) + pc->sub_bytes;
-	pc->size_saturated = pc->size_prop && pc->written_size > PST_SIZE_MAX;
+	pc->stated_size = pc->size_by_values ? pc->value_bytes : pc->written_size;
+	pc->size_saturated = pc->size_prop && pc->stated_size > PST_SIZE_MAX;
 	for (size_t i = 0; pc->size_prop && i < n; i++) {
 		const uint8_t *r = (const uint8_t *)pc->records.buf + 8 * i;
 		if ((r[0] | r[1] << 8) != pc->size_prop)
 			continue;
 		uint8_t *cell = pst_heap_at(&pc->heap, leaves[i / per]);
 		if (cell)
-			put32(cell + 8 * (i % per) + 4, pst_size_value(pc->written_size));
+			put32(cell + 8 * (i % per) + 4, pst_size_value(pc->stated_size));
 	}
 	free(leaves);
 	*bid_data = pst_heap_write(&pc->heap, pc->ndb);

@@ -94,7 +94,10 @@ struct pst_pc {
 	uint64_t sub_bytes;		/* data bytes of the subnodes, for PR_MESSAGE_SIZE */
 	uint32_t bth_hid;		/* HID 0x20, reserved for the BTHHEADER */
 	uint16_t size_prop;		/* 0, or the property to set to the object's size */
-	uint64_t written_size;		/* that size, after pst_pc_write */
+	bool size_by_values;		/* it states value_bytes, not the object's size */
+	uint64_t value_bytes;		/* the property values' lengths, added up */
+	uint64_t written_size;		/* the object's size, after pst_pc_write */
+	uint64_t stated_size;		/* what size_prop says, after pst_pc_write */
 	bool size_saturated;		/* it was past PST_SIZE_MAX: the property says PST_SIZE_MAX */
 	int error;
 };
@@ -137,6 +140,13 @@ void pst_pc_count_sub_bytes(struct pst_pc *pc, uint64_t bytes);
  * past PST_SIZE_MAX is written as PST_SIZE_MAX and size_saturated set.
  */
 void pst_pc_set_size_prop(struct pst_pc *pc, uint16_t id);
+/*
+ * pst_pc_set_value_size_prop: the same, but stating the sum of the
+ * property values' lengths (integers 4 bytes, booleans 1, times 8,
+ * strings and binaries their bytes; the size property's own 4 included):
+ * Outlook's PR_ATTACH_SIZE, as its own attachments show (tools/pstcheck).
+ */
+void pst_pc_set_value_size_prop(struct pst_pc *pc, uint16_t id);
 /*
  * pst_pc_write: write the heap and the subnode tree; sets *bid_data and
  * *bid_sub (0 when there are no subnodes).  Returns 0, or -1 on a bad
