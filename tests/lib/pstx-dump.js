@@ -1,6 +1,7 @@
 // pstx-dump.js PST: print every message of a PST as one JSON line, read by
 // pst-extractor (a JavaScript port of java-libpst): folder path, subject,
-// delivery and submit times, read flag, attachment names and SHA-256.
+// delivery and submit times, read flag, sender name and address, recipients
+// (type, display name, address), text body, attachment names and SHA-256.
 // Used by tests/e2e/t3000-pst.py as a third reader we did not write.
 'use strict';
 const path = require('path');
@@ -28,7 +29,12 @@ function walk(folder, prefix) {
       const atts = [];
       for (let i = 0; i < msg.numberOfAttachments; i++) {
         const a = msg.getAttachment(i);
-        atts.push({ name: a.longFilename || a.filename, sha256: attachmentHash(a) });
+        atts.push({ name: a.longFilename, sha256: attachmentHash(a) });
+      }
+      const rcpts = [];
+      for (let i = 0; i < msg.numberOfRecipients; i++) {
+        const r = msg.getRecipient(i);
+        rcpts.push({ type: r.recipientType, name: r.displayName, address: r.emailAddress });
       }
       console.log(JSON.stringify({
         folder: prefix,
@@ -36,6 +42,10 @@ function walk(folder, prefix) {
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
+        sender_name: msg.senderName,
+        sender_address: msg.senderEmailAddress,
+        recipients: rcpts,
+        body: msg.body,
         attachments: atts,
       }));
       msg = folder.getNextChild();
