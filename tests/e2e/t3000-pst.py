@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""--format pst (issue 3, in progress): the fixture store and the
-SpamAssassin corpus store exported to PST, checked by tools/pstcheck and
-read back by libpff's pffexport and libpst's readpst, readers we did not
-write.  Every message must be in its folder once, with its subject, read
-flag, delivery time (the internal date) and client-submit time (Date:)."""
+"""--format pst (issue 3, in progress): the fixture store, a few synthetic
+messages and the SpamAssassin corpus store exported to PST, checked by
+tools/pstcheck and read back by libpff's pffexport, libpst's readpst and
+pst-extractor, readers we did not write.  Every message must be in its
+folder once, with its subject, read flag, delivery time (the internal
+date) and client-submit time (Date:), its sender, recipients, text body
+and every attachment's name and bytes as the source has them."""
 
 import calendar
+import codecs
 import email
+import email.errors
 import email.policy
+import functools
 import json
 import os
+import quopri
 import re
 import shutil
 import subprocess
@@ -23,6 +29,13 @@ import e2e  # noqa: E402
 tap = e2e.Tap("pst")
 work = e2e.tmpdir("pst")
 PSTCHECK = os.path.join(e2e.ROOT, "tools", "pstcheck")
+
+
+@functools.lru_cache(maxsize=4)
+def parse(data, policy=email.policy.compat32):
+    """A source message parsed by Python's email package (each is read by
+    several checks; the parsed message is only read, never changed)."""
+    return email.message_from_bytes(data, policy=policy)
 
 
 def pst_folder(path):
@@ -61,7 +74,7 @@ def source_fields(e):
     # Outlook's conversation topic is the subject without its prefix ("RE: ")
     if re.match(r"^[A-Za-z]{1,3}: ", subject):
         subject = subject.split(":", 1)[1].lstrip(" \t")
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = parse(data)
     date = msg.get("Date")
     sent = None
     if date and not RFC5322_DATE.match(re.sub(r"\s+", " ", date.strip())):
@@ -83,11 +96,10 @@ def att_digest(data):
     return e2e.sha256(data.rstrip(b"\r\n"))
 
 
-def source_attachments(data):
-    """sha256 of each attachment as the writer defines them: every leaf but
-    the text body and the HTML body (the first text/plain and text/html
-    parts not marked attachment); a message/rfc822 part counts as 'message'."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+def mime_leaves(msg):
+    """The leaves of a parsed message as the writer walks it (an attached
+    message is one leaf), and of those its text body and HTML body: the
+    first text/plain and text/html leaves not marked attachment."""
     leaves = []
 
     def walk(part):
@@ -106,21 +118,29 @@ def source_attachments(data):
                  and disposition(p) != "attachment"), None)
     html = next((p for p in leaves if p.get_content_type() == "text/html"
                  and disposition(p) != "attachment"), None)
-    out = []
-    for p in leaves:
-        if p is body or p is html:
-            continue
-        if p.get_content_type() == "message/rfc822":
-            out.append("message")
-        elif p.get_content_maintype() == "message":
-            out.append("any")   # e.g. a delivery report: its bytes as GMime keeps them
-        elif p.get_content_maintype() == "multipart":
-            # a multipart whose boundary never comes: kept whole, as GMime
-            # reads its text (line ends as LF)
-            out.append(att_digest(e2e.to_lf(p.get_payload(decode=True) or b"")))
-        else:
-            out.append(att_digest(p.get_payload(decode=True) or b""))
-    return sorted(out)
+    return leaves, body, html
+
+
+def leaf_digest(p):
+    """What an attachment's bytes must be (see source_attachments)."""
+    if p.get_content_type() == "message/rfc822":
+        return "message"
+    if p.get_content_maintype() == "message":
+        return "any"   # e.g. a delivery report: its bytes as GMime keeps them
+    if p.get_content_maintype() == "multipart":
+        # a multipart whose boundary never comes: kept whole, as GMime
+        # reads its text (line ends as LF)
+        return att_digest(e2e.to_lf(p.get_payload(decode=True) or b""))
+    return att_digest(p.get_payload(decode=True) or b"")
+
+
+def source_attachments(data):
+    """sha256 of each attachment as the writer defines them: every leaf but
+    the text body and the HTML body (the first text/plain and text/html
+    parts not marked attachment); a message/rfc822 part counts as 'message'."""
+    msg = parse(data)
+    leaves, body, html = mime_leaves(msg)
+    return sorted(leaf_digest(p) for p in leaves if p is not body and p is not html)
 
 
 ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_{|}~-]+"
@@ -136,7 +156,7 @@ def well_formed(recipients):
 
 def source_recipients(data):
     """(type, address) of every To/Cc/Bcc mailbox, groups flattened."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = parse(data)
     out = []
     for kind, field in (("To", "To"), ("CC", "Cc"), ("BCC", "Bcc")):
         values = [str(v) for v in msg.get_all(field, [])]
@@ -146,7 +166,8 @@ def source_recipients(data):
     return sorted(out)
 
 
-def pff_recipients(path):
+def pff_recipient_rows(path):
+    """(type, display name, address) of each block of Recipients.txt."""
     out, cur = [], {}
     if not os.path.exists(path):
         return []
@@ -154,17 +175,39 @@ def pff_recipients(path):
         if not line.strip():
             if cur:
                 out.append((cur.get("Recipient type", "").upper().replace("TO", "To"),
-                            cur.get("Email address", "")))
+                            cur.get("Display name", ""), cur.get("Email address", "")))
             cur = {}
             continue
         k, _, v = line.partition(":")
         cur[k.strip()] = v.strip()
-    return sorted(out)
+    return out
+
+
+def pff_recipients(path):
+    return sorted((kind, addr) for kind, _name, addr in pff_recipient_rows(path))
+
+
+def pff_attachment_name(fn):
+    """The attachment's name from pffexport's file name for it: pffexport
+    (libpff 20180714, export_handle_get_attachment_filename) writes
+    "<n>_<long file name>", n its 1-based index zero-padded to the width
+    of the attachment count ("01_same.txt", "02_same.txt": equal names
+    never collide), "<n>_Attachment.txt" for an attachment without one."""
+    return fn.split("_", 1)[1] if re.match(r"\d+_", fn) else fn
+
+
+def pff_sanitized(name):
+    """A name as pffexport can show it: the libcpath it is built with
+    (libcpath_path_sanitize_filename, libcpath 20180715) turns a control
+    byte, / \\ ! $ % & * + : ; < > ? @ | ~ and DEL into '_' (seen here:
+    "a:b*c?d<e>f|g!h$i&j+k;l%m.txt" comes out "a_b_c_d_e_f_g_h_i_j_k_l_m.txt"),
+    which cannot be undone: the source's name is compared the same way."""
+    return None if name is None else re.sub(r"[\x00-\x1f/\\!$%&*+:;<>?@|~\x7f]", "_", name)
 
 
 def source_importance(data):
     """Importance: high/low, else X-Priority 1-2 high, 4-5 low; else normal."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = parse(data)
     v = (msg.get("Importance") or "").strip().lower()
     if v:
         return "High" if v.startswith("high") else "Low" if v.startswith("low") else "Normal"
@@ -174,7 +217,7 @@ def source_importance(data):
 
 def source_html(data):
     """The HTML body as text (the first text/html part not marked attachment)."""
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = parse(data)
     for p in msg.walk():
         if p.get_content_maintype() == "message":
             return None     # what is inside an attached message is not the body
@@ -186,6 +229,409 @@ def source_html(data):
             except (LookupError, UnicodeDecodeError):
                 return "undecidable"     # mislabelled charset: no single right text
     return None
+
+
+# ---- sender, recipients, text body and attachment names ------------------
+# What the source says, read with Python's email package, and how a reader's
+# view of the PST is compared with it.  Each reader's records are dicts with
+# a "key" that finds the source message; the fields below are compared for
+# every source message the reader shows exactly as often as the source has
+# it (the presence checks report the others).
+
+def _wintext(err):
+    b = err.object[err.start]
+    try:
+        return bytes([b]).decode("cp1252"), err.start + 1
+    except UnicodeDecodeError:
+        return chr(b), err.start + 1     # undefined in Windows-1252: U+0080+b
+
+
+codecs.register_error("mdx-wintext", _wintext)
+
+
+def header_values(data, name, reading="gmime"):
+    """The unfolded values of a header field of the top header block, as
+    text.  Undeclared 8-bit bytes are read as GMime reads them for the
+    properties (reading "gmime": the value as UTF-8, else ISO-8859-1; see
+    decode_subject), or as the writer stores the header block itself
+    (PR_TRANSPORT_MESSAGE_HEADERS, reading "wintext": each valid UTF-8
+    sequence as such, every other byte as Windows-1252; formats/wintext.c)."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    out = []
+    for m in re.finditer(rb"(?im)^" + re.escape(name.encode()) + rb"[ \t]*:(.*(?:\r?\n[ \t].*)*)", head):
+        raw = re.sub(rb"\r?\n(?=[ \t])", b"", m.group(1)).rstrip(b"\r")
+        if reading == "wintext":
+            out.append(raw.decode("utf-8", "mdx-wintext"))
+            continue
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(raw.decode("latin-1"))
+    return out
+
+
+def decode_words(text):
+    """RFC 2047 encoded words decoded (text outside them left as it is)."""
+    if "=?" not in text:
+        return text
+    return decode_subject(text.encode("utf-8"))
+
+
+def name_norm(name):
+    """A display name compared as RFC 5322 reads it: a run of blanks is one
+    blank and blanks at the ends are not part of it ('"Tesco.ie " <a@b>' and
+    'CNET Virus  Security' are read with their blanks by GMime, without them
+    by Python)."""
+    return " ".join((name or "").split())
+
+
+def strip_phrase_comments(text):
+    """An address header value less the comments inside display names:
+    'ILUG (Request) <ilug@linux.ie>' names 'ILUG' (RFC 5322 3.4: a comment
+    is not part of the phrase; GMime drops it, Python keeps it).  A comment
+    after a bare address is kept: by old convention it is the name
+    ('adam@xent.com (Adam Rifkin)'), and both read it so."""
+    out, i, n = [], 0, len(text)
+    spans = []          # (start, end) of each top-level comment
+    quoted = angle = False
+    while i < n:
+        c = text[i]
+        if quoted:
+            if c == "\\":
+                i += 1
+            elif c == '"':
+                quoted = False
+        elif c == '"':
+            quoted = True
+        elif c == "<":
+            angle = True
+        elif c == ">":
+            angle = False
+        elif c == "(" and not angle:
+            depth, j = 0, i
+            while j < n:
+                if text[j] == "\\":
+                    j += 1
+                elif text[j] == "(":
+                    depth += 1
+                elif text[j] == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            spans.append((i, j + 1))
+            i = j
+        i += 1
+    last = 0
+    for start, end in spans:
+        # inside a display name: an angle bracket follows before the next comma
+        rest = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text[end:])
+        if re.match(r"[^,<>@]*<", rest):
+            out.append(text[last:start])
+            last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def mailboxes(values, strict=False):
+    """[(display name, address)] of address header values: the name RFC
+    2047 decoded, or the address when there is none (as the writer fills
+    PR_SENDER_NAME and a recipient's PR_DISPLAY_NAME).  strict: a name is
+    None where the value is not valid RFC 5322 (Python's strict parser
+    finds an InvalidHeaderDefect: '<a@b.net>knoshaug.com, <c@d.net>...'
+    is one GMime reads 'knoshaug.com,' as a name in, Python none): there
+    is no single right name there, the addresses still count."""
+    out = []
+    for v in values:
+        bad = strict and any(isinstance(d, email.errors.InvalidHeaderDefect)
+                             for d in email.policy.default.header_factory("To", v).defects)
+        for name, addr in email.utils.getaddresses([strip_phrase_comments(v)]):
+            if addr:
+                out.append((None if bad else name_norm(decode_words(name)) or addr, addr))
+    return out
+
+
+def source_sender(data, reading="gmime"):
+    """(name, address) of the first mailbox of From:, or None when that
+    address is not a plain addr-spec (8-bit or otherwise broken: GMime and
+    Python each guess differently, see well_formed)."""
+    boxes = mailboxes(header_values(data, "From", reading), strict=True)
+    if not boxes or not ADDR_SPEC.fullmatch(boxes[0][1]):
+        return None
+    return boxes[0]
+
+
+def source_recipient_rows(data, reading="gmime"):
+    """(type, display name, address) of every To/Cc/Bcc mailbox whose
+    address is a plain addr-spec (see well_formed)."""
+    out = []
+    for kind, field in (("To", "To"), ("CC", "Cc"), ("BCC", "Bcc")):
+        for name, addr in mailboxes(header_values(data, field, reading), strict=True):
+            if ADDR_SPEC.fullmatch(addr):
+                out.append((kind, name, addr))
+    return sorted(out, key=lambda r: (r[0], r[2], r[1] or ""))
+
+
+def rows_of(rows):
+    """Reader recipient rows, those with a plain addr-spec, names normalised."""
+    return sorted(((k, name_norm(n) or a, a) for k, n, a in rows if ADDR_SPEC.fullmatch(a or "")),
+                  key=lambda r: (r[0], r[2], r[1]))
+
+
+def rows_equal(want, got):
+    """Source rows (a None name: any) against a reader's, both from rows_of order."""
+    if [(k, a) for k, _, a in want] != [(k, a) for k, _, a in got]:
+        return False
+    rest = list(got)
+    for k, n, a in sorted(want, key=lambda r: r[1] is None):
+        hit = next((g for g in rest if g[0] == k and g[2] == a and (n is None or g[1] == n)), None)
+        if hit is None:
+            return False
+        rest.remove(hit)
+    return True
+
+
+QP_MALFORMED = re.compile(rb"=(?![0-9A-Fa-f]{2})(?![ \t]*$)")
+WILD = "\uffff"     # a noncharacter: marks what a source charset cannot read
+
+
+def _wild(err):
+    return WILD * (err.end - err.start), err.end
+
+
+codecs.register_error("mdx-wild", _wild)
+
+
+BLANKS = " \t\r\n"   # what "blanks at the end" means (not U+00A0 and the like)
+
+
+def body_pieces(part, drop_cr=False):
+    """The text a reader must show for a text part: a list of strings that
+    must be there as they are and pairs (lo, hi) that stand for lo to hi
+    characters of anything.  Decoded with Python's email package and the
+    part's charset; line ends as LF (readpst, drop_cr: with every CR
+    removed); blanks at the end left out.
+
+    Where the source is broken there is no single right reading, and only
+    there does the comparison give way:
+    - a run of n bytes its charset cannot read (8-bit text under us-ascii
+      or no charset, an invalid UTF-8 sequence; a charset Python does not
+      know is read as ASCII) must come out as 1 to n characters, any:
+      U+FFFD for each byte, a Windows-1252 or UTF-8 guess; not nothing,
+      the source has something there;
+    - a quoted-printable line with an '=' that is neither an escape nor a
+      soft line break (RFC 2045 6.7) may come out as anything up to its
+      length: Python halves '==', GMime keeps every '='.
+    Everything the source says clearly must be there exactly."""
+    chunks = [b""]
+    if (part.get("Content-Transfer-Encoding") or "").strip().lower() == "quoted-printable":
+        # the payload as it is in the file (get_payload(decode=False) would
+        # decode its 8-bit bytes with the charset)
+        raw = part._payload.encode("ascii", "surrogateescape")
+        for line in raw.splitlines(keepends=True):
+            if QP_MALFORMED.search(line.rstrip(b"\r\n")):
+                chunks += [(0, len(line)), b""]
+            else:
+                chunks[-1] += quopri.decodestring(line)
+    else:
+        chunks[-1] += part.get_payload(decode=True) or b""
+    charset = part.get_content_charset() or "us-ascii"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "ascii"
+    pieces = []
+    for c in chunks:
+        if isinstance(c, tuple):
+            pieces.append(c)
+            continue
+        for i, seg in enumerate(re.split("(%s+)" % WILD, c.decode(charset, "mdx-wild"))):
+            pieces.append((1, len(seg)) if i % 2 else seg)
+    out = []
+    for p in pieces:
+        if isinstance(p, str):
+            p = p.replace("\r\n", "\n")
+            if drop_cr:
+                p = p.replace("\r", "")
+            if not p:
+                continue
+        elif p[1] == 0:
+            continue
+        if out and isinstance(out[-1], str) and isinstance(p, str):
+            out[-1] += p
+        elif out and isinstance(out[-1], tuple) and isinstance(p, tuple):
+            out[-1] = (out[-1][0] + p[0], out[-1][1] + p[1])
+        else:
+            out.append(p)
+    if out and isinstance(out[-1], str):
+        out[-1] = out[-1].rstrip(BLANKS)
+        if not out[-1]:
+            out.pop()
+    return out
+
+
+def source_body(data, drop_cr=False):
+    """body_pieces of the text body (the first text/plain leaf not marked
+    attachment, none inside an attached message); [] when there is none
+    or it is empty (the writer then stores no PR_BODY)."""
+    msg = parse(data)
+    _, body, _ = mime_leaves(msg)
+    return body_pieces(body, drop_cr) if body is not None else []
+
+
+def body_equal(pieces, text):
+    """A reader's text body (None: none) against body_pieces: line ends as
+    LF, blanks at the end left out."""
+    text = (text or "").replace("\r\n", "\n").rstrip(BLANKS)
+    if all(isinstance(p, str) for p in pieces):
+        return text == "".join(pieces)
+    pattern = "".join(re.escape(p) if isinstance(p, str) else "[\\s\\S]{%d,%d}" % p for p in pieces)
+    return re.fullmatch(pattern, text) is not None
+
+
+def show_body(pieces, text):
+    """Where a reader's body first differs from the source's."""
+    want = "".join(p if isinstance(p, str) else "\u2026" for p in pieces)
+    text = (text or "").replace("\r\n", "\n").rstrip(BLANKS)
+    i = next((i for i, (a, b) in enumerate(zip(want, text)) if a != b), min(len(want), len(text)))
+    return "body differs at %d (%d chars, source %d): %r, source %r" % (
+        i, len(text), len(want), text[max(0, i - 30):i + 40], want[max(0, i - 30):i + 40])
+
+
+def eml_subject(part):
+    """The subject of an attached message, as the writer names it."""
+    inner = part.get_payload(0) if part.is_multipart() else None
+    if inner is None:
+        return None
+    raw = next((v for k, v in inner.raw_items() if k.lower() == "subject"), None)
+    subject = decode_subject(raw.encode("ascii", "surrogateescape")) if raw is not None else ""
+    return (subject or "message") + ".eml"
+
+
+def source_named_attachments(data):
+    """[(name, digest, size)] of each attachment (see source_attachments): the
+    name is the part's file name (Content-Disposition filename, else
+    Content-Type name), RFC 2231 and RFC 2047 decoded by Python's email
+    package; an attached message is named after its subject
+    ("<subject>.eml", README); None where the source names nothing (the
+    reader must still show some name) or only in undecodable 8-bit."""
+    msg = parse(data)
+    leaves, body, html = mime_leaves(msg)
+    if all(p is body or p is html for p in leaves):
+        return []
+    named = parse(data, email.policy.default)
+    nleaves, _, _ = mime_leaves(named)
+    out = []
+    for p, q in zip(leaves, nleaves if len(nleaves) == len(leaves) else [None] * len(leaves)):
+        if p is body or p is html:
+            continue
+        if p.get_content_type() == "message/rfc822":
+            name = eml_subject(p)
+        else:
+            try:
+                name = q.get_filename() if q is not None else None
+            except Exception:      # a parameter Python's parser gives up on
+                name = None
+            if name is not None and re.search("[\ufffd\udc80-\udcff]", name):
+                name = None
+        size = len(p.get_payload(decode=True) or b"") if not p.is_multipart() else None
+        out.append((name or None, leaf_digest(p), size))
+    return out
+
+
+def attachments_equal(want, got):
+    """Each (name, digest) of the source matched by one of the reader's: the
+    name equal (None: any non-empty name) and the bytes (digest 'message' or
+    'any': an attached message or other message part, by presence)."""
+    if len(want) != len(got):
+        return False
+    rest = list(got)
+    for name, digest, _size in sorted(want, key=lambda w: (w[0] is None, w[1] in ("message", "any"))):
+        hit = next((g for g in rest if (g[0] == name if name is not None else bool(g[0])) and
+                    (digest in ("message", "any") or g[1] == digest)), None)
+        if hit is None:
+            return False
+        rest.remove(hit)
+    return True
+
+
+def pair_up(sources, records, checks):
+    """[(source, record)]: each source message with the reader's record of
+    the same key, where the reader has that key as often as the source
+    (the presence checks report the rest).  Several sources with one key
+    are each paired with the record that agrees with it on most checks."""
+    by_key = {}
+    for r in records:
+        by_key.setdefault(r["key"], []).append(r)
+    want = {}
+    for src in sources:
+        want.setdefault(src["key"], []).append(src)
+    pairs = []
+    for key, srcs in want.items():
+        got = list(by_key.get(key, []))
+        if len(got) != len(srcs):
+            continue
+        for src in srcs:
+            best = got[0] if len(got) == 1 else \
+                max(got, key=lambda g: sum(not compare(src, g) for _, compare in checks))
+            got.remove(best)
+            pairs.append((src, best))
+    return pairs
+
+
+def field_checks(what, pairs, checks):
+    """One TAP line per field: checks are (title, compare) where compare(source,
+    record) gives None (not checked: the source leaves it undecided), "" (equal)
+    or what differs; the title's %d is how many were checked."""
+    for title, compare in checks:
+        problems, n = [], 0
+        for src, rec in pairs:
+            diff = compare(src, rec)
+            if diff is None:
+                continue
+            n += 1
+            if diff:
+                problems.append("%s: %s" % (src["path"], diff))
+        tap.ok(not problems, "%s: %s" % (what, title % n), "\n".join(problems[:10]))
+
+
+def cmp_sender(src, got):
+    want = src["sender"]
+    if want is None:
+        return None
+    if got is None or got[1] != want[1] or (want[0] is not None and name_norm(got[0]) != want[0]):
+        return "sender %r, want %r" % (got, want)
+    return ""
+
+
+def cmp_rows(src, rows, key="rcpts"):
+    if not rows_equal(src[key], rows_of(rows)):
+        return "recipients %s, want %s" % (rows_of(rows), src[key])
+    return ""
+
+
+def cmp_body(src, text, key="body"):
+    if body_equal(src[key], text):
+        return ""
+    return show_body(src[key], text)
+
+
+def cmp_atts(src, atts, key="atts"):
+    if attachments_equal(src[key], atts):
+        return ""
+    return "attachments %s, want %s" % ([(n, d[:12]) for n, d in atts],
+                                        [(n, d[:12]) for n, d, _ in src[key]])
+
+
+def source_record(e, subject, sent):
+    """What the new checks compare, for one expected message."""
+    data = e2e.read(e["path"])
+    atts = source_named_attachments(data)
+    return {"path": e["path"], "key": (pst_folder(e["folder"]), subject, e["internaldate"]),
+            "data": data, "sender": source_sender(data), "rcpts": source_recipient_rows(data),
+            "body": source_body(data), "body_nocr": source_body(data, drop_cr=True),
+            "atts": atts, "sent": sent, "e": e,
+            "pff_atts": [(pff_sanitized(n), d, z) for n, d, z in atts]}
 
 
 def pff_time(s):
@@ -200,6 +646,7 @@ def read_pffexport(pst, label):
     p = subprocess.run(["pffexport", "-q", "-f", "all", "-t", out, pst], capture_output=True, text=True)
     top = os.path.join(out + ".export", "Top of Outlook data file")
     got, attachments, recipients, htmls, importances = {}, {}, {}, {}, {}
+    records = []
     for dirpath, dirs, files in os.walk(top):
         if "OutlookHeaders.txt" not in files:
             continue
@@ -208,15 +655,25 @@ def read_pffexport(pst, label):
         for line in open(os.path.join(dirpath, "OutlookHeaders.txt"), encoding="utf-8", errors="replace"):
             k, _, v = line.partition(":")
             fields[k.strip()] = v.strip()
-        atts = []
+        atts, named = [], []
         adir = os.path.join(dirpath, "Attachments")
         for fn in sorted(os.listdir(adir)) if os.path.isdir(adir) else []:
             data = e2e.read(os.path.join(adir, fn))
             # an attached message: GMime's serialisation, compared by presence only
             atts.append("message" if fn.endswith(".eml") and b"\n\n" in data[:100000] and
                         re.match(rb"(?s)(?:[!-9;-~]+:.*?\n)+\r?\n", data[:100000]) else att_digest(data))
+            named.append((pff_attachment_name(fn), att_digest(data)))
         key = (folder, fields.get("Conversation topic", ""), pff_time(fields.get("Delivery time", "")))
         attachments[key] = sorted(atts)
+        tpath = os.path.join(dirpath, "Message.txt")
+        records.append({
+            "key": key, "atts": named,
+            "sender": (fields.get("Sender name", ""), fields.get("Sender email address", "")),
+            "sent_as": (fields.get("Sent representing name", ""),
+                        fields.get("Sent representing email address", "")),
+            "rcpts": pff_recipient_rows(os.path.join(dirpath, "Recipients.txt")),
+            # Message.txt: PR_BODY as UTF-8, without a BOM
+            "body": e2e.read(tpath).decode("utf-8", "replace") if os.path.exists(tpath) else None})
         recipients[key] = pff_recipients(os.path.join(dirpath, "Recipients.txt"))
         importances[key] = fields.get("Importance")
         hpath = os.path.join(dirpath, "Message.html")
@@ -226,7 +683,7 @@ def read_pffexport(pst, label):
         got.setdefault(folder, []).append((fields.get("Conversation topic", ""), read,
                                            pff_time(fields.get("Delivery time", "")),
                                            pff_time(fields.get("Client submit time", ""))))
-    return p.returncode, got, attachments, recipients, htmls, importances
+    return p.returncode, got, attachments, recipients, htmls, importances, records
 
 
 PSTX = os.path.join(e2e.ROOT, ".cache", "pstx")
@@ -245,15 +702,172 @@ def read_pstx(pst):
     p = subprocess.run(["node", os.path.join(e2e.ROOT, "tests", "lib", "pstx-dump.js"), pst],
                        capture_output=True, text=True,
                        env=dict(os.environ, PSTX_MODULES=os.path.join(PSTX, "node_modules")))
-    got, atts = {}, {}
-    for line in p.stdout.splitlines():
+    got, atts, records = {}, {}, []
+    kinds = {1: "To", 2: "CC", 3: "BCC"}
+    for line in p.stdout.split("\n"):      # not splitlines(): U+2028 and the like may be in a body
+        if not line:
+            continue
         m = json.loads(line)
         # blanks at the ends of a subject: pffexport trims them, so does the expectation
         topic = (m["topic"] or "").strip()
         got.setdefault(m["folder"], []).append((topic, bool(m["read"]), m["delivery"], m["submit"]))
         atts[(m["folder"], topic, m["delivery"])] = sorted(
             a["sha256"] for a in m["attachments"])
-    return p.returncode, p.stderr, got, atts
+        records.append({
+            "key": (m["folder"], topic, m["delivery"]),
+            "sender": (m["sender_name"], m["sender_address"]),
+            "rcpts": [(kinds.get(r["type"], str(r["type"])), r["name"], r["address"])
+                      for r in m["recipients"]],
+            "body": m["body"],
+            "atts": [(a["name"], a["sha256"]) for a in m["attachments"]]})
+    return p.returncode, p.stderr, got, atts, records
+
+
+# readpst's valid_headers(): the stored header block (PR_TRANSPORT_MESSAGE_
+# HEADERS) is used only if it starts with one of these fields or, failing
+# that, with one "reasonable" field (header_is_reasonable(): a name
+# [A-Z][A-Za-z0-9-]*, a colon, a value of printable ASCII, blank and tab,
+# CRLF); otherwise readpst makes From/To/Cc/Subject/Date up from properties.
+READPST_KNOWN = ("Content-Language: ", "Content-Type: ", "DKIM-Signature: ", "Date: ",
+                 "Delivered-To: ", "From: ", "MIME-Version: ", "Microsoft Mail Internet Headers",
+                 "Received: ", "Return-Path: ", "Subject: ", "To: ", "User-Agent: ",
+                 "X-ASG-Debug-ID: ", "X-Barracuda-URL: ", "X-x: ")
+
+
+def readpst_uses_header(data):
+    """Whether readpst prints the header block the writer stored for this
+    source (readpst.c: valid_headers, header_match, header_is_reasonable)."""
+    head = data.decode("latin-1")
+    for f in READPST_KNOWN:
+        if head[:len(f)].lower() == f.lower():
+            return True
+        if f.endswith(" ") and head[:len(f) - 1].lower() == f[:-1].lower() and \
+                head[len(f) - 1:len(f) + 2] in ("\r\n\t", "\r\n "):
+            return True
+    return re.match(r"[A-Z][A-Za-z0-9-]*:(?:[!-~ \t]*\r\n[ \t])*[!-~ \t]*\r\n(?![ \t])", head) is not None
+
+
+def readpst_filename(part):
+    """An attachment's name as readpst 0.6.76 writes it (write_inline_attachment):
+    twice, as filename*=utf-8''<name> with only its non-ASCII bytes
+    percent-encoded (so a ';' or '%' in the name breaks that parameter:
+    'filename*=utf-8''a:b*c?d<e>f|g!h$i&j+k;l%m.txt;' seen here) and as
+    filename="<name>", raw UTF-8 with '"' and backslash escaped.  The
+    latter is read, as its bytes; None when there is neither (an
+    attachment without a name is written "inline")."""
+    raw = next((v for k, v in part.raw_items() if k.lower() == "content-disposition"), None)
+    if raw is None:
+        return None
+    raw = raw.encode("ascii", "surrogateescape")
+    m = re.search(rb'(?:^|[;\s])filename="((?:[^"\\]|\\.)*)"', raw)
+    return re.sub(rb"\\(.)", rb"\1", m.group(1)).decode("utf-8", "replace") if m else None
+
+
+def read_readpst(rp):
+    """Records of each message file readpst -M wrote under rp (one directory,
+    named after the store, holding the folder tree)."""
+    records = []
+    for top in os.listdir(rp):
+        base = os.path.join(rp, top)
+        for dirpath, _dirs, files in os.walk(base):
+            folder = os.path.relpath(dirpath, base)
+            for fn in files:
+                if not fn.isdigit():
+                    continue
+                data = e2e.read(os.path.join(dirpath, fn))
+                # readpst writes every attachment base64 (write_inline_attachment),
+                # an attached message too, under its message/* type: Python would
+                # parse that as a message (RFC 2046 allows only 7bit, 8bit or
+                # binary there), so such a part is read as an opaque leaf
+                data = re.sub(rb"(?m)^(--(?:alt-)?--boundary-LibPST-iamunique-\d+_-_-\nContent-Type: )"
+                              rb"message/", rb"\1application/x-readpst-message-", data)
+                msg = email.message_from_bytes(data, policy=email.policy.compat32)
+                leaves, body, html = mime_leaves(msg)
+                text = None
+                if body is not None:
+                    # readpst converts PR_BODY to the charset the stored header
+                    # names where it can, and says which (write_body_part)
+                    raw = body.get_payload(decode=True) or b""
+                    try:
+                        text = raw.decode(body.get_content_charset() or "us-ascii", "replace")
+                    except LookupError:
+                        text = raw.decode("utf-8", "replace")
+                atts = []
+                for p in leaves:
+                    if p is not body and p is not html:
+                        atts.append((readpst_filename(p), att_digest(p.get_payload(decode=True) or b"")))
+                subject = header_values(data, "Subject")
+                msgid = header_values(data, "Message-ID")
+                boxes = mailboxes(header_values(data, "From"))
+                date = header_values(data, "Date")
+                try:
+                    date = int(email.utils.parsedate_to_datetime(date[0]).timestamp()) if date else None
+                except (TypeError, ValueError, OverflowError):
+                    date = "unreadable %r" % date[0]
+                records.append({
+                    "key": (folder, decode_subject(subject[0].encode("utf-8")) if subject else "",
+                            "".join(msgid[0].split()) if msgid else None),
+                    "sender": boxes[0] if boxes else None,
+                    "rcpts": [(kind, name, addr)
+                              for kind, field in (("To", "To"), ("CC", "Cc"), ("BCC", "Bcc"))
+                              for name, addr in mailboxes(header_values(data, field))],
+                    "display": {f: [decode_words(v) for v in header_values(data, f)] for f in ("To", "Cc")},
+                    "date": date, "status": len(header_values(data, "Status")),
+                    "body": text, "atts": atts})
+    return records
+
+
+def readpst_source(src):
+    """What readpst must show of a source record: the header as the writer
+    stored it (readpst_uses_header: 8-bit text as formats/wintext.c reads
+    it, and its own Date: whatever the submit time became), else the
+    properties; "rkey" finds the message in readpst's output."""
+    data = src["data"]
+    src["uses_header"] = readpst_uses_header(data)
+    reading = "wintext" if src["uses_header"] else "gmime"
+    subject = header_values(data, "Subject", reading)
+    msgid = header_values(data, "Message-ID")
+    src["rkey"] = (src["key"][0], decode_subject(subject[0].encode("utf-8")) if subject else "",
+                   "".join(msgid[0].split()) if msgid else None)
+    src["rsender"] = source_sender(data, reading)
+    src["rrcpts"] = source_recipient_rows(data, reading)
+    src["status"] = len(header_values(data, "Status")) if src["uses_header"] else 0
+    src["display"] = {f: name_norm("; ".join(n for n, _a in mailboxes(header_values(data, f))))
+                      for f in ("To", "Cc")}
+    src["rdate"] = src["sent"] if src["sent"] is not None else src["e"]["internaldate"]
+    date = header_values(data, "Date")
+    if src["uses_header"] and date and src["sent"] != "any":
+        try:
+            src["rdate"] = int(email.utils.parsedate_to_datetime(date[0]).timestamp())
+        except (TypeError, ValueError, OverflowError):
+            src["rdate"] = "any"
+    # readpst writes no attachment without bytes: LIST_COPY_BIN (libpst.c)
+    # leaves its data NULL for size 0, and write_normal_email skips an
+    # attachment with neither data nor an ID
+    src["ratts"] = [a for a in src["atts"] if a[2] != 0]
+    return src
+
+
+def cmp_readpst_rcpts(src, rec):
+    if src["uses_header"]:
+        return cmp_rows(src, rec["rcpts"], "rrcpts")
+    # made up from PR_DISPLAY_TO / PR_DISPLAY_CC: display names, no addresses
+    got = {f: name_norm("; ".join(rec["display"][f])) for f in ("To", "Cc")}
+    return "" if got == src["display"] else "To/Cc %r, want %r" % (got, src["display"])
+
+
+def cmp_readpst_date(src, rec):
+    want = src["rdate"]
+    if want == "any":
+        return None
+    return "" if rec["date"] == want else "Date: %r, want %r" % (rec["date"], want)
+
+
+def cmp_readpst_read(src, rec):
+    seen = "\\Seen" in src["e"]["flags"]
+    # readpst adds "Status: RO" after the header block for a read message
+    return "" if rec["status"] - src["status"] == seen else "Status: fields %d, source %d, seen %s" % (
+        rec["status"], src["status"], seen)
 
 
 def compare(want, got):
@@ -283,12 +897,14 @@ def check_store(label, store, expected):
         tap.ok(chk.returncode == 0 and re.search(r": 0 errors,", chk.stdout),
                "%s %s@%s: tools/pstcheck finds 0 errors" % (label, box, dom),
                "\n".join(line for line in chk.stdout.splitlines() if line.startswith("error"))[:3000])
-        rc, got, got_atts, got_rcpt, got_html, got_imp = read_pffexport(pst, label)
+        rc, got, got_atts, got_rcpt, got_html, got_imp, pff_records = read_pffexport(pst, label)
         html_problems, nhtml, imp_problems, nimp = [], 0, [], 0
         want, att_problems, natt, rcpt_problems, nrcpt, nrcpt_ok = {}, [], 0, [], 0, 0
         want_atts_by_key = {}
+        srcs = []
         for e in exp:
             subject, sent = source_fields(e)
+            srcs.append(source_record(e, subject, sent))
             want_atts = source_attachments(e2e.read(e["path"]))
             natt += len(want_atts)
             key = (pst_folder(e["folder"]), subject, e["internaldate"])
@@ -343,8 +959,35 @@ def check_store(label, store, expected):
                "(%d not normal)" % (label, box, dom, nimp), "\n".join(imp_problems[:10]))
         tap.ok(not html_problems, "%s %s@%s (pffexport): every HTML body (%d) present, text equal"
                % (label, box, dom, nhtml), "\n".join(html_problems[:10]))
+        nsender = sum(s["sender"] is not None for s in srcs)
+        nbody = sum(bool(s["body"]) for s in srcs)
+        nbroken = sum(any(isinstance(p, tuple) for p in s["body"]) for s in srcs)
+        nnamed = sum(len(s["atts"]) for s in srcs)
+        nrows = sum(len(s["rcpts"]) for s in srcs)
+        nanon = sum(r[1] is None for s in srcs for r in s["rcpts"])
+        nsender_anon = sum(s["sender"] is not None and s["sender"][0] is None for s in srcs)
+        checks = [
+            ("sender name and address (%%d messages; %d whose From: has no plain address left "
+             "out, %d whose From: is not valid RFC 5322 by address only)"
+             % (len(srcs) - nsender, nsender_anon), lambda s, r: cmp_sender(s, r["sender"])),
+            ("recipients: type, display name and address (%%d messages, %d recipients, %d of them "
+             "in a header that is not valid RFC 5322 by address only)" % (nrows, nanon),
+             lambda s, r: cmp_rows(s, r["rcpts"])),
+            ("text body (%%d messages, %d with one; %d with bytes their charset cannot read or "
+             "malformed quoted-printable, compared around those)" % (nbody, nbroken),
+             lambda s, r: cmp_body(s, r["body"])),
+            ("attachments: names and bytes (%%d messages, %d attachments)" % nnamed,
+             lambda s, r: cmp_atts(s, r["atts"])),
+        ]
+        pff_checks = checks[:1] + [
+            ("sent-representing name and address (%d messages)",
+             lambda s, r: cmp_sender(s, r["sent_as"]))] + checks[1:-1] + [
+            ("attachments: names (as pffexport can write them, see pff_sanitized) and bytes "
+             "(%%d messages, %d attachments)" % nnamed, lambda s, r: cmp_atts(s, r["atts"], "pff_atts"))]
+        field_checks("%s %s@%s (pffexport)" % (label, box, dom), pair_up(srcs, pff_records, pff_checks),
+                     pff_checks)
         if pstx_ok:
-            prc, perr, pgot, patts = read_pstx(pst)
+            prc, perr, pgot, patts, precords = read_pstx(pst)
             problems = compare(want, pgot)
             tap.ok(prc == 0 and not problems,
                    "%s %s@%s (pst-extractor): %d messages, each once in its folder with subject, "
@@ -360,6 +1003,8 @@ def check_store(label, store, expected):
                     bad.append("%s: %s, want %s" % (key, have, wanted))
             tap.ok(not bad, "%s %s@%s (pst-extractor): every attachment present, bytes equal"
                    % (label, box, dom), "\n".join(bad[:5]))
+            field_checks("%s %s@%s (pst-extractor)" % (label, box, dom),
+                         pair_up(srcs, precords, checks), checks)
         tap.ok(not rcpt_problems, "%s %s@%s (pffexport): recipient tables hold every To/Cc/Bcc "
                "address (%d, %d well formed) with its type" % (label, box, dom, nrcpt, nrcpt_ok), "\n".join(rcpt_problems[:10]))
         rp = os.path.join(work, "rp-%s-%s-%s" % (label, dom, box))
@@ -372,6 +1017,46 @@ def check_store(label, store, expected):
         found = sum(1 for dp, _, fs in os.walk(rp) for f in fs if f.isdigit())
         tap.ok(found == len(exp), "%s %s@%s (readpst): %d messages" % (label, box, dom, len(exp)),
                "readpst wrote %d" % found)
+        # readpst -M: one RFC 822 file per message, in a directory per folder.
+        # Its header is the stored header block (PR_TRANSPORT_MESSAGE_HEADERS)
+        # with the CRs and MIME fields removed, plus "Status: RO" when read,
+        # and From/To/Cc/Subject/Date/Message-Id made up from properties only
+        # where the block lacks them or is not one readpst accepts
+        # (readpst_uses_header); the body and attachments come from PR_BODY
+        # and the attachment objects, every CR removed from the body
+        # (removeCR in write_body_part).
+        rrecs = read_readpst(rp)
+        rsrcs = [dict(readpst_source(s), key=s["rkey"]) for s in srcs]
+        problems = []
+        want_keys = Counter(s["key"] for s in rsrcs)
+        got_keys = Counter(r["key"] for r in rrecs)
+        for s in rsrcs:
+            if got_keys[s["key"]] != want_keys[s["key"]]:
+                problems.append("%s: %d times in %r with its subject and Message-ID, want %d" % (
+                    s["path"], got_keys[s["key"]], s["key"][0], want_keys[s["key"]]))
+        extra = sum((got_keys - want_keys).values())
+        if extra:
+            problems.append("%d messages match no source: %s" % (extra, list((got_keys - want_keys))[:3]))
+        nmade = sum(not s["uses_header"] for s in rsrcs)
+        nempty = sum(len(s["atts"]) - len(s["ratts"]) for s in rsrcs)
+        tap.ok(not problems, "%s %s@%s (readpst): %d messages, each once in its folder with its "
+               "subject and Message-ID (%d with headers made up from properties)"
+               % (label, box, dom, len(exp), nmade), "\n".join(problems[:10]))
+        rchecks = [
+            ("sender name and address from From: (%d messages; a From: without a plain address "
+             "left out)", lambda s, r: cmp_sender(dict(s, sender=s["rsender"]), r["sender"])),
+            ("To/Cc/Bcc: type, display name and address (%d messages)", cmp_readpst_rcpts),
+            ("Date: the stored header's, else the client-submit time (%d messages; a malformed "
+             "Date: left out)",
+             cmp_readpst_date),
+            ("read flag: Status: RO (%d messages)", cmp_readpst_read),
+            ("text body (%%d messages, %d with one; %d compared around broken bytes)"
+             % (nbody, nbroken), lambda s, r: cmp_body(s, r["body"], "body_nocr")),
+            ("attachments: names and bytes (%%d messages, %d attachments; %d without bytes, "
+             "which readpst never writes, left out)" % (nnamed, nempty),
+             lambda s, r: cmp_atts(s, r["atts"], "ratts")),
+        ]
+        field_checks("%s %s@%s (readpst)" % (label, box, dom), pair_up(rsrcs, rrecs, rchecks), rchecks)
 
 
 # a large attachment: streamed into the PST, never held in memory.  Done
@@ -422,12 +1107,134 @@ def big_attachment_check():
 
 big_attachment_check()
 
+# a few messages the corpus slice lacks: attachment names RFC 2231 and RFC
+# 2047 encoded, equal, and with the characters pffexport escapes in file
+# names; an attached message; a body split by quoted-printable soft breaks
+# inside UTF-8 sequences; 8-bit text without a charset; names with comments
+# and encoded words; and a header readpst does not accept (it then makes
+# From/To/Cc/Subject/Date up from properties)
+SYNTHETIC = [
+    b"""Return-Path: <andre@example.net>
+From: =?utf-8?Q?Andr=C3=A9_M=C3=BCller?= <andre@example.net>
+To: "Doe, Jane" <jane@example.com>, bob@example.com (Bob Builder)
+Cc: Team (Ops) <ops@example.com>
+Subject: attachment names
+Date: Tue, 14 Nov 2023 22:14:58 +0100
+Message-ID: <names@example.net>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="B1"
+
+--B1
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+Gr=C3=BC=C3=9Fe aus K=C3=B6ln, =E2=82=AC 10 =E2=
+=82=AC soft break inside a sequence=
+, and a line with trailing blanks  =20
+--B1
+Content-Type: text/plain
+Content-Disposition: attachment; filename*=utf-8''%E2%82%AC%20rates.txt
+
+euro
+--B1
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename*0*=iso-8859-1''%E9t%E9; filename*1=" 2002.txt"
+Content-Transfer-Encoding: base64
+
+AAECAw==
+--B1
+Content-Type: application/octet-stream; name="=?utf-8?B?w6l0w6kgdmFjYW5jZXMudHh0?="
+Content-Disposition: attachment; filename="=?utf-8?B?w6l0w6kgdmFjYW5jZXMudHh0?="
+
+vacances
+--B1
+Content-Type: application/pdf; name="report.pdf"
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQK
+--B1
+Content-Type: text/plain; name="same.txt"
+Content-Disposition: attachment; filename="same.txt"
+
+first
+--B1
+Content-Type: text/plain; name="same.txt"
+Content-Disposition: attachment; filename="same.txt"
+
+second
+--B1
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="a:b*c?d<e>f|g!h$i&j+k;l%m.txt"
+
+odd
+--B1
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="dir/sub\\\\file.txt"
+
+path
+--B1
+Content-Type: application/octet-stream
+
+unnamed
+--B1
+Content-Type: message/rfc822
+
+From: x@example.org
+Subject: =?utf-8?Q?Gr=C3=BC=C3=9Fe?= inside
+
+attached message
+--B1--
+""",
+    b"""Return-Path: <latin@example.org>
+From: "Fran\xe7ois" <latin@example.org>
+To: caf\xe9@example.com, plain@example.com
+Subject: undeclared 8-bit
+Date: Wed, 15 Nov 2023 08:00:00 +0000
+Message-ID: <latin@example.org>
+
+caf\xe9 au lait, \x92quoted\x92, na\xefve
+""",
+    b"""x-first: a lower-case first field: readpst does not use this header
+From: "Jane Q. Public" <jq@example.com>
+To: Alice <alice@example.com>, bob@example.com
+Cc: "Carol C." <carol@example.com>
+Subject: =?utf-8?Q?made_up_by_readpst_=E2=9C=93?=
+Date: Thu, 16 Nov 2023 12:30:00 -0500
+Message-ID: <madeup@example.com>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=iso-8859-1
+Content-Transfer-Encoding: 8bit
+
+Line one\xa0\xe9
+Line two
+""",
+]
+
+
+def synthetic_store():
+    store = os.path.join(work, "synthetic")
+    box = os.path.join(store, "Users", "example.com", "synth")
+    os.makedirs(box)
+    expected = []
+    for i, text in enumerate(SYNTHETIC):
+        path = os.path.join(box, "md5000000%04d.msg" % (i + 1))
+        with open(path, "wb") as f:
+            f.write(text.replace(b"\n", b"\r\n"))
+        when = 1700000000 + 3600 * i
+        os.utime(path, (when, when))
+        expected.append({"domain": "example.com", "mailbox": "synth", "folder": "INBOX",
+                         "path": path, "flags": set(), "internaldate": when})
+    return store, expected
+
+
+
 pstx_ok = tap.ok(pstx_available(), "pst-extractor (npm) is installed, a third reader")
 
 # the fixture
 fstore = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
 spec = json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"), encoding="utf-8"))
 check_store("fixture", fstore, e2e.fixture_expected(fstore, spec))
+check_store("synthetic", *synthetic_store())
 
 # the corpus (fetched and generated as in t2000, a smaller slice)
 fetch = subprocess.run([os.path.join(e2e.ROOT, "tools", "fetch-corpus")], capture_output=True, text=True)

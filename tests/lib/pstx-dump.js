@@ -1,11 +1,13 @@
 // pstx-dump.js PST: print every message of a PST as one JSON line, read by
 // pst-extractor (a JavaScript port of java-libpst): folder path, subject,
-// delivery and submit times, read flag, display To/Cc/Bcc, attachment names
-// and SHA-256 with their method, PR_ATTACHMENT_HIDDEN (null when absent),
-// PR_ATTACH_FLAGS, Content-ID and Content-Location; with PSTX_BODY=1 in the
-// environment also PR_BODY and an embedded message's (attach method 5)
-// subject, body and attachments.  Used by tests/e2e/t3000-pst.py and
-// t3200-pst-message.py as a third reader we did not write.
+// delivery and submit times, read flag, sender name and address, recipients
+// (type, display name, address), display To/Cc/Bcc, text body, attachment
+// names and SHA-256 with their method, PR_ATTACHMENT_HIDDEN (null when
+// absent), PR_ATTACH_FLAGS, Content-ID and Content-Location; with
+// PSTX_BODY=1 in the environment also PR_HTML and an embedded message's
+// (attach method 5) subject, body and attachments.  Used by
+// tests/e2e/t3000-pst.py and t3200-pst-message.py as a third reader we did
+// not write.
 'use strict';
 const path = require('path');
 const crypto = require('crypto');
@@ -64,22 +66,29 @@ function walk(folder, prefix) {
   if (folder.contentCount > 0) {
     let msg = folder.getNextChild();
     while (msg) {
+      const rcpts = [];
+      for (let i = 0; i < msg.numberOfRecipients; i++) {
+        const r = msg.getRecipient(i);
+        rcpts.push({ type: r.recipientType, name: r.displayName, address: r.emailAddress });
+      }
       const m = {
         folder: prefix,
         topic: msg.conversationTopic,
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
+        sender_name: msg.senderName,
+        sender_address: msg.senderEmailAddress,
+        recipients: rcpts,
         to: msg.displayTo,
         cc: msg.displayCC,
         bcc: msg.displayBCC,
         hasAttachments: msg.hasAttachments,
+        body: msg.body,
         attachments: attachments(msg, 0),
       };
-      if (withBody) {
-        m.body = msg.body;
+      if (withBody)
         m.html = msg.bodyHTML;
-      }
       console.log(JSON.stringify(m));
       msg = folder.getNextChild();
     }
