@@ -11,8 +11,8 @@
  *
  * NEEDSWORK (issue 3): recipient and attachment tables, PR_HTML, Outlook's
  * full node skeleton (templates, queues, spam search folder, name map),
- * special-folder entry IDs for Drafts and Junk, contents rows spilled to
- * disk for huge folders.
+ * special-folder entry IDs for Drafts and Junk.  (A folder's contents
+ * table, however many rows, is written as it goes: see ltp.h.)
  */
 #include <errno.h>
 #include <stdio.h>
