@@ -20,16 +20,16 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
 	formats/eml.c formats/null.c \
-	formats/pst/ndb.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/ltp.c \
-	formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c formats/pst/message.c \
-	formats/pst/attach.c formats/pst/pst.c
+	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
+	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
+	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c
 APP_SRC := converter/pipeline.c converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-btree test-pst-ndbw test-pst-ltp test-pst-store test-pst-message
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean

@@ -1,7 +1,8 @@
 /*
  * Unit tests for the NBT/BBT page encoders and the bottom-up builder
  * (formats/pst/btree.c): Outlook's own pages re-encoded from their entries,
- * and trees of every shape walked back entry by entry.
+ * trees of every shape walked back entry by entry, and the builder writing
+ * each page as soon as it is full.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,9 +214,44 @@ static void test_builder(void)
 	free(m.pages);
 }
 
+/*
+ * The builder fed one entry at a time writes each page as soon as it is
+ * full: after 6,000 NBT entries, 400 leaves, 20 pages above them and one
+ * above those are written before the end; a repeated key is refused and
+ * the builder stays failed.
+ */
+static void test_streaming(void)
+{
+	struct mem_sink m = { .next_bid = 1 };
+	struct pst_page_sink sink = { &m, mem_place, mem_write };
+	struct pst_bt_builder b;
+	struct pst_bref root;
+	test_group("streaming");
+	pst_bt_begin(&b, PST_PTYPE_NBT, &sink);
+	int ret = 0;
+	for (uint64_t i = 0; i < 6000; i++) {
+		struct pst_nbt_entry e = { 0x21 + 32 * i, 4 * i + 4, 0, 0x122 };
+		ret |= pst_bt_add_nbt(&b, &e);
+	}
+	test_assert(ret == 0 && m.count == 400 + 20 + 1);
+	struct pst_nbt_entry again = { 0x21 + 32 * 5999, 8, 0, 0x122 };
+	struct pst_nbt_entry next = { 0x21 + 32 * 6000, 8, 0, 0x122 };
+	test_assert(pst_bt_add_nbt(&b, &again) == -1);
+	test_assert(pst_bt_add_nbt(&b, &next) == -1);	/* sticky */
+	test_assert(pst_bt_end(&b, &root) == -1);
+	test_assert(m.count == 400 + 20 + 1);
+	/* a BBT builder takes no NBT entry, and an empty tree has no root */
+	pst_bt_begin(&b, PST_PTYPE_BBT, &sink);
+	test_assert(pst_bt_add_nbt(&b, &next) == -1);
+	pst_bt_begin(&b, PST_PTYPE_BBT, &sink);
+	test_assert(pst_bt_end(&b, &root) == -1);
+	free(m.pages);
+}
+
 int main(void)
 {
 	test_outlook_pages();
 	test_builder();
+	test_streaming();
 	return test_done();
 }

@@ -5,9 +5,11 @@
 #ifndef MDX_TESTUTIL_H
 #define MDX_TESTUTIL_H
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "sbuf.h"
@@ -69,6 +71,41 @@ static inline uint8_t *test_slurp(const char *path, size_t *len_r)
 	test_read_file(path, &data);
 	*len_r = data.len;
 	return (uint8_t *)sbuf_detach(&data);
+}
+
+/* test_dir_entries: names in dir other than . and ..; -1 if it cannot be read */
+static inline int test_dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return -1;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/*
+ * test_tmp_fds: files this process has open that were created in dir and
+ * have no name (O_TMPFILE, or unlinked): where the PST writer's
+ * temporary files are.
+ */
+static inline int test_tmp_fds(const char *dir)
+{
+	int n = 0;
+	size_t dlen = strlen(dir);
+	for (int fd = 0; fd < 1024; fd++) {
+		char link[64], target[512];
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += !strncmp(target, dir, dlen) && target[dlen] == '/' &&
+		     strstr(target, "(deleted)") != NULL;
+	}
+	return n;
 }
 
 #endif

@@ -1,9 +1,6 @@
 #include "btree.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-#include "xalloc.h"
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
 static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)v); put16(p + 2, (uint16_t)(v >> 16)); }
@@ -63,99 +60,142 @@ void pst_bt_inner_encode(uint8_t page[PST_PAGE_SIZE], enum pst_ptype type, unsig
 	finish_page(page, type, n, PST_BT_INNER_MAX, 24, level, ib, bid);
 }
 
-/* One leaf page of either tree: encode entries [from, from + n). */
-typedef void leaf_fn(uint8_t *page, const void *entries, size_t from, unsigned n,
-		     uint64_t ib, uint64_t bid);
-typedef uint64_t key_fn(const void *entries, size_t i);
-
-static void bbt_leaf(uint8_t *page, const void *e, size_t from, unsigned n, uint64_t ib, uint64_t bid)
+/* place_write: a page slot from the sink, the page encoded there, written */
+static int place_write(struct pst_bt_builder *b, struct pst_bref *bref,
+		       void (*fill)(struct pst_bt_builder *, uint8_t *, uint64_t, uint64_t, unsigned),
+		       unsigned level)
 {
-	pst_bbt_leaf_encode(page, (const struct pst_bbt_entry *)e + from, n, ib, bid);
-}
-
-static void nbt_leaf(uint8_t *page, const void *e, size_t from, unsigned n, uint64_t ib, uint64_t bid)
-{
-	pst_nbt_leaf_encode(page, (const struct pst_nbt_entry *)e + from, n, ib, bid);
-}
-
-static uint64_t bbt_key(const void *e, size_t i)
-{
-	return ((const struct pst_bbt_entry *)e)[i].bref.bid;
-}
-
-static uint64_t nbt_key(const void *e, size_t i)
-{
-	return ((const struct pst_nbt_entry *)e)[i].nid;
-}
-
-/* emit: place and write one page; its BREF in *bref_r */
-static int emit(const struct pst_page_sink *sink, uint8_t *page, struct pst_bref *bref_r,
-		void (*fill)(uint8_t *, uint64_t, uint64_t, const void *), const void *arg)
-{
-	if (sink->place(sink->ctx, &bref_r->ib, &bref_r->bid) < 0)
-		return -1;
-	fill(page, bref_r->ib, bref_r->bid, arg);
-	return sink->write(sink->ctx, page, bref_r->ib);
-}
-
-struct leaf_arg { leaf_fn *leaf; const void *e; size_t from; unsigned n; };
-struct inner_arg { enum pst_ptype type; unsigned level; const struct pst_bt_key *k; unsigned n; };
-
-static void fill_leaf(uint8_t *page, uint64_t ib, uint64_t bid, const void *arg)
-{
-	const struct leaf_arg *a = arg;
-	a->leaf(page, a->e, a->from, a->n, ib, bid);
-}
-
-static void fill_inner(uint8_t *page, uint64_t ib, uint64_t bid, const void *arg)
-{
-	const struct inner_arg *a = arg;
-	pst_bt_inner_encode(page, a->type, a->level, a->k, a->n, ib, bid);
-}
-
-static int build(const void *e, size_t n, unsigned leaf_max, leaf_fn *leaf, key_fn *key,
-		 enum pst_ptype type, const struct pst_page_sink *sink, struct pst_bref *root_r)
-{
-	for (size_t i = 1; i < n; i++)
-		if (key(e, i) <= key(e, i - 1))
-			return -1;
-	if (!n)
-		return -1;
 	uint8_t page[PST_PAGE_SIZE];
-	size_t nkeys = (n + leaf_max - 1) / leaf_max;
-	struct pst_bt_key *keys = xreallocarray(NULL, nkeys, sizeof(*keys));
-	int ret = 0;
-	for (size_t i = 0, k = 0; ret == 0 && i < n; i += leaf_max, k++) {
-		struct leaf_arg a = { leaf, e, i, (unsigned)(n - i < leaf_max ? n - i : leaf_max) };
-		keys[k].key = key(e, i);
-		ret = emit(sink, page, &keys[k].bref, fill_leaf, &a);
-	}
-	/* upper levels: each page holds up to 20 (first key, BREF) of the level below */
-	for (unsigned level = 1; ret == 0 && nkeys > 1; level++) {
-		size_t up = 0;
-		for (size_t i = 0; ret == 0 && i < nkeys; i += PST_BT_INNER_MAX, up++) {
-			unsigned cnt = (unsigned)(nkeys - i < PST_BT_INNER_MAX ? nkeys - i : PST_BT_INNER_MAX);
-			struct pst_bt_key parent = { .key = keys[i].key };
-			struct inner_arg a = { type, level, keys + i, cnt };
-			ret = emit(sink, page, &parent.bref, fill_inner, &a);
-			keys[up] = parent;	/* up <= i: this level's slot is already read */
+	if (b->sink->place(b->sink->ctx, &bref->ib, &bref->bid) < 0)
+		return -1;
+	fill(b, page, bref->ib, bref->bid, level);
+	return b->sink->write(b->sink->ctx, page, bref->ib);
+}
+
+static void fill_leaf(struct pst_bt_builder *b, uint8_t *page, uint64_t ib, uint64_t bid,
+		      unsigned level)
+{
+	(void)level;
+	if (b->type == PST_PTYPE_NBT)
+		pst_nbt_leaf_encode(page, b->leaf.nbt, b->nleaf, ib, bid);
+	else
+		pst_bbt_leaf_encode(page, b->leaf.bbt, b->nleaf, ib, bid);
+}
+
+/* fill_inner: the page at level + 1 over the pages waiting at level */
+static void fill_inner(struct pst_bt_builder *b, uint8_t *page, uint64_t ib, uint64_t bid,
+		       unsigned level)
+{
+	pst_bt_inner_encode(page, b->type, level + 1, b->up[level], b->nup[level], ib, bid);
+}
+
+static int push(struct pst_bt_builder *b, unsigned level, struct pst_bt_key k);
+
+/* emit_inner: a parent for the pages waiting at level; it waits one level up */
+static int emit_inner(struct pst_bt_builder *b, unsigned level)
+{
+	struct pst_bt_key parent = { .key = b->up[level][0].key };
+	if (place_write(b, &parent.bref, fill_inner, level) < 0)
+		return -1;
+	b->nup[level] = 0;
+	return push(b, level + 1, parent);
+}
+
+/* push: a finished page at level; a full set of 20 gets its parent at once */
+static int push(struct pst_bt_builder *b, unsigned level, struct pst_bt_key k)
+{
+	if (level == PST_BT_LEVELS)
+		return -1;
+	b->up[level][b->nup[level]++] = k;
+	if (level + 1 > b->height)
+		b->height = level + 1;
+	return b->nup[level] == PST_BT_INNER_MAX ? emit_inner(b, level) : 0;
+}
+
+static int emit_leaf(struct pst_bt_builder *b)
+{
+	struct pst_bt_key k = { .key = b->type == PST_PTYPE_NBT ? b->leaf.nbt[0].nid :
+							       b->leaf.bbt[0].bref.bid };
+	if (place_write(b, &k.bref, fill_leaf, 0) < 0)
+		return -1;
+	b->nleaf = 0;
+	return push(b, 0, k);
+}
+
+void pst_bt_begin(struct pst_bt_builder *b, enum pst_ptype type, const struct pst_page_sink *sink)
+{
+	memset(b, 0, sizeof(*b));
+	b->type = type;
+	b->sink = sink;
+}
+
+/* take: one more entry with this key; -1 (sticky) when it does not ascend */
+static int take(struct pst_bt_builder *b, uint64_t key)
+{
+	if (b->failed || (b->count && key <= b->last_key))
+		return b->failed = -1;
+	b->last_key = key;
+	b->count++;
+	return 0;
+}
+
+int pst_bt_add_bbt(struct pst_bt_builder *b, const struct pst_bbt_entry *e)
+{
+	if (b->type != PST_PTYPE_BBT || take(b, e->bref.bid) < 0)
+		return b->failed = -1;
+	b->leaf.bbt[b->nleaf++] = *e;
+	if (b->nleaf == PST_BBT_LEAF_MAX && emit_leaf(b) < 0)
+		return b->failed = -1;
+	return 0;
+}
+
+int pst_bt_add_nbt(struct pst_bt_builder *b, const struct pst_nbt_entry *e)
+{
+	if (b->type != PST_PTYPE_NBT || take(b, e->nid) < 0)
+		return b->failed = -1;
+	b->leaf.nbt[b->nleaf++] = *e;
+	if (b->nleaf == PST_NBT_LEAF_MAX && emit_leaf(b) < 0)
+		return b->failed = -1;
+	return 0;
+}
+
+int pst_bt_end(struct pst_bt_builder *b, struct pst_bref *root_r)
+{
+	if (b->failed || !b->count || (b->nleaf && emit_leaf(b) < 0))
+		return -1;
+	/*
+	 * Bottom up, each level's waiting pages get a parent, until the top
+	 * level holds one page: the root.  The top level is never empty: only
+	 * emit_inner empties a level, and it pushes to the one above.
+	 */
+	for (unsigned level = 0;; level++) {
+		if (level + 1 == b->height && b->nup[level] == 1) {
+			*root_r = b->up[level][0].bref;
+			return 0;
 		}
-		nkeys = up;
+		if (b->nup[level] && emit_inner(b, level) < 0)
+			return -1;
 	}
-	if (ret == 0)
-		*root_r = keys[0].bref;
-	free(keys);
-	return ret;
 }
 
 int pst_bbt_build(const struct pst_bbt_entry *e, size_t n, const struct pst_page_sink *sink,
 		  struct pst_bref *root_r)
 {
-	return build(e, n, PST_BBT_LEAF_MAX, bbt_leaf, bbt_key, PST_PTYPE_BBT, sink, root_r);
+	struct pst_bt_builder b;
+	pst_bt_begin(&b, PST_PTYPE_BBT, sink);
+	for (size_t i = 0; i < n; i++)
+		if (pst_bt_add_bbt(&b, &e[i]) < 0)
+			return -1;
+	return pst_bt_end(&b, root_r);
 }
 
 int pst_nbt_build(const struct pst_nbt_entry *e, size_t n, const struct pst_page_sink *sink,
 		  struct pst_bref *root_r)
 {
-	return build(e, n, PST_NBT_LEAF_MAX, nbt_leaf, nbt_key, PST_PTYPE_NBT, sink, root_r);
+	struct pst_bt_builder b;
+	pst_bt_begin(&b, PST_PTYPE_NBT, sink);
+	for (size_t i = 0; i < n; i++)
+		if (pst_bt_add_nbt(&b, &e[i]) < 0)
+			return -1;
+	return pst_bt_end(&b, root_r);
 }

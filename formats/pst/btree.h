@@ -1,5 +1,5 @@
 /*
- * The NDB's two B-trees, built bottom-up once every entry is known: the
+ * The NDB's two B-trees, built bottom-up from their entries in key order: the
  * BBT (block BID -> where the block is, its size and reference count) and
  * the NBT (node ID -> its data block, subnode block and parent).
  *
@@ -56,10 +56,45 @@ struct pst_page_sink {
 };
 
 /*
- * pst_bbt_build / pst_nbt_build: write the whole tree for entries sorted by
- * key (n >= 1) and return its root in *root_r.  Leaves are filled to the
- * maximum, so a tree of n entries has ceil(n / max) leaves.  Returns 0 or -1
- * (the sink failed, or the entries are not strictly ascending).
+ * The bottom-up builder, fed one entry at a time in strictly ascending key
+ * order.  Leaves are filled to the maximum and every upper page to 20, so
+ * a tree of n entries has ceil(n / max) leaves.  Memory holds the leaf
+ * being filled and, per level, the pages still waiting for their parent
+ * (at most 20 each): a page is written as soon as it is full.
+ */
+#define PST_BT_LEVELS 8		/* levels above the leaves: 15 * 20^8 entries */
+
+struct pst_bt_builder {
+	const struct pst_page_sink *sink;
+	enum pst_ptype type;		/* PST_PTYPE_BBT or PST_PTYPE_NBT */
+	union {
+		struct pst_bbt_entry bbt[PST_BBT_LEAF_MAX];
+		struct pst_nbt_entry nbt[PST_NBT_LEAF_MAX];
+	} leaf;
+	unsigned nleaf;
+	struct pst_bt_key up[PST_BT_LEVELS][PST_BT_INNER_MAX];	/* up[l]: pages at level l */
+	unsigned nup[PST_BT_LEVELS];
+	unsigned height;		/* levels that have had a page */
+	uint64_t last_key;
+	uint64_t count;
+	int failed;
+};
+
+void pst_bt_begin(struct pst_bt_builder *b, enum pst_ptype type, const struct pst_page_sink *sink);
+/*
+ * pst_bt_add_bbt / pst_bt_add_nbt: one entry (BBT or NBT builder).  Returns
+ * 0, or -1 (sticky) when the sink failed or the key does not ascend: a
+ * duplicate block or node.
+ */
+int pst_bt_add_bbt(struct pst_bt_builder *b, const struct pst_bbt_entry *e);
+int pst_bt_add_nbt(struct pst_bt_builder *b, const struct pst_nbt_entry *e);
+/* pst_bt_end: the pages still waiting, up to the root (*root_r); 0, or -1 (also when empty) */
+int pst_bt_end(struct pst_bt_builder *b, struct pst_bref *root_r);
+
+/*
+ * pst_bbt_build / pst_nbt_build: the same over an array of n >= 1 entries
+ * sorted by key.  Returns 0 or -1 (the sink failed, or the entries are not
+ * strictly ascending).
  */
 int pst_bbt_build(const struct pst_bbt_entry *e, size_t n, const struct pst_page_sink *sink,
 		  struct pst_bref *root_r);

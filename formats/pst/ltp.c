@@ -40,70 +40,28 @@ static size_t block_bytes(const struct pst_heap_block *b, size_t extra, size_t m
 	return end + 4 + 2 * (b->count + more + 1);
 }
 
-static struct pst_heap_block *new_block(struct pst_heap *h)
+/*
+ * block_at: page i if it is in memory: every page, or for a streamed heap
+ * page 0 (slot 0) and the page being filled (slot 1).
+ */
+static struct pst_heap_block *block_at(const struct pst_heap *h, size_t i)
 {
-	h->blocks = xreallocarray(h->blocks, h->nblocks + 1, sizeof(*h->blocks));
-	struct pst_heap_block *b = &h->blocks[h->nblocks];
-	sbuf_init(&b->data);
-	b->starts = NULL;
-	b->count = 0;
-	uint8_t zero[HNBITMAPHDR_SIZE] = { 0 };	/* filled in by pst_heap_write */
-	sbuf_add(&b->data, zero, header_size(h->nblocks));
-	h->nblocks++;
-	return b;
-}
-
-void pst_heap_init(struct pst_heap *h, uint8_t client_sig)
-{
-	memset(h, 0, sizeof(*h));
-	h->client_sig = client_sig;
-	new_block(h);
-}
-
-void pst_heap_release(struct pst_heap *h)
-{
-	for (size_t i = 0; i < h->nblocks; i++) {
-		sbuf_release(&h->blocks[i].data);
-		free(h->blocks[i].starts);
-	}
-	free(h->blocks);
-	memset(h, 0, sizeof(*h));
-}
-
-uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len)
-{
-	if (len == 0 || len > PST_HEAP_ALLOC_MAX)
-		return 0;
-	struct pst_heap_block *b = &h->blocks[h->nblocks - 1];
-	if (block_bytes(b, len, 1) > PST_BLOCK_DATA_MAX || b->count >= 2047)
-		b = new_block(h);
-	b->starts = xreallocarray(b->starts, b->count + 1, sizeof(*b->starts));
-	b->starts[b->count++] = (uint16_t)b->data.len;
-	sbuf_add(&b->data, data, len);
-	/* HID: 1-based index in bits 5..15, page (block) index in bits 16..31 */
-	return (uint32_t)(b->count << 5) | (uint32_t)(h->nblocks - 1) << 16;
-}
-
-uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid)
-{
-	size_t page = hid >> 16, index = (hid >> 5) & 0x7FF;
-	if (page >= h->nblocks || index == 0 || index > h->blocks[page].count)
+	if (i >= h->nblocks)
 		return NULL;
-	return (uint8_t *)h->blocks[page].data.buf + h->blocks[page].starts[index - 1];
+	if (!h->stream)
+		return &h->blocks[i];
+	return i == 0 ? &h->blocks[0] : i + 1 == h->nblocks ? &h->blocks[1] : NULL;
 }
 
-uint64_t pst_heap_size(const struct pst_heap *h)
+static void release_block(struct pst_heap_block *b)
 {
-	uint64_t total = 0;
-	for (size_t i = 0; i < h->nblocks; i++)
-		total += block_bytes(&h->blocks[i], 0, 0);
-	return total;
+	sbuf_release(&b->data);
+	free(b->starts);
 }
 
 /* finish_block: the page's header fields and its page map, appended */
-static void finish_block(struct pst_heap *h, size_t index)
+static void finish_block(struct pst_heap *h, struct pst_heap_block *b, size_t index)
 {
-	struct pst_heap_block *b = &h->blocks[index];
 	uint16_t end = (uint16_t)b->data.len;
 	if (b->data.len & 1)
 		sbuf_addch(&b->data, 0);
@@ -125,36 +83,180 @@ static void finish_block(struct pst_heap *h, size_t index)
 	}
 }
 
+/* put_page: page index (not 0), finished, to the file */
+static void put_page(struct pst_heap *h, struct pst_heap_block *b, size_t index)
+{
+	finish_block(h, b, index);
+	pst_pages_add(&h->pages, b->data.buf, b->data.len);
+	h->written += b->data.len;
+}
+
+/* new_block: the next page; a streamed heap first writes the one it replaces */
+static struct pst_heap_block *new_block(struct pst_heap *h)
+{
+	if (h->nblocks == PST_HEAP_PAGES_MAX) {
+		h->full = true;
+		return NULL;
+	}
+	size_t slot = h->nblocks;
+	if (h->stream && h->nblocks >= 2) {
+		put_page(h, &h->blocks[1], h->nblocks - 1);
+		release_block(&h->blocks[1]);
+		slot = 1;
+	} else {
+		h->blocks = xreallocarray(h->blocks, h->nblocks + 1, sizeof(*h->blocks));
+	}
+	struct pst_heap_block *b = &h->blocks[slot];
+	sbuf_init(&b->data);
+	b->starts = NULL;
+	b->count = 0;
+	uint8_t zero[HNBITMAPHDR_SIZE] = { 0 };	/* filled in by pst_heap_write */
+	sbuf_add(&b->data, zero, header_size(h->nblocks));
+	h->nblocks++;
+	return b;
+}
+
+void pst_heap_init(struct pst_heap *h, uint8_t client_sig)
+{
+	memset(h, 0, sizeof(*h));
+	h->client_sig = client_sig;
+	new_block(h);
+}
+
+void pst_heap_stream(struct pst_heap *h, struct pst_ndb *n)
+{
+	if (h->nblocks > 2)		/* pages already in memory stay there */
+		return;
+	h->stream = n;
+	pst_pages_begin(&h->pages, n);
+}
+
+void pst_heap_release(struct pst_heap *h)
+{
+	for (size_t i = 0; i < h->nblocks; i++) {
+		struct pst_heap_block *b = block_at(h, i);
+		if (b)
+			release_block(b);
+	}
+	free(h->blocks);
+	pst_pages_release(&h->pages);
+	memset(h, 0, sizeof(*h));
+}
+
+uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len)
+{
+	if (len == 0 || len > PST_HEAP_ALLOC_MAX)
+		return 0;
+	struct pst_heap_block *b = block_at(h, h->nblocks - 1);
+	if (block_bytes(b, len, 1) > PST_BLOCK_DATA_MAX || b->count >= 2047)
+		b = new_block(h);
+	if (!b)
+		return 0;
+	b->starts = xreallocarray(b->starts, b->count + 1, sizeof(*b->starts));
+	b->starts[b->count++] = (uint16_t)b->data.len;
+	sbuf_add(&b->data, data, len);
+	/* HID: 1-based index in bits 5..15, page (block) index in bits 16..31 */
+	return (uint32_t)(b->count << 5) | (uint32_t)(h->nblocks - 1) << 16;
+}
+
+uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid)
+{
+	size_t page = hid >> 16, index = (hid >> 5) & 0x7FF;
+	struct pst_heap_block *b = block_at(h, page);
+	if (!b || index == 0 || index > b->count)
+		return NULL;
+	return (uint8_t *)b->data.buf + b->starts[index - 1];
+}
+
+uint64_t pst_heap_size(const struct pst_heap *h)
+{
+	uint64_t total = h->written;
+	for (size_t i = 0; i < h->nblocks; i++) {
+		const struct pst_heap_block *b = block_at(h, i);
+		if (b)
+			total += block_bytes(b, 0, 0);
+	}
+	return total;
+}
+
 uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n)
 {
-	uint64_t *bids = xmalloc(h->nblocks * sizeof(*bids));
-	uint64_t total = 0;
-	for (size_t i = 0; i < h->nblocks; i++) {
-		finish_block(h, i);
-		bids[i] = pst_ndb_write_block(n, h->blocks[i].data.buf, h->blocks[i].data.len);
-		total += h->blocks[i].data.len;
+	if (h->full) {
+		pst_ndb_fail(n, EFBIG, "a heap needs more than 65,536 pages "
+			     "(over 500 MB of a table's values)");
+		return 0;
 	}
-	uint64_t bid = h->nblocks == 1 ? bids[0] :
-		pst_ndb_write_xblock(n, bids, (unsigned)h->nblocks, total);
-	free(bids);
-	return bid;
+	if (!h->stream)
+		pst_pages_begin(&h->pages, n);
+	/* pages 1, 2, ... still in memory, then page 0, which names the root */
+	for (size_t i = 1; i < h->nblocks; i++) {
+		struct pst_heap_block *b = block_at(h, i);
+		if (b)
+			put_page(h, b, i);
+	}
+	finish_block(h, &h->blocks[0], 0);
+	return pst_pages_end(&h->pages, h->blocks[0].data.buf, h->blocks[0].data.len);
 }
 
 /* ---- B-tree on heap ---------------------------------------------------- */
 
-static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
-			  const uint8_t *records, size_t n, uint32_t *leaf_hids, uint32_t hdr_hid);
-
-uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
-		       const uint8_t *records, size_t n)
+/*
+ * The builder keeps, per level, the records not yet in a heap allocation:
+ * level 0 the records themselves, level l > 0 (first key, HID) of each
+ * allocation at level l - 1 still waiting for its parent.  A level's
+ * allocation is made as soon as it is full, so memory is one
+ * allocation's worth (3,580 bytes) per level however many records come.
+ */
+static size_t bth_width(const struct pst_bth_builder *b, unsigned level)
 {
-	return bth_build(h, cb_key, cb_ent, records, n, NULL, 0);
+	return level ? b->cb_key + 4u : (size_t)b->cb_key + b->cb_ent;
 }
 
-uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, uint8_t cb_ent,
-			  const uint8_t *records, size_t n)
+void pst_bth_begin(struct pst_bth_builder *b, struct pst_heap *h, uint32_t hdr_hid,
+		   uint8_t cb_key, uint8_t cb_ent)
 {
-	return bth_build(h, cb_key, cb_ent, records, n, NULL, hdr_hid);
+	memset(b, 0, sizeof(*b));
+	b->h = h;
+	b->hdr_hid = hdr_hid;
+	b->cb_key = cb_key;
+	b->cb_ent = cb_ent;
+}
+
+static void bth_push(struct pst_bth_builder *b, unsigned level, const uint8_t *rec);
+
+/* bth_emit: level's waiting records as one allocation; its (key, HID) goes up */
+static void bth_emit(struct pst_bth_builder *b, unsigned level)
+{
+	uint8_t up[PST_BTH_KEY_MAX + 4];
+	uint32_t hid = pst_heap_alloc(b->h, b->level[level], b->n[level] * bth_width(b, level));
+	if (level == 0 && b->leaf_hids)
+		b->leaf_hids[b->nleaves++] = hid;
+	memcpy(up, b->level[level], b->cb_key);
+	put32(up + b->cb_key, hid);
+	b->n[level] = 0;
+	bth_push(b, level + 1, up);
+}
+
+static void bth_push(struct pst_bth_builder *b, unsigned level, const uint8_t *rec)
+{
+	if (level == PST_BTH_LEVELS) {		/* 447^8 records: cannot happen */
+		b->failed = true;
+		return;
+	}
+	size_t w = bth_width(b, level);
+	if (!b->level[level])
+		b->level[level] = xmalloc(PST_HEAP_ALLOC_MAX);
+	memcpy(b->level[level] + b->n[level] * w, rec, w);
+	if (level + 1 > b->height)
+		b->height = level + 1;
+	if (++b->n[level] == PST_HEAP_ALLOC_MAX / w)
+		bth_emit(b, level);
+}
+
+void pst_bth_add(struct pst_bth_builder *b, const uint8_t *rec)
+{
+	b->count++;
+	bth_push(b, 0, rec);
 }
 
 /* put_header: the BTHHEADER into its reserved allocation, or a new one */
@@ -167,48 +269,51 @@ static uint32_t put_header(struct pst_heap *h, const uint8_t hdr[8], uint32_t hd
 	return hdr_hid;
 }
 
+uint32_t pst_bth_end(struct pst_bth_builder *b)
+{
+	uint8_t hdr[8] = { 0xB5, b->cb_key, b->cb_ent, 0 };
+	/* each level's waiting records get an allocation, up to a level of one */
+	for (unsigned level = 0; b->count && !b->failed; level++) {
+		if (level > 0 && level + 1 == b->height && b->n[level] == 1) {
+			hdr[3] = (uint8_t)(level - 1);
+			memcpy(hdr + 4, b->level[level] + b->cb_key, 4);	/* hidRoot */
+			break;
+		}
+		if (b->n[level])
+			bth_emit(b, level);
+	}
+	for (unsigned level = 0; level < PST_BTH_LEVELS; level++)
+		free(b->level[level]);
+	memset(b->level, 0, sizeof(b->level));
+	return put_header(b->h, hdr, b->hdr_hid);	/* no records: hidRoot 0, empty */
+}
+
 /*
- * bth_build: leaf_hids (if not NULL) receives the HID of each leaf page;
- * hdr_hid (if not 0) is an 8-byte allocation reserved for the BTHHEADER.
+ * bth_build: over n sorted records; leaf_hids (if not NULL) receives the
+ * HID of each leaf; hdr_hid (if not 0) is an 8-byte allocation reserved for
+ * the BTHHEADER.
  */
 static uint32_t bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 			  const uint8_t *records, size_t n, uint32_t *leaf_hids, uint32_t hdr_hid)
 {
-	uint8_t hdr[8] = { 0xB5, cb_key, cb_ent, 0 };
-	if (n == 0)
-		return put_header(h, hdr, hdr_hid);	/* hidRoot 0: empty */
-	size_t rec = (size_t)cb_key + cb_ent;
-	size_t per = PST_HEAP_ALLOC_MAX / rec;
-	/* level 0: the records; each upper level: (first key, HID) per page below */
-	uint8_t *level = xmalloc(n * rec);
-	memcpy(level, records, n * rec);
-	size_t count = n, width = rec;
-	unsigned levels = 0;
-	for (;;) {
-		size_t pages = (count + per - 1) / per;
-		uint8_t *up = xmalloc(pages * (cb_key + 4u));
-		uint32_t hid = 0;
-		for (size_t p = 0; p < pages; p++) {
-			size_t k = count - p * per < per ? count - p * per : per;
-			hid = pst_heap_alloc(h, level + p * per * width, k * width);
-			if (levels == 0 && leaf_hids)
-				leaf_hids[p] = hid;
-			memcpy(up + p * (cb_key + 4u), level + p * per * width, cb_key);
-			put32(up + p * (cb_key + 4u) + cb_key, hid);
-		}
-		free(level);
-		if (pages == 1) {
-			free(up);
-			hdr[3] = (uint8_t)levels;
-			put32(hdr + 4, hid);
-			return put_header(h, hdr, hdr_hid);
-		}
-		level = up;
-		count = pages;
-		width = cb_key + 4u;
-		per = PST_HEAP_ALLOC_MAX / width;
-		levels++;
-	}
+	struct pst_bth_builder b;
+	pst_bth_begin(&b, h, hdr_hid, cb_key, cb_ent);
+	b.leaf_hids = leaf_hids;
+	for (size_t i = 0; i < n; i++)
+		pst_bth_add(&b, records + i * ((size_t)cb_key + cb_ent));
+	return pst_bth_end(&b);
+}
+
+uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
+		       const uint8_t *records, size_t n)
+{
+	return bth_build(h, cb_key, cb_ent, records, n, NULL, 0);
+}
+
+uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, uint8_t cb_ent,
+			  const uint8_t *records, size_t n)
+{
+	return bth_build(h, cb_key, cb_ent, records, n, NULL, hdr_hid);
 }
 
 /* ---- property context -------------------------------------------------- */

@@ -14,6 +14,7 @@
 
 #include "ndbw.h"
 #include "sbuf.h"
+#include "spill.h"
 
 #define PST_HEAP_ALLOC_MAX 3580		/* the largest single heap allocation */
 /*
@@ -28,6 +29,7 @@ static inline uint32_t pst_size_value(uint64_t size)
 {
 	return size > PST_SIZE_MAX ? (uint32_t)PST_SIZE_MAX : (uint32_t)size;
 }
+#define PST_HEAP_PAGES_MAX 65536	/* a HID has 16 bits for the page */
 
 enum pst_client_sig {
 	PST_SIG_TC = 0x7C,
@@ -37,18 +39,36 @@ enum pst_client_sig {
 
 struct pst_heap_block;
 
+/*
+ * A heap keeps its pages in memory until pst_heap_write, or, once
+ * pst_heap_stream is called, only page 0 (which names the root, known
+ * last) and the page being filled: each page is written as soon as the
+ * next one starts (pst_pages: page 0 goes last, the XBLOCKs keep order).
+ */
 struct pst_heap {
 	uint8_t client_sig;
 	uint32_t user_root;		/* HID of the client's root structure */
-	struct pst_heap_block *blocks;
-	size_t nblocks;
+	struct pst_heap_block *blocks;	/* see block_at in ltp.c */
+	size_t nblocks;			/* pages so far */
+	struct pst_ndb *stream;		/* set by pst_heap_stream */
+	struct pst_pages pages;
+	uint64_t written;		/* bytes of the pages already written */
+	bool full;			/* an allocation found no page: 65,536 are full */
 };
 
 void pst_heap_init(struct pst_heap *h, uint8_t client_sig);
+/*
+ * pst_heap_stream: write full pages to n as they fill (right after init).
+ * Their allocations can then no longer be changed (pst_heap_at: NULL).
+ */
+void pst_heap_stream(struct pst_heap *h, struct pst_ndb *n);
 void pst_heap_release(struct pst_heap *h);
-/* pst_heap_alloc: copy len (1..3580) bytes into the heap; returns their HID */
+/* pst_heap_alloc: copy len (1..3580) bytes into the heap; returns their HID (0: none) */
 uint32_t pst_heap_alloc(struct pst_heap *h, const void *data, size_t len);
-/* pst_heap_write: the heap as the node's data (one block or an XBLOCK of pages) */
+/*
+ * pst_heap_write: the heap as the node's data (one block, or XBLOCKs of
+ * pages); a heap that ran out of pages makes the file fail.
+ */
 uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n);
 
 /*
@@ -60,6 +80,34 @@ uint32_t pst_bth_build(struct pst_heap *h, uint8_t cb_key, uint8_t cb_ent,
 /* pst_bth_build_at: the same, its BTHHEADER in the reserved allocation hdr_hid */
 uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, uint8_t cb_ent,
 			  const uint8_t *records, size_t n);
+/*
+ * A B-tree on the heap built bottom-up from records given one at a time in
+ * key order; memory holds one allocation (3,580 bytes) per level.
+ */
+#define PST_BTH_LEVELS 8
+#define PST_BTH_KEY_MAX 16
+
+struct pst_bth_builder {
+	struct pst_heap *h;
+	uint32_t hdr_hid;
+	uint8_t cb_key, cb_ent;
+	uint8_t *level[PST_BTH_LEVELS];	/* records waiting for an allocation */
+	size_t n[PST_BTH_LEVELS];
+	unsigned height;		/* levels that have had a record */
+	uint64_t count;
+	uint32_t *leaf_hids;		/* NULL, or where each leaf's HID goes */
+	size_t nleaves;
+	bool failed;
+};
+
+/* pst_bth_begin: hdr_hid: 0, or an 8-byte allocation reserved for the BTHHEADER */
+void pst_bth_begin(struct pst_bth_builder *b, struct pst_heap *h, uint32_t hdr_hid,
+		   uint8_t cb_key, uint8_t cb_ent);
+/* pst_bth_add: one record of cb_key + cb_ent bytes, keys ascending */
+void pst_bth_add(struct pst_bth_builder *b, const uint8_t *rec);
+/* pst_bth_end: the remaining allocations and the BTHHEADER; returns its HID */
+uint32_t pst_bth_end(struct pst_bth_builder *b);
+
 /* pst_heap_at: the bytes of an allocation, writable until pst_heap_write; NULL if none */
 uint8_t *pst_heap_at(struct pst_heap *h, uint32_t hid);
 /* pst_heap_size: bytes the heap's pages will take, page maps included */
@@ -171,6 +219,13 @@ void pst_utf16le(struct sbuf *out, const char *utf8);
  * and binaries as HNIDs into the table's heap), a row index BTH (row ID ->
  * row number), the row matrix in the heap or, when bigger than one heap
  * allocation, in a subnode with whole rows per block.
+ *
+ * Memory does not grow with the rows (a folder's contents table may have
+ * hundreds of thousands): the heap is streamed (pst_heap_stream), the row
+ * matrix goes to its subnode's stream a block of rows at a time, and the
+ * row index (8 bytes a row) is an external sort (spill.h) drained into the
+ * BTH at pst_tc_write.  What stays is a page of heap, a block of rows,
+ * the sort's buffer, and the subnodes of values over 3,580 bytes.
  */
 struct pst_tc_col {
 	uint32_t tag;		/* property id << 16 | type */
@@ -184,8 +239,10 @@ struct pst_tc {
 	struct pst_tc_col *cols;	/* sorted by tag */
 	size_t ncols;
 	uint16_t rgib[4];	/* end of 8/4-byte cells, 2-byte, 1-byte; row size */
-	struct sbuf rows;
-	struct sbuf index;	/* (row ID, row number) pairs */
+	struct sbuf rows;	/* rows not yet written: at most a block's */
+	struct pst_stream matrix;	/* the row matrix's subnode, once past a block */
+	bool streaming;
+	struct pst_spill *index;	/* row ID << 32 | row number, one uint64_t a row */
 	uint8_t *row;		/* the row being built */
 	uint32_t nrows;
 };
@@ -200,7 +257,11 @@ void pst_tc_set_u64(struct pst_tc *tc, uint32_t tag, uint64_t v);
 void pst_tc_set_binary(struct pst_tc *tc, uint32_t tag, const void *data, size_t len);
 void pst_tc_set_string(struct pst_tc *tc, uint32_t tag, const char *utf8);
 void pst_tc_row_end(struct pst_tc *tc);
-/* pst_tc_write: like pst_pc_write; returns 0, or -1 (duplicate row ID) */
+/*
+ * pst_tc_write: like pst_pc_write; returns 0, or -1: a duplicate row ID (a
+ * caller bug, which also makes the file fail), or the row index could not
+ * be read back from its temporary file (the file fails, saying why).
+ */
 int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub);
 
 #endif

@@ -3,32 +3,49 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "spill.h"
 #include "xalloc.h"
 
 #define XBLOCK_MAX_CHILDREN 1021	/* (8176 - 8) / 8 */
 #define BLOCK_CREF 2			/* 1 + one reference: blocks are never shared */
 
+#define FMAP_FIRST 128			/* the first interval an FMap page covers */
+
 struct pst_ndb {
 	int fd;
 	char *path;
+	char *dir;			/* where the temporary files go */
 	int error;			/* first errno, sticky */
+	char *why;			/* NULL, or what failed (else strerror says it) */
 	struct pst_alloc alloc;
 	uint64_t interval;		/* the AMap interval allocation is in */
 	uint8_t amap[PST_PAGE_DATA];	/* its bitmap, 1 bit per 64 bytes, MSB first */
-	uint8_t *longest_free;		/* per finished interval: for the FMaps */
+	uint8_t fmap[PST_PAGE_DATA];	/* the FMap page being filled: longest free runs */
 	uint64_t amap_free;		/* free bytes in finished intervals */
 	uint64_t next_bid;		/* block BIDs step by 4 */
 	uint64_t next_page_bid;		/* page BIDs step by 1 */
-	struct pst_bbt_entry *bbt;
-	size_t nbbt, bbt_alloc;
-	struct pst_nbt_entry *nbt;
-	size_t nnbt, nbt_alloc;
+	size_t spill_limit;
+	struct pst_spill *bbt;		/* struct pst_bbt_entry records, BIDs ascending */
+	struct pst_spill *nbt;		/* struct pst_nbt_entry records, in any order */
 	uint8_t *scratch;		/* one block's bytes */
 };
+
+/* the lists spill by key: both entries start with it */
+_Static_assert(offsetof(struct pst_bbt_entry, bref.bid) == 0, "BBT key first");
+_Static_assert(offsetof(struct pst_nbt_entry, nid) == 0, "NBT key first");
+
+void pst_ndb_fail(struct pst_ndb *n, int err, const char *why)
+{
+	if (n->error)
+		return;
+	n->error = err ? err : EIO;
+	n->why = why ? xstrdup(why) : NULL;
+}
 
 static void pwrite_all(struct pst_ndb *n, const void *data, size_t len, uint64_t ib)
 {
@@ -69,6 +86,23 @@ static void start_interval(struct pst_ndb *n, uint64_t k)
 	mark(n, pst_interval_start(k), pst_interval_reserved(k));
 }
 
+/*
+ * write_fmap: the FMap page whose last interval so far is k: one byte per
+ * interval (its longest free run), the page in the first one's map pages.
+ * Written when its 496th interval is finished, or at the end, so memory
+ * holds one FMap page however big the file.
+ */
+static void write_fmap(struct pst_ndb *n, uint64_t k)
+{
+	uint64_t first = k - (k - FMAP_FIRST) % PST_PAGE_DATA;
+	uint64_t ib = pst_interval_start(first) + 2 * PST_PAGE_SIZE;
+	uint8_t page[PST_PAGE_SIZE];
+	memcpy(page, n->fmap, PST_PAGE_DATA);
+	pst_page_trailer(page, PST_PTYPE_FMAP, ib, ib);
+	pwrite_all(n, page, sizeof(page), ib);
+	memset(n->fmap, 0, sizeof(n->fmap));
+}
+
 /* finish_interval: write the current interval's AMap (and PMap/FPMap) pages */
 static void finish_interval(struct pst_ndb *n)
 {
@@ -82,8 +116,11 @@ static void finish_interval(struct pst_ndb *n)
 			longest = run;
 	}
 	n->amap_free += (uint64_t)free_units * 64;
-	n->longest_free = xrealloc(n->longest_free, k + 1);
-	n->longest_free[k] = (uint8_t)(longest > 255 ? 255 : longest);
+	if (k >= FMAP_FIRST) {
+		n->fmap[(k - FMAP_FIRST) % PST_PAGE_DATA] = (uint8_t)(longest > 255 ? 255 : longest);
+		if ((k - FMAP_FIRST) % PST_PAGE_DATA == PST_PAGE_DATA - 1)
+			write_fmap(n, k);
+	}
 	uint8_t page[PST_PAGE_SIZE];
 	memcpy(page, n->amap, PST_PAGE_DATA);
 	pst_page_trailer(page, PST_PTYPE_AMAP, start, start);
@@ -96,7 +133,6 @@ static void finish_interval(struct pst_ndb *n)
 		fill_page(page, 0xFF, PST_PTYPE_FPMAP, start + 2 * PST_PAGE_SIZE);
 		pwrite_all(n, page, sizeof(page), start + 2 * PST_PAGE_SIZE);
 	}
-	/* FMap pages are written by pst_ndb_finish, once every interval is known */
 }
 
 /* take: allocate size bytes, finishing every interval allocation leaves behind */
@@ -112,6 +148,41 @@ static uint64_t take(struct pst_ndb *n, uint64_t size, uint64_t align)
 	return ib;
 }
 
+/* dir_of: the directory part of path ("." when there is none) */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return xstrdup(".");
+	return slash == path ? xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+}
+
+static void new_lists(struct pst_ndb *n)
+{
+	pst_spill_free(n->bbt);
+	pst_spill_free(n->nbt);
+	n->bbt = pst_spill_new(n->dir, sizeof(struct pst_bbt_entry), n->spill_limit,
+			       "the block list");
+	n->nbt = pst_spill_new(n->dir, sizeof(struct pst_nbt_entry), n->spill_limit,
+			       "the node list");
+}
+
+void pst_ndb_set_spill_limit(struct pst_ndb *n, size_t entries)
+{
+	n->spill_limit = entries;
+	new_lists(n);
+}
+
+size_t pst_ndb_spill_limit(const struct pst_ndb *n)
+{
+	return n->spill_limit;
+}
+
+const char *pst_ndb_dir(const struct pst_ndb *n)
+{
+	return n->dir;
+}
+
 struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
 {
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -122,6 +193,9 @@ struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
 	struct pst_ndb *n = xcalloc(1, sizeof(*n));
 	n->fd = fd;
 	n->path = xstrdup(path);
+	n->dir = dir_of(path);
+	n->spill_limit = PST_SPILL_LIMIT;
+	new_lists(n);
 	n->next_bid = 4;
 	n->next_page_bid = 1;
 	n->scratch = xmalloc(PST_BLOCK_MAX);
@@ -132,11 +206,12 @@ struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
 
 static void add_bbt(struct pst_ndb *n, uint64_t bid, uint64_t ib, size_t cb)
 {
-	if (n->nbbt == n->bbt_alloc) {
-		n->bbt_alloc = n->bbt_alloc ? n->bbt_alloc * 2 : 256;
-		n->bbt = xreallocarray(n->bbt, n->bbt_alloc, sizeof(*n->bbt));
-	}
-	n->bbt[n->nbbt++] = (struct pst_bbt_entry){ { bid, ib }, (uint16_t)cb, BLOCK_CREF };
+	struct pst_bbt_entry e;
+	memset(&e, 0, sizeof(e));	/* no stray padding bytes in the temporary file */
+	e.bref = (struct pst_bref){ bid, ib };
+	e.cb = (uint16_t)cb;
+	e.cref = BLOCK_CREF;
+	pst_spill_add(n->bbt, &e);
 }
 
 /* put_block: write cb bytes already in n->scratch as a block; internal sets bit 1 */
@@ -333,22 +408,101 @@ uint64_t pst_stream_end(struct pst_stream *s)
 		flush_xblock(s);
 		bid = s->nx == 1 ? s->xbids[0] : put_xblock(s->n, 2, s->xbids, s->nx, s->total);
 	}
+	pst_stream_release(s);
+	return bid;
+}
+
+void pst_stream_release(struct pst_stream *s)
+{
 	free(s->leaf);
 	free(s->leaves);
 	free(s->xbids);
 	s->leaf = NULL;
 	s->leaves = s->xbids = NULL;
-	return bid;
+}
+
+void pst_pages_begin(struct pst_pages *p, struct pst_ndb *n)
+{
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	p->count = 1;			/* the first block, to come last */
+}
+
+/* pages_flush_x: the XBLOCK being filled, written (past the first) */
+static void pages_flush_x(struct pst_pages *p)
+{
+	if (!p->nleaves)
+		return;
+	if (p->nx == XBLOCK_MAX_CHILDREN) {	/* beyond an XXBLOCK */
+		p->n->error = p->n->error ? p->n->error : EFBIG;
+		p->nleaves = 0;
+		return;
+	}
+	p->xbids[p->nx++] = put_xblock(p->n, 1, p->leaves, p->nleaves, p->part_total);
+	p->nleaves = 0;
+	p->part_total = 0;
+}
+
+void pst_pages_add(struct pst_pages *p, const void *data, size_t cb)
+{
+	uint64_t bid = pst_ndb_write_block(p->n, data, cb);
+	p->total += cb;
+	if (p->count < XBLOCK_MAX_CHILDREN) {
+		if (!p->first)
+			p->first = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*p->first));
+		p->first[p->count++] = bid;
+		p->first_total += cb;
+		return;
+	}
+	if (!p->leaves) {
+		p->leaves = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*p->leaves));
+		p->xbids = xmalloc(XBLOCK_MAX_CHILDREN * sizeof(*p->xbids));
+		p->nx = 1;		/* [0]: the first XBLOCK */
+	}
+	if (p->nleaves == XBLOCK_MAX_CHILDREN)
+		pages_flush_x(p);
+	p->leaves[p->nleaves++] = bid;
+	p->part_total += cb;
+	p->count++;
+}
+
+uint64_t pst_pages_end(struct pst_pages *p, const void *first, size_t cb)
+{
+	uint64_t bid = pst_ndb_write_block(p->n, first, cb);
+	p->total += cb;
+	if (p->count > 1) {
+		p->first[0] = bid;
+		p->first_total += cb;
+		uint64_t nfirst = p->count < XBLOCK_MAX_CHILDREN ? p->count : XBLOCK_MAX_CHILDREN;
+		bid = put_xblock(p->n, 1, p->first, (unsigned)nfirst, p->first_total);
+	}
+	if (p->leaves) {
+		pages_flush_x(p);
+		p->xbids[0] = bid;
+		bid = put_xblock(p->n, 2, p->xbids, p->nx, p->total);
+	}
+	pst_pages_release(p);
+	return p->n->error ? 0 : bid;
+}
+
+void pst_pages_release(struct pst_pages *p)
+{
+	free(p->first);
+	free(p->leaves);
+	free(p->xbids);
+	p->first = p->leaves = p->xbids = NULL;
 }
 
 void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
 		      uint64_t bid_sub, uint32_t nid_parent)
 {
-	if (n->nnbt == n->nbt_alloc) {
-		n->nbt_alloc = n->nbt_alloc ? n->nbt_alloc * 2 : 64;
-		n->nbt = xreallocarray(n->nbt, n->nbt_alloc, sizeof(*n->nbt));
-	}
-	n->nbt[n->nnbt++] = (struct pst_nbt_entry){ nid, bid_data, bid_sub, nid_parent };
+	struct pst_nbt_entry e;
+	memset(&e, 0, sizeof(e));
+	e.nid = nid;
+	e.bid_data = bid_data;
+	e.bid_sub = bid_sub;
+	e.nid_parent = nid_parent;
+	pst_spill_add(n->nbt, &e);
 }
 
 static int page_place(void *ctx, uint64_t *ib_r, uint64_t *bid_r)
@@ -366,26 +520,6 @@ static int page_write(void *ctx, const uint8_t page[PST_PAGE_SIZE], uint64_t ib)
 	return n->error ? -1 : 0;
 }
 
-static int cmp_nbt(const void *a, const void *b)
-{
-	uint64_t x = ((const struct pst_nbt_entry *)a)->nid, y = ((const struct pst_nbt_entry *)b)->nid;
-	return (x > y) - (x < y);
-}
-
-/* write_fmaps: one byte per AMap interval (longest free run) at each FMap slot */
-static void write_fmaps(struct pst_ndb *n, uint64_t intervals)
-{
-	for (uint64_t k = 128; k < intervals; k += 496) {
-		uint8_t page[PST_PAGE_SIZE];
-		memset(page, 0, PST_PAGE_DATA);
-		for (uint64_t i = 0; i < PST_PAGE_DATA && k + i < intervals; i++)
-			page[i] = n->longest_free[k + i];
-		uint64_t ib = pst_interval_start(k) + 2 * PST_PAGE_SIZE;
-		pst_page_trailer(page, PST_PTYPE_FMAP, ib, ib);
-		pwrite_all(n, page, sizeof(page), ib);
-	}
-}
-
 static void write_dlist(struct pst_ndb *n)
 {
 	uint8_t page[PST_PAGE_SIZE] = { 0 };	/* no entries, like Outlook's empty store */
@@ -393,18 +527,63 @@ static void write_dlist(struct pst_ndb *n)
 	pwrite_all(n, page, sizeof(page), PST_DLIST_OFFSET);
 }
 
+static int feed_bbt(void *ctx, const void *rec)
+{
+	struct pst_bbt_entry e;
+	memcpy(&e, rec, sizeof(e));
+	return pst_bt_add_bbt(ctx, &e);
+}
+
+static int feed_nbt(void *ctx, const void *rec)
+{
+	struct pst_nbt_entry e;
+	memcpy(&e, rec, sizeof(e));
+	return pst_bt_add_nbt(ctx, &e);
+}
+
+/*
+ * build_tree: the BBT or NBT over its list, drained in key order into the
+ * bottom-up builder.  The list arrives sorted, so the builder refusing an
+ * entry means the key came twice (unless writing the pages failed).
+ */
+static void build_tree(struct pst_ndb *n, struct pst_spill *list, enum pst_ptype type,
+		       struct pst_bref *root)
+{
+	struct pst_page_sink sink = { n, page_place, page_write };
+	struct pst_bt_builder b;
+	pst_bt_begin(&b, type, &sink);
+	int (*feed)(void *, const void *) = type == PST_PTYPE_NBT ? feed_nbt : feed_bbt;
+	if (n->error || (pst_spill_drain(list, feed, &b) == 0 && pst_bt_end(&b, root) == 0))
+		return;
+	struct sbuf why = SBUF_INIT;
+	int err = pst_spill_error(list, &why);
+	if (!err && !n->error) {	/* a caller bug */
+		err = EINVAL;
+		if (!b.count)
+			sbuf_addf(&why, "no %s", type == PST_PTYPE_NBT ? "nodes" : "blocks");
+		else
+			sbuf_addf(&why, "%s 0x%" PRIx64 " added twice",
+				  type == PST_PTYPE_NBT ? "node" : "block", b.last_key);
+	}
+	if (err)
+		pst_ndb_fail(n, err, why.buf);
+	sbuf_release(&why);
+}
+
 int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err)
 {
 	struct pst_header h = { .ver_client = 19, .crypt = 0, .amap_valid = 2 };
-	struct pst_page_sink sink = { n, page_place, page_write };
-	qsort(n->nbt, n->nnbt, sizeof(*n->nbt), cmp_nbt);
 	/* the BBT goes last: building the NBT allocates no blocks, only pages */
-	if (!n->error && (pst_nbt_build(n->nbt, n->nnbt, &sink, &h.nbt) < 0 ||
-			  pst_bbt_build(n->bbt, n->nbbt, &sink, &h.bbt) < 0) && !n->error)
-		n->error = EINVAL;	/* empty or unsorted entries: a caller bug */
+	build_tree(n, n->nbt, PST_PTYPE_NBT, &h.nbt);
+	build_tree(n, n->bbt, PST_PTYPE_BBT, &h.bbt);
+	pst_spill_free(n->nbt);		/* their temporary files go now, before the fsync */
+	pst_spill_free(n->bbt);
+	n->nbt = n->bbt = NULL;
 	finish_interval(n);		/* the last interval: its free tail counts */
+	uint64_t k = n->interval;
+	if (k >= FMAP_FIRST && (k - FMAP_FIRST) % PST_PAGE_DATA != PST_PAGE_DATA - 1)
+		write_fmap(n, k);		/* the last FMap page, if not full */
 	uint64_t intervals = n->interval + 1;
-	write_fmaps(n, intervals);
 	write_dlist(n);
 	h.file_eof = pst_interval_start(intervals);
 	h.amap_last = pst_interval_start(n->interval);
@@ -424,7 +603,7 @@ int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err
 		n->error = errno;
 	n->fd = -1;
 	if (n->error) {
-		sbuf_addf(err, "cannot write '%s': %s", n->path, strerror(n->error));
+		sbuf_addf(err, "cannot write '%s': %s", n->path, n->why ? n->why : strerror(n->error));
 		unlink(n->path);
 		ret = -1;
 	}
@@ -438,10 +617,11 @@ void pst_ndb_abort(struct pst_ndb *n)
 		close(n->fd);
 		unlink(n->path);
 	}
+	pst_spill_free(n->bbt);
+	pst_spill_free(n->nbt);
 	free(n->path);
-	free(n->bbt);
-	free(n->nbt);
-	free(n->longest_free);
+	free(n->dir);
+	free(n->why);
 	free(n->scratch);
 	free(n);
 }

@@ -3,13 +3,19 @@
  * 64-byte alignment as they come; each AMap interval's map pages are
  * written as soon as allocation has moved past it (sequential allocation
  * makes that final), so memory holds one interval's bitmap, not the file's;
- * at the end the BBT and NBT are built bottom-up, the last maps and the
- * header are written, and the file is synced.  The caller writes to a
- * temporary name and renames it (an unfinished file also says fAMapValid = 0).
+ * an FMap page is written once its 496 intervals are finished.  The BBT
+ * and NBT entries (24 and 32 bytes per block and node) go to two external
+ * sorts (spill.h): at most PST_SPILL_LIMIT entries each in memory, the
+ * rest in sorted runs on unlinked temporary files next to the PST.  At the
+ * end the runs are merged and fed one entry at a time to the bottom-up
+ * B-tree builder (btree.h), which holds one page per level; the last maps
+ * and the header are written, and the file is synced.  So memory does not
+ * grow with the mailbox; a node added twice is still caught, when the
+ * merge brings the two together.  The caller writes to a temporary name
+ * and renames it (an unfinished file also says fAMapValid = 0).
  *
- * NEEDSWORK (issue 3): BBT/NBT entry lists grow in memory (24 and 32 bytes
- * per block and node); spill them to a temporary file for huge mailboxes.
- * Blocks are written unencoded (bCryptMethod 0); Outlook's default is 1.
+ * NEEDSWORK: blocks are written unencoded (bCryptMethod 0); Outlook's
+ * default is 1.
  */
 #ifndef MDX_PST_NDBW_H
 #define MDX_PST_NDBW_H
@@ -24,6 +30,21 @@ struct pst_ndb;
 
 /* pst_ndb_create: a new, empty file at path (must not exist). NULL + err on failure. */
 struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err);
+/*
+ * pst_ndb_set_spill_limit: BBT/NBT entries (and rows of the tables' row
+ * indexes) kept in memory before they go to a temporary file; default
+ * PST_SPILL_LIMIT.  For tests, which make it tiny; call it before adding
+ * anything.
+ */
+void pst_ndb_set_spill_limit(struct pst_ndb *n, size_t entries);
+size_t pst_ndb_spill_limit(const struct pst_ndb *n);
+/* pst_ndb_dir: the directory of the file, where temporary files go */
+const char *pst_ndb_dir(const struct pst_ndb *n);
+/*
+ * pst_ndb_fail: make the file fail (a sticky error reported by finish,
+ * with why, or strerror(err) when why is NULL); the first error wins.
+ */
+void pst_ndb_fail(struct pst_ndb *n, int err, const char *why);
 /*
  * pst_ndb_write_block: one block of cb <= PST_BLOCK_DATA_MAX bytes; returns
  * its BID (0 after an error, which is sticky and reported by finish).
@@ -56,6 +77,37 @@ void pst_stream_begin(struct pst_stream *s, struct pst_ndb *n);
 void pst_stream_write(struct pst_stream *s, const void *data, size_t len);
 /* pst_stream_end: the BID of the stream's top block (0 for an empty stream) */
 uint64_t pst_stream_end(struct pst_stream *s);
+/* pst_stream_release: free a stream that will not be ended (after end: nothing to do) */
+void pst_stream_release(struct pst_stream *s);
+
+/*
+ * A node data stream of whole blocks of any size (a heap's pages), given
+ * in order as they are finished, except the first, which comes last: a
+ * heap's first page holds what is known only at the end (its root, the
+ * BTH header).  The first XBLOCK is therefore written last too.  Memory:
+ * three lists of up to 1,021 BIDs, allocated once a second block comes;
+ * up to 1,021 x 1,021 blocks (an XXBLOCK).
+ */
+struct pst_pages {
+	struct pst_ndb *n;
+	uint64_t *first;		/* the first XBLOCK's leaves; [0]: the first block's */
+	uint64_t first_total;
+	uint64_t *leaves;		/* the XBLOCK being filled, once past the first */
+	unsigned nleaves;
+	uint64_t part_total;
+	uint64_t *xbids;		/* XBLOCKs; [0] is the first, written last */
+	unsigned nx;
+	uint64_t count;			/* blocks, the first included */
+	uint64_t total;
+};
+
+void pst_pages_begin(struct pst_pages *p, struct pst_ndb *n);
+/* pst_pages_add: the next block (the second, third, ...) */
+void pst_pages_add(struct pst_pages *p, const void *data, size_t cb);
+/* pst_pages_end: the first block; returns the BID of the stream's top block */
+uint64_t pst_pages_end(struct pst_pages *p, const void *first, size_t cb);
+/* pst_pages_release: free it without ending (after end: nothing to do) */
+void pst_pages_release(struct pst_pages *p);
 
 /*
  * pst_ndb_write_xblock: an XBLOCK over count (<= 1021) leaf blocks already

@@ -9,7 +9,8 @@
  * Inbox; every folder keeps its name and nesting under the top of the
  * data file.  Each message is an IPM.Note (formats/pst/message.c); each
  * folder's contents table is written when the folder ends, folder objects
- * and hierarchy tables (which need the counts) at commit.
+ * and hierarchy tables (which need the counts) at commit.  A folder's
+ * contents table, however many rows, is written as it goes (ltp.h).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
  * 2-byte and 1-byte cells, then the cell-existence block (bit iBit, the
  * first bit being the MSB of its first byte).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +49,10 @@ void pst_tc_init(struct pst_tc *tc, struct pst_ndb *n, const uint32_t *tags, siz
 	memset(tc, 0, sizeof(*tc));
 	pst_pc_init(&tc->sub, n);
 	tc->sub.heap.client_sig = PST_SIG_TC;
+	pst_heap_stream(&tc->sub.heap, n);
 	sbuf_init(&tc->rows);
-	sbuf_init(&tc->index);
+	tc->index = pst_spill_new(pst_ndb_dir(n), sizeof(uint64_t), pst_ndb_spill_limit(n),
+				  "a table's row index");
 	tc->cols = xcalloc(ntags + 2, sizeof(*tc->cols));
 	bool has_id = false, has_ver = false;
 	for (size_t i = 0; i < ntags; i++) {
@@ -90,7 +93,8 @@ void pst_tc_release(struct pst_tc *tc)
 {
 	pst_pc_release(&tc->sub);
 	sbuf_release(&tc->rows);
-	sbuf_release(&tc->index);
+	pst_stream_release(&tc->matrix);
+	pst_spill_free(tc->index);
 	free(tc->cols);
 	free(tc->row);
 	memset(tc, 0, sizeof(*tc));
@@ -163,67 +167,106 @@ void pst_tc_row_begin(struct pst_tc *tc, uint32_t row_id)
 	pst_tc_set_u32(tc, TAG_ROW_VER, 1);
 }
 
-void pst_tc_row_end(struct pst_tc *tc)
+/* rows_per_block: whole rows only in each block of the row matrix */
+static size_t rows_per_block(const struct pst_tc *tc)
 {
-	uint8_t rec[8];
-	memcpy(rec, tc->row + col(tc, TAG_ROW_ID)->ib, 4);
-	put32(rec + 4, tc->nrows++);
-	sbuf_add(&tc->index, rec, sizeof(rec));
-	sbuf_add(&tc->rows, tc->row, tc->rgib[3]);
+	return PST_BLOCK_DATA_MAX / tc->rgib[3];
 }
 
-static int cmp_index(const void *a, const void *b)
+/*
+ * flush_rows: a block's worth of rows to the row matrix's stream, padded
+ * to 8,176 bytes: readers find row i at (i / rows per block) * 8176 +
+ * (i % rows per block) * row size in the stream.  Only a block that more
+ * rows follow is padded, so the last one is not.
+ */
+static void flush_rows(struct pst_tc *tc)
 {
-	const uint8_t *x = a, *y = b;
-	uint32_t ix = x[0] | x[1] << 8 | x[2] << 16 | (uint32_t)x[3] << 24;
-	uint32_t iy = y[0] | y[1] << 8 | y[2] << 16 | (uint32_t)y[3] << 24;
-	return (ix > iy) - (ix < iy);
+	if (!tc->streaming) {
+		pst_stream_begin(&tc->matrix, tc->sub.ndb);
+		tc->streaming = true;
+	}
+	size_t pad = PST_BLOCK_DATA_MAX - tc->rows.len;
+	sbuf_grow(&tc->rows, pad);
+	memset(tc->rows.buf + tc->rows.len, 0, pad);
+	pst_stream_write(&tc->matrix, tc->rows.buf, PST_BLOCK_DATA_MAX);
+	sbuf_reset(&tc->rows);
+}
+
+void pst_tc_row_end(struct pst_tc *tc)
+{
+	const uint8_t *id = tc->row + col(tc, TAG_ROW_ID)->ib;
+	uint64_t rec = (uint64_t)(id[0] | id[1] << 8 | id[2] << 16 | (uint32_t)id[3] << 24) << 32 |
+		       tc->nrows;
+	pst_spill_add(tc->index, &rec);
+	if (tc->nrows && tc->nrows % rows_per_block(tc) == 0)
+		flush_rows(tc);
+	sbuf_add(&tc->rows, tc->row, tc->rgib[3]);
+	tc->nrows++;
 }
 
 /* rows_hnid: the row matrix in the heap, or in a subnode with whole rows per block */
 static uint32_t rows_hnid(struct pst_tc *tc)
 {
-	size_t len = tc->rows.len, rowsize = tc->rgib[3];
-	if (len == 0)
+	if (!tc->streaming && tc->rows.len == 0)
 		return 0;
-	if (len <= PST_HEAP_ALLOC_MAX)
-		return pst_heap_alloc(&tc->sub.heap, tc->rows.buf, len);
-	size_t per_block = PST_BLOCK_DATA_MAX / rowsize;
-	size_t nblocks = (tc->nrows + per_block - 1) / per_block;
-	uint64_t *bids = xmalloc(nblocks * sizeof(*bids));
-	uint64_t total = 0;
-	uint8_t *block = xcalloc(1, PST_BLOCK_DATA_MAX);
-	for (size_t b = 0; b < nblocks; b++) {
-		size_t rows = tc->nrows - b * per_block < per_block ? tc->nrows - b * per_block : per_block;
-		/*
-		 * whole rows only, and every block but the last padded to 8,176
-		 * bytes: readers find row i at (i / per_block) * 8176 +
-		 * (i % per_block) * row size in the stream
-		 */
-		size_t cb = b + 1 < nblocks ? PST_BLOCK_DATA_MAX : rows * rowsize;
-		memset(block, 0, PST_BLOCK_DATA_MAX);
-		memcpy(block, tc->rows.buf + b * per_block * rowsize, rows * rowsize);
-		bids[b] = pst_ndb_write_block(tc->sub.ndb, block, cb);
-		total += cb;
-	}
-	free(block);
-	uint64_t bid = nblocks == 1 ? bids[0] :
-		pst_ndb_write_xblock(tc->sub.ndb, bids, (unsigned)nblocks, total);
-	free(bids);
+	if (!tc->streaming && tc->rows.len <= PST_HEAP_ALLOC_MAX)
+		return pst_heap_alloc(&tc->sub.heap, tc->rows.buf, tc->rows.len);
+	if (!tc->streaming)
+		pst_stream_begin(&tc->matrix, tc->sub.ndb);
+	pst_stream_write(&tc->matrix, tc->rows.buf, tc->rows.len);
+	uint64_t bid = pst_stream_end(&tc->matrix);
 	uint32_t nid = tc->sub.next_sub_index++ << 5 | 0x1F;
 	pst_pc_add_subnode(&tc->sub, nid, bid, 0);
-	pst_pc_count_sub_bytes(&tc->sub, total);
+	pst_pc_count_sub_bytes(&tc->sub, tc->matrix.total);
 	return nid;
+}
+
+/* The row index, drained from its sort into the BTH: (row ID, row number). */
+struct index_feed {
+	struct pst_bth_builder b;
+	uint32_t last_id;
+};
+
+static int feed_index(void *ctx, const void *rec)
+{
+	struct index_feed *f = ctx;
+	uint64_t v;
+	memcpy(&v, rec, sizeof(v));
+	uint32_t id = (uint32_t)(v >> 32);
+	if (f->b.count && id == f->last_id)
+		return -1;	/* a duplicate: the sort brings the two together */
+	uint8_t r[8];
+	put32(r, id);
+	put32(r + 4, (uint32_t)v);
+	pst_bth_add(&f->b, r);
+	f->last_id = id;
+	return 0;
+}
+
+/* write_index: the row index BTH, its header in the reserved first allocation (0x20) */
+static int write_index(struct pst_tc *tc, uint32_t *hid_r)
+{
+	struct index_feed f = { .last_id = 0 };
+	pst_bth_begin(&f.b, &tc->sub.heap, tc->sub.bth_hid, 4, 4);
+	int ret = pst_spill_drain(tc->index, feed_index, &f);
+	*hid_r = pst_bth_end(&f.b);
+	if (ret == 0)
+		return 0;
+	struct sbuf why = SBUF_INIT;
+	int err = pst_spill_error(tc->index, &why);
+	if (!err) {
+		err = EINVAL;
+		sbuf_addf(&why, "table row 0x%x added twice", f.last_id);
+	}
+	pst_ndb_fail(tc->sub.ndb, err, why.buf);
+	sbuf_release(&why);
+	return -1;
 }
 
 int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub)
 {
-	size_t n = tc->index.len / 8;
-	if (pst_sort_unique(tc->index.buf, n, 8, cmp_index) < 0)
-		return -1;
-	/* the row index's BTHHEADER takes the reserved first allocation, 0x20 */
-	uint32_t hid_index = pst_bth_build_at(&tc->sub.heap, tc->sub.bth_hid, 4, 4,
-					      (const uint8_t *)tc->index.buf, n);
+	uint32_t hid_index;
+	int ret = write_index(tc, &hid_index);
 	uint32_t hnid_rows = rows_hnid(tc);
 	size_t info_len = 22 + 8 * tc->ncols;
 	uint8_t *info = xcalloc(1, info_len);
@@ -247,5 +290,5 @@ int pst_tc_write(struct pst_tc *tc, uint64_t *bid_data, uint64_t *bid_sub)
 	tc->sub.written_size = pst_heap_size(&tc->sub.heap) + tc->sub.sub_bytes;
 	*bid_data = pst_heap_write(&tc->sub.heap, tc->sub.ndb);
 	*bid_sub = pst_pc_write_subnodes(&tc->sub);
-	return 0;
+	return ret;
 }
