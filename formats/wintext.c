@@ -67,10 +67,13 @@ void wintext_to_utf8(struct sbuf *out, const char *bytes, size_t len)
 	iconv_t cd = (iconv_t)-1;
 	size_t i = 0;
 	while (i < len) {
-		size_t n = utf8_valid_seq(p + i, len - i);
-		if (n) {
-			sbuf_add(out, p + i, n);
-			i += n;
+		/* a run of valid UTF-8 goes in with one copy */
+		size_t run = 0, n;
+		while (i + run < len && (n = utf8_valid_seq(p + i + run, len - i - run)))
+			run += n;
+		if (run) {
+			sbuf_add(out, p + i, run);
+			i += run;
 			continue;
 		}
 		if (cd == (iconv_t)-1)

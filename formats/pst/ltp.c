@@ -318,8 +318,30 @@ uint32_t pst_bth_build_at(struct pst_heap *h, uint32_t hdr_hid, uint8_t cb_key, 
 
 /* ---- property context -------------------------------------------------- */
 
+/* ascii_utf16le: an ASCII string's UTF-16LE is each byte and a 0; false if not ASCII */
+static bool ascii_utf16le(struct sbuf *out, const char *s)
+{
+	size_t n = 0;
+	while (s[n] && !((unsigned char)s[n] & 0x80))
+		n++;
+	if (s[n])
+		return false;
+	sbuf_grow(out, 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		out->buf[out->len++] = s[i];
+		out->buf[out->len++] = 0;
+	}
+	out->buf[out->len] = '\0';
+	return true;
+}
+
 void pst_utf16le(struct sbuf *out, const char *utf8)
 {
+	/* most names, addresses and subjects: no iconv_open for them (a
+	 * message has dozens of strings, and opening a converter costs more
+	 * than converting one) */
+	if (ascii_utf16le(out, utf8))
+		return;
 	iconv_t cd = iconv_open("UTF-16LE", "UTF-8");
 	char *in = (char *)utf8;
 	size_t inleft = strlen(utf8);
