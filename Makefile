@@ -15,7 +15,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats -Iformats/pst
 BUILD := build
 CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c \
 	converter/outfile.c converter/outdir.c converter/writer.c \
-	converter/flags.c converter/message.c
+	converter/flags.c converter/message.c converter/msghash.c
 FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
 	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
@@ -23,7 +23,8 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c
-APP_SRC := converter/pipeline.c converter/list.c converter/main.c
+APP_SRC := converter/pipeline.c converter/manifest.c converter/report.c \
+	converter/list.c converter/main.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -16,6 +16,8 @@
 
 #include "sbuf.h"
 
+struct msg_hash;		/* msghash.h */
+
 enum conv_status {		/* ordered by severity */
 	CONV_DONE = 1,		/* iterator exhausted */
 	CONV_OK = 0,
@@ -56,28 +58,33 @@ struct mail_folder {
  * A message.  The reader opens the file read-only and reads the first chunk
  * (prefix); head_len bytes of it are the header block including the empty
  * line that ends it.  The rest of the file is read with msg_copy_range().
+ * A message the reader could not open or read is still handed out (with
+ * an error) filled in as far as known.
  */
 struct mail_msg {
 	const char *origin;	/* path relative to SOURCE, for messages */
 	const char *name;	/* file name, e.g. md50000000101.msg */
 	int fd;			/* open read-only */
 	uint64_t size;		/* bytes in the file */
+	bool size_known;	/* false: the file could not be opened (size is 0) */
 	uint32_t uid;		/* 0 = no index record */
 	unsigned flags;		/* enum msg_flags */
 	int64_t received;	/* internal date, Unix seconds UTC */
-	const char *date_source; /* "record", "x-mdarrival-date", "mtime" */
+	const char *date_source; /* "record", "x-mdarrival-date", "mtime"; NULL: unknown */
 	const unsigned char *prefix;
 	size_t prefix_len;
 	size_t head_len;	/* header block length within prefix */
 	bool head_complete;	/* false: no end of headers within the cap */
 	unsigned seq;		/* 1-based position within its folder */
+	struct msg_hash *hash;	/* NULL, or fed every byte read from fd (msghash.h) */
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */
 typedef int msg_sink_fn(void *ctx, const void *data, size_t len);
 
 /*
- * msg_copy_range: feed bytes [from, size) of msg to sink in chunks.
+ * msg_copy_range: feed bytes [from, size) of msg to sink in chunks (and to
+ * msg->hash).
  * Returns CONV_OK, CONV_MSG_BAD when the source could not be read (err set),
  * or CONV_FATAL when the sink failed.
  */

@@ -94,3 +94,15 @@ void conv_stats_release(struct conv_stats *s)
 {
 	sbuf_release(&s->problems);
 }
+
+void human_bytes(char *buf, size_t n, uint64_t bytes)
+{
+	if (bytes >= 10ull << 30)
+		snprintf(buf, n, "%.1f GB", (double)bytes / (1u << 30));
+	else if (bytes >= 10u << 20)
+		snprintf(buf, n, "%.1f MB", (double)bytes / (1u << 20));
+	else if (bytes >= 10u << 10)
+		snprintf(buf, n, "%.1f KB", (double)bytes / (1u << 10));
+	else
+		snprintf(buf, n, "%llu bytes", (unsigned long long)bytes);
+}

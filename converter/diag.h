@@ -11,6 +11,7 @@
 #define MDX_DIAG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -19,9 +20,11 @@
 struct conv_stats {
 	unsigned folders;	/* mail folders exported */
 	unsigned groupware;	/* non-mail folders left out */
+	unsigned found;		/* messages the reader found in mail folders */
 	unsigned messages;	/* messages exported */
 	unsigned deleted_skipped; /* \Deleted left out (--skip-deleted) */
-	unsigned unreadable;	/* items that could not be read */
+	unsigned unreadable_msgs; /* messages left out because they could not be read */
+	unsigned unreadable;	/* items that could not be read (errors, messages included) */
 	unsigned stale;		/* index records without a file */
 	unsigned warnings;
 	uint64_t bytes;		/* source bytes of exported messages */
@@ -51,5 +54,8 @@ void diag_progress(struct diag *d, const char *fmt, ...)
 void diag_progress_clear(struct diag *d);
 
 void conv_stats_release(struct conv_stats *s);
+
+/* human_bytes: "812 bytes", "25.0 KB", "31.4 MB", "12.0 GB" (binary units) */
+void human_bytes(char *buf, size_t n, uint64_t bytes);
 
 #endif

@@ -12,10 +12,6 @@
 #include "options.h"
 #include "xalloc.h"
 
-#ifndef MDEXPORT_VERSION
-#define MDEXPORT_VERSION "0.1.0"
-#endif
-
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
 "\n"
@@ -52,6 +48,7 @@ static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
+"                       [--report FILE] [--quiet]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -67,17 +64,27 @@ static const char usage_export[] =
 "  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable)\n"
 "  -d, --domain DOMAIN       only this domain's mailboxes (repeatable)\n"
 "      --skip-deleted        leave out messages marked \\Deleted\n"
-"  -n, --dry-run             read everything, write nothing\n"
+"  -n, --dry-run             read everything, write nothing (no manifest;\n"
+"                            only the --report FILE, when asked for)\n"
 "      --map WINPREFIX=LOCALDIR\n"
 "                            where a MailDir named in userlist.dat lives here\n"
-"  -q, --quiet               no warnings (errors are still shown)\n"
+"      --report FILE         also write the end-of-run report as JSON to FILE\n"
+"  -q, --quiet               no warnings (errors, summaries and the report\n"
+"                            table are still shown)\n"
 "  -h, --help                this help\n"
 "\n"
 "Each mailbox is written under DIR/DOMAIN/MAILBOX.partial and renamed into\n"
-"place when complete; a re-run replaces it.  Groupware folders (calendar,\n"
-"contacts, tasks, notes, documents) are listed but not exported as mail.\n";
+"place when complete; a re-run replaces it.  Next to it goes\n"
+"DIR/DOMAIN/MAILBOX.manifest.jsonl: one JSON line for the run, then one per\n"
+"source message (path, size, SHA-256, folder, UID, flags, dates, where it\n"
+"went or why it was skipped).  After the mailboxes' summaries a table on\n"
+"stderr shows, per mailbox, folders, messages found, exported and skipped\n"
+"(deleted, unreadable), bytes and time.  Every time written is UTC.\n"
+"Groupware folders (calendar, contacts, tasks, notes, documents) are listed\n"
+"but not exported as mail.  SOURCE is only read: nothing under it is\n"
+"created, changed, renamed or locked, and access times are kept.\n";
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT };
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -125,6 +132,7 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 		{ "skip-deleted", no_argument, NULL, OPT_SKIP_DELETED },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "map", required_argument, NULL, OPT_MAP },
+		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -142,7 +150,7 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 				    c == '?' ? optopt : c, argv[optind - 1]);
 		longidx = -1;
 		bool export_only = c == 'f' || c == 'o' || c == 'u' || c == 'd' ||
-				   c == 'n' || c == OPT_SKIP_DELETED;
+				   c == 'n' || c == OPT_SKIP_DELETED || c == OPT_REPORT;
 		if ((export_only && !is_export) || (c == OPT_JSON && is_export))
 			return usage_error(usage, is_export ? "this option is not valid with export:" :
 					   "this option is not valid with list:", word);
@@ -168,6 +176,7 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 				return usage_error(usage, "--map wants WINPREFIX=LOCALDIR, not", optarg);
 			push(&o->maps, &o->nmaps, optarg);
 			break;
+		case OPT_REPORT: o->report = optarg; break;
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
@@ -204,7 +213,10 @@ int main(int argc, char **argv)
 	bool is_export = !strcmp(cmd, "export");
 	if (!is_export && strcmp(cmd, "list"))
 		return usage_error(usage_main, "unknown command", cmd);
-	struct options o = { 0 };
+	/* getopt permutes argv: the manifest and the report want it as typed */
+	char **given = xreallocarray(NULL, (size_t)argc + 1, sizeof(*given));
+	memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
+	struct options o = { .argc = argc, .argv = given };
 	int ret = parse(argc - 1, argv + 1, is_export, &o);
 	if (ret == 0) {
 		g_mime_init();
@@ -216,5 +228,6 @@ int main(int argc, char **argv)
 	free(o.users);
 	free(o.domains);
 	free(o.maps);
+	free(given);
 	return ret;
 }

@@ -11,12 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "msghash.h"
+
 #define COPY_CHUNK (256 * 1024)
 
 int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 		   msg_sink_fn *sink, void *ctx, struct sbuf *err)
 {
 	if (from < msg->prefix_len) {
+		if (msg->hash)
+			msg_hash_feed(msg->hash, from, msg->prefix + from, msg->prefix_len - from);
 		if (sink(ctx, msg->prefix + from, msg->prefix_len - from) < 0)
 			return CONV_FATAL;
 		from = msg->prefix_len;
@@ -49,6 +53,8 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 			ret = CONV_MSG_BAD;
 			break;
 		}
+		if (msg->hash)
+			msg_hash_feed(msg->hash, from, chunk, (size_t)n);
 		if (sink(ctx, chunk, (size_t)n) < 0) {
 			ret = CONV_FATAL;
 			break;

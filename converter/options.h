@@ -10,7 +10,13 @@
 
 #include "writer.h"
 
+#ifndef MDEXPORT_VERSION
+#define MDEXPORT_VERSION "0.1.0"
+#endif
+
 struct options {
+	int argc;		/* the command line as given, for the manifest and report */
+	char *const *argv;
 	const char *source;
 	const char *output;
 	const struct mail_writer_ops *format;
@@ -20,6 +26,7 @@ struct options {
 	size_t ndomains;
 	const char **maps;	/* WINPREFIX=LOCALDIR */
 	size_t nmaps;
+	const char *report;	/* --report FILE, or NULL */
 	bool skip_deleted;
 	bool dry_run;
 	bool json;

@@ -59,6 +59,71 @@ void fsname_unescape(struct sbuf *out, const char *name)
 	}
 }
 
+/* resolve_new: path resolved as far as it exists, the rest appended; NULL on failure */
+static char *resolve_new(const char *path)
+{
+	char *head = xstrdup(*path ? path : ".");
+	struct sbuf tail = SBUF_INIT;
+	char *real;
+	while (!(real = realpath(head, NULL))) {
+		char *slash = strrchr(head, '/');
+		struct sbuf t = SBUF_INIT;
+		sbuf_addf(&t, "/%s%s", slash ? slash + 1 : head, tail.buf);
+		sbuf_release(&tail);
+		tail = t;
+		if (!slash) {
+			strcpy(head, ".");
+		} else if (slash == head) {
+			head[1] = '\0';
+		} else {
+			*slash = '\0';
+		}
+	}
+	free(head);
+	char *out = xasprintf("%s%s", strcmp(real, "/") ? real : "", tail.buf);
+	free(real);
+	sbuf_release(&tail);
+	return out;
+}
+
+/* collapse: resolve "." and ".." components in place (an absolute path) */
+static void collapse(char *p)
+{
+	char *out = p;
+	for (char *c = p; *c; ) {
+		while (*c == '/')
+			c++;
+		char *end = strchrnul(c, '/');
+		size_t n = (size_t)(end - c);
+		if (n == 2 && !strncmp(c, "..", 2)) {
+			while (out > p && *--out != '/')
+				;
+		} else if (n && !(n == 1 && *c == '.')) {
+			*out++ = '/';
+			memmove(out, c, n);
+			out += n;
+		}
+		c = end;
+	}
+	if (out == p)
+		*out++ = '/';
+	*out = '\0';
+}
+
+int path_within(const char *path, const char *dir)
+{
+	char *d = realpath(dir, NULL);
+	if (!d)
+		return -1;
+	char *p = resolve_new(path);
+	collapse(p);
+	size_t n = strlen(d);
+	int ret = !strcmp(d, "/") || (!strncmp(p, d, n) && (p[n] == '/' || !p[n]));
+	free(d);
+	free(p);
+	return ret;
+}
+
 /* exists_as_dir: after EEXIST, is it a directory? (err set if not) */
 static int exists_as_dir(const char *path, struct sbuf *err)
 {

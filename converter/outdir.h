@@ -21,6 +21,14 @@
 void fsname_escape(struct sbuf *out, const char *name);
 void fsname_unescape(struct sbuf *out, const char *name);
 
+/*
+ * path_within: 1 when path (which need not exist yet) is dir or lies below
+ * it once symbolic links and ".." are resolved, 0 when not, -1 when dir
+ * cannot be resolved.  The deepest existing ancestor of path is resolved
+ * and the rest appended, so a DIR still to be created is judged too.
+ */
+int path_within(const char *path, const char *dir);
+
 /* mkdir_p: create path and its parents. Returns 0, or -1 with err set. */
 int mkdir_p(const char *path, struct sbuf *err);
 /* remove_tree: rm -r without following symlinks. Returns 0 or -1 with err. */

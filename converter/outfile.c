@@ -62,6 +62,14 @@ void outfile_write_slow(struct outfile *of, const void *data, size_t len)
 	}
 }
 
+void outfile_sync(struct outfile *of)
+{
+	if (!of->error)
+		flush_buf(of);
+	if (!of->error && fsync(of->fd) < 0)
+		of->error = errno;
+}
+
 int outfile_sink(void *ctx, const void *data, size_t len)
 {
 	struct outfile *of = ctx;

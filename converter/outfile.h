@@ -50,6 +50,8 @@ static inline bool outfile_failed(const struct outfile *of) { return of->error !
  * message whose source failed half-way.  Returns 0, or -1 (sticky error).
  */
 int outfile_rewind(struct outfile *of, uint64_t offset);
+/* outfile_sync: flush and fsync now (a failure is sticky, reported by outfile_close) */
+void outfile_sync(struct outfile *of);
 /*
  * outfile_close: flush, set the modification time (mtime >= 0), close.
  * Returns 0, or -1 with err naming the file and the first error.

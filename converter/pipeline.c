@@ -1,8 +1,9 @@
 /*
  * The per-mailbox driver: reader -> writer, one message at a time.
  * It knows nothing of any format; it owns filtering (--user, --domain,
- * --skip-deleted), error routing by recovery unit, summaries and the exit
- * status.
+ * --skip-deleted), error routing by recovery unit, the manifest (a line per
+ * message: what the reader found, where the writer put it), summaries, the
+ * report and the exit status.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,11 +11,15 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "manifest.h"
+#include "msghash.h"
 #include "options.h"
 #include "outdir.h"
 #include "reader.h"
+#include "report.h"
 #include "writer.h"
 #include "xalloc.h"
 
@@ -28,6 +33,8 @@ struct run {
 	unsigned messages;
 	unsigned unreadable;
 	unsigned failed;	/* mailboxes whose output failed */
+	struct msg_hash *hash;	/* NULL for a dry run: no manifest, nothing to hash */
+	struct report report;
 };
 
 static bool wanted(struct run *run, const struct mail_box *box)
@@ -63,12 +70,17 @@ static int open_run(struct run *run, const struct options *o)
 	run->diag.progress = isatty(STDERR_FILENO) && !o->json;
 	run->user_matched = xcalloc(o->nusers + 1, sizeof(bool));
 	run->domain_matched = xcalloc(o->ndomains + 1, sizeof(bool));
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	run->report.started = (int64_t)time(NULL);
+	run->hash = o->dry_run ? NULL : msg_hash_new();
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps, .hash = run->hash };
 	struct sbuf err = SBUF_INIT;
 	run->reader = mdaemon_reader_ops.open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
+		msg_hash_free(&run->hash);
+		free(run->user_matched);
+		free(run->domain_matched);
 		return -1;
 	}
 	sbuf_release(&err);
@@ -101,6 +113,7 @@ static int close_run(struct run *run)
 	run->reader->v->close(run->reader);
 	free(run->user_matched);
 	free(run->domain_matched);
+	msg_hash_free(&run->hash);
 	return status;
 }
 
@@ -111,9 +124,38 @@ struct box_run {
 	const struct mail_box *box;
 	struct mail_writer *w;
 	struct conv_stats stats;
-	struct sbuf dest;
+	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
+	struct sbuf rel;	/* the output relative to DIR: <domain>/<mailbox>[suffix] */
 	bool unreadable_box;	/* the reader could not open the mailbox */
+	struct manifest *manifest;	/* NULL for a dry run */
+	struct mail_item_loc loc;	/* where the writer put the last message */
+	int64_t started;	/* Unix seconds */
+	struct timespec t0;	/* for the elapsed time */
 };
+
+/*
+ * note_msg: the message's manifest line; reason NULL: exported (b->loc says
+ * where), "deleted" or "unreadable" (detail says why).  The hash covers
+ * the bytes the writer read; whatever it did not read is read here.
+ */
+static void note_msg(struct box_run *b, const struct mail_folder *f,
+		     const struct mail_msg *msg, const char *reason, const char *detail)
+{
+	if (!b->manifest)
+		return;
+	char hex[65];
+	bool hashed = false;
+	if (msg->fd >= 0 && (!reason || !strcmp(reason, "deleted"))) {
+		struct sbuf err = SBUF_INIT;
+		hashed = msg_hash_final(msg->hash, msg, hex, &err);
+		if (!hashed)
+			diag_error(&b->run->diag, "%s; its manifest line has no sha256", err.buf);
+		sbuf_release(&err);
+	}
+	struct manifest_msg it = { .folder = f, .msg = msg, .sha256 = hashed ? hex : NULL,
+				   .reason = reason, .detail = detail, .loc = &b->loc };
+	manifest_add(b->manifest, &it);
+}
 
 /* export_folder: returns CONV_FATAL when the output failed */
 static int export_folder(struct box_run *b, const struct mail_folder *f)
@@ -129,19 +171,24 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	b->stats.folders++;
 	const struct mail_msg *msg;
 	while ((ret = r->v->next_msg(r, &msg, &err)) != CONV_DONE) {
+		b->stats.found++;
 		if (ret != CONV_OK) {
 			diag_error(&run->diag, "%s", err.buf);
+			b->stats.unreadable_msgs++;
+			note_msg(b, f, msg, "unreadable", err.buf);
 			sbuf_reset(&err);
 			continue;
 		}
 		if (run->o->skip_deleted && (msg->flags & MSG_DELETED)) {
 			b->stats.deleted_skipped++;
+			note_msg(b, f, msg, "deleted", NULL);
 			continue;
 		}
-		ret = mail_writer_write_msg(b->w, msg);
+		ret = mail_writer_write_msg(b->w, msg, &b->loc);
 		if (ret == CONV_OK) {
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
+			note_msg(b, f, msg, NULL, NULL);
 			diag_progress(&run->diag, "%s@%s: %s: %u messages", b->box->mailbox,
 				      b->box->domain, f->path, b->stats.messages);
 		} else if (ret == CONV_FATAL) {
@@ -149,6 +196,8 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			break;
 		} else {
 			diag_error(&run->diag, "%s", b->w->error.buf);
+			b->stats.unreadable_msgs++;
+			note_msg(b, f, msg, "unreadable", b->w->error.buf);
 		}
 	}
 	sbuf_release(&err);
@@ -185,18 +234,6 @@ static int export_folders(struct box_run *b)
 	}
 	sbuf_release(&err);
 	return CONV_OK;
-}
-
-static void human_bytes(char *buf, size_t n, uint64_t bytes)
-{
-	if (bytes >= 10ull << 30)
-		snprintf(buf, n, "%.1f GB", (double)bytes / (1u << 30));
-	else if (bytes >= 10u << 20)
-		snprintf(buf, n, "%.1f MB", (double)bytes / (1u << 20));
-	else if (bytes >= 10u << 10)
-		snprintf(buf, n, "%.1f KB", (double)bytes / (1u << 10));
-	else
-		snprintf(buf, n, "%llu bytes", (unsigned long long)bytes);
 }
 
 static const char *plural(unsigned n, const char *one, const char *many)
@@ -236,26 +273,130 @@ static void print_summary(const struct box_run *b, bool failed)
 		fprintf(stderr, "  ... and %u more\n", s->problems_listed - 50);
 }
 
-/* dest_path: DIR/<domain>/<mailbox>, escaped; the domain folder is created */
+/*
+ * dest_path: DIR/<domain>/<mailbox> (escaped) in dest, the same relative to
+ * DIR in rel (with the format's suffix); the domain folder is created
+ */
 static int dest_path(struct box_run *b, struct sbuf *err)
 {
 	const struct options *o = b->run->o;
+	sbuf_reset(&b->rel);
+	fsname_escape(&b->rel, b->box->domain);
 	sbuf_reset(&b->dest);
-	sbuf_addf(&b->dest, "%s/", o->output ? o->output : ".");
-	fsname_escape(&b->dest, b->box->domain);
+	sbuf_addf(&b->dest, "%s/%s", o->output ? o->output : ".", b->rel.buf);
 	if (!o->dry_run && mkdir_p(b->dest.buf, err) < 0)
 		return -1;
 	sbuf_addch(&b->dest, '/');
 	fsname_escape(&b->dest, b->box->mailbox);
+	sbuf_addch(&b->rel, '/');
+	fsname_escape(&b->rel, b->box->mailbox);
+	if (o->format->dest_suffix)
+		sbuf_adds(&b->rel, o->format->dest_suffix);
 	return 0;
+}
+
+/* open_manifest: DIR/<domain>/<mailbox>.manifest.jsonl, unless a dry run */
+static int open_manifest(struct box_run *b, struct sbuf *err)
+{
+	if (b->run->o->dry_run)
+		return 0;
+	char *final = xasprintf("%s.manifest.jsonl", b->dest.buf);
+	b->manifest = manifest_open(final, b->rel.buf, err);
+	free(final);
+	return b->manifest ? 0 : -1;
+}
+
+/* prepare_manifest: the manifest's partial file, complete and synced */
+static int prepare_manifest(struct box_run *b, struct sbuf *err)
+{
+	if (!b->manifest)
+		return 0;
+	const struct options *o = b->run->o;
+	struct manifest_run mr = {
+		.argv = o->argv, .argc = o->argc, .started = b->started,
+		.ended = (int64_t)time(NULL), .source = o->source,
+		.format = o->format->name, .box = b->box,
+	};
+	return manifest_prepare(b->manifest, &mr, err);
+}
+
+/*
+ * write_mailbox: open, every folder, then commit the output and the
+ * manifest.  The manifest is complete before the output is committed and
+ * renamed right after, so a failure at any step leaves neither (only a
+ * failed rename of the manifest itself leaves the output without one).
+ * Returns false when the mailbox failed (output rolled back).
+ */
+static bool write_mailbox(struct box_run *b, const struct mail_writer_ops *ops,
+			  struct sbuf *err)
+{
+	struct diag *d = &b->run->diag;
+	b->w = mail_writer_new(ops, d);
+	bool ok = false;
+	if (open_manifest(b, err) < 0)
+		diag_fatal(d, "%s", err->buf);
+	else if (mail_writer_open(b->w, b->dest.buf, b->box) != CONV_OK)
+		diag_fatal(d, "%s", b->w->error.buf);
+	else if (export_folders(b) == CONV_FATAL)
+		;	/* reported where it happened */
+	else if (prepare_manifest(b, err) < 0)
+		diag_fatal(d, "%s", err->buf);
+	else if (mail_writer_commit(b->w) != CONV_OK)
+		diag_fatal(d, "%s", b->w->error.buf);
+	else if (b->manifest && manifest_publish(b->manifest, err) < 0)
+		diag_fatal(d, "%s; the output of %s@%s is in place without a manifest",
+			   err->buf, b->box->mailbox, b->box->domain);
+	else
+		ok = true;
+	if (!ok)
+		mail_writer_rollback(b->w);
+	else if (ops->dest_suffix)	/* the summary names the file written */
+		sbuf_adds(&b->dest, ops->dest_suffix);
+	mail_writer_free(&b->w);
+	manifest_free(&b->manifest);
+	return ok;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* add_report_row: the mailbox's row of the end-of-run report */
+static void add_report_row(struct box_run *b, bool failed)
+{
+	const struct conv_stats *s = &b->stats;
+	bool wrote = !failed && !b->unreadable_box && !b->run->o->dry_run;
+	struct report_row row = {
+		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
+		.output = wrote ? xstrdup(b->rel.buf) : NULL,
+		.result = b->unreadable_box ? "unreadable" : failed ? "failed" :
+			  b->run->o->dry_run ? "dry-run" : "exported",
+		.folders = s->folders, .groupware = s->groupware, .found = s->found,
+		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
+		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
+		.errors = s->unreadable, .warnings = s->warnings,
+		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
+	};
+	if (wrote) {
+		const char *suffix = b->run->o->format->dest_suffix;
+		size_t n = strlen(row.output) - (suffix ? strlen(suffix) : 0);
+		row.manifest = xasprintf("%.*s.manifest.jsonl", (int)n, row.output);
+	}
+	report_add(&b->run->report, &row);
 }
 
 static void export_mailbox(struct run *run, const struct mail_box *box,
 			   int reader_status, struct sbuf *reader_err)
 {
-	struct box_run b = { .run = run, .box = box };
+	struct box_run b = { .run = run, .box = box, .started = (int64_t)time(NULL) };
+	clock_gettime(CLOCK_MONOTONIC, &b.t0);
 	sbuf_init(&b.stats.problems);
 	sbuf_init(&b.dest);
+	sbuf_init(&b.rel);
+	mail_item_loc_init(&b.loc);
 	run->diag.stats = &b.stats;
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
@@ -267,25 +408,11 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		diag_fatal(&run->diag, "%s", err.buf);
 		failed = true;
 	} else {
-		const struct mail_writer_ops *ops = run->o->dry_run ?
-			&null_writer_ops : run->o->format;
-		b.w = mail_writer_new(ops, &run->diag);
-		if (mail_writer_open(b.w, b.dest.buf, box) != CONV_OK) {
-			diag_fatal(&run->diag, "%s", b.w->error.buf);
-			failed = true;
-		} else if (export_folders(&b) == CONV_FATAL) {
-			failed = true;
-		} else if (mail_writer_commit(b.w) != CONV_OK) {
-			diag_fatal(&run->diag, "%s", b.w->error.buf);
-			failed = true;
-		}
-		if (failed)
-			mail_writer_rollback(b.w);
-		else if (ops->dest_suffix)	/* the summary names the file written */
-			sbuf_adds(&b.dest, ops->dest_suffix);
-		mail_writer_free(&b.w);
+		failed = !write_mailbox(&b, run->o->dry_run ? &null_writer_ops : run->o->format,
+					&err);
 	}
 	print_summary(&b, failed);
+	add_report_row(&b, failed);
 	run->mailboxes++;
 	run->messages += b.stats.messages;
 	run->unreadable += b.stats.unreadable;
@@ -293,21 +420,77 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	run->diag.stats = NULL;
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
+	sbuf_release(&b.rel);
+	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
+}
+
+/* inside_source: DIR or the report would be written inside SOURCE (refused) */
+static bool inside_source(const struct options *o)
+{
+	const char *what[] = { o->dry_run ? NULL : o->output, o->report };
+	const char *name[] = { "--output", "--report" };
+	for (size_t i = 0; i < 2; i++) {
+		if (what[i] && path_within(what[i], o->source) == 1) {
+			fprintf(stderr, "mdexport: %s '%s' is inside SOURCE '%s', which is "
+				"never written to\n", name[i], what[i], o->source);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* open_report: --report FILE, created now so that a bad FILE stops the run before it starts */
+static int open_report(const struct options *o, FILE **f_r)
+{
+	*f_r = NULL;
+	if (!o->report)
+		return 0;
+	*f_r = fopen(o->report, "w");
+	if (*f_r)
+		return 0;
+	fprintf(stderr, "mdexport: cannot create '%s': %s\n", o->report, strerror(errno));
+	return -1;
+}
+
+/* finish_report: the table on stderr, the JSON into f; returns the exit status */
+static int finish_report(struct run *run, FILE *f, int status)
+{
+	const struct options *o = run->o;
+	report_print(&run->report, o->dry_run);
+	if (f) {
+		int ret = report_write(&run->report, o, (int64_t)time(NULL), status, f);
+		if (fclose(f) != 0 || ret < 0) {
+			fprintf(stderr, "mdexport: cannot write '%s': %s\n", o->report,
+				strerror(errno));
+			status = EXIT_FATAL;
+		}
+	}
+	report_release(&run->report);
+	return status;
 }
 
 int cmd_export(const struct options *o)
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
+	FILE *report = NULL;
 	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
+	if (inside_source(o) || open_report(o, &report) < 0) {
+		close_run(&run);
+		return EXIT_FATAL;
+	}
 	if (!o->dry_run &&
 	    (mkdir_p(o->output, &err) < 0 || access(o->output, W_OK | X_OK) < 0)) {
 		if (!err.len)
 			sbuf_addf(&err, "cannot write to '%s': %s", o->output, strerror(errno));
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
+		if (report) {		/* nothing was exported: no report either */
+			fclose(report);
+			unlink(o->report);
+		}
 		close_run(&run);
 		return EXIT_FATAL;
 	}
@@ -320,7 +503,8 @@ int cmd_export(const struct options *o)
 		sbuf_reset(&err);
 	}
 	sbuf_release(&err);
-	int status = close_run(&run);
+	run.report.unattributed = run.diag.unattributed;
+	int status = finish_report(&run, report, close_run(&run));
 	fprintf(stderr, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
 		"items; %u mailboxes failed; exit status %d\n",
 		o->dry_run ? "would export" : "exported", run.messages,

@@ -19,6 +19,7 @@
 struct reader_settings {
 	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
 	size_t nmaps;
+	struct msg_hash *hash;	/* NULL, or given every message's bytes as they are read */
 };
 
 struct mail_reader;

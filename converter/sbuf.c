@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xalloc.h"
 
@@ -110,10 +111,31 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * utf8_len: length of the well-formed UTF-8 sequence at p (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	size_t n = p[0] < 0x80 ? 1 : p[0] < 0xC2 ? 0 : p[0] < 0xE0 ? 2 :
+		   p[0] < 0xF0 ? 3 : p[0] < 0xF5 ? 4 : 0;
+	unsigned char lo = 0x80, hi = 0xBF;	/* the second byte's range */
+	if (p[0] == 0xE0) lo = 0xA0;
+	if (p[0] == 0xED) hi = 0x9F;
+	if (p[0] == 0xF0) lo = 0x90;
+	if (p[0] == 0xF4) hi = 0x8F;
+	for (size_t i = 1; i < n; i++) {
+		if (p[i] < (i == 1 ? lo : 0x80) || p[i] > (i == 1 ? hi : 0xBF))
+			return 0;
+	}
+	return n;
+}
+
 void sbuf_add_json_str(struct sbuf *sb, const char *s)
 {
 	sbuf_addch(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p; ) {
+		size_t n = utf8_len(p);
 		switch (*p) {
 		case '"': sbuf_adds(sb, "\\\""); break;
 		case '\\': sbuf_adds(sb, "\\\\"); break;
@@ -121,11 +143,24 @@ void sbuf_add_json_str(struct sbuf *sb, const char *s)
 		case '\r': sbuf_adds(sb, "\\r"); break;
 		case '\t': sbuf_adds(sb, "\\t"); break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (!n)		/* not UTF-8: PEP 383's lone surrogate, reversible */
+				sbuf_addf(sb, "\\udc%02x", *p);
+			else if (*p < 0x20 || *p == 0x7f)
 				sbuf_addf(sb, "\\u%04x", *p);
 			else
-				sbuf_addch(sb, *p);
+				sbuf_add(sb, p, n);
 		}
+		p += n ? n : 1;
 	}
 	sbuf_addch(sb, '"');
+}
+
+void sbuf_add_utc(struct sbuf *sb, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+	if (!gmtime_r(&tt, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		strcpy(buf, "1970-01-01T00:00:00Z");
+	sbuf_adds(sb, buf);
 }

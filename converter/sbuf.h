@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct sbuf {
 	size_t alloc;
@@ -33,7 +34,14 @@ void sbuf_addch(struct sbuf *sb, int c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
-/* sbuf_add_json_str: append s as a quoted JSON string (UTF-8 in, escapes out) */
+/*
+ * sbuf_add_json_str: append s as a quoted JSON string.  Well-formed UTF-8
+ * is kept; control characters are escaped; a byte that is not part of
+ * well-formed UTF-8 becomes the lone surrogate \udcXX (XX its value: what
+ * Python's "surrogateescape" gives, so os.fsencode() returns the bytes).
+ */
 void sbuf_add_json_str(struct sbuf *sb, const char *s);
+/* sbuf_add_utc: append Unix time t as "YYYY-MM-DDTHH:MM:SSZ" (UTC) */
+void sbuf_add_utc(struct sbuf *sb, int64_t t);
 
 #endif

@@ -78,15 +78,41 @@ int mail_writer_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return ret;
 }
 
-int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m)
+void mail_item_loc_init(struct mail_item_loc *loc)
 {
+	sbuf_init(&loc->file);
+	sbuf_init(&loc->folder);
+	loc->offset = -1;
+	loc->length = 0;
+	loc->node = 0;
+}
+
+void mail_item_loc_reset(struct mail_item_loc *loc)
+{
+	sbuf_reset(&loc->file);
+	sbuf_reset(&loc->folder);
+	loc->offset = -1;
+	loc->length = 0;
+	loc->node = 0;
+}
+
+void mail_item_loc_release(struct mail_item_loc *loc)
+{
+	sbuf_release(&loc->file);
+	sbuf_release(&loc->folder);
+}
+
+int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m,
+			  struct mail_item_loc *loc)
+{
+	mail_item_loc_reset(loc);
 	if (refuse(w))
 		return CONV_FATAL;
 	if (!w->in_folder)
 		return mail_writer_set_error(w, CONV_FATAL,
 					     "BUG: write_msg outside a folder");
 	sbuf_reset(&w->error);
-	return after(w, w->v->write_msg(w, m));
+	return after(w, w->v->write_msg(w, m, loc));
 }
 
 int mail_writer_end_folder(struct mail_writer *w)

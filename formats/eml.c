@@ -56,7 +56,8 @@ static int eml_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return CONV_OK;
 }
 
-static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg,
+			 struct mail_item_loc *loc)
 {
 	struct eml_writer *e = (struct eml_writer *)w;
 	struct sbuf err = SBUF_INIT;
@@ -72,6 +73,7 @@ static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 	}
 	if (outfile_close(&of, msg->received, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
+	sbuf_adds(&loc->file, e->path.buf + strlen(e->stage.partial) + 1);
 	sbuf_release(&err);
 	return CONV_OK;
 }

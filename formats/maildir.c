@@ -145,7 +145,8 @@ static void file_name(struct sbuf *out, const struct mail_msg *msg)
 	sbuf_addf(out, ".mdexport:2,%s", letters);
 }
 
-static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
+			     struct mail_item_loc *loc)
 {
 	struct maildir_writer *m = (struct maildir_writer *)w;
 	struct sbuf err = SBUF_INIT;
@@ -165,6 +166,7 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 	}
 	if (outfile_close(&of, msg->received, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
+	sbuf_adds(&loc->file, m->path.buf + strlen(m->stage.partial) + 1);
 	sbuf_release(&err);
 	return CONV_OK;
 }

@@ -136,7 +136,8 @@ static void write_header(struct linefilter *lf, const struct mail_msg *msg)
 	}
 }
 
-static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
+			  struct mail_item_loc *loc)
 {
 	struct mbox_writer *m = (struct mbox_writer *)w;
 	uint64_t start = m->out.offset;
@@ -165,6 +166,10 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 	}
 	if (msg->received > m->newest)
 		m->newest = msg->received;
+	/* from its From_ line up to the next one: the separator is its last byte */
+	sbuf_adds(&loc->file, m->path.buf + strlen(m->stage.partial) + 1);
+	loc->offset = (int64_t)start;
+	loc->length = m->out.offset - start;
 	sbuf_release(&err);
 	return CONV_OK;
 }

@@ -24,6 +24,7 @@
 
 #include "mdaemon_fs.h"
 #include "mrk.h"
+#include "msghash.h"
 #include "mutf7.h"
 #include "wintext.h"
 #include "xalloc.h"
@@ -67,6 +68,7 @@ struct md_reader {
 	struct mail_msg msg;
 	struct sbuf prefix;
 	char *msg_origin;
+	struct msg_hash *hash;	/* the caller's, or NULL */
 };
 
 /* rel: abs relative to SOURCE, for messages (abs itself when outside) */
@@ -509,6 +511,8 @@ static int read_prefix(struct md_reader *r, int fd, uint64_t size, struct sbuf *
 					  strerror(errno));
 				return CONV_MSG_BAD;
 			}
+			if (r->hash)
+				msg_hash_feed(r->hash, pb->len, pb->buf + pb->len, (size_t)n);
 			sbuf_setlen(pb, pb->len + (size_t)n);
 			if (n == 0)
 				size = pb->len;	/* shrank: stop here */
@@ -582,6 +586,13 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	m->uid = e->has_record ? e->rec.uid : 0;
 	m->flags = e->has_record ? flags_from_record(e->rec.flags) : 0;
 	m->seq = (unsigned)r->next_entry;
+	m->hash = r->hash;
+	if (r->hash)
+		msg_hash_reset(r->hash);
+	if (e->has_record && e->rec.date) {	/* known even if the file cannot be read */
+		m->received = e->rec.date;
+		m->date_source = "record";
+	}
 	int fd = r->dirfds[e->dir] < 0 ? -1 : open_file_at(r->dirfds[e->dir], e->name);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -597,6 +608,7 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	}
 	m->fd = fd;
 	m->size = (uint64_t)st.st_size;
+	m->size_known = true;
 	int ret = read_prefix(r, fd, m->size, err);
 	m->prefix = (const unsigned char *)r->prefix.buf;
 	m->prefix_len = r->prefix.len;
@@ -616,6 +628,7 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
 	r->msg.fd = -1;
+	r->hash = set->hash;
 	sbuf_init(&r->prefix);
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
 		free(r);

@@ -30,8 +30,11 @@ static int discard(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-static int null_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+/* null_write_msg: nothing is written, so loc stays empty */
+static int null_write_msg(struct mail_writer *w, const struct mail_msg *msg,
+			  struct mail_item_loc *loc)
 {
+	(void)loc;
 	struct sbuf err = SBUF_INIT;
 	int ret = msg_copy_range(msg, 0, discard, NULL, &err);
 	if (ret != CONV_OK)

@@ -49,11 +49,14 @@ struct pst_writer {
 	uint32_t next_folder_index, next_message_index;
 	uint32_t sent_nid, drafts_nid, junk_nid;
 	char *store_name;
+	struct sbuf pst_path;		/* the current folder as the PST names it */
 };
 
 static struct mail_writer *pst_alloc(void)
 {
-	return &((struct pst_writer *)xcalloc(1, sizeof(struct pst_writer)))->w;
+	struct pst_writer *p = xcalloc(1, sizeof(*p));
+	sbuf_init(&p->pst_path);
+	return &p->w;
 }
 
 static size_t add_folder(struct pst_writer *p, uint32_t nid, uint32_t parent, const char *path,
@@ -148,10 +151,28 @@ static size_t folder_for(struct pst_writer *p, const char *path)
 	return f;
 }
 
+/* pst_path: folder i's path under the top of the data file ("Inbox/Projects") */
+static void pst_path(const struct pst_writer *p, size_t i, struct sbuf *out)
+{
+	uint32_t parent = p->folders[i].info.parent;
+	if (parent != PST_NID_IPM_SUBTREE) {
+		for (size_t j = 0; j < p->nfolders; j++) {
+			if (p->folders[j].info.nid == parent) {
+				pst_path(p, j, out);
+				sbuf_addch(out, '/');
+				break;
+			}
+		}
+	}
+	sbuf_adds(out, p->folders[i].name);
+}
+
 static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	p->current = folder_for(p, f->path);
+	sbuf_reset(&p->pst_path);
+	pst_path(p, p->current, &p->pst_path);
 	if (p->folders[p->current].has_contents)	/* cannot happen: paths are unique */
 		return mail_writer_set_error(w, CONV_FOLDER_BAD, "folder '%s' given twice", f->path);
 	pst_tc_init(&p->contents, p->ndb, pst_contents_cols, pst_contents_ncols);
@@ -159,7 +180,8 @@ static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return CONV_OK;
 }
 
-static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg)
+static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
+			 struct mail_item_loc *loc)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct pst_folder *f = &p->folders[p->current];
@@ -178,6 +200,8 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg)
 	sbuf_release(&left_out);
 	f->info.content_count++;
 	f->info.unread_count += !(msg->flags & MSG_SEEN);
+	sbuf_adds(&loc->folder, p->pst_path.buf);	/* file "": the PST itself */
+	loc->node = nid;
 	return CONV_OK;
 }
 
@@ -291,6 +315,7 @@ static void pst_free(struct mail_writer *w)
 	}
 	free(p->folders);
 	free(p->store_name);
+	sbuf_release(&p->pst_path);
 	free(p->partial);
 	free(p->final);
 	free(p);

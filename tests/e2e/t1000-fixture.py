@@ -111,7 +111,8 @@ for fmt, (outdir, _) in outs.items():
 # ---- options ---------------------------------------------------------------------
 o = os.path.join(work, "only-alice")
 rc, _, err = e2e.run(["export", store, "-f", "eml", "-o", o, "--user", "ALICE@example.com"])
-tap.ok(rc == 0 and os.listdir(o) == ["example.com"] and os.listdir(os.path.join(o, "example.com")) == ["alice"],
+tap.ok(rc == 0 and os.listdir(o) == ["example.com"] and
+       sorted(os.listdir(os.path.join(o, "example.com"))) == ["alice", "alice.manifest.jsonl"],
        "--user selects one mailbox (case-insensitive)", err[-800:])
 o = os.path.join(work, "only-org")
 rc, _, err = e2e.run(["export", store, "-f", "mbox", "-o", o, "--domain", "example.org"])

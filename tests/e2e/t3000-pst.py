@@ -47,23 +47,7 @@ RFC5322_DATE = re.compile(r"^(?:[A-Za-z]{3}, ?)?\d{1,2} [A-Za-z]{3} \d{2,4} \d{1
                           r"(?:[+-]\d{4}|UT|GMT|[ECMP][SD]T|Z)(?: \(.*\))?$")
 
 
-def decode_subject(raw):
-    """The subject as GMime presents it: RFC 2047 words decoded (adjacent
-    words joined), undeclared 8-bit text read as UTF-8 or else ISO-8859-1,
-    folding removed (RFC 5322 unfolding keeps the blank), ends trimmed."""
-    raw = re.sub(rb"\r?\n", b"", raw)
-    out = []
-    for part, charset in email.header.decode_header(raw.decode("latin-1")):
-        if isinstance(part, str):
-            part = part.encode("latin-1")
-        if charset:
-            out.append(part.decode(charset, "replace"))
-        else:
-            try:
-                out.append(part.decode("utf-8"))
-            except UnicodeDecodeError:
-                out.append(part.decode("latin-1"))
-    return "".join(out).strip()
+decode_subject = e2e.decode_subject     # shared with t4000
 
 
 def source_fields(e):
@@ -1212,7 +1196,7 @@ Line two
 
 
 def synthetic_store():
-    store = os.path.join(work, "synthetic")
+    store = os.path.join(work, "synthetic-store")  # not the output: SOURCE is never written to
     box = os.path.join(store, "Users", "example.com", "synth")
     os.makedirs(box)
     expected = []

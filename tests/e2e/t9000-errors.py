@@ -269,8 +269,8 @@ HELP = {
     (): ["list", "export", "-h", "--help", "-V", "--version", "Exit status"],
     ("list",): ["--json", "--map", "-q", "--quiet", "-h", "--help"],
     ("export",): ["-f", "--format", "mbox", "maildir", "eml", "-o", "--output", "-u", "--user",
-                  "-d", "--domain", "--skip-deleted", "-n", "--dry-run", "--map", "-q",
-                  "--quiet", "-h", "--help"],
+                  "-d", "--domain", "--skip-deleted", "-n", "--dry-run", "--map", "--report",
+                  "-q", "--quiet", "-h", "--help"],
 }
 for cmd, opts in HELP.items():
     for flag in ("--help", "-h"):
@@ -585,7 +585,9 @@ for fmt in FORMATS:
         if dom not in allowed:
             problems.append("DIR/%r is no domain" % dom)
             continue
-        extra = set(os.listdir(os.path.join(o, dom))) - allowed[dom]
+        # each mailbox has its manifest next to it
+        extra = set(os.listdir(os.path.join(o, dom))) - allowed[dom] - \
+            {b + ".manifest.jsonl" for b in allowed[dom]}
         if extra:
             problems.append("DIR/%r holds %r besides its mailboxes" % (dom, sorted(extra)))
     tap.ok(not problems, "%s: every output path resolves inside DIR and lies in "
@@ -675,7 +677,8 @@ for n, box in ((1, "eve"), (2, "EVE")):
     mb_msgs.append((os.path.join("Users", "example.com", box), b"<box-%d@example.net>" % n))
 o = os.path.join(work, "o-case-box")
 rc, out, err = run(["export", mstore, "-f", "eml", "-o", o])
-outfiles = files_under(o) if os.path.isdir(o) else {}
+outfiles = {p: d for p, d in (files_under(o) if os.path.isdir(o) else {}).items()
+            if not p.endswith(".manifest.jsonl")}     # the manifests name every message too
 problems = []
 for boxrel, mid in mb_msgs:
     hits = [p for p, data in outfiles.items() if mid in data]

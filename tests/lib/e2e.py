@@ -10,6 +10,7 @@ An expected message is a dict:
 
 import base64
 import calendar
+import email.header
 import hashlib
 import mailbox
 import os
@@ -106,6 +107,50 @@ def fs_unescape(name):
             out.append(raw[i])
             i += 1
     return out.decode("utf-8")
+
+
+# ---- header values ---------------------------------------------------------
+
+def raw_header(data, name):
+    """The raw value of the first `name` field of a message's header block,
+    unfolded (CR and LF removed) and trimmed, as bytes; None when absent.
+    What the manifest's date_header and message_id hold."""
+    want = name.lower().encode()
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines):
+        if line in (b"", b"\r"):
+            break
+        head, colon, rest = line.partition(b":")
+        if not colon or head.rstrip(b" \t").lower() != want or head[:1] in (b" ", b"\t"):
+            continue
+        value = [rest]
+        for cont in lines[i + 1:]:
+            if cont[:1] not in (b" ", b"\t"):
+                break
+            value.append(cont)
+        raw = b"".join(v.replace(b"\r", b"") for v in value)
+        return raw.split(b"\0")[0].strip(b" \t")
+    return None
+
+
+def decode_subject(raw):
+    """The subject as GMime presents it: RFC 2047 words decoded (adjacent
+    words joined), undeclared 8-bit text read as UTF-8 or else ISO-8859-1,
+    folding removed (RFC 5322 unfolding keeps the blank), ends trimmed."""
+    raw = re.sub(rb"\r?\n", b"", raw)
+    out = []
+    for part, charset in email.header.decode_header(raw.decode("latin-1")):
+        if isinstance(part, str):
+            part = part.encode("latin-1")
+        if charset:
+            out.append(part.decode(charset, "replace"))
+        else:
+            try:
+                out.append(part.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(part.decode("latin-1"))
+    return "".join(out).strip()
+
 
 
 # ---- the transformations each writer documents ----------------------------
@@ -420,10 +465,21 @@ def unchanged(tree, frozen):
     return problems
 
 
+def manifest_stable(data):
+    """A manifest's bytes with the run line's "started", "ended" and "host"
+    emptied: the only bytes that may differ between two runs of the same
+    command (README, "Manifest")."""
+    first, nl, rest = data.partition(b"\n")
+    first = re.sub(rb'"(started|ended|host)":"[^"]*"', rb'"\1":""', first)
+    return first + nl + rest
+
+
 def tree_bytes(top):
     """{relative path: (bytes, mtime)} for comparing two exports; None for
     directories.  The mtime counts for files that hold messages (it is
-    their internal date); an empty file's or a marker's is the run's time."""
+    their internal date); an empty file's or a marker's is the run's time,
+    and so is a manifest's (whose run line is compared without its times
+    and host)."""
     out = {}
     for dirpath, dirs, files in os.walk(top):
         for d in dirs:
@@ -431,6 +487,9 @@ def tree_bytes(top):
         for f in files:
             p = os.path.join(dirpath, f)
             data = read(p)
-            meta = f in ("subscriptions", "maildirfolder") or not data
+            manifest = f.endswith(".manifest.jsonl")
+            if manifest:
+                data = manifest_stable(data)
+            meta = f in ("subscriptions", "maildirfolder") or not data or manifest
             out[os.path.relpath(p, top)] = (data, None if meta else int(os.stat(p).st_mtime))
     return out

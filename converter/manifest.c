@@ -1,0 +1,310 @@
+#include "manifest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flags.h"
+#include "options.h"
+#include "outfile.h"
+#include "xalloc.h"
+
+struct manifest_totals {
+	unsigned long long messages, exported, skipped, deleted, unreadable, bytes;
+};
+
+struct manifest {
+	char *final;
+	char *partial;
+	char *output;		/* the mailbox's output relative to DIR */
+	FILE *lines;		/* the message lines, unnamed */
+	bool partial_made;
+	struct manifest_totals totals;
+	struct sbuf line;	/* scratch */
+	struct sbuf value;	/* scratch */
+};
+
+/* open_unnamed: a file with no name in dir (O_TMPFILE where the file system has it) */
+static int open_unnamed(const char *dir)
+{
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	char *path = xasprintf("%s/.mdexport-manifest-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd >= 0)
+		unlink(path);
+	free(path);
+	return fd;
+}
+
+struct manifest *manifest_open(const char *final_path, const char *output,
+			       struct sbuf *err)
+{
+	const char *slash = strrchr(final_path, '/');
+	char *dir = slash ? xstrndup(final_path, (size_t)(slash - final_path)) : xstrdup(".");
+	int fd = open_unnamed(dir);
+	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
+	if (!f) {
+		sbuf_addf(err, "cannot create a temporary file in '%s': %s", dir,
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		free(dir);
+		return NULL;
+	}
+	free(dir);
+	struct manifest *m = xcalloc(1, sizeof(*m));
+	m->final = xstrdup(final_path);
+	m->partial = xasprintf("%s.partial", final_path);
+	m->output = xstrdup(output);
+	m->lines = f;
+	sbuf_init(&m->line);
+	sbuf_init(&m->value);
+	return m;
+}
+
+/* add_key: ,"key": (the first key of an object has no comma: pass first) */
+static void add_key(struct sbuf *s, const char *key, bool first)
+{
+	if (!first)
+		sbuf_addch(s, ',');
+	sbuf_addf(s, "\"%s\":", key);
+}
+
+static void add_str_or_null(struct sbuf *s, const char *key, const char *v)
+{
+	add_key(s, key, false);
+	if (v)
+		sbuf_add_json_str(s, v);
+	else
+		sbuf_adds(s, "null");
+}
+
+/* add_header: the raw value of a header field, unfolded and trimmed, or null */
+static void add_header(struct manifest *m, const struct mail_msg *msg, const char *key,
+		       const char *field)
+{
+	struct sbuf *v = &m->value;
+	bool found = msg->head_len &&
+		     header_block_get(msg->prefix, msg->head_len, field, v);
+	if (found) {
+		size_t n = strlen(v->buf);	/* a NUL ends it: JSON strings here are C strings */
+		while (n && (v->buf[n - 1] == ' ' || v->buf[n - 1] == '\t'))
+			n--;
+		sbuf_setlen(v, n);
+	}
+	add_str_or_null(&m->line, key, found ? v->buf : NULL);
+}
+
+/* add_flags: the IMAP names of the flags set, in enum msg_flags order */
+static void add_flags(struct sbuf *s, unsigned flags)
+{
+	static const unsigned order[] = { MSG_SEEN, MSG_ANSWERED, MSG_FLAGGED,
+					  MSG_DELETED, MSG_DRAFT };
+	bool first = true;
+	add_key(s, "flags", false);
+	sbuf_addch(s, '[');
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (!(flags & order[i]))
+			continue;
+		for (const struct flag_map *f = flag_table; f->flag; f++) {
+			if (f->flag != order[i])
+				continue;
+			if (!first)
+				sbuf_addch(s, ',');
+			sbuf_add_json_str(s, f->imap);
+			first = false;
+		}
+	}
+	sbuf_addch(s, ']');
+}
+
+/* add_output: where the message went, relative to DIR, or null */
+static void add_output(struct manifest *m, const struct mail_item_loc *loc)
+{
+	struct sbuf *s = &m->line;
+	add_key(s, "output", false);
+	if (!loc) {
+		sbuf_adds(s, "null");
+		return;
+	}
+	struct sbuf *path = &m->value;
+	sbuf_reset(path);
+	sbuf_adds(path, m->output);
+	if (loc->file.len) {
+		sbuf_addch(path, '/');
+		sbuf_add(path, loc->file.buf, loc->file.len);
+	}
+	sbuf_adds(s, "{\"file\":");
+	sbuf_add_json_str(s, path->buf);
+	if (loc->offset >= 0)
+		sbuf_addf(s, ",\"offset\":%lld,\"length\":%llu", (long long)loc->offset,
+			  (unsigned long long)loc->length);
+	if (loc->folder.len) {
+		add_key(s, "folder", false);
+		sbuf_add_json_str(s, loc->folder.buf);
+	}
+	if (loc->node)
+		sbuf_addf(s, ",\"nid\":%llu", (unsigned long long)loc->node);
+	sbuf_addch(s, '}');
+}
+
+static void count(struct manifest_totals *t, const struct manifest_msg *it)
+{
+	t->messages++;
+	if (!it->reason) {
+		t->exported++;
+		t->bytes += it->msg->size;
+		return;
+	}
+	t->skipped++;
+	if (!strcmp(it->reason, "deleted"))
+		t->deleted++;
+	else
+		t->unreadable++;
+}
+
+void manifest_add(struct manifest *m, const struct manifest_msg *it)
+{
+	const struct mail_msg *msg = it->msg;
+	const struct mail_folder *f = it->folder;
+	struct sbuf *s = &m->line;
+	sbuf_reset(s);
+	sbuf_addch(s, '{');
+	add_key(s, "source", true);
+	sbuf_add_json_str(s, msg->origin);
+	add_key(s, "size", false);
+	if (msg->size_known)
+		sbuf_addf(s, "%llu", (unsigned long long)msg->size);
+	else
+		sbuf_adds(s, "null");
+	add_str_or_null(s, "sha256", it->sha256);
+	add_key(s, "folder", false);
+	sbuf_add_json_str(s, f->path);
+	add_key(s, "uidvalidity", false);
+	if (f->has_index)
+		sbuf_addf(s, "%u", f->uidvalidity);
+	else
+		sbuf_adds(s, "null");
+	add_key(s, "uid", false);
+	if (msg->uid)
+		sbuf_addf(s, "%u", msg->uid);
+	else
+		sbuf_adds(s, "null");
+	add_flags(s, msg->flags);
+	add_key(s, "internal_date", false);
+	if (msg->date_source) {
+		sbuf_addch(s, '"');
+		sbuf_add_utc(s, msg->received);
+		sbuf_addch(s, '"');
+	} else {
+		sbuf_adds(s, "null");
+	}
+	add_header(m, msg, "date_header", "Date");
+	add_header(m, msg, "message_id", "Message-ID");
+	add_str_or_null(s, "status", it->reason ? "skipped" : "exported");
+	add_str_or_null(s, "reason", it->reason);
+	add_str_or_null(s, "detail", it->detail);
+	add_output(m, it->reason ? NULL : it->loc);
+	sbuf_adds(s, "}\n");
+	fwrite(s->buf, 1, s->len, m->lines);	/* checked once, in manifest_prepare */
+	count(&m->totals, it);
+}
+
+static void run_line(struct manifest *m, const struct manifest_run *run, struct sbuf *s)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	sbuf_adds(s, "{\"manifest\":1,\"tool\":\"mdexport\",\"version\":");
+	sbuf_add_json_str(s, MDEXPORT_VERSION);
+	sbuf_adds(s, ",\"command\":[\"mdexport\"");
+	for (int i = 1; i < run->argc; i++) {
+		sbuf_addch(s, ',');
+		sbuf_add_json_str(s, run->argv[i]);
+	}
+	sbuf_adds(s, "],\"started\":\"");
+	sbuf_add_utc(s, run->started);
+	sbuf_adds(s, "\",\"ended\":\"");
+	sbuf_add_utc(s, run->ended);
+	sbuf_adds(s, "\",\"host\":");
+	sbuf_add_json_str(s, host);
+	add_str_or_null(s, "source", run->source);
+	add_str_or_null(s, "format", run->format);
+	add_key(s, "mailbox", false);
+	sbuf_reset(&m->value);
+	sbuf_addf(&m->value, "%s@%s", run->box->mailbox, run->box->domain);
+	sbuf_add_json_str(s, m->value.buf);
+	add_str_or_null(s, "output", m->output);
+	const struct manifest_totals *t = &m->totals;
+	sbuf_addf(s, ",\"totals\":{\"messages\":%llu,\"exported\":%llu,\"skipped\":%llu,"
+		  "\"deleted\":%llu,\"unreadable\":%llu,\"bytes\":%llu}}\n", t->messages,
+		  t->exported, t->skipped, t->deleted, t->unreadable, t->bytes);
+}
+
+/* copy_lines: the temporary file's lines after the run line; 0 or errno */
+static int copy_lines(struct manifest *m, struct outfile *of)
+{
+	if (fflush(m->lines) != 0 || ferror(m->lines))
+		return errno ? errno : EIO;
+	rewind(m->lines);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), m->lines)) > 0)
+		outfile_write(of, buf, n);
+	return ferror(m->lines) ? (errno ? errno : EIO) : 0;
+}
+
+int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err)
+{
+	struct outfile of;
+	unlink(m->partial);		/* left by an interrupted run */
+	if (outfile_open(&of, m->partial, err) < 0)
+		return -1;
+	m->partial_made = true;
+	sbuf_reset(&m->line);
+	run_line(m, run, &m->line);
+	outfile_write(&of, m->line.buf, m->line.len);
+	int e = copy_lines(m, &of);
+	if (e) {
+		outfile_abort(&of);
+		sbuf_addf(err, "cannot write the manifest's temporary file next to '%s': %s",
+			  m->final, strerror(e));
+		return -1;
+	}
+	outfile_sync(&of);	/* its errors are sticky: outfile_close reports them */
+	return outfile_close(&of, -1, err);
+}
+
+int manifest_publish(struct manifest *m, struct sbuf *err)
+{
+	if (rename(m->partial, m->final) < 0) {
+		sbuf_addf(err, "cannot rename '%s' to '%s': %s", m->partial, m->final,
+			  strerror(errno));
+		unlink(m->final);	/* it would describe the previous output */
+		return -1;
+	}
+	m->partial_made = false;
+	return 0;
+}
+
+void manifest_free(struct manifest **mp)
+{
+	struct manifest *m = *mp;
+	if (!m)
+		return;
+	if (m->partial_made)
+		unlink(m->partial);
+	fclose(m->lines);
+	free(m->final);
+	free(m->partial);
+	free(m->output);
+	sbuf_release(&m->line);
+	sbuf_release(&m->value);
+	free(m);
+	*mp = NULL;
+}

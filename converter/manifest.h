@@ -1,0 +1,58 @@
+/*
+ * The manifest: DIR/<domain>/<mailbox>.manifest.jsonl, one JSON object per
+ * line, ties every source message (path, size, SHA-256, folder, UID, flags,
+ * dates) to where it went in the output (README, "Manifest").
+ *
+ * The first line describes the run and holds totals and the end time, so
+ * it can only be written last: message lines go to an unnamed temporary
+ * file next to the manifest as they come (memory stays flat), and
+ * manifest_prepare() writes <manifest>.partial as the run line followed by
+ * them.  manifest_publish() renames it into place once the mailbox's output
+ * is committed; a mailbox that fails leaves no manifest.
+ */
+#ifndef MDX_MANIFEST_H
+#define MDX_MANIFEST_H
+
+#include <stdint.h>
+
+#include "conv.h"
+#include "writer.h"
+
+struct manifest;
+
+/* one message line; status "exported" when reason is NULL, else "skipped" */
+struct manifest_msg {
+	const struct mail_folder *folder;
+	const struct mail_msg *msg;
+	const char *sha256;	/* lower-case hex, or NULL when the file could not be read */
+	const char *reason;	/* NULL, "deleted" or "unreadable" */
+	const char *detail;	/* NULL, or why it is unreadable */
+	const struct mail_item_loc *loc;	/* where it went (exported only) */
+};
+
+struct manifest_run {
+	char *const *argv;	/* the command line; argv[0] is written as "mdexport" */
+	int argc;
+	int64_t started, ended;	/* Unix seconds */
+	const char *source;	/* SOURCE as given */
+	const char *format;
+	const struct mail_box *box;
+};
+
+/*
+ * manifest_open: the manifest of one mailbox, to be published at
+ * final_path; output is the mailbox's output relative to DIR (what the
+ * writers' locations are relative to).  NULL with err set on failure.
+ */
+struct manifest *manifest_open(const char *final_path, const char *output,
+			       struct sbuf *err);
+/* manifest_add: one message line (a write error is kept for manifest_prepare) */
+void manifest_add(struct manifest *m, const struct manifest_msg *it);
+/* manifest_prepare: write and sync <final>.partial; 0, or -1 with err set */
+int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err);
+/* manifest_publish: rename <final>.partial to final; 0, or -1 with err set */
+int manifest_publish(struct manifest *m, struct sbuf *err);
+/* manifest_free: closes the temporary file, removes a partial not published */
+void manifest_free(struct manifest **m);
+
+#endif

@@ -1,0 +1,171 @@
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+void report_add(struct report *r, const struct report_row *row)
+{
+	r->rows = xreallocarray(r->rows, r->count + 1, sizeof(*r->rows));
+	r->rows[r->count++] = *row;
+}
+
+/* sum: the totals row */
+static struct report_row sum(const struct report *r)
+{
+	struct report_row t = { .result = "" };
+	for (size_t i = 0; i < r->count; i++) {
+		const struct report_row *x = &r->rows[i];
+		t.folders += x->folders;
+		t.groupware += x->groupware;
+		t.found += x->found;
+		t.exported += x->exported;
+		t.deleted += x->deleted;
+		t.unreadable_msgs += x->unreadable_msgs;
+		t.stale += x->stale;
+		t.errors += x->errors;
+		t.warnings += x->warnings;
+		t.bytes += x->bytes;
+		t.elapsed += x->elapsed;
+	}
+	t.errors += r->unattributed;
+	return t;
+}
+
+/* width: characters (not bytes) of a UTF-8 string */
+static int width(const char *s)
+{
+	int n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
+static void print_row(const struct report_row *x, const char *name, int w)
+{
+	char size[32];
+	human_bytes(size, sizeof(size), x->bytes);
+	fprintf(stderr, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
+		w - width(name), "", x->folders, x->found, x->exported, x->deleted,
+		x->unreadable_msgs, size, x->elapsed, x->result);
+}
+
+void report_print(const struct report *r, bool dry_run)
+{
+	int w = 7;			/* "mailbox" */
+	for (size_t i = 0; i < r->count; i++)
+		if (width(r->rows[i].mailbox) > w)
+			w = width(r->rows[i].mailbox);
+	fprintf(stderr, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
+	fprintf(stderr, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
+	fprintf(stderr, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
+		"folders", "found", "exported", "deleted", "unreadable", "bytes", "elapsed",
+		"result");
+	for (size_t i = 0; i < r->count; i++)
+		print_row(&r->rows[i], r->rows[i].mailbox, w);
+	struct report_row t = sum(r);
+	char name[64];
+	snprintf(name, sizeof(name), "total (%zu)", r->count);
+	print_row(&t, name, w);
+}
+
+static void json_counts(struct sbuf *j, const struct report_row *x)
+{
+	sbuf_addf(j, "\"folders\":%u,\"groupware_folders\":%u,\"found\":%u,\"exported\":%u,"
+		  "\"skipped\":{\"deleted\":%u,\"unreadable\":%u},\"bytes\":%llu,"
+		  "\"stale_records\":%u,\"errors\":%u,\"warnings\":%u,\"elapsed\":%.3f",
+		  x->folders, x->groupware, x->found, x->exported, x->deleted,
+		  x->unreadable_msgs, (unsigned long long)x->bytes, x->stale, x->errors,
+		  x->warnings, x->elapsed);
+}
+
+static void json_str_or_null(struct sbuf *j, const char *s)
+{
+	if (s)
+		sbuf_add_json_str(j, s);
+	else
+		sbuf_adds(j, "null");
+}
+
+static void json_row(struct sbuf *j, const struct report_row *x)
+{
+	sbuf_adds(j, "{\"mailbox\":");
+	sbuf_add_json_str(j, x->mailbox);
+	sbuf_adds(j, ",\"result\":");
+	sbuf_add_json_str(j, x->result);
+	sbuf_adds(j, ",\"output\":");
+	json_str_or_null(j, x->output);
+	sbuf_adds(j, ",\"manifest\":");
+	json_str_or_null(j, x->manifest);
+	sbuf_addch(j, ',');
+	json_counts(j, x);
+	sbuf_addch(j, '}');
+}
+
+/* json_head: what the run was */
+static void json_head(struct sbuf *j, const struct report *r, const struct options *o,
+		      int64_t ended, int exit_status)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	sbuf_adds(j, "{\"report\":1,\"tool\":\"mdexport\",\"version\":");
+	sbuf_add_json_str(j, MDEXPORT_VERSION);
+	sbuf_adds(j, ",\"command\":[\"mdexport\"");
+	for (int i = 1; i < o->argc; i++) {
+		sbuf_addch(j, ',');
+		sbuf_add_json_str(j, o->argv[i]);
+	}
+	sbuf_adds(j, "],\n\"started\":\"");
+	sbuf_add_utc(j, r->started);
+	sbuf_adds(j, "\",\"ended\":\"");
+	sbuf_add_utc(j, ended);
+	sbuf_adds(j, "\",\"host\":");
+	sbuf_add_json_str(j, host);
+	sbuf_adds(j, ",\"source\":");
+	sbuf_add_json_str(j, o->source);
+	sbuf_adds(j, ",\"format\":");
+	sbuf_add_json_str(j, o->format->name);
+	sbuf_adds(j, ",\"output\":");
+	json_str_or_null(j, o->output);
+	sbuf_addf(j, ",\"dry_run\":%s,\"skip_deleted\":%s,\"exit_status\":%d,\n\"mailboxes\":[",
+		  o->dry_run ? "true" : "false", o->skip_deleted ? "true" : "false",
+		  exit_status);
+}
+
+int report_write(const struct report *r, const struct options *o, int64_t ended,
+		 int exit_status, FILE *f)
+{
+	struct sbuf j = SBUF_INIT;
+	json_head(&j, r, o, ended, exit_status);
+	for (size_t i = 0; i < r->count; i++) {
+		sbuf_adds(&j, i ? ",\n" : "\n");
+		json_row(&j, &r->rows[i]);
+	}
+	struct report_row t = sum(r);
+	sbuf_addf(&j, "\n],\n\"totals\":{\"mailboxes\":%zu,\"failed\":", r->count);
+	unsigned failed = 0;
+	for (size_t i = 0; i < r->count; i++)
+		failed += strcmp(r->rows[i].result, "failed") == 0;
+	sbuf_addf(&j, "%u,", failed);
+	json_counts(&j, &t);
+	sbuf_adds(&j, "}}\n");
+	size_t n = fwrite(j.buf, 1, j.len, f);
+	int ret = n == j.len && fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	sbuf_release(&j);
+	return ret;
+}
+
+void report_release(struct report *r)
+{
+	for (size_t i = 0; i < r->count; i++) {
+		free(r->rows[i].mailbox);
+		free(r->rows[i].output);
+		free(r->rows[i].manifest);
+	}
+	free(r->rows);
+	r->rows = NULL;
+	r->count = 0;
+}
