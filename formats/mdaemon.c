@@ -330,8 +330,10 @@ static void join_records(struct md_reader *r, size_t first, struct mrk *m,
 {
 	struct md_entry *ents = r->entries + first;
 	size_t ne = r->nentries - first;
-	qsort(ents, ne, sizeof(*ents), cmp_entry_name_ci);
-	qsort(m->records, m->count, sizeof(*m->records), cmp_record_name_ci);
+	if (ne)		/* qsort(NULL, 0, ...) is undefined (UBSan says so) */
+		qsort(ents, ne, sizeof(*ents), cmp_entry_name_ci);
+	if (m->count)
+		qsort(m->records, m->count, sizeof(*m->records), cmp_record_name_ci);
 	size_t i = 0;
 	for (size_t k = 0; k < m->count; k++) {
 		struct mrk_record *rec = &m->records[k];
