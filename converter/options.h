@@ -12,7 +12,7 @@
 
 struct options {
 	const char *source;
-	const char *output;
+	const char *output;	/* export: --output; verify: DIR */
 	const struct mail_writer_ops *format;
 	const char **users;	/* MAILBOX@DOMAIN */
 	size_t nusers;
@@ -34,5 +34,6 @@ enum exit_code {
 
 int cmd_list(const struct options *o);
 int cmd_export(const struct options *o);
+int cmd_verify(const struct options *o);
 
 #endif
