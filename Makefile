@@ -7,8 +7,8 @@ VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
 CFLAGS ?= -O2 -g
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 2>/dev/null) -lz
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff 2>/dev/null) -lz
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats -Iformats/pst \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
@@ -23,14 +23,18 @@ FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c
+# verify's manifest parser and comparators, in LIB_OBJ for tests/test-verify.c
+VERIFY_SRC := converter/verify_manifest.c converter/verify_stream.c converter/verify_eml.c \
+	converter/verify_maildir.c converter/verify_mbox.c converter/verify_pst.c
 APP_SRC := converter/pipeline.c converter/manifest.c converter/report.c \
-	converter/list.c converter/main.c
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC))
+	converter/list.c converter/main.c converter/verify.c \
+	converter/verify_out.c converter/verify_align.c converter/verify_report.c
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
+UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 .PHONY: all deps demo check unit e2e bench fuzz install clean

@@ -22,6 +22,8 @@ static const char usage_main[] =
 "  list SOURCE [--json]          show domains, mailboxes, folders, counts, bytes\n"
 "  export SOURCE --format FMT --output DIR [options]\n"
 "                                write each mailbox as mbox, maildir, eml or pst\n"
+"  verify SOURCE DIR [options]   check an export against the store and its\n"
+"                                manifests: every message there, unaltered\n"
 "\n"
 "SOURCE is the MDaemon folder (holding Users\\ and App\\), its Users folder,\n"
 "or one mailbox folder.  SOURCE is only ever read.\n"
@@ -29,8 +31,9 @@ static const char usage_main[] =
 "  -h, --help       this help; `mdexport COMMAND --help` for a command\n"
 "  -V, --version    print the version\n"
 "\n"
-"Exit status: 0 all exported, 1 finished but some items could not be read,\n"
-"2 usage error or fatal error.  See mdexport(1).\n";
+"Exit status: 0 all exported (verify: everything verifies), 1 finished but\n"
+"some items could not be read (verify: something does not verify), 2 usage\n"
+"error or fatal error.  See mdexport(1).\n";
 
 static const char usage_list[] =
 "usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]...\n"
@@ -84,6 +87,32 @@ static const char usage_export[] =
 "but not exported as mail.  SOURCE is only read: nothing under it is\n"
 "created, changed, renamed or locked, and access times are kept.\n";
 
+static const char usage_verify[] =
+"usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
+"                       [--json] [--map WINPREFIX=LOCALDIR]...\n"
+"\n"
+"Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
+"through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
+"once with its right size and SHA-256, and its output is the message after\n"
+"exactly the changes its format documents (EML: the same bytes; Maildir:\n"
+"CRLF to LF, flags in the name; mbox: From_ and Status lines, mboxrd; PST:\n"
+"subject, dates, flags, bodies and every attachment, read back by libpff).\n"
+"Reports per mailbox and folder: verified, altered, missing, extra, naming\n"
+"each message that differs.  SOURCE is only read.\n"
+"\n"
+"  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable)\n"
+"  -d, --domain DOMAIN       only this domain's mailboxes (repeatable)\n"
+"      --json                one JSON document on stdout, for scripts\n"
+"      --map WINPREFIX=LOCALDIR\n"
+"                            where a MailDir named in userlist.dat lives here\n"
+"  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
+"  -h, --help                this help\n"
+"\n"
+"Exit status: 0 everything verifies, 1 something does not (each named),\n"
+"2 usage error, or SOURCE or DIR unusable.\n";
+
+enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY };
+
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT };
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -119,8 +148,49 @@ static void option_word(char *buf, size_t n, const struct option *longopts,
 		snprintf(buf, n, "%s", last);
 }
 
+/* allowed: whether option c is one of cmd's */
+static bool allowed(enum command cmd, int c)
+{
+	switch (c) {
+	case 'f': case 'o': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
+		return cmd == CMD_EXPORT;
+	case 'u': case 'd':
+		return cmd != CMD_LIST;
+	case OPT_JSON:
+		return cmd != CMD_EXPORT;
+	default:
+		return true;
+	}
+}
+
+static const char *const usages[] = { usage_list, usage_export, usage_verify };
+static const char *const not_valid[] = { "this option is not valid with list:",
+					 "this option is not valid with export:",
+					 "this option is not valid with verify:" };
+
+/* positional: SOURCE (and DIR for verify) */
+static int positional(int argc, char **argv, enum command cmd, struct options *o)
+{
+	const char *usage = usages[cmd];
+	int want = cmd == CMD_VERIFY ? 2 : 1;
+	if (optind >= argc)
+		return usage_error(usage, "SOURCE is missing", NULL);
+	if (optind + 1 >= argc && want == 2)
+		return usage_error(usage, "DIR (the export to verify) is missing", NULL);
+	if (optind + want < argc)
+		return usage_error(usage, "unexpected argument", argv[optind + want]);
+	o->source = argv[optind];
+	if (cmd == CMD_VERIFY)
+		o->output = argv[optind + 1];
+	if (cmd == CMD_EXPORT && !o->format)
+		return usage_error(usage, "--format is required", NULL);
+	if (cmd == CMD_EXPORT && !o->output && !o->dry_run)
+		return usage_error(usage, "--output is required", NULL);
+	return 0;
+}
+
 /* parse: fill o from argv (after the command word); -1 when help was shown */
-static int parse(int argc, char **argv, bool is_export, struct options *o)
+static int parse(int argc, char **argv, enum command cmd, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -136,7 +206,7 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *usage = is_export ? usage_export : usage_list;
+	const char *usage = usages[cmd];
 	int c, longidx = -1;
 	char word[64];
 	optind = 1;
@@ -149,11 +219,8 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 			option_word(word, sizeof(word), longopts, longidx,
 				    c == '?' ? optopt : c, argv[optind - 1]);
 		longidx = -1;
-		bool export_only = c == 'f' || c == 'o' || c == 'u' || c == 'd' ||
-				   c == 'n' || c == OPT_SKIP_DELETED || c == OPT_REPORT;
-		if ((export_only && !is_export) || (c == OPT_JSON && is_export))
-			return usage_error(usage, is_export ? "this option is not valid with export:" :
-					   "this option is not valid with list:", word);
+		if (!allowed(cmd, c))
+			return usage_error(usage, not_valid[cmd], word);
 		switch (c) {
 		case 'h': fputs(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
@@ -184,16 +251,17 @@ static int parse(int argc, char **argv, bool is_export, struct options *o)
 			return usage_error(usage, "unknown option", word);
 		}
 	}
-	if (optind >= argc)
-		return usage_error(usage, "SOURCE is missing", NULL);
-	if (optind + 1 < argc)
-		return usage_error(usage, "unexpected argument", argv[optind + 1]);
-	o->source = argv[optind];
-	if (is_export && !o->format)
-		return usage_error(usage, "--format is required", NULL);
-	if (is_export && !o->output && !o->dry_run)
-		return usage_error(usage, "--output is required", NULL);
-	return 0;
+	return positional(argc, argv, cmd, o);
+}
+
+/* command_of: the command word, or -1 */
+static int command_of(const char *word)
+{
+	static const char *const words[] = { "list", "export", "verify" };
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(word, words[i]))
+			return i;
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -210,17 +278,18 @@ int main(int argc, char **argv)
 		printf("mdexport %s\n", MDEXPORT_VERSION);
 		return EXIT_OK;
 	}
-	bool is_export = !strcmp(cmd, "export");
-	if (!is_export && strcmp(cmd, "list"))
+	int command = command_of(cmd);
+	if (command < 0)
 		return usage_error(usage_main, "unknown command", cmd);
 	/* getopt permutes argv: the manifest and the report want it as typed */
 	char **given = xreallocarray(NULL, (size_t)argc + 1, sizeof(*given));
 	memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
 	struct options o = { .argc = argc, .argv = given };
-	int ret = parse(argc - 1, argv + 1, is_export, &o);
+	int ret = parse(argc - 1, argv + 1, (enum command)command, &o);
 	if (ret == 0) {
 		g_mime_init();
-		ret = is_export ? cmd_export(&o) : cmd_list(&o);
+		ret = command == CMD_EXPORT ? cmd_export(&o) :
+		      command == CMD_VERIFY ? cmd_verify(&o) : cmd_list(&o);
 		g_mime_shutdown();
 	} else if (ret < 0) {
 		ret = EXIT_OK;

@@ -18,7 +18,7 @@ struct options {
 	int argc;		/* the command line as given, for the manifest and report */
 	char *const *argv;
 	const char *source;
-	const char *output;
+	const char *output;	/* export: --output; verify: DIR */
 	const struct mail_writer_ops *format;
 	const char **users;	/* MAILBOX@DOMAIN */
 	size_t nusers;
@@ -41,5 +41,6 @@ enum exit_code {
 
 int cmd_list(const struct options *o);
 int cmd_export(const struct options *o);
+int cmd_verify(const struct options *o);
 
 #endif

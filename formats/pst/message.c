@@ -133,8 +133,8 @@ static void decode_text(const char *charset, const char *bytes, size_t len, stru
 	sbuf_setlen(out, w);
 }
 
-/* part_text: a text part's content (transfer encoding undone) as UTF-8 */
-static void part_text(GMimeObject *part, struct sbuf *out)
+/* pst_part_text: a text part's content (transfer encoding undone) as UTF-8; message.h */
+void pst_part_text(GMimeObject *part, struct sbuf *out)
 {
 	GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(part));
 	if (!content)
@@ -310,9 +310,9 @@ static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, stru
 	GMimeTextPart *html = body ? find_text(body, "html") : NULL;
 	f->html_part = html ? GMIME_OBJECT(html) : NULL;
 	if (html)
-		part_text(f->html_part, &f->html);	/* UTF-8: PR_INTERNET_CPID says 65001 */
+		pst_part_text(f->html_part, &f->html);	/* UTF-8: PR_INTERNET_CPID says 65001 */
 	if (text)
-		part_text(f->body_part, &f->body);
+		pst_part_text(f->body_part, &f->body);
 }
 
 static void set_text(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, const struct sbuf *v)

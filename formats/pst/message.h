@@ -12,6 +12,7 @@
 #ifndef MDX_PST_MESSAGE_H
 #define MDX_PST_MESSAGE_H
 
+#include <gmime/gmime.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,15 @@ struct pst_msg_in {
 	struct sbuf *left_out;
 	uint64_t size_max;		/* 0: PST_SIZE_MAX; tests set a smaller limit */
 };
+
+/*
+ * pst_part_text: a text part's content, transfer encoding undone, as UTF-8
+ * (PR_BODY, PR_HTML): decoded from its declared charset, a byte not valid
+ * in it read as Windows-1252, an unknown charset as UTF-8 where valid,
+ * NULs dropped.  Appended to out.  Public so that `mdexport verify` checks
+ * the PST's bodies against the very decoding the writer used.
+ */
+void pst_part_text(GMimeObject *part, struct sbuf *out);
 
 /* pst_filetime: Unix seconds to a FILETIME (100 ns since 1601, UTC) */
 uint64_t pst_filetime(int64_t unix_seconds);

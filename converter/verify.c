@@ -1,0 +1,710 @@
+/*
+ * `mdexport verify SOURCE DIR`: re-reads the store with the same reader
+ * the export used (read-only, as ever) and, mailbox by mailbox, holds each
+ * source message against its manifest line and its output item.
+ *
+ * The manifest is a map, not evidence: it says where each message went,
+ * and what it says about the source (size, SHA-256, flags, dates) is
+ * checked against the source itself.  Where the output is, is worked out
+ * again from the source by the writer's documented naming; a manifest that
+ * disagrees is reported.  What the output holds is compared with the
+ * source by the format's comparator (verify.h), never with the manifest.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "outdir.h"
+#include "verify_cmd.h"
+#include "xalloc.h"
+
+enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
+
+char *vpath(const struct vbox *b, const char *rel)
+{
+	return xasprintf("%s/%s", b->run->o->output, rel);
+}
+
+/* ---- problems ------------------------------------------------------------- */
+
+static void manifest_problem(struct vbox *b, unsigned line, const char *source,
+			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void manifest_problem(struct vbox *b, unsigned line, const char *source,
+			     const char *fmt, ...)
+{
+	struct sbuf w = SBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sbuf_vaddf(&w, fmt, ap);
+	va_end(ap);
+	struct vproblem p = { .kind = VK_MANIFEST, .source = source, .line = line,
+			      .what = w.buf };
+	vbox_problem(&b->rep, &p);
+	sbuf_release(&w);
+}
+
+/* ---- the manifest ----------------------------------------------------------- */
+
+static void check_run(struct vbox *b)
+{
+	const struct mf_run *r = &b->mrun;
+	char *mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain);
+	if (strcmp(r->mailbox, mailbox))
+		manifest_problem(b, 1, NULL, "the run line is for mailbox '%s', not '%s'",
+				 r->mailbox, mailbox);
+	if (strcmp(r->output, b->out_rel))
+		manifest_problem(b, 1, NULL, "the run line's output is '%s', the mailbox's "
+				 "output is '%s'", r->output, b->out_rel);
+	if (r->started > r->ended)
+		manifest_problem(b, 1, NULL, "the run ended before it started");
+	if (r->ncommand < 2 || strcmp(r->command[1], "export"))
+		manifest_problem(b, 1, NULL, "the run line's command is not an export");
+	free(mailbox);
+}
+
+/* check_totals: the run line's totals against the message lines */
+static void check_totals(struct vbox *b, uint64_t lines)
+{
+	struct mf_totals t = { .messages = lines };
+	for (size_t i = 0; i < b->n; i++) {
+		const struct mf_entry *e = &b->e[i];
+		t.exported += e->exported;
+		t.skipped += !e->exported;
+		t.deleted += e->reason == MF_REASON_DELETED;
+		t.unreadable += e->reason == MF_REASON_UNREADABLE;
+		t.bytes += e->exported ? e->size : 0;
+	}
+	const struct mf_totals *r = &b->mrun.totals;
+	static const char *const names[] = { "messages", "exported", "skipped", "deleted",
+					     "unreadable", "bytes" };
+	const uint64_t got[] = { r->messages, r->exported, r->skipped, r->deleted,
+				 r->unreadable, r->bytes };
+	const uint64_t want[] = { t.messages, t.exported, t.skipped, t.deleted, t.unreadable,
+				  t.bytes };
+	for (size_t i = 0; i < 6; i++)
+		if (got[i] != want[i])
+			manifest_problem(b, 1, NULL, "totals say %s %llu, the lines that follow %llu",
+					 names[i], (unsigned long long)got[i],
+					 (unsigned long long)want[i]);
+}
+
+/* add_entry: a parsed line; one that repeats a source path is reported, not kept */
+static void add_entry(struct vbox *b, struct mf_entry *e)
+{
+	gpointer first = g_hash_table_lookup(b->by_source, e->source);
+	if (first) {
+		manifest_problem(b, e->line, e->source, "lists the source message again "
+				 "(first at line %u)", b->e[GPOINTER_TO_SIZE(first) - 1].line);
+		mf_entry_release(e);
+		return;
+	}
+	b->e = xreallocarray(b->e, b->n + 1, sizeof(*b->e));
+	b->e[b->n] = *e;
+	b->n++;
+	g_hash_table_insert(b->by_source, b->e[b->n - 1].source, GSIZE_TO_POINTER(b->n));
+}
+
+/* parse_line: line n (without its "\n"); false when line 1 is no run line */
+static bool parse_line(struct vbox *b, unsigned n, const char *line, size_t len)
+{
+	struct sbuf err = SBUF_INIT;
+	bool ok = true;
+	if (n == 1) {
+		ok = mf_parse_run(line, len, &b->mrun, &err) == 0;
+		if (ok)
+			b->format = b->mrun.format;
+		else
+			manifest_problem(b, 1, NULL, "not the run line the spec asks for: %s; "
+					 "nothing can be verified without it", err.buf);
+	} else {
+		struct mf_entry e;
+		if (mf_parse_entry(line, len, b->format, &e, &err) == 0) {
+			e.line = n;
+			add_entry(b, &e);
+		} else {
+			manifest_problem(b, n, NULL, "%s", err.buf);
+		}
+	}
+	sbuf_release(&err);
+	return ok;
+}
+
+/* read_manifest: every line; returns the number of message lines, -1 when unusable */
+static long read_manifest(struct vbox *b, FILE *f)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned n = 0;
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		n++;
+		if (len == 0 || line[len - 1] != '\n')
+			manifest_problem(b, n, NULL, "the line does not end with a newline");
+		else
+			len--;
+		if (memchr(line, '\0', (size_t)len))
+			manifest_problem(b, n, NULL, "a NUL byte in the line");
+		else if (!parse_line(b, n, line, (size_t)len))
+			break;
+	}
+	free(line);
+	if (n == 0)
+		manifest_problem(b, 0, NULL, "the manifest is empty: no run line");
+	return b->format ? (long)n - 1 : -1;
+}
+
+static int load_manifest(struct vbox *b)
+{
+	char *path = vpath(b, b->manifest_rel);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		manifest_problem(b, 0, NULL, "cannot read the manifest '%s': %s; nothing of "
+				 "this mailbox can be verified", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	long lines = read_manifest(b, f);
+	fclose(f);
+	free(path);
+	if (lines < 0)
+		return -1;
+	if (!strcmp(b->format, "pst")) {
+		char *with = xasprintf("%s.pst", b->out_rel);
+		free(b->out_rel);
+		b->out_rel = with;
+	}
+	free(b->rep.format);
+	b->rep.format = xstrdup(b->format);
+	free(b->rep.output);
+	b->rep.output = xstrdup(b->out_rel);
+	check_run(b);
+	check_totals(b, (uint64_t)lines);
+	b->chk = xcalloc(b->n + 1, sizeof(*b->chk));
+	return 0;
+}
+
+/* ---- one source message ------------------------------------------------------ */
+
+static void trimmed_header(const struct mail_msg *m, const char *name, char **out)
+{
+	struct sbuf v = SBUF_INIT;
+	*out = NULL;
+	if (header_block_get(m->prefix, m->head_len, name, &v)) {
+		while (v.len && (v.buf[v.len - 1] == ' ' || v.buf[v.len - 1] == '\t'))
+			sbuf_setlen(&v, v.len - 1);
+		*out = sbuf_detach(&v);
+	}
+	sbuf_release(&v);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* check_headers: date_header and message_id against the source's header */
+static void check_headers(struct vbox *b, const struct mf_entry *e, const struct mail_msg *m)
+{
+	char *date, *id;
+	trimmed_header(m, "Date", &date);
+	trimmed_header(m, "Message-ID", &id);
+	if (!same_str(date, e->date_header))
+		manifest_problem(b, e->line, e->source, "date_header is %s%s%s, the source's "
+				 "Date: is %s%s%s", e->date_header ? "'" : "",
+				 e->date_header ? e->date_header : "null", e->date_header ? "'" : "",
+				 date ? "'" : "", date ? date : "absent", date ? "'" : "");
+	if (!same_str(id, e->message_id))
+		manifest_problem(b, e->line, e->source, "message_id is %s, the source's "
+				 "Message-ID: is %s", e->message_id ? e->message_id : "null",
+				 id ? id : "absent");
+	free(date);
+	free(id);
+}
+
+static void check_index(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
+			const struct mail_msg *m)
+{
+	if (e->has_uidvalidity != f->has_index ||
+	    (f->has_index && e->uidvalidity != f->uidvalidity))
+		manifest_problem(b, e->line, e->source, "uidvalidity is not the folder's (%s%u)",
+				 f->has_index ? "" : "no index; ", f->uidvalidity);
+	if (e->has_uid != (m->uid != 0) || (m->uid && e->uid != m->uid))
+		manifest_problem(b, e->line, e->source, "uid is not the index record's (%u)",
+				 m->uid);
+	if (e->flags != m->flags) {
+		char want[64];
+		verify_flag_names(m->flags, want);
+		manifest_problem(b, e->line, e->source, "flags are not the source's (%s)", want);
+	}
+	if (e->internal_date != m->received) {
+		char want[32];
+		mf_format_time(m->received, want);
+		manifest_problem(b, e->line, e->source, "internal_date is not the source's (%s)",
+				 want);
+	}
+}
+
+/* check_fields: what the line says about the source, against the source */
+static void check_fields(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
+			 const struct mail_msg *m, const char *sha)
+{
+	if (!e->has_size || e->size != m->size)
+		manifest_problem(b, e->line, e->source, "size is not the source file's (%llu)",
+				 (unsigned long long)m->size);
+	if (!e->has_sha || strcmp(e->sha256, sha))
+		manifest_problem(b, e->line, e->source, "sha256 %s is not the source file's (%s)",
+				 e->has_sha ? e->sha256 : "null", sha);
+	if (strcmp(e->folder, f->path))
+		manifest_problem(b, e->line, e->source, "folder '%s' is not the source's ('%s')",
+				 e->folder, f->path);
+	check_index(b, e, f, m);
+	check_headers(b, e, m);
+}
+
+static void set_result(struct echeck *c, int result, const char *why)
+{
+	c->result = result;
+	free(c->why);
+	c->why = why && *why ? xstrdup(why) : NULL;
+}
+
+/* mbox_fd: the mbox file of rel, open (one at a time: a folder's messages share it) */
+static int mbox_fd(struct vbox *b, const char *rel, struct sbuf *why)
+{
+	if (b->mbox_path && !strcmp(b->mbox_path, rel))
+		return b->mbox_fd;
+	if (b->mbox_fd >= 0)
+		close(b->mbox_fd);
+	free(b->mbox_path);
+	b->mbox_path = xstrdup(rel);
+	char *path = vpath(b, rel);
+	bool absent;
+	b->mbox_fd = verify_open_output(path, &absent, why);
+	free(path);
+	struct stat st;
+	b->mbox_size = b->mbox_fd >= 0 && fstat(b->mbox_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return b->mbox_fd;
+}
+
+static int compare_mbox(struct vbox *b, const struct mf_entry *e, struct echeck *c,
+			const struct mail_msg *m, struct sbuf *why)
+{
+	int fd = mbox_fd(b, c->location, why);
+	if (fd < 0)
+		return VERIFY_ABSENT;
+	int ret = verify_mbox(m, fd, b->mbox_size, e->out.offset, e->out.length, c->key, why);
+	c->has_key = ret != VERIFY_SOURCE_BAD;
+	struct sbuf from = SBUF_INIT;
+	verify_mbox_from_line(m, &from);
+	c->from_line = sbuf_detach(&from);
+	c->flags = m->flags;
+	if (ret == VERIFY_SAME || ret == VERIFY_DIFFERS) {	/* a message is where it says */
+		c->found_at = e->out.offset;
+		c->found_len = e->out.length;
+		c->claimed = true;
+	}
+	return ret;
+}
+
+/* compare_pst: the folder the node is in, then its content */
+static int compare_pst(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
+		       const struct mail_msg *m, struct sbuf *why)
+{
+	if (!b->pst) {
+		sbuf_adds(why, "the PST cannot be read");
+		return VERIFY_ABSENT;
+	}
+	char *want = pst_folder_of(f->path);
+	const char *in = verify_pst_folder(b->pst, e->out.nid);
+	if (strcmp(e->out.folder, want))
+		manifest_problem(b, e->line, e->source, "output folder '%s' is not where the "
+				 "writer puts folder '%s' ('%s')", e->out.folder, f->path, want);
+	int ret = verify_pst(b->pst, e->out.nid, m, why);
+	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "it is in PST folder '%s', not '%s'%s%s", in, want,
+			  why->len ? "; " : "", why->buf);
+		sbuf_reset(why);
+		sbuf_adds(why, w.buf);
+		sbuf_release(&w);
+		ret = VERIFY_DIFFERS;
+	}
+	free(want);
+	return ret;
+}
+
+static int compare(struct vbox *b, const struct mf_entry *e, struct echeck *c,
+		   const struct mail_folder *f, const struct mail_msg *m, struct sbuf *why)
+{
+	if (!strcmp(b->format, "pst"))
+		return compare_pst(b, e, f, m, why);
+	if (!strcmp(b->format, "mbox"))
+		return compare_mbox(b, e, c, m, why);
+	char *path = vpath(b, c->location);
+	int ret = !strcmp(b->format, "eml") ? verify_eml(m, path, why) :
+		  verify_maildir(m, path, why);
+	free(path);
+	return ret;
+}
+
+static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f,
+			   const struct mail_msg *m)
+{
+	struct mf_entry *e = &b->e[i];
+	struct echeck *c = &b->chk[i];
+	c->location = out_location(b, f->path, m);
+	if (strcmp(e->out.file, c->location))
+		manifest_problem(b, e->line, e->source, "output file '%s' is not the name the "
+				 "writer gives it ('%s')", e->out.file, c->location);
+	struct sbuf why = SBUF_INIT;
+	int ret = compare(b, e, c, f, m, &why);
+	set_result(c, ret, why.buf);
+	sbuf_release(&why);
+}
+
+/* check_readable: a message the reader could read; its line and its output */
+static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f,
+			   const struct mail_msg *m)
+{
+	struct mf_entry *e = &b->e[i];
+	struct echeck *c = &b->chk[i];
+	char sha[65];
+	struct sbuf err = SBUF_INIT;
+	if (verify_sha256_msg(m, sha, &err) != CONV_OK) {
+		set_result(c, VERIFY_SOURCE_BAD, err.buf);
+		sbuf_release(&err);
+		return;
+	}
+	sbuf_release(&err);
+	check_fields(b, e, f, m, sha);
+	if (e->exported) {
+		check_exported(b, i, f, m);
+	} else if (e->reason == MF_REASON_DELETED) {
+		set_result(c, RESULT_SKIPPED, NULL);
+	} else {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "not exported: the export could not read it (%s); it reads now",
+			  e->detail);
+		set_result(c, RESULT_NOT_EXPORTED, w.buf);
+		sbuf_release(&w);
+	}
+}
+
+static void check_message(struct vbox *b, const struct mail_folder *f, const struct mail_msg *m,
+			  int status, const struct sbuf *err)
+{
+	if (!b->format) {		/* no usable manifest: counted, not checked */
+		vbox_count(&b->rep, f->path, VK_MISSING);
+		return;
+	}
+	gpointer hit = g_hash_table_lookup(b->by_source, m->origin);
+	if (!hit) {
+		struct vproblem p = { .kind = VK_MANIFEST, .folder = f->path, .source = m->origin,
+				      .what = "the manifest has no line for this source message" };
+		vbox_problem(&b->rep, &p);
+		return;
+	}
+	size_t i = GPOINTER_TO_SIZE(hit) - 1;
+	struct echeck *c = &b->chk[i];
+	c->seen = true;
+	c->folder = xstrdup(f->path);
+	if (status == CONV_OK) {
+		check_readable(b, i, f, m);
+	} else {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "cannot be read now: %s", err->buf);
+		if (b->e[i].reason == MF_REASON_UNREADABLE)
+			sbuf_addf(&w, "; nor at export: %s", b->e[i].detail);
+		set_result(c, VERIFY_SOURCE_BAD, w.buf);
+		sbuf_release(&w);
+	}
+	if (strcmp(b->format, "mbox"))
+		record_outcome(b, i);	/* mbox: once its file has been gone through */
+}
+
+/* ---- outcomes ------------------------------------------------------------------ */
+
+static enum vkind kind_of(int result)
+{
+	switch (result) {
+	case VERIFY_SAME: return VK_VERIFIED;
+	case RESULT_SKIPPED: return VK_SKIPPED;
+	case VERIFY_DIFFERS: return VK_ALTERED;
+	case VERIFY_ABSENT: return VK_MISSING;
+	case VERIFY_INCOMPLETE: return VK_INCOMPLETE;
+	default: return VK_UNREADABLE;
+	}
+}
+
+void record_outcome(struct vbox *b, size_t i)
+{
+	const struct mf_entry *e = &b->e[i];
+	struct echeck *c = &b->chk[i];
+	if (c->done || !c->seen)
+		return;
+	c->done = true;
+	enum vkind k = kind_of(c->result);
+	if (k == VK_VERIFIED || k == VK_SKIPPED) {
+		vbox_count(&b->rep, c->folder, k);
+		return;
+	}
+	bool mbox = !strcmp(b->format, "mbox");
+	struct vproblem p = { .kind = k, .folder = c->folder, .source = e->source,
+			      .output = c->location, .what = c->why };
+	if (mbox && c->location) {
+		p.has_offset = true;
+		p.offset = c->claimed ? c->found_at : e->out.offset;
+		p.length = c->claimed ? c->found_len : e->out.length;
+	}
+	if (!strcmp(b->format, "pst") && e->exported) {
+		p.has_nid = true;
+		p.nid = e->out.nid;
+	}
+	vbox_problem(&b->rep, &p);
+}
+
+/* ---- one mailbox --------------------------------------------------------------------- */
+
+static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *box)
+{
+	memset(b, 0, sizeof(*b));
+	b->run = run;
+	b->box = box;
+	b->mbox_fd = -1;
+	struct sbuf rel = SBUF_INIT;
+	fsname_escape(&rel, box->domain);
+	sbuf_addch(&rel, '/');
+	fsname_escape(&rel, box->mailbox);
+	b->out_rel = xstrdup(rel.buf);
+	sbuf_adds(&rel, ".manifest.jsonl");
+	b->manifest_rel = sbuf_detach(&rel);
+	b->by_source = g_hash_table_new(g_str_hash, g_str_equal);
+	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
+	vbox_report_init(&b->rep, name, NULL, b->out_rel, b->manifest_rel);
+	free(name);
+	g_hash_table_add(run->manifests_seen, xstrdup(b->manifest_rel));
+}
+
+static void box_release(struct vbox *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->chk[i].why);
+		free(b->chk[i].location);
+		free(b->chk[i].from_line);
+		free(b->chk[i].folder);
+		mf_entry_release(&b->e[i]);
+	}
+	free(b->e);
+	free(b->chk);
+	mf_run_release(&b->mrun);
+	g_hash_table_destroy(b->by_source);
+	verify_pst_close(b->pst);
+	if (b->mbox_fd >= 0)
+		close(b->mbox_fd);
+	free(b->mbox_path);
+	free(b->out_rel);
+	free(b->manifest_rel);
+}
+
+static void open_pst(struct vbox *b)
+{
+	struct sbuf err = SBUF_INIT;
+	char *path = vpath(b, b->out_rel);
+	b->pst = verify_pst_open(path, &err);
+	if (!b->pst) {
+		struct vproblem p = { .kind = VK_MISSING, .folder = "(mailbox)", .output = b->out_rel,
+				      .what = err.buf };
+		vbox_problem(&b->rep, &p);
+	}
+	free(path);
+	sbuf_release(&err);
+}
+
+static void walk_source(struct vbox *b)
+{
+	struct mail_reader *r = b->run->reader;
+	struct sbuf err = SBUF_INIT;
+	const struct mail_folder *f;
+	const struct mail_msg *m;
+	int ret;
+	while ((ret = r->v->next_folder(r, &f, &err)) != CONV_DONE) {
+		if (ret != CONV_OK)
+			diag_error(&b->run->diag, "%s", err.buf);
+		sbuf_reset(&err);
+		if (!f->is_mail)
+			continue;
+		vbox_folder(&b->rep, f->path);
+		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+			check_message(b, f, m, ret, &err);
+			sbuf_reset(&err);
+		}
+	}
+	sbuf_release(&err);
+}
+
+/* finish: what only the whole mailbox can tell */
+static void finish(struct vbox *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->chk[i].seen)
+			manifest_problem(b, b->e[i].line, b->e[i].source, "the source has no such "
+					 "message (in a mail folder)");
+	if (!strcmp(b->format, "mbox"))
+		align_mbox_files(b);
+	for (size_t i = 0; i < b->n; i++)
+		record_outcome(b, i);
+	out_extras(b);
+}
+
+static void verify_mailbox(struct vrun *run, const struct mail_box *box, int status,
+			   const struct sbuf *err)
+{
+	struct vbox b;
+	box_init(&b, run, box);
+	if (status != CONV_OK) {
+		struct vproblem p = { .kind = VK_UNREADABLE, .folder = "(mailbox)",
+				      .what = err->buf };
+		vbox_problem(&b.rep, &p);
+	} else {
+		if (load_manifest(&b) == 0 && !strcmp(b.format, "pst"))
+			open_pst(&b);
+		walk_source(&b);
+		if (b.format)
+			finish(&b);
+	}
+	vreport_box(&run->rep, &b.rep);
+	box_release(&b);
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+/* wanted: --user and --domain, as export reads them (pipeline.c) */
+static bool wanted(struct vrun *run, const struct mail_box *box)
+{
+	const struct options *o = run->o;
+	if (!o->nusers && !o->ndomains)
+		return true;
+	bool hit = false;
+	for (size_t i = 0; i < o->nusers; i++) {
+		const char *at = strrchr(o->users[i], '@');
+		size_t n = (size_t)(at - o->users[i]);
+		if (strlen(box->mailbox) == n && !strncasecmp(o->users[i], box->mailbox, n) &&
+		    !strcasecmp(at + 1, box->domain))
+			hit = run->user_matched[i] = true;
+	}
+	for (size_t i = 0; i < o->ndomains; i++)
+		if (!strcasecmp(o->domains[i], box->domain))
+			hit = run->domain_matched[i] = true;
+	return hit;
+}
+
+/* unmatched_filters: a --user or --domain that named nothing is a usage error */
+static bool unmatched_filters(const struct vrun *run)
+{
+	bool any = false;
+	for (size_t i = 0; i < run->o->nusers; i++)
+		if (!run->user_matched[i]) {
+			fprintf(stderr, "mdexport: no mailbox '%s' in '%s'\n", run->o->users[i],
+				run->o->source);
+			any = true;
+		}
+	for (size_t i = 0; i < run->o->ndomains; i++)
+		if (!run->domain_matched[i]) {
+			fprintf(stderr, "mdexport: no domain '%s' in '%s'\n", run->o->domains[i],
+				run->o->source);
+			any = true;
+		}
+	return any;
+}
+
+/* stray_manifests: manifests in DIR of no mailbox of SOURCE (only when all are verified) */
+static void stray_manifests(struct vrun *run)
+{
+	const char *dir = run->o->output;
+	GDir *top = g_dir_open(dir, 0, NULL);
+	const char *dom;
+	while (top && (dom = g_dir_read_name(top))) {
+		char *sub = g_build_filename(dir, dom, NULL);
+		GDir *d = g_file_test(sub, G_FILE_TEST_IS_DIR) ? g_dir_open(sub, 0, NULL) : NULL;
+		const char *name;
+		while (d && (name = g_dir_read_name(d))) {
+			char *rel = g_strdup_printf("%s/%s", dom, name);
+			if (g_str_has_suffix(name, ".manifest.jsonl") &&
+			    !g_hash_table_contains(run->manifests_seen, rel))
+				vreport_other(&run->rep, "a manifest for a mailbox that SOURCE does "
+					      "not have", rel);
+			g_free(rel);
+		}
+		if (d)
+			g_dir_close(d);
+		g_free(sub);
+	}
+	if (top)
+		g_dir_close(top);
+}
+
+static int open_run(struct vrun *run, const struct options *o)
+{
+	memset(run, 0, sizeof(*run));
+	run->o = o;
+	run->diag.quiet = true;	/* the export showed the reader's warnings */
+	struct stat st;
+	if (stat(o->output, &st) < 0 || access(o->output, R_OK | X_OK) < 0) {
+		fprintf(stderr, "mdexport: cannot read the export '%s': %s\n", o->output,
+			strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "mdexport: the export '%s' is not a directory\n", o->output);
+		return -1;
+	}
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct sbuf err = SBUF_INIT;
+	run->reader = mdaemon_reader_ops.open(o->source, &set, &run->diag, &err);
+	if (!run->reader) {
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		return -1;
+	}
+	sbuf_release(&err);
+	run->user_matched = xcalloc(o->nusers + 1, sizeof(bool));
+	run->domain_matched = xcalloc(o->ndomains + 1, sizeof(bool));
+	run->manifests_seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+	vreport_init(&run->rep, o->json, o->source, o->output);
+	return 0;
+}
+
+int cmd_verify(const struct options *o)
+{
+	struct vrun run;
+	if (open_run(&run, o) < 0)
+		return EXIT_FATAL;
+	struct sbuf err = SBUF_INIT;
+	const struct mail_box *box;
+	int ret;
+	struct mail_reader *r = run.reader;
+	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
+		if (wanted(&run, box))
+			verify_mailbox(&run, box, ret, &err);
+		sbuf_reset(&err);
+	}
+	sbuf_release(&err);
+	if (!o->nusers && !o->ndomains)
+		stray_manifests(&run);
+	bool bad_filter = unmatched_filters(&run);
+	int status = vreport_finish(&run.rep);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		perror("mdexport: cannot write the report");
+		status = EXIT_FATAL;
+	}
+	r->v->close(r);
+	free(run.user_matched);
+	free(run.domain_matched);
+	g_hash_table_destroy(run.manifests_seen);
+	return bad_filter ? EXIT_FATAL : status;
+}

@@ -1,0 +1,309 @@
+/*
+ * An mbox file's messages against the manifest lines that put messages in
+ * it.  Each line's message was first looked for where the line says
+ * (verify_mbox); here the whole file is cut into messages and every
+ * message is accounted for, so that one message deleted from or added to
+ * a file is named alone, not every message after it whose offset moved:
+ *   1. a message where its line says claims that place;
+ *   2. a line whose message is not there is looked for by content
+ *      elsewhere in the file (its offset moved);
+ *   3. between two placed messages, one unplaced line and one unclaimed
+ *      message are the same message, altered (its length changed);
+ *   4. lines still unplaced are missing, messages still unclaimed extra;
+ *   5. a moved message must have moved by exactly what was added and taken
+ *      out before it, else the manifest's offset is wrong.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verify_cmd.h"
+#include "xalloc.h"
+
+struct afile {
+	struct vbox *b;
+	const char *rel;
+	int fd;
+	struct mbox_region *r;
+	size_t nr;
+	bool *claimed;		/* per region */
+	struct mbox_region_key *key;	/* per region, computed when first needed */
+	bool *has_key;
+	size_t *idx;		/* the file's lines (entry indexes), by manifest offset */
+	size_t ni;
+	ssize_t *region_of;	/* per idx: the region that is its message, or -1 */
+};
+
+static struct mf_entry *E(struct afile *a, size_t k) { return &a->b->e[a->idx[k]]; }
+static struct echeck *C(struct afile *a, size_t k) { return &a->b->chk[a->idx[k]]; }
+
+static ssize_t region_at(const struct afile *a, uint64_t offset)
+{
+	size_t lo = 0, hi = a->nr;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (a->r[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < a->nr && a->r[lo].offset == offset ? (ssize_t)lo : -1;
+}
+
+static const struct mbox_region_key *key_of(struct afile *a, size_t r)
+{
+	if (!a->has_key[r]) {
+		struct sbuf err = SBUF_INIT;
+		if (verify_mbox_region_key(a->fd, &a->r[r], &a->key[r], &err) < 0)
+			memset(&a->key[r], 0, sizeof(a->key[r]));
+		sbuf_release(&err);
+		a->has_key[r] = true;
+	}
+	return &a->key[r];
+}
+
+static void claim(struct afile *a, size_t k, size_t r)
+{
+	a->claimed[r] = true;
+	a->region_of[k] = (ssize_t)r;
+	C(a, k)->claimed = true;
+	C(a, k)->found_at = a->r[r].offset;
+	C(a, k)->found_len = a->r[r].length;
+}
+
+/* step 1: the messages found where their lines say */
+static void claim_in_place(struct afile *a)
+{
+	for (size_t k = 0; k < a->ni; k++) {
+		struct echeck *c = C(a, k);
+		ssize_t r = region_at(a, E(a, k)->out.offset);
+		bool exact = r >= 0 && a->r[r].length == E(a, k)->out.length;
+		if (c->claimed && !exact) {	/* its length spans more or less than a message */
+			c->claimed = false;
+			c->result = VERIFY_ABSENT;
+		}
+		if ((c->claimed || c->result == VERIFY_SOURCE_BAD) && exact)
+			claim(a, k, (size_t)r);
+	}
+}
+
+/* found_elsewhere: the line's message at another offset; its head checked too */
+static void found_elsewhere(struct afile *a, size_t k, size_t r)
+{
+	struct echeck *c = C(a, k);
+	const struct mbox_region_key *key = key_of(a, r);
+	claim(a, k, r);
+	bool head = key->status_ok && key->from_line && c->from_line &&
+		    !strcmp(key->from_line, c->from_line) && key->flags == c->flags;
+	free(c->why);
+	c->why = NULL;
+	c->result = head ? VERIFY_SAME : VERIFY_DIFFERS;
+	if (!head)
+		c->why = xasprintf("found at offset %llu with the source's content, but its From_ "
+				   "or Status lines are not the writer's ('%s')",
+				   (unsigned long long)a->r[r].offset,
+				   key->from_line ? key->from_line : "no From_ line");
+}
+
+/* step 2: by content, the first unclaimed message that is the source */
+static void claim_by_content(struct afile *a)
+{
+	for (size_t k = 0; k < a->ni; k++) {
+		struct echeck *c = C(a, k);
+		if (a->region_of[k] >= 0 || c->result != VERIFY_ABSENT || !c->has_key)
+			continue;
+		for (size_t r = 0; r < a->nr; r++)
+			if (!a->claimed[r] && !memcmp(key_of(a, r)->key, c->key, 32)) {
+				found_elsewhere(a, k, r);
+				break;
+			}
+	}
+}
+
+static void hex(char out[65], const uint8_t key[32])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", key[i]);
+}
+
+/* pair: an unplaced line and the one unclaimed message between the same neighbours */
+static void pair(struct afile *a, size_t k, size_t r)
+{
+	struct echeck *c = C(a, k);
+	const struct mbox_region_key *key = key_of(a, r);
+	char got[65], want[65];
+	hex(got, key->key);
+	hex(want, c->key);
+	claim(a, k, r);
+	free(c->why);
+	c->why = xasprintf("the message in its place ('%s') is not the source: its content, "
+			   "mboxrd quoting undone, has SHA-256 %s, the source's (Status fields "
+			   "removed, CRLF turned into LF) %s",
+			   key->from_line ? key->from_line : "no From_ line", got, want);
+	c->result = VERIFY_DIFFERS;
+}
+
+/* not_found: a line whose message is nowhere in the file */
+static void not_found(struct afile *a)
+{
+	for (size_t k = 0; k < a->ni; k++) {
+		struct echeck *c = C(a, k);
+		if (a->region_of[k] >= 0 || c->result != VERIFY_ABSENT)
+			continue;
+		free(c->why);
+		c->why = xstrdup("no message in the file is this one (none where the manifest "
+				 "says, none elsewhere with its content)");
+	}
+}
+
+/* gap: lines (k0, k1) and regions (r0, r1) lie between two placed messages */
+static void gap(struct afile *a, size_t k0, size_t k1, size_t r0, size_t r1)
+{
+	size_t lines = 0, regions = 0, lk = 0, lr = 0;
+	for (size_t k = k0; k < k1; k++)
+		if (a->region_of[k] < 0 && C(a, k)->result == VERIFY_ABSENT)
+			lines++, lk = k;
+	for (size_t r = r0; r < r1; r++)
+		if (!a->claimed[r])
+			regions++, lr = r;
+	if (lines == 1 && regions == 1)
+		pair(a, lk, lr);
+}
+
+/* step 3: the gaps between placed messages, when they are in the manifest's order */
+static void pair_gaps(struct afile *a)
+{
+	size_t k0 = 0, r0 = 0;
+	for (size_t k = 0; k <= a->ni; k++) {
+		if (k < a->ni && a->region_of[k] < 0)
+			continue;
+		size_t r = k < a->ni ? (size_t)a->region_of[k] : a->nr;
+		if (r < r0)
+			return;		/* placed out of order: no gaps to speak of */
+		gap(a, k0, k, r0, r);
+		k0 = k + 1;
+		r0 = r + 1;
+	}
+}
+
+/* shift_before: what was added and taken out of the file before line k's message */
+static int64_t shift_before(struct afile *a, size_t k, uint64_t found_at)
+{
+	int64_t shift = 0;
+	for (size_t r = 0; r < a->nr; r++)
+		if (!a->claimed[r] && a->r[r].offset < found_at)
+			shift += (int64_t)a->r[r].length;
+	for (size_t j = 0; j < k; j++) {
+		if (a->region_of[j] >= 0)
+			shift += (int64_t)a->r[a->region_of[j]].length - (int64_t)E(a, j)->out.length;
+		else
+			shift -= (int64_t)E(a, j)->out.length;
+	}
+	return shift;
+}
+
+/* step 5: a moved message moved by what changed before it, else the offset is wrong */
+static void check_offsets(struct afile *a)
+{
+	for (size_t k = 0; k < a->ni; k++) {
+		const struct mf_entry *e = E(a, k);
+		if (a->region_of[k] < 0 || C(a, k)->result != VERIFY_SAME)
+			continue;
+		const struct mbox_region *r = &a->r[a->region_of[k]];
+		int64_t want = (int64_t)e->out.offset + shift_before(a, k, r->offset);
+		if ((int64_t)r->offset != want || r->length != e->out.length) {
+			struct vproblem p = { .kind = VK_MANIFEST, .source = e->source,
+					      .line = e->line };
+			p.what = xasprintf("offset %llu and length %llu, but the message is at offset "
+					   "%llu, %llu bytes", (unsigned long long)e->out.offset,
+					   (unsigned long long)e->out.length,
+					   (unsigned long long)r->offset, (unsigned long long)r->length);
+			vbox_problem(&a->b->rep, &p);
+			free((char *)p.what);
+		}
+	}
+}
+
+/* step 4: the file's messages no line accounts for */
+static void extras(struct afile *a)
+{
+	const char *folder = a->ni ? C(a, 0)->folder : a->rel;
+	for (size_t r = 0; r < a->nr; r++) {
+		if (a->claimed[r])
+			continue;
+		const struct mbox_region_key *key = key_of(a, r);
+		struct vproblem p = { .kind = VK_EXTRA, .folder = folder, .output = a->rel,
+				      .has_offset = true, .offset = a->r[r].offset,
+				      .length = a->r[r].length,
+				      .what = key->from_line ? key->from_line :
+					      "bytes that are no message (no From_ line)" };
+		vbox_problem(&a->b->rep, &p);
+	}
+}
+
+static int by_offset(const void *x, const void *y, void *ctx)
+{
+	const struct vbox *b = ctx;
+	uint64_t p = b->e[*(const size_t *)x].out.offset, q = b->e[*(const size_t *)y].out.offset;
+	return p < q ? -1 : p > q;
+}
+
+static void align_file(struct vbox *b, const char *rel, GArray *lines)
+{
+	struct afile a = { .b = b, .rel = rel, .idx = (size_t *)lines->data, .ni = lines->len };
+	char *path = vpath(b, rel);
+	struct sbuf err = SBUF_INIT;
+	bool absent;
+	a.fd = verify_open_output(path, &absent, &err);
+	free(path);
+	if (a.fd < 0 || verify_mbox_scan(a.fd, &a.r, &a.nr, &err) < 0) {
+		sbuf_release(&err);	/* each line already says its file is not there */
+		if (a.fd >= 0)
+			close(a.fd);
+		return;
+	}
+	g_qsort_with_data(a.idx, (gint)a.ni, sizeof(size_t), by_offset, b);
+	a.claimed = xcalloc(a.nr + 1, sizeof(bool));
+	a.has_key = xcalloc(a.nr + 1, sizeof(bool));
+	a.key = xcalloc(a.nr + 1, sizeof(*a.key));
+	a.region_of = xmalloc((a.ni + 1) * sizeof(ssize_t));
+	for (size_t k = 0; k < a.ni; k++)
+		a.region_of[k] = -1;
+	claim_in_place(&a);
+	claim_by_content(&a);
+	pair_gaps(&a);
+	not_found(&a);
+	check_offsets(&a);
+	extras(&a);
+	for (size_t r = 0; r < a.nr; r++)
+		mbox_region_key_release(&a.key[r]);
+	free(a.key);
+	free(a.has_key);
+	free(a.claimed);
+	free(a.region_of);
+	free(a.r);
+	close(a.fd);
+	sbuf_release(&err);
+}
+
+void align_mbox_files(struct vbox *b)
+{
+	GHashTable *files = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+						  (GDestroyNotify)g_array_unref);
+	GPtrArray *order = g_ptr_array_new();	/* files in manifest order: a stable report */
+	for (size_t i = 0; i < b->n; i++) {
+		if (!b->e[i].exported || !b->chk[i].seen || !b->chk[i].location)
+			continue;
+		GArray *lines = g_hash_table_lookup(files, b->chk[i].location);
+		if (!lines) {
+			lines = g_array_new(FALSE, FALSE, sizeof(size_t));
+			g_hash_table_insert(files, b->chk[i].location, lines);
+			g_ptr_array_add(order, b->chk[i].location);
+		}
+		g_array_append_val(lines, i);
+	}
+	for (guint i = 0; i < order->len; i++)
+		align_file(b, order->pdata[i], g_hash_table_lookup(files, order->pdata[i]));
+	g_ptr_array_free(order, TRUE);
+	g_hash_table_destroy(files);
+}

@@ -1,0 +1,85 @@
+/*
+ * What `verify` found, per mailbox and folder, and its two renderings: a
+ * text report for people and one JSON document for scripts (README,
+ * "verify").  Every item that does not verify is one problem naming the
+ * source message and where its output is (or should be), so that a report
+ * points at exactly the messages that differ and at nothing else.
+ */
+#ifndef MDX_VERIFY_REPORT_H
+#define MDX_VERIFY_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sbuf.h"
+
+enum vkind {
+	VK_VERIFIED,	/* the output item is the source message, as documented */
+	VK_SKIPPED,	/* left out as the manifest says (--skip-deleted) */
+	VK_ALTERED,	/* the item is there but differs */
+	VK_MISSING,	/* a source message that is not in the output */
+	VK_EXTRA,	/* an output item that is no source message of the manifest */
+	VK_INCOMPLETE,	/* PST: an attachment left out by the size limit */
+	VK_UNREADABLE,	/* the source message cannot be read (now or at export) */
+	VK_MANIFEST,	/* the manifest says something the source or output contradicts */
+	VK_NKINDS,
+};
+
+extern const char *const vkind_names[VK_NKINDS];
+
+struct vproblem {
+	enum vkind kind;
+	const char *folder;	/* source folder, or where the extra item is */
+	const char *source;	/* relative to SOURCE; NULL: none */
+	const char *output;	/* relative to DIR; NULL: none */
+	bool has_offset;	/* mbox: where in the file */
+	uint64_t offset, length;
+	bool has_nid;		/* pst: the message node */
+	uint32_t nid;
+	unsigned line;		/* manifest line; 0: none */
+	const char *what;
+};
+
+struct vfolder_count {
+	char *folder;
+	unsigned n[VK_NKINDS];
+};
+
+struct vbox_report {
+	char *mailbox, *format, *output, *manifest;
+	struct vfolder_count *folders;
+	size_t nfolders;
+	struct vproblem *problems;	/* strings owned */
+	size_t nproblems;
+	unsigned n[VK_NKINDS];
+};
+
+struct vreport {
+	bool json;
+	struct sbuf doc;	/* the JSON document being built */
+	unsigned mailboxes;
+	unsigned n[VK_NKINDS];
+	struct sbuf other;	/* problems outside any mailbox (JSON array items) */
+	unsigned nother;
+};
+
+void vreport_init(struct vreport *r, bool json, const char *source, const char *dir);
+/* vbox_report_init: a mailbox's report (strings copied; format/manifest may be NULL) */
+void vbox_report_init(struct vbox_report *b, const char *mailbox, const char *format,
+		      const char *output, const char *manifest);
+/* vbox_folder: a folder in the order the source has it (counted once) */
+struct vfolder_count *vbox_folder(struct vbox_report *b, const char *folder);
+/* vbox_count: one item of kind k in folder (no problem line: verified, skipped) */
+void vbox_count(struct vbox_report *b, const char *folder, enum vkind k);
+/* vbox_problem: one problem, counted in its folder (VK_MANIFEST: in the mailbox only) */
+void vbox_problem(struct vbox_report *b, const struct vproblem *p);
+/* vbox_failed: anything but verified and skipped */
+bool vbox_failed(const struct vbox_report *b);
+/* vreport_box: print the mailbox's report (text) or add it to the document; frees b */
+void vreport_box(struct vreport *r, struct vbox_report *b);
+/* vreport_other: a problem outside any mailbox (a manifest of no mailbox in SOURCE) */
+void vreport_other(struct vreport *r, const char *what, const char *path);
+/* vreport_finish: the closing line or the JSON document; returns the exit status */
+int vreport_finish(struct vreport *r);
+
+#endif
