@@ -7,7 +7,8 @@
  * naming it and its byte position.
  *
  * Strings: JSON escapes are decoded (\uXXXX to UTF-8, surrogate pairs
- * joined); other bytes are taken as they are, so a source path that is not
+ * joined, a lone \udcXX the byte XX, as the writer escapes bytes that are
+ * not UTF-8); other bytes are taken as they are, so a source path that is not
  * UTF-8 (a Latin-1 folder name on a Windows store) is still matched byte
  * for byte.  "\u0000" is refused: no path or header holds a NUL.
  */
@@ -103,6 +104,12 @@ static int unicode_escape(struct cur *c, struct sbuf *out)
 			return fail(c, "unpaired surrogate in \\u escape");
 		c->p += 6;
 		cp = 0x10000 + (((unsigned)hi - 0xD800) << 10) + ((unsigned)lo - 0xDC00);
+	} else if (hi >= 0xDC80 && hi <= 0xDCFF) {
+		/* the manifest's way to carry a byte that is not UTF-8 (a file
+		 * name, an 8-bit header): \udcXX is the byte XX, as Python's
+		 * surrogateescape reads it */
+		sbuf_addch(out, hi & 0xFF);
+		return 0;
 	} else if (hi >= 0xDC00 && hi <= 0xDFFF) {
 		return fail(c, "unpaired surrogate in \\u escape");
 	}

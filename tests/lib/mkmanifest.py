@@ -41,25 +41,27 @@ FLAG_ORDER = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]
 # ---- JSON, as sbuf_add_json_str writes it -----------------------------------
 
 def jstr(value):
-    """A JSON string of bytes or str: '"' '\\' and control bytes escaped, the
-    rest (UTF-8 or not) as it is."""
+    """A JSON string of bytes or str: '"' '\\' and control bytes escaped,
+    UTF-8 as it is, a byte that is not UTF-8 as \\udcXX (the manifest's
+    documented way, Python's surrogateescape)."""
     raw = value if isinstance(value, bytes) else value.encode("utf-8", "surrogateescape")
     out = bytearray(b'"')
-    for b in raw:
-        if b == 0x22:
+    for ch in raw.decode("utf-8", "surrogateescape"):
+        c = ord(ch)
+        if ch == '"':
             out += b'\\"'
-        elif b == 0x5C:
+        elif ch == "\\":
             out += b"\\\\"
-        elif b == 0x0A:
+        elif ch == "\n":
             out += b"\\n"
-        elif b == 0x0D:
+        elif ch == "\r":
             out += b"\\r"
-        elif b == 0x09:
+        elif ch == "\t":
             out += b"\\t"
-        elif b < 0x20 or b == 0x7F:
-            out += b"\\u%04x" % b
+        elif c < 0x20 or c == 0x7F or 0xDC80 <= c <= 0xDCFF:
+            out += b"\\u%04x" % c
         else:
-            out.append(b)
+            out += ch.encode("utf-8")
     out += b'"'
     return bytes(out)
 
