@@ -5,7 +5,7 @@
  * Each message is written as
  *   From <envelope sender> <internal date, UTC, asctime form>
  *   Status: <R if seen>O
- *   X-Status: <A answered, F flagged, D deleted, T draft>
+ *   X-Status: <T draft, F flagged, A answered, D deleted> (flag_table order)
  *   <the message's own header, minus any Status:/X-Status: fields>
  *   <body>
  *   <one empty line>
