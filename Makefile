@@ -7,8 +7,8 @@ VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
 CFLAGS ?= -O2 -g
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff 2>/dev/null) -lz
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libcrypto 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libcrypto 2>/dev/null) -lz
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats -Iformats/pst \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
