@@ -72,7 +72,19 @@ static void add_key(struct sbuf *s, const char *key, bool first)
 {
 	if (!first)
 		sbuf_addch(s, ',');
-	sbuf_addf(s, "\"%s\":", key);
+	sbuf_addch(s, '"');
+	sbuf_adds(s, key);	/* keys are the spec's plain ASCII words */
+	sbuf_adds(s, "\":");
+}
+
+/* add_u64: a number in decimal; no printf, a line is written per message */
+static void add_u64(struct sbuf *s, uint64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	sbuf_add(s, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 static void add_str_or_null(struct sbuf *s, const char *key, const char *v)
@@ -141,15 +153,20 @@ static void add_output(struct manifest *m, const struct mail_item_loc *loc)
 	}
 	sbuf_adds(s, "{\"file\":");
 	sbuf_add_json_str(s, path->buf);
-	if (loc->offset >= 0)
-		sbuf_addf(s, ",\"offset\":%lld,\"length\":%llu", (long long)loc->offset,
-			  (unsigned long long)loc->length);
+	if (loc->offset >= 0) {
+		add_key(s, "offset", false);
+		add_u64(s, (uint64_t)loc->offset);
+		add_key(s, "length", false);
+		add_u64(s, loc->length);
+	}
 	if (loc->folder.len) {
 		add_key(s, "folder", false);
 		sbuf_add_json_str(s, loc->folder.buf);
 	}
-	if (loc->node)
-		sbuf_addf(s, ",\"nid\":%llu", (unsigned long long)loc->node);
+	if (loc->node) {
+		add_key(s, "nid", false);
+		add_u64(s, loc->node);
+	}
 	sbuf_addch(s, '}');
 }
 
@@ -179,7 +196,7 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	sbuf_add_json_str(s, msg->origin);
 	add_key(s, "size", false);
 	if (msg->size_known)
-		sbuf_addf(s, "%llu", (unsigned long long)msg->size);
+		add_u64(s, msg->size);
 	else
 		sbuf_adds(s, "null");
 	add_str_or_null(s, "sha256", it->sha256);
@@ -187,12 +204,12 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	sbuf_add_json_str(s, f->path);
 	add_key(s, "uidvalidity", false);
 	if (f->has_index)
-		sbuf_addf(s, "%u", f->uidvalidity);
+		add_u64(s, f->uidvalidity);
 	else
 		sbuf_adds(s, "null");
 	add_key(s, "uid", false);
 	if (msg->uid)
-		sbuf_addf(s, "%u", msg->uid);
+		add_u64(s, msg->uid);
 	else
 		sbuf_adds(s, "null");
 	add_flags(s, msg->flags);
