@@ -37,12 +37,16 @@ TOOLS := tools/pstcheck
 UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo check unit e2e bench fuzz install clean
+.PHONY: all deps demo check check-sanitize unit e2e bench fuzz install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
 .SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
 
 mdexport: $(APP_OBJ) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
+
+# the same program in another build directory (the sanitizer build)
+$(BUILD)/mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
 PSTCHECK_SRC := tools/pstcheck.c tools/pstcheck_ltp.c tools/pstcheck_msg.c
@@ -69,6 +73,17 @@ unit: $(UNIT_BINS)
 check: deps
 	@$(MAKE) --no-print-directory all unit
 	@tools/run-tests
+	@$(MAKE) --no-print-directory check-sanitize
+
+# the unit tests and the quick end-to-end tests again, built with
+# AddressSanitizer and UndefinedBehaviorSanitizer (tools/run-tests says which)
+SAN_BUILD := build-san
+SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+check-sanitize: all
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS="$(SAN_CFLAGS)" \
+		$(SAN_BUILD)/mdexport $(addprefix $(SAN_BUILD)/tests/,$(UNIT_TESTS))
+	@tools/run-tests --sanitized $(SAN_BUILD)
 
 bench: all
 	@tools/bench
@@ -82,4 +97,4 @@ install: mdexport
 	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
 
 clean:
-	rm -rf $(BUILD) mdexport demo-out $(TOOLS)
+	rm -rf $(BUILD) $(SAN_BUILD) mdexport demo-out $(TOOLS)
