@@ -5,11 +5,13 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
-WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
+# make check builds with WERROR=-Werror: a warning fails CI, not a user's build
+WERROR ?=
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libcrypto 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libcrypto 2>/dev/null) -lz
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iconverter -Iformats -Iformats/pst \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -Iconverter -Iformats -Iformats/pst \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
 BUILD := build
@@ -71,7 +73,7 @@ demo: deps
 unit: $(UNIT_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory WERROR=-Werror all unit
 	@tools/run-tests
 	@$(MAKE) --no-print-directory check-sanitize
 
