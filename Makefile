@@ -39,7 +39,7 @@ TOOLS := tools/pstcheck
 UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo check check-sanitize unit e2e bench fuzz install clean
+.PHONY: all deps demo check check-sanitize lint unit e2e bench fuzz install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
 .SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
@@ -74,8 +74,15 @@ unit: $(UNIT_BINS)
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit
+	@$(MAKE) --no-print-directory lint
 	@tools/run-tests
 	@$(MAKE) --no-print-directory check-sanitize
+
+# cppcheck's warnings (not its style opinions) on every C file we ship
+lint:
+	@cppcheck -q --std=c11 --enable=warning,portability --inline-suppr --error-exitcode=1 \
+		-Iconverter -Iformats -Iformats/pst converter formats $(PSTCHECK_SRC)
+	@echo "lint: cppcheck finds nothing"
 
 # the unit tests and the quick end-to-end tests again, built with
 # AddressSanitizer and UndefinedBehaviorSanitizer (tools/run-tests says which)

@@ -69,7 +69,8 @@ static void collect(GMimeObject *obj, GMimeObject *body, GMimeObject *html, bool
 static GHashTable *cid_refs(const char *html)
 {
 	GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (const char *p = html; p && (p = strcasestr(p, "cid:")) != NULL;) {
+	const char *p = html ? html : "";
+	while ((p = strcasestr(p, "cid:")) != NULL) {
 		p += 4;
 		GString *id = g_string_new(NULL);
 		while (*p && !strchr("\"'<>() \t\r\n", *p)) {
