@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mbox.h"
 #include "outdir.h"
 #include "verify_cmd.h"
 #include "xalloc.h"
@@ -300,7 +301,7 @@ static int compare_mbox(struct vbox *b, const struct mf_entry *e, struct echeck 
 	int ret = verify_mbox(m, fd, b->mbox_size, e->out.offset, e->out.length, c->key, why);
 	c->has_key = ret != VERIFY_SOURCE_BAD;
 	struct sbuf from = SBUF_INIT;
-	verify_mbox_from_line(m, &from);
+	mbox_from_line(m, &from);
 	c->from_line = sbuf_detach(&from);
 	c->flags = m->flags;
 	if (ret == VERIFY_SAME || ret == VERIFY_DIFFERS) {	/* a message is where it says */

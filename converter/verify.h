@@ -194,8 +194,6 @@ int verify_maildir(const struct mail_msg *src, const char *path, struct sbuf *wh
  */
 int verify_mbox(const struct mail_msg *src, int fd, uint64_t file_size, uint64_t offset,
 		uint64_t length, uint8_t key_r[32], struct sbuf *why);
-/* verify_mbox_from_line: the "From " line the writer makes, without "\n" */
-void verify_mbox_from_line(const struct mail_msg *src, struct sbuf *out);
 
 /* one message of an mbox file as found by verify_mbox_scan */
 struct mbox_region {

@@ -23,36 +23,15 @@
 #include <unistd.h>
 
 #include "flags.h"
+#include "mbox.h"
 #include "verify.h"
 #include "xalloc.h"
 
 #define HEAD_CAP (256 * 1024)	/* a From_ line and two status lines fit */
 
-void verify_mbox_from_line(const struct mail_msg *src, struct sbuf *out)
-{
-	sbuf_adds(out, "From ");
-	msg_envelope_sender(src, out);
-	time_t t = (time_t)src->received;
-	struct tm tm;
-	char date[64];
-	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm))
-		strcpy(date, "Thu Jan  1 00:00:00 1970");
-	sbuf_addf(out, " %s", date);
-}
 
 /* ---- the source side: S, T and the final LF ------------------------------- */
 
-static bool is_status_name(const unsigned char *line, size_t len)
-{
-	const unsigned char *colon = memchr(line, ':', len);
-	if (!colon)
-		return false;
-	size_t n = (size_t)(colon - line);
-	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-		n--;
-	return (n == 6 && !g_ascii_strncasecmp((const char *)line, "Status", 6)) ||
-	       (n == 8 && !g_ascii_strncasecmp((const char *)line, "X-Status", 8));
-}
 
 /* push_header: the header block, Status/X-Status fields (and their continuations) left out */
 static int push_header(const struct mail_msg *src, struct vlf *lf)
@@ -63,7 +42,7 @@ static int push_header(const struct mail_msg *src, struct vlf *lf)
 		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		if (*p != ' ' && *p != '\t')
-			dropping = is_status_name(p, len);
+			dropping = mbox_is_status_field(p, len);
 		if (!dropping && vlf_push(lf, p, len) < 0)
 			return -1;
 		p += len;
@@ -368,7 +347,7 @@ static void check_head(const struct mail_msg *src, const struct mbox_head *h,
 		       struct sbuf *why)
 {
 	struct sbuf want = SBUF_INIT, w = SBUF_INIT;
-	verify_mbox_from_line(src, &want);
+	mbox_from_line(src, &want);
 	if (strcmp(h->from.buf, want.buf)) {
 		sbuf_addf(&w, "the From_ line is '%s', the writer makes '%s'", h->from.buf, want.buf);
 		add_problem(why, w.buf);

@@ -18,65 +18,21 @@
 #include <unistd.h>
 
 #include "flags.h"
-#include "mutf7.h"
+#include "maildir.h"
 #include "outdir.h"
 #include "verify_cmd.h"
 #include "xalloc.h"
 
-/* each_part: fn for every '/'-separated part of a folder path (empty parts skipped) */
-static void each_part(const char *folder, void (*fn)(struct sbuf *, const char *, bool),
-		      struct sbuf *out)
+/* fs_parts: "/<part>" for every '/'-separated part of a folder path, each
+ * escaped as the mbox and EML writers name files (empty parts skipped) */
+static void fs_parts(struct sbuf *out, const char *folder)
 {
 	char *copy = xstrdup(folder), *save = NULL;
-	bool first = true;
 	for (char *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		fn(out, p, first);
-		first = false;
+		sbuf_addch(out, '/');
+		fsname_escape(out, p);
 	}
 	free(copy);
-}
-
-static void fs_part(struct sbuf *out, const char *part, bool first)
-{
-	(void)first;
-	sbuf_addch(out, '/');
-	fsname_escape(out, part);
-}
-
-/* maildir_part: modified UTF-7, then '.', '\' and a leading '~' as \2e \5c \7e */
-static void maildir_part(struct sbuf *out, const char *part, bool first)
-{
-	struct sbuf enc = SBUF_INIT;
-	mutf7_encode(&enc, part);
-	if (!first)
-		sbuf_addch(out, '.');
-	for (size_t i = 0; i < enc.len; i++) {
-		char c = enc.buf[i];
-		if (c == '.' || c == '\\' || (c == '~' && i == 0))
-			sbuf_addf(out, "\\%02x", (unsigned char)c);
-		else
-			sbuf_addch(out, c);
-	}
-	sbuf_release(&enc);
-}
-
-static void maildir_name(struct sbuf *out, const struct mail_msg *m)
-{
-	sbuf_addf(out, "%lld.M%u_", (long long)m->received, m->seq);
-	size_t n = strlen(m->name);
-	if (n > 4 && !strcasecmp(m->name + n - 4, ".msg"))
-		n -= 4;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)m->name[i];
-		if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    c == '-' || c == '_')
-			sbuf_addch(out, c);
-		else
-			sbuf_addf(out, "%%%02X", c);
-	}
-	char letters[8];
-	flags_maildir(m->flags, letters);
-	sbuf_addf(out, ".mdexport:2,%s", letters);
 }
 
 char *out_location(const struct vbox *b, const char *folder, const struct mail_msg *msg)
@@ -84,18 +40,18 @@ char *out_location(const struct vbox *b, const char *folder, const struct mail_m
 	struct sbuf s = SBUF_INIT;
 	sbuf_adds(&s, b->out_rel);
 	if (!strcmp(b->format, "mbox")) {
-		each_part(folder, fs_part, &s);
+		fs_parts(&s, folder);
 		sbuf_adds(&s, ".mbox");
 	} else if (!strcmp(b->format, "eml")) {
-		each_part(folder, fs_part, &s);
+		fs_parts(&s, folder);
 		sbuf_addf(&s, "/%06u.eml", msg->seq);
 	} else if (!strcmp(b->format, "maildir")) {
 		if (strcmp(folder, "INBOX")) {
 			sbuf_adds(&s, "/.");
-			each_part(folder, maildir_part, &s);
+			maildir_folder_parts(&s, folder, '.');
 		}
 		sbuf_adds(&s, "/cur/");
-		maildir_name(&s, msg);
+		maildir_file_name(&s, msg);
 	}
 	return sbuf_detach(&s);
 }

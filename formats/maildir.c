@@ -18,6 +18,7 @@
 
 #include "flags.h"
 #include "linefilter.h"
+#include "maildir.h"
 #include "mutf7.h"
 #include "outdir.h"
 #include "writer.h"
@@ -55,8 +56,7 @@ static void escape_part(struct sbuf *out, const char *part)
 	sbuf_release(&enc);
 }
 
-/* folder_parts: the parts of path joined by sep, each escaped */
-static void folder_parts(struct sbuf *out, const char *path, char sep)
+void maildir_folder_parts(struct sbuf *out, const char *path, char sep)
 {
 	char *copy = xstrdup(path);
 	char *save = NULL;
@@ -114,18 +114,17 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 	sbuf_adds(&m->folder_dir, m->stage.partial);
 	if (strcmp(f->path, "INBOX")) {
 		sbuf_adds(&m->folder_dir, "/.");
-		folder_parts(&m->folder_dir, f->path, '.');
+		maildir_folder_parts(&m->folder_dir, f->path, '.');
 		if (make_maildir(m->folder_dir.buf, true, &err) < 0)
 			return mail_writer_take_error(w, CONV_FATAL, &err);
 	}
-	folder_parts(&m->subscriptions, f->path, '\t');
+	maildir_folder_parts(&m->subscriptions, f->path, '\t');
 	sbuf_addch(&m->subscriptions, '\n');
 	sbuf_release(&err);
 	return CONV_OK;
 }
 
-/* file_name: <received>.M<seq>_<source stem>.mdexport:2,<flags> */
-static void file_name(struct sbuf *out, const struct mail_msg *msg)
+void maildir_file_name(struct sbuf *out, const struct mail_msg *msg)
 {
 	sbuf_addf(out, "%lld.M%u_", (long long)msg->received, msg->seq);
 	size_t n = strlen(msg->name);
@@ -152,7 +151,7 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->path);
 	sbuf_addf(&m->path, "%s/cur/", m->folder_dir.buf);
-	file_name(&m->path, msg);
+	maildir_file_name(&m->path, msg);
 	struct outfile of;
 	if (outfile_open(&of, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);

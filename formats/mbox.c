@@ -21,6 +21,7 @@
 
 #include "flags.h"
 #include "linefilter.h"
+#include "mbox.h"
 #include "outdir.h"
 #include "writer.h"
 #include "xalloc.h"
@@ -89,25 +90,30 @@ static int mbox_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return CONV_OK;
 }
 
-static void write_from_line(struct mbox_writer *m, const struct mail_msg *msg)
+void mbox_from_line(const struct mail_msg *msg, struct sbuf *out)
 {
-	struct sbuf *s = &m->scratch;
-	sbuf_reset(s);
-	sbuf_adds(s, "From ");
-	msg_envelope_sender(msg, s);
+	sbuf_adds(out, "From ");
+	msg_envelope_sender(msg, out);
 	time_t t = (time_t)msg->received;
 	struct tm tm;
 	char date[64];
 	if (!gmtime_r(&t, &tm) || !strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm))
 		strcpy(date, "Thu Jan  1 00:00:00 1970");
+	sbuf_addf(out, " %s", date);
+}
+
+static void write_from_line(struct mbox_writer *m, const struct mail_msg *msg)
+{
+	struct sbuf *s = &m->scratch;
+	sbuf_reset(s);
+	mbox_from_line(msg, s);
 	char status[8], xstatus[8];
 	flags_mbox(msg->flags, status, xstatus);
-	sbuf_addf(s, " %s\nStatus: %s\nX-Status: %s\n", date, status, xstatus);
+	sbuf_addf(s, "\nStatus: %s\nX-Status: %s\n", status, xstatus);
 	outfile_write(&m->out, s->buf, s->len);
 }
 
-/* is_status_field: the header line names Status or X-Status */
-static bool is_status_field(const unsigned char *line, size_t len)
+bool mbox_is_status_field(const unsigned char *line, size_t len)
 {
 	const unsigned char *colon = memchr(line, ':', len);
 	if (!colon)
@@ -129,7 +135,7 @@ static void write_header(struct linefilter *lf, const struct mail_msg *msg)
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		bool continuation = *p == ' ' || *p == '\t';
 		if (!continuation)
-			dropping = is_status_field(p, len);
+			dropping = mbox_is_status_field(p, len);
 		if (!dropping)
 			linefilter_push(lf, p, len);
 		p += len;
