@@ -5,7 +5,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
 
-WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes
+WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wconversion -Wpointer-arith -Wstrict-prototypes
 # make check builds with WERROR=-Werror: a warning fails CI, not a user's build
 WERROR ?=
 CFLAGS ?= -O2 -g
@@ -76,21 +76,23 @@ check: deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit
 	@$(MAKE) --no-print-directory lint
 	@tools/run-tests
-	@$(MAKE) --no-print-directory check-sanitize
+	@$(MAKE) --no-print-directory WERROR=-Werror check-sanitize
 
-# cppcheck's warnings (not its style opinions) on every C file we ship
+# cppcheck's warnings (not its style opinions) and clang-tidy's analyser and
+# bug patterns (.clang-tidy) on every C file we ship
 lint:
 	@cppcheck -q --std=c11 --enable=warning,portability --inline-suppr --error-exitcode=1 \
 		-Iconverter -Iformats -Iformats/pst converter formats $(PSTCHECK_SRC)
 	@echo "lint: cppcheck finds nothing"
+	@tools/tidy
 
-# the unit tests and the quick end-to-end tests again, built with
-# AddressSanitizer and UndefinedBehaviorSanitizer (tools/run-tests says which)
+# the whole suite again, built with AddressSanitizer and
+# UndefinedBehaviorSanitizer (tools/run-tests --sanitized)
 SAN_BUILD := build-san
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 check-sanitize: all
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS="$(SAN_CFLAGS)" \
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS="$(SAN_CFLAGS)" WERROR="$(WERROR)" \
 		$(SAN_BUILD)/mdexport $(addprefix $(SAN_BUILD)/tests/,$(UNIT_TESTS))
 	@tools/run-tests --sanitized $(SAN_BUILD)
 

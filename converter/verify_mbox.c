@@ -301,7 +301,7 @@ static int boundaries(int fd, uint64_t file_size, uint64_t offset, uint64_t leng
 	if (offset >= file_size || length > file_size - offset) {
 		sbuf_addf(why, "the file has %llu bytes, the manifest puts the message at "
 			  "%llu..%llu", (unsigned long long)file_size,
-			  (unsigned long long)offset, (unsigned long long)(offset + length));
+			  (unsigned long long)offset, (unsigned long long)offset + length);
 		return -1;
 	}
 	if (!from_at(fd, offset) || (offset && (!byte_at(fd, offset - 1, &before) ||

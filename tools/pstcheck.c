@@ -499,10 +499,7 @@ static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t 
 		return 0;
 	}
 	unsigned want_cb, want_max;
-	if (level > 0) {
-		want_cb = 24;
-		want_max = 20;
-	} else if (t->ptype == PT_BBT) {
+	if (level > 0 || t->ptype == PT_BBT) {	/* BTENTRY and BBTENTRY: 24 bytes */
 		want_cb = 24;
 		want_max = 20;
 	} else {
@@ -1052,12 +1049,10 @@ int main(int argc, char **argv)
 			opt_quiet = 1;
 		else if (!strcmp(argv[i], "--nodes"))
 			opt_nodes = 1;
-		else if (argv[i][0] == '-' && argv[i][1])
-			usage();
-		else if (!path)
-			path = argv[i];
+		else if (path || (argv[i][0] == '-' && argv[i][1]))
+			usage();	/* an unknown option, or a second file */
 		else
-			usage();
+			path = argv[i];
 	}
 	if (!path)
 		usage();

@@ -209,7 +209,8 @@ static int get_leaves(uint64_t bid, int want, leaves *l, const char *w)
 		}
 		if (l->n == l->cap) {
 			l->cap = l->cap ? 2 * l->cap : 16;
-			l->b = xrealloc(l->b, l->cap, sizeof *l->b);
+			/* an array of pointers: the pointer size is meant */
+			l->b = xrealloc(l->b, l->cap, sizeof *l->b); /* NOLINT(bugprone-sizeof-expression) */
 		}
 		l->b[l->n++] = b;
 		l->total += b->cb;
@@ -739,7 +740,7 @@ int type_fixed_size(uint16_t type)
 		return 0;
 	}
 	if (type & PT_MV) {
-		uint16_t t = type & ~PT_MV;
+		uint16_t t = (uint16_t)(type & ~PT_MV);
 		if (t == PT_SHORT || t == PT_LONG || t == PT_FLOAT || t == PT_DOUBLE || t == PT_CURRENCY ||
 		    t == PT_APPTIME || t == PT_LONGLONG || t == PT_SYSTIME || t == PT_CLSID ||
 		    t == PT_STRING8 || t == PT_UNICODE || t == PT_BINARY)
@@ -753,7 +754,7 @@ int type_known(uint16_t type) { return type_fixed_size(type) >= 0; }
 /* Checks a variable-size value's bytes against its type. */
 static void check_var(heap *h, const char *what, uint16_t type, const val *v)
 {
-	uint16_t base = type & ~PT_MV;
+	uint16_t base = (uint16_t)(type & ~PT_MV);
 	if (type == PT_UNICODE && v->len % 2)
 		lerr(h->w, "%s: a PT_UNICODE value of odd length %zu", what, v->len);
 	else if (type == PT_CLSID && v->len != 16)

@@ -1,5 +1,6 @@
 #include "ltp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <iconv.h>
 #include <stdlib.h>
@@ -188,14 +189,16 @@ uint64_t pst_heap_write(struct pst_heap *h, struct pst_ndb *n)
 	}
 	if (!h->stream)
 		pst_pages_begin(&h->pages, n);
+	assert(h->nblocks > 0 && h->blocks);	/* pst_heap_init made page 0 */
+	struct pst_heap_block *page0 = &h->blocks[0];	/* writing pages never moves it */
 	/* pages 1, 2, ... still in memory, then page 0, which names the root */
 	for (size_t i = 1; i < h->nblocks; i++) {
 		struct pst_heap_block *b = block_at(h, i);
 		if (b)
 			put_page(h, b, i);
 	}
-	finish_block(h, &h->blocks[0], 0);
-	return pst_pages_end(&h->pages, h->blocks[0].data.buf, h->blocks[0].data.len);
+	finish_block(h, page0, 0);
+	return pst_pages_end(&h->pages, page0->data.buf, page0->data.len);
 }
 
 /* ---- B-tree on heap ---------------------------------------------------- */

@@ -126,8 +126,9 @@ enum {
 void pst_header_encode(uint8_t out[PST_HEADER_SIZE], const struct pst_header *h)
 {
 	memset(out, 0, PST_HEADER_SIZE);
-	memcpy(out, "!BDN", 4);
-	memcpy(out + H_MAGIC_CLIENT, "SM", 2);
+	static const uint8_t magic[4] = { '!', 'B', 'D', 'N' }, client[2] = { 'S', 'M' };
+	memcpy(out, magic, sizeof(magic));
+	memcpy(out + H_MAGIC_CLIENT, client, sizeof(client));
 	put16(out + H_VER, 23);
 	put16(out + H_VER_CLIENT, h->ver_client);
 	out[H_PLATFORM] = 1;

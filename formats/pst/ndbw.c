@@ -253,7 +253,7 @@ static uint64_t put_xblock(struct pst_ndb *n, unsigned level, const uint64_t *bi
 	for (int i = 0; i < 4; i++)
 		p[4 + i] = (uint8_t)(total >> (8 * i));
 	for (unsigned c = 0; c < count; c++)
-		for (int i = 0; i < 8; i++)
+		for (unsigned i = 0; i < 8; i++)
 			p[8 + 8 * c + i] = (uint8_t)(bids[c] >> (8 * i));
 	return put_block(n, 8 + 8 * (size_t)count, true);
 }

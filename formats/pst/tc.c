@@ -195,8 +195,9 @@ static void flush_rows(struct pst_tc *tc)
 void pst_tc_row_end(struct pst_tc *tc)
 {
 	const uint8_t *id = tc->row + col(tc, TAG_ROW_ID)->ib;
-	uint64_t rec = (uint64_t)(id[0] | id[1] << 8 | id[2] << 16 | (uint32_t)id[3] << 24) << 32 |
-		       tc->nrows;
+	uint32_t row_id = (uint32_t)id[0] | (uint32_t)id[1] << 8 | (uint32_t)id[2] << 16 |
+			  (uint32_t)id[3] << 24;
+	uint64_t rec = (uint64_t)row_id << 32 | tc->nrows;
 	pst_spill_add(tc->index, &rec);
 	if (tc->nrows && tc->nrows % rows_per_block(tc) == 0)
 		flush_rows(tc);

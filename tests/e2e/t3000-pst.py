@@ -1074,9 +1074,12 @@ def big_attachment_check():
     _, baseline = peak_kib(["true"])
     status, peak = peak_kib([e2e.MDEXPORT, "export", big, "-f", "pst", "-o", bout, "-q"])
     bpst = os.path.join(bout, "example.com", "u.pst")
-    tap.ok(status == 0 and peak - baseline < 24 * 1024,
-           "a message with a 40 MiB attachment: exported using %d KiB more than `true` "
-           "(< 24 MiB)" % (peak - baseline))
+    tap.ok(status == 0, "a message with a 40 MiB attachment: exported")
+    what = ("... using %d KiB more than `true` (< 24 MiB)" % (peak - baseline))
+    if e2e.SANITIZED:
+        tap.skip(what, "ASan's shadow memory; measured in the plain build")
+    else:
+        tap.ok(peak - baseline < 24 * 1024, what)
     chk = subprocess.run([PSTCHECK, bpst], capture_output=True, text=True)
     tap.ok(chk.returncode == 0, "its 42 MB PST (past the first FMap) has 0 errors",
            chk.stdout[-800:])
