@@ -47,8 +47,8 @@ char *out_location(const struct vbox *b, const char *folder, const struct mail_m
 		sbuf_addf(&s, "/%06u.eml", msg->seq);
 	} else if (!strcmp(b->format, "maildir")) {
 		if (strcmp(folder, "INBOX")) {
-			sbuf_adds(&s, "/.");
-			maildir_folder_parts(&s, folder, '.');
+			sbuf_addch(&s, '/');
+			maildir_folder_dir(&s, folder);
 		}
 		sbuf_adds(&s, "/cur/");
 		maildir_file_name(&s, msg);

@@ -99,11 +99,17 @@ static char *child_path(const char *path, uint32_t nid, const char *name)
 	return *path ? xasprintf("%s/%s", path, name) : xstrdup(name);
 }
 
+/*
+ * The bound on the folder walk (a damaged file may loop): deeper than the
+ * store reader ever goes (200 folders below the top of the data file).
+ */
+#define WALK_DEPTH_MAX 256
+
 /* walk: the messages below item; path NULL at the root, outside the top of the data file */
 static void walk(struct verify_pst *p, libpff_item_t *item, const char *path, int depth)
 {
 	int n = 0;
-	if (depth > 64 || libpff_item_get_number_of_sub_items(item, &n, NULL) != 1)
+	if (depth > WALK_DEPTH_MAX || libpff_item_get_number_of_sub_items(item, &n, NULL) != 1)
 		return;
 	for (int i = 0; i < n; i++) {
 		libpff_item_t *sub = NULL;

@@ -12,6 +12,8 @@
  * with LF line ends and the file's mtime set to the internal date.  Names
  * are derived from the source, so a re-run writes the same tree.
  */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -113,35 +115,89 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 	sbuf_reset(&m->folder_dir);
 	sbuf_adds(&m->folder_dir, m->stage.partial);
 	if (strcmp(f->path, "INBOX")) {
-		sbuf_adds(&m->folder_dir, "/.");
-		maildir_folder_parts(&m->folder_dir, f->path, '.');
+		size_t at = m->folder_dir.len + 2;	/* the name, after "/." */
+		sbuf_addch(&m->folder_dir, '/');
+		if (maildir_folder_dir(&m->folder_dir, f->path))
+			diag_warn(w->diag, "folder '%s' is too long for one Maildir++ "
+				  "directory name; written as '%s'", f->path,
+				  m->folder_dir.buf + at - 1);
 		if (make_maildir(m->folder_dir.buf, true, &err) < 0)
 			return mail_writer_take_error(w, CONV_FATAL, &err);
+		/* subscriptions name what is on disk: its parts, tab-separated */
+		for (const char *p = m->folder_dir.buf + at; *p; p++)
+			sbuf_addch(&m->subscriptions, *p == '.' ? '\t' : *p);
+	} else {
+		sbuf_adds(&m->subscriptions, "INBOX");
 	}
-	maildir_folder_parts(&m->subscriptions, f->path, '\t');
 	sbuf_addch(&m->subscriptions, '\n');
 	sbuf_release(&err);
 	return CONV_OK;
 }
 
+/* fnv1a64: a stable digest for names that must be shortened (not security) */
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	return h;
+}
+
+bool maildir_folder_dir(struct sbuf *out, const char *path)
+{
+	size_t start = out->len;
+	sbuf_addch(out, '.');
+	maildir_folder_parts(out, path, '.');
+	if (out->len - start <= MAILDIR_NAME_MAX)
+		return false;
+	/*
+	 * Longer than a file name may be (a deep or long folder path): keep the
+	 * leading whole parts that fit and end with a part that names this
+	 * folder by a digest of its full name, so that each long folder gets
+	 * its own directory, under the ancestors a reader shows it beneath.
+	 */
+	char tail[40];
+	int tn = snprintf(tail, sizeof(tail), ".mdexport-%016llx",
+			  (unsigned long long)fnv1a64(out->buf + start));
+	size_t keep = 0;	/* length of the whole parts that fit, dot excluded */
+	for (size_t i = start + 1; i < out->len && i - start + (size_t)tn <= MAILDIR_NAME_MAX; i++)
+		if (out->buf[i] == '.')
+			keep = i - start;
+	sbuf_setlen(out, start + keep);	/* keep 0: a top-level ".mdexport-..." */
+	sbuf_adds(out, tail);
+	return true;
+}
+
 void maildir_file_name(struct sbuf *out, const struct mail_msg *msg)
 {
+	size_t start = out->len;
 	sbuf_addf(out, "%lld.M%u_", (long long)msg->received, msg->seq);
+	char letters[8], suffix[24];
+	flags_maildir(msg->flags, letters);
+	snprintf(suffix, sizeof(suffix), ".mdexport:2,%s", letters);
 	size_t n = strlen(msg->name);
 	if (n > 4 && !strcasecmp(msg->name + n - 4, ".msg"))
 		n -= 4;
+	/*
+	 * The source name is only a help to the eye (M<seq> makes the name
+	 * unique in its folder): it is cut where the whole name would pass
+	 * the file name limit, so that a long .msg name cannot fail the export.
+	 */
+	size_t room = MAILDIR_NAME_MAX - (out->len - start) - strlen(suffix);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)msg->name[i];
 		bool plain = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') ||
 			     (c >= 'a' && c <= 'z') || c == '-' || c == '_';
+		size_t need = plain ? 1 : 3;
+		if (need > room)
+			break;
+		room -= need;
 		if (plain)
 			sbuf_addch(out, c);
 		else
 			sbuf_addf(out, "%%%02X", c);
 	}
-	char letters[8];
-	flags_maildir(msg->flags, letters);
-	sbuf_addf(out, ".mdexport:2,%s", letters);
+	sbuf_adds(out, suffix);
 }
 
 static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,

@@ -125,11 +125,15 @@ static void add_folder(struct md_reader *r, const char *path, const char *dir,
 }
 
 /* hiwater_class: FolderClass= from the [Groupware] section, or NULL */
-static char *hiwater_class(int dirfd, const struct dirlist *dl)
+static char *hiwater_class(struct md_reader *r, const char *dir, int dirfd,
+			   const struct dirlist *dl)
 {
 	const struct dent *e = dirlist_find_ci(dl, "HIWATER.MRK");
 	struct sbuf data = SBUF_INIT;
 	char *cls = NULL;
+	if (e && e->type == DENT_LINK)
+		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; the "
+			  "folder is taken as a mail folder", rel(r, dir), e->name);
 	if (!e || read_small_file_at(dirfd, e->name, HIWATER_MAX, &data) < 0)
 		goto out;
 	bool in_groupware = false;
@@ -196,7 +200,7 @@ static void visit_subfolder(struct md_reader *r, const char *dir, const char *na
 	struct dirlist dl;
 	char *cls = NULL;
 	if (fd >= 0 && dirlist_read(fd, &dl) == 0) {
-		cls = hiwater_class(fd, &dl);
+		cls = hiwater_class(r, sub, fd, &dl);
 		dirlist_release(&dl);
 	}
 	if (fd >= 0)
@@ -214,8 +218,9 @@ static void walk_folders(struct md_reader *r, const char *dir, const char *paren
 			 const char *parent_class, int depth)
 {
 	if (depth > DEPTH_MAX) {
-		diag_warn(r->r.diag, "'%s' is nested more than %d folders deep; "
-			  "its subfolders are not read", dir, DEPTH_MAX);
+		/* an error, not a warning: messages in those folders are not exported */
+		diag_error(r->r.diag, "'%s' is nested more than %d folders deep; "
+			   "its subfolders are not read", rel(r, dir), DEPTH_MAX);
 		return;
 	}
 	int fd = open_dir_at(AT_FDCWD, dir);
@@ -297,13 +302,14 @@ static int cmp_entry_name_ci(const void *a, const void *b)
 	return c ? c : strcmp(x->name, y->name);
 }
 
+/* by name, then file order: of two records for one file the first is used */
 static int cmp_record_name_ci(const void *a, const void *b)
 {
 	const struct mrk_record *x = a, *y = b;
 	int c = strcasecmp(x->name, y->name);
 	if (!c)
 		c = strcmp(x->name, y->name);
-	return c ? c : (x->uid > y->uid) - (x->uid < y->uid);
+	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* output order: records by UID, then record-less files by name */
@@ -358,6 +364,11 @@ static void join_records(struct md_reader *r, size_t first, struct mrk *m,
 			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
 				  "the extra record is ignored", rel(r, dir),
 				  rec->name, rec->uid);
+		} else if (!has_suffix_ci(rec->name, ".msg")) {
+			/* never a message, whether or not such a file exists */
+			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which is "
+				  "not a .msg file; ignored", rel(r, dir), rec->name,
+				  rec->uid);
 		} else {
 			if (r->r.diag->stats)
 				r->r.diag->stats->stale++;
@@ -377,7 +388,10 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
 	const char *rdir = rel(r, dir);
 	int ret = 0;
 	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
-	if (!e || e->type != DENT_FILE) {
+	if (e && e->type == DENT_LINK) {
+		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; its "
+			  "messages are exported without flags", rdir, e->name);
+	} else if (!e || e->type != DENT_FILE) {
 		if (nmsgs && r->folder.is_mail)
 			diag_warn(r->r.diag, "'%s' has no IMAP.MRK; its messages are exported "
 				  "without flags, dated by X-MDArrival-Date or file time", rdir);
@@ -444,6 +458,23 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
 	return 0;
 }
 
+/*
+ * warn_duplicate_uids: two files of one directory given the same UID by its
+ * IMAP.MRK (entries are sorted by directory, then UID).  Both are exported,
+ * in file name order; a reader that keys on UIDs would see only one.
+ */
+static void warn_duplicate_uids(struct md_reader *r, const struct md_folder *f)
+{
+	for (size_t i = 1; i < r->nentries; i++) {
+		const struct md_entry *a = &r->entries[i - 1], *b = &r->entries[i];
+		if (a->has_record && b->has_record && a->dir == b->dir &&
+		    a->rec.uid == b->rec.uid)
+			diag_warn(r->r.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' and "
+				  "'%s'; both are exported", rel(r, f->dirs[a->dir]),
+				  a->rec.uid, a->name, b->name);
+	}
+}
+
 static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *err)
 {
 	entries_release(r);
@@ -458,6 +489,7 @@ static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *
 			ret = CONV_FOLDER_BAD;
 	if (r->nentries)
 		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry_output);
+	warn_duplicate_uids(r, f);
 	for (size_t i = 0; i < r->nentries; i++) {
 		r->folder.messages++;
 		r->folder.bytes += r->entries[i].size;

@@ -34,6 +34,22 @@ bool md_skip_dir(const char *name)
 	return false;
 }
 
+/* warn_if_link_ci: a warning when dir's entry `name` (any case) is a symbolic link */
+static void warn_if_link_ci(const char *dir, const char *name, struct diag *d)
+{
+	int fd = open_dir_at(AT_FDCWD, dir);
+	if (fd < 0)
+		return;
+	struct dirlist dl;
+	if (dirlist_read(fd, &dl) == 0) {
+		const struct dent *e = dirlist_find_ci(&dl, name);
+		if (e && e->type == DENT_LINK)
+			diag_warn(d, "'%s/%s' is a symbolic link; not followed", dir, e->name);
+		dirlist_release(&dl);
+	}
+	close(fd);
+}
+
 /* find_dir_ci: the real name of subdirectory `name` of dir, or NULL */
 static char *find_dir_ci(const char *dir, const char *name)
 {
@@ -187,19 +203,29 @@ static void read_userlist(const char *source, const char *app,
 			  const struct reader_settings *set, struct diag *d,
 			  struct md_accounts *out)
 {
+	/*
+	 * An App folder or userlist.dat that cannot be read is an error: the
+	 * accounts whose MailDir is outside Users/ cannot be found without it.
+	 */
 	int fd = open_dir_at(AT_FDCWD, app);
-	if (fd < 0)
-		return;
 	struct dirlist dl;
-	const struct dent *e = NULL;
-	if (dirlist_read(fd, &dl) == 0)
-		e = dirlist_find_ci(&dl, "userlist.dat");
-	else
-		memset(&dl, 0, sizeof(dl));
+	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+		diag_error(d, "cannot read '%s': %s; finding accounts by walking "
+			   "Users/ only", app, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	const struct dent *e = dirlist_find_ci(&dl, "userlist.dat");
 	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
+	if (e && e->type == DENT_LINK) {
+		diag_warn(d, "'%s/%s' is a symbolic link; not followed; finding "
+			  "accounts by walking Users/ only", app, e->name);
+		e = NULL;
+	}
 	if (e && read_small_file_at(fd, e->name, USERLIST_MAX, &data) < 0)
-		diag_warn(d, "cannot read '%s/%s': %s; finding accounts by "
-			  "walking Users/ only", app, e->name, strerror(errno));
+		diag_error(d, "cannot read '%s/%s': %s; finding accounts by "
+			   "walking Users/ only", app, e->name, strerror(errno));
 	if (e && data.len) {
 		struct userlist ul;
 		userlist_parse(data.buf, data.len, &ul, &warn);
@@ -361,9 +387,13 @@ int md_find_accounts(const char *source_arg, const struct reader_settings *set,
 		return -1;
 	}
 	char *users = find_dir_ci(source, "Users");
+	if (!users)
+		warn_if_link_ci(source, "Users", d);
 	int ret = 0;
 	if (users) {			/* the MDaemon root */
 		char *app = find_dir_ci(source, "App");
+		if (!app)
+			warn_if_link_ci(source, "App", d);
 		char *app_path = app ? xasprintf("%s/%s", source, app) : NULL;
 		char *users_path = xasprintf("%s/%s", source, users);
 		if (app_path)

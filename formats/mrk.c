@@ -123,6 +123,7 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 			decode_wide_record(p, r);
 		else
 			decode_record(p, r);
+		r->pos = i;
 		if (!name_ok(r->name)) {
 			warn_line(warnings, "record %zu has no usable file name; "
 				  "ignored", i + 1);

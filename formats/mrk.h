@@ -32,6 +32,7 @@ struct mrk_record {
 	uint32_t uid;
 	uint32_t size;
 	uint32_t date;			/* Unix seconds UTC */
+	size_t pos;			/* 0-based position in the file */
 };
 
 struct mrk {

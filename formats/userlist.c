@@ -61,6 +61,8 @@ static void parse_line(const char *line, size_t len, size_t lineno,
 	else if (key_ctl || strchr(e.domain, '/') || strchr(e.mailbox, '/') ||
 		 strchr(e.mailbox, '\\'))
 		problem = "domain or mailbox holds control bytes or slashes";
+	else if (!*e.maildir)	/* cut short: an account without mail to find */
+		problem = "too short to hold a MailDir";
 	if (problem) {
 		warn_line(warnings, lineno, problem);
 		free(e.domain); free(e.mailbox); free(e.full_name); free(e.maildir);

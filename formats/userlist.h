@@ -24,8 +24,9 @@ struct userlist {
 };
 
 /*
- * userlist_parse: decode the file image.  Lines too short to hold a domain
- * and a mailbox, or holding control bytes there, are skipped with one
+ * userlist_parse: decode the file image.  Lines too short to hold a domain,
+ * a mailbox and a MailDir, or holding control bytes in the first two, are
+ * skipped with one
  * warning line each in warnings ('\n'-separated).  Lines longer than 237
  * bytes are accepted (later versions may add fields).
  */
