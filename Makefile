@@ -15,7 +15,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -Iconverter -Iformats -If
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
 BUILD := build
-CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c \
+CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c converter/sysio.c \
 	converter/outfile.c converter/outdir.c converter/writer.c \
 	converter/flags.c converter/message.c converter/msghash.c
 FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
@@ -36,10 +36,10 @@ APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
+UNIT_TESTS := test-sysio test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo check check-sanitize lint unit e2e bench fuzz install clean
+.PHONY: all deps demo check check-sanitize fault lint unit e2e bench fuzz install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
 .SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
@@ -47,7 +47,7 @@ all: mdexport $(TOOLS)
 mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
-# the same program in another build directory (the sanitizer build)
+# the same program in another build directory (the sanitizer and fault builds)
 $(BUILD)/mdexport: $(APP_OBJ) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(LDFLAGS)
 
@@ -73,7 +73,7 @@ demo: deps
 unit: $(UNIT_BINS)
 
 check: deps
-	@$(MAKE) --no-print-directory WERROR=-Werror all unit
+	@$(MAKE) --no-print-directory WERROR=-Werror all unit fault
 	@$(MAKE) --no-print-directory lint
 	@tools/run-tests
 	@$(MAKE) --no-print-directory WERROR=-Werror check-sanitize
@@ -86,11 +86,20 @@ lint:
 	@echo "lint: cppcheck finds nothing"
 	@tools/tidy
 
+# the program with the output fault hook (converter/sysio.h): the normal
+# build's flags plus -DMDX_FAULT_INJECTION; tools/run-tests hands it to
+# tests/e2e/t7000 and t7100 as MDEXPORT_FAULTY
+FAULT_BUILD := build-fault
+fault:
+	@$(MAKE) --no-print-directory BUILD=$(FAULT_BUILD) \
+		CFLAGS="$(CFLAGS) -DMDX_FAULT_INJECTION" $(FAULT_BUILD)/mdexport
+
 # the whole suite again, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer (tools/run-tests --sanitized)
 SAN_BUILD := build-san
+# with the fault hook, so that the error paths t7000 drives are checked too
 SAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
-	-fno-sanitize-recover=undefined
+	-fno-sanitize-recover=undefined -DMDX_FAULT_INJECTION
 check-sanitize: all
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CFLAGS="$(SAN_CFLAGS)" WERROR="$(WERROR)" \
 		$(SAN_BUILD)/mdexport $(addprefix $(SAN_BUILD)/tests/,$(UNIT_TESTS))
@@ -108,4 +117,4 @@ install: mdexport
 	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) mdexport demo-out $(TOOLS)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FAULT_BUILD) mdexport demo-out $(TOOLS)

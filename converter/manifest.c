@@ -10,7 +10,11 @@
 #include "flags.h"
 #include "options.h"
 #include "outfile.h"
+#include "sysio.h"
 #include "xalloc.h"
+
+/* the message lines go to the temporary file in chunks of this size */
+#define LINES_CHUNK (64 * 1024)
 
 struct manifest_totals {
 	unsigned long long messages, exported, skipped, deleted, unreadable, bytes;
@@ -20,7 +24,9 @@ struct manifest {
 	char *final;
 	char *partial;
 	char *output;		/* the mailbox's output relative to DIR */
-	FILE *lines;		/* the message lines, unnamed */
+	int lines_fd;		/* the message lines: an unnamed temporary file */
+	struct sbuf pending;	/* lines not yet written to it */
+	int lines_error;	/* its first write error (sticky), 0 while all is well */
 	bool partial_made;
 	struct manifest_totals totals;
 	struct sbuf line;	/* scratch */
@@ -30,7 +36,7 @@ struct manifest {
 /* open_unnamed: a file with no name in dir (O_TMPFILE where the file system has it) */
 static int open_unnamed(const char *dir)
 {
-	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = sys_open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
 		return fd;
 	char *path = xasprintf("%s/.mdexport-manifest-XXXXXX", dir);
@@ -47,12 +53,9 @@ struct manifest *manifest_open(const char *final_path, const char *output,
 	const char *slash = strrchr(final_path, '/');
 	char *dir = slash ? xstrndup(final_path, (size_t)(slash - final_path)) : xstrdup(".");
 	int fd = open_unnamed(dir);
-	FILE *f = fd >= 0 ? fdopen(fd, "w+") : NULL;
-	if (!f) {
+	if (fd < 0) {
 		sbuf_addf(err, "cannot create a temporary file in '%s': %s", dir,
 			  strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		free(dir);
 		return NULL;
 	}
@@ -61,7 +64,8 @@ struct manifest *manifest_open(const char *final_path, const char *output,
 	m->final = xstrdup(final_path);
 	m->partial = xasprintf("%s.partial", final_path);
 	m->output = xstrdup(output);
-	m->lines = f;
+	m->lines_fd = fd;
+	sbuf_init(&m->pending);
 	sbuf_init(&m->line);
 	sbuf_init(&m->value);
 	return m;
@@ -185,6 +189,14 @@ static void count(struct manifest_totals *t, const struct manifest_msg *it)
 		t->unreadable++;
 }
 
+/* flush_lines: the pending lines to the temporary file (errors are sticky) */
+static void flush_lines(struct manifest *m)
+{
+	if (!m->lines_error && m->pending.len)
+		m->lines_error = sys_write_all(m->lines_fd, m->pending.buf, m->pending.len);
+	sbuf_reset(&m->pending);
+}
+
 void manifest_add(struct manifest *m, const struct manifest_msg *it)
 {
 	const struct mail_msg *msg = it->msg;
@@ -228,7 +240,9 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	add_str_or_null(s, "detail", it->detail);
 	add_output(m, it->reason ? NULL : it->loc);
 	sbuf_adds(s, "}\n");
-	fwrite(s->buf, 1, s->len, m->lines);	/* checked once, in manifest_prepare */
+	sbuf_add(&m->pending, s->buf, s->len);
+	if (m->pending.len >= LINES_CHUNK)
+		flush_lines(m);		/* its error is sticky: manifest_prepare reports it */
 	count(&m->totals, it);
 }
 
@@ -266,14 +280,21 @@ static void run_line(struct manifest *m, const struct manifest_run *run, struct 
 /* copy_lines: the temporary file's lines after the run line; 0 or errno */
 static int copy_lines(struct manifest *m, struct outfile *of)
 {
-	if (fflush(m->lines) != 0 || ferror(m->lines))
-		return errno ? errno : EIO;
-	rewind(m->lines);
+	flush_lines(m);
+	if (m->lines_error)
+		return m->lines_error;
 	char buf[65536];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), m->lines)) > 0)
-		outfile_write(of, buf, n);
-	return ferror(m->lines) ? (errno ? errno : EIO) : 0;
+	for (off_t at = 0;;) {
+		ssize_t n = pread(m->lines_fd, buf, sizeof(buf), at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		if (n == 0)
+			return 0;
+		outfile_write(of, buf, (size_t)n);
+		at += n;
+	}
 }
 
 int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err)
@@ -299,7 +320,7 @@ int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct 
 
 int manifest_publish(struct manifest *m, struct sbuf *err)
 {
-	if (rename(m->partial, m->final) < 0) {
+	if (sys_rename(m->partial, m->final) < 0) {
 		sbuf_addf(err, "cannot rename '%s' to '%s': %s", m->partial, m->final,
 			  strerror(errno));
 		unlink(m->final);	/* it would describe the previous output */
@@ -316,10 +337,11 @@ void manifest_free(struct manifest **mp)
 		return;
 	if (m->partial_made)
 		unlink(m->partial);
-	fclose(m->lines);
+	close(m->lines_fd);
 	free(m->final);
 	free(m->partial);
 	free(m->output);
+	sbuf_release(&m->pending);
 	sbuf_release(&m->line);
 	sbuf_release(&m->value);
 	free(m);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sysio.h"
 #include "xalloc.h"
 
 static const char hexdigits[] = "0123456789ABCDEF";
@@ -136,7 +137,7 @@ static int exists_as_dir(const char *path, struct sbuf *err)
 
 int mkdir_p(const char *path, struct sbuf *err)
 {
-	if (mkdir(path, 0755) == 0)
+	if (sys_mkdir(path, 0755) == 0)
 		return 0;
 	if (errno == EEXIST)
 		return exists_as_dir(path, err);
@@ -150,7 +151,7 @@ int mkdir_p(const char *path, struct sbuf *err)
 	if (slash && slash != parent) {
 		*slash = '\0';
 		if (mkdir_p(parent, err) == 0) {
-			if (mkdir(path, 0755) == 0)
+			if (sys_mkdir(path, 0755) == 0)
 				ret = 0;
 			else if (errno == EEXIST)
 				ret = exists_as_dir(path, err);
@@ -221,37 +222,94 @@ int stage_begin_dir(struct stage *st, const char *final, struct sbuf *err)
 	return 0;
 }
 
-int stage_commit(struct stage *st, struct sbuf *err)
+/* sync_partial: everything under partial on disk before it takes final's place */
+static int sync_partial(const struct stage *st, struct sbuf *err)
 {
-	int ret = -1;
-	char *old = xasprintf("%s.old", st->final);
 	int fd = open(st->partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || syncfs(fd) < 0) {
+	int ret = fd < 0 ? -1 : sys_syncfs(fd);
+	if (ret < 0)
 		sbuf_addf(err, "cannot sync '%s': %s", st->partial, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/*
+ * swap_aside: for a file system that cannot exchange two names: final is
+ * moved to <final>.old, then partial renamed to final (stage_commit removes
+ * the old one).  A crash in between leaves the previous output complete at
+ * <final>.old until a run replaces it; a failed rename moves it back.
+ */
+static int swap_aside(struct stage *st, struct sbuf *err)
+{
+	char *old = xasprintf("%s.old", st->final);
+	int ret = -1;
+	struct stat sb;
+	/* no final but an .old: a killed run's previous output, kept until replaced */
+	bool have_final = lstat(st->final, &sb) == 0;
+	if (have_final && remove_tree(old, err) < 0)
 		goto out;
-	}
-	if (remove_tree(old, err) < 0)
-		goto out;
-	if (rename(st->final, old) < 0 && errno != ENOENT) {
+	if (have_final && sys_rename(st->final, old) < 0) {
 		sbuf_addf(err, "cannot move aside '%s': %s", st->final, strerror(errno));
 		goto out;
 	}
-	if (rename(st->partial, st->final) < 0) {
+	if (sys_rename(st->partial, st->final) < 0) {
 		sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial,
 			  st->final, strerror(errno));
+		if (rename(old, st->final) < 0 && errno != ENOENT)
+			sbuf_addf(err, "; the previous output is left at '%s'", old);
 		goto out;
 	}
-	ret = remove_tree(old, err);
+	ret = 0;		/* old is removed by stage_commit */
 out:
-	if (fd >= 0)
-		close(fd);
 	free(old);
-	if (ret == 0) {
-		free(st->final);
-		free(st->partial);
-		st->final = st->partial = NULL;
-	}
 	return ret;
+}
+
+/*
+ * swap_in: partial takes final's place.  Where final exists, the two names
+ * are exchanged in one step (renameat2 RENAME_EXCHANGE), so a crash at any
+ * moment leaves final either the previous complete output or the new one,
+ * never neither and never a mix; the previous one is then at partial, which
+ * the caller removes (or the next run's stage_begin_dir does).
+ */
+static int swap_in(struct stage *st, struct sbuf *err)
+{
+	if (sys_exchange(st->partial, st->final) == 0)
+		return 0;
+	if (errno == ENOENT) {		/* no previous output */
+		if (sys_rename(st->partial, st->final) == 0)
+			return 0;
+		sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial,
+			  st->final, strerror(errno));
+		return -1;
+	}
+	if (errno == EINVAL || errno == ENOSYS)	/* cannot exchange here */
+		return swap_aside(st, err);
+	sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial, st->final,
+		  strerror(errno));
+	return -1;
+}
+
+int stage_commit(struct stage *st, struct sbuf *err)
+{
+	if (sync_partial(st, err) < 0 || swap_in(st, err) < 0)
+		return -1;
+	/*
+	 * what is at partial now is the previous output (if any), and a
+	 * <final>.old is what a run killed inside swap_aside left: neither is
+	 * needed once the new output is in place
+	 */
+	struct sbuf ignored = SBUF_INIT;
+	char *old = xasprintf("%s.old", st->final);
+	remove_tree(st->partial, &ignored);
+	remove_tree(old, &ignored);
+	free(old);
+	sbuf_release(&ignored);
+	free(st->final);
+	free(st->partial);
+	st->final = st->partial = NULL;
+	return 0;
 }
 
 void stage_abort(struct stage *st)

@@ -41,7 +41,11 @@ struct stage {
 
 /* stage_begin: make an empty <final>.partial directory (removing a stale one) */
 int stage_begin_dir(struct stage *st, const char *final, struct sbuf *err);
-/* stage_commit: sync, then swap <final>.partial in for <final> */
+/*
+ * stage_commit: sync, then swap <final>.partial in for <final> in one step
+ * (the previous output, if any, is then removed).  On failure <final> is as
+ * it was and the partial output is left for stage_abort.
+ */
 int stage_commit(struct stage *st, struct sbuf *err);
 /* stage_abort: remove the partial output */
 void stage_abort(struct stage *st);

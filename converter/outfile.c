@@ -7,12 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sysio.h"
 #include "xalloc.h"
 
 int outfile_open(struct outfile *of, const char *path, struct sbuf *err)
 {
 	memset(of, 0, sizeof(*of));
-	of->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	of->fd = sys_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (of->fd < 0) {
 		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
 		return -1;
@@ -24,17 +25,8 @@ int outfile_open(struct outfile *of, const char *path, struct sbuf *err)
 
 static void write_all(struct outfile *of, const char *p, size_t len)
 {
-	while (len && !of->error) {
-		ssize_t n = write(of->fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			of->error = errno;
-			return;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
+	if (!of->error && len)
+		of->error = sys_write_all(of->fd, p, len);
 }
 
 static void flush_buf(struct outfile *of)
@@ -66,7 +58,7 @@ void outfile_sync(struct outfile *of)
 {
 	if (!of->error)
 		flush_buf(of);
-	if (!of->error && fsync(of->fd) < 0)
+	if (!of->error && sys_fsync(of->fd) < 0)
 		of->error = errno;
 }
 
@@ -86,7 +78,7 @@ int outfile_rewind(struct outfile *of, uint64_t offset)
 		of->len = (size_t)(offset - flushed);
 	} else {
 		of->len = 0;
-		if (ftruncate(of->fd, (off_t)offset) < 0 ||
+		if (sys_ftruncate(of->fd, (off_t)offset) < 0 ||
 		    lseek(of->fd, (off_t)offset, SEEK_SET) < 0) {
 			of->error = errno;
 			return -1;
@@ -109,14 +101,8 @@ int outfile_close(struct outfile *of, int64_t mtime, struct sbuf *err)
 {
 	if (!of->error)
 		flush_buf(of);
-	if (!of->error && mtime >= 0) {
-		struct timespec ts[2] = {
-			{ .tv_sec = (time_t)mtime, .tv_nsec = 0 },
-			{ .tv_sec = (time_t)mtime, .tv_nsec = 0 },
-		};
-		if (futimens(of->fd, ts) < 0)
-			of->error = errno;
-	}
+	if (!of->error && mtime >= 0 && sys_futimens(of->fd, mtime) < 0)
+		of->error = errno;
 	if (close(of->fd) < 0 && !of->error)
 		of->error = errno;
 	int ret = 0;

@@ -6,6 +6,7 @@
  * report and the exit status.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include "outdir.h"
 #include "reader.h"
 #include "report.h"
+#include "sysio.h"
 #include "writer.h"
 #include "xalloc.h"
 
@@ -414,7 +416,7 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	print_summary(&b, failed);
 	add_report_row(&b, failed);
 	run->mailboxes++;
-	run->messages += b.stats.messages;
+	run->messages += failed ? 0 : b.stats.messages;	/* a failed mailbox wrote none */
 	run->unreadable += b.stats.unreadable;
 	run->failed += failed;
 	run->diag.stats = NULL;
@@ -441,28 +443,35 @@ static bool inside_source(const struct options *o)
 }
 
 /* open_report: --report FILE, created now so that a bad FILE stops the run before it starts */
-static int open_report(const struct options *o, FILE **f_r)
+static int open_report(const struct options *o, int *fd_r)
 {
-	*f_r = NULL;
+	*fd_r = -1;
 	if (!o->report)
 		return 0;
-	*f_r = fopen(o->report, "w");
-	if (*f_r)
+	*fd_r = sys_open(o->report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*fd_r >= 0)
 		return 0;
 	fprintf(stderr, "mdexport: cannot create '%s': %s\n", o->report, strerror(errno));
 	return -1;
 }
 
-/* finish_report: the table on stderr, the JSON into f; returns the exit status */
-static int finish_report(struct run *run, FILE *f, int status)
+/*
+ * finish_report: the table on stderr, the JSON into fd; returns the exit
+ * status.  A report that could not be written whole is removed: a cut JSON
+ * document would only mislead.
+ */
+static int finish_report(struct run *run, int fd, int status)
 {
 	const struct options *o = run->o;
 	report_print(&run->report, o->dry_run);
-	if (f) {
-		int ret = report_write(&run->report, o, (int64_t)time(NULL), status, f);
-		if (fclose(f) != 0 || ret < 0) {
+	if (fd >= 0) {
+		int e = report_write(&run->report, o, (int64_t)time(NULL), status, fd);
+		if (close(fd) < 0 && !e)
+			e = errno;
+		if (e) {
 			fprintf(stderr, "mdexport: cannot write '%s': %s\n", o->report,
-				strerror(errno));
+				strerror(e));
+			unlink(o->report);
 			status = EXIT_FATAL;
 		}
 	}
@@ -474,7 +483,7 @@ int cmd_export(const struct options *o)
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
-	FILE *report = NULL;
+	int report = -1;
 	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
 	if (inside_source(o) || open_report(o, &report) < 0) {
@@ -487,8 +496,8 @@ int cmd_export(const struct options *o)
 			sbuf_addf(&err, "cannot write to '%s': %s", o->output, strerror(errno));
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
-		if (report) {		/* nothing was exported: no report either */
-			fclose(report);
+		if (report >= 0) {	/* nothing was exported: no report either */
+			close(report);
 			unlink(o->report);
 		}
 		close_run(&run);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sysio.h"
 #include "xalloc.h"
 
 void report_add(struct report *r, const struct report_row *row)
@@ -136,7 +137,7 @@ static void json_head(struct sbuf *j, const struct report *r, const struct optio
 }
 
 int report_write(const struct report *r, const struct options *o, int64_t ended,
-		 int exit_status, FILE *f)
+		 int exit_status, int fd)
 {
 	struct sbuf j = SBUF_INIT;
 	json_head(&j, r, o, ended, exit_status);
@@ -152,8 +153,7 @@ int report_write(const struct report *r, const struct options *o, int64_t ended,
 	sbuf_addf(&j, "%u,", failed);
 	json_counts(&j, &t);
 	sbuf_adds(&j, "}}\n");
-	size_t n = fwrite(j.buf, 1, j.len, f);
-	int ret = n == j.len && fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	int ret = sys_write_all(fd, j.buf, j.len);
 	sbuf_release(&j);
 	return ret;
 }

@@ -36,11 +36,11 @@ void report_add(struct report *r, const struct report_row *row);
 /* report_print: the table, on stderr */
 void report_print(const struct report *r, bool dry_run);
 /*
- * report_write: the JSON document into f (opened by the caller); ended is
- * when the run ended.  Returns 0, or -1 when f could not be written.
+ * report_write: the JSON document into fd (opened by the caller); ended is
+ * the time the run ended.  Returns 0, or the errno of the failed write.
  */
 int report_write(const struct report *r, const struct options *o, int64_t ended,
-		 int exit_status, FILE *f);
+		 int exit_status, int fd);
 void report_release(struct report *r);
 
 #endif

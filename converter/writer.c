@@ -40,9 +40,10 @@ int mail_writer_set_error(struct mail_writer *w, int status, const char *fmt, ..
 
 int mail_writer_take_error(struct mail_writer *w, int status, struct sbuf *err)
 {
+	/* the callers' err is a local about to go out of scope: it is released here */
 	sbuf_reset(&w->error);
 	sbuf_add(&w->error, err->buf, err->len);
-	sbuf_reset(err);
+	sbuf_release(err);
 	return status;
 }
 

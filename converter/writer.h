@@ -89,7 +89,7 @@ void mail_writer_free(struct mail_writer **w);
 /* mail_writer_set_error: record the message; returns status (for `return`) */
 int mail_writer_set_error(struct mail_writer *w, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* mail_writer_take_error: record a message already built in err */
+/* mail_writer_take_error: record a message already built in err (err is released) */
 int mail_writer_take_error(struct mail_writer *w, int status, struct sbuf *err);
 
 #endif

@@ -165,9 +165,11 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	}
 	if (ret != CONV_OK) {
 		/* the source failed mid-message: cut the partial copy back out */
-		if (outfile_rewind(&m->out, start) < 0)
+		if (outfile_rewind(&m->out, start) < 0) {
+			sbuf_release(&err);
 			return mail_writer_set_error(w, CONV_FATAL, "cannot write '%s': %s",
 						     m->out.path, strerror(m->out.error));
+		}
 		return mail_writer_take_error(w, CONV_MSG_BAD, &err);
 	}
 	if (msg->received > m->newest)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "spill.h"
+#include "sysio.h"
 #include "xalloc.h"
 
 #define XBLOCK_MAX_CHILDREN 1021	/* (8176 - 8) / 8 */
@@ -49,19 +50,8 @@ void pst_ndb_fail(struct pst_ndb *n, int err, const char *why)
 
 static void pwrite_all(struct pst_ndb *n, const void *data, size_t len, uint64_t ib)
 {
-	const uint8_t *p = data;
-	while (len && !n->error) {
-		ssize_t w = pwrite(n->fd, p, len, (off_t)ib);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			n->error = errno;
-			return;
-		}
-		p += w;
-		len -= (size_t)w;
-		ib += (uint64_t)w;
-	}
+	if (!n->error)
+		n->error = sys_pwrite_all(n->fd, data, len, ib);
 }
 
 static void mark(struct pst_ndb *n, uint64_t ib, uint64_t size)
@@ -185,7 +175,7 @@ const char *pst_ndb_dir(const struct pst_ndb *n)
 
 struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = sys_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
 		return NULL;
@@ -570,6 +560,21 @@ static void build_tree(struct pst_ndb *n, struct pst_spill *list, enum pst_ptype
 	sbuf_release(&why);
 }
 
+int pst_ndb_check(const struct pst_ndb *n, struct sbuf *err)
+{
+	struct sbuf why = SBUF_INIT;
+	int e = n->error;
+	if (!e)		/* the lists' temporary files fail on their own */
+		e = pst_spill_error(n->bbt, &why);
+	if (!e)
+		e = pst_spill_error(n->nbt, &why);
+	if (e)
+		sbuf_addf(err, "cannot write '%s': %s", n->path,
+			  n->error ? (n->why ? n->why : strerror(e)) : why.buf);
+	sbuf_release(&why);
+	return e ? -1 : 0;
+}
+
 int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err)
 {
 	struct pst_header h = { .ver_client = 19, .crypt = 0, .amap_valid = 2 };
@@ -593,10 +598,10 @@ int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err
 	memcpy(h.rgnid, rgnid, sizeof(h.rgnid));
 	uint8_t hdr[PST_HEADER_SIZE];
 	pst_header_encode(hdr, &h);
-	if (!n->error && ftruncate(n->fd, (off_t)h.file_eof) < 0)
+	if (!n->error && sys_ftruncate(n->fd, (off_t)h.file_eof) < 0)
 		n->error = errno;
 	pwrite_all(n, hdr, sizeof(hdr), 0);
-	if (!n->error && fsync(n->fd) < 0)
+	if (!n->error && sys_fsync(n->fd) < 0)
 		n->error = errno;
 	int ret = 0;
 	if (close(n->fd) < 0 && !n->error)

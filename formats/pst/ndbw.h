@@ -135,6 +135,12 @@ void pst_ndb_add_node(struct pst_ndb *n, uint32_t nid, uint64_t bid_data,
  * per-NID-type high-water marks); fsync; close.  Returns 0, or -1 with err.
  */
 int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err);
+/*
+ * pst_ndb_check: -1 with err naming the file once a write of the file or of
+ * its lists' temporary files has failed (a writer stops there instead of
+ * converting the rest of the mailbox for nothing); else 0
+ */
+int pst_ndb_check(const struct pst_ndb *n, struct sbuf *err);
 /* pst_ndb_abort: close and remove the file */
 void pst_ndb_abort(struct pst_ndb *n);
 

@@ -21,6 +21,7 @@
 
 #include "message.h"
 #include "store.h"
+#include "sysio.h"
 #include "writer.h"
 #include "xalloc.h"
 
@@ -198,6 +199,9 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	     line = strtok_r(NULL, "\n", &save))
 		diag_error(w->diag, "'%s': %s", msg->origin, line);
 	sbuf_release(&left_out);
+	struct sbuf err = SBUF_INIT;
+	if (pst_ndb_check(p->ndb, &err) < 0)	/* a full disk: stop the mailbox now */
+		return mail_writer_take_error(w, CONV_FATAL, &err);
 	f->info.content_count++;
 	f->info.unread_count += !(msg->flags & MSG_SEEN);
 	sbuf_adds(&loc->folder, p->pst_path.buf);	/* file "": the PST itself */
@@ -284,10 +288,12 @@ static int pst_commit(struct mail_writer *w)
 	p->ndb = NULL;
 	if (ret < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	if (rename(p->partial, p->final) < 0) {
+	if (sys_rename(p->partial, p->final) < 0) {	/* atomic: old file or new */
+		int e = errno;
+		unlink(p->partial);
 		sbuf_release(&err);
 		return mail_writer_set_error(w, CONV_FATAL, "cannot rename '%s' to '%s': %s",
-					     p->partial, p->final, strerror(errno));
+					     p->partial, p->final, strerror(e));
 	}
 	sbuf_release(&err);
 	return CONV_OK;

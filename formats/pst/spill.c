@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sysio.h"
 #include "xalloc.h"
 
 #define FANIN 16		/* runs merged at once while adding */
@@ -101,12 +102,20 @@ int pst_spill_error(const struct pst_spill *s, struct sbuf *msg)
 	return s->error;
 }
 
-/* open_tmp: an unlinked file in dir; O_TMPFILE where the file system has it */
+/*
+ * open_tmp: an unlinked file in dir; O_TMPFILE where the file system has it,
+ * else a named file unlinked at once.  Only "not supported here" falls back:
+ * a full or failing disk is an error, as for every other output call.
+ */
 static void open_tmp(struct pst_spill *s)
 {
-	s->fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	s->fd = sys_open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->fd >= 0)
 		return;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		fail(s, errno, "create");
+		return;
+	}
 	char *path = xasprintf("%s/.mdexport-spill-XXXXXX", s->dir);
 	s->fd = mkostemp(path, O_CLOEXEC);
 	if (s->fd >= 0)
@@ -118,18 +127,9 @@ static void open_tmp(struct pst_spill *s)
 
 static void write_at(struct pst_spill *s, const uint8_t *p, size_t len, uint64_t off)
 {
-	while (len && !s->error) {
-		ssize_t w = pwrite(s->fd, p, len, (off_t)off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			fail(s, w < 0 ? errno : EIO, "write");
-			return;
-		}
-		p += w;
-		len -= (size_t)w;
-		off += (uint64_t)w;
-	}
+	int err = s->error ? 0 : sys_pwrite_all(s->fd, p, len, off);
+	if (err)
+		fail(s, err, "write");
 }
 
 static void read_at(struct pst_spill *s, uint8_t *p, size_t len, uint64_t off)

@@ -1,0 +1,51 @@
+/*
+ * The output side's system calls, in one place: every call that writes
+ * output bytes or changes the output tree and can fail with ENOSPC or EIO
+ * goes through these wrappers (outfile, the PST writer and its spill files,
+ * the staging in outdir, the manifest, the report).  Each behaves exactly as
+ * the call it wraps (same return value, errno set on failure); write_all and
+ * pwrite_all also loop over short writes and EINTR.
+ *
+ * Built with -DMDX_FAULT_INJECTION (make check builds build-fault/mdexport
+ * so, and build-san/ for the sanitizer run) every wrapper first asks the
+ * fault hook, which the environment variable MDX_FAULT configures:
+ *
+ *   MDX_FAULT=count            count the calls; at exit print the total, and
+ *                              trace each call ("op path") on stderr
+ *   MDX_FAULT=write:N:ERRNO    the Nth call (from 1) fails with ERRNO
+ *                              (ENOSPC, EIO, EDQUOT, EFBIG or a number)
+ *   MDX_FAULT=write:N+:ERRNO   the Nth call and every later one fail (a disk
+ *                              that stays full)
+ *   MDX_FAULT=kill:N           SIGKILL before the Nth call runs (a crash at
+ *                              a chosen point)
+ *
+ * A production build has no hook, no global state and no getenv: the
+ * wrappers are the plain calls.
+ */
+#ifndef MDX_SYSIO_H
+#define MDX_SYSIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* sys_open: open(2) for output (O_CREAT, O_TMPFILE); mode as open's */
+int sys_open(const char *path, int flags, mode_t mode);
+int sys_mkdir(const char *path, mode_t mode);
+int sys_rename(const char *from, const char *to);
+/*
+ * sys_exchange: swap two existing names atomically (renameat2
+ * RENAME_EXCHANGE); -1 with errno EINVAL/ENOSYS where the file system or
+ * kernel cannot
+ */
+int sys_exchange(const char *a, const char *b);
+int sys_fsync(int fd);
+int sys_syncfs(int fd);
+int sys_ftruncate(int fd, off_t len);
+/* sys_futimens: both times set to sec */
+int sys_futimens(int fd, int64_t sec);
+/* sys_write_all / sys_pwrite_all: the whole buffer; 0, or the errno */
+int sys_write_all(int fd, const void *data, size_t len);
+int sys_pwrite_all(int fd, const void *data, size_t len, uint64_t offset);
+
+#endif
