@@ -329,34 +329,45 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
  * failed rename of the manifest itself leaves the output without one).
  * Returns false when the mailbox failed (output rolled back).
  */
+/*
+ * write_steps: the steps of write_mailbox in order, up to the first that
+ * fails.  Returns NULL when all succeeded, else what to report ("" when the
+ * step reported it where it happened).
+ */
+static const char *write_steps(struct box_run *b, struct sbuf *err)
+{
+	if (open_manifest(b, err) < 0)
+		return err->buf;
+	if (mail_writer_open(b->w, b->dest.buf, b->box) != CONV_OK)
+		return b->w->error.buf;
+	if (export_folders(b) == CONV_FATAL)
+		return "";
+	if (prepare_manifest(b, err) < 0)
+		return err->buf;
+	if (mail_writer_commit(b->w) != CONV_OK)
+		return b->w->error.buf;
+	if (b->manifest && manifest_publish(b->manifest, err) < 0) {
+		sbuf_addf(err, "; the output of %s@%s is in place without a manifest",
+			  b->box->mailbox, b->box->domain);
+		return err->buf;
+	}
+	return NULL;
+}
+
 static bool write_mailbox(struct box_run *b, const struct mail_writer_ops *ops,
 			  struct sbuf *err)
 {
-	struct diag *d = &b->run->diag;
-	b->w = mail_writer_new(ops, d);
-	bool ok = false;
-	if (open_manifest(b, err) < 0)
-		diag_fatal(d, "%s", err->buf);
-	else if (mail_writer_open(b->w, b->dest.buf, b->box) != CONV_OK)
-		diag_fatal(d, "%s", b->w->error.buf);
-	else if (export_folders(b) == CONV_FATAL)
-		;	/* reported where it happened */
-	else if (prepare_manifest(b, err) < 0)
-		diag_fatal(d, "%s", err->buf);
-	else if (mail_writer_commit(b->w) != CONV_OK)
-		diag_fatal(d, "%s", b->w->error.buf);
-	else if (b->manifest && manifest_publish(b->manifest, err) < 0)
-		diag_fatal(d, "%s; the output of %s@%s is in place without a manifest",
-			   err->buf, b->box->mailbox, b->box->domain);
-	else
-		ok = true;
-	if (!ok)
+	b->w = mail_writer_new(ops, &b->run->diag);
+	const char *failure = write_steps(b, err);
+	if (failure && *failure)
+		diag_fatal(&b->run->diag, "%s", failure);
+	if (failure)
 		mail_writer_rollback(b->w);
 	else if (ops->dest_suffix)	/* the summary names the file written */
 		sbuf_adds(&b->dest, ops->dest_suffix);
 	mail_writer_free(&b->w);
 	manifest_free(&b->manifest);
-	return ok;
+	return !failure;
 }
 
 static double seconds_since(const struct timespec *t0)
