@@ -508,20 +508,6 @@ def tree_for_compare(top, drop_command=False):
     return t
 
 
-def tree_diff(a, b):
-    out = ["only in the first: %r" % k for k in sorted(set(a) - set(b))]
-    out += ["only in the second: %r" % k for k in sorted(set(b) - set(a))]
-    for k in sorted(set(a) & set(b)):
-        if a[k] != b[k]:
-            if a[k] and b[k] and a[k][0] != b[k][0]:
-                x, y = a[k][0], b[k][0]
-                at = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
-                out.append("%r: bytes differ from offset %d (%d and %d bytes)" % (k, at, len(x), len(y)))
-            else:
-                out.append("%r: %r vs %r" % (k, a[k] and a[k][1], b[k] and b[k][1]))
-    return out
-
-
 # ---- the runs --------------------------------------------------------------------
 
 LIVE_ATIME = atimes_live()
@@ -576,7 +562,7 @@ for sname, store, expected in stores:
         tap.ok(rc == 0 and not changes(store, snap),
                "%s%s: again with TZ=%s LC_ALL=%s: exit 0, SOURCE unchanged"
                % (fmt, label, OTHER_ENV["TZ"], LOCALE_NAME), err[-2000:])
-        diff = tree_diff(tree_for_compare(os.path.join(base, "run1")), tree_for_compare(out1))
+        diff = e2e.tree_diff(tree_for_compare(os.path.join(base, "run1")), tree_for_compare(out1))
         tap.ok(not diff, "%s%s: byte-identical to the first run (file names, contents, message "
                "mtimes; manifests but for started/ended/host)" % (fmt, label), "\n".join(diff[:20]))
 
@@ -585,7 +571,7 @@ for sname, store, expected in stores:
         rc, _, err = mdx(["export", store, "--format", fmt, "--output", "other-dir"], cwd=base)
         tap.ok(rc == 0 and not changes(store, snap), "%s%s: into another DIR: exit 0, SOURCE unchanged"
                % (fmt, label), err[-2000:])
-        diff = tree_diff(tree_for_compare(os.path.join(base, "run1"), True),
+        diff = e2e.tree_diff(tree_for_compare(os.path.join(base, "run1"), True),
                          tree_for_compare(os.path.join(base, "other-dir"), True))
         tap.ok(not diff, "%s%s: into another DIR: byte-identical (manifests but for the run line's "
                "command, times and host)" % (fmt, label), "\n".join(diff[:20]))

@@ -121,18 +121,6 @@ def stderr_lines(err, *needles):
     return [ln for ln in err.splitlines() if all(n in ln for n in needles)]
 
 
-def summary(err, addr):
-    out, on = [], False
-    for ln in err.splitlines():
-        if ln.startswith("mdexport: %s: " % addr):
-            on, out = True, [ln]
-        elif on and ln.startswith("  "):
-            out.append(ln)
-        elif on:
-            on = False
-    return "\n".join(out)
-
-
 def output_files(top):
     out = {}
     for dirpath, dirs, files in os.walk(os.fsencode(top)):
@@ -298,7 +286,7 @@ def run_case(case):
             if bad in err:
                 problems.append("stderr holds %r" % bad)
         for addr, subs in case["summary"].items():
-            s = summary(err, addr)
+            s = e2e.summary(err, addr)
             problems += ["%s's summary lacks %r" % (addr, x) for x in subs if x not in s]
         tap.ok(not problems, "%s %s: %s: exit %d, stderr names what it should" %
                (fmt, name, case["title"], case["exit"]), "\n".join(problems) + "\n--- stderr ---\n" +

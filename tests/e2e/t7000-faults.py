@@ -92,14 +92,7 @@ def fault_case(fmt, clean, n, what, op, path, errname, over):
 
 def clean_run(fmt):
     """The clean export (counted) and the call traces: fresh and over it."""
-    case = of.fresh(os.path.join(work, "clean-" + fmt))
-    calls = of.count_run(tap, FAULTY, case, of.export_args(STORE, fmt), fmt + ": clean run")
-    clean = of.tree(os.path.join(case, "out"))
-    plain = of.fresh(os.path.join(work, "plain-" + fmt))
-    rc, err = of.run(e2e.MDEXPORT, plain, of.export_args(STORE, fmt))
-    d = of.diff(of.tree(os.path.join(plain, "out")), clean)
-    tap.ok(rc == 0 and not d, "%s: the fault build (hook off) writes what the normal build "
-           "writes, byte for byte" % fmt, "exit %d\n%s" % (rc, "\n".join(d[:10])))
+    case, calls, clean = of.clean_runs(tap, FAULTY, work, STORE, fmt)
     over = os.path.join(work, "over-" + fmt)
     of.copy_output(case, over)
     over_calls = of.count_run(tap, FAULTY, over, of.export_args(STORE, fmt),

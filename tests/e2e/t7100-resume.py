@@ -187,14 +187,7 @@ def rerun_kills(fmt, old_case, old):
 
 if FAULTY:
     for fmt in of.FORMATS:
-        case = of.fresh(os.path.join(work, "clean-" + fmt))
-        calls = of.count_run(tap, FAULTY, case, of.export_args(STORE, fmt), fmt + ": clean run")
-        clean = of.tree(os.path.join(case, "out"))
-        plain = of.fresh(os.path.join(work, "plain-" + fmt))
-        rc, err = of.run(e2e.MDEXPORT, plain, of.export_args(STORE, fmt))
-        d = of.diff(of.tree(os.path.join(plain, "out")), clean)
-        tap.ok(rc == 0 and not d, "%s: an uninterrupted run of the normal build writes "
-               "what the fault build writes" % fmt, "\n".join(d[:10]))
+        case, calls, clean = of.clean_runs(tap, FAULTY, work, STORE, fmt)
         if not calls:
             continue
         hook_kills(fmt, clean, calls)

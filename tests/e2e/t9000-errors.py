@@ -116,21 +116,6 @@ def lines(err, *needles):
     return [ln for ln in err.splitlines() if all(n in ln for n in needles)]
 
 
-def summary(err, addr):
-    """The per-mailbox summary block ("mdexport: addr: exported ..." and the
-    indented lines after it), or ''."""
-    out, on = [], False
-    for ln in err.splitlines():
-        if ln.startswith("mdexport: %s: " % addr):
-            on = True
-            out = [ln]
-        elif on and ln.startswith("  "):
-            out.append(ln)
-        elif on:
-            on = False
-    return "\n".join(out)
-
-
 def files_under(top):
     """{relative path: bytes} of every file under top."""
     out = {}
@@ -349,7 +334,7 @@ if need_privileges("unwritable --output"):
     rc, out, err = run(["export", nsrc, "-f", "eml", "-o", o], nobody=True)
     tap.ok(rc == 2 and lines(err, os.path.join(o, "example.com"), "Permission denied")
            and os.listdir(os.path.join(o, "example.com")) == []
-           and "FAILED" in summary(err, "alice@example.com"),
+           and "FAILED" in e2e.summary(err, "alice@example.com"),
            "DIR/<domain> not writable: exit 2, stderr names the path, the mailbox summary says "
            "FAILED, nothing written there", "exit %d\nstderr: %s" % (rc, err[-2500:]))
     # SOURCE unreadable (mode 000)
@@ -376,13 +361,13 @@ if need_privileges("one .msg with mode 000"):
     for fmt in ("eml", "mbox"):
         o = os.path.join(base, fmt)
         rc, out, err = run(["export", store, "-f", fmt, "-o", o], nobody=True)
-        s = summary(err, "alice@example.com")
+        s = e2e.summary(err, "alice@example.com")
         tap.eq(rc, 1, "%s: one .msg with mode 000 -> exit 1" % fmt)
         tap.ok(lines(err, "error:", victim, "Permission denied"),
                "%s: stderr names %s with 'Permission denied'" % (fmt, victim), err[-2000:])
         tap.ok("unreadable: 1;" in s and victim in s,
                "%s: alice's summary says 'unreadable: 1' and names the file" % fmt, s)
-        others = [summary(err, a) for a in ("bob@example.com", "carol@example.org", "dave@example.com")]
+        others = [e2e.summary(err, a) for a in ("bob@example.com", "carol@example.org", "dave@example.com")]
         tap.ok(all("unreadable: 0;" in x for x in others),
                "%s: the other mailboxes' summaries say 'unreadable: 0'" % fmt, "\n".join(others))
         tap.ok("1 unreadable items" in err and err.rstrip().endswith("exit status 1"),
@@ -396,7 +381,7 @@ if need_privileges("a folder with mode 000"):
     want = without(expected, lambda e: e["rel"].startswith(victim + "/"))
     o = os.path.join(nobody_dir(os.path.join(work, "o-dir000")), "out")
     rc, out, err = run(["export", store, "-f", "eml", "-o", o], nobody=True)
-    s = summary(err, "alice@example.com")
+    s = e2e.summary(err, "alice@example.com")
     tap.eq(rc, 1, "a folder with mode 000 -> exit 1")
     tap.ok(lines(err, "error:", victim, "Permission denied"),
            "stderr names the folder '%s' with 'Permission denied'" % victim, err[-2000:])
@@ -439,7 +424,7 @@ for fmt in ("eml", "maildir"):
     except subprocess.TimeoutExpired:
         tap.ok(False, "%s: a FIFO named .msg does not hang the export" % fmt, "timed out after 120 s")
         continue
-    s = summary(err, "alice@example.com")
+    s = e2e.summary(err, "alice@example.com")
     tap.eq(rc, 1, "%s: a .msg that is a directory and one that is a FIFO -> exit 1" % fmt)
     for v in (as_dir, as_fifo):
         tap.ok(lines(err, "error:", v, "is not a regular file"),
@@ -700,7 +685,7 @@ with open(ul, "ab") as f:
                                    "maildir": "C:\\MDaemon\\Users\\example.com\\ghost\\"}))
 o = os.path.join(work, "o-ghost")
 rc, out, err = run(["export", store, "-f", "eml", "-o", o])
-s = summary(err, "ghost@example.com")
+s = e2e.summary(err, "ghost@example.com")
 tap.eq(rc, 1, "a userlist.dat mailbox whose MailDir is missing -> exit 1")
 tap.ok(lines(err, "error:", "C:\\MDaemon\\Users\\example.com\\ghost\\", "--map"),
        "stderr names the MailDir path and suggests --map", err[-2000:])

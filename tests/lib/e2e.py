@@ -501,3 +501,32 @@ def tree_bytes(top):
             meta = f in ("subscriptions", "maildirfolder") or not data or manifest
             out[os.path.relpath(p, top)] = (data, None if meta else int(os.stat(p).st_mtime))
     return out
+
+
+def summary(err, addr):
+    """The per-mailbox summary block ("mdexport: addr: exported ..." and the
+    indented lines after it) in stderr text err, or ''."""
+    out, on = [], False
+    for ln in err.splitlines():
+        if ln.startswith("mdexport: %s: " % addr):
+            on, out = True, [ln]
+        elif on and ln.startswith("  "):
+            out.append(ln)
+        elif on:
+            on = False
+    return "\n".join(out)
+
+
+def tree_diff(a, b):
+    """What differs between two {path: (bytes, info)} trees, one line each."""
+    out = ["only in the first: %r" % k for k in sorted(set(a) - set(b))]
+    out += ["only in the second: %r" % k for k in sorted(set(b) - set(a))]
+    for k in sorted(set(a) & set(b)):
+        if a[k] != b[k]:
+            if a[k] and b[k] and a[k][0] != b[k][0]:
+                x, y = a[k][0], b[k][0]
+                at = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
+                out.append("%r: bytes differ from offset %d (%d and %d bytes)" % (k, at, len(x), len(y)))
+            else:
+                out.append("%r: %r vs %r" % (k, a[k] and a[k][1], b[k] and b[k][1]))
+    return out

@@ -15,6 +15,7 @@ import subprocess
 import e2e
 
 FORMATS = ("mbox", "maildir", "eml", "pst")
+diff = e2e.tree_diff
 REASON = {"ENOSPC": "No space left on device", "EIO": "Input/output error"}
 TRACE = re.compile(r"^mdexport: MDX_FAULT: (\d+) (\S+) (.*)$")
 TOTAL = re.compile(r"^mdexport: MDX_FAULT: (\d+) output calls$")
@@ -182,20 +183,6 @@ def partial_left(top):
     return sorted(out)
 
 
-def diff(a, b):
-    out = ["only in the first: %r" % k for k in sorted(set(a) - set(b))]
-    out += ["only in the second: %r" % k for k in sorted(set(b) - set(a))]
-    for k in sorted(set(a) & set(b)):
-        if a[k] != b[k]:
-            if a[k] and b[k] and a[k][0] != b[k][0]:
-                x, y = a[k][0], b[k][0]
-                at = next((i for i in range(min(len(x), len(y))) if x[i] != y[i]), min(len(x), len(y)))
-                out.append("%r: bytes differ from offset %d (%d and %d bytes)" % (k, at, len(x), len(y)))
-            else:
-                out.append("%r: %r vs %r" % (k, a[k] and a[k][1], b[k] and b[k][1]))
-    return out
-
-
 def fresh(path):
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path)
@@ -206,3 +193,17 @@ def copy_output(src_case, dst_case):
     """A complete earlier export (with its files' mtimes) in dst_case/out."""
     fresh(dst_case)
     shutil.copytree(os.path.join(src_case, "out"), os.path.join(dst_case, "out"), symlinks=True)
+
+
+def clean_runs(tap, faulty, work, store, fmt):
+    """The clean export by the fault build (hook counting) in work/clean-FMT,
+    checked against the normal build's: (case dir, its calls, its tree)."""
+    case = fresh(os.path.join(work, "clean-" + fmt))
+    calls = count_run(tap, faulty, case, export_args(store, fmt), fmt + ": clean run")
+    clean = tree(os.path.join(case, "out"))
+    plain = fresh(os.path.join(work, "plain-" + fmt))
+    rc, err = run(e2e.MDEXPORT, plain, export_args(store, fmt))
+    d = diff(tree(os.path.join(plain, "out")), clean)
+    tap.ok(rc == 0 and not d, "%s: the fault build (hook off) writes what the normal build "
+           "writes, byte for byte" % fmt, "exit %d\n%s\n%s" % (rc, "\n".join(d[:10]), err[-800:]))
+    return case, calls, clean
