@@ -59,6 +59,13 @@ struct md_reader {
 	struct mail_box box;
 	struct md_folder *folders;
 	size_t nfolders, next_folder;
+	/*
+	 * The mailbox's folders are listed at its first next_folder, not at
+	 * next_mailbox: what goes wrong while listing then counts in that
+	 * mailbox's summary, and a mailbox left out by --user/--domain is never
+	 * walked at all.
+	 */
+	bool folders_listed;
 	struct mail_folder folder;
 	char *folder_origin;
 	struct md_entry *entries;
@@ -689,11 +696,11 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.path = a->path ? a->path : "";
 	r->box.origin = a->origin;
 	*box_r = &r->box;
+	r->folders_listed = false;
 	if (!a->path) {
 		sbuf_adds(err, a->problem);
 		return CONV_MSG_BAD;
 	}
-	load_folders(r, a->path);
 	return CONV_OK;
 }
 
@@ -703,6 +710,10 @@ static int md_next_folder(struct mail_reader *rd, const struct mail_folder **fol
 	struct md_reader *r = (struct md_reader *)rd;
 	close_msg(r);
 	entries_release(r);
+	if (!r->folders_listed) {
+		load_folders(r, r->box.path);
+		r->folders_listed = true;
+	}
 	if (r->next_folder >= r->nfolders)
 		return CONV_DONE;
 	struct md_folder *f = &r->folders[r->next_folder++];
