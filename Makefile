@@ -39,7 +39,15 @@ TOOLS := tools/pstcheck
 UNIT_TESTS := test-sysio test-mrk test-userlist test-names test-linefilter test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
-.PHONY: all deps demo check check-sanitize fault lint unit e2e bench fuzz install clean
+# the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with
+# tests/fuzz/replay.c into a unit test that replays its seeds and every
+# committed crash input, so make check needs no clang
+FUZZ_TARGETS := mrk userlist foldername pst-message
+FUZZ_REPLAYS := $(addprefix test-fuzz-,$(FUZZ_TARGETS))
+UNIT_TESTS += $(FUZZ_REPLAYS)
+UNIT_BINS += $(addprefix $(BUILD)/tests/,$(FUZZ_REPLAYS))
+
+.PHONY: all deps demo check check-sanitize fault lint unit e2e bench fuzz fuzz-build install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
 .SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
@@ -58,6 +66,12 @@ tools/pstcheck: $(PSTCHECK_SRC) tools/pstcheck.h
 $(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# a fuzz target's replay test (gcc, the normal build's flags)
+$(BUILD)/tests/test-fuzz-%: tests/fuzz/replay.c tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -DFUZZ_TARGET='"$*"' -o $@ \
+		tests/fuzz/replay.c tests/fuzz/fuzz-$*.c $(LIB_OBJ) $(DEPS_LIBS)
 
 $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/unit.h
 	@mkdir -p $(dir $@)
@@ -82,7 +96,7 @@ check: deps
 # bug patterns (.clang-tidy) on every C file we ship
 lint:
 	@cppcheck -q --std=c11 --enable=warning,portability --inline-suppr --error-exitcode=1 \
-		-Iconverter -Iformats -Iformats/pst converter formats $(PSTCHECK_SRC)
+		-Iconverter -Iformats -Iformats/pst converter formats tests/fuzz $(PSTCHECK_SRC)
 	@echo "lint: cppcheck finds nothing"
 	@tools/tidy
 
@@ -108,7 +122,20 @@ check-sanitize: all
 bench: all
 	@tools/bench
 
-fuzz:
+# libFuzzer targets (clang): the project's objects built again in
+# build-fuzz/ with coverage instrumentation and ASan+UBSan; tools/fuzz runs them
+FUZZ_BUILD := build-fuzz
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" \
+		$(addprefix $(FUZZ_BUILD)/fuzz-,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
+		tests/fuzz/fuzz-$*.c $(LIB_OBJ) $(DEPS_LIBS)
+
+fuzz: deps
 	@tools/fuzz
 
 install: mdexport
@@ -117,4 +144,4 @@ install: mdexport
 	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FAULT_BUILD) mdexport demo-out $(TOOLS)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FAULT_BUILD) $(FUZZ_BUILD) mdexport demo-out $(TOOLS)

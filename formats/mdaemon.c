@@ -178,6 +178,18 @@ out:
 	return cls;
 }
 
+bool md_folder_name(struct sbuf *out, const char *stem, size_t len)
+{
+	if (!len) {
+		/* ".IMAP": IMAP has no empty folder names; give it a visible one */
+		sbuf_adds(out, UNNAMED_FOLDER);
+		return false;
+	}
+	if (!mutf7_decode(out, stem, len))
+		wintext_to_utf8(out, stem, len);
+	return true;
+}
+
 static void walk_folders(struct md_reader *r, const char *dir, const char *parent,
 			 const char *parent_class, int depth);
 
@@ -187,14 +199,9 @@ static void visit_subfolder(struct md_reader *r, const char *dir, const char *na
 {
 	char *sub = xasprintf("%s/%s", dir, name);
 	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
-	if (!mutf7_decode(&decoded, name, strlen(name) - 5))
-		wintext_to_utf8(&decoded, name, strlen(name) - 5);
-	if (!decoded.len) {
-		/* ".IMAP": IMAP has no empty folder names; give it a visible one */
-		sbuf_adds(&decoded, UNNAMED_FOLDER);
+	if (!md_folder_name(&decoded, name, strlen(name) - 5))
 		diag_warn(r->r.diag, "'%s/%s' has an empty folder name; exported as '%s'",
 			  rel(r, dir), name, UNNAMED_FOLDER);
-	}
 	bool inbox_children = !parent && !strcasecmp(decoded.buf, "Inbox");
 	if (inbox_children)
 		sbuf_adds(&logical, "INBOX");

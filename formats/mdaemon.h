@@ -31,6 +31,14 @@ int md_find_accounts(const char *source, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err);
 void md_accounts_release(struct md_accounts *a);
 
+/*
+ * md_folder_name: append to out the name (UTF-8) of folder directory
+ * "<stem>.IMAP", stem being its len bytes before ".IMAP": modified UTF-7
+ * when it is strictly that, else Windows text (wintext.h).  An empty stem
+ * gives a visible placeholder name and returns false; else true.
+ */
+bool md_folder_name(struct sbuf *out, const char *stem, size_t len);
+
 /* md_skip_dir: names that are never mailboxes or folders (Queues, WC, ...) */
 bool md_skip_dir(const char *name);
 

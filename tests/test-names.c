@@ -71,6 +71,7 @@ static void test_mutf7(void)
 	test_assert(!mutf7_decode(&d, "plain", 5));	/* nothing encoded */
 	test_assert(!mutf7_decode(&d, "&AGE-", 5));	/* encodes ASCII 'a' */
 	test_assert(!mutf7_decode(&d, "&2D0-", 5));	/* lone surrogate */
+	test_assert(!mutf7_decode(&d, "a&AAA-b", 7));	/* U+0000: would cut the name */
 	test_assert(!mutf7_decode(&d, "B\xfc" "cher", 6));	/* 8-bit */
 	test_assert(d.len == 0);
 	sbuf_release(&d);

@@ -331,8 +331,11 @@ int pst_spill_drain(struct pst_spill *s, int (*fn)(void *ctx, const void *rec), 
 	for (unsigned l = 0; l < LEVELS; l++)
 		for (unsigned i = 0; i < s->nruns[l]; i++)
 			src_run(s, &in[k++], &s->runs[l][i]);
+	/* buf is NULL when nothing was ever added (an empty table's index);
+	 * NULL + 0 is undefined behaviour in C, so the empty source is made
+	 * without that arithmetic (found by fuzzing with clang's UBSan) */
 	in[k].p = s->buf;
-	in[k++].end = s->buf + s->count * s->width;
+	in[k++].end = s->count ? s->buf + s->count * s->width : s->buf;
 	int ret = merge(s, in, k, fn, ctx);
 	for (size_t i = 0; i < k; i++)
 		free(in[i].buf);
