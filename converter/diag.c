@@ -13,8 +13,8 @@ void diag_progress_clear(struct diag *d)
 	}
 }
 
-static void note_problem(struct diag *d, const char *level, const char *fmt,
-			 va_list ap)
+static void __attribute__((format(printf, 3, 0)))
+note_problem(struct diag *d, const char *level, const char *fmt, va_list ap)
 {
 	struct conv_stats *s = d->stats;
 	if (!s)
@@ -27,8 +27,8 @@ static void note_problem(struct diag *d, const char *level, const char *fmt,
 	s->problems_listed++;
 }
 
-static void emit(struct diag *d, const char *level, bool count_problem,
-		 const char *fmt, va_list ap)
+static void __attribute__((format(printf, 4, 0)))
+emit(struct diag *d, const char *level, bool count_problem, const char *fmt, va_list ap)
 {
 	va_list cp;
 	if (!d->quiet || count_problem) {

@@ -33,7 +33,8 @@ void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addch(struct sbuf *sb, int c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap);
+void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /*
  * sbuf_add_json_str: append s as a quoted JSON string.  Well-formed UTF-8
  * is kept; control characters are escaped; a byte that is not part of

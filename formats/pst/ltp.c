@@ -507,7 +507,7 @@ void pst_pc_add_string(struct pst_pc *pc, uint16_t id, const char *utf8)
 static int cmp_record(const void *a, const void *b)
 {
 	const uint8_t *x = a, *y = b;
-	unsigned ix = x[0] | x[1] << 8, iy = y[0] | y[1] << 8;
+	unsigned ix = x[0] | (unsigned)x[1] << 8, iy = y[0] | (unsigned)y[1] << 8;
 	return (ix > iy) - (ix < iy);
 }
 
