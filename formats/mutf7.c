@@ -102,11 +102,10 @@ static bool decode_run(const char *p, const char *end, struct sbuf *out)
 		} else if (u >= 0xd800 && u <= 0xdbff) {
 			high = u;
 			continue;
-		} else if ((u >= 0xdc00 && u <= 0xdfff) || (u >= 0x20 && u <= 0x7e)) {
-			return false;	/* lone low surrogate, or ASCII that needs no encoding */
-		} else if (u == 0) {
-			/* U+0000 ("&AAA-") is no character of a name: decoded, the
-			 * folder name would end at it as a C string (found by fuzzing) */
+		} else if ((u >= 0xdc00 && u <= 0xdfff) || (u >= 0x20 && u <= 0x7e) || u == 0) {
+			/* a lone low surrogate; ASCII that needs no encoding; U+0000
+			 * ("&AAA-"), no character of a name: decoded, the folder name
+			 * would end at it as a C string (found by fuzzing) */
 			return false;
 		}
 		char tmp[8];
