@@ -687,6 +687,22 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	return &r->r;
 }
 
+/*
+ * mailbox_readable: the mailbox folder can be listed.  When it cannot, the
+ * whole mailbox is unreadable: no output is written for it (an empty one
+ * would look like a mailbox with no mail).
+ */
+static int mailbox_readable(struct md_reader *r, const char *path, struct sbuf *err)
+{
+	int fd = open_dir_at(AT_FDCWD, path);	/* a directory opens only when readable */
+	if (fd >= 0) {
+		close(fd);
+		return CONV_OK;
+	}
+	sbuf_addf(err, "cannot read the mailbox folder '%s': %s", rel(r, path), strerror(errno));
+	return CONV_MSG_BAD;
+}
+
 static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
 			   struct sbuf *err)
 {
@@ -708,7 +724,7 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 		sbuf_adds(err, a->problem);
 		return CONV_MSG_BAD;
 	}
-	return CONV_OK;
+	return mailbox_readable(r, a->path, err);
 }
 
 static int md_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,

@@ -295,8 +295,11 @@ def run_case(case):
         leaked = [f for f, data in files.items()
                   if any(a.encode("latin-1") in data for a in case["absent"])]
         left = leftovers(o)
+        left += [p for p in case.get("no_output", []) if any(
+            os.path.lexists(os.path.join(o, p + sfx)) for sfx in ("", ".pst", ".manifest.jsonl"))]
         tap.ok(not leaked and not left, "%s %s: nothing that must not be read is in the output, "
-               "no .partial left" % (fmt, name), "leaked into %s; left %s" % (leaked[:5], left[:5]))
+               "no .partial left, no output for what could not be read" % (fmt, name),
+               "leaked into %s; left %s" % (leaked[:5], left[:5]))
         if fmt == "pst":
             check_pst(o, expected, label)
         else:
