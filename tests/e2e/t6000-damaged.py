@@ -160,18 +160,6 @@ def maildir_dirname(folder):
 dovecot.dovecot_dirname = maildir_dirname
 
 
-def check_format(fmt, outdir, expected, label):
-    try:
-        if fmt == "eml":
-            e2e.check_eml(tap, outdir, expected, label)
-        elif fmt == "mbox":
-            e2e.check_mbox(tap, outdir, expected, label)
-        else:
-            e2e.check_maildir(tap, outdir, expected, label, use_dovecot=False)
-    except Exception:       # noqa: BLE001 - reported as a failed check
-        tap.ok(False, "%s%s: the output can be read back" % (fmt, label), traceback.format_exc())
-
-
 def pff_time(s):
     m = re.match(r"(\w+ \d+, \d+ \d+:\d+:\d+)", s or "")
     return calendar.timegm(time.strptime(m.group(1), "%b %d, %Y %H:%M:%S")) if m else None
@@ -303,7 +291,7 @@ def run_case(case):
         if fmt == "pst":
             check_pst(o, expected, label)
         else:
-            check_format(fmt, o, expected, label)
+            e2e.check_format(tap, fmt, o, expected, label, use_dovecot=False)
         if case["exit"] == 0:   # our own verifier agrees with the export (a second opinion)
             vrc, vout, verr, _ = run(["verify", store, o], nobody=privileged)
             tap.ok(vrc == 0, "%s %s: mdexport verify finds everything" % (fmt, name),

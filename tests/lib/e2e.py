@@ -530,3 +530,18 @@ def tree_diff(a, b):
             else:
                 out.append("%r: %r vs %r" % (k, a[k] and a[k][1], b[k] and b[k][1]))
     return out
+
+
+def check_format(tap, fmt, outdir, expected, label="", use_dovecot=True):
+    """check_eml/check_mbox/check_maildir by format; a reader that cannot even
+    open the output is a failed check, not a crash of the whole test."""
+    import traceback
+    try:
+        if fmt == "eml":
+            check_eml(tap, outdir, expected, label)
+        elif fmt == "mbox":
+            check_mbox(tap, outdir, expected, label)
+        else:
+            check_maildir(tap, outdir, expected, label, use_dovecot=use_dovecot)
+    except Exception:       # noqa: BLE001 - reported as a failed check
+        tap.ok(False, "%s%s: the output can be read back" % (fmt, label), traceback.format_exc())
