@@ -15,7 +15,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -Iconverter -Iformats -If
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
 BUILD := build
-CORE_SRC := converter/xalloc.c converter/sbuf.c converter/diag.c converter/sysio.c \
+CORE_SRC := converter/places.c converter/xalloc.c converter/sbuf.c converter/diag.c converter/sysio.c \
 	converter/outfile.c converter/outdir.c converter/writer.c \
 	converter/flags.c converter/message.c converter/msghash.c
 FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "flags.h"
 #include "options.h"
+#include "outdir.h"
 #include "outfile.h"
 #include "sysio.h"
 #include "xalloc.h"
@@ -20,9 +22,14 @@ struct manifest_totals {
 	unsigned long long messages, exported, skipped, deleted, unreadable, bytes;
 };
 
+#define MANIFEST_PARTIAL "manifest.partial"
+
 struct manifest {
-	char *final;
-	char *partial;
+	struct tree *domain;	/* where it is published */
+	struct tree *work;	/* where it is made */
+	char *name;		/* its name in domain */
+	char *final;		/* DIR/<domain>/<name>, for messages */
+	char *partial;		/* the same of manifest.partial */
 	char *output;		/* the mailbox's output relative to DIR */
 	int lines_fd;		/* the message lines: an unnamed temporary file */
 	struct sbuf pending;	/* lines not yet written to it */
@@ -33,36 +40,40 @@ struct manifest {
 	struct sbuf value;	/* scratch */
 };
 
-/* open_unnamed: a file with no name in dir (O_TMPFILE where the file system has it) */
-static int open_unnamed(const char *dir)
+/*
+ * open_unnamed: a file with no name in dirfd (O_TMPFILE where the file
+ * system has it, else a name of the working folder's, unlinked at once)
+ */
+static int open_unnamed(int dirfd)
 {
-	int fd = sys_open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = sys_openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
 		return fd;
-	char *path = xasprintf("%s/.mdexport-manifest-XXXXXX", dir);
-	fd = mkostemp(path, O_CLOEXEC);
+	static const char name[] = "manifest.lines";
+	unlinkat(dirfd, name, 0);
+	fd = sys_openat(dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0)
-		unlink(path);
-	free(path);
+		unlinkat(dirfd, name, 0);
 	return fd;
 }
 
-struct manifest *manifest_open(const char *final_path, const char *output,
-			       struct sbuf *err)
+struct manifest *manifest_open(const struct out_target *t, const char *name,
+			       const char *output, struct sbuf *err)
 {
-	const char *slash = strrchr(final_path, '/');
-	char *dir = slash ? xstrndup(final_path, (size_t)(slash - final_path)) : xstrdup(".");
-	int fd = open_unnamed(dir);
+	if (tree_refuse_link(t->domain, name, err) < 0)
+		return NULL;
+	int fd = open_unnamed(t->work->fd);
 	if (fd < 0) {
-		sbuf_addf(err, "cannot create a temporary file in '%s': %s", dir,
+		sbuf_addf(err, "cannot create a temporary file in '%s': %s", t->work->display,
 			  strerror(errno));
-		free(dir);
 		return NULL;
 	}
-	free(dir);
 	struct manifest *m = xcalloc(1, sizeof(*m));
-	m->final = xstrdup(final_path);
-	m->partial = xasprintf("%s.partial", final_path);
+	m->domain = t->domain;
+	m->work = t->work;
+	m->name = xstrdup(name);
+	m->final = tree_display(t->domain, name);
+	m->partial = tree_display(t->work, MANIFEST_PARTIAL);
 	m->output = xstrdup(output);
 	m->lines_fd = fd;
 	sbuf_init(&m->pending);
@@ -300,8 +311,8 @@ static int copy_lines(struct manifest *m, struct outfile *of)
 int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err)
 {
 	struct outfile of;
-	unlink(m->partial);		/* left by an interrupted run */
-	if (outfile_open(&of, m->partial, err) < 0)
+	unlinkat(m->work->fd, MANIFEST_PARTIAL, 0);	/* left by an interrupted run */
+	if (outfile_create(&of, m->work, MANIFEST_PARTIAL, err) < 0)
 		return -1;
 	m->partial_made = true;
 	sbuf_reset(&m->line);
@@ -310,8 +321,8 @@ int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct 
 	int e = copy_lines(m, &of);
 	if (e) {
 		outfile_abort(&of);
-		sbuf_addf(err, "cannot write the manifest's temporary file next to '%s': %s",
-			  m->final, strerror(e));
+		sbuf_addf(err, "cannot write the manifest's temporary file in '%s/' for '%s': %s",
+			  m->work->display, m->final, strerror(e));
 		return -1;
 	}
 	outfile_sync(&of);	/* its errors are sticky: outfile_close reports them */
@@ -320,10 +331,16 @@ int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct 
 
 int manifest_publish(struct manifest *m, struct sbuf *err)
 {
-	if (sys_rename(m->partial, m->final) < 0) {
-		sbuf_addf(err, "cannot rename '%s' to '%s': %s", m->partial, m->final,
-			  strerror(errno));
-		unlink(m->final);	/* it would describe the previous output */
+	if (tree_refuse_link(m->domain, m->name, err) < 0 ||
+	    sys_renameat(m->work->fd, MANIFEST_PARTIAL, m->domain->fd, m->name, 0) < 0) {
+		if (!err->len)
+			sbuf_addf(err, "cannot rename '%s' to '%s': %s", m->partial, m->final,
+				  strerror(errno));
+		/* it would describe the previous output (a link is left alone) */
+		struct stat st;
+		if (fstatat(m->domain->fd, m->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISLNK(st.st_mode))
+			unlinkat(m->domain->fd, m->name, 0);
 		return -1;
 	}
 	m->partial_made = false;
@@ -336,8 +353,9 @@ void manifest_free(struct manifest **mp)
 	if (!m)
 		return;
 	if (m->partial_made)
-		unlink(m->partial);
+		unlinkat(m->work->fd, MANIFEST_PARTIAL, 0);
 	close(m->lines_fd);
+	free(m->name);
 	free(m->final);
 	free(m->partial);
 	free(m->output);

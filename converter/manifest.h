@@ -5,9 +5,9 @@
  *
  * The first line describes the run and holds totals and the end time, so
  * it can only be written last: message lines go to an unnamed temporary
- * file next to the manifest as they come (memory stays flat), and
- * manifest_prepare() writes <manifest>.partial as the run line followed by
- * them.  manifest_publish() renames it into place once the mailbox's output
+ * file in the mailbox's working folder as they come (memory stays flat),
+ * and manifest_prepare() writes the working folder's manifest.partial as
+ * the run line followed by them.  manifest_publish() renames it into place once the mailbox's output
  * is committed; a mailbox that fails leaves no manifest.
  */
 #ifndef MDX_MANIFEST_H
@@ -40,17 +40,18 @@ struct manifest_run {
 };
 
 /*
- * manifest_open: the manifest of one mailbox, to be published at
- * final_path; output is the mailbox's output relative to DIR (what the
+ * manifest_open: the manifest of one mailbox, to be published as name in
+ * t->domain, made in t->work (outdir.h; both stay open while the manifest
+ * does); output is the mailbox's output relative to DIR (what the
  * writers' locations are relative to).  NULL with err set on failure.
  */
-struct manifest *manifest_open(const char *final_path, const char *output,
-			       struct sbuf *err);
+struct manifest *manifest_open(const struct out_target *t, const char *name,
+			       const char *output, struct sbuf *err);
 /* manifest_add: one message line (a write error is kept for manifest_prepare) */
 void manifest_add(struct manifest *m, const struct manifest_msg *it);
-/* manifest_prepare: write and sync <final>.partial; 0, or -1 with err set */
+/* manifest_prepare: write and sync manifest.partial; 0, or -1 with err set */
 int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err);
-/* manifest_publish: rename <final>.partial to final; 0, or -1 with err set */
+/* manifest_publish: rename manifest.partial to its name; 0, or -1 with err set */
 int manifest_publish(struct manifest *m, struct sbuf *err);
 /* manifest_free: closes the temporary file, removes a partial not published */
 void manifest_free(struct manifest **m);

@@ -37,6 +37,7 @@ enum exit_code {
 	EXIT_OK = 0,		/* everything exported */
 	EXIT_PARTIAL = 1,	/* finished, but some items could not be read */
 	EXIT_FATAL = 2,		/* usage error, unusable SOURCE or output */
+	EXIT_LOCKED = 3,	/* some mailboxes were being written by another run: skipped */
 };
 
 int cmd_list(const struct options *o);

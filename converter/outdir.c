@@ -1,12 +1,14 @@
 #include "outdir.h"
 
 #include <dirent.h>
-#include <stdbool.h>
-#include <stdio.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,12 +17,13 @@
 
 static const char hexdigits[] = "0123456789ABCDEF";
 
-void fsname_escape(struct sbuf *out, const char *name)
+/* ---- names ------------------------------------------------------------------------------- */
+
+/* the suffixes the tool appends to escaped names (writers and the manifest) */
+static const char *const reserved_suffixes[] = { ".pst", ".mbox", ".eml", ".manifest.jsonl" };
+
+static void escape_plain(struct sbuf *out, const char *name)
 {
-	if (!*name) {
-		sbuf_adds(out, "%00");
-		return;
-	}
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
 		bool esc = *p < 0x20 || *p == 0x7f || *p == '%' || *p == '/' ||
 			   *p == '\\' || (*p == '.' && p == (const unsigned char *)name);
@@ -32,6 +35,60 @@ void fsname_escape(struct sbuf *out, const char *name)
 			sbuf_addch(out, *p);
 		}
 	}
+}
+
+/* protect_suffix: the name from start on ends in a reserved suffix: its '.' becomes %2E */
+static void protect_suffix(struct sbuf *out, size_t start)
+{
+	size_t len = out->len - start;
+	for (size_t i = 0; i < sizeof(reserved_suffixes) / sizeof(*reserved_suffixes); i++) {
+		size_t n = strlen(reserved_suffixes[i]);
+		if (len <= n || strcasecmp(out->buf + out->len - n, reserved_suffixes[i]))
+			continue;
+		char *tail = xstrdup(out->buf + out->len - n + 1);	/* after the '.' */
+		sbuf_setlen(out, out->len - n);
+		sbuf_adds(out, "%2E");
+		sbuf_adds(out, tail);
+		free(tail);
+		return;
+	}
+}
+
+/* shorten: the name from start on is longer than FSNAME_MAX: keep a head, add a digest */
+static void shorten(struct sbuf *out, size_t start, const char *name)
+{
+	enum { DIGEST_HEX = 24 };
+	if (out->len - start <= FSNAME_MAX)
+		return;
+	size_t cut = start + FSNAME_MAX - 2 - DIGEST_HEX;
+	if (out->buf[cut - 1] == '%')		/* never half an escape */
+		cut -= 1;
+	else if (out->buf[cut - 2] == '%')
+		cut -= 2;
+	while (cut > start && ((unsigned char)out->buf[cut] & 0xC0) == 0x80)
+		cut--;				/* nor half a UTF-8 sequence */
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL))
+		memset(md, 0, sizeof(md));	/* cannot happen with a working libcrypto */
+	sbuf_setlen(out, cut);
+	sbuf_adds(out, "%~");
+	for (size_t i = 0; i < DIGEST_HEX / 2; i++) {
+		sbuf_addch(out, hexdigits[md[i] >> 4]);
+		sbuf_addch(out, hexdigits[md[i] & 15]);
+	}
+}
+
+void fsname_escape(struct sbuf *out, const char *name)
+{
+	if (!*name) {
+		sbuf_adds(out, "%00");
+		return;
+	}
+	size_t start = out->len;
+	escape_plain(out, name);
+	protect_suffix(out, start);
+	shorten(out, start, name);
 }
 
 static int hexval(int c)
@@ -60,70 +117,7 @@ void fsname_unescape(struct sbuf *out, const char *name)
 	}
 }
 
-/* resolve_new: path resolved as far as it exists, the rest appended; NULL on failure */
-static char *resolve_new(const char *path)
-{
-	char *head = xstrdup(*path ? path : ".");
-	struct sbuf tail = SBUF_INIT;
-	char *real;
-	while (!(real = realpath(head, NULL))) {
-		char *slash = strrchr(head, '/');
-		struct sbuf t = SBUF_INIT;
-		sbuf_addf(&t, "/%s%s", slash ? slash + 1 : head, tail.buf);
-		sbuf_release(&tail);
-		tail = t;
-		if (!slash) {
-			strcpy(head, ".");
-		} else if (slash == head) {
-			head[1] = '\0';
-		} else {
-			*slash = '\0';
-		}
-	}
-	free(head);
-	char *out = xasprintf("%s%s", strcmp(real, "/") ? real : "", tail.buf);
-	free(real);
-	sbuf_release(&tail);
-	return out;
-}
-
-/* collapse: resolve "." and ".." components in place (an absolute path) */
-static void collapse(char *p)
-{
-	char *out = p;
-	for (char *c = p; *c; ) {
-		while (*c == '/')
-			c++;
-		char *end = strchrnul(c, '/');
-		size_t n = (size_t)(end - c);
-		if (n == 2 && !strncmp(c, "..", 2)) {
-			while (out > p && *--out != '/')
-				;
-		} else if (n && !(n == 1 && *c == '.')) {
-			*out++ = '/';
-			memmove(out, c, n);
-			out += n;
-		}
-		c = end;
-	}
-	if (out == p)
-		*out++ = '/';
-	*out = '\0';
-}
-
-int path_within(const char *path, const char *dir)
-{
-	char *d = realpath(dir, NULL);
-	if (!d)
-		return -1;
-	char *p = resolve_new(path);
-	collapse(p);
-	size_t n = strlen(d);
-	int ret = !strcmp(d, "/") || (!strncmp(p, d, n) && (p[n] == '/' || !p[n]));
-	free(d);
-	free(p);
-	return ret;
-}
+/* ---- DIR itself -------------------------------------------------------------------------- */
 
 /* exists_as_dir: after EEXIST, is it a directory? (err set if not) */
 static int exists_as_dir(const char *path, struct sbuf *err)
@@ -166,7 +160,147 @@ int mkdir_p(const char *path, struct sbuf *err)
 	return ret;
 }
 
-static int remove_at(int parent, const char *name, struct sbuf *err, const char *top)
+/* ---- directories under DIR ----------------------------------------------------------------- */
+
+/* why_not: err for a failed open or make of name in dirfd: a link is named as one */
+static void why_not(int dirfd, const char *display, size_t dlen, const char *name,
+		    const char *doing, int e, struct sbuf *err)
+{
+	struct stat st;
+	if ((e == ELOOP || e == ENOTDIR || e == EEXIST) &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		sbuf_addf(err, "'%.*s' is a symbolic link: mdexport never follows a link "
+			  "inside the output folder (remove it, or choose another --output)",
+			  (int)dlen, display);
+	else
+		sbuf_addf(err, "cannot %s '%.*s': %s", doing, (int)dlen, display, strerror(e));
+}
+
+/* open_step: one name below dirfd, as a directory, never through a link */
+static int open_step(int dirfd, const char *name, bool create, const char *display,
+		     size_t dlen, struct sbuf *err)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && create) {
+		if (sys_mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+			why_not(dirfd, display, dlen, name, "create directory", errno, err);
+			return -1;
+		}
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	}
+	if (fd < 0)
+		why_not(dirfd, display, dlen, name, "open directory", errno, err);
+	return fd;
+}
+
+/*
+ * walk: the directory rel below base (whose path for messages is bdisplay),
+ * one name at a time; a new descriptor, or -1 with err set
+ */
+static int walk(int base, const char *bdisplay, const char *rel, bool create, struct sbuf *err)
+{
+	struct sbuf display = SBUF_INIT;
+	sbuf_adds(&display, bdisplay);
+	int fd = dup(base);
+	if (fd < 0)
+		sbuf_addf(err, "cannot open directory '%s': %s", bdisplay, strerror(errno));
+	char *copy = xstrdup(rel);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c && fd >= 0; c = strtok_r(NULL, "/", &save)) {
+		sbuf_addch(&display, '/');
+		sbuf_adds(&display, c);
+		int next = -1;
+		if (!strcmp(c, ".") || !strcmp(c, ".."))
+			sbuf_addf(err, "BUG: '%s' names a folder outside the output", display.buf);
+		else
+			next = open_step(fd, c, create, display.buf, display.len, err);
+		close(fd);
+		fd = next;
+	}
+	free(copy);
+	sbuf_release(&display);
+	return fd;
+}
+
+int tree_open_root(struct tree *t, const char *path, struct sbuf *err)
+{
+	*t = (struct tree)TREE_INIT;
+	t->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->fd < 0) {
+		sbuf_addf(err, "cannot open directory '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	t->display = xstrdup(path);
+	return 0;
+}
+
+int tree_sub(struct tree *out, const struct tree *base, const char *rel, bool create,
+	     struct sbuf *err)
+{
+	*out = (struct tree)TREE_INIT;
+	out->fd = walk(base->fd, base->display, rel, create, err);
+	if (out->fd < 0)
+		return -1;
+	out->display = tree_display(base, rel);
+	return 0;
+}
+
+void tree_close(struct tree *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->cache_fd >= 0)
+		close(t->cache_fd);
+	free(t->display);
+	free(t->cache_rel);
+	*t = (struct tree)TREE_INIT;
+}
+
+char *tree_display(const struct tree *t, const char *rel)
+{
+	return *rel ? xasprintf("%s/%s", t->display, rel) : xstrdup(t->display);
+}
+
+int tree_mkdirs(struct tree *t, const char *rel, struct sbuf *err)
+{
+	int fd = walk(t->fd, t->display, rel, true, err);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int tree_parent(struct tree *t, const char *rel, const char **leaf, struct sbuf *err)
+{
+	const char *slash = strrchr(rel, '/');
+	if (!slash) {
+		*leaf = rel;
+		return t->fd;
+	}
+	*leaf = slash + 1;
+	size_t n = (size_t)(slash - rel);
+	if (t->cache_fd >= 0 && strlen(t->cache_rel) == n && !strncmp(t->cache_rel, rel, n))
+		return t->cache_fd;
+	if (t->cache_fd >= 0)
+		close(t->cache_fd);
+	free(t->cache_rel);
+	t->cache_rel = xstrndup(rel, n);
+	t->cache_fd = walk(t->fd, t->display, t->cache_rel, false, err);
+	return t->cache_fd;
+}
+
+int tree_refuse_link(const struct tree *t, const char *name, struct sbuf *err)
+{
+	struct stat st;
+	if (fstatat(t->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode))
+		return 0;
+	char *d = tree_display(t, name);
+	why_not(t->fd, d, strlen(d), name, "replace", ELOOP, err);
+	free(d);
+	return -1;
+}
+
+static int remove_at(int parent, const char *name, const char *display, struct sbuf *err)
 {
 	struct stat st;
 	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -185,7 +319,7 @@ static int remove_at(int parent, const char *name, struct sbuf *err, const char 
 		while ((de = readdir(d))) {
 			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 				continue;
-			if (remove_at(dirfd(d), de->d_name, err, top) < 0) {
+			if (remove_at(dirfd(d), de->d_name, display, err) < 0) {
 				ret = -1;
 				break;
 			}
@@ -202,67 +336,110 @@ static int remove_at(int parent, const char *name, struct sbuf *err, const char 
 	return 0;
 fail:
 	if (!err->len)
-		sbuf_addf(err, "cannot remove '%s': %s", top, strerror(errno));
+		sbuf_addf(err, "cannot remove '%s': %s", display, strerror(errno));
 	return -1;
 }
 
-int remove_tree(const char *path, struct sbuf *err)
+int tree_remove(int dirfd, const char *name, const char *display, struct sbuf *err)
 {
-	return remove_at(AT_FDCWD, path, err, path);
+	return remove_at(dirfd, name, display, err);
 }
 
-int stage_begin_dir(struct stage *st, const char *final, struct sbuf *err)
+/* ---- staging ----------------------------------------------------------------------------- */
+
+static int stage_prepare(struct stage *st, const struct out_target *t, const char *suffix,
+			 struct sbuf *err)
 {
-	st->final = xstrdup(final);
-	st->partial = xasprintf("%s.partial", final);
-	if (remove_tree(st->partial, err) < 0 || mkdir_p(st->partial, err) < 0) {
+	memset(st, 0, sizeof(*st));
+	st->partial = (struct tree)TREE_INIT;
+	st->file_fd = -1;
+	st->domain = t->domain;
+	st->work = t->work;
+	st->final = xasprintf("%s%s", t->name, suffix ? suffix : "");
+	st->final_display = tree_display(t->domain, st->final);
+	st->begun = true;
+	if (tree_refuse_link(st->domain, st->final, err) < 0)
+		return -1;
+	char *pd = stage_partial_display(st);
+	int ret = tree_remove(st->work->fd, STAGE_PARTIAL, pd, err);	/* a stale one */
+	free(pd);
+	return ret;
+}
+
+char *stage_partial_display(const struct stage *st)
+{
+	return tree_display(st->work, STAGE_PARTIAL);
+}
+
+int stage_begin_dir(struct stage *st, const struct out_target *t, const char *suffix,
+		    struct sbuf *err)
+{
+	if (stage_prepare(st, t, suffix, err) < 0 ||
+	    tree_sub(&st->partial, st->work, STAGE_PARTIAL, true, err) < 0) {
 		stage_abort(st);
 		return -1;
 	}
 	return 0;
 }
 
-/* sync_partial: everything under partial on disk before it takes final's place */
-static int sync_partial(const struct stage *st, struct sbuf *err)
+int stage_begin_file(struct stage *st, const struct out_target *t, const char *suffix,
+		     struct sbuf *err)
 {
-	int fd = open(st->partial, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int ret = fd < 0 ? -1 : sys_syncfs(fd);
-	if (ret < 0)
-		sbuf_addf(err, "cannot sync '%s': %s", st->partial, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	if (stage_prepare(st, t, suffix, err) < 0) {
+		stage_abort(st);
+		return -1;
+	}
+	st->file_fd = sys_openat(st->work->fd, STAGE_PARTIAL,
+				 O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (st->file_fd < 0) {
+		char *pd = stage_partial_display(st);
+		sbuf_addf(err, "cannot create '%s': %s", pd, strerror(errno));
+		free(pd);
+		stage_abort(st);
+		return -1;
+	}
+	return 0;
+}
+
+static int stage_fail(const struct stage *st, const char *doing, struct sbuf *err)
+{
+	int e = errno;
+	char *pd = stage_partial_display(st);
+	sbuf_addf(err, "cannot %s '%s' to '%s': %s", doing, pd, st->final_display, strerror(e));
+	free(pd);
+	return -1;
 }
 
 /*
  * swap_aside: for a file system that cannot exchange two names: final is
- * moved to <final>.old, then partial renamed to final (stage_commit removes
- * the old one).  A crash in between leaves the previous output complete at
- * <final>.old until a run replaces it; a failed rename moves it back.
+ * moved to the working folder's output.old, then partial renamed to final
+ * (stage_commit removes the old one).  A crash in between leaves the
+ * previous output complete at output.old until a run replaces it; a failed
+ * rename moves it back.
  */
 static int swap_aside(struct stage *st, struct sbuf *err)
 {
-	char *old = xasprintf("%s.old", st->final);
-	int ret = -1;
+	int wfd = st->work->fd, dfd = st->domain->fd;
 	struct stat sb;
-	/* no final but an .old: a killed run's previous output, kept until replaced */
-	bool have_final = lstat(st->final, &sb) == 0;
-	if (have_final && remove_tree(old, err) < 0)
+	/* no final but an output.old: a killed run's previous output, kept until replaced */
+	bool have_final = fstatat(dfd, st->final, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	char *od = tree_display(st->work, STAGE_OLD);
+	int ret = -1;
+	if (have_final && tree_remove(wfd, STAGE_OLD, od, err) < 0)
 		goto out;
-	if (have_final && sys_rename(st->final, old) < 0) {
-		sbuf_addf(err, "cannot move aside '%s': %s", st->final, strerror(errno));
-		goto out;
-	}
-	if (sys_rename(st->partial, st->final) < 0) {
-		sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial,
-			  st->final, strerror(errno));
-		if (rename(old, st->final) < 0 && errno != ENOENT)
-			sbuf_addf(err, "; the previous output is left at '%s'", old);
+	if (have_final && sys_renameat(dfd, st->final, wfd, STAGE_OLD, 0) < 0) {
+		sbuf_addf(err, "cannot move aside '%s': %s", st->final_display, strerror(errno));
 		goto out;
 	}
-	ret = 0;		/* old is removed by stage_commit */
+	if (sys_renameat(wfd, STAGE_PARTIAL, dfd, st->final, 0) < 0) {
+		stage_fail(st, "rename", err);
+		if (have_final && renameat(wfd, STAGE_OLD, dfd, st->final) < 0)
+			sbuf_addf(err, "; the previous output is left at '%s'", od);
+		goto out;
+	}
+	ret = 0;		/* output.old is removed by stage_commit */
 out:
-	free(old);
+	free(od);
 	return ret;
 }
 
@@ -271,54 +448,168 @@ out:
  * are exchanged in one step (renameat2 RENAME_EXCHANGE), so a crash at any
  * moment leaves final either the previous complete output or the new one,
  * never neither and never a mix; the previous one is then at partial, which
- * the caller removes (or the next run's stage_begin_dir does).
+ * stage_commit removes (or the next run's stage_begin does).
  */
 static int swap_in(struct stage *st, struct sbuf *err)
 {
-	if (sys_exchange(st->partial, st->final) == 0)
+	int wfd = st->work->fd, dfd = st->domain->fd;
+	if (sys_renameat(wfd, STAGE_PARTIAL, dfd, st->final, RENAME_EXCHANGE) == 0)
 		return 0;
 	if (errno == ENOENT) {		/* no previous output */
-		if (sys_rename(st->partial, st->final) == 0)
+		if (sys_renameat(wfd, STAGE_PARTIAL, dfd, st->final, RENAME_NOREPLACE) == 0)
 			return 0;
-		sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial,
-			  st->final, strerror(errno));
-		return -1;
+		if (errno != EINVAL)
+			return stage_fail(st, "rename", err);
 	}
 	if (errno == EINVAL || errno == ENOSYS)	/* cannot exchange here */
 		return swap_aside(st, err);
-	sbuf_addf(err, "cannot rename '%s' to '%s': %s", st->partial, st->final,
-		  strerror(errno));
-	return -1;
+	return stage_fail(st, "rename", err);
 }
 
 int stage_commit(struct stage *st, struct sbuf *err)
 {
-	if (sync_partial(st, err) < 0 || swap_in(st, err) < 0)
+	int fd = st->file_fd >= 0 ? st->file_fd : st->partial.fd;
+	if (sys_syncfs(fd) < 0) {
+		char *pd = stage_partial_display(st);
+		sbuf_addf(err, "cannot sync '%s': %s", pd, strerror(errno));
+		free(pd);
+		return -1;
+	}
+	if (tree_refuse_link(st->domain, st->final, err) < 0 || swap_in(st, err) < 0)
 		return -1;
 	/*
-	 * what is at partial now is the previous output (if any), and a
-	 * <final>.old is what a run killed inside swap_aside left: neither is
+	 * what is at output.partial now is the previous output (if any), and an
+	 * output.old is what a run killed inside swap_aside left: neither is
 	 * needed once the new output is in place
 	 */
-	struct sbuf ignored = SBUF_INIT;
-	char *old = xasprintf("%s.old", st->final);
-	remove_tree(st->partial, &ignored);
-	remove_tree(old, &ignored);
-	free(old);
-	sbuf_release(&ignored);
-	free(st->final);
-	free(st->partial);
-	st->final = st->partial = NULL;
+	stage_abort(st);
 	return 0;
 }
 
 void stage_abort(struct stage *st)
 {
+	if (!st->begun)
+		return;
 	struct sbuf ignored = SBUF_INIT;
-	if (st->partial)
-		remove_tree(st->partial, &ignored);
+	tree_close(&st->partial);
+	if (st->file_fd >= 0)
+		close(st->file_fd);
+	st->file_fd = -1;
+	tree_remove(st->work->fd, STAGE_PARTIAL, "", &ignored);
+	tree_remove(st->work->fd, STAGE_OLD, "", &ignored);
 	sbuf_release(&ignored);
 	free(st->final);
-	free(st->partial);
-	st->final = st->partial = NULL;
+	free(st->final_display);
+	st->final = st->final_display = NULL;
+	st->begun = false;
+}
+
+/* ---- where DIR may not be ---------------------------------------------------------------- */
+
+char *path_resolve_future(const char *path, struct sbuf *err)
+{
+	struct sbuf cur = SBUF_INIT;
+	if (*path != '/') {
+		char *cwd = realpath(".", NULL);
+		if (!cwd) {
+			sbuf_addf(err, "cannot resolve the current folder: %s", strerror(errno));
+			return NULL;
+		}
+		sbuf_adds(&cur, strcmp(cwd, "/") ? cwd : "");
+		free(cwd);
+	}
+	size_t real_len = cur.len;	/* cur up to here exists */
+	char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, "..")) {	/* cur is resolved: its parent is lexical */
+			char *slash = strrchr(cur.buf ? cur.buf : "", '/');
+			sbuf_setlen(&cur, slash ? (size_t)(slash - cur.buf) : 0);
+			if (cur.len < real_len)
+				real_len = cur.len;
+			continue;
+		}
+		size_t before = cur.len;
+		sbuf_addch(&cur, '/');
+		sbuf_adds(&cur, c);
+		if (before != real_len)	/* below a folder still to be made */
+			continue;
+		struct stat st;
+		if (lstat(cur.buf, &st) < 0) {
+			if (errno == ENOENT)
+				continue;
+			sbuf_addf(err, "cannot resolve '%s': %s", cur.buf, strerror(errno));
+			goto fail;
+		}
+		char *r = realpath(cur.buf, NULL);
+		if (!r) {
+			sbuf_addf(err, "cannot resolve '%s': %s", cur.buf, strerror(errno));
+			goto fail;
+		}
+		sbuf_reset(&cur);
+		sbuf_adds(&cur, strcmp(r, "/") ? r : "");
+		free(r);
+		real_len = cur.len;
+	}
+	free(copy);
+	if (!cur.len)
+		sbuf_addch(&cur, '/');
+	return sbuf_detach(&cur);
+fail:
+	free(copy);
+	sbuf_release(&cur);
+	return NULL;
+}
+
+static bool same_id(const struct stat *st, const struct fileid *id)
+{
+	return st->st_dev == id->dev && st->st_ino == id->ino;
+}
+
+int path_hits(const char *resolved, const struct fileid *ids, size_t n, size_t *which)
+{
+	char *p = xstrdup(resolved);
+	int hit = 0;
+	for (;;) {
+		struct stat st;
+		if (stat(*p ? p : "/", &st) == 0) {
+			for (size_t i = 0; i < n && !hit; i++) {
+				if (same_id(&st, &ids[i])) {
+					*which = i;
+					hit = 1;
+				}
+			}
+		}
+		char *slash = strrchr(p, '/');
+		if (hit || !slash || !*p)
+			break;
+		*slash = '\0';
+	}
+	free(p);
+	return hit;
+}
+
+int fd_ancestor_is(int dirfd, const struct fileid *id)
+{
+	int fd = dup(dirfd);
+	for (int depth = 0; fd >= 0 && depth < 4096; depth++) {
+		struct stat st, up;
+		if (fstat(fd, &st) < 0)
+			break;
+		if (same_id(&st, id)) {
+			close(fd);
+			return 1;
+		}
+		int parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = parent;
+		if (fd < 0 || (fstat(fd, &up) == 0 && up.st_dev == st.st_dev &&
+			       up.st_ino == st.st_ino))
+			break;	/* the root is its own parent */
+	}
+	if (fd >= 0)
+		close(fd);
+	return 0;
 }

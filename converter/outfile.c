@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "outdir.h"
 #include "sysio.h"
 #include "xalloc.h"
 
@@ -19,8 +20,45 @@ int outfile_open(struct outfile *of, const char *path, struct sbuf *err)
 		return -1;
 	}
 	of->path = xstrdup(path);
+	of->dirfd = -1;
 	of->buf = xmalloc(OUTFILE_BUFSIZE);
 	return 0;
+}
+
+int outfile_create(struct outfile *of, struct tree *t, const char *rel, struct sbuf *err)
+{
+	memset(of, 0, sizeof(*of));
+	of->fd = of->dirfd = -1;
+	const char *leaf;
+	int dirfd = tree_parent(t, rel, &leaf, err);
+	if (dirfd < 0)
+		return -1;
+	char *display = tree_display(t, rel);
+	of->fd = sys_openat(dirfd, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			    0644);
+	if (of->fd < 0 || (of->dirfd = dup(dirfd)) < 0) {
+		sbuf_addf(err, "cannot create '%s': %s", display, strerror(errno));
+		if (of->fd >= 0) {
+			close(of->fd);
+			unlinkat(dirfd, leaf, 0);
+		}
+		of->fd = -1;
+		free(display);
+		return -1;
+	}
+	of->path = display;
+	of->name = xstrdup(leaf);
+	of->buf = xmalloc(OUTFILE_BUFSIZE);
+	return 0;
+}
+
+/* remove_made: the file outfile made, by the way it was made */
+static void remove_made(const struct outfile *of)
+{
+	if (of->dirfd >= 0)
+		unlinkat(of->dirfd, of->name, 0);
+	else
+		unlink(of->path);
 }
 
 static void write_all(struct outfile *of, const char *p, size_t len)
@@ -90,6 +128,11 @@ int outfile_rewind(struct outfile *of, uint64_t offset)
 
 static void release(struct outfile *of)
 {
+	if (of->dirfd >= 0)
+		close(of->dirfd);
+	of->dirfd = -1;
+	free(of->name);
+	of->name = NULL;
 	free(of->path);
 	free(of->buf);
 	of->path = NULL;
@@ -109,7 +152,7 @@ int outfile_close(struct outfile *of, int64_t mtime, struct sbuf *err)
 	if (of->error) {
 		sbuf_addf(err, "cannot write '%s': %s", of->path,
 			  strerror(of->error));
-		unlink(of->path);
+		remove_made(of);
 		ret = -1;
 	}
 	release(of);
@@ -121,6 +164,6 @@ void outfile_abort(struct outfile *of)
 	if (of->fd < 0)
 		return;
 	close(of->fd);
-	unlink(of->path);
+	remove_made(of);
 	release(of);
 }

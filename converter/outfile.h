@@ -22,13 +22,21 @@ struct outfile {
 	int fd;			/* -1 when closed */
 	int error;		/* first errno, 0 while all is well */
 	uint64_t offset;	/* bytes accepted so far */
-	char *path;
+	char *path;		/* for messages */
+	int dirfd;		/* the directory it was made in (outfile_create); -1: by path */
+	char *name;		/* its name there */
 	size_t len;		/* bytes waiting in buf */
 	char *buf;
 };
 
+struct tree;
 /* outfile_open: create path (must not exist). Returns 0, or -1 with err set. */
 int outfile_open(struct outfile *of, const char *path, struct sbuf *err);
+/*
+ * outfile_create: create rel below t (outdir.h: no link followed, rel's
+ * folders must exist).  Returns 0, or -1 with err set.
+ */
+int outfile_create(struct outfile *of, struct tree *t, const char *rel, struct sbuf *err);
 void outfile_write_slow(struct outfile *of, const void *data, size_t len);
 
 /* outfile_write: buffered; the common case (it fits) inline, for the line filters */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "msghash.h"
 #include "options.h"
 #include "outdir.h"
+#include "places.h"
 #include "reader.h"
 #include "report.h"
 #include "sysio.h"
@@ -35,6 +37,8 @@ struct run {
 	unsigned messages;
 	unsigned unreadable;
 	unsigned failed;	/* mailboxes whose output failed */
+	unsigned locked;	/* mailboxes another run was writing: skipped */
+	struct tree root;	/* DIR, opened once (not for a dry run) */
 	struct msg_hash *hash;	/* NULL for a dry run: no manifest, nothing to hash */
 	struct report report;
 };
@@ -73,6 +77,7 @@ static int open_run(struct run *run, const struct options *o)
 	run->user_matched = xcalloc(o->nusers + 1, sizeof(bool));
 	run->domain_matched = xcalloc(o->ndomains + 1, sizeof(bool));
 	run->report.started = (int64_t)time(NULL);
+	run->root = (struct tree)TREE_INIT;
 	run->hash = o->dry_run ? NULL : msg_hash_new();
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps, .hash = run->hash };
 	struct sbuf err = SBUF_INIT;
@@ -110,8 +115,11 @@ static int close_run(struct run *run)
 			status = EXIT_FATAL;
 		}
 	}
+	if (run->locked && status != EXIT_FATAL)
+		status = EXIT_LOCKED;
 	if (run->failed)
 		status = EXIT_FATAL;
+	tree_close(&run->root);
 	run->reader->v->close(run->reader);
 	free(run->user_matched);
 	free(run->domain_matched);
@@ -128,7 +136,12 @@ struct box_run {
 	struct conv_stats stats;
 	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
 	struct sbuf rel;	/* the output relative to DIR: <domain>/<mailbox>[suffix] */
+	struct sbuf name;	/* <mailbox>, escaped */
+	struct tree domain;	/* DIR/<domain> */
+	struct tree work;	/* DIR/.mdexport/<domain>/<mailbox> */
+	int lock_fd;		/* its lock, held while the mailbox is written; -1: none */
 	bool unreadable_box;	/* the reader could not open the mailbox */
+	bool locked;		/* another run holds the lock: nothing touched */
 	struct manifest *manifest;	/* NULL for a dry run */
 	struct mail_item_loc loc;	/* where the writer put the last message */
 	int64_t started;	/* Unix seconds */
@@ -250,6 +263,12 @@ static void print_summary(const struct box_run *b, bool failed)
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
 	diag_progress_clear(&b->run->diag);
+	if (b->locked) {
+		fprintf(stderr, "mdexport: %s@%s: skipped, another mdexport run is writing "
+			"'%s' (its lock is held); nothing of it was touched; run again when "
+			"that run has finished\n", b->box->mailbox, b->box->domain, b->dest.buf);
+		return;
+	}
 	if (b->unreadable_box) {
 		fprintf(stderr, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
@@ -277,34 +296,121 @@ static void print_summary(const struct box_run *b, bool failed)
 
 /*
  * dest_path: DIR/<domain>/<mailbox> (escaped) in dest, the same relative to
- * DIR in rel (with the format's suffix); the domain folder is created
+ * DIR in rel (with the format's suffix), the escaped mailbox in name
  */
-static int dest_path(struct box_run *b, struct sbuf *err)
+static void dest_path(struct box_run *b)
 {
 	const struct options *o = b->run->o;
+	sbuf_reset(&b->name);
+	fsname_escape(&b->name, b->box->mailbox);
 	sbuf_reset(&b->rel);
 	fsname_escape(&b->rel, b->box->domain);
+	sbuf_addch(&b->rel, '/');
+	sbuf_adds(&b->rel, b->name.buf);
 	sbuf_reset(&b->dest);
 	sbuf_addf(&b->dest, "%s/%s", o->output ? o->output : ".", b->rel.buf);
-	if (!o->dry_run && mkdir_p(b->dest.buf, err) < 0)
-		return -1;
-	sbuf_addch(&b->dest, '/');
-	fsname_escape(&b->dest, b->box->mailbox);
-	sbuf_addch(&b->rel, '/');
-	fsname_escape(&b->rel, b->box->mailbox);
 	if (o->format->dest_suffix)
 		sbuf_adds(&b->rel, o->format->dest_suffix);
-	return 0;
+}
+
+/*
+ * take_lock: DIR/.mdexport/<domain>/<mailbox>/lock, flock()ed for the
+ * mailbox's whole write: 1 taken, 0 another run holds it, -1 error (err
+ * set), -2 the working folder went away under us (a run that finished
+ * removed it: open it again).  The kernel drops a flock when its holder
+ * dies, so a killed run never leaves a mailbox locked.  A finished run
+ * removes the lock file while it still holds the lock, so the lock counts
+ * only if the file locked is still the one at that name.
+ */
+static int take_lock(struct box_run *b, struct sbuf *err)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int fd = openat(b->work.fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == ENOENT)
+			return -2;
+		if (fd < 0) {
+			sbuf_addf(err, "cannot open the lock '%s/lock': %s", b->work.display,
+				  strerror(errno));
+			return -1;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			int e = errno;
+			close(fd);
+			if (e == EWOULDBLOCK)
+				return 0;
+			sbuf_addf(err, "cannot lock '%s/lock': %s", b->work.display, strerror(e));
+			return -1;
+		}
+		struct stat held, named;
+		if (fstat(fd, &held) == 0 &&
+		    fstatat(b->work.fd, "lock", &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+			b->lock_fd = fd;
+			return 1;
+		}
+		close(fd);	/* removed by the run we waited for: take the new one */
+	}
+	sbuf_addf(err, "cannot lock '%s/lock': it keeps changing", b->work.display);
+	return -1;
+}
+
+/*
+ * open_target: DIR/<domain> and the mailbox's working folder, made when
+ * missing, each name opened without following a link, and the mailbox's
+ * lock.  1 ready, 0 locked by another run, -1 error (err set).
+ */
+static int open_target(struct box_run *b, struct sbuf *err)
+{
+	struct run *run = b->run;
+	struct sbuf dom = SBUF_INIT, work = SBUF_INIT;
+	fsname_escape(&dom, b->box->domain);
+	sbuf_addf(&work, OUT_WORK_DIR "/%s/%s", dom.buf, b->name.buf);
+	int ret = tree_sub(&b->domain, &run->root, dom.buf, true, err);
+	for (int tries = 0; ret == 0 && tries < 100; tries++) {
+		tree_close(&b->work);
+		ret = tree_sub(&b->work, &run->root, work.buf, true, err);
+		if (ret == 0 && (ret = take_lock(b, err)) != -2)
+			break;
+		ret = 0;
+	}
+	sbuf_release(&dom);
+	sbuf_release(&work);
+	return ret;
+}
+
+/*
+ * close_target: the lock released and the working folder removed, with
+ * the folders above it when empty, so a finished run leaves nothing of its
+ * own in DIR but outputs and manifests (a killed run's leftovers are in
+ * there, and the next run clears them)
+ */
+static void close_target(struct box_run *b)
+{
+	if (b->lock_fd >= 0) {
+		unlinkat(b->work.fd, "lock", 0);	/* still held: see take_lock */
+		close(b->lock_fd);
+		b->lock_fd = -1;
+		struct sbuf dom = SBUF_INIT, work = SBUF_INIT;
+		fsname_escape(&dom, b->box->domain);
+		sbuf_addf(&work, OUT_WORK_DIR "/%s/%s", dom.buf, b->name.buf);
+		for (char *slash; (unlinkat(b->run->root.fd, work.buf, AT_REMOVEDIR) == 0) &&
+				  (slash = strrchr(work.buf, '/')); )
+			*slash = '\0';
+		sbuf_release(&dom);
+		sbuf_release(&work);
+	}
+	tree_close(&b->work);
+	tree_close(&b->domain);
 }
 
 /* open_manifest: DIR/<domain>/<mailbox>.manifest.jsonl, unless a dry run */
-static int open_manifest(struct box_run *b, struct sbuf *err)
+static int open_manifest(struct box_run *b, const struct out_target *t, struct sbuf *err)
 {
 	if (b->run->o->dry_run)
 		return 0;
-	char *final = xasprintf("%s.manifest.jsonl", b->dest.buf);
-	b->manifest = manifest_open(final, b->rel.buf, err);
-	free(final);
+	char *name = xasprintf("%s.manifest.jsonl", b->name.buf);
+	b->manifest = manifest_open(t, name, b->rel.buf, err);
+	free(name);
 	return b->manifest ? 0 : -1;
 }
 
@@ -336,9 +442,11 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
  */
 static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
-	if (open_manifest(b, err) < 0)
+	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work };
+	bool dry = b->run->o->dry_run;
+	if (open_manifest(b, &t, err) < 0)
 		return err->buf;
-	if (mail_writer_open(b->w, b->dest.buf, b->box) != CONV_OK)
+	if (mail_writer_open(b->w, dry ? NULL : &t, b->box) != CONV_OK)
 		return b->w->error.buf;
 	if (export_folders(b) == CONV_FATAL)
 		return "";
@@ -385,7 +493,8 @@ static void add_report_row(struct box_run *b, bool failed)
 	struct report_row row = {
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
-		.result = b->unreadable_box ? "unreadable" : failed ? "failed" :
+		.result = b->locked ? "locked" : b->unreadable_box ? "unreadable" :
+			  failed ? "failed" :
 			  b->run->o->dry_run ? "dry-run" : "exported",
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
@@ -409,6 +518,9 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	sbuf_init(&b.stats.problems);
 	sbuf_init(&b.dest);
 	sbuf_init(&b.rel);
+	sbuf_init(&b.name);
+	b.domain = b.work = (struct tree)TREE_INIT;
+	b.lock_fd = -1;
 	mail_item_loc_init(&b.loc);
 	run->diag.stats = &b.stats;
 	bool failed = false;
@@ -417,12 +529,19 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		b.unreadable_box = true;
 		diag_error(&run->diag, "%s@%s: %s", box->mailbox, box->domain,
 			   reader_err->buf);
-	} else if (dest_path(&b, &err) < 0) {
-		diag_fatal(&run->diag, "%s", err.buf);
-		failed = true;
 	} else {
-		failed = !write_mailbox(&b, run->o->dry_run ? &null_writer_ops : run->o->format,
-					&err);
+		dest_path(&b);
+		int ready = run->o->dry_run ? 1 : open_target(&b, &err);
+		if (ready < 0) {
+			diag_fatal(&run->diag, "%s", err.buf);
+			failed = true;
+		} else if (ready == 0) {
+			b.locked = true;
+		} else {
+			failed = !write_mailbox(&b, run->o->dry_run ? &null_writer_ops :
+						run->o->format, &err);
+		}
+		close_target(&b);
 	}
 	print_summary(&b, failed);
 	add_report_row(&b, failed);
@@ -430,59 +549,113 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	run->messages += failed ? 0 : b.stats.messages;	/* a failed mailbox wrote none */
 	run->unreadable += b.stats.unreadable;
 	run->failed += failed;
+	run->locked += b.locked;
 	run->diag.stats = NULL;
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
 	sbuf_release(&b.rel);
+	sbuf_release(&b.name);
 	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
 }
 
-/* inside_source: DIR or the report would be written inside SOURCE (refused) */
-static bool inside_source(const struct options *o)
+/*
+ * guarded_places: SOURCE, every --map target and every mail folder the
+ * reader will read: what DIR and the report may neither be in nor hold
+ */
+static void guarded_places(const struct run *run, struct places *p)
 {
-	const char *what[] = { o->dry_run ? NULL : o->output, o->report };
-	const char *name[] = { "--output", "--report" };
-	for (size_t i = 0; i < 2; i++) {
-		if (what[i] && path_within(what[i], o->source) == 1) {
-			fprintf(stderr, "mdexport: %s '%s' is inside SOURCE '%s', which is "
-				"never written to\n", name[i], what[i], o->source);
-			return true;
-		}
+	const struct options *o = run->o;
+	places_add(p, "SOURCE", o->source);
+	for (size_t i = 0; i < o->nmaps; i++) {
+		const char *eq = strchr(o->maps[i], '=');
+		if (eq)
+			places_add(p, "the --map folder", eq + 1);
 	}
-	return false;
-}
-
-/* open_report: --report FILE, created now so that a bad FILE stops the run before it starts */
-static int open_report(const struct options *o, int *fd_r)
-{
-	*fd_r = -1;
-	if (!o->report)
-		return 0;
-	*fd_r = sys_open(o->report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (*fd_r >= 0)
-		return 0;
-	fprintf(stderr, "mdexport: cannot create '%s': %s\n", o->report, strerror(errno));
-	return -1;
 }
 
 /*
- * finish_report: the table on stderr, the JSON into fd; returns the exit
- * status.  A report that could not be written whole is removed: a cut JSON
- * document would only mislead.
+ * The --report file: written to a temporary name beside FILE (made now, so
+ * that a bad FILE stops the run before it starts) and renamed over FILE
+ * when complete: a FILE that is a link is replaced, never followed.
  */
-static int finish_report(struct run *run, int fd, int status)
+struct report_file {
+	int dirfd;		/* FILE's folder; -1: no report */
+	char *base;		/* FILE's name there */
+	char *tmp;		/* the temporary name there */
+	int fd;
+};
+
+static int open_report(const struct options *o, const struct places *guard,
+		       struct report_file *rf)
+{
+	*rf = (struct report_file){ .dirfd = -1, .fd = -1 };
+	if (!o->report)
+		return 0;
+	struct sbuf err = SBUF_INIT;
+	const char *slash = strrchr(o->report, '/');
+	char *dir = slash ? xstrndup(o->report, (size_t)(slash - o->report) + (slash == o->report))
+			  : xstrdup(".");
+	rf->base = xstrdup(slash ? slash + 1 : o->report);
+	if (!*rf->base || !strcmp(rf->base, ".") || !strcmp(rf->base, ".."))
+		sbuf_addf(&err, "--report '%s' names a folder, not a file", o->report);
+	else if (places_refuse(guard, "--report", dir, false, &err) == 0 &&
+		 (rf->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		sbuf_addf(&err, "cannot create '%s': %s", o->report, strerror(errno));
+	for (unsigned i = 0; !err.len && rf->fd < 0 && i < 100; i++) {
+		free(rf->tmp);
+		rf->tmp = xasprintf(".%s.%ld.%u.tmp", rf->base, (long)getpid(), i);
+		rf->fd = sys_openat(rf->dirfd, rf->tmp,
+				    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (rf->fd < 0 && errno != EEXIST)
+			sbuf_addf(&err, "cannot create a file beside '%s': %s", o->report,
+				  strerror(errno));
+	}
+	free(dir);
+	if (!err.len && rf->fd < 0)
+		sbuf_addf(&err, "cannot create a file beside '%s'", o->report);
+	if (err.len)
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+	sbuf_release(&err);
+	return rf->fd >= 0 ? 0 : -1;
+}
+
+/* close_report: publish (rename over FILE) or drop the temporary file; 0 or errno */
+static int close_report(struct report_file *rf, bool publish)
+{
+	int e = 0;
+	if (rf->fd >= 0 && close(rf->fd) < 0)
+		e = errno;
+	if (rf->fd >= 0 && publish && !e &&
+	    sys_renameat(rf->dirfd, rf->tmp, rf->dirfd, rf->base, 0) < 0)
+		e = errno;
+	if (rf->fd >= 0 && (!publish || e))
+		unlinkat(rf->dirfd, rf->tmp, 0);
+	if (rf->dirfd >= 0)
+		close(rf->dirfd);
+	free(rf->base);
+	free(rf->tmp);
+	*rf = (struct report_file){ .dirfd = -1, .fd = -1 };
+	return e;
+}
+
+/*
+ * finish_report: the table on stderr, the JSON into the report file;
+ * returns the exit status.  A report that could not be written whole is
+ * not published: a cut JSON document would only mislead.
+ */
+static int finish_report(struct run *run, struct report_file *rf, int status)
 {
 	const struct options *o = run->o;
 	report_print(&run->report, o->dry_run);
-	if (fd >= 0) {
-		int e = report_write(&run->report, o, (int64_t)time(NULL), status, fd);
-		if (close(fd) < 0 && !e)
+	if (rf->fd >= 0) {
+		int e = report_write(&run->report, o, (int64_t)time(NULL), status, rf->fd);
+		if (!e && sys_fsync(rf->fd) < 0)
 			e = errno;
-		if (e) {
+		int ce = close_report(rf, !e);
+		if (e || ce) {
 			fprintf(stderr, "mdexport: cannot write '%s': %s\n", o->report,
-				strerror(e));
-			unlink(o->report);
+				strerror(e ? e : ce));
 			status = EXIT_FATAL;
 		}
 	}
@@ -490,30 +663,54 @@ static int finish_report(struct run *run, int fd, int status)
 	return status;
 }
 
+/*
+ * open_output: DIR made (the admin's own path: links in it are followed)
+ * and opened once; everything below it is reached from this descriptor
+ */
+static int open_output(struct run *run, const struct places *guard)
+{
+	const struct options *o = run->o;
+	struct sbuf err = SBUF_INIT;
+	int ret = -1;
+	if (places_refuse(guard, "--output", o->output, true, &err) < 0 ||
+	    mkdir_p(o->output, &err) < 0 || tree_open_root(&run->root, o->output, &err) < 0)
+		goto out;
+	/* made now: one more look, from the folder itself up, for a race with a link */
+	for (size_t i = 0; i < guard->n; i++) {
+		if (fd_ancestor_is(run->root.fd, &guard->v[i].id)) {
+			sbuf_addf(&err, "--output '%s' is inside %s '%s', which is never "
+				  "written to", o->output, guard->v[i].what, guard->v[i].path);
+			goto out;
+		}
+	}
+	if (faccessat(run->root.fd, ".", W_OK | X_OK, 0) < 0) {
+		sbuf_addf(&err, "cannot write to '%s': %s", o->output, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+	sbuf_release(&err);
+	return ret;
+}
+
 int cmd_export(const struct options *o)
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
-	int report = -1;
+	struct report_file report;
+	struct places guard = { 0 };
 	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
-	if (inside_source(o) || open_report(o, &report) < 0) {
+	guarded_places(&run, &guard);
+	if (open_report(o, &guard, &report) < 0 || (!o->dry_run && open_output(&run, &guard) < 0)) {
+		close_report(&report, false);	/* nothing was exported: no report either */
+		places_release(&guard);
 		close_run(&run);
 		return EXIT_FATAL;
 	}
-	if (!o->dry_run &&
-	    (mkdir_p(o->output, &err) < 0 || access(o->output, W_OK | X_OK) < 0)) {
-		if (!err.len)
-			sbuf_addf(&err, "cannot write to '%s': %s", o->output, strerror(errno));
-		fprintf(stderr, "mdexport: %s\n", err.buf);
-		sbuf_release(&err);
-		if (report >= 0) {	/* nothing was exported: no report either */
-			close(report);
-			unlink(o->report);
-		}
-		close_run(&run);
-		return EXIT_FATAL;
-	}
+	places_release(&guard);
 	const struct mail_box *box;
 	int ret;
 	struct mail_reader *r = run.reader;
@@ -524,10 +721,13 @@ int cmd_export(const struct options *o)
 	}
 	sbuf_release(&err);
 	run.report.unattributed = run.diag.unattributed;
-	int status = finish_report(&run, report, close_run(&run));
+	int status = finish_report(&run, &report, close_run(&run));
+	char locked[64] = "";
+	if (run.locked)
+		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);
 	fprintf(stderr, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
-		"items; %u mailboxes failed; exit status %d\n",
+		"items; %u mailboxes failed%s; exit status %d\n",
 		o->dry_run ? "would export" : "exported", run.messages,
-		run.mailboxes, run.unreadable, run.failed, status);
+		run.mailboxes, run.unreadable, run.failed, locked, status);
 	return status;
 }

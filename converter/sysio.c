@@ -82,17 +82,22 @@ static bool parse_spec(const char *spec)
 	return false;
 }
 
-/* trace: "op path" for count mode; an fd is named through /proc */
+/*
+ * trace: "op path" for count mode; an fd is named through /proc, and a name
+ * relative to a directory descriptor (fd >= 0 with a path) as that
+ * directory's path, '/', the name
+ */
 static void trace(const char *op, const char *path, int fd)
 {
 	char link[64], target[PATH_MAX];
-	if (!path) {
+	target[0] = '\0';
+	if (fd >= 0) {
 		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		target[n > 0 ? n : 0] = '\0';
-		path = target;
 	}
-	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s %s\n", hook.calls, op, path);
+	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s %s%s%s\n", hook.calls, op, target,
+		path && fd >= 0 ? "/" : "", path ? path : "");
 }
 
 /* fault: 0 to go ahead, or the errno the call fails with */
@@ -154,6 +159,27 @@ int sys_exchange(const char *a, const char *b)
 {
 	FAULT("exchange", b, -1);
 	return renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
+
+int sys_openat(int dirfd, const char *name, int flags, mode_t mode)
+{
+	FAULT("open", name, dirfd);
+	return openat(dirfd, name, flags, mode);
+}
+
+int sys_mkdirat(int dirfd, const char *name, mode_t mode)
+{
+	FAULT("mkdir", name, dirfd);
+	return mkdirat(dirfd, name, mode);
+}
+
+int sys_renameat(int fromfd, const char *from, int tofd, const char *to, unsigned flags)
+{
+	FAULT(flags & RENAME_EXCHANGE ? "exchange" : "rename", flags & RENAME_EXCHANGE ? to : from,
+	      flags & RENAME_EXCHANGE ? tofd : fromfd);
+	if (!flags)
+		return renameat(fromfd, from, tofd, to);
+	return renameat2(fromfd, from, tofd, to, flags);
 }
 
 int sys_fsync(int fd)

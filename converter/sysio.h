@@ -39,6 +39,14 @@ int sys_rename(const char *from, const char *to);
  * kernel cannot
  */
 int sys_exchange(const char *a, const char *b);
+/*
+ * The same relative to a directory descriptor: what everything under DIR
+ * uses (outdir.h), so that no path is resolved again from the top.
+ * sys_renameat's flags are renameat2's (0: plain renameat).
+ */
+int sys_openat(int dirfd, const char *name, int flags, mode_t mode);
+int sys_mkdirat(int dirfd, const char *name, mode_t mode);
+int sys_renameat(int fromfd, const char *from, int tofd, const char *to, unsigned flags);
 int sys_fsync(int fd);
 int sys_syncfs(int fd);
 int sys_ftruncate(int fd, off_t len);

@@ -63,10 +63,11 @@ static int refuse(struct mail_writer *w)
 	return 1;
 }
 
-int mail_writer_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+int mail_writer_open(struct mail_writer *w, const struct out_target *t,
+		     const struct mail_box *box)
 {
 	sbuf_reset(&w->error);
-	return after(w, w->v->open(w, dest, box));
+	return after(w, w->v->open(w, t, box));
 }
 
 int mail_writer_begin_folder(struct mail_writer *w, const struct mail_folder *f)

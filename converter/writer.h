@@ -21,6 +21,7 @@
 
 #include "conv.h"
 #include "diag.h"
+#include "outdir.h"
 
 struct mail_writer;
 
@@ -46,8 +47,8 @@ struct mail_writer_ops {
 	const char *name;	/* "mbox", "maildir", "eml", "pst", "null" */
 	const char *dest_suffix;	/* what the output is named: dest + this (NULL: dest) */
 	struct mail_writer *(*alloc)(void);
-	/* dest: output path for this mailbox without extension */
-	int (*open)(struct mail_writer *w, const char *dest, const struct mail_box *box);
+	/* t: where the mailbox's output goes (outdir.h); NULL for a writer that writes nothing */
+	int (*open)(struct mail_writer *w, const struct out_target *t, const struct mail_box *box);
 	int (*begin_folder)(struct mail_writer *w, const struct mail_folder *folder);
 	/* write_msg: loc is empty on entry; fill it when returning CONV_OK */
 	int (*write_msg)(struct mail_writer *w, const struct mail_msg *msg,
@@ -77,7 +78,8 @@ const struct mail_writer_ops *mail_writer_find(const char *name);
 extern const struct mail_writer_ops *const mail_writers[];
 
 struct mail_writer *mail_writer_new(const struct mail_writer_ops *v, struct diag *d);
-int mail_writer_open(struct mail_writer *w, const char *dest, const struct mail_box *box);
+int mail_writer_open(struct mail_writer *w, const struct out_target *t,
+		     const struct mail_box *box);
 int mail_writer_begin_folder(struct mail_writer *w, const struct mail_folder *f);
 /* mail_writer_write_msg: loc (the caller's) says where m went when CONV_OK */
 int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m,

@@ -26,12 +26,13 @@ static struct mail_writer *eml_alloc(void)
 	return &e->w;
 }
 
-static int eml_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+static int eml_open(struct mail_writer *w, const struct out_target *t,
+		    const struct mail_box *box)
 {
 	struct eml_writer *e = (struct eml_writer *)w;
 	(void)box;
 	struct sbuf err = SBUF_INIT;
-	if (stage_begin_dir(&e->stage, dest, &err) < 0)
+	if (stage_begin_dir(&e->stage, t, NULL, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
@@ -42,15 +43,15 @@ static int eml_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	struct eml_writer *e = (struct eml_writer *)w;
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&e->dir);
-	sbuf_adds(&e->dir, e->stage.partial);
 	char *copy = xstrdup(f->path);
 	char *save = NULL;
 	for (char *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
-		sbuf_addch(&e->dir, '/');
+		if (e->dir.len)
+			sbuf_addch(&e->dir, '/');
 		fsname_escape(&e->dir, p);
 	}
 	free(copy);
-	if (mkdir_p(e->dir.buf, &err) < 0)
+	if (tree_mkdirs(&e->stage.partial, e->dir.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
@@ -64,7 +65,7 @@ static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	sbuf_reset(&e->path);
 	sbuf_addf(&e->path, "%s/%06u.eml", e->dir.buf, msg->seq);
 	struct outfile of;
-	if (outfile_open(&of, e->path.buf, &err) < 0)
+	if (outfile_create(&of, &e->stage.partial, e->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	int ret = msg_copy_range(msg, 0, outfile_sink, &of, &err);
 	if (ret == CONV_MSG_BAD) {
@@ -73,7 +74,7 @@ static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	}
 	if (outfile_close(&of, msg->received, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	sbuf_adds(&loc->file, e->path.buf + strlen(e->stage.partial) + 1);
+	sbuf_adds(&loc->file, e->path.buf);
 	sbuf_release(&err);
 	return CONV_OK;
 }

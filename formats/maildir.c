@@ -12,6 +12,7 @@
  * with LF line ends and the file's mtime set to the internal date.  Names
  * are derived from the source, so a re-run writes the same tree.
  */
+#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,21 +73,22 @@ void maildir_folder_parts(struct sbuf *out, const char *path, char sep)
 	free(copy);
 }
 
-static int make_maildir(const char *dir, bool subfolder, struct sbuf *err)
+/* make_maildir: cur/ new/ tmp/ in dir ("" : the top), and the subfolder marker */
+static int make_maildir(struct tree *top, const char *dir, bool subfolder, struct sbuf *err)
 {
 	static const char *const subdirs[] = { "cur", "new", "tmp" };
 	struct sbuf p = SBUF_INIT;
-	int ret = mkdir_p(dir, err);
+	int ret = 0;
 	for (size_t i = 0; ret == 0 && i < 3; i++) {
 		sbuf_reset(&p);
-		sbuf_addf(&p, "%s/%s", dir, subdirs[i]);
-		ret = mkdir_p(p.buf, err);
+		sbuf_addf(&p, "%s%s%s", dir, *dir ? "/" : "", subdirs[i]);
+		ret = tree_mkdirs(top, p.buf, err);
 	}
 	if (ret == 0 && subfolder) {
 		struct outfile of;
 		sbuf_reset(&p);
 		sbuf_addf(&p, "%s/maildirfolder", dir);
-		ret = outfile_open(&of, p.buf, err);
+		ret = outfile_create(&of, top, p.buf, err);
 		if (ret == 0)
 			ret = outfile_close(&of, -1, err);
 	}
@@ -94,15 +96,16 @@ static int make_maildir(const char *dir, bool subfolder, struct sbuf *err)
 	return ret;
 }
 
-static int maildir_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+static int maildir_open(struct mail_writer *w, const struct out_target *t,
+			const struct mail_box *box)
 {
 	struct maildir_writer *m = (struct maildir_writer *)w;
 	(void)box;
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->subscriptions);
 	sbuf_adds(&m->subscriptions, "V\t2\n\n");
-	if (stage_begin_dir(&m->stage, dest, &err) < 0 ||
-	    make_maildir(m->stage.partial, false, &err) < 0)
+	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0 ||
+	    make_maildir(&m->stage.partial, "", false, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
@@ -113,18 +116,15 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 	struct maildir_writer *m = (struct maildir_writer *)w;
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->folder_dir);
-	sbuf_adds(&m->folder_dir, m->stage.partial);
 	if (strcmp(f->path, "INBOX")) {
-		size_t at = m->folder_dir.len + 2;	/* the name, after "/." */
-		sbuf_addch(&m->folder_dir, '/');
 		if (maildir_folder_dir(&m->folder_dir, f->path))
 			diag_warn(w->diag, "folder '%s' is too long for one Maildir++ "
 				  "directory name; written as '%s'", f->path,
-				  m->folder_dir.buf + at - 1);
-		if (make_maildir(m->folder_dir.buf, true, &err) < 0)
+				  m->folder_dir.buf);
+		if (make_maildir(&m->stage.partial, m->folder_dir.buf, true, &err) < 0)
 			return mail_writer_take_error(w, CONV_FATAL, &err);
 		/* subscriptions name what is on disk: its parts, tab-separated */
-		for (const char *p = m->folder_dir.buf + at; *p; p++)
+		for (const char *p = m->folder_dir.buf + 1; *p; p++)
 			sbuf_addch(&m->subscriptions, *p == '.' ? '\t' : *p);
 	} else {
 		sbuf_adds(&m->subscriptions, "INBOX");
@@ -134,12 +134,19 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 	return CONV_OK;
 }
 
-/* fnv1a64: a stable digest for names that must be shortened (not security) */
-static uint64_t fnv1a64(const char *s)
+/*
+ * name_digest: 64 bits of the SHA-256 of a name that must be shortened; a
+ * cryptographic digest, so that names cannot be made to collide on purpose
+ * (and two that did would fail on the O_EXCL maildirfolder, never merge)
+ */
+static uint64_t name_digest(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3u;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	uint64_t h = 0;
+	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL))
+		for (int i = 0; i < 8; i++)
+			h = h << 8 | md[i];
 	return h;
 }
 
@@ -158,7 +165,7 @@ bool maildir_folder_dir(struct sbuf *out, const char *path)
 	 */
 	char tail[40];
 	int tn = snprintf(tail, sizeof(tail), ".mdexport-%016llx",
-			  (unsigned long long)fnv1a64(out->buf + start));
+			  (unsigned long long)name_digest(out->buf + start));
 	size_t keep = 0;	/* length of the whole parts that fit, dot excluded */
 	for (size_t i = start + 1; i < out->len && i - start + (size_t)tn <= MAILDIR_NAME_MAX; i++)
 		if (out->buf[i] == '.')
@@ -206,10 +213,10 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct maildir_writer *m = (struct maildir_writer *)w;
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->path);
-	sbuf_addf(&m->path, "%s/cur/", m->folder_dir.buf);
+	sbuf_addf(&m->path, "%s%scur/", m->folder_dir.buf, m->folder_dir.len ? "/" : "");
 	maildir_file_name(&m->path, msg);
 	struct outfile of;
-	if (outfile_open(&of, m->path.buf, &err) < 0)
+	if (outfile_create(&of, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	struct linefilter lf;
 	linefilter_init(&lf, &of, false);
@@ -221,7 +228,7 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	}
 	if (outfile_close(&of, msg->received, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	sbuf_adds(&loc->file, m->path.buf + strlen(m->stage.partial) + 1);
+	sbuf_adds(&loc->file, m->path.buf);
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -238,8 +245,8 @@ static int maildir_commit(struct mail_writer *w)
 	struct sbuf err = SBUF_INIT;
 	struct outfile of;
 	sbuf_reset(&m->path);
-	sbuf_addf(&m->path, "%s/subscriptions", m->stage.partial);
-	if (outfile_open(&of, m->path.buf, &err) < 0)
+	sbuf_adds(&m->path, "subscriptions");
+	if (outfile_create(&of, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	outfile_write(&of, m->subscriptions.buf, m->subscriptions.len);
 	if (outfile_close(&of, -1, &err) < 0 || stage_commit(&m->stage, &err) < 0)

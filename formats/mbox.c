@@ -45,29 +45,30 @@ static struct mail_writer *mbox_alloc(void)
 	return &m->w;
 }
 
-static int mbox_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+static int mbox_open(struct mail_writer *w, const struct out_target *t,
+		     const struct mail_box *box)
 {
 	struct mbox_writer *m = (struct mbox_writer *)w;
 	(void)box;
 	struct sbuf err = SBUF_INIT;
-	if (stage_begin_dir(&m->stage, dest, &err) < 0)
+	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
 }
 
-/* folder_file: <partial>/<escaped components joined by '/'>.mbox, dirs made */
+/* folder_file: <escaped components joined by '/'>.mbox in the partial output, dirs made */
 static int folder_file(struct mbox_writer *m, const char *folder, struct sbuf *err)
 {
 	sbuf_reset(&m->path);
-	sbuf_adds(&m->path, m->stage.partial);
 	char *copy = xstrdup(folder);
 	char *save = NULL, *comp = strtok_r(copy, "/", &save);
 	while (comp) {
 		char *next = strtok_r(NULL, "/", &save);
-		sbuf_addch(&m->path, '/');
+		if (m->path.len)
+			sbuf_addch(&m->path, '/');
 		fsname_escape(&m->path, comp);
-		if (next && mkdir_p(m->path.buf, err) < 0) {
+		if (next && tree_mkdirs(&m->stage.partial, m->path.buf, err) < 0) {
 			free(copy);
 			return -1;
 		}
@@ -82,7 +83,7 @@ static int mbox_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 {
 	struct mbox_writer *m = (struct mbox_writer *)w;
 	struct sbuf err = SBUF_INIT;
-	if (folder_file(m, f->path, &err) < 0 || outfile_open(&m->out, m->path.buf, &err) < 0)
+	if (folder_file(m, f->path, &err) < 0 || outfile_create(&m->out, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	m->open_file = true;
 	m->newest = -1;
@@ -175,7 +176,7 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	if (msg->received > m->newest)
 		m->newest = msg->received;
 	/* from its From_ line up to the next one: the separator is its last byte */
-	sbuf_adds(&loc->file, m->path.buf + strlen(m->stage.partial) + 1);
+	sbuf_adds(&loc->file, m->path.buf);
 	loc->offset = (int64_t)start;
 	loc->length = m->out.offset - start;
 	sbuf_release(&err);

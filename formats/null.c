@@ -12,9 +12,10 @@ static struct mail_writer *null_alloc(void)
 	return xcalloc(1, sizeof(struct mail_writer));
 }
 
-static int null_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+static int null_open(struct mail_writer *w, const struct out_target *t,
+		     const struct mail_box *box)
 {
-	(void)w; (void)dest; (void)box;
+	(void)w; (void)t; (void)box;
 	return CONV_OK;
 }
 

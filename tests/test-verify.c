@@ -380,11 +380,20 @@ static int write_pst(const struct mail_msg *m)
 	struct mail_writer *w = mail_writer_new(&pst_writer_ops, &d);
 	struct mail_item_loc loc;
 	mail_item_loc_init(&loc);
-	int ret = mail_writer_open(w, tmp_path("alice"), &box) |
+	/* the PST at tmpdir/alice.pst, staged in tmpdir/work */
+	struct tree dir = TREE_INIT, work = TREE_INIT;
+	struct sbuf err = SBUF_INIT;
+	test_assert(tree_open_root(&dir, tmpdir, &err) == 0);
+	test_assert(tree_sub(&work, &dir, "work", true, &err) == 0);
+	struct out_target t = { .domain = &dir, .name = "alice", .work = &work };
+	int ret = mail_writer_open(w, &t, &box) |
 		  mail_writer_begin_folder(w, &f) | mail_writer_write_msg(w, m, &loc) |
 		  mail_writer_end_folder(w) | mail_writer_commit(w);
 	mail_writer_free(&w);
 	mail_item_loc_release(&loc);
+	tree_close(&work);
+	tree_close(&dir);
+	sbuf_release(&err);
 	return ret;
 }
 

@@ -21,6 +21,7 @@ struct pst_ndb {
 	int fd;
 	char *path;
 	char *dir;			/* where the temporary files go */
+	int dirfd;			/* that directory (pst_ndb_create_fd); -1: by path */
 	int error;			/* first errno, sticky */
 	char *why;			/* NULL, or what failed (else strerror says it) */
 	struct pst_alloc alloc;
@@ -151,10 +152,23 @@ static void new_lists(struct pst_ndb *n)
 {
 	pst_spill_free(n->bbt);
 	pst_spill_free(n->nbt);
-	n->bbt = pst_spill_new(n->dir, sizeof(struct pst_bbt_entry), n->spill_limit,
-			       "the block list");
-	n->nbt = pst_spill_new(n->dir, sizeof(struct pst_nbt_entry), n->spill_limit,
-			       "the node list");
+	n->bbt = pst_ndb_spill(n, sizeof(struct pst_bbt_entry), "the block list");
+	n->nbt = pst_ndb_spill(n, sizeof(struct pst_nbt_entry), "the node list");
+}
+
+struct pst_spill *pst_ndb_spill(const struct pst_ndb *n, size_t width, const char *what)
+{
+	if (n->dirfd >= 0)
+		return pst_spill_new_at(n->dirfd, n->dir, width, n->spill_limit, what);
+	return pst_spill_new(n->dir, width, n->spill_limit, what);
+}
+
+/* remove_file: the file this ndb made, the way it was made */
+static void remove_file(const struct pst_ndb *n)
+{
+	if (n->dirfd < 0)
+		unlink(n->path);
+	/* else its maker (pst_ndb_create_fd's caller) removes it */
 }
 
 void pst_ndb_set_spill_limit(struct pst_ndb *n, size_t entries)
@@ -173,15 +187,11 @@ const char *pst_ndb_dir(const struct pst_ndb *n)
 	return n->dir;
 }
 
-struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
+static struct pst_ndb *ndb_new(int fd, const char *path, int dirfd)
 {
-	int fd = sys_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
-		return NULL;
-	}
 	struct pst_ndb *n = xcalloc(1, sizeof(*n));
 	n->fd = fd;
+	n->dirfd = dirfd;
 	n->path = xstrdup(path);
 	n->dir = dir_of(path);
 	n->spill_limit = PST_SPILL_LIMIT;
@@ -192,6 +202,29 @@ struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
 	pst_alloc_init(&n->alloc, PST_AMAP_FIRST);
 	start_interval(n, 0);
 	return n;
+}
+
+struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err)
+{
+	int fd = sys_open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		sbuf_addf(err, "cannot create '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	return ndb_new(fd, path, -1);
+}
+
+struct pst_ndb *pst_ndb_create_fd(int fd, int tmpdir, const char *display, struct sbuf *err)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	int dirfd = own < 0 ? -1 : fcntl(tmpdir, F_DUPFD_CLOEXEC, 0);
+	if (dirfd < 0) {
+		sbuf_addf(err, "cannot use '%s': %s", display, strerror(errno));
+		if (own >= 0)
+			close(own);
+		return NULL;
+	}
+	return ndb_new(own, display, dirfd);
 }
 
 static void add_bbt(struct pst_ndb *n, uint64_t bid, uint64_t ib, size_t cb)
@@ -609,7 +642,7 @@ int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err
 	n->fd = -1;
 	if (n->error) {
 		sbuf_addf(err, "cannot write '%s': %s", n->path, n->why ? n->why : strerror(n->error));
-		unlink(n->path);
+		remove_file(n);
 		ret = -1;
 	}
 	pst_ndb_abort(n);
@@ -620,8 +653,10 @@ void pst_ndb_abort(struct pst_ndb *n)
 {
 	if (n->fd >= 0) {
 		close(n->fd);
-		unlink(n->path);
+		remove_file(n);
 	}
+	if (n->dirfd >= 0)
+		close(n->dirfd);
 	pst_spill_free(n->bbt);
 	pst_spill_free(n->nbt);
 	free(n->path);

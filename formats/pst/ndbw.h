@@ -31,6 +31,16 @@ struct pst_ndb;
 /* pst_ndb_create: a new, empty file at path (must not exist). NULL + err on failure. */
 struct pst_ndb *pst_ndb_create(const char *path, struct sbuf *err);
 /*
+ * pst_ndb_create_fd: the same in a file its caller made (fd, empty, open
+ * for reading and writing; it is duplicated), temporary files in the
+ * directory tmpdir; display names the file in messages.  The caller
+ * removes the file when the ndb fails.
+ */
+struct pst_ndb *pst_ndb_create_fd(int fd, int tmpdir, const char *display, struct sbuf *err);
+struct pst_spill;
+/* pst_ndb_spill: a spill list where this file's temporary files go */
+struct pst_spill *pst_ndb_spill(const struct pst_ndb *n, size_t width, const char *what);
+/*
  * pst_ndb_set_spill_limit: BBT/NBT entries (and rows of the tables' row
  * indexes) kept in memory before they go to a temporary file; default
  * PST_SPILL_LIMIT.  For tests, which make it tiny; call it before adding

@@ -1,6 +1,7 @@
 /*
  * PST writer: DIR/<domain>/<mailbox>.pst, a Unicode PST per mailbox,
- * written to <mailbox>.pst.partial and renamed when complete.
+ * written to the mailbox's staging file (outdir.h) and swapped in for
+ * <mailbox>.pst when complete.
  *
  * Folders: INBOX becomes "Inbox" (the receive folder), "Deleted Items" is
  * Outlook's own wastebasket, "Sent Items" is named on the store as the
@@ -40,7 +41,7 @@ struct pst_folder {
 struct pst_writer {
 	struct mail_writer w;
 	struct pst_ndb *ndb;
-	char *partial, *final;
+	struct stage stage;
 	uint8_t record_key[16];
 	struct pst_folder *folders;
 	size_t nfolders;
@@ -74,14 +75,16 @@ static size_t add_folder(struct pst_writer *p, uint32_t nid, uint32_t parent, co
 	return p->nfolders++;
 }
 
-static int pst_open(struct mail_writer *w, const char *dest, const struct mail_box *box)
+static int pst_open(struct mail_writer *w, const struct out_target *t,
+		    const struct mail_box *box)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct sbuf err = SBUF_INIT;
-	p->final = xasprintf("%s.pst", dest);
-	p->partial = xasprintf("%s.pst.partial", dest);
-	remove(p->partial);		/* a leftover of an interrupted run */
-	p->ndb = pst_ndb_create(p->partial, &err);
+	if (stage_begin_file(&p->stage, t, ".pst", &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	char *display = stage_partial_display(&p->stage);
+	p->ndb = pst_ndb_create_fd(p->stage.file_fd, p->stage.work->fd, display, &err);
+	free(display);
 	if (!p->ndb)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	/* the store's record key: derived from the mailbox, so re-runs match */
@@ -288,13 +291,8 @@ static int pst_commit(struct mail_writer *w)
 	p->ndb = NULL;
 	if (ret < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	if (sys_rename(p->partial, p->final) < 0) {	/* atomic: old file or new */
-		int e = errno;
-		unlink(p->partial);
-		sbuf_release(&err);
-		return mail_writer_set_error(w, CONV_FATAL, "cannot rename '%s' to '%s': %s",
-					     p->partial, p->final, strerror(e));
-	}
+	if (stage_commit(&p->stage, &err) < 0)	/* atomic: old file or new */
+		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -308,6 +306,7 @@ static void pst_rollback(struct mail_writer *w)
 	if (p->ndb)
 		pst_ndb_abort(p->ndb);
 	p->ndb = NULL;
+	stage_abort(&p->stage);
 }
 
 static void pst_free(struct mail_writer *w)
@@ -322,8 +321,6 @@ static void pst_free(struct mail_writer *w)
 	free(p->folders);
 	free(p->store_name);
 	sbuf_release(&p->pst_path);
-	free(p->partial);
-	free(p->final);
 	free(p);
 }
 

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,7 +21,8 @@ struct run {
 };
 
 struct pst_spill {
-	char *dir;
+	char *dir;			/* where the temporary file goes (for messages) */
+	int dirfd;			/* that directory; -1: reached by the path dir */
 	const char *what;
 	size_t width, limit;
 	uint8_t *buf;			/* records in memory */
@@ -58,15 +60,47 @@ static void fail(struct pst_spill *s, int err, const char *op)
 	}
 }
 
+/*
+ * open_named_at: where O_TMPFILE is not supported, a named file in dirfd
+ * made with O_EXCL (never through a link) and unlinked at once
+ */
+static void open_named_at(struct pst_spill *s)
+{
+	char name[64];
+	for (unsigned i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), ".mdexport-spill-%ld-%u", (long)getpid(), i);
+		s->fd = sys_openat(s->dirfd, name,
+				   O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (s->fd >= 0) {
+			unlinkat(s->dirfd, name, 0);
+			return;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	fail(s, errno, "create");
+}
+
 struct pst_spill *pst_spill_new(const char *dir, size_t width, size_t limit, const char *what)
 {
 	struct pst_spill *s = xcalloc(1, sizeof(*s));
 	s->dir = xstrdup(dir);
+	s->dirfd = -1;
 	s->what = what;
 	s->width = width;
 	s->limit = limit ? limit : 1;
 	s->sorted = true;
 	s->fd = -1;
+	return s;
+}
+
+struct pst_spill *pst_spill_new_at(int dirfd, const char *display, size_t width, size_t limit,
+				   const char *what)
+{
+	struct pst_spill *s = pst_spill_new(display, width, limit, what);
+	s->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (s->dirfd < 0)
+		fail(s, errno, "create");
 	return s;
 }
 
@@ -76,6 +110,8 @@ void pst_spill_free(struct pst_spill *s)
 		return;
 	if (s->fd >= 0)
 		close(s->fd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	free(s->buf);
 	free(s->dir);
 	free(s);
@@ -109,11 +145,18 @@ int pst_spill_error(const struct pst_spill *s, struct sbuf *msg)
  */
 static void open_tmp(struct pst_spill *s)
 {
-	s->fd = sys_open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (s->error)
+		return;
+	s->fd = s->dirfd >= 0 ? sys_openat(s->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
+			      : sys_open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (s->fd >= 0)
 		return;
 	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
 		fail(s, errno, "create");
+		return;
+	}
+	if (s->dirfd >= 0) {
+		open_named_at(s);
 		return;
 	}
 	char *path = xasprintf("%s/.mdexport-spill-XXXXXX", s->dir);

@@ -41,6 +41,9 @@ struct pst_spill;
 
 /* pst_spill_new: records of width >= 8 bytes; what names the list in messages ("the node list") */
 struct pst_spill *pst_spill_new(const char *dir, size_t width, size_t limit, const char *what);
+/* pst_spill_new_at: the same in the directory dirfd (display names it in messages) */
+struct pst_spill *pst_spill_new_at(int dirfd, const char *display, size_t width, size_t limit,
+				   const char *what);
 void pst_spill_free(struct pst_spill *s);
 void pst_spill_add(struct pst_spill *s, const void *rec);
 /* pst_spill_count: records added (dropped ones included) */

@@ -51,8 +51,7 @@ void pst_tc_init(struct pst_tc *tc, struct pst_ndb *n, const uint32_t *tags, siz
 	tc->sub.heap.client_sig = PST_SIG_TC;
 	pst_heap_stream(&tc->sub.heap, n);
 	sbuf_init(&tc->rows);
-	tc->index = pst_spill_new(pst_ndb_dir(n), sizeof(uint64_t), pst_ndb_spill_limit(n),
-				  "a table's row index");
+	tc->index = pst_ndb_spill(n, sizeof(uint64_t), "a table's row index");
 	tc->cols = xcalloc(ntags + 2, sizeof(*tc->cols));
 	bool has_id = false, has_ver = false;
 	for (size_t i = 0; i < ntags; i++) {

@@ -14,15 +14,15 @@ For every format:
     at each quarter;
   - kills of the normal build after a random delay (seeded: the seed and
     each delay are printed, MDX_RESUME_SEED=S repeats a run);
-  after each: nothing outside .partial names that is not the clean run's,
+  after each: nothing outside DIR/.mdexport (the working folder) that is not the clean run's,
   then the re-run: exit 0, every byte the clean run's (manifests but for
-  started/ended/host), no .partial left.
+  started/ended/host), no DIR/.mdexport left.
   - kills while re-running over a complete export made with other options
     (without --skip-deleted, re-run with it, so the two differ): after each,
     every mailbox's output and manifest is the old one or the new one; the
     one place where they may disagree (between the output's exchange and the
     manifest's rename, README "What it writes") must leave the new manifest
-    as <mailbox>.manifest.jsonl.partial next to them; then the re-run ends
+    at DIR/.mdexport/<domain>/<mailbox>/manifest.partial; then the re-run ends
     with the new export exactly."""
 
 import os
@@ -116,7 +116,7 @@ def timed_kills(fmt, clean):
 
 
 def mailbox_of(unit):
-    for suffix in (".manifest.jsonl.partial", ".manifest.jsonl", ".pst"):
+    for suffix in (".manifest.jsonl", ".pst"):
         if unit.endswith(suffix):
             return unit[:-len(suffix)]
     return unit
@@ -141,9 +141,11 @@ def old_or_new(got, old, new):
         if u.endswith(".manifest.jsonl") or w == "both":
             continue
         m = mailbox_of(u) + ".manifest.jsonl"
-        if which.get(m, "both") not in ("both", w) and m + ".partial" not in gu:
-            probs.append("%s is the %s output, its manifest the %s one, and no %s.partial"
-                         % (u, w, which[m], m))
+        # mid-commit: the new manifest still at the working folder's manifest.partial
+        marker = os.path.join(".mdexport", mailbox_of(u), "manifest.partial")
+        if which.get(m, "both") not in ("both", w) and marker not in got:
+            probs.append("%s is the %s output, its manifest the %s one, and no %s"
+                         % (u, w, which[m], marker))
     return probs
 
 

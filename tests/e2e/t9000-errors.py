@@ -166,12 +166,10 @@ def without(expected, pred):
 
 
 def no_partial_left(outdir):
-    bad = []
-    for dirpath, dirs, files in os.walk(outdir):
-        bad += [os.path.join(dirpath, n) for n in dirs + files
-                if n.endswith(".partial") or n.endswith(".old")
-                or ".partial." in n]
-    return bad
+    """The tool's working folder DIR/.mdexport (staging, locks) and anything
+    in it is left only by a run that was cut short."""
+    work_area = os.path.join(outdir, ".mdexport")
+    return [work_area] if os.path.lexists(work_area) else []
 
 
 # ---- 1. usage errors: exit 2, a message naming the problem, nothing written --
@@ -753,22 +751,39 @@ store, expected = fixture_store("s-rerun")
 for fmt in FORMATS:
     o = os.path.join(work, "o-rerun-" + fmt)
     dom = os.path.join(o, "example.com")
-    os.makedirs(os.path.join(dom, "alice.partial", "INBOX", "deep"))
+    # what a killed run leaves: in the working folder DIR/.mdexport/<domain>/<mailbox>/
+    wa = os.path.join(o, ".mdexport", "example.com")
+    os.makedirs(os.path.join(wa, "alice", "output.partial", "INBOX", "deep"))
     for rel in ("junk.eml", "INBOX/000001.eml", "INBOX/deep/x", "INBOX.mbox"):
-        with open(os.path.join(dom, "alice.partial", rel), "wb") as f:
+        with open(os.path.join(wa, "alice", "output.partial", rel), "wb") as f:
             f.write(JUNK + b"\n")
-    with open(os.path.join(dom, "bob.partial"), "wb") as f:        # a file, not a directory
+    os.makedirs(os.path.join(wa, "bob"))
+    with open(os.path.join(wa, "bob", "output.partial"), "wb") as f:   # a file, not a directory
         f.write(JUNK + b"\n")
-    os.makedirs(os.path.join(dom, "alice.old"))
-    with open(os.path.join(dom, "alice.old", "junk"), "wb") as f:
+    with open(os.path.join(wa, "bob", "manifest.partial"), "wb") as f:
         f.write(JUNK + b"\n")
+    os.makedirs(os.path.join(wa, "alice", "output.old"))
+    with open(os.path.join(wa, "alice", "output.old", "junk"), "wb") as f:
+        f.write(JUNK + b"\n")
+    # names beside the outputs are not the tool's: a mailbox may be called
+    # "alice.partial"; they are left exactly as they are
+    os.makedirs(os.path.join(dom, "alice.partial", "INBOX"))
+    with open(os.path.join(dom, "alice.partial", "INBOX", "keep"), "wb") as f:
+        f.write(b"NOT-OURS\n")
+    with open(os.path.join(dom, "bob.old"), "wb") as f:
+        f.write(b"NOT-OURS\n")
     rc, out, err = run(["export", store, "-f", fmt, "-o", o])
     left = no_partial_left(o)
     junk = [p for p, data in files_under(o).items() if JUNK in data]
     tap.ok(rc == 0 and not left and not junk,
-           "%s: leftover <mailbox>.partial (directory or file) and .old are replaced, "
-           "none left behind" % fmt,
+           "%s: a killed run's leftovers in DIR/.mdexport (output.partial directory or "
+           "file, output.old, manifest.partial) are cleared, none left behind" % fmt,
            "exit %d; left: %s; junk in: %s\n%s" % (rc, left, junk, err[-1000:]))
+    kept = [rel for rel in ("example.com/alice.partial/INBOX/keep", "example.com/bob.old")
+            if files_under(o).get(rel) == b"NOT-OURS\n"]
+    tap.eq(len(kept), 2, "%s: alice.partial and bob.old beside the outputs are not touched" % fmt)
+    shutil.rmtree(os.path.join(dom, "alice.partial"))
+    os.unlink(os.path.join(dom, "bob.old"))
     check(fmt, o, expected, " (after leftovers)", use_dovecot=False)
     # a complete export is replaced, not added to
     stray = {"eml": os.path.join(dom, "alice", "INBOX", "999999.eml"),
@@ -781,7 +796,7 @@ for fmt in FORMATS:
     rc, out, err = run(["export", store, "-f", fmt, "-o", o])
     left = no_partial_left(o)
     tap.ok(rc == 0 and not left and not os.path.exists(stray),
-           "%s: re-running over a complete export replaces it (stray file gone, no .partial/.old)" % fmt,
+           "%s: re-running over a complete export replaces it (stray file gone, no DIR/.mdexport)" % fmt,
            "exit %d; left: %s; stray there: %s" % (rc, left, os.path.exists(stray)))
     check(fmt, o, expected, " (re-run: each message once)")
 

@@ -142,14 +142,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				.prefix_len = prefix_len, .head_len = hl, .head_complete = true,
 				.seq = 1 };
 	struct diag d = { .quiet = true };
-	char *dest = xasprintf("%s/fuzz", scratch);
-	char *final = xasprintf("%s.pst", dest);
-	char *partial = xasprintf("%s.pst.partial", dest);
+	/* the PST at scratch/fuzz.pst, staged in scratch/work/output.partial */
+	char *final = xasprintf("%s/fuzz.pst", scratch);
+	char *partial = xasprintf("%s/work/" STAGE_PARTIAL, scratch);
+	struct tree dir = TREE_INIT, work = TREE_INIT;
+	struct sbuf err = SBUF_INIT;
+	fuzz_check(tree_open_root(&dir, scratch, &err) == 0);
+	fuzz_check(tree_sub(&work, &dir, "work", true, &err) == 0);
+	struct out_target t = { .domain = &dir, .name = "fuzz", .work = &work };
 	struct mail_item_loc loc;
 	mail_item_loc_init(&loc);
 
 	struct mail_writer *w = mail_writer_new(&pst_writer_ops, &d);
-	int ret = step(w, mail_writer_open(w, dest, &box));
+	int ret = step(w, mail_writer_open(w, &t, &box));
 	if (ret == CONV_OK)
 		ret = step(w, mail_writer_begin_folder(w, &folder));
 	if (ret == CONV_OK) {
@@ -171,7 +176,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unlink(final);
 	mail_item_loc_release(&loc);
 	close(fd);
-	free(dest);
+	tree_close(&work);
+	tree_close(&dir);
+	sbuf_release(&err);
 	free(final);
 	free(partial);
 	return 0;

@@ -91,7 +91,8 @@ def trace(stderr):
 
 
 def is_manifest(path):
-    return ".manifest.jsonl" in path
+    """A manifest, or its .partial in the working folder (.mdexport/<domain>/<mailbox>/)."""
+    return ".manifest.jsonl" in path or path.endswith("/manifest.partial")
 
 
 def points(calls):
@@ -113,11 +114,11 @@ def points(calls):
     first("the first call", lambda op, p: True)
     first("a mkdir in the staging area", lambda op, p: op == "mkdir" and ".partial" in p)
     first("an output file's creation", lambda op, p: op == "open" and not is_manifest(p)
-          and (".partial/" in p or p.endswith(".pst.partial")))
+          and (".partial/" in p or p.endswith("/output.partial")))
     first("a data write", lambda op, p: op in ("write", "pwrite") and not is_manifest(p)
           and "(deleted)" not in p)
     first("a write of the manifest's temporary file", lambda op, p: op == "write" and "(deleted)" in p)
-    first("a write of a manifest's .partial", lambda op, p: op == "write" and p.endswith(".manifest.jsonl.partial"))
+    first("a write of a manifest's .partial", lambda op, p: op == "write" and p.endswith("/manifest.partial"))
     first("an fsync", lambda op, p: op == "fsync")
     first("a futimens", lambda op, p: op == "futimens")
     first("a syncfs (commit)", lambda op, p: op == "syncfs")
@@ -132,7 +133,8 @@ def points(calls):
 
 
 def is_partial(rel):
-    return any(part.endswith(".partial") for part in rel.split(os.sep))
+    """In the tool's working folder DIR/.mdexport (staging, locks)."""
+    return rel.split(os.sep)[0] == ".mdexport"
 
 
 def tree(top):
@@ -175,11 +177,14 @@ def incomplete(got, clean):
 
 
 def partial_left(top):
+    """What is left in the working folder DIR/.mdexport: a finished run
+    removes it (README, "What it writes")."""
     out = []
-    for dirpath, dirs, files in os.walk(top):
+    for dirpath, dirs, files in os.walk(os.path.join(top, ".mdexport")):
         for n in dirs + files:
-            if n.endswith(".partial") or n.endswith(".old"):
-                out.append(os.path.relpath(os.path.join(dirpath, n), top))
+            out.append(os.path.relpath(os.path.join(dirpath, n), top))
+    if os.path.lexists(os.path.join(top, ".mdexport")):
+        out.append(".mdexport")
     return sorted(out)
 
 
