@@ -37,7 +37,7 @@ static void escape_plain(struct sbuf *out, const char *name)
 	}
 }
 
-/* protect_suffix: the name from start on ends in a reserved suffix: its '.' becomes %2E */
+/* protect_suffix: the name from start on ends in a reserved suffix: its last '.' becomes %2E */
 static void protect_suffix(struct sbuf *out, size_t start)
 {
 	size_t len = out->len - start;
@@ -45,8 +45,11 @@ static void protect_suffix(struct sbuf *out, size_t start)
 		size_t n = strlen(reserved_suffixes[i]);
 		if (len <= n || strcasecmp(out->buf + out->len - n, reserved_suffixes[i]))
 			continue;
-		char *tail = xstrdup(out->buf + out->len - n + 1);	/* after the '.' */
-		sbuf_setlen(out, out->len - n);
+		size_t dot = out->len - 1;
+		while (out->buf[dot] != '.')	/* the suffix has one: found before start */
+			dot--;
+		char *tail = xstrdup(out->buf + dot + 1);
+		sbuf_setlen(out, dot);
 		sbuf_adds(out, "%2E");
 		sbuf_adds(out, tail);
 		free(tail);
@@ -54,13 +57,13 @@ static void protect_suffix(struct sbuf *out, size_t start)
 	}
 }
 
-/* shorten: the name from start on is longer than FSNAME_MAX: keep a head, add a digest */
-static void shorten(struct sbuf *out, size_t start, const char *name)
+/* shorten: the name from start on is longer than room: keep a head, add a digest */
+static void shorten(struct sbuf *out, size_t start, const char *name, size_t room)
 {
 	enum { DIGEST_HEX = 24 };
-	if (out->len - start <= FSNAME_MAX)
+	if (out->len - start <= room)
 		return;
-	size_t cut = start + FSNAME_MAX - 2 - DIGEST_HEX;
+	size_t cut = start + room - 2 - DIGEST_HEX;
 	if (out->buf[cut - 1] == '%')		/* never half an escape */
 		cut -= 1;
 	else if (out->buf[cut - 2] == '%')
@@ -79,7 +82,7 @@ static void shorten(struct sbuf *out, size_t start, const char *name)
 	}
 }
 
-void fsname_escape(struct sbuf *out, const char *name)
+void fsname_escape_room(struct sbuf *out, const char *name, size_t room)
 {
 	if (!*name) {
 		sbuf_adds(out, "%00");
@@ -88,7 +91,12 @@ void fsname_escape(struct sbuf *out, const char *name)
 	size_t start = out->len;
 	escape_plain(out, name);
 	protect_suffix(out, start);
-	shorten(out, start, name);
+	shorten(out, start, name, room);
+}
+
+void fsname_escape(struct sbuf *out, const char *name)
+{
+	fsname_escape_room(out, name, FSNAME_MAX);
 }
 
 static int hexval(int c)

@@ -30,8 +30,10 @@
 /* the tool's working folder directly under DIR */
 #define OUT_WORK_DIR ".mdexport"
 
-/* the longest escaped name: NAME_MAX less room for the longest suffix appended */
-#define FSNAME_MAX (255 - 16)
+/* a file name's limit (NAME_MAX), and what fits before the suffixes the tool appends */
+#define FSNAME_MAX 255
+#define FSNAME_MAILBOX_ROOM (FSNAME_MAX - 15)	/* + ".manifest.jsonl" */
+#define FSNAME_MBOX_ROOM (FSNAME_MAX - 5)	/* + ".mbox" */
 
 /*
  * fsname_escape: append name as one safe file name.  '%', '/', '\', control
@@ -41,7 +43,8 @@
  *   - a name ending (ASCII case-insensitively) in a suffix the tool appends
  *     to names (.pst, .mbox, .eml, .manifest.jsonl) has its last '.' written
  *     %2E, so "john.pst" can never meet the PST of "john";
- *   - a name longer than FSNAME_MAX bytes keeps its first bytes (never a cut
+ *   - a name longer than FSNAME_MAX bytes (or the room the caller has, for
+ *     a name that gets a suffix) keeps its first bytes (never a cut
  *     %XX or UTF-8 sequence) followed by "%~" and 24 hex digits of the
  *     SHA-256 of the whole name; "%~" is what escaping never writes, so a
  *     shortened name cannot meet a name that was not.
@@ -49,6 +52,8 @@
  * the digest as they are: the manifest records the real name).
  */
 void fsname_escape(struct sbuf *out, const char *name);
+/* fsname_escape_room: the same, shortened to at most room bytes (not FSNAME_MAX) */
+void fsname_escape_room(struct sbuf *out, const char *name, size_t room);
 void fsname_unescape(struct sbuf *out, const char *name);
 
 /* mkdir_p: create path and its parents (DIR itself only). Returns 0, or -1 with err set. */

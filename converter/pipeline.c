@@ -302,7 +302,7 @@ static void dest_path(struct box_run *b)
 {
 	const struct options *o = b->run->o;
 	sbuf_reset(&b->name);
-	fsname_escape(&b->name, b->box->mailbox);
+	fsname_escape_room(&b->name, b->box->mailbox, FSNAME_MAILBOX_ROOM);
 	sbuf_reset(&b->rel);
 	fsname_escape(&b->rel, b->box->domain);
 	sbuf_addch(&b->rel, '/');
@@ -366,11 +366,18 @@ static int open_target(struct box_run *b, struct sbuf *err)
 	fsname_escape(&dom, b->box->domain);
 	sbuf_addf(&work, OUT_WORK_DIR "/%s/%s", dom.buf, b->name.buf);
 	int ret = tree_sub(&b->domain, &run->root, dom.buf, true, err);
-	for (int tries = 0; ret == 0 && tries < 100; tries++) {
+	for (int tries = 0; ret == 0; tries++) {
 		tree_close(&b->work);
 		ret = tree_sub(&b->work, &run->root, work.buf, true, err);
-		if (ret == 0 && (ret = take_lock(b, err)) != -2)
+		if (ret == 0)
+			ret = take_lock(b, err);
+		if (ret != -2)
 			break;
+		if (tries == 100) {	/* another run keeps removing it: give up */
+			sbuf_addf(err, "cannot keep '%s' in place", b->work.display);
+			ret = -1;
+			break;
+		}
 		ret = 0;
 	}
 	sbuf_release(&dom);

@@ -24,13 +24,14 @@
 #include "xalloc.h"
 
 /* fs_parts: "/<part>" for every '/'-separated part of a folder path, each
- * escaped as the mbox and EML writers name files (empty parts skipped) */
-static void fs_parts(struct sbuf *out, const char *folder)
+ * escaped as the mbox and EML writers name files (empty parts skipped) in
+ * room bytes */
+static void fs_parts(struct sbuf *out, const char *folder, size_t room)
 {
 	char *copy = xstrdup(folder), *save = NULL;
 	for (char *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
 		sbuf_addch(out, '/');
-		fsname_escape(out, p);
+		fsname_escape_room(out, p, room);
 	}
 	free(copy);
 }
@@ -40,10 +41,10 @@ char *out_location(const struct vbox *b, const char *folder, const struct mail_m
 	struct sbuf s = SBUF_INIT;
 	sbuf_adds(&s, b->out_rel);
 	if (!strcmp(b->format, "mbox")) {
-		fs_parts(&s, folder);
+		fs_parts(&s, folder, FSNAME_MBOX_ROOM);
 		sbuf_adds(&s, ".mbox");
 	} else if (!strcmp(b->format, "eml")) {
-		fs_parts(&s, folder);
+		fs_parts(&s, folder, FSNAME_MAX);
 		sbuf_addf(&s, "/%06u.eml", msg->seq);
 	} else if (!strcmp(b->format, "maildir")) {
 		if (strcmp(folder, "INBOX")) {

@@ -67,7 +67,7 @@ static int folder_file(struct mbox_writer *m, const char *folder, struct sbuf *e
 		char *next = strtok_r(NULL, "/", &save);
 		if (m->path.len)
 			sbuf_addch(&m->path, '/');
-		fsname_escape(&m->path, comp);
+		fsname_escape_room(&m->path, comp, FSNAME_MBOX_ROOM);
 		if (next && tree_mkdirs(&m->stage.partial, m->path.buf, err) < 0) {
 			free(copy);
 			return -1;

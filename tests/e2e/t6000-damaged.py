@@ -144,10 +144,9 @@ def maildir_dirname(folder):
     full = name.encode("utf-8")
     if folder == "INBOX" or len(full) <= 255:
         return name
-    h = 0xcbf29ce484222325
-    for b in full:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    tail = b".mdexport-%016x" % h
+    # the first 64 bits of the SHA-256 of the full name (was FNV-1a 64 before
+    # issue 10: a digest whose collisions cannot be made on purpose)
+    tail = b".mdexport-" + hashlib.sha256(full).hexdigest()[:16].encode()
     keep = 0
     for i in range(1, len(full)):
         if i + len(tail) > 255:

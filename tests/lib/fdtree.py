@@ -287,17 +287,15 @@ def item_problems(fmt, e, it):
 
 def maildir_dirname(folder):
     """README "Maildir": Dovecot's listescape naming, and a name longer than
-    255 bytes as its leading whole parts plus `mdexport-<FNV-1a 64>` (as
-    t6000's)."""
+    255 bytes as its leading whole parts plus `mdexport-<the first 64 bits
+    of the SHA-256 of the full name, hex>` (as t6000's)."""
     import dovecot
+    import hashlib
     name = dovecot.dovecot_dirname(folder)
     full = name.encode("utf-8")
     if folder == "INBOX" or len(full) <= 255:
         return full
-    h = 0xcbf29ce484222325
-    for b in full:
-        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
-    tail = b".mdexport-%016x" % h
+    tail = b".mdexport-" + hashlib.sha256(full).hexdigest()[:16].encode()
     keep = 0
     for i in range(1, len(full)):
         if i + len(tail) > 255:
