@@ -512,6 +512,38 @@ void stage_abort(struct stage *st)
 	st->begun = false;
 }
 
+int path_open(const char *path, int flags)
+{
+	size_t len = strlen(path);
+	if (len < PATH_MAX)
+		return open(path, flags | O_NOFOLLOW | O_CLOEXEC);
+	/* the longest head that fits, ending at a '/' */
+	const char *cut = path + PATH_MAX - 1;
+	while (cut > path && *cut != '/')
+		cut--;
+	if (cut == path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	char *head = xstrndup(path, (size_t)(cut - path));
+	int fd = open(head, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(head);
+	char *rest = xstrdup(cut + 1);
+	char *save = NULL, *c = strtok_r(rest, "/", &save);
+	while (fd >= 0 && c) {
+		char *next = strtok_r(NULL, "/", &save);
+		int f = openat(fd, c, (next ? O_RDONLY | O_DIRECTORY : flags) | O_NOFOLLOW |
+			       O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		errno = e;
+		fd = f;
+		c = next;
+	}
+	free(rest);
+	return fd;
+}
+
 /* ---- where DIR may not be ---------------------------------------------------------------- */
 
 char *path_resolve_future(const char *path, struct sbuf *err)

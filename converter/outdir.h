@@ -146,6 +146,13 @@ int stage_commit(struct stage *st, struct sbuf *err);
 /* stage_abort: remove the partial output */
 void stage_abort(struct stage *st);
 
+/*
+ * path_open: open(2) of a path of any length for reading: one longer than
+ * the OS takes (PATH_MAX) is opened up to a folder that fits, then a name
+ * at a time with O_NOFOLLOW.  The last name is never followed.
+ */
+int path_open(const char *path, int flags);
+
 /* ---- where DIR may not be ---------------------------------------------------------------- */
 
 struct fileid {

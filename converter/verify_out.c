@@ -132,7 +132,7 @@ static void an_item(struct extras *x, const char *rel, const struct stat *st)
 		free(folder_dir);
 	} else if (!strcmp(fmt, "mbox") && S_ISREG(st->st_mode) && g_str_has_suffix(base, ".mbox")) {
 		char *path = vpath(x->b, rel);
-		int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = path_open(path, O_RDONLY);
 		if (fd >= 0) {
 			extra_mbox_regions(x, rel, fd);
 			close(fd);
@@ -149,22 +149,23 @@ static void an_item(struct extras *x, const char *rel, const struct stat *st)
 static void walk_tree(struct extras *x, const char *rel, int depth)
 {
 	char *path = vpath(x->b, rel);
-	DIR *d = depth < 64 ? opendir(path) : NULL;
+	int fd = depth < 64 ? path_open(path, O_RDONLY | O_DIRECTORY) : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && !d)
+		close(fd);
 	free(path);
 	struct dirent *de;
 	while (d && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		char *sub = xasprintf("%s/%s", rel, de->d_name);
-		char *full = vpath(x->b, sub);
 		struct stat st;
-		if (lstat(full, &st) == 0) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(st.st_mode))
 				walk_tree(x, sub, depth + 1);
 			else
 				an_item(x, sub, &st);
 		}
-		free(full);
 		free(sub);
 	}
 	if (d)

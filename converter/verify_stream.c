@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "outdir.h"
 #include "verify.h"
 
 static ssize_t vfile_read(struct vpull *p, unsigned char *buf, size_t n)
@@ -141,7 +142,7 @@ void vcmp_abort(struct vcmp *c)
 int verify_open_output(const char *path, bool *absent, struct sbuf *why)
 {
 	*absent = false;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = path_open(path, O_RDONLY);	/* any length: outputs can be deep */
 	if (fd < 0) {
 		*absent = errno == ENOENT || errno == ENOTDIR;
 		if (*absent)
