@@ -77,7 +77,7 @@ static void check_totals(struct vbox *b, uint64_t lines)
 		t.exported += e->exported;
 		t.skipped += !e->exported;
 		t.deleted += e->reason == MF_REASON_DELETED;
-		t.unreadable += e->reason == MF_REASON_UNREADABLE;
+		t.unreadable += e->reason == MF_REASON_UNREADABLE || e->reason == MF_REASON_CHANGED;
 		t.bytes += e->exported ? e->size : 0;
 	}
 	const struct mf_totals *r = &b->mrun.totals;
@@ -254,10 +254,12 @@ static void check_index(struct vbox *b, const struct mf_entry *e, const struct m
 static void check_fields(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
 			 const struct mail_msg *m, const char *sha)
 {
-	if (!e->has_size || e->size != m->size)
+	/* a message that changed while the export read it: its figures were no version's */
+	bool changed = e->reason == MF_REASON_CHANGED;
+	if (!changed && (!e->has_size || e->size != m->size))
 		manifest_problem(b, e->line, e->source, "size is not the source file's (%llu)",
 				 (unsigned long long)m->size);
-	if (!e->has_sha || strcmp(e->sha256, sha))
+	if (!changed && (!e->has_sha || strcmp(e->sha256, sha)))
 		manifest_problem(b, e->line, e->source, "sha256 %s is not the source file's (%s)",
 				 e->has_sha ? e->sha256 : "null", sha);
 	if (strcmp(e->folder, f->path))
@@ -383,7 +385,13 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 	}
 	sbuf_release(&err);
 	check_fields(b, e, f, m, sha);
-	if (e->exported) {
+	if (e->reason == MF_REASON_CHANGED) {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "not exported: it changed while the export read it (%s)",
+			  e->detail);
+		set_result(c, RESULT_NOT_EXPORTED, w.buf);
+		sbuf_release(&w);
+	} else if (e->exported) {
 		check_exported(b, i, f, m);
 	} else if (e->reason == MF_REASON_DELETED) {
 		set_result(c, RESULT_SKIPPED, NULL);
@@ -419,7 +427,7 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 	} else {
 		struct sbuf w = SBUF_INIT;
 		sbuf_addf(&w, "cannot be read now: %s", err->buf);
-		if (b->e[i].reason == MF_REASON_UNREADABLE)
+		if (b->e[i].reason == MF_REASON_UNREADABLE || b->e[i].reason == MF_REASON_CHANGED)
 			sbuf_addf(&w, "; nor at export: %s", b->e[i].detail);
 		set_result(c, VERIFY_SOURCE_BAD, w.buf);
 		sbuf_release(&w);

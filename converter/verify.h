@@ -31,7 +31,8 @@ enum verify_result {
 
 /* ---- the manifest (spec: README, "Manifest") ---------------------------- */
 
-enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE };
+/* "changed": the export found the file changing while it read it, twice; not exported */
+enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED };
 
 struct mf_totals {
 	uint64_t messages, exported, skipped, deleted, unreadable, bytes;

@@ -464,6 +464,12 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf,
 						  &f.hidden, &lim) :
 			      pst_write_raw_attachment(&pc, m, &lim);
+	int ret = msg ? 0 : -1;
+	/* every read of the file is done: was it one version of it? */
+	if (m->watch && msg_unchanged(m->watch, m->changed) != CONV_OK) {
+		ret = -2;
+		goto out;
+	}
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
@@ -478,6 +484,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		pst_tc_row_end(contents);
 	}
 	pst_ndb_add_node(n, nid, data, sub, folder_nid);
+out:
 	pst_pc_release(&pc);
 	if (msg)
 		g_object_unref(msg);
@@ -485,5 +492,5 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	g_object_unref(st);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_release(all[i]);
-	return msg ? 0 : -1;
+	return ret;
 }

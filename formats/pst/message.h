@@ -35,6 +35,14 @@ struct pst_msg_in {
 	 */
 	struct sbuf *left_out;
 	uint64_t size_max;		/* 0: PST_SIZE_MAX; tests set a smaller limit */
+	/*
+	 * NULL, or the source message `fd` is: once everything the PST takes
+	 * from the file has been read (parts, attachments), it is held against
+	 * its size and mtime at open (msg_unchanged); when it changed, nothing
+	 * of it is added to the folder and the reason goes to changed.
+	 */
+	const struct mail_msg *watch;
+	struct sbuf *changed;
 };
 
 /*
@@ -54,7 +62,9 @@ uint64_t pst_filetime(int64_t unix_seconds);
  * in `contents`.  Returns 0, or -1 when GMime could not parse it: then the
  * message is written with its raw header block and its whole bytes as an
  * attachment "message.eml", so nothing is lost (up to the size limit, see
- * left_out).
+ * left_out); or -2 when m->watch changed while it was read: then neither
+ * the node nor the row is added (the blocks its attachments and recipients
+ * were already written to are left unreferenced in the file).
  */
 int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		      uint32_t folder_nid, const struct pst_msg_in *m);
