@@ -135,25 +135,37 @@ static bool parse_line(struct vbox *b, unsigned n, const char *line, size_t len)
 	return ok;
 }
 
-/* read_manifest: every line; returns the number of message lines, -1 when unusable */
-static long read_manifest(struct vbox *b, FILE *f)
+/*
+ * read_manifest: every line; returns the number of message lines, -1 when
+ * unusable.  A line longer than any the export writes (MF_LINE_MAX) is
+ * reported and not parsed; memory stays bounded by the cap.
+ */
+static long read_manifest(struct vbox *b, FILE *f, const char *path)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	struct sbuf line = SBUF_INIT;
+	int64_t len;
+	bool newline;
 	unsigned n = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = mf_read_line(f, &line, &newline)) >= 0) {
 		n++;
-		if (len == 0 || line[len - 1] != '\n')
+		if (!newline)
 			manifest_problem(b, n, NULL, "the line does not end with a newline");
-		else
-			len--;
-		if (memchr(line, '\0', (size_t)len))
+		if (len > MF_LINE_MAX) {
+			manifest_problem(b, n, NULL, "'%s' line %u is %lld bytes long, longer than "
+					 "a manifest line can be (%d bytes); it is not read", path,
+					 n, (long long)len, MF_LINE_MAX);
+			if (n == 1) {
+				manifest_problem(b, 1, NULL, "no run line: nothing can be verified "
+						 "without it");
+				break;
+			}
+		} else if (memchr(line.buf, '\0', line.len)) {
 			manifest_problem(b, n, NULL, "a NUL byte in the line");
-		else if (!parse_line(b, n, line, (size_t)len))
+		} else if (!parse_line(b, n, line.buf, line.len)) {
 			break;
+		}
 	}
-	free(line);
+	sbuf_release(&line);
 	if (n == 0)
 		manifest_problem(b, 0, NULL, "the manifest is empty: no run line");
 	return b->format ? (long)n - 1 : -1;
@@ -169,7 +181,7 @@ static int load_manifest(struct vbox *b)
 		free(path);
 		return -1;
 	}
-	long lines = read_manifest(b, f);
+	long lines = read_manifest(b, f, path);
 	fclose(f);
 	free(path);
 	if (lines < 0)

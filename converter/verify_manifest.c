@@ -526,6 +526,24 @@ int mf_parse_entry(const char *line, size_t len, const char *format, struct mf_e
 	return 0;
 }
 
+int64_t mf_read_line(FILE *f, struct sbuf *line, bool *newline)
+{
+	sbuf_reset(line);
+	*newline = false;
+	int64_t len = 0;
+	int ch;
+	while ((ch = getc_unlocked(f)) != EOF) {
+		if (ch == '\n') {
+			*newline = true;
+			return len;
+		}
+		if (line->len < MF_LINE_MAX)
+			sbuf_addch(line, ch);
+		len++;
+	}
+	return len || line->len ? len : -1;
+}
+
 void mf_entry_release(struct mf_entry *e)
 {
 	free(e->source);
