@@ -85,9 +85,41 @@ def long_manifest_line():
     os.unlink(path)
 
 
+def long_header_line():
+    store = os.path.join(work, "store-long-header")
+    shutil.copytree(FIXTURE, store, symlinks=True)
+    path = os.path.join(store, "Users", "example.com", "alice", "md50000000101.msg")
+    orig = e2e.read(path)
+    with open(path, "wb") as f:        # one 200 MiB field first, then the message's own
+        f.write(b"X-Long: ")
+        chunk = b"a" * (1 << 20)
+        for _ in range(200):
+            f.write(chunk)
+        f.write(b"\r\n" + orig)
+    out = os.path.join(work, "out-pst")
+    rc, _o, err, peak = run_rss(["export", store, "--format", "pst", "--output", out,
+                                 "--user", "alice@example.com"])
+    tap.ok(rc == 0 and "exported 36 messages" in err,
+           "PST export with a 200 MiB header line: exit 0, all 36 messages exported",
+           "exit %d\n%s" % (rc, err[-2000:]))
+    rss_check(peak, "PST export of a message with a 200 MiB header line")
+    pst = e2e.read(os.path.join(out, "example.com", "alice.pst"))
+    subject = "[fixture] inbox-seen-answered-17char".encode("utf-16-le")
+    tap.ok(subject in pst, "its Subject (after the long line, past the first 16 MiB) is in the PST")
+    # the field's first 64 KiB in PR_TRANSPORT_MESSAGE_HEADERS (UTF-16, a few
+    # copies of the header's fields): the fixture's PST is 271,360 bytes
+    tap.ok(len(pst) < 1024 * 1024, "the PST holds a bounded part of the long field "
+           "(%d bytes in all)" % len(pst))
+    rc, vout, verr = e2e.run(["verify", store, out, "--user", "alice@example.com"])
+    tap.ok(rc == 0 and "36 verified" in vout, "verify passes on it", vout[-1500:] + verr[-500:])
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     shutil.copytree(FIXTURE, os.path.join(work, "store"), symlinks=True)
     long_manifest_line()
+    long_header_line()
     shutil.rmtree(work, ignore_errors=True)
     tap.done()
 
