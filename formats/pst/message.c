@@ -110,9 +110,8 @@ static uint64_t scan_head(int fd, uint64_t size, struct sbuf *kept)
 			if (!s.line_start && !s.start_cr && (!s.keep_line ||
 			    s.field_kept >= PST_FIELD_MAX)) {
 				const unsigned char *nl = memchr(buf + i, '\n', (size_t)(n - i));
-				if (!nl) {
+				if (!nl) {	/* the line goes on in the next chunk */
 					s.pending_cr = buf[n - 1] == '\r';
-					i = n;
 					break;
 				}
 				ssize_t j = nl - buf;
