@@ -77,6 +77,13 @@ struct mail_msg {
 	bool head_complete;	/* false: no end of headers within the cap */
 	unsigned seq;		/* 1-based position within its folder */
 	struct msg_hash *hash;	/* NULL, or fed every byte read from fd (msghash.h) */
+	/*
+	 * watched: the reader took size and mtime_ns (st_mtim) from fstat at
+	 * open, and msg_unchanged() holds the file against them once it has
+	 * been read; false for a message built by hand (tests)
+	 */
+	bool watched;
+	int64_t mtime_ns;
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */
@@ -84,12 +91,23 @@ typedef int msg_sink_fn(void *ctx, const void *data, size_t len);
 
 /*
  * msg_copy_range: feed bytes [from, size) of msg to sink in chunks (and to
- * msg->hash).
- * Returns CONV_OK, CONV_MSG_BAD when the source could not be read (err set),
- * or CONV_FATAL when the sink failed.
+ * msg->hash): exactly msg->size bytes are read, never more, so what the
+ * sink gets, the size and the SHA-256 are of the same bytes.  Once the last
+ * byte is read the file is held against its size and mtime at open
+ * (msg_unchanged).
+ * Returns CONV_OK, CONV_MSG_BAD when the source could not be read, was
+ * shorter than at open or changed while it was read (err set), or
+ * CONV_FATAL when the sink failed.
  */
 int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 		   msg_sink_fn *sink, void *ctx, struct sbuf *err);
+
+/*
+ * msg_unchanged: fstat the open file again: CONV_OK when its size and
+ * mtime are those at open (or msg is not watched), else CONV_MSG_BAD with
+ * "'<origin>' changed while it was read: ..." in err (NULL: not wanted).
+ */
+int msg_unchanged(const struct mail_msg *msg, struct sbuf *err);
 
 /*
  * msg_envelope_sender: the envelope sender from X-Return-Path, else

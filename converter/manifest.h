@@ -20,13 +20,16 @@
 
 struct manifest;
 
-/* one message line; status "exported" when reason is NULL, else "skipped" */
+/*
+ * one message line; status "exported" when reason is NULL, else "skipped";
+ * the run line's "unreadable" total counts both "unreadable" and "changed"
+ */
 struct manifest_msg {
 	const struct mail_folder *folder;
 	const struct mail_msg *msg;
 	const char *sha256;	/* lower-case hex, or NULL when the file could not be read */
-	const char *reason;	/* NULL, "deleted" or "unreadable" */
-	const char *detail;	/* NULL, or why it is unreadable */
+	const char *reason;	/* NULL, "deleted", "unreadable" or "changed" */
+	const char *detail;	/* NULL, or why it is unreadable or changed */
 	const struct mail_item_loc *loc;	/* where it went (exported only) */
 };
 

@@ -9,11 +9,38 @@
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "msghash.h"
 
 #define COPY_CHUNK (256 * 1024)
+
+int msg_unchanged(const struct mail_msg *msg, struct sbuf *err)
+{
+	if (!msg->watched || msg->fd < 0)
+		return CONV_OK;
+	struct stat st;
+	if (fstat(msg->fd, &st) < 0) {
+		if (err)
+			sbuf_addf(err, "cannot stat '%s': %s", msg->origin, strerror(errno));
+		return CONV_MSG_BAD;
+	}
+	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if ((uint64_t)st.st_size == msg->size && mtime == msg->mtime_ns)
+		return CONV_OK;
+	if (!err)
+		return CONV_MSG_BAD;
+	sbuf_addf(err, "'%s' changed while it was read: ", msg->origin);
+	if ((uint64_t)st.st_size != msg->size)
+		sbuf_addf(err, "%llu bytes when opened, %llu at the end of the read",
+			  (unsigned long long)msg->size, (unsigned long long)st.st_size);
+	else
+		sbuf_addf(err, "same size (%llu bytes), but its modification time moved "
+			  "on by %lld ns", (unsigned long long)msg->size,
+			  (long long)(mtime - msg->mtime_ns));
+	return CONV_MSG_BAD;
+}
 
 int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 		   msg_sink_fn *sink, void *ctx, struct sbuf *err)
@@ -29,14 +56,17 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 	char *chunk = buf;
 	size_t chunk_size = sizeof(buf);
 	char *big = NULL;
-	if (msg->size - from > sizeof(buf)) {
+	if (from < msg->size && msg->size - from > sizeof(buf)) {
 		big = g_malloc(COPY_CHUNK);
 		chunk = big;
 		chunk_size = COPY_CHUNK;
 	}
 	int ret = CONV_OK;
 	while (from < msg->size) {
-		ssize_t n = pread(msg->fd, chunk, chunk_size, (off_t)from);
+		/* the size taken at open, never more: bytes appended since are not read */
+		uint64_t left = msg->size - from;
+		ssize_t n = pread(msg->fd, chunk, left < chunk_size ? (size_t)left : chunk_size,
+				  (off_t)from);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -46,8 +76,8 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 			break;
 		}
 		if (n == 0) {
-			sbuf_addf(err, "'%s' shrank while being read "
-				  "(expected %llu bytes, got %llu)", msg->origin,
+			sbuf_addf(err, "'%s' changed while it was read: it shrank "
+				  "(%llu bytes when opened, it ends at %llu)", msg->origin,
 				  (unsigned long long)msg->size,
 				  (unsigned long long)from);
 			ret = CONV_MSG_BAD;
@@ -62,6 +92,8 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 		from += (uint64_t)n;
 	}
 	g_free(big);
+	if (ret == CONV_OK)
+		ret = msg_unchanged(msg, err);
 	return ret;
 }
 

@@ -86,7 +86,7 @@ int msg_hash_final(struct msg_hash *h, const struct mail_msg *msg, char hex[65],
 				sbuf_addf(err, "cannot read '%s': %s", msg->origin,
 					  msg->fd < 0 ? "not open" : strerror(errno));
 			else
-				sbuf_addf(err, "'%s' shrank while being read", msg->origin);
+				sbuf_addf(err, "'%s' changed while it was read: it shrank", msg->origin);
 			ok = 0;
 			break;
 		}

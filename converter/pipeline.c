@@ -150,8 +150,10 @@ struct box_run {
 
 /*
  * note_msg: the message's manifest line; reason NULL: exported (b->loc says
- * where), "deleted" or "unreadable" (detail says why).  The hash covers
- * the bytes the writer read; whatever it did not read is read here.
+ * where), "deleted", "unreadable" or "changed" (detail says why).  The hash
+ * covers the bytes the writer read; whatever it did not read is read here.
+ * A message that changed while it was read has no hash: no bytes of it
+ * were written, and those read were not one version of it.
  */
 static void note_msg(struct box_run *b, const struct mail_folder *f,
 		     const struct mail_msg *msg, const char *reason, const char *detail)
@@ -170,6 +172,34 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 	struct manifest_msg it = { .folder = f, .msg = msg, .sha256 = hashed ? hex : NULL,
 				   .reason = reason, .detail = detail, .loc = &b->loc };
 	manifest_add(b->manifest, &it);
+}
+
+/*
+ * write_item: the message through the writer.  One whose file is no longer
+ * what it was at open (size or mtime; the writer read exactly the size
+ * taken at open and has taken back what it wrote of it) is opened and
+ * written again from the start, once; *msg is then the message as opened
+ * again.  Returns the writer's status or the reader's (err says why; for
+ * CONV_MSG_BAD, *changed says whether it changed on the second read too).
+ */
+static int write_item(struct box_run *b, const struct mail_msg **msg, bool *changed,
+		      struct sbuf *err)
+{
+	struct mail_reader *r = b->run->reader;
+	*changed = false;
+	int ret = mail_writer_write_msg(b->w, *msg, &b->loc);
+	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
+		diag_warn(&b->run->diag, "%s; reading it again from the start", b->w->error.buf);
+		ret = r->v->reopen_msg(r, msg, err);
+		if (ret != CONV_OK)
+			return ret;
+		ret = mail_writer_write_msg(b->w, *msg, &b->loc);
+		*changed = ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK;
+	}
+	if (ret != CONV_OK)
+		sbuf_addf(err, "%s%s", b->w->error.buf,
+			  *changed ? " (it changed again when read a second time; not exported)" : "");
+	return ret;
 }
 
 /* export_folder: returns CONV_FATAL when the output failed */
@@ -199,7 +229,8 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			note_msg(b, f, msg, "deleted", NULL);
 			continue;
 		}
-		ret = mail_writer_write_msg(b->w, msg, &b->loc);
+		bool changed;
+		ret = write_item(b, &msg, &changed, &err);
 		if (ret == CONV_OK) {
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
@@ -207,13 +238,14 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			diag_progress(&run->diag, "%s@%s: %s: %u messages", b->box->mailbox,
 				      b->box->domain, f->path, b->stats.messages);
 		} else if (ret == CONV_FATAL) {
-			diag_fatal(&run->diag, "%s", b->w->error.buf);
+			diag_fatal(&run->diag, "%s", err.buf);
 			break;
 		} else {
-			diag_error(&run->diag, "%s", b->w->error.buf);
+			diag_error(&run->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;
-			note_msg(b, f, msg, "unreadable", b->w->error.buf);
+			note_msg(b, f, msg, changed ? "changed" : "unreadable", err.buf);
 		}
+		sbuf_reset(&err);
 	}
 	sbuf_release(&err);
 	if (ret == CONV_FATAL)

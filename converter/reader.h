@@ -36,6 +36,13 @@ struct mail_reader_ops {
 			   struct sbuf *err);
 	int (*next_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
 			struct sbuf *err);
+	/*
+	 * reopen_msg: the message next_msg last gave, opened and read again
+	 * from the start (size, mtime and first chunk taken anew), for one
+	 * that changed while it was read; returns as next_msg does
+	 */
+	int (*reopen_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+			  struct sbuf *err);
 	void (*close)(struct mail_reader *r);
 };
 

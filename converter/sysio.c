@@ -21,6 +21,7 @@
  * program is single-threaded.
  */
 enum fault_mode { FAULT_OFF, FAULT_COUNT, FAULT_FAIL, FAULT_KILL };
+enum source_mode { SOURCE_OFF, SOURCE_GROW, SOURCE_SHRINK, SOURCE_TOUCH };
 
 static struct {
 	bool parsed;
@@ -29,6 +30,10 @@ static struct {
 	bool sticky;		/* every call from `at` on fails */
 	int err;
 	unsigned long calls;
+	enum source_mode source;	/* grow:, shrink:, touch: */
+	bool source_once;		/* -once: only the first matching file */
+	const char *pattern;		/* in the environment's MDX_FAULT */
+	unsigned long source_hits;
 } hook;
 
 static void report_count(void)
@@ -63,9 +68,33 @@ static bool parse_at(const char *s, const char **rest)
 	return true;
 }
 
+/* parse_source: "grow:P", "grow-once:P", ... (the source-side hook) */
+static bool parse_source(const char *spec)
+{
+	static const struct { const char *name; enum source_mode mode; } modes[] = {
+		{ "grow", SOURCE_GROW }, { "shrink", SOURCE_SHRINK }, { "touch", SOURCE_TOUCH },
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		size_t n = strlen(modes[i].name);
+		if (strncmp(spec, modes[i].name, n))
+			continue;
+		const char *rest = spec + n;
+		hook.source_once = !strncmp(rest, "-once", 5);
+		rest += hook.source_once ? 5 : 0;
+		if (*rest != ':' || !rest[1])
+			return false;
+		hook.source = modes[i].mode;
+		hook.pattern = rest + 1;
+		return true;
+	}
+	return false;
+}
+
 static bool parse_spec(const char *spec)
 {
 	const char *rest;
+	if (parse_source(spec))
+		return true;
 	if (!strcmp(spec, "count")) {
 		hook.mode = FAULT_COUNT;
 		return atexit(report_count) == 0;
@@ -100,17 +129,64 @@ static void trace(const char *op, const char *path, int fd)
 		path && fd >= 0 ? "/" : "", path ? path : "");
 }
 
+static void parse_env(void)
+{
+	if (hook.parsed)
+		return;
+	hook.parsed = true;
+	const char *spec = getenv("MDX_FAULT");
+	if (spec && *spec && !parse_spec(spec)) {
+		fprintf(stderr, "mdexport: MDX_FAULT: cannot parse '%s'\n", spec);
+		exit(2);
+	}
+}
+
+/* source_fault: change the file open as fd, through a new descriptor of its own */
+static void source_fault(int fd)
+{
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	int w = open(link, O_WRONLY | O_APPEND | O_CLOEXEC);
+	struct stat st;
+	if (w < 0 || fstat(w, &st) < 0) {
+		fprintf(stderr, "mdexport: MDX_FAULT: cannot open '%s' to change it\n", link);
+		exit(2);
+	}
+	bool ok = true;
+	if (hook.source == SOURCE_GROW) {
+		static const char line[] = "appended while it was read, by MDX_FAULT=grow\r\n";
+		char buf[100000];
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = line[i % (sizeof(line) - 1)];
+		ok = write(w, buf, sizeof(buf)) == (ssize_t)sizeof(buf);
+	} else if (hook.source == SOURCE_SHRINK) {
+		ok = ftruncate(w, st.st_size / 2) == 0;
+	} else {
+		struct timespec ts[2] = { st.st_atim, st.st_mtim };
+		ts[1].tv_sec += 1;
+		ok = futimens(w, ts) == 0;
+	}
+	if (close(w) < 0 || !ok) {
+		fprintf(stderr, "mdexport: MDX_FAULT: cannot change '%s'\n", link);
+		exit(2);
+	}
+}
+
+void sys_fault_source(int fd, const char *origin)
+{
+	parse_env();
+	if (hook.source == SOURCE_OFF || fd < 0 || !strstr(origin, hook.pattern))
+		return;
+	if (hook.source_once && hook.source_hits)
+		return;
+	hook.source_hits++;
+	source_fault(fd);
+}
+
 /* fault: 0 to go ahead, or the errno the call fails with */
 static int fault(const char *op, const char *path, int fd)
 {
-	if (!hook.parsed) {
-		hook.parsed = true;
-		const char *spec = getenv("MDX_FAULT");
-		if (spec && *spec && !parse_spec(spec)) {
-			fprintf(stderr, "mdexport: MDX_FAULT: cannot parse '%s'\n", spec);
-			exit(2);
-		}
-	}
+	parse_env();
 	if (hook.mode == FAULT_OFF)
 		return 0;
 	hook.calls++;

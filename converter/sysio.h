@@ -19,6 +19,18 @@
  *   MDX_FAULT=kill:N           SIGKILL before the Nth call runs (a crash at
  *                              a chosen point)
  *
+ * and, on the source side, a message file that changes while it is read
+ * (sys_fault_source, called by the reader right after its first read of a
+ * message whose path relative to SOURCE contains PATTERN):
+ *
+ *   MDX_FAULT=grow:PATTERN     100,000 bytes are appended to it
+ *   MDX_FAULT=shrink:PATTERN   it is cut to half its size
+ *   MDX_FAULT=touch:PATTERN    its modification time moves on by a second
+ *                              (same bytes, same size)
+ *   ...-once:PATTERN           (grow-once, shrink-once, touch-once) only at
+ *                              the first open of such a file, so that a
+ *                              re-read finds it still
+ *
  * A production build has no hook, no global state and no getenv: the
  * wrappers are the plain calls.
  */
@@ -55,5 +67,20 @@ int sys_futimens(int fd, int64_t sec);
 /* sys_write_all / sys_pwrite_all: the whole buffer; 0, or the errno */
 int sys_write_all(int fd, const void *data, size_t len);
 int sys_pwrite_all(int fd, const void *data, size_t len, uint64_t offset);
+
+/*
+ * sys_fault_source: the source-side test hook (above) on the message file
+ * open as fd (read-only), origin its path relative to SOURCE; nothing at all
+ * in a production build
+ */
+#ifdef MDX_FAULT_INJECTION
+void sys_fault_source(int fd, const char *origin);
+#else
+static inline void sys_fault_source(int fd, const char *origin)
+{
+	(void)fd;
+	(void)origin;
+}
+#endif
 
 #endif

@@ -77,7 +77,7 @@ static void check_totals(struct vbox *b, uint64_t lines)
 		t.exported += e->exported;
 		t.skipped += !e->exported;
 		t.deleted += e->reason == MF_REASON_DELETED;
-		t.unreadable += e->reason == MF_REASON_UNREADABLE;
+		t.unreadable += e->reason == MF_REASON_UNREADABLE || e->reason == MF_REASON_CHANGED;
 		t.bytes += e->exported ? e->size : 0;
 	}
 	const struct mf_totals *r = &b->mrun.totals;
@@ -135,25 +135,37 @@ static bool parse_line(struct vbox *b, unsigned n, const char *line, size_t len)
 	return ok;
 }
 
-/* read_manifest: every line; returns the number of message lines, -1 when unusable */
-static long read_manifest(struct vbox *b, FILE *f)
+/*
+ * read_manifest: every line; returns the number of message lines, -1 when
+ * unusable.  A line longer than any the export writes (MF_LINE_MAX) is
+ * reported and not parsed; memory stays bounded by the cap.
+ */
+static long read_manifest(struct vbox *b, FILE *f, const char *path)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
+	struct sbuf line = SBUF_INIT;
+	int64_t len;
+	bool newline;
 	unsigned n = 0;
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	while ((len = mf_read_line(f, &line, &newline)) >= 0) {
 		n++;
-		if (len == 0 || line[len - 1] != '\n')
+		if (!newline)
 			manifest_problem(b, n, NULL, "the line does not end with a newline");
-		else
-			len--;
-		if (memchr(line, '\0', (size_t)len))
+		if (len > MF_LINE_MAX) {
+			manifest_problem(b, n, NULL, "'%s' line %u is %lld bytes long, longer than "
+					 "a manifest line can be (%d bytes); it is not read", path,
+					 n, (long long)len, MF_LINE_MAX);
+			if (n == 1) {
+				manifest_problem(b, 1, NULL, "no run line: nothing can be verified "
+						 "without it");
+				break;
+			}
+		} else if (memchr(line.buf, '\0', line.len)) {
 			manifest_problem(b, n, NULL, "a NUL byte in the line");
-		else if (!parse_line(b, n, line, (size_t)len))
+		} else if (!parse_line(b, n, line.buf, line.len)) {
 			break;
+		}
 	}
-	free(line);
+	sbuf_release(&line);
 	if (n == 0)
 		manifest_problem(b, 0, NULL, "the manifest is empty: no run line");
 	return b->format ? (long)n - 1 : -1;
@@ -169,7 +181,7 @@ static int load_manifest(struct vbox *b)
 		free(path);
 		return -1;
 	}
-	long lines = read_manifest(b, f);
+	long lines = read_manifest(b, f, path);
 	fclose(f);
 	free(path);
 	if (lines < 0)
@@ -254,10 +266,12 @@ static void check_index(struct vbox *b, const struct mf_entry *e, const struct m
 static void check_fields(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
 			 const struct mail_msg *m, const char *sha)
 {
-	if (!e->has_size || e->size != m->size)
+	/* a message that changed while the export read it: its figures were no version's */
+	bool changed = e->reason == MF_REASON_CHANGED;
+	if (!changed && (!e->has_size || e->size != m->size))
 		manifest_problem(b, e->line, e->source, "size is not the source file's (%llu)",
 				 (unsigned long long)m->size);
-	if (!e->has_sha || strcmp(e->sha256, sha))
+	if (!changed && (!e->has_sha || strcmp(e->sha256, sha)))
 		manifest_problem(b, e->line, e->source, "sha256 %s is not the source file's (%s)",
 				 e->has_sha ? e->sha256 : "null", sha);
 	if (strcmp(e->folder, f->path))
@@ -383,7 +397,13 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 	}
 	sbuf_release(&err);
 	check_fields(b, e, f, m, sha);
-	if (e->exported) {
+	if (e->reason == MF_REASON_CHANGED) {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "not exported: it changed while the export read it (%s)",
+			  e->detail);
+		set_result(c, RESULT_NOT_EXPORTED, w.buf);
+		sbuf_release(&w);
+	} else if (e->exported) {
 		check_exported(b, i, f, m);
 	} else if (e->reason == MF_REASON_DELETED) {
 		set_result(c, RESULT_SKIPPED, NULL);
@@ -419,7 +439,7 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 	} else {
 		struct sbuf w = SBUF_INIT;
 		sbuf_addf(&w, "cannot be read now: %s", err->buf);
-		if (b->e[i].reason == MF_REASON_UNREADABLE)
+		if (b->e[i].reason == MF_REASON_UNREADABLE || b->e[i].reason == MF_REASON_CHANGED)
 			sbuf_addf(&w, "; nor at export: %s", b->e[i].detail);
 		set_result(c, VERIFY_SOURCE_BAD, w.buf);
 		sbuf_release(&w);

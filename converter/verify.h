@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "conv.h"
@@ -31,7 +32,8 @@ enum verify_result {
 
 /* ---- the manifest (spec: README, "Manifest") ---------------------------- */
 
-enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE };
+/* "changed": the export found the file changing while it read it, twice; not exported */
+enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED };
 
 struct mf_totals {
 	uint64_t messages, exported, skipped, deleted, unreadable, bytes;
@@ -86,6 +88,17 @@ int mf_parse_entry(const char *line, size_t len, const char *format, struct mf_e
 		   struct sbuf *err);
 void mf_run_release(struct mf_run *r);
 void mf_entry_release(struct mf_entry *e);
+/*
+ * mf_read_line: the next line of a manifest into line (without its "\n"),
+ * at most MF_LINE_MAX bytes kept: the rest of a longer line is read past,
+ * not kept, so memory stays bounded whatever the file holds.  Returns the
+ * line's full length (past the cap when it is longer: then line holds only
+ * its first MF_LINE_MAX bytes), or -1 at the end of the file.  *newline:
+ * whether it ended with "\n" (the last line may not).
+ */
+#define MF_LINE_MAX (1024 * 1024)
+int64_t mf_read_line(FILE *f, struct sbuf *line, bool *newline);
+
 /* mf_format_time: "YYYY-MM-DDTHH:MM:SSZ" of t (UTC); out holds >= 32 bytes */
 void mf_format_time(int64_t t, char *out);
 

@@ -432,8 +432,9 @@ static int status_fields(struct cur *c, struct mf_entry *e)
 		e->reason = MF_REASON_DELETED;
 		return lit(c, "\"deleted\",\"detail\":null,\"output\":null");
 	}
-	e->reason = MF_REASON_UNREADABLE;
-	if (lit(c, "\"unreadable\",\"detail\":") < 0 || str(c, &e->detail) < 0)
+	e->reason = peek(c, "\"changed\"") ? MF_REASON_CHANGED : MF_REASON_UNREADABLE;
+	if (lit(c, e->reason == MF_REASON_CHANGED ? "\"changed\",\"detail\":" :
+		   "\"unreadable\",\"detail\":") < 0 || str(c, &e->detail) < 0)
 		return -1;
 	return lit(c, ",\"output\":null");
 }
@@ -496,8 +497,14 @@ static int entry_fields(struct cur *c, const char *format, struct mf_entry *e)
 /* consistent: what the grammar alone cannot say */
 static int consistent(const struct mf_entry *e, struct sbuf *err)
 {
-	if (e->reason != MF_REASON_UNREADABLE && (!e->has_size || !e->has_sha)) {
-		sbuf_adds(err, "size and sha256 may be null only for an unreadable message");
+	if (e->reason == MF_REASON_CHANGED && e->has_sha) {
+		sbuf_adds(err, "a message that changed while it was read has no sha256");
+		return -1;
+	}
+	if (e->reason != MF_REASON_UNREADABLE && e->reason != MF_REASON_CHANGED &&
+	    (!e->has_size || !e->has_sha)) {
+		sbuf_adds(err, "size and sha256 may be null only for an unreadable or changed "
+			  "message");
 		return -1;
 	}
 	if (e->reason == MF_REASON_DELETED && !(e->flags & MSG_DELETED)) {
@@ -517,6 +524,24 @@ int mf_parse_entry(const char *line, size_t len, const char *format, struct mf_e
 		return -1;
 	}
 	return 0;
+}
+
+int64_t mf_read_line(FILE *f, struct sbuf *line, bool *newline)
+{
+	sbuf_reset(line);
+	*newline = false;
+	int64_t len = 0;
+	int ch;
+	while ((ch = getc_unlocked(f)) != EOF) {
+		if (ch == '\n') {
+			*newline = true;
+			return len;
+		}
+		if (line->len < MF_LINE_MAX)
+			sbuf_addch(line, ch);
+		len++;
+	}
+	return len || line->len ? len : -1;
 }
 
 void mf_entry_release(struct mf_entry *e)

@@ -480,9 +480,12 @@ static void want_init(struct want *w, const struct mail_msg *src)
 	sbuf_init(&w->html);
 	w->sent = src->received;
 	w->att = g_array_new(FALSE, TRUE, sizeof(struct want_attachment));
-	int fd = dup(src->fd);
-	GMimeStream *st = fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)src->size) :
-		g_mime_stream_mem_new();
+	/* the writer's own view of the file: a header past its caps is cut as it cuts it */
+	struct sbuf kept = SBUF_INIT;
+	bool cut;
+	GMimeStream *st = pst_message_stream(dup(src->fd), src->size, src->prefix, src->head_len,
+					     &kept, &cut);
+	sbuf_release(&kept);
 	GMimeParser *parser = g_mime_parser_new_with_stream(st);
 	g_mime_parser_set_persist_stream(parser, TRUE);
 	w->msg = g_mime_parser_construct_message(parser, NULL);

@@ -26,6 +26,7 @@
 #include "mrk.h"
 #include "msghash.h"
 #include "mutf7.h"
+#include "sysio.h"
 #include "wintext.h"
 #include "xalloc.h"
 
@@ -657,7 +658,10 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	m->fd = fd;
 	m->size = (uint64_t)st.st_size;
 	m->size_known = true;
+	m->watched = true;	/* msg_unchanged() holds the file to these two */
+	m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	int ret = read_prefix(r, fd, m->size, err);
+	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	m->prefix = (const unsigned char *)r->prefix.buf;
 	m->prefix_len = r->prefix.len;
 	if (ret == CONV_OK)
@@ -764,6 +768,18 @@ static int md_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
 	return ret;
 }
 
+static int md_reopen_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+			 struct sbuf *err)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	close_msg(r);
+	if (r->next_entry == 0)
+		return CONV_DONE;
+	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
 static void md_close(struct mail_reader *rd)
 {
 	struct md_reader *r = (struct md_reader *)rd;
@@ -786,5 +802,6 @@ const struct mail_reader_ops mdaemon_reader_ops = {
 	.next_mailbox = md_next_mailbox,
 	.next_folder = md_next_folder,
 	.next_msg = md_next_msg,
+	.reopen_msg = md_reopen_msg,
 	.close = md_close,
 };

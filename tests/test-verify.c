@@ -143,7 +143,7 @@ static void test_parse_rejects(void)
 	reject("\"uid\":1", "\"uid\":4294967296", "out of range");
 	reject("\"length\":850}}", "\"length\":850}} ", "text after the end");
 	reject("\"status\":\"exported\"", "\"status\":\"filtered\"", "expected '\"skipped\"");
-	reject("\"size\":809", "\"size\":null", "may be null only for an unreadable message");
+	reject("\"size\":809", "\"size\":null", "may be null only for an unreadable or changed message");
 	reject("B\\u00fccher", "B\\u0000cher", "\\u0000 in a string");
 	reject("\\ud83d\\ude00", "\\ud83d", "unpaired surrogate");
 	reject("\"message_id\":null", "\"message_id\":\"a\tb\"", "control character");
@@ -170,6 +170,24 @@ static void test_parse_skipped(void)
 			  "\"detail\":null,\"output\":null}";
 	test_assert(mf_parse_entry(bad, strlen(bad), "eml", &e, &err) == -1);
 	test_assert(strstr(err.buf, "lack \\Deleted") != NULL);
+	/* changed while it was read: the size at its last open, no sha256 */
+	const char *changed = "{\"source\":\"a.msg\",\"size\":100809,\"sha256\":null,\"folder\":"
+			      "\"INBOX\",\"uidvalidity\":null,\"uid\":null,\"flags\":[],"
+			      "\"internal_date\":\"1970-01-01T00:00:00Z\",\"date_header\":null,"
+			      "\"message_id\":null,\"status\":\"skipped\",\"reason\":\"changed\","
+			      "\"detail\":\"'a.msg' changed while it was read\",\"output\":null}";
+	sbuf_reset(&err);
+	test_assert(mf_parse_entry(changed, strlen(changed), "eml", &e, &err) == 0);
+	test_assert(!e.exported && e.reason == MF_REASON_CHANGED && e.has_size &&
+		    e.size == 100809 && !e.has_sha && e.detail);
+	mf_entry_release(&e);
+	/* ... and never a sha256: the bytes read were not one version of it */
+	char with_sha[1024];
+	const char *at = strstr(changed, "null,\"folder\"");
+	snprintf(with_sha, sizeof(with_sha), "%.*s\"%s\"%s", (int)(at - changed), changed, SHA,
+		 at + 4);
+	test_assert(mf_parse_entry(with_sha, strlen(with_sha), "eml", &e, &err) == -1);
+	test_assert(strstr(err.buf, "changed while it was read has no sha256") != NULL);
 	sbuf_release(&err);
 }
 

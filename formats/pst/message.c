@@ -21,6 +21,135 @@ enum {
 	MSGSTATUS_DELMARKED = 0x08, MSGSTATUS_DRAFT = 0x100, MSGSTATUS_ANSWERED = 0x200,
 };
 
+/* head_ends: the header block ends with its empty line ("\n\n" or "\n\r\n") */
+static bool head_ends(const unsigned char *h, size_t n)
+{
+	return (n >= 2 && h[n - 1] == '\n' && h[n - 2] == '\n') ||
+	       (n >= 3 && h[n - 1] == '\n' && h[n - 2] == '\r' && h[n - 3] == '\n');
+}
+
+/*
+ * The header scan of pst_message_stream: a state machine over the bytes of
+ * the file from its start up to the empty line that ends the header,
+ * keeping what the caps allow.  Line ends are kept as they are (CRLF or
+ * LF), also after a line cut short.
+ */
+struct head_scan {
+	struct sbuf *kept;
+	bool line_start;	/* the next byte starts a line */
+	bool start_cr;		/* the line so far is one CR: an empty line if LF follows */
+	bool pending_cr;	/* a CR was seen: a line end if LF follows, else content */
+	bool keep_field;	/* the field started within PST_HEAD_MAX */
+	bool keep_line;		/* this line belongs to a kept field */
+	size_t field_kept;	/* bytes kept of the field so far */
+};
+
+static void scan_content(struct head_scan *s, unsigned char c)
+{
+	if (s->keep_line && s->field_kept < PST_FIELD_MAX) {
+		sbuf_addch(s->kept, c);
+		s->field_kept++;
+	}
+}
+
+/* scan_byte: false once the empty line that ends the header has been taken */
+static bool scan_byte(struct head_scan *s, unsigned char c)
+{
+	if (s->line_start) {
+		s->line_start = false;
+		if (c == '\n' || (c == '\r' && !s->start_cr)) {
+			if (c == '\r') {
+				s->start_cr = true;
+				s->line_start = true;	/* still undecided */
+				return true;
+			}
+			sbuf_adds(s->kept, s->start_cr ? "\r\n" : "\n");
+			return false;
+		}
+		bool cont = !s->start_cr && (c == ' ' || c == '\t');
+		if (!cont) {
+			s->keep_field = s->kept->len < PST_HEAD_MAX;
+			s->field_kept = 0;
+		}
+		s->keep_line = s->keep_field;
+		if (s->start_cr) {	/* a line that starts with a lone CR */
+			s->start_cr = false;
+			scan_content(s, '\r');
+		}
+	}
+	if (c == '\n') {
+		if (s->keep_line)
+			sbuf_adds(s->kept, s->pending_cr ? "\r\n" : "\n");
+		s->pending_cr = false;
+		s->line_start = true;
+		return true;
+	}
+	if (s->pending_cr)
+		scan_content(s, '\r');
+	s->pending_cr = c == '\r';
+	if (!s->pending_cr)
+		scan_content(s, c);
+	return true;
+}
+
+/* scan_head: the bounded header block into kept; returns where the body starts */
+static uint64_t scan_head(int fd, uint64_t size, struct sbuf *kept)
+{
+	struct head_scan s = { .kept = kept, .line_start = true };
+	unsigned char *buf = g_malloc(65536);
+	uint64_t at = 0;
+	while (at < size) {
+		uint64_t left = size - at;
+		ssize_t n = pread(fd, buf, left < 65536 ? (size_t)left : 65536, (off_t)at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* the reader and the writer report a short file */
+		for (ssize_t i = 0; i < n; i++) {
+			/* past the caps, a line's bytes are skipped to its end */
+			if (!s.line_start && !s.start_cr && (!s.keep_line ||
+			    s.field_kept >= PST_FIELD_MAX)) {
+				const unsigned char *nl = memchr(buf + i, '\n', (size_t)(n - i));
+				if (!nl) {	/* the line goes on in the next chunk */
+					s.pending_cr = buf[n - 1] == '\r';
+					break;
+				}
+				ssize_t j = nl - buf;
+				s.pending_cr = j > i ? buf[j - 1] == '\r' : s.pending_cr;
+				i = j;
+			}
+			if (!scan_byte(&s, buf[i])) {
+				g_free(buf);
+				return at + (uint64_t)i + 1;
+			}
+		}
+		at += (uint64_t)n;
+	}
+	g_free(buf);
+	return at;
+}
+
+GMimeStream *pst_message_stream(int fd, uint64_t size, const unsigned char *head,
+				size_t head_len, struct sbuf *kept, bool *cut)
+{
+	*cut = false;
+	if (fd < 0)
+		return g_mime_stream_mem_new();
+	if (head_len <= PST_FIELD_MAX && head_ends(head, head_len))
+		return g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)size);
+	*cut = true;
+	sbuf_reset(kept);
+	uint64_t body = scan_head(fd, size, kept);
+	GMimeStream *cat = g_mime_stream_cat_new();
+	GMimeStream *h = g_mime_stream_mem_new_with_buffer(kept->buf, kept->len);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), h);
+	g_object_unref(h);
+	GMimeStream *file = g_mime_stream_fs_new_with_bounds(fd, (gint64)body, (gint64)size);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), file);
+	g_object_unref(file);
+	return cat;
+}
+
 uint64_t pst_filetime(int64_t t)
 {
 	return (uint64_t)(t + 11644473600LL) * 10000000ull;
@@ -337,7 +466,7 @@ static void set_time(struct pst_pc *pc, struct pst_tc *tc, uint16_t id, int64_t 
 }
 
 static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fields *f,
-			   const struct pst_msg_in *m)
+			   const struct pst_msg_in *m, const unsigned char *head, size_t head_len)
 {
 	/*
 	 * MSGFLAG_HASATTACH and PR_HASATTACH: the message has at least one
@@ -416,7 +545,7 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	}
 	/* PR_SEARCH_KEY: 16 bytes derived from the header, stable across runs */
 	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(ck, m->head, (gssize)m->head_len);
+	g_checksum_update(ck, head, (gssize)head_len);
 	guint8 digest[32];
 	gsize dlen = sizeof(digest);
 	g_checksum_get_digest(ck, digest, &dlen);
@@ -438,13 +567,15 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	f.importance = 1;
 	f.sensitivity = 0;
 	f.attachments = f.hidden = 0;
-	wintext_to_utf8(&f.headers, (const char *)m->head, m->head_len);
 	/* a file is parsed where it lies: GMime reads parts on demand */
-	int fd = m->raw ? -1 : dup(m->fd);
+	struct sbuf kept = SBUF_INIT;
+	bool cut = false;
 	GMimeStream *st = m->raw ?
 		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
-		g_mime_stream_mem_new();		/* no fd to spare: headers only */
+		pst_message_stream(dup(m->fd), m->len, m->head, m->head_len, &kept, &cut);
+	const unsigned char *head = cut ? (const unsigned char *)kept.buf : m->head;
+	size_t head_len = cut ? kept.len : m->head_len;
+	wintext_to_utf8(&f.headers, (const char *)head, head_len);
 	GMimeParser *parser = g_mime_parser_new_with_stream(st);
 	g_mime_parser_set_persist_stream(parser, TRUE);	/* parts stay in the file */
 	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
@@ -464,10 +595,16 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf,
 						  &f.hidden, &lim) :
 			      pst_write_raw_attachment(&pc, m, &lim);
+	int ret = msg ? 0 : -1;
+	/* every read of the file is done: was it one version of it? */
+	if (m->watch && msg_unchanged(m->watch, m->changed) != CONV_OK) {
+		ret = -2;
+		goto out;
+	}
 	write_recipients(&pc, msg);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
-	add_properties(&pc, contents, &f, m);
+	add_properties(&pc, contents, &f, m, head, head_len);
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);
 	if (pc.size_saturated && m->left_out)	/* only when `reserved` fell short */
@@ -478,12 +615,14 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		pst_tc_row_end(contents);
 	}
 	pst_ndb_add_node(n, nid, data, sub, folder_nid);
+out:
 	pst_pc_release(&pc);
 	if (msg)
 		g_object_unref(msg);
 	g_object_unref(parser);
 	g_object_unref(st);
+	sbuf_release(&kept);
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_release(all[i]);
-	return msg ? 0 : -1;
+	return ret;
 }

@@ -13,6 +13,7 @@
 #define MDX_PST_MESSAGE_H
 
 #include <gmime/gmime.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,14 @@ struct pst_msg_in {
 	 */
 	struct sbuf *left_out;
 	uint64_t size_max;		/* 0: PST_SIZE_MAX; tests set a smaller limit */
+	/*
+	 * NULL, or the source message `fd` is: once everything the PST takes
+	 * from the file has been read (parts, attachments), it is held against
+	 * its size and mtime at open (msg_unchanged); when it changed, nothing
+	 * of it is added to the folder and the reason goes to changed.
+	 */
+	const struct mail_msg *watch;
+	struct sbuf *changed;
 };
 
 /*
@@ -46,6 +55,33 @@ struct pst_msg_in {
  */
 void pst_part_text(GMimeObject *part, struct sbuf *out);
 
+/*
+ * What the PST takes of a message's header block is bounded, so that a
+ * hostile header (one 200 MiB line) costs no more memory than a normal one:
+ * each field (with its continuation lines) is kept up to its first
+ * PST_FIELD_MAX bytes, and no field is kept that starts past the first
+ * PST_HEAD_MAX bytes kept; what is cut is gone from the properties (Subject,
+ * addresses, PR_TRANSPORT_MESSAGE_HEADERS), never from the body and
+ * attachments, which GMime reads from the file past the real end of the
+ * header.  A header block that ends within PST_FIELD_MAX bytes is taken as
+ * it is.
+ */
+#define PST_FIELD_MAX (64 * 1024)
+#define PST_HEAD_MAX (1024 * 1024)
+
+/*
+ * pst_message_stream: the message file fd (owned by the stream from now
+ * on; -1: none, an empty stream) of `size` bytes as GMime is to parse it:
+ * the file itself when its header block (head, head_len: the reader's,
+ * including the empty line that ends it) is within PST_FIELD_MAX, else
+ * the bounded header block above followed by the file from the real end of
+ * its header on: then *cut is true and kept (the caller's) holds that
+ * bounded header block; else *cut is false and kept is untouched.  Public
+ * so that `mdexport verify` parses the very same view.
+ */
+GMimeStream *pst_message_stream(int fd, uint64_t size, const unsigned char *head,
+				size_t head_len, struct sbuf *kept, bool *cut);
+
 /* pst_filetime: Unix seconds to a FILETIME (100 ns since 1601, UTC) */
 uint64_t pst_filetime(int64_t unix_seconds);
 
@@ -54,7 +90,9 @@ uint64_t pst_filetime(int64_t unix_seconds);
  * in `contents`.  Returns 0, or -1 when GMime could not parse it: then the
  * message is written with its raw header block and its whole bytes as an
  * attachment "message.eml", so nothing is lost (up to the size limit, see
- * left_out).
+ * left_out); or -2 when m->watch changed while it was read: then neither
+ * the node nor the row is added (the blocks its attachments and recipients
+ * were already written to are left unreferenced in the file).
  */
 int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 		      uint32_t folder_nid, const struct pst_msg_in *m);

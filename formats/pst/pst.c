@@ -184,16 +184,40 @@ static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return CONV_OK;
 }
 
+static int discard(void *ctx, const void *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	(void)len;
+	return 0;
+}
+
 static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 			 struct mail_item_loc *loc)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct pst_folder *f = &p->folders[p->current];
+	struct sbuf err = SBUF_INIT;
+	/*
+	 * The file is read whole first, for its size and SHA-256 (the
+	 * manifest's) and to find it changed before anything is written; GMime
+	 * then reads what the PST takes, and pst_write_message holds the file
+	 * to its size and mtime at open again before the message is added.
+	 */
+	int ret = msg_copy_range(msg, 0, discard, NULL, &err);
+	if (ret != CONV_OK)
+		return mail_writer_take_error(w, ret, &err);
 	struct sbuf left_out = SBUF_INIT;
 	struct pst_msg_in in = { NULL, msg->size, msg->fd, msg->prefix, msg->head_len,
-				 msg->flags, msg->received, &left_out, 0 };
+				 msg->flags, msg->received, &left_out, 0, msg, &err };
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
-	if (pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in) < 0)
+	ret = pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in);
+	if (ret == -2) {	/* nothing of it in the folder: the next one takes its ID */
+		p->next_message_index--;
+		sbuf_release(&left_out);
+		return mail_writer_take_error(w, CONV_MSG_BAD, &err);
+	}
+	if (ret < 0)
 		diag_warn(w->diag, "'%s': MIME structure not understood; written with its "
 			  "headers, the whole message attached as message.eml", msg->origin);
 	/* what the format cannot hold was left out: an error, it is not in the PST */
@@ -202,13 +226,13 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	     line = strtok_r(NULL, "\n", &save))
 		diag_error(w->diag, "'%s': %s", msg->origin, line);
 	sbuf_release(&left_out);
-	struct sbuf err = SBUF_INIT;
 	if (pst_ndb_check(p->ndb, &err) < 0)	/* a full disk: stop the mailbox now */
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	f->info.content_count++;
 	f->info.unread_count += !(msg->flags & MSG_SEEN);
 	sbuf_adds(&loc->folder, p->pst_path.buf);	/* file "": the PST itself */
 	loc->node = nid;
+	sbuf_release(&err);
 	return CONV_OK;
 }
 
