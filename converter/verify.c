@@ -171,8 +171,48 @@ static long read_manifest(struct vbox *b, FILE *f, const char *path)
 	return b->format ? (long)n - 1 : -1;
 }
 
+/*
+ * planted_link: the first of the mailbox's names under DIR (its domain
+ * folder, the manifest, the output) that is a symbolic link, or NULL: an
+ * export's own files never are, and verify reads nothing through one
+ * (DIR itself may be a link an admin made)
+ */
+static char *planted_link(const struct vbox *b, const char *out_rel)
+{
+	const char *slash = strchr(b->manifest_rel, '/');
+	char *dom = xstrndup(b->manifest_rel, slash ? (size_t)(slash - b->manifest_rel) : 0);
+	const char *rels[] = { dom, b->manifest_rel, out_rel };
+	for (size_t i = 0; i < sizeof(rels) / sizeof(*rels); i++) {
+		if (!rels[i] || !*rels[i])
+			continue;
+		char *path = vpath(b, rels[i]);
+		struct stat st;
+		if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+			free(dom);
+			return path;
+		}
+		free(path);
+	}
+	free(dom);
+	return NULL;
+}
+
+/* refuse_links: -1 (a problem of the mailbox) when planted_link finds one */
+static int refuse_links(struct vbox *b, const char *out_rel)
+{
+	char *planted = planted_link(b, out_rel);
+	if (!planted)
+		return 0;
+	manifest_problem(b, 0, NULL, "'%s' is a symbolic link: an export's own files never "
+			 "are, and nothing is read through one", planted);
+	free(planted);
+	return -1;
+}
+
 static int load_manifest(struct vbox *b)
 {
+	if (refuse_links(b, NULL) < 0)
+		return -1;
 	char *path = vpath(b, b->manifest_rel);
 	FILE *f = fopen(path, "re");
 	if (!f) {
@@ -198,6 +238,10 @@ static int load_manifest(struct vbox *b)
 	check_run(b);
 	check_totals(b, (uint64_t)lines);
 	b->chk = xcalloc(b->n + 1, sizeof(*b->chk));
+	if (refuse_links(b, b->out_rel) < 0) {
+		b->format = NULL;	/* as without a manifest: nothing is read */
+		return -1;
+	}
 	return 0;
 }
 

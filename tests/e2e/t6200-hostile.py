@@ -227,6 +227,22 @@ def sec_links():
     vrc, vout, verr = run(["verify", store, lnk])
     tap.ok(vrc == 0 and os.path.islink(lnk), "eml: verify through the DIR link exit 0, the link "
            "is still a link", "exit %d\n%s" % (vrc, verr[-800:]))
+    # verify reads nothing through a link planted in an export: a domain folder
+    # moved away and linked back verifies as a failure naming the link
+    for fmt, rel in (("eml", "example.org"), ("pst", "example.org/carol.pst"),
+                     ("mbox", "example.org/carol.manifest.jsonl")):
+        o = os.path.join(work, "v-link-" + fmt)
+        rc, _out, err = run(["export", store, "-f", fmt, "-o", o])
+        moved = os.path.join(work, "v-moved-" + fmt)
+        os.rename(os.path.join(o, rel), moved)
+        os.symlink(moved, os.path.join(o, rel))
+        vrc, vout, verr = run(["verify", store, o])
+        said = [ln for ln in (vout + verr).splitlines()
+                if "'%s' is a symbolic link" % os.path.join(o, rel) in ln]
+        tap.ok(rc == 0 and vrc == 1 and said and "carol@example.org: FAILED" in vout + verr,
+               "%s: verify of an export with %s replaced by a link: exit 1, carol FAILED, "
+               "the link named" % (fmt, rel), "export %d, verify %d\n%s" % (
+                   rc, vrc, (vout + verr)[-1200:]))
 
 
 # ---- 2. --output that overlaps SOURCE or a MailDir -------------------------------------------
