@@ -23,7 +23,16 @@
 #include "wintext.h"
 #include "xalloc.h"
 
-#define USERLIST_MAX (256u * 1024 * 1024)
+/*
+ * userlist.dat is read line by line (userlist_read), so its size costs no
+ * memory; what it costs is the accounts it holds, capped here.  The
+ * biggest MDaemon sites hold tens of thousands of accounts; a file that
+ * claims more is more likely damage than a store, and every account costs
+ * a lookup of its MailDir.  Refused and repeated lines are warned about
+ * one by one up to UL_WARN_EACH, then counted on one line.
+ */
+#define USERLIST_ACCOUNTS_MAX 200000
+#define UL_WARN_EACH 10
 
 bool md_skip_dir(const char *name)
 {
@@ -155,9 +164,9 @@ static char *map_maildir(const char *source, const struct reader_settings *set,
 	return res;
 }
 
-static void add_account(struct md_accounts *a, const char *domain,
-			const char *mailbox, const char *full_name,
-			char *path, const char *origin, char *problem)
+static struct md_account *add_account(struct md_accounts *a, const char *domain,
+				      const char *mailbox, const char *full_name,
+				      char *path, const char *origin, char *problem)
 {
 	a->v = xreallocarray(a->v, a->count + 1, sizeof(*a->v));
 	struct md_account *acc = &a->v[a->count++];
@@ -167,6 +176,11 @@ static void add_account(struct md_accounts *a, const char *domain,
 	acc->path = path;
 	acc->origin = xstrdup(origin);
 	acc->problem = problem;
+	acc->line = 0;
+	acc->has_id = false;
+	acc->dev = 0;
+	acc->ino = 0;
+	return acc;
 }
 
 /*
@@ -178,12 +192,10 @@ static void add_account(struct md_accounts *a, const char *domain,
 static bool claim(struct md_accounts *a, const char *domain, const char *mailbox,
 		  const char *path, const struct stat *st, struct diag *d)
 {
-	for (size_t i = 0; i < a->count; i++) {
-		struct stat other;
-		if (a->v[i].path && stat(a->v[i].path, &other) == 0 &&
-		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+	for (size_t i = 0; i < a->count; i++)	/* ids: no system call per pair */
+		if (a->v[i].has_id && a->v[i].dev == st->st_dev &&
+		    a->v[i].ino == st->st_ino)
 			return true;
-	}
 	for (size_t i = 0; i < a->count; i++) {
 		struct md_account *acc = &a->v[i];
 		if (acc->path || strcasecmp(acc->domain, domain) ||
@@ -192,11 +204,145 @@ static bool claim(struct md_accounts *a, const char *domain, const char *mailbox
 		diag_warn(d, "%s@%s: %s; using '%s', found under Users", acc->mailbox,
 			  acc->domain, acc->problem, path);
 		acc->path = xstrdup(path);
+		acc->has_id = true;
+		acc->dev = st->st_dev;
+		acc->ino = st->st_ino;
 		free(acc->problem);
 		acc->problem = NULL;
 		return true;
 	}
 	return false;
+}
+
+struct ul_read {
+	struct userlist_entry *v;
+	size_t count, alloc;
+	size_t refused;
+	bool capped;
+	struct diag *d;
+	const char *app, *name;
+};
+
+static bool ul_account(void *ctx, struct userlist_entry *e)
+{
+	struct ul_read *u = ctx;
+	if (u->count == USERLIST_ACCOUNTS_MAX) {
+		u->capped = true;
+		userlist_entry_release(e);
+		return false;
+	}
+	if (u->count == u->alloc) {
+		u->alloc = u->alloc ? u->alloc * 2 : 64;
+		u->v = xreallocarray(u->v, u->alloc, sizeof(*u->v));
+	}
+	u->v[u->count++] = *e;
+	return true;
+}
+
+static void ul_refused(void *ctx, size_t lineno, const char *reason)
+{
+	struct ul_read *u = ctx;
+	if (++u->refused <= UL_WARN_EACH)
+		diag_warn(u->d, "%s/%s: line %zu: %s; ignored", u->app, u->name,
+			  lineno, reason);
+}
+
+/* by account name (case-insensitive, as Windows names them), then line */
+static int cmp_entry_key(const void *a, const void *b)
+{
+	const struct userlist_entry *x = *(const struct userlist_entry *const *)a;
+	const struct userlist_entry *y = *(const struct userlist_entry *const *)b;
+	int c = strcasecmp(x->domain, y->domain);
+	if (!c)
+		c = strcasecmp(x->mailbox, y->mailbox);
+	return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * drop_repeats: a line naming an account an earlier line named is
+ * ignored, with a warning (bounded); its maildir is freed to mark it.
+ */
+static void drop_repeats(struct ul_read *u)
+{
+	if (u->count < 2)
+		return;
+	struct userlist_entry **by = xreallocarray(NULL, u->count, sizeof(*by));
+	for (size_t i = 0; i < u->count; i++)
+		by[i] = &u->v[i];
+	qsort(by, u->count, sizeof(*by), cmp_entry_key);
+	size_t repeats = 0;
+	for (size_t i = 1, first = 0; i < u->count; i++) {
+		if (strcasecmp(by[i]->domain, by[first]->domain) ||
+		    strcasecmp(by[i]->mailbox, by[first]->mailbox)) {
+			first = i;
+			continue;
+		}
+		if (++repeats <= UL_WARN_EACH)
+			diag_warn(u->d, "%s/%s: line %zu: account %s@%s again (first on "
+				  "line %zu); ignored", u->app, u->name, by[i]->line,
+				  by[i]->mailbox, by[i]->domain, by[first]->line);
+		free(by[i]->maildir);
+		by[i]->maildir = NULL;
+	}
+	if (repeats > UL_WARN_EACH)
+		diag_warn(u->d, "%s/%s: %zu more lines naming an account again; ignored",
+			  u->app, u->name, repeats - UL_WARN_EACH);
+	free(by);
+}
+
+static int cmp_account_id(const void *a, const void *b)
+{
+	const struct md_account *x = *(const struct md_account *const *)a;
+	const struct md_account *y = *(const struct md_account *const *)b;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * mark_shared: userlist.dat accounts [first, count) whose MailDirs are one
+ * directory (device and inode of the opened directory): the first in
+ * userlist.dat order keeps it, the others are not read.  Sorting keeps
+ * this O(n log n) for big userlists.
+ */
+static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
+{
+	size_t n = 0;
+	struct md_account **by = xreallocarray(NULL, a->count - first + 1, sizeof(*by));
+	for (size_t i = first; i < a->count; i++) {
+		struct md_account *acc = &a->v[i];
+		if (!acc->path)
+			continue;
+		int fd = open_dir_at(AT_FDCWD, acc->path);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0) {
+			acc->has_id = true;
+			acc->dev = st.st_dev;
+			acc->ino = st.st_ino;
+			by[n++] = acc;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (n > 1)
+		qsort(by, n, sizeof(*by), cmp_account_id);
+	for (size_t i = 1, keep = 0; i < n; i++) {
+		if (by[i]->dev != by[keep]->dev || by[i]->ino != by[keep]->ino) {
+			keep = i;
+			continue;
+		}
+		const struct md_account *k = by[keep];
+		struct md_account *s = by[i];
+		diag_warn(d, "%s@%s (userlist.dat line %zu) and %s@%s (line %zu) have the "
+			  "same MailDir '%s'; it is exported once, as %s@%s", k->mailbox,
+			  k->domain, k->line, s->mailbox, s->domain, s->line, k->path,
+			  k->mailbox, k->domain);
+		s->problem = xasprintf("shares its mail folder '%s' with %s@%s, exported "
+				       "there", k->path, k->mailbox, k->domain);
+	}
+	free(by);
 }
 
 static void read_userlist(const char *source, const char *app,
@@ -217,38 +363,47 @@ static void read_userlist(const char *source, const char *app,
 		return;
 	}
 	const struct dent *e = dirlist_find_ci(&dl, "userlist.dat");
-	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
 	if (e && e->type == DENT_LINK) {
 		diag_warn(d, "'%s/%s' is a symbolic link; not followed; finding "
 			  "accounts by walking Users/ only", app, e->name);
 		e = NULL;
 	}
-	if (e && read_small_file_at(fd, e->name, USERLIST_MAX, &data) < 0)
+	int ufd = e ? open_file_at(fd, e->name) : -1;
+	struct stat st;
+	struct ul_read u = { .d = d, .app = app, .name = e ? e->name : "" };
+	if (e && (ufd < 0 || fstat(ufd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		  userlist_read(ufd, ul_account, ul_refused, &u) < 0)) {
+		if (ufd >= 0 && fstat(ufd, &st) == 0 && !S_ISREG(st.st_mode))
+			errno = EINVAL;
 		diag_error(d, "cannot read '%s/%s': %s; finding accounts by "
 			   "walking Users/ only", app, e->name, strerror(errno));
-	if (e && data.len) {
-		struct userlist ul;
-		userlist_parse(data.buf, data.len, &ul, &warn);
-		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
-			nl = strchr(line, '\n');
-			if (nl)
-				*nl++ = '\0';
-			diag_warn(d, "%s/%s: %s", app, e->name, line);
-		}
-		for (size_t i = 0; i < ul.count; i++) {
-			struct userlist_entry *u = &ul.entries[i];
-			char *path = map_maildir(source, set, u->maildir);
+	}
+	if (ufd >= 0)
+		close(ufd);
+	if (u.refused > UL_WARN_EACH)
+		diag_warn(d, "%s/%s: %zu more lines like these; ignored", app, u.name,
+			  u.refused - UL_WARN_EACH);
+	if (u.capped)
+		diag_error(d, "'%s/%s' holds more than %d accounts; the lines after line "
+			   "%zu are not read", app, u.name, USERLIST_ACCOUNTS_MAX,
+			   u.v[u.count - 1].line);
+	drop_repeats(&u);
+	size_t first = out->count;
+	for (size_t i = 0; i < u.count; i++) {
+		struct userlist_entry *ue = &u.v[i];
+		if (ue->maildir) {
+			char *path = map_maildir(source, set, ue->maildir);
 			char *problem = path ? NULL :
 				xasprintf("MailDir '%s' (userlist.dat line %zu) was not "
 					  "found under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
-					  u->maildir, u->line);
-			add_account(out, u->domain, u->mailbox, u->full_name, path,
-				    "userlist.dat", problem);
+					  ue->maildir, ue->line);
+			add_account(out, ue->domain, ue->mailbox, ue->full_name, path,
+				    "userlist.dat", problem)->line = ue->line;
 		}
-		userlist_release(&ul);
+		userlist_entry_release(ue);
 	}
-	sbuf_release(&data);
-	sbuf_release(&warn);
+	free(u.v);
+	mark_shared(out, first, d);
 	dirlist_release(&dl);
 	close(fd);
 }
@@ -275,9 +430,14 @@ static void walk_domain(const char *domdir, const char *domain,
 		struct stat st;
 		struct sbuf box = SBUF_INIT;
 		wintext_to_utf8(&box, e->name, strlen(e->name));
-		if (stat(path, &st) == 0 && !claim(out, domain, box.buf, path, &st, d))
-			add_account(out, domain, box.buf, "", path, "Users/", NULL);
-		else
+		if (fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !claim(out, domain, box.buf, path, &st, d)) {
+			struct md_account *acc = add_account(out, domain, box.buf, "",
+							     path, "Users/", NULL);
+			acc->has_id = true;
+			acc->dev = st.st_dev;
+			acc->ino = st.st_ino;
+		} else
 			free(path);
 		sbuf_release(&box);
 	}
