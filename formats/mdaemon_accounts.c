@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -217,15 +218,73 @@ static bool claim(struct md_accounts *a, const char *domain, const char *mailbox
 struct ul_read {
 	struct userlist_entry *v;
 	size_t count, alloc;
-	size_t refused;
+	size_t *slots;		/* open addressing: 1 + index into v; 0 = free */
+	size_t nslots;		/* a power of two, at least twice count */
+	size_t refused, repeats;
 	bool capped;
 	struct diag *d;
 	const char *app, *name;
 };
 
+/* key_hash: FNV-1a of "mailbox@domain" in ASCII lower case (Windows names) */
+static size_t key_hash(const struct userlist_entry *e)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (int part = 0; part < 2; part++) {
+		for (const unsigned char *p = (const unsigned char *)(part ? e->domain : e->mailbox);
+		     *p; p++) {
+			unsigned char c = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p | 0x20) : *p;
+			h = (h ^ c) * 0x100000001b3u;
+		}
+		h = (h ^ '@') * 0x100000001b3u;
+	}
+	return (size_t)h;
+}
+
+static bool same_account(const struct userlist_entry *a, const struct userlist_entry *b)
+{
+	return !strcasecmp(a->domain, b->domain) && !strcasecmp(a->mailbox, b->mailbox);
+}
+
+/* ul_find: the slot holding e's account, or the free one where it goes */
+static size_t *ul_find(struct ul_read *u, const struct userlist_entry *e)
+{
+	size_t mask = u->nslots - 1;
+	for (size_t i = key_hash(e) & mask;; i = (i + 1) & mask)
+		if (!u->slots[i] || same_account(&u->v[u->slots[i] - 1], e))
+			return &u->slots[i];
+}
+
+static void ul_grow(struct ul_read *u)
+{
+	size_t *old = u->slots, n = u->nslots;
+	u->nslots = n ? n * 2 : 256;
+	u->slots = xcalloc(u->nslots, sizeof(*u->slots));
+	for (size_t i = 0; i < n; i++)
+		if (old[i])
+			*ul_find(u, &u->v[old[i] - 1]) = old[i];
+	free(old);
+}
+
+/*
+ * ul_account: keep a new account; a line naming an account an earlier line
+ * named is dropped at once (warned about, bounded), so repeats cost nothing.
+ */
 static bool ul_account(void *ctx, struct userlist_entry *e)
 {
 	struct ul_read *u = ctx;
+	if (2 * (u->count + 1) > u->nslots)
+		ul_grow(u);
+	size_t *slot = ul_find(u, e);
+	if (*slot) {
+		const struct userlist_entry *first = &u->v[*slot - 1];
+		if (++u->repeats <= UL_WARN_EACH)
+			diag_warn(u->d, "%s/%s: line %zu: account %s@%s again (first on "
+				  "line %zu); ignored", u->app, u->name, e->line,
+				  e->mailbox, e->domain, first->line);
+		userlist_entry_release(e);
+		return true;
+	}
 	if (u->count == USERLIST_ACCOUNTS_MAX) {
 		u->capped = true;
 		userlist_entry_release(e);
@@ -236,6 +295,7 @@ static bool ul_account(void *ctx, struct userlist_entry *e)
 		u->v = xreallocarray(u->v, u->alloc, sizeof(*u->v));
 	}
 	u->v[u->count++] = *e;
+	*slot = u->count;
 	return true;
 }
 
@@ -245,49 +305,6 @@ static void ul_refused(void *ctx, size_t lineno, const char *reason)
 	if (++u->refused <= UL_WARN_EACH)
 		diag_warn(u->d, "%s/%s: line %zu: %s; ignored", u->app, u->name,
 			  lineno, reason);
-}
-
-/* by account name (case-insensitive, as Windows names them), then line */
-static int cmp_entry_key(const void *a, const void *b)
-{
-	const struct userlist_entry *x = *(const struct userlist_entry *const *)a;
-	const struct userlist_entry *y = *(const struct userlist_entry *const *)b;
-	int c = strcasecmp(x->domain, y->domain);
-	if (!c)
-		c = strcasecmp(x->mailbox, y->mailbox);
-	return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/*
- * drop_repeats: a line naming an account an earlier line named is
- * ignored, with a warning (bounded); its maildir is freed to mark it.
- */
-static void drop_repeats(struct ul_read *u)
-{
-	if (u->count < 2)
-		return;
-	struct userlist_entry **by = xreallocarray(NULL, u->count, sizeof(*by));
-	for (size_t i = 0; i < u->count; i++)
-		by[i] = &u->v[i];
-	qsort(by, u->count, sizeof(*by), cmp_entry_key);
-	size_t repeats = 0;
-	for (size_t i = 1, first = 0; i < u->count; i++) {
-		if (strcasecmp(by[i]->domain, by[first]->domain) ||
-		    strcasecmp(by[i]->mailbox, by[first]->mailbox)) {
-			first = i;
-			continue;
-		}
-		if (++repeats <= UL_WARN_EACH)
-			diag_warn(u->d, "%s/%s: line %zu: account %s@%s again (first on "
-				  "line %zu); ignored", u->app, u->name, by[i]->line,
-				  by[i]->mailbox, by[i]->domain, by[first]->line);
-		free(by[i]->maildir);
-		by[i]->maildir = NULL;
-	}
-	if (repeats > UL_WARN_EACH)
-		diag_warn(u->d, "%s/%s: %zu more lines naming an account again; ignored",
-			  u->app, u->name, repeats - UL_WARN_EACH);
-	free(by);
 }
 
 static int cmp_account_id(const void *a, const void *b)
@@ -387,19 +404,20 @@ static void read_userlist(const char *source, const char *app,
 		diag_error(d, "'%s/%s' holds more than %d accounts; the lines after line "
 			   "%zu are not read", app, u.name, USERLIST_ACCOUNTS_MAX,
 			   u.v[u.count - 1].line);
-	drop_repeats(&u);
+	if (u.repeats > UL_WARN_EACH)
+		diag_warn(d, "%s/%s: %zu more lines naming an account again; ignored",
+			  app, u.name, u.repeats - UL_WARN_EACH);
+	free(u.slots);
 	size_t first = out->count;
 	for (size_t i = 0; i < u.count; i++) {
 		struct userlist_entry *ue = &u.v[i];
-		if (ue->maildir) {
-			char *path = map_maildir(source, set, ue->maildir);
-			char *problem = path ? NULL :
-				xasprintf("MailDir '%s' (userlist.dat line %zu) was not "
-					  "found under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
-					  ue->maildir, ue->line);
-			add_account(out, ue->domain, ue->mailbox, ue->full_name, path,
-				    "userlist.dat", problem)->line = ue->line;
-		}
+		char *path = map_maildir(source, set, ue->maildir);
+		char *problem = path ? NULL :
+			xasprintf("MailDir '%s' (userlist.dat line %zu) was not found "
+				  "under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
+				  ue->maildir, ue->line);
+		add_account(out, ue->domain, ue->mailbox, ue->full_name, path,
+			    "userlist.dat", problem)->line = ue->line;
 		userlist_entry_release(ue);
 	}
 	free(u.v);
