@@ -1012,8 +1012,8 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.origin = a->origin;
 	*box_r = &r->box;
 	r->folders_listed = false;
-	if (a->problem) {	/* not found, or its MailDir is another's */
-		sbuf_adds(err, a->problem);
+	if (a->problem || !a->path) {	/* not found, or its MailDir is another's */
+		sbuf_adds(err, a->problem ? a->problem : "no MailDir");
 		return CONV_MSG_BAD;
 	}
 	r->box_rel = xstrdup(rel(r, a->path));

@@ -307,10 +307,14 @@ static void ul_refused(void *ctx, size_t lineno, const char *reason)
 			  lineno, reason);
 }
 
+struct acc_ref {		/* an account, as qsort moves it */
+	struct md_account *acc;
+};
+
 static int cmp_account_id(const void *a, const void *b)
 {
-	const struct md_account *x = *(const struct md_account *const *)a;
-	const struct md_account *y = *(const struct md_account *const *)b;
+	const struct md_account *x = ((const struct acc_ref *)a)->acc;
+	const struct md_account *y = ((const struct acc_ref *)b)->acc;
 	if (x->dev != y->dev)
 		return x->dev < y->dev ? -1 : 1;
 	if (x->ino != y->ino)
@@ -327,7 +331,7 @@ static int cmp_account_id(const void *a, const void *b)
 static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
 {
 	size_t n = 0;
-	struct md_account **by = xreallocarray(NULL, a->count - first + 1, sizeof(*by));
+	struct acc_ref *by = xreallocarray(NULL, a->count - first + 1, sizeof(*by));
 	for (size_t i = first; i < a->count; i++) {
 		struct md_account *acc = &a->v[i];
 		if (!acc->path)
@@ -338,7 +342,7 @@ static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
 			acc->has_id = true;
 			acc->dev = st.st_dev;
 			acc->ino = st.st_ino;
-			by[n++] = acc;
+			by[n++].acc = acc;
 		}
 		if (fd >= 0)
 			close(fd);
@@ -346,12 +350,12 @@ static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
 	if (n > 1)
 		qsort(by, n, sizeof(*by), cmp_account_id);
 	for (size_t i = 1, keep = 0; i < n; i++) {
-		if (by[i]->dev != by[keep]->dev || by[i]->ino != by[keep]->ino) {
+		if (by[i].acc->dev != by[keep].acc->dev || by[i].acc->ino != by[keep].acc->ino) {
 			keep = i;
 			continue;
 		}
-		const struct md_account *k = by[keep];
-		struct md_account *s = by[i];
+		const struct md_account *k = by[keep].acc;
+		struct md_account *s = by[i].acc;
 		diag_warn(d, "%s@%s (userlist.dat line %zu) and %s@%s (line %zu) have the "
 			  "same MailDir '%s'; it is exported once, as %s@%s", k->mailbox,
 			  k->domain, k->line, s->mailbox, s->domain, s->line, k->path,

@@ -25,6 +25,13 @@ what they lack.  Permissions bite only for an unprivileged user: as root the
 export runs as 65534 through setpriv(1), as in t9000; if that cannot be
 done, those cases are reported `not ok`, never skipped.
 
+Cases marked in cases.json also bound the export's stderr lines and peak
+RSS (GNU time; a 1 GiB sparse IMAP.MRK, a million-line userlist.dat), and a
+tree whose paths are longer than PATH_MAX is checked on the read side
+(`list --json`, `export --dry-run`), then each format's export is tried:
+verified when it succeeds, reported as skipped when the output side cannot
+write it.
+
 Then two sizes, generated in a temporary directory at test time: one
 300 MiB message (EML and Maildir output compared by size and SHA-256 with
 the source, mbox by the message's bytes; peak memory from wait4(2)), and a
