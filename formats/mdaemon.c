@@ -924,7 +924,7 @@ static void list_mail_dirs(struct md_reader *r)
 		close(fd);
 	for (size_t i = 0; i < r->accounts.count; i++) {
 		const struct md_account *a = &r->accounts.v[i];
-		if (!a->path)
+		if (!a->path || a->problem)	/* not read (a shared one: by its owner) */
 			continue;
 		if (a->has_id) {
 			st.st_dev = a->dev;
