@@ -13,6 +13,8 @@
 #ifndef MDX_READER_H
 #define MDX_READER_H
 
+#include <sys/types.h>
+
 #include "conv.h"
 #include "diag.h"
 
@@ -23,6 +25,20 @@ struct reader_settings {
 };
 
 struct mail_reader;
+
+/*
+ * A directory the reader reads: SOURCE itself, and every account's MailDir
+ * (from userlist.dat, --map or Users/), wherever it is.  dev and ino are
+ * those of the directory opened without following a final symbolic link
+ * (st_dev, st_ino), so a directory reached by two spellings is one entry.
+ */
+struct mail_dir {
+	const char *path;	/* absolute, for messages (not for opening:
+				 * compare dev and ino) */
+	const char *owner;	/* "SOURCE", or the account: "alice@example.com" */
+	dev_t dev;
+	ino_t ino;
+};
 
 struct mail_reader_ops {
 	const char *name;
@@ -44,6 +60,19 @@ struct mail_reader_ops {
 	int (*reopen_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
 			  struct sbuf *err);
 	void (*close)(struct mail_reader *r);
+	/*
+	 * mail_dirs: every directory this reader will read messages from or
+	 * below: SOURCE first, then each account's MailDir (accounts left out
+	 * by --user/--domain included), each directory once.  Known right
+	 * after open(), before any next_mailbox: nothing is read but the
+	 * accounts' directories themselves (open and fstat).  A MailDir that
+	 * could not be found or opened is not listed (it will not be read).
+	 * The converter refuses an --output DIR inside any of them, or holding
+	 * any of them, by comparing dev and ino up DIR's and their parents.
+	 * Sets *dirs_r to an array owned by the reader, valid until close();
+	 * returns its length.
+	 */
+	size_t (*mail_dirs)(struct mail_reader *r, const struct mail_dir **dirs_r);
 };
 
 struct mail_reader {

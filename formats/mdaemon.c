@@ -30,17 +30,46 @@
 #include "wintext.h"
 #include "xalloc.h"
 
-#define MRK_MAX (1024u * 1024 * 1024)
 #define HIWATER_MAX (1024u * 1024)
 #define FIRST_READ (64 * 1024)
 #define HEAD_MAX (16u * 1024 * 1024)
 #define DEPTH_MAX 200
 #define UNNAMED_FOLDER "(no name)"
+/*
+ * IMAP.MRK is read up to MRK_SLACK_RECORDS plus MRK_PER_MSG records per
+ * .msg file of its folder, never more: memory follows what the folder
+ * holds, not what the file claims (a sparse 1 GiB IMAP.MRK claims 30
+ * million records).  MDaemon writes one record per message, and stale
+ * records (files removed behind its back) are the exception, so a file
+ * longer than that is damage; reading stops there, with an error when some
+ * .msg file found no record among those read.
+ */
+#define MRK_SLACK_RECORDS 100000u
+#define MRK_PER_MSG 4u
+/* warnings of one kind about one directory: this many lines, then a count */
+#define WARN_EACH MRK_WARN_EACH
+
+/*
+ * Directories are opened by name relative to their parent's descriptor
+ * (openat, O_NOFOLLOW), never by a path string, so no PATH_MAX limit
+ * applies to how deep or how long a folder tree is.  A folder's directory
+ * is a node: its name and its parent's node, the MailDir being node 0.
+ * Descriptors: the mailbox's stays open while it is read; listing the
+ * folders keeps one per level of the walk (at most DEPTH_MAX + 1, and only
+ * during the walk); reading a folder re-opens its directories by walking
+ * down from the mailbox's descriptor (one openat per level), so a deep
+ * tree costs depth openat calls per folder, not depth descriptors for the
+ * whole run.
+ */
+struct md_node {
+	size_t parent;
+	char *name;		/* NULL: the MailDir itself */
+};
 
 struct md_folder {
 	char *path;		/* logical name */
 	char *folder_class;	/* NULL: mail */
-	char **dirs;		/* absolute source directories (INBOX may have two) */
+	size_t *dirs;		/* nodes (INBOX may have two) */
 	size_t ndirs;
 };
 
@@ -58,6 +87,10 @@ struct md_reader {
 	struct md_accounts accounts;
 	size_t next_account;
 	struct mail_box box;
+	int box_fd;		/* the mailbox's MailDir, while it is read */
+	char *box_rel;		/* its path relative to SOURCE, for messages */
+	struct md_node *nodes;
+	size_t nnodes, nodes_alloc;
 	struct md_folder *folders;
 	size_t nfolders, next_folder;
 	/*
@@ -72,11 +105,14 @@ struct md_reader {
 	struct md_entry *entries;
 	size_t nentries, next_entry;
 	int *dirfds;		/* one per dir of the current folder */
+	char **dirnames;	/* and its path relative to SOURCE */
 	size_t ndirfds;
 	struct mail_msg msg;
 	struct sbuf prefix;
 	char *msg_origin;
 	struct msg_hash *hash;	/* the caller's, or NULL */
+	struct mail_dir *mdirs;	/* mail_dirs() */
+	size_t nmdirs;
 };
 
 /* rel: abs relative to SOURCE, for messages (abs itself when outside) */
@@ -90,6 +126,84 @@ static const char *rel(const struct md_reader *r, const char *abs)
 	return abs;
 }
 
+/* ---- directories -------------------------------------------------------- */
+
+static size_t add_node(struct md_reader *r, size_t parent, const char *name)
+{
+	if (r->nnodes == r->nodes_alloc) {
+		r->nodes_alloc = r->nodes_alloc ? r->nodes_alloc * 2 : 16;
+		r->nodes = xreallocarray(r->nodes, r->nodes_alloc, sizeof(*r->nodes));
+	}
+	r->nodes[r->nnodes].parent = parent;
+	r->nodes[r->nnodes].name = name ? xstrdup(name) : NULL;
+	return r->nnodes++;
+}
+
+static void nodes_release(struct md_reader *r)
+{
+	for (size_t i = 0; i < r->nnodes; i++)
+		free(r->nodes[i].name);
+	free(r->nodes);
+	r->nodes = NULL;
+	r->nnodes = r->nodes_alloc = 0;
+}
+
+/* node_chain: the nodes from the MailDir down to idx (root excluded) */
+static size_t node_chain(const struct md_reader *r, size_t idx, size_t **chain_r)
+{
+	size_t n = 0;
+	for (size_t i = idx; r->nodes[i].name; i = r->nodes[i].parent)
+		n++;
+	size_t *chain = xreallocarray(NULL, n ? n : 1, sizeof(*chain));
+	size_t k = n;
+	for (size_t i = idx; r->nodes[i].name; i = r->nodes[i].parent)
+		chain[--k] = i;
+	*chain_r = chain;
+	return n;
+}
+
+/* node_path: the directory's path relative to SOURCE, for messages */
+static void node_path(const struct md_reader *r, size_t idx, struct sbuf *out)
+{
+	size_t *chain;
+	size_t n = node_chain(r, idx, &chain);
+	sbuf_reset(out);
+	if (!n || strcmp(r->box_rel, "."))
+		sbuf_adds(out, r->box_rel);
+	for (size_t i = 0; i < n; i++) {
+		if (out->len)
+			sbuf_addch(out, '/');
+		sbuf_adds(out, r->nodes[chain[i]].name);
+	}
+	free(chain);
+}
+
+/* node_display: node_path as a new string */
+static char *node_display(const struct md_reader *r, size_t idx)
+{
+	struct sbuf p = SBUF_INIT;
+	node_path(r, idx, &p);
+	return sbuf_detach(&p);
+}
+
+/* open_node: the directory, walked down from the mailbox's descriptor; -1 (errno) */
+static int open_node(const struct md_reader *r, size_t idx)
+{
+	size_t *chain;
+	size_t n = node_chain(r, idx, &chain);
+	int fd = n ? r->box_fd : open_dir_at(r->box_fd, ".");
+	for (size_t i = 0; i < n && fd >= 0; i++) {
+		int next = open_dir_at(fd, r->nodes[chain[i]].name);
+		int e = errno;
+		if (fd != r->box_fd)
+			close(fd);
+		errno = e;
+		fd = next;
+	}
+	free(chain);
+	return fd;
+}
+
 /* ---- folders ---------------------------------------------------------- */
 
 static void folders_release(struct md_reader *r)
@@ -97,28 +211,30 @@ static void folders_release(struct md_reader *r)
 	for (size_t i = 0; i < r->nfolders; i++) {
 		free(r->folders[i].path);
 		free(r->folders[i].folder_class);
-		for (size_t j = 0; j < r->folders[i].ndirs; j++)
-			free(r->folders[i].dirs[j]);
 		free(r->folders[i].dirs);
 	}
 	free(r->folders);
 	r->folders = NULL;
 	r->nfolders = r->next_folder = 0;
+	nodes_release(r);
 }
 
 /* add_folder: a directory for logical path; same path twice merges */
-static void add_folder(struct md_reader *r, const char *path, const char *dir,
+static void add_folder(struct md_reader *r, const char *path, size_t node,
 		       const char *folder_class)
 {
 	for (size_t i = 0; i < r->nfolders; i++) {
 		struct md_folder *f = &r->folders[i];
 		if (strcmp(f->path, path))
 			continue;
-		if (strcmp(path, "INBOX"))
+		if (strcmp(path, "INBOX")) {
+			char *d = node_display(r, node);
 			diag_warn(r->r.diag, "'%s' is also folder '%s'; its messages "
-				  "are merged into that folder", rel(r, dir), path);
+				  "are merged into that folder", d, path);
+			free(d);
+		}
 		f->dirs = xreallocarray(f->dirs, f->ndirs + 1, sizeof(*f->dirs));
-		f->dirs[f->ndirs++] = xstrdup(dir);
+		f->dirs[f->ndirs++] = node;
 		if (!f->folder_class && folder_class)
 			f->folder_class = xstrdup(folder_class);
 		return;
@@ -128,20 +244,23 @@ static void add_folder(struct md_reader *r, const char *path, const char *dir,
 	f->path = xstrdup(path);
 	f->folder_class = folder_class ? xstrdup(folder_class) : NULL;
 	f->dirs = xmalloc(sizeof(*f->dirs));
-	f->dirs[0] = xstrdup(dir);
+	f->dirs[0] = node;
 	f->ndirs = 1;
 }
 
 /* hiwater_class: FolderClass= from the [Groupware] section, or NULL */
-static char *hiwater_class(struct md_reader *r, const char *dir, int dirfd,
+static char *hiwater_class(struct md_reader *r, size_t node, int dirfd,
 			   const struct dirlist *dl)
 {
 	const struct dent *e = dirlist_find_ci(dl, "HIWATER.MRK");
 	struct sbuf data = SBUF_INIT;
 	char *cls = NULL;
-	if (e && e->type == DENT_LINK)
+	if (e && e->type == DENT_LINK) {
+		char *d = node_display(r, node);
 		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; the "
-			  "folder is taken as a mail folder", rel(r, dir), e->name);
+			  "folder is taken as a mail folder", d, e->name);
+		free(d);
+	}
 	if (!e || read_small_file_at(dirfd, e->name, HIWATER_MAX, &data) < 0)
 		goto out;
 	bool in_groupware = false;
@@ -191,18 +310,25 @@ bool md_folder_name(struct sbuf *out, const char *stem, size_t len)
 	return true;
 }
 
-static void walk_folders(struct md_reader *r, const char *dir, const char *parent,
-			 const char *parent_class, int depth);
+static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
+			 size_t node, const char *parent, const char *parent_class,
+			 int depth);
 
-/* visit_subfolder: one "<name>.IMAP" directory below dir */
-static void visit_subfolder(struct md_reader *r, const char *dir, const char *name,
+/*
+ * visit_subfolder: one "<name>.IMAP" directory of the directory dirfd
+ * (node), which is depth levels below the MailDir.  Its descriptor stays
+ * open while its subfolders are walked: the walk holds one per level.
+ */
+static void visit_subfolder(struct md_reader *r, int dirfd, size_t node, const char *name,
 			    const char *parent, const char *parent_class, int depth)
 {
-	char *sub = xasprintf("%s/%s", dir, name);
 	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
-	if (!md_folder_name(&decoded, name, strlen(name) - 5))
+	if (!md_folder_name(&decoded, name, strlen(name) - 5)) {
+		char *d = node_display(r, node);
 		diag_warn(r->r.diag, "'%s/%s' has an empty folder name; exported as '%s'",
-			  rel(r, dir), name, UNNAMED_FOLDER);
+			  d, name, UNNAMED_FOLDER);
+		free(d);
+	}
 	bool inbox_children = !parent && !strcasecmp(decoded.buf, "Inbox");
 	if (inbox_children)
 		sbuf_adds(&logical, "INBOX");
@@ -211,55 +337,49 @@ static void visit_subfolder(struct md_reader *r, const char *dir, const char *na
 	else
 		sbuf_adds(&logical, decoded.buf);
 
-	int fd = open_dir_at(AT_FDCWD, sub);
+	size_t sub = add_node(r, node, name);
+	int fd = open_dir_at(dirfd, name);
 	struct dirlist dl;
-	char *cls = NULL;
-	if (fd >= 0 && dirlist_read(fd, &dl) == 0) {
-		cls = hiwater_class(r, sub, fd, &dl);
-		dirlist_release(&dl);
-	}
-	if (fd >= 0)
-		close(fd);
+	bool listed = fd >= 0 && dirlist_read(fd, &dl) == 0;
+	char *cls = listed ? hiwater_class(r, sub, fd, &dl) : NULL;
 	const char *eff = cls ? cls : parent_class;	/* a calendar's child is a calendar */
 	add_folder(r, logical.buf, sub, eff);
-	walk_folders(r, sub, logical.buf, eff, depth + 1);
+	if (depth + 1 > DEPTH_MAX) {
+		/* an error, not a warning: messages in those folders are not exported */
+		char *d = node_display(r, sub);
+		diag_error(r->r.diag, "'%s' is nested more than %d folders deep; "
+			   "its subfolders are not read", d, DEPTH_MAX);
+		free(d);
+	} else if (listed) {	/* else reported when the folder itself is read */
+		walk_folders(r, fd, &dl, sub, logical.buf, eff, depth + 1);
+	}
+	if (listed)
+		dirlist_release(&dl);
+	if (fd >= 0)
+		close(fd);
 	free(cls);
-	free(sub);
 	sbuf_release(&decoded);
 	sbuf_release(&logical);
 }
 
-static void walk_folders(struct md_reader *r, const char *dir, const char *parent,
-			 const char *parent_class, int depth)
+static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
+			 size_t node, const char *parent, const char *parent_class,
+			 int depth)
 {
-	if (depth > DEPTH_MAX) {
-		/* an error, not a warning: messages in those folders are not exported */
-		diag_error(r->r.diag, "'%s' is nested more than %d folders deep; "
-			   "its subfolders are not read", rel(r, dir), DEPTH_MAX);
-		return;
-	}
-	int fd = open_dir_at(AT_FDCWD, dir);
-	struct dirlist dl;
-	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
-		/* reported when the folder itself is read */
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	for (size_t i = 0; i < dl.count; i++) {
-		const struct dent *e = &dl.ents[i];
+	for (size_t i = 0; i < dl->count; i++) {
+		const struct dent *e = &dl->ents[i];
 		if (!has_suffix_ci(e->name, ".IMAP"))
 			continue;
 		if (e->type == DENT_LINK) {
+			char *d = node_display(r, node);
 			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
-				  dir, e->name);
+				  d, e->name);
+			free(d);
 			continue;
 		}
 		if (e->type == DENT_DIR)
-			visit_subfolder(r, dir, e->name, parent, parent_class, depth);
+			visit_subfolder(r, fd, node, e->name, parent, parent_class, depth);
 	}
-	dirlist_release(&dl);
 }
 
 static int cmp_folder(const void *a, const void *b)
@@ -271,11 +391,16 @@ static int cmp_folder(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static void load_folders(struct md_reader *r, const char *maildir)
+static void load_folders(struct md_reader *r)
 {
 	folders_release(r);
-	add_folder(r, "INBOX", maildir, NULL);
-	walk_folders(r, maildir, NULL, NULL, 0);
+	size_t root = add_node(r, 0, NULL);
+	add_folder(r, "INBOX", root, NULL);
+	struct dirlist dl;
+	if (dirlist_read(r->box_fd, &dl) == 0) {
+		walk_folders(r, r->box_fd, &dl, root, NULL, NULL, 0);
+		dirlist_release(&dl);
+	}	/* else reported when INBOX is read */
 	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
 }
 
@@ -288,11 +413,15 @@ static void entries_release(struct md_reader *r)
 	free(r->entries);
 	r->entries = NULL;
 	r->nentries = r->next_entry = 0;
-	for (size_t i = 0; i < r->ndirfds; i++)
+	for (size_t i = 0; i < r->ndirfds; i++) {
 		if (r->dirfds[i] >= 0)
 			close(r->dirfds[i]);
+		free(r->dirnames[i]);
+	}
 	free(r->dirfds);
+	free(r->dirnames);
 	r->dirfds = NULL;
+	r->dirnames = NULL;
 	r->ndirfds = 0;
 }
 
@@ -340,17 +469,28 @@ static int cmp_entry_output(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+enum rec_warn { RW_SIZE, RW_TWICE, RW_NOT_MSG, RW_STALE, RW_KINDS };
+
+static const char *const rec_warn_kind[RW_KINDS] = {
+	"the size differs from the file's",
+	"a file named again; ignored",
+	"not a .msg file; ignored",
+	"the file is missing; skipped",
+};
+
 /*
  * join_records: attach records to the entries [first, nentries) of one
  * directory, by name, case-insensitively (an exact match wins).  Records
  * without a file are reported as stale; a second record for one file is
- * reported and ignored.
+ * reported and ignored.  Each kind of finding gets WARN_EACH lines, then
+ * one line counting the rest.
  */
 static void join_records(struct md_reader *r, size_t first, struct mrk *m,
 			 const char *dir)
 {
 	struct md_entry *ents = r->entries + first;
 	size_t ne = r->nentries - first;
+	size_t seen[RW_KINDS] = { 0 };
 	if (ne)		/* qsort(NULL, 0, ...) is undefined (UBSan says so) */
 		qsort(ents, ne, sizeof(*ents), cmp_entry_name_ci);
 	if (m->count)
@@ -370,39 +510,96 @@ static void join_records(struct md_reader *r, size_t first, struct mrk *m,
 		if (hit) {
 			hit->has_record = true;
 			hit->rec = *rec;
-			if (hit->size != rec->size)
+			if (hit->size != rec->size && ++seen[RW_SIZE] <= WARN_EACH)
 				diag_warn(r->r.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
 					  "file has %llu; the file is exported as it is",
-					  rel(r, dir), hit->name, rec->size,
+					  dir, hit->name, rec->size,
 					  (unsigned long long)hit->size);
 		} else if (i < ne && !strcasecmp(ents[i].name, rec->name)) {
-			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
-				  "the extra record is ignored", rel(r, dir),
-				  rec->name, rec->uid);
+			if (++seen[RW_TWICE] <= WARN_EACH)
+				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
+					  "the extra record is ignored", dir,
+					  rec->name, rec->uid);
 		} else if (!has_suffix_ci(rec->name, ".msg")) {
 			/* never a message, whether or not such a file exists */
-			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which is "
-				  "not a .msg file; ignored", rel(r, dir), rec->name,
-				  rec->uid);
+			if (++seen[RW_NOT_MSG] <= WARN_EACH)
+				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which "
+					  "is not a .msg file; ignored", dir, rec->name,
+					  rec->uid);
 		} else {
 			if (r->r.diag->stats)
 				r->r.diag->stats->stale++;
-			diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
-				  "file is missing; skipped", rel(r, dir),
-				  rec->name, rec->uid);
+			if (++seen[RW_STALE] <= WARN_EACH)
+				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
+					  "file is missing; skipped", dir,
+					  rec->name, rec->uid);
 		}
 	}
+	for (int kind = 0; kind < RW_KINDS; kind++)
+		if (seen[kind] > WARN_EACH)
+			diag_warn(r->r.diag, "'%s/IMAP.MRK': %zu more records like this (%s)",
+				  dir, seen[kind] - WARN_EACH, rec_warn_kind[kind]);
+}
+
+/* read_prefix_at: up to want bytes of fd from offset 0 into out; 0, or -1 (errno) */
+static int read_head_of(int fd, uint64_t want, struct sbuf *out)
+{
+	sbuf_grow(out, (size_t)want);
+	while (out->len < want) {
+		ssize_t n = pread(fd, out->buf + out->len, (size_t)(want - out->len),
+				  (off_t)out->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		sbuf_setlen(out, out->len + (size_t)n);
+	}
+	return 0;
+}
+
+/*
+ * read_mrk: the first records of an IMAP.MRK (at most max_records), its
+ * whole size in *size_r.  0, or -1 (errno).
+ */
+static int read_mrk(int dirfd, const char *name, size_t max_records, struct sbuf *data,
+		    uint64_t *size_r)
+{
+	int fd = open_file_at(dirfd, name);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	int e = 0;
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (!S_ISREG(st.st_mode))
+		e = EINVAL;
+	uint64_t size = e ? 0 : (uint64_t)st.st_size;
+	uint64_t want = MRK_HEADER_SIZE + (uint64_t)max_records * MRK_WIDE_RECORD_SIZE;
+	if (want > size)
+		want = size;
+	if (!e && read_head_of(fd, want, data) < 0)
+		e = errno;
+	close(fd);
+	if (e) {
+		errno = e;
+		return -1;
+	}
+	*size_r = data->len < want ? data->len : size;	/* shrank: what is there */
+	return 0;
 }
 
 /* read_index: parse the directory's IMAP.MRK into m; 1 if there was one */
 static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
-		      const char *dir, size_t nmsgs, struct mrk *m)
+		      const char *rdir, size_t nmsgs, struct mrk *m)
 {
 	memset(m, 0, sizeof(*m));
 	const struct dent *e = dirlist_find_ci(dl, "IMAP.MRK");
-	const char *rdir = rel(r, dir);
 	int ret = 0;
 	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
+	size_t max_records = MRK_SLACK_RECORDS + MRK_PER_MSG * nmsgs;
+	uint64_t size = 0;
 	if (e && e->type == DENT_LINK) {
 		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; its "
 			  "messages are exported without flags", rdir, e->name);
@@ -410,11 +607,12 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
 		if (nmsgs && r->folder.is_mail)
 			diag_warn(r->r.diag, "'%s' has no IMAP.MRK; its messages are exported "
 				  "without flags, dated by X-MDArrival-Date or file time", rdir);
-	} else if (read_small_file_at(dirfd, e->name, MRK_MAX, &data) < 0) {
+	} else if (read_mrk(dirfd, e->name, max_records, &data, &size) < 0) {
 		diag_warn(r->r.diag, "cannot read '%s/%s': %s; its messages are exported "
 			  "without flags", rdir, e->name, strerror(errno));
 	} else {
-		ret = mrk_parse((const uint8_t *)data.buf, data.len, m, &warn);
+		ret = mrk_parse_prefix((const uint8_t *)data.buf, data.len, size,
+				       max_records, m, &warn);
 		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
 			nl = strchr(line, '\n');
 			if (nl)
@@ -427,16 +625,41 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
 	return ret;
 }
 
+/*
+ * index_cut_short: an IMAP.MRK longer than read_index reads.  An error when
+ * some .msg file of the directory found no record among those read (its
+ * flags may be in the part not read), else a warning.
+ */
+static void index_cut_short(struct md_reader *r, const struct mrk *m, size_t first,
+			    const char *rdir)
+{
+	size_t without = 0, nmsgs = r->nentries - first;
+	for (size_t i = first; i < r->nentries; i++)
+		without += !r->entries[i].has_record;
+	if (without)
+		diag_error(r->r.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
+			   "only the first %zu are read (at most %u plus %u per .msg file); "
+			   "%zu messages without a record among them are exported without "
+			   "flags", rdir, m->file_records, nmsgs, m->read_records,
+			   MRK_SLACK_RECORDS, MRK_PER_MSG, without);
+	else
+		diag_warn(r->r.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
+			  "only the first %zu are read (at most %u plus %u per .msg file); "
+			  "every .msg file has its record among them", rdir,
+			  m->file_records, nmsgs, m->read_records, MRK_SLACK_RECORDS,
+			  MRK_PER_MSG);
+}
+
 /* scan_dir: entries for the .msg files of one directory of the folder */
 static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *err)
 {
-	const char *dir = r->folders[r->next_folder - 1].dirs[di];
-	int fd = open_dir_at(AT_FDCWD, dir);
+	size_t node = r->folders[r->next_folder - 1].dirs[di];
+	const char *dir = r->dirnames[di] = node_display(r, node);
+	int fd = open_node(r, node);
 	r->dirfds[di] = fd;
 	struct dirlist dl;
 	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
-		sbuf_addf(err, "cannot read folder '%s': %s", rel(r, dir),
-			  strerror(errno));
+		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(errno));
 		return -1;
 	}
 	size_t first = r->nentries;
@@ -446,12 +669,12 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
 			continue;
 		if (e->type == DENT_LINK) {
 			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
-				  rel(r, dir), e->name);
+				  dir, e->name);
 			continue;
 		}
 		if (e->type != DENT_FILE) {
 			diag_error(r->r.diag, "'%s/%s' is not a regular file; skipped",
-				   rel(r, dir), e->name);
+				   dir, e->name);
 			continue;
 		}
 		struct stat st;
@@ -467,6 +690,8 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
 		}
 		r->folder.has_index = true;
 		join_records(r, first, &m, dir);
+		if (m.read_records < m.file_records)
+			index_cut_short(r, &m, first, dir);
 	}
 	mrk_release(&m);
 	dirlist_release(&dl);
@@ -478,22 +703,28 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
  * IMAP.MRK (entries are sorted by directory, then UID).  Both are exported,
  * in file name order; a reader that keys on UIDs would see only one.
  */
-static void warn_duplicate_uids(struct md_reader *r, const struct md_folder *f)
+static void warn_duplicate_uids(struct md_reader *r)
 {
+	size_t seen = 0;
 	for (size_t i = 1; i < r->nentries; i++) {
 		const struct md_entry *a = &r->entries[i - 1], *b = &r->entries[i];
 		if (a->has_record && b->has_record && a->dir == b->dir &&
-		    a->rec.uid == b->rec.uid)
+		    a->rec.uid == b->rec.uid && ++seen <= WARN_EACH)
 			diag_warn(r->r.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' and "
-				  "'%s'; both are exported", rel(r, f->dirs[a->dir]),
+				  "'%s'; both are exported", r->dirnames[a->dir],
 				  a->rec.uid, a->name, b->name);
 	}
+	if (seen > WARN_EACH)
+		diag_warn(r->r.diag, "'%s/IMAP.MRK': %zu more files given the UID of "
+			  "the file before them; all are exported", r->dirnames[0],
+			  seen - WARN_EACH);
 }
 
 static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *err)
 {
 	entries_release(r);
-	r->dirfds = xmalloc(f->ndirs * sizeof(*r->dirfds));
+	r->dirfds = xreallocarray(NULL, f->ndirs, sizeof(*r->dirfds));
+	r->dirnames = xcalloc(f->ndirs, sizeof(*r->dirnames));
 	r->ndirfds = f->ndirs;
 	for (size_t i = 0; i < f->ndirs; i++)
 		r->dirfds[i] = -1;
@@ -504,7 +735,7 @@ static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *
 			ret = CONV_FOLDER_BAD;
 	if (r->nentries)
 		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry_output);
-	warn_duplicate_uids(r, f);
+	warn_duplicate_uids(r);
 	for (size_t i = 0; i < r->nentries; i++) {
 		r->folder.messages++;
 		r->folder.bytes += r->entries[i].size;
@@ -624,9 +855,8 @@ static void close_msg(struct md_reader *r)
 
 static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *err)
 {
-	struct md_folder *f = &r->folders[r->next_folder - 1];
 	free(r->msg_origin);
-	r->msg_origin = xasprintf("%s/%s", rel(r, f->dirs[e->dir]), e->name);
+	r->msg_origin = xasprintf("%s/%s", r->dirnames[e->dir], e->name);
 	struct mail_msg *m = &r->msg;
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
@@ -673,6 +903,57 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 
 /* ---- the ops ---------------------------------------------------------- */
 
+static void add_mail_dir(struct md_reader *r, const char *path, const char *owner,
+			 const struct stat *st)
+{
+	for (size_t i = 0; i < r->nmdirs; i++)
+		if (r->mdirs[i].dev == st->st_dev && r->mdirs[i].ino == st->st_ino)
+			return;
+	r->mdirs = xreallocarray(r->mdirs, r->nmdirs + 1, sizeof(*r->mdirs));
+	struct mail_dir *m = &r->mdirs[r->nmdirs++];
+	m->path = xstrdup(path);
+	m->owner = xstrdup(owner);
+	m->dev = st->st_dev;
+	m->ino = st->st_ino;
+}
+
+/* list_mail_dirs: SOURCE and every MailDir found, by device and inode */
+static void list_mail_dirs(struct md_reader *r)
+{
+	int fd = open_dir_at(AT_FDCWD, r->root);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		add_mail_dir(r, r->root, "SOURCE", &st);
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < r->accounts.count; i++) {
+		const struct md_account *a = &r->accounts.v[i];
+		if (!a->path || a->problem)	/* not read (a shared one: by its owner) */
+			continue;
+		if (a->has_id) {
+			st.st_dev = a->dev;
+			st.st_ino = a->ino;
+		} else {
+			fd = open_dir_at(AT_FDCWD, a->path);
+			bool ok = fd >= 0 && fstat(fd, &st) == 0;
+			if (fd >= 0)
+				close(fd);
+			if (!ok)
+				continue;
+		}
+		char *owner = xasprintf("%s@%s", a->mailbox, a->domain);
+		add_mail_dir(r, a->path, owner, &st);
+		free(owner);
+	}
+}
+
+static size_t md_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
+{
+	struct md_reader *r = (struct md_reader *)rd;
+	*dirs_r = r->mdirs;
+	return r->nmdirs;
+}
+
 static struct mail_reader *md_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
@@ -680,6 +961,7 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
 	r->msg.fd = -1;
+	r->box_fd = -1;
 	r->hash = set->hash;
 	sbuf_init(&r->prefix);
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
@@ -688,23 +970,32 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	}
 	char *real = realpath(source, NULL);
 	r->root = real ? real : xstrdup(source);
+	list_mail_dirs(r);
 	return &r->r;
 }
 
 /*
- * mailbox_readable: the mailbox folder can be listed.  When it cannot, the
- * whole mailbox is unreadable: no output is written for it (an empty one
- * would look like a mailbox with no mail).
+ * open_mailbox: the mailbox folder, kept open while the mailbox is read
+ * (its folders are opened below it).  When it cannot be opened, the whole
+ * mailbox is unreadable: no output is written for it (an empty one would
+ * look like a mailbox with no mail).
  */
-static int mailbox_readable(struct md_reader *r, const char *path, struct sbuf *err)
+static int open_mailbox(struct md_reader *r, const char *path, struct sbuf *err)
 {
-	int fd = open_dir_at(AT_FDCWD, path);	/* a directory opens only when readable */
-	if (fd >= 0) {
-		close(fd);
+	r->box_fd = open_dir_at(AT_FDCWD, path);	/* opens only when readable */
+	if (r->box_fd >= 0)
 		return CONV_OK;
-	}
 	sbuf_addf(err, "cannot read the mailbox folder '%s': %s", rel(r, path), strerror(errno));
 	return CONV_MSG_BAD;
+}
+
+static void close_mailbox(struct md_reader *r)
+{
+	if (r->box_fd >= 0)
+		close(r->box_fd);
+	r->box_fd = -1;
+	free(r->box_rel);
+	r->box_rel = NULL;
 }
 
 static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
@@ -714,6 +1005,7 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	close_msg(r);
 	entries_release(r);
 	folders_release(r);
+	close_mailbox(r);
 	if (r->next_account >= r->accounts.count)
 		return CONV_DONE;
 	struct md_account *a = &r->accounts.v[r->next_account++];
@@ -724,11 +1016,12 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.origin = a->origin;
 	*box_r = &r->box;
 	r->folders_listed = false;
-	if (!a->path) {
-		sbuf_adds(err, a->problem);
+	if (a->problem || !a->path) {	/* not found, or its MailDir is another's */
+		sbuf_adds(err, a->problem ? a->problem : "no MailDir");
 		return CONV_MSG_BAD;
 	}
-	return mailbox_readable(r, a->path, err);
+	r->box_rel = xstrdup(rel(r, a->path));
+	return open_mailbox(r, a->path, err);
 }
 
 static int md_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,
@@ -737,15 +1030,17 @@ static int md_next_folder(struct mail_reader *rd, const struct mail_folder **fol
 	struct md_reader *r = (struct md_reader *)rd;
 	close_msg(r);
 	entries_release(r);
+	if (r->box_fd < 0)
+		return CONV_DONE;
 	if (!r->folders_listed) {
-		load_folders(r, r->box.path);
+		load_folders(r);
 		r->folders_listed = true;
 	}
 	if (r->next_folder >= r->nfolders)
 		return CONV_DONE;
 	struct md_folder *f = &r->folders[r->next_folder++];
 	free(r->folder_origin);
-	r->folder_origin = xstrdup(rel(r, f->dirs[0]));
+	r->folder_origin = node_display(r, f->dirs[0]);
 	memset(&r->folder, 0, sizeof(r->folder));
 	r->folder.path = f->path;
 	r->folder.origin = r->folder_origin;
@@ -788,7 +1083,13 @@ static void md_close(struct mail_reader *rd)
 	close_msg(r);
 	entries_release(r);
 	folders_release(r);
+	close_mailbox(r);
 	md_accounts_release(&r->accounts);
+	for (size_t i = 0; i < r->nmdirs; i++) {
+		free((char *)r->mdirs[i].path);
+		free((char *)r->mdirs[i].owner);
+	}
+	free(r->mdirs);
 	sbuf_release(&r->prefix);
 	free(r->msg_origin);
 	free(r->folder_origin);
@@ -804,4 +1105,5 @@ const struct mail_reader_ops mdaemon_reader_ops = {
 	.next_msg = md_next_msg,
 	.reopen_msg = md_reopen_msg,
 	.close = md_close,
+	.mail_dirs = md_mail_dirs,
 };

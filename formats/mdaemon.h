@@ -4,6 +4,9 @@
 #ifndef MDX_MDAEMON_H
 #define MDX_MDAEMON_H
 
+#include <stdbool.h>
+#include <sys/types.h>
+
 #include "diag.h"
 #include "reader.h"
 #include "sbuf.h"
@@ -14,7 +17,11 @@ struct md_account {
 	char *full_name;
 	char *path;		/* local MailDir; NULL when it could not be found */
 	char *origin;		/* "userlist.dat", "Users/" or "SOURCE" */
-	char *problem;		/* why path is NULL */
+	char *problem;		/* why it is not read: path NULL, or shared */
+	size_t line;		/* userlist.dat line; 0 when not from there */
+	bool has_id;		/* dev/ino are those of the opened MailDir */
+	dev_t dev;
+	ino_t ino;
 };
 
 struct md_accounts {
@@ -26,6 +33,11 @@ struct md_accounts {
  * md_find_accounts: decide what SOURCE is (MDaemon root, its Users folder,
  * or one mailbox) and list its accounts, sorted by domain and mailbox.
  * Returns 0, or -1 with err set when SOURCE is not usable at all.
+ *
+ * Two userlist.dat accounts whose MailDir is one directory (same device
+ * and inode of the opened directory, whatever the strings say) are read
+ * once, as the first of them in userlist.dat order; the others get a
+ * warning and a problem ("shares its mail folder ...") and are not read.
  */
 int md_find_accounts(const char *source, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,7 +24,16 @@
 #include "wintext.h"
 #include "xalloc.h"
 
-#define USERLIST_MAX (256u * 1024 * 1024)
+/*
+ * userlist.dat is read line by line (userlist_read), so its size costs no
+ * memory; what it costs is the accounts it holds, capped here.  The
+ * biggest MDaemon sites hold tens of thousands of accounts; a file that
+ * claims more is more likely damage than a store, and every account costs
+ * a lookup of its MailDir.  Refused and repeated lines are warned about
+ * one by one up to UL_WARN_EACH, then counted on one line.
+ */
+#define USERLIST_ACCOUNTS_MAX 200000
+#define UL_WARN_EACH 10
 
 bool md_skip_dir(const char *name)
 {
@@ -155,9 +165,9 @@ static char *map_maildir(const char *source, const struct reader_settings *set,
 	return res;
 }
 
-static void add_account(struct md_accounts *a, const char *domain,
-			const char *mailbox, const char *full_name,
-			char *path, const char *origin, char *problem)
+static struct md_account *add_account(struct md_accounts *a, const char *domain,
+				      const char *mailbox, const char *full_name,
+				      char *path, const char *origin, char *problem)
 {
 	a->v = xreallocarray(a->v, a->count + 1, sizeof(*a->v));
 	struct md_account *acc = &a->v[a->count++];
@@ -167,6 +177,11 @@ static void add_account(struct md_accounts *a, const char *domain,
 	acc->path = path;
 	acc->origin = xstrdup(origin);
 	acc->problem = problem;
+	acc->line = 0;
+	acc->has_id = false;
+	acc->dev = 0;
+	acc->ino = 0;
+	return acc;
 }
 
 /*
@@ -178,12 +193,10 @@ static void add_account(struct md_accounts *a, const char *domain,
 static bool claim(struct md_accounts *a, const char *domain, const char *mailbox,
 		  const char *path, const struct stat *st, struct diag *d)
 {
-	for (size_t i = 0; i < a->count; i++) {
-		struct stat other;
-		if (a->v[i].path && stat(a->v[i].path, &other) == 0 &&
-		    other.st_dev == st->st_dev && other.st_ino == st->st_ino)
+	for (size_t i = 0; i < a->count; i++)	/* ids: no system call per pair */
+		if (a->v[i].has_id && a->v[i].dev == st->st_dev &&
+		    a->v[i].ino == st->st_ino)
 			return true;
-	}
 	for (size_t i = 0; i < a->count; i++) {
 		struct md_account *acc = &a->v[i];
 		if (acc->path || strcasecmp(acc->domain, domain) ||
@@ -192,11 +205,165 @@ static bool claim(struct md_accounts *a, const char *domain, const char *mailbox
 		diag_warn(d, "%s@%s: %s; using '%s', found under Users", acc->mailbox,
 			  acc->domain, acc->problem, path);
 		acc->path = xstrdup(path);
+		acc->has_id = true;
+		acc->dev = st->st_dev;
+		acc->ino = st->st_ino;
 		free(acc->problem);
 		acc->problem = NULL;
 		return true;
 	}
 	return false;
+}
+
+struct ul_read {
+	struct userlist_entry *v;
+	size_t count, alloc;
+	size_t *slots;		/* open addressing: 1 + index into v; 0 = free */
+	size_t nslots;		/* a power of two, at least twice count */
+	size_t refused, repeats;
+	bool capped;
+	struct diag *d;
+	const char *app, *name;
+};
+
+/* key_hash: FNV-1a of "mailbox@domain" in ASCII lower case (Windows names) */
+static size_t key_hash(const struct userlist_entry *e)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (int part = 0; part < 2; part++) {
+		for (const unsigned char *p = (const unsigned char *)(part ? e->domain : e->mailbox);
+		     *p; p++) {
+			unsigned char c = *p >= 'A' && *p <= 'Z' ? (unsigned char)(*p | 0x20) : *p;
+			h = (h ^ c) * 0x100000001b3u;
+		}
+		h = (h ^ '@') * 0x100000001b3u;
+	}
+	return (size_t)h;
+}
+
+static bool same_account(const struct userlist_entry *a, const struct userlist_entry *b)
+{
+	return !strcasecmp(a->domain, b->domain) && !strcasecmp(a->mailbox, b->mailbox);
+}
+
+/* ul_find: the slot holding e's account, or the free one where it goes */
+static size_t *ul_find(struct ul_read *u, const struct userlist_entry *e)
+{
+	size_t mask = u->nslots - 1;
+	for (size_t i = key_hash(e) & mask;; i = (i + 1) & mask)
+		if (!u->slots[i] || same_account(&u->v[u->slots[i] - 1], e))
+			return &u->slots[i];
+}
+
+static void ul_grow(struct ul_read *u)
+{
+	size_t *old = u->slots, n = u->nslots;
+	u->nslots = n ? n * 2 : 256;
+	u->slots = xcalloc(u->nslots, sizeof(*u->slots));
+	for (size_t i = 0; i < n; i++)
+		if (old[i])
+			*ul_find(u, &u->v[old[i] - 1]) = old[i];
+	free(old);
+}
+
+/*
+ * ul_account: keep a new account; a line naming an account an earlier line
+ * named is dropped at once (warned about, bounded), so repeats cost nothing.
+ */
+static bool ul_account(void *ctx, struct userlist_entry *e)
+{
+	struct ul_read *u = ctx;
+	if (2 * (u->count + 1) > u->nslots)
+		ul_grow(u);
+	size_t *slot = ul_find(u, e);
+	if (*slot) {
+		const struct userlist_entry *first = &u->v[*slot - 1];
+		if (++u->repeats <= UL_WARN_EACH)
+			diag_warn(u->d, "%s/%s: line %zu: account %s@%s again (first on "
+				  "line %zu); ignored", u->app, u->name, e->line,
+				  e->mailbox, e->domain, first->line);
+		userlist_entry_release(e);
+		return true;
+	}
+	if (u->count == USERLIST_ACCOUNTS_MAX) {
+		u->capped = true;
+		userlist_entry_release(e);
+		return false;
+	}
+	if (u->count == u->alloc) {
+		u->alloc = u->alloc ? u->alloc * 2 : 64;
+		u->v = xreallocarray(u->v, u->alloc, sizeof(*u->v));
+	}
+	u->v[u->count++] = *e;
+	*slot = u->count;
+	return true;
+}
+
+static void ul_refused(void *ctx, size_t lineno, const char *reason)
+{
+	struct ul_read *u = ctx;
+	if (++u->refused <= UL_WARN_EACH)
+		diag_warn(u->d, "%s/%s: line %zu: %s; ignored", u->app, u->name,
+			  lineno, reason);
+}
+
+struct acc_ref {		/* an account, as qsort moves it */
+	struct md_account *acc;
+};
+
+static int cmp_account_id(const void *a, const void *b)
+{
+	const struct md_account *x = ((const struct acc_ref *)a)->acc;
+	const struct md_account *y = ((const struct acc_ref *)b)->acc;
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return (x->line > y->line) - (x->line < y->line);
+}
+
+/*
+ * mark_shared: userlist.dat accounts [first, count) whose MailDirs are one
+ * directory (device and inode of the opened directory): the first in
+ * userlist.dat order keeps it, the others are not read.  Sorting keeps
+ * this O(n log n) for big userlists.
+ */
+static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
+{
+	size_t n = 0;
+	struct acc_ref *by = xreallocarray(NULL, a->count - first + 1, sizeof(*by));
+	for (size_t i = first; i < a->count; i++) {
+		struct md_account *acc = &a->v[i];
+		if (!acc->path)
+			continue;
+		int fd = open_dir_at(AT_FDCWD, acc->path);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0) {
+			acc->has_id = true;
+			acc->dev = st.st_dev;
+			acc->ino = st.st_ino;
+			by[n++].acc = acc;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (n > 1)
+		qsort(by, n, sizeof(*by), cmp_account_id);
+	for (size_t i = 1, keep = 0; i < n; i++) {
+		if (by[i].acc->dev != by[keep].acc->dev || by[i].acc->ino != by[keep].acc->ino) {
+			keep = i;
+			continue;
+		}
+		const struct md_account *k = by[keep].acc;
+		struct md_account *s = by[i].acc;
+		diag_warn(d, "%s@%s (userlist.dat line %zu) and %s@%s (line %zu) have the "
+			  "same MailDir '%s'; it is exported once, as %s@%s", k->mailbox,
+			  k->domain, k->line, s->mailbox, s->domain, s->line, k->path,
+			  k->mailbox, k->domain);
+		s->problem = xasprintf("shares its mail folder '%s' with %s@%s, exported "
+				       "there", k->path, k->mailbox, k->domain);
+	}
+	free(by);
 }
 
 static void read_userlist(const char *source, const char *app,
@@ -217,38 +384,48 @@ static void read_userlist(const char *source, const char *app,
 		return;
 	}
 	const struct dent *e = dirlist_find_ci(&dl, "userlist.dat");
-	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
 	if (e && e->type == DENT_LINK) {
 		diag_warn(d, "'%s/%s' is a symbolic link; not followed; finding "
 			  "accounts by walking Users/ only", app, e->name);
 		e = NULL;
 	}
-	if (e && read_small_file_at(fd, e->name, USERLIST_MAX, &data) < 0)
+	int ufd = e ? open_file_at(fd, e->name) : -1;
+	struct stat st;
+	struct ul_read u = { .d = d, .app = app, .name = e ? e->name : "" };
+	if (e && (ufd < 0 || fstat(ufd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		  userlist_read(ufd, ul_account, ul_refused, &u) < 0)) {
+		if (ufd >= 0 && fstat(ufd, &st) == 0 && !S_ISREG(st.st_mode))
+			errno = EINVAL;
 		diag_error(d, "cannot read '%s/%s': %s; finding accounts by "
 			   "walking Users/ only", app, e->name, strerror(errno));
-	if (e && data.len) {
-		struct userlist ul;
-		userlist_parse(data.buf, data.len, &ul, &warn);
-		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
-			nl = strchr(line, '\n');
-			if (nl)
-				*nl++ = '\0';
-			diag_warn(d, "%s/%s: %s", app, e->name, line);
-		}
-		for (size_t i = 0; i < ul.count; i++) {
-			struct userlist_entry *u = &ul.entries[i];
-			char *path = map_maildir(source, set, u->maildir);
-			char *problem = path ? NULL :
-				xasprintf("MailDir '%s' (userlist.dat line %zu) was not "
-					  "found under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
-					  u->maildir, u->line);
-			add_account(out, u->domain, u->mailbox, u->full_name, path,
-				    "userlist.dat", problem);
-		}
-		userlist_release(&ul);
 	}
-	sbuf_release(&data);
-	sbuf_release(&warn);
+	if (ufd >= 0)
+		close(ufd);
+	if (u.refused > UL_WARN_EACH)
+		diag_warn(d, "%s/%s: %zu more lines like these; ignored", app, u.name,
+			  u.refused - UL_WARN_EACH);
+	if (u.capped)
+		diag_error(d, "'%s/%s' holds more than %d accounts; the lines after line "
+			   "%zu are not read", app, u.name, USERLIST_ACCOUNTS_MAX,
+			   u.v[u.count - 1].line);
+	if (u.repeats > UL_WARN_EACH)
+		diag_warn(d, "%s/%s: %zu more lines naming an account again; ignored",
+			  app, u.name, u.repeats - UL_WARN_EACH);
+	free(u.slots);
+	size_t first = out->count;
+	for (size_t i = 0; i < u.count; i++) {
+		struct userlist_entry *ue = &u.v[i];
+		char *path = map_maildir(source, set, ue->maildir);
+		char *problem = path ? NULL :
+			xasprintf("MailDir '%s' (userlist.dat line %zu) was not found "
+				  "under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
+				  ue->maildir, ue->line);
+		add_account(out, ue->domain, ue->mailbox, ue->full_name, path,
+			    "userlist.dat", problem)->line = ue->line;
+		userlist_entry_release(ue);
+	}
+	free(u.v);
+	mark_shared(out, first, d);
 	dirlist_release(&dl);
 	close(fd);
 }
@@ -275,9 +452,14 @@ static void walk_domain(const char *domdir, const char *domain,
 		struct stat st;
 		struct sbuf box = SBUF_INIT;
 		wintext_to_utf8(&box, e->name, strlen(e->name));
-		if (stat(path, &st) == 0 && !claim(out, domain, box.buf, path, &st, d))
-			add_account(out, domain, box.buf, "", path, "Users/", NULL);
-		else
+		if (fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !claim(out, domain, box.buf, path, &st, d)) {
+			struct md_account *acc = add_account(out, domain, box.buf, "",
+							     path, "Users/", NULL);
+			acc->has_id = true;
+			acc->dev = st.st_dev;
+			acc->ino = st.st_ino;
+		} else
 			free(path);
 		sbuf_release(&box);
 	}

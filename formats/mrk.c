@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -68,25 +69,20 @@ static bool records_look_valid(const uint8_t *p, size_t n, size_t recsize)
 	return n > 0;
 }
 
-/*
- * record_size: 36 as documented; 40 when the file only fits 40-byte records
- * that all look right (what a 64-bit time_t would have made of the struct;
- * see the store notes, section 5.2).
- */
-static size_t record_size(const uint8_t *body, size_t len)
-{
-	if (len % MRK_RECORD_SIZE && len % MRK_WIDE_RECORD_SIZE == 0 &&
-	    records_look_valid(body, len / MRK_WIDE_RECORD_SIZE, MRK_WIDE_RECORD_SIZE))
-		return MRK_WIDE_RECORD_SIZE;
-	return MRK_RECORD_SIZE;
-}
-
 int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *warnings)
 {
+	return mrk_parse_prefix(data, len, len, SIZE_MAX, out, warnings);
+}
+
+int mrk_parse_prefix(const uint8_t *data, size_t len, uint64_t file_size,
+		     size_t max_records, struct mrk *out, struct sbuf *warnings)
+{
 	memset(out, 0, sizeof(*out));
-	if (len < MRK_HEADER_SIZE) {
-		warn_line(warnings, "file is %zu bytes, too short for the %d-byte header; "
-			  "index ignored", len, MRK_HEADER_SIZE);
+	if (len > file_size)
+		len = (size_t)file_size;
+	if (file_size < MRK_HEADER_SIZE || len < MRK_HEADER_SIZE) {
+		warn_line(warnings, "file is %llu bytes, too short for the %d-byte header; "
+			  "index ignored", (unsigned long long)file_size, MRK_HEADER_SIZE);
 		return 0;
 	}
 	out->version = le32(data);
@@ -94,10 +90,11 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 	out->uidnext = le32(data + 8);
 	out->write_counter = le32(data + 12);
 	const uint8_t *body = data + MRK_HEADER_SIZE;
-	size_t blen = len - MRK_HEADER_SIZE;
+	size_t blen = len - MRK_HEADER_SIZE;	/* what data holds */
+	uint64_t fbody = file_size - MRK_HEADER_SIZE;	/* what the file holds */
 	if (out->version != 1) {
 		/* a layout we do not know: use it only if it reads as version 1 */
-		if (blen % MRK_RECORD_SIZE ||
+		if (fbody % MRK_RECORD_SIZE ||
 		    !records_look_valid(body, blen / MRK_RECORD_SIZE, MRK_RECORD_SIZE)) {
 			warn_line(warnings, "unknown header version %u (expected 1) and "
 				  "records that do not read as version 1; index ignored, its "
@@ -107,16 +104,28 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 		warn_line(warnings, "unknown header version %u (expected 1); its "
 			  "records read as version 1 and are used", out->version);
 	}
-	size_t recsize = record_size(body, blen);
+	size_t recsize = MRK_RECORD_SIZE;
+	if (fbody % MRK_RECORD_SIZE && fbody % MRK_WIDE_RECORD_SIZE == 0 &&
+	    records_look_valid(body, blen / MRK_WIDE_RECORD_SIZE, MRK_WIDE_RECORD_SIZE))
+		recsize = MRK_WIDE_RECORD_SIZE;
 	if (recsize != MRK_RECORD_SIZE)
 		warn_line(warnings, "holds %zu-byte records, not the documented %d; "
 			  "read with a 64-bit date", recsize, MRK_RECORD_SIZE);
+	uint64_t frec = fbody / recsize;
+	out->file_records = frec > SIZE_MAX ? SIZE_MAX : (size_t)frec;
+	if (fbody % recsize)
+		warn_line(warnings, "ends with a torn record (%llu of %zu bytes); "
+			  "that record is ignored", (unsigned long long)(fbody % recsize),
+			  recsize);
 	size_t nrec = blen / recsize;
-	if (blen % recsize)
-		warn_line(warnings, "ends with a torn record (%zu of %zu bytes); "
-			  "that record is ignored", blen % recsize, recsize);
-	out->records = xreallocarray(NULL, nrec, sizeof(*out->records));
+	if (nrec > out->file_records)
+		nrec = out->file_records;
+	if (nrec > max_records)
+		nrec = max_records;
+	out->read_records = nrec;
+	out->records = xreallocarray(NULL, nrec ? nrec : 1, sizeof(*out->records));
 	const uint8_t *p = body;
+	size_t bad = 0;
 	for (size_t i = 0; i < nrec; i++, p += recsize) {
 		struct mrk_record *r = &out->records[out->count];
 		if (recsize == MRK_WIDE_RECORD_SIZE)
@@ -125,12 +134,16 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 			decode_record(p, r);
 		r->pos = i;
 		if (!name_ok(r->name)) {
-			warn_line(warnings, "record %zu has no usable file name; "
-				  "ignored", i + 1);
+			if (++bad <= MRK_WARN_EACH)
+				warn_line(warnings, "record %zu has no usable file name; "
+					  "ignored", i + 1);
 			continue;
 		}
 		out->count++;
 	}
+	if (bad > MRK_WARN_EACH)
+		warn_line(warnings, "%zu more records have no usable file name; ignored",
+			  bad - MRK_WARN_EACH);
 	return 1;
 }
 

@@ -42,7 +42,16 @@ struct mrk {
 	uint32_t write_counter;
 	struct mrk_record *records;
 	size_t count;
+	size_t file_records;		/* whole records the file holds */
+	size_t read_records;		/* of those, how many were decoded */
 };
+
+/*
+ * Warnings about records are bounded: the first MRK_WARN_EACH records of
+ * one kind get a line each, the rest one summary line, so a damaged index
+ * of millions of records gives a handful of lines, not millions.
+ */
+#define MRK_WARN_EACH 10
 
 /*
  * mrk_parse: decode an IMAP.MRK image.  Never fails on damage: a short file
@@ -54,6 +63,18 @@ struct mrk {
  * when the index is usable, 0 when it must be ignored.
  */
 int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *warnings);
+
+/*
+ * mrk_parse_prefix: mrk_parse for the first len bytes of an IMAP.MRK of
+ * file_size bytes (len <= file_size), decoding at most max_records records:
+ * the record size and a torn trailing record are judged on file_size, the
+ * records on what data holds.  out->file_records says how many whole
+ * records the file holds, out->read_records how many were decoded; the
+ * caller reads only as much as it is willing to hold (memory bounded by
+ * the folder, not by what the file claims).
+ */
+int mrk_parse_prefix(const uint8_t *data, size_t len, uint64_t file_size,
+		     size_t max_records, struct mrk *out, struct sbuf *warnings);
 void mrk_release(struct mrk *m);
 
 #endif

@@ -6,6 +6,7 @@
 #ifndef MDX_USERLIST_H
 #define MDX_USERLIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sbuf.h"
@@ -33,5 +34,26 @@ struct userlist {
 void userlist_parse(const char *data, size_t len, struct userlist *out,
 		    struct sbuf *warnings);
 void userlist_release(struct userlist *ul);
+void userlist_entry_release(struct userlist_entry *e);
+
+/*
+ * The longest part of a line that is kept: the fields we use end at byte
+ * 195, later versions may add fields after them; the rest of a longer line
+ * is read past and dropped, so a file without line ends costs no memory.
+ */
+#define USERLIST_LINE_KEEP 4096
+
+/*
+ * userlist_read: read an open userlist.dat line by line, holding one line
+ * (at most USERLIST_LINE_KEEP bytes of it) at a time.  For each account
+ * line calls account(ctx, e), which takes ownership of e's strings; for
+ * each refused line refused(ctx, line number, reason).  account returns
+ * false to stop reading.  Returns 0, or -1 (errno) when the file could not
+ * be read.
+ */
+typedef bool userlist_account_fn(void *ctx, struct userlist_entry *e);
+typedef void userlist_refused_fn(void *ctx, size_t lineno, const char *reason);
+int userlist_read(int fd, userlist_account_fn *account, userlist_refused_fn *refused,
+		  void *ctx);
 
 #endif

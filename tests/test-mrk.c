@@ -146,10 +146,56 @@ static void test_versions_and_sizes(void)
 	sbuf_release(&w);
 }
 
+/* mrk_parse_prefix: a prefix of a longer file; warnings bounded */
+static void test_prefix_and_bounds(void)
+{
+	struct sbuf b = SBUF_INIT, w = SBUF_INIT;
+	struct mrk m;
+	static const char zeros[MRK_RECORD_SIZE];
+	test_group("prefix");
+	header(&b, 1, 9, 3);
+	record(&b, "md1.msg", MRK_SEEN, 1, 10, 100, 0);
+	record(&b, "md2.msg", MRK_FLAGGED, 2, 20, 200, 0);
+	for (int i = 0; i < 50; i++)	/* zero-filled records */
+		sbuf_add(&b, zeros, sizeof(zeros));
+	/* the file is 1 GiB + 7 (a hole); we hold 52 records and read 30 */
+	uint64_t size = (1ull << 30) + 7;
+	test_assert(mrk_parse_prefix((uint8_t *)b.buf, b.len, size, 30, &m, &w) == 1);
+	test_assert(m.uidvalidity == 9 && m.count == 2);
+	test_assert(m.read_records == 30);
+	test_assert(m.file_records == (size_t)((size - MRK_HEADER_SIZE) / MRK_RECORD_SIZE));
+	test_assert(m.records[1].uid == 2 && m.records[1].flags == MRK_FLAGGED);
+	test_assert(strstr(w.buf, "record 12 has no usable file name") != NULL);
+	test_assert(strstr(w.buf, "record 13 has") == NULL);
+	test_assert(strstr(w.buf, "18 more records have no usable file name") != NULL);
+	test_assert(strstr(w.buf, "torn record") != NULL);
+	size_t lines = 1;
+	for (size_t i = 0; i < w.len; i++)
+		lines += w.buf[i] == '\n';
+	test_assert(lines == MRK_WARN_EACH + 2);	/* torn, 10 records, the count */
+	mrk_release(&m);
+
+	test_group("prefix shorter than the header");
+	sbuf_reset(&w);
+	test_assert(mrk_parse_prefix((uint8_t *)b.buf, 20, size, 30, &m, &w) == 0);
+	test_assert(m.count == 0 && strstr(w.buf, "too short") != NULL);
+	mrk_release(&m);
+
+	test_group("whole file: all records read");
+	sbuf_reset(&w);
+	test_assert(mrk_parse((uint8_t *)b.buf, b.len, &m, &w) == 1);
+	test_assert(m.read_records == 52 && m.file_records == 52 && m.count == 2);
+	test_assert(strstr(w.buf, "40 more records have no usable file name") != NULL);
+	mrk_release(&m);
+	sbuf_release(&b);
+	sbuf_release(&w);
+}
+
 int main(void)
 {
 	test_documented_example();
 	test_torn_and_bad_names();
 	test_versions_and_sizes();
+	test_prefix_and_bounds();
 	return test_done();
 }

@@ -1,5 +1,7 @@
 /* Unit tests for the userlist.dat parser (formats/userlist.c). */
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "unit.h"
 #include "userlist.h"
@@ -60,8 +62,96 @@ static void test_records(void)
 	sbuf_release(&w);
 }
 
+struct collected {
+	struct userlist ul;
+	struct sbuf refused;
+	size_t stop_after;
+};
+
+static bool on_account(void *ctx, struct userlist_entry *e)
+{
+	struct collected *c = ctx;
+	c->ul.entries = realloc(c->ul.entries, (c->ul.count + 1) * sizeof(*e));
+	if (!c->ul.entries)
+		abort();
+	c->ul.entries[c->ul.count++] = *e;
+	return c->ul.count != c->stop_after;
+}
+
+static void on_refused(void *ctx, size_t lineno, const char *reason)
+{
+	struct collected *c = ctx;
+	sbuf_addf(&c->refused, "%zu:%s\n", lineno, reason);
+}
+
+/* read_image: userlist_read on a file holding data */
+static int read_image(const struct sbuf *data, struct collected *c, size_t stop_after)
+{
+	char path[] = "/tmp/mdx-test-userlist-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, data->buf, data->len) != (ssize_t)data->len ||
+	    lseek(fd, 0, SEEK_SET) != 0)
+		abort();
+	unlink(path);
+	memset(c, 0, sizeof(*c));
+	sbuf_init(&c->refused);
+	c->stop_after = stop_after;
+	int ret = userlist_read(fd, on_account, on_refused, c);
+	close(fd);
+	return ret;
+}
+
+static void test_stream(void)
+{
+	struct sbuf b = SBUF_INIT;
+	struct collected c;
+	test_group("stream: lines across read chunks, a 1 MiB line, no final line end");
+	rec(&b, "example.com", "alice", "Alice", "C:\\MDaemon\\Users\\example.com\\alice\\");
+	while (b.len < 65536 - 100)	/* the next record straddles the 64 KiB read */
+		sbuf_adds(&b, "x\r\n");
+	size_t junk_lines = 0;
+	for (size_t i = 0; i < b.len; i++)
+		junk_lines += b.buf[i] == '\n';
+	junk_lines--;
+	rec(&b, "example.com", "bob", "", "C:\\MDaemon\\Users\\example.com\\bob\\");
+	sbuf_setlen(&b, b.len - 2);
+	for (int i = 0; i < (1 << 20); i++)	/* later fields: dropped, not held */
+		sbuf_addch(&b, 'Z');
+	sbuf_adds(&b, "\r\n");
+	rec(&b, "example.org", "carol", "", "D:\\carol\\");
+	sbuf_setlen(&b, b.len - 2);	/* no line end at the end of the file */
+	test_assert(read_image(&b, &c, 0) == 0);
+	test_assert(c.ul.count == 3);
+	if (c.ul.count == 3) {
+		test_assert_str(c.ul.entries[0].mailbox, "alice");
+		test_assert_str(c.ul.entries[1].mailbox, "bob");
+		test_assert_str(c.ul.entries[1].maildir, "C:\\MDaemon\\Users\\example.com\\bob\\");
+		test_assert(c.ul.entries[1].line == junk_lines + 2);
+		test_assert_str(c.ul.entries[2].mailbox, "carol");
+		test_assert(c.ul.entries[2].line == junk_lines + 3);
+	}
+	test_assert(strstr(c.refused.buf, "2:too short to hold a domain and a mailbox\n") != NULL);
+	size_t refused = 0;
+	for (size_t i = 0; i < c.refused.len; i++)
+		refused += c.refused.buf[i] == '\n';
+	test_assert(refused == junk_lines);
+	userlist_release(&c.ul);
+	sbuf_release(&c.refused);
+
+	test_group("stream: the callback stops the reading");
+	test_assert(read_image(&b, &c, 1) == 0);
+	test_assert(c.ul.count == 1);
+	userlist_release(&c.ul);
+	sbuf_release(&c.refused);
+
+	test_group("stream: an unreadable descriptor");
+	test_assert(userlist_read(-1, on_account, on_refused, &c) == -1);
+	sbuf_release(&b);
+}
+
 int main(void)
 {
 	test_records();
+	test_stream();
 	return test_done();
 }
