@@ -611,6 +611,16 @@ static void guarded_places(const struct run *run, struct places *p)
 		if (eq)
 			places_add(p, "the --map folder", eq + 1);
 	}
+	const struct mail_dir *dirs;
+	size_t n = run->reader->v->mail_dirs(run->reader, &dirs);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(dirs[i].owner, "SOURCE"))
+			continue;	/* added above */
+		char *what = xasprintf("the mail folder of %s", dirs[i].owner);
+		places_add_id(p, what, dirs[i].path,
+			      &(struct fileid){ .dev = dirs[i].dev, .ino = dirs[i].ino });
+		free(what);
+	}
 }
 
 /*

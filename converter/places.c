@@ -16,17 +16,20 @@ void places_release(struct places *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void places_add(struct places *p, const char *what, const char *path)
+void places_add_id(struct places *p, const char *what, const char *path, const struct fileid *id)
 {
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return;
 	if (p->n == p->alloc) {
 		p->alloc = p->alloc ? p->alloc * 2 : 8;
 		p->v = xreallocarray(p->v, p->alloc, sizeof(*p->v));
 	}
-	p->v[p->n++] = (struct place){ .what = xstrdup(what), .path = xstrdup(path),
-				       .id = { .dev = st.st_dev, .ino = st.st_ino } };
+	p->v[p->n++] = (struct place){ .what = xstrdup(what), .path = xstrdup(path), .id = *id };
+}
+
+void places_add(struct places *p, const char *what, const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) == 0)
+		places_add_id(p, what, path, &(struct fileid){ .dev = st.st_dev, .ino = st.st_ino });
 }
 
 /* holds: the place lies in (or is) the folder id */

@@ -29,6 +29,8 @@ struct places {
 void places_release(struct places *p);
 /* places_add: path (which must exist to be added: a missing one holds nothing to harm) */
 void places_add(struct places *p, const char *what, const char *path);
+/* places_add_id: a folder known by device and inode (path names it in messages) */
+void places_add_id(struct places *p, const char *what, const char *path, const struct fileid *id);
 /*
  * places_refuse: -1 with err set when path (which need not exist yet), once
  * resolved, lies in one of the places, or, with contain, holds one; else 0.

@@ -74,16 +74,7 @@ static void add_message(struct verify_pst *p, uint32_t nid, const char *path)
 	p->nids[p->n++] = nid;
 }
 
-static char *folder_name(libpff_item_t *folder)
-{
-	size_t n = 0;
-	if (libpff_folder_get_utf8_name_size(folder, &n, NULL) != 1 || !n)
-		return xstrdup("");
-	char *s = xmalloc(n);
-	if (libpff_folder_get_utf8_name(folder, (uint8_t *)s, n, NULL) != 1)
-		*s = '\0';
-	return s;
-}
+static char *folder_name(libpff_item_t *folder);
 
 /*
  * child_path: a subfolder's path.  The top of the data file is the root of
@@ -278,6 +269,30 @@ static bool prop_string(const struct props *pr, uint32_t id, struct sbuf *out)
 	}
 	sbuf_release(&raw);
 	return ok;
+}
+
+/*
+ * folder_name: PR_DISPLAY_NAME as prop_string reads it (libpff's own UTF-8
+ * name turns some surrogate pairs into the wrong character, so a folder
+ * named with an emoji would read as altered); libpff's name when the
+ * property cannot be had
+ */
+static char *folder_name(libpff_item_t *folder)
+{
+	struct props pr;
+	struct sbuf name = SBUF_INIT;
+	bool got = props_open(&pr, folder) == 0 && prop_string(&pr, 0x3001, &name);
+	props_close(&pr);
+	if (got)
+		return sbuf_detach(&name);
+	sbuf_release(&name);
+	size_t n = 0;
+	if (libpff_folder_get_utf8_name_size(folder, &n, NULL) != 1 || !n)
+		return xstrdup("");
+	char *s = xmalloc(n);
+	if (libpff_folder_get_utf8_name(folder, (uint8_t *)s, n, NULL) != 1)
+		*s = '\0';
+	return s;
 }
 
 static bool prop_binary(const struct props *pr, uint32_t id, struct sbuf *out)
