@@ -40,6 +40,12 @@ struct mail_box {		/* one account */
 	const char *full_name;	/* "" when unknown */
 	const char *path;	/* local directory (the MailDir) */
 	const char *origin;	/* where it was found: "userlist.dat", "Users/", "SOURCE" */
+	/*
+	 * NULL, or the account ("zed@example.com") whose mailbox this one's
+	 * MailDir also is: it is read once, as that account, and this one
+	 * yields no folders (a warning, not an error: nothing is lost)
+	 */
+	const char *shared_with;
 };
 
 struct mail_folder {

@@ -142,6 +142,7 @@ struct box_run {
 	int lock_fd;		/* its lock, held while the mailbox is written; -1: none */
 	bool unreadable_box;	/* the reader could not open the mailbox */
 	bool locked;		/* another run holds the lock: nothing touched */
+	bool shared;		/* its MailDir is another account's, exported as that one */
 	struct manifest *manifest;	/* NULL for a dry run */
 	struct mail_item_loc loc;	/* where the writer put the last message */
 	int64_t started;	/* Unix seconds */
@@ -295,6 +296,12 @@ static void print_summary(const struct box_run *b, bool failed)
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
 	diag_progress_clear(&b->run->diag);
+	if (b->shared) {
+		fprintf(stderr, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
+			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
+			b->box->path, b->box->shared_with, b->box->shared_with);
+		return;
+	}
 	if (b->locked) {
 		fprintf(stderr, "mdexport: %s@%s: skipped, another mdexport run is writing "
 			"'%s' (its lock is held); nothing of it was touched; run again when "
@@ -528,11 +535,11 @@ static double seconds_since(const struct timespec *t0)
 static void add_report_row(struct box_run *b, bool failed)
 {
 	const struct conv_stats *s = &b->stats;
-	bool wrote = !failed && !b->unreadable_box && !b->run->o->dry_run;
+	bool wrote = !failed && !b->unreadable_box && !b->shared && !b->locked && !b->run->o->dry_run;
 	struct report_row row = {
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
-		.result = b->locked ? "locked" : b->unreadable_box ? "unreadable" :
+		.result = b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
 			  failed ? "failed" :
 			  b->run->o->dry_run ? "dry-run" : "exported",
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
@@ -568,6 +575,8 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		b.unreadable_box = true;
 		diag_error(&run->diag, "%s@%s: %s", box->mailbox, box->domain,
 			   reader_err->buf);
+	} else if (box->shared_with) {
+		b.shared = true;
 	} else {
 		dest_path(&b);
 		int ready = run->o->dry_run ? 1 : open_target(&b, &err);

@@ -754,8 +754,14 @@ int cmd_verify(const struct options *o)
 	int ret;
 	struct mail_reader *r = run.reader;
 	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		if (wanted(&run, box))
+		if (wanted(&run, box) && ret == CONV_OK && box->shared_with) {
+			/* its mail is verified as the account that exported it */
+			if (!run.rep.json)
+				printf("%s@%s: not exported: its mail folder is %s's, verified "
+				       "there\n", box->mailbox, box->domain, box->shared_with);
+		} else if (wanted(&run, box)) {
 			verify_mailbox(&run, box, ret, &err);
+		}
 		sbuf_reset(&err);
 	}
 	sbuf_release(&err);

@@ -928,7 +928,7 @@ static void list_mail_dirs(struct md_reader *r)
 		close(fd);
 	for (size_t i = 0; i < r->accounts.count; i++) {
 		const struct md_account *a = &r->accounts.v[i];
-		if (!a->path || a->problem)	/* not read (a shared one: by its owner) */
+		if (!a->path || a->problem || a->shared_with)	/* not read (a shared one: by its owner) */
 			continue;
 		if (a->has_id) {
 			st.st_dev = a->dev;
@@ -1014,8 +1014,11 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.full_name = a->full_name;
 	r->box.path = a->path ? a->path : "";
 	r->box.origin = a->origin;
+	r->box.shared_with = a->shared_with;
 	*box_r = &r->box;
 	r->folders_listed = false;
+	if (a->shared_with)	/* read as its owner: no folders here */
+		return CONV_OK;
 	if (a->problem || !a->path) {	/* not found, or its MailDir is another's */
 		sbuf_adds(err, a->problem ? a->problem : "no MailDir");
 		return CONV_MSG_BAD;

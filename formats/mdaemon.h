@@ -17,7 +17,8 @@ struct md_account {
 	char *full_name;
 	char *path;		/* local MailDir; NULL when it could not be found */
 	char *origin;		/* "userlist.dat", "Users/" or "SOURCE" */
-	char *problem;		/* why it is not read: path NULL, or shared */
+	char *problem;		/* why it is not read (path NULL) */
+	char *shared_with;	/* NULL, or the account ("a@b") that reads this MailDir */
 	size_t line;		/* userlist.dat line; 0 when not from there */
 	bool has_id;		/* dev/ino are those of the opened MailDir */
 	dev_t dev;

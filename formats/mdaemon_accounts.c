@@ -177,6 +177,7 @@ static struct md_account *add_account(struct md_accounts *a, const char *domain,
 	acc->path = path;
 	acc->origin = xstrdup(origin);
 	acc->problem = problem;
+	acc->shared_with = NULL;
 	acc->line = 0;
 	acc->has_id = false;
 	acc->dev = 0;
@@ -360,8 +361,7 @@ static void mark_shared(struct md_accounts *a, size_t first, struct diag *d)
 			  "same MailDir '%s'; it is exported once, as %s@%s", k->mailbox,
 			  k->domain, k->line, s->mailbox, s->domain, s->line, k->path,
 			  k->mailbox, k->domain);
-		s->problem = xasprintf("shares its mail folder '%s' with %s@%s, exported "
-				       "there", k->path, k->mailbox, k->domain);
+		s->shared_with = xasprintf("%s@%s", k->mailbox, k->domain);
 	}
 	free(by);
 }
@@ -610,6 +610,7 @@ void md_accounts_release(struct md_accounts *a)
 		free(a->v[i].path);
 		free(a->v[i].origin);
 		free(a->v[i].problem);
+		free(a->v[i].shared_with);
 	}
 	free(a->v);
 	memset(a, 0, sizeof(*a));
