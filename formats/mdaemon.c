@@ -566,21 +566,15 @@ static int read_head_of(int fd, uint64_t want, struct sbuf *out)
 static int read_mrk(int dirfd, const char *name, size_t max_records, struct sbuf *data,
 		    uint64_t *size_r)
 {
-	int fd = open_file_at(dirfd, name);
+	struct stat st;
+	int fd = open_regular_at(dirfd, name, &st);
 	if (fd < 0)
 		return -1;
-	struct stat st;
-	int e = 0;
-	if (fstat(fd, &st) < 0)
-		e = errno;
-	else if (!S_ISREG(st.st_mode))
-		e = EINVAL;
-	uint64_t size = e ? 0 : (uint64_t)st.st_size;
+	uint64_t size = (uint64_t)st.st_size;
 	uint64_t want = MRK_HEADER_SIZE + (uint64_t)max_records * MRK_WIDE_RECORD_SIZE;
 	if (want > size)
 		want = size;
-	if (!e && read_head_of(fd, want, data) < 0)
-		e = errno;
+	int e = read_head_of(fd, want, data) < 0 ? errno : 0;
 	close(fd);
 	if (e) {
 		errno = e;

@@ -117,22 +117,31 @@ int open_file_at(int dirfd, const char *name)
 	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 }
 
-int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out)
+int open_regular_at(int dirfd, const char *name, struct stat *st)
 {
 	int fd = open_file_at(dirfd, name);
 	if (fd < 0)
 		return -1;
-	struct stat st;
 	int e = 0;
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, st) < 0)
 		e = errno;
-	else if (!S_ISREG(st.st_mode))
+	else if (!S_ISREG(st->st_mode))
 		e = EINVAL;
 	if (e) {
 		close(fd);
 		errno = e;
 		return -1;
 	}
+	return fd;
+}
+
+int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out)
+{
+	struct stat st;
+	int fd = open_regular_at(dirfd, name, &st);
+	if (fd < 0)
+		return -1;
+	int e = 0;
 	if ((uint64_t)st.st_size > max) {
 		close(fd);
 		errno = EFBIG;

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "sbuf.h"
 
@@ -35,6 +36,8 @@ bool has_suffix_ci(const char *s, const char *suffix);
 /* open_dir_at / open_file_at: O_NOFOLLOW, O_CLOEXEC, O_NOATIME when allowed */
 int open_dir_at(int dirfd, const char *name);
 int open_file_at(int dirfd, const char *name);
+/* open_regular_at: open_file_at, then a regular file's stat in *st; -1 (errno EINVAL: not one) */
+int open_regular_at(int dirfd, const char *name, struct stat *st);
 /* read_small_file_at: whole file (up to max bytes) into out. 0, or -1 (errno) */
 int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out);
 

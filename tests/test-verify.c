@@ -393,7 +393,8 @@ static const char pst_src[] =
 static int write_pst(const struct mail_msg *m)
 {
 	struct diag d = { .quiet = true };
-	struct mail_box box = { "example.com", "alice", "", "", "test" };
+	struct mail_box box = { .domain = "example.com", .mailbox = "alice", .full_name = "",
+				.path = "", .origin = "test" };
 	struct mail_folder f = { .path = "INBOX", .is_mail = true };
 	struct mail_writer *w = mail_writer_new(&pst_writer_ops, &d);
 	struct mail_item_loc loc;

@@ -147,19 +147,9 @@ _dirname = dovecot.dovecot_dirname
 
 def maildir_dirname(folder):
     name = _dirname(folder)
-    full = name.encode("utf-8")
-    if folder == "INBOX" or len(full) <= 255:
+    if folder == "INBOX":
         return name
-    # the first 64 bits of the SHA-256 of the full name (was FNV-1a 64 before
-    # issue 10: a digest whose collisions cannot be made on purpose)
-    tail = b".mdexport-" + hashlib.sha256(full).hexdigest()[:16].encode()
-    keep = 0
-    for i in range(1, len(full)):
-        if i + len(tail) > 255:
-            break
-        if full[i:i + 1] == b".":
-            keep = i
-    return (full[:keep] + tail).decode("utf-8")
+    return e2e.maildir_long_name(name.encode("utf-8")).decode("utf-8")
 
 
 dovecot.dovecot_dirname = maildir_dirname
@@ -546,14 +536,6 @@ shutil.rmtree(many_top, ignore_errors=True)
 
 # ---- cleanup ------------------------------------------------------------------------------
 
-for dirpath, dirs, _files in os.walk(work):
-    for n in dirs:
-        p = os.path.join(dirpath, n)
-        if not os.path.islink(p):
-            try:
-                os.chmod(p, 0o755)
-            except OSError:
-                pass
-shutil.rmtree(work, ignore_errors=True)
+e2e.remove_work(work)
 print("# t6000 took %.0f s" % (time.time() - started), flush=True)
 tap.done()

@@ -665,14 +665,6 @@ for name, fn in (("links", sec_links), ("overlap", sec_overlap), ("report", sec_
     guarded(name, fn)
     print("# %s: %.1f s" % (name, time.time() - t), flush=True)
 
-for dirpath, dirs, _files in os.walk(work):
-    for d in dirs:
-        p = os.path.join(dirpath, d)
-        if not os.path.islink(p):
-            try:
-                os.chmod(p, 0o755)
-            except OSError:
-                pass
-shutil.rmtree(work, ignore_errors=True)
+e2e.remove_work(work)
 print("# t6200 took %.0f s" % (time.time() - started))
 tap.done()

@@ -803,14 +803,5 @@ for fmt in FORMATS:
 
 # ---- cleanup ----------------------------------------------------------------------------
 
-os.chmod(work, 0o755)
-for dirpath, dirs, _files in os.walk(work):
-    for n in dirs:
-        p = os.path.join(dirpath, n)
-        if not os.path.islink(p):
-            try:
-                os.chmod(p, 0o755)
-            except OSError:
-                pass
-shutil.rmtree(work, ignore_errors=True)
+e2e.remove_work(work)
 tap.done()

@@ -76,6 +76,37 @@ def tmpdir(prefix):
     return d
 
 
+def remove_work(work):
+    """Remove a test's work directory, folders a test made unreadable too
+    (never following a link out of it)."""
+    os.chmod(work, 0o755)
+    for dirpath, dirs, _files in os.walk(work):
+        for n in dirs:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                try:
+                    os.chmod(p, 0o755)
+                except OSError:
+                    pass
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def maildir_long_name(full):
+    """The Maildir writer's rule for a folder directory name (bytes) longer
+    than 255 bytes (README, "Maildir"): its leading whole parts that fit,
+    then `.mdexport-` and the first 64 bits of the SHA-256 of the full name."""
+    if len(full) <= 255:
+        return full
+    tail = b".mdexport-" + hashlib.sha256(full).hexdigest()[:16].encode()
+    keep = 0
+    for i in range(1, len(full)):
+        if i + len(tail) > 255:
+            break
+        if full[i:i + 1] == b".":
+            keep = i
+    return full[:keep] + tail
+
+
 def sha256(data):
     return hashlib.sha256(data).hexdigest()
 

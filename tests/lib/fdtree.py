@@ -290,19 +290,8 @@ def maildir_dirname(folder):
     255 bytes as its leading whole parts plus `mdexport-<the first 64 bits
     of the SHA-256 of the full name, hex>` (as t6000's)."""
     import dovecot
-    import hashlib
-    name = dovecot.dovecot_dirname(folder)
-    full = name.encode("utf-8")
-    if folder == "INBOX" or len(full) <= 255:
-        return full
-    tail = b".mdexport-" + hashlib.sha256(full).hexdigest()[:16].encode()
-    keep = 0
-    for i in range(1, len(full)):
-        if i + len(tail) > 255:
-            break
-        if full[i:i + 1] == b".":
-            keep = i
-    return full[:keep] + tail
+    full = dovecot.dovecot_dirname(folder).encode("utf-8")
+    return full if folder == "INBOX" else e2e.maildir_long_name(full)
 
 
 def pst_folder(folder):
