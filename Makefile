@@ -11,27 +11,34 @@ WERROR ?=
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libcrypto 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libcrypto 2>/dev/null) -lz
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -Iconverter -Iformats -Iformats/pst \
+# includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
+INCLUDES := -I. -Iformats
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
 
 BUILD := build
-CORE_SRC := converter/places.c converter/xalloc.c converter/sbuf.c converter/diag.c converter/sysio.c \
-	converter/outfile.c converter/outdir.c converter/writer.c \
-	converter/flags.c converter/message.c converter/msghash.c
-FORMAT_SRC := formats/wintext.c formats/mrk.c formats/userlist.c \
-	formats/mdaemon_fs.c formats/mdaemon_accounts.c formats/mdaemon.c \
-	formats/linefilter.c formats/mutf7.c formats/mbox.c formats/maildir.c \
-	formats/eml.c formats/null.c \
+# formats/core: the base every format uses (includes nothing above it)
+CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c formats/core/sysio.c \
+	formats/core/outfile.c formats/core/outdir.c formats/core/writer.c \
+	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
+	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c
+# one folder per format, and the registry that names them
+FORMAT_SRC := formats/formats.c \
+	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
+	formats/mdaemon/mdaemon_fs.c formats/mdaemon/mdaemon_accounts.c formats/mdaemon/mdaemon.c \
+	formats/mbox/mbox.c formats/maildir/maildir.c formats/eml/eml.c formats/null/null.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c
 # verify's manifest parser and comparators, in LIB_OBJ for tests/test-verify.c
 VERIFY_SRC := converter/verify_manifest.c converter/verify_stream.c converter/verify_eml.c \
 	converter/verify_maildir.c converter/verify_mbox.c converter/verify_pst.c
+# converter pieces the unit tests link too
+CONV_LIB_SRC := converter/places.c
 APP_SRC := converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_align.c converter/verify_report.c
-LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC))
+LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
@@ -63,7 +70,7 @@ PSTCHECK_SRC := tools/pstcheck.c tools/pstcheck_ltp.c tools/pstcheck_msg.c
 tools/pstcheck: $(PSTCHECK_SRC) tools/pstcheck.h
 	$(CC) $(ALL_CFLAGS) -o $@ $(PSTCHECK_SRC) -lz $(LDFLAGS)
 
-$(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/pst/*.h tests/*.h)
+$(BUILD)/%.o: %.c $(wildcard converter/*.h formats/*.h formats/*/*.h tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -96,11 +103,12 @@ check: deps
 # bug patterns (.clang-tidy) on every C file we ship
 lint:
 	@cppcheck -q --std=c11 --enable=warning,portability --inline-suppr --error-exitcode=1 \
-		-Iconverter -Iformats -Iformats/pst converter formats tests/fuzz $(PSTCHECK_SRC)
+		$(INCLUDES) converter formats tests/fuzz $(PSTCHECK_SRC)
 	@echo "lint: cppcheck finds nothing"
+	@tools/layering
 	@tools/tidy
 
-# the program with the output fault hook (converter/sysio.h): the normal
+# the program with the output fault hook (formats/core/sysio.h): the normal
 # build's flags plus -DMDX_FAULT_INJECTION; tools/run-tests hands it to
 # tests/e2e/t7000 and t7100 as MDEXPORT_FAULTY
 FAULT_BUILD := build-fault

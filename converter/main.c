@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
+#include "formats.h"
 #include "options.h"
-#include "xalloc.h"
 
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
@@ -226,7 +227,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case 'h': fputs(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
 		case 'f':
-			o->format = mail_writer_find(optarg);
+			o->format = formats_writer(optarg);
 			if (!o->format)
 				return usage_error(usage, "unknown format (use mbox, maildir, eml or pst):", optarg);
 			break;

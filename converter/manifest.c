@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flags.h"
+#include "core/flags.h"
+#include "core/outdir.h"
+#include "core/outfile.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
 #include "options.h"
-#include "outdir.h"
-#include "outfile.h"
-#include "sysio.h"
-#include "xalloc.h"
 
 /* the message lines go to the temporary file in chunks of this size */
 #define LINES_CHUNK (64 * 1024)

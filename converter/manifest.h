@@ -15,8 +15,8 @@
 
 #include <stdint.h>
 
-#include "conv.h"
-#include "writer.h"
+#include "core/conv.h"
+#include "core/writer.h"
 
 struct manifest;
 

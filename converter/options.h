@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "writer.h"
+#include "core/writer.h"
 
 #ifndef MDEXPORT_VERSION
 #define MDEXPORT_VERSION "0.1.0"

@@ -16,16 +16,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/msghash.h"
+#include "core/outdir.h"
+#include "core/reader.h"
+#include "core/sysio.h"
+#include "core/writer.h"
+#include "core/xalloc.h"
+#include "formats.h"
 #include "manifest.h"
-#include "msghash.h"
 #include "options.h"
-#include "outdir.h"
 #include "places.h"
-#include "reader.h"
 #include "report.h"
-#include "sysio.h"
-#include "writer.h"
-#include "xalloc.h"
 
 struct run {
 	const struct options *o;
@@ -81,7 +82,7 @@ static int open_run(struct run *run, const struct options *o)
 	run->hash = o->dry_run ? NULL : msg_hash_new();
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps, .hash = run->hash };
 	struct sbuf err = SBUF_INIT;
-	run->reader = mdaemon_reader_ops.open(o->source, &set, &run->diag, &err);
+	run->reader = formats_store_reader()->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
@@ -586,7 +587,7 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		} else if (ready == 0) {
 			b.locked = true;
 		} else {
-			failed = !write_mailbox(&b, run->o->dry_run ? &null_writer_ops :
+			failed = !write_mailbox(&b, run->o->dry_run ? formats_dry_run_writer() :
 						run->o->format, &err);
 		}
 		close_target(&b);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 void places_release(struct places *p)
 {

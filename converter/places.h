@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "outdir.h"
-#include "sbuf.h"
+#include "core/outdir.h"
+#include "core/sbuf.h"
 
 struct place {
 	char *what;		/* "SOURCE", "the mail folder of alice@example.com", ... */

@@ -4,8 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sysio.h"
-#include "xalloc.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
 
 void report_add(struct report *r, const struct report_row *row)
 {

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "diag.h"
+#include "core/diag.h"
 #include "options.h"
 
 struct report_row {

@@ -18,10 +18,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mbox.h"
-#include "outdir.h"
+#include "core/outdir.h"
+#include "core/xalloc.h"
+#include "formats.h"
+#include "mbox/mbox.h"
 #include "verify_cmd.h"
-#include "xalloc.h"
 
 enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
 
@@ -730,7 +731,7 @@ static int open_run(struct vrun *run, const struct options *o)
 	}
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
 	struct sbuf err = SBUF_INIT;
-	run->reader = mdaemon_reader_ops.open(o->source, &set, &run->diag, &err);
+	run->reader = formats_store_reader()->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);

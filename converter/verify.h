@@ -19,8 +19,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#include "conv.h"
-#include "sbuf.h"
+#include "core/conv.h"
+#include "core/sbuf.h"
 
 enum verify_result {
 	VERIFY_SAME = 0,	/* the item is the message, as documented */

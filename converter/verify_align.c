@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "verify_cmd.h"
-#include "xalloc.h"
 
 struct afile {
 	struct vbox *b;

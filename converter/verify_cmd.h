@@ -9,8 +9,8 @@
 
 #include <glib.h>
 
+#include "core/reader.h"
 #include "options.h"
-#include "reader.h"
 #include "verify.h"
 #include "verify_report.h"
 

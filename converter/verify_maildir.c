@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flags.h"
+#include "core/flags.h"
 #include "verify.h"
 
 /*

@@ -16,8 +16,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/xalloc.h"
 #include "verify.h"
-#include "xalloc.h"
 
 struct cur {
 	const char *p, *start, *end;

@@ -22,10 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flags.h"
-#include "mbox.h"
+#include "core/flags.h"
+#include "core/xalloc.h"
+#include "mbox/mbox.h"
 #include "verify.h"
-#include "xalloc.h"
 
 #define HEAD_CAP (256 * 1024)	/* a From_ line and two status lines fit */
 

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "flags.h"
-#include "maildir.h"
-#include "outdir.h"
+#include "core/flags.h"
+#include "core/outdir.h"
+#include "core/xalloc.h"
+#include "maildir/maildir.h"
 #include "verify_cmd.h"
-#include "xalloc.h"
 
 /* fs_parts: "/<part>" for every '/'-separated part of a folder path, each
  * escaped as the mbox and EML writers name files (empty parts skipped) in

@@ -27,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "message.h"
+#include "core/xalloc.h"
+#include "pst/message.h"
 #include "verify.h"
-#include "xalloc.h"
 
 #define NID_ROOT 0x122u
 #define NID_IPM_SUBTREE 0x8022u	/* "Top of Outlook data file" in every PST */

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/xalloc.h"
 #include "options.h"
-#include "xalloc.h"
 
 const char *const vkind_names[VK_NKINDS] = {
 	"verified", "skipped", "altered", "missing", "extra", "incomplete", "unreadable",

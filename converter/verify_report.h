@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 enum vkind {
 	VK_VERIFIED,	/* the output item is the source message, as documented */

@@ -6,7 +6,7 @@
  * ever sits in memory whole.
  *
  * The CRLF-to-LF filter here is the verifier's own, written from the
- * README's rule rather than shared with formats/linefilter.c, so that a
+ * README's rule rather than shared with formats/core/linefilter.c, so that a
  * mistake in the writer's filter cannot hide itself.
  */
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "outdir.h"
+#include "core/outdir.h"
 #include "verify.h"
 
 static ssize_t vfile_read(struct vpull *p, unsigned char *buf, size_t n)

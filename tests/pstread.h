@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "ndb.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
+#include "pst/ndb.h"
 #include "testutil.h"
 
 static uint8_t *img;

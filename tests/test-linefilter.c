@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "linefilter.h"
+#include "core/linefilter.h"
 #include "unit.h"
 
 /* run_filter: in, split into chunks of `step` bytes; returns the output */

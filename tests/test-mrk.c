@@ -1,8 +1,8 @@
-/* Unit tests for the IMAP.MRK decoder (formats/mrk.c). */
+/* Unit tests for the IMAP.MRK decoder (formats/mdaemon/mrk.c). */
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "mrk.h"
+#include "mdaemon/mrk.h"
 #include "unit.h"
 
 static void put32(struct sbuf *b, uint32_t v)

@@ -2,10 +2,10 @@
  * UTF-8 / Windows-1252 decoding of names read from the store. */
 #include <stdlib.h>
 
-#include "mutf7.h"
-#include "outdir.h"
+#include "core/mutf7.h"
+#include "core/outdir.h"
+#include "core/wintext.h"
 #include "unit.h"
-#include "wintext.h"
 
 static void check_escape(const char *name, const char *want)
 {

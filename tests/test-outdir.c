@@ -1,5 +1,5 @@
 /*
- * Unit tests for the output tree (converter/outdir.c, converter/places.c):
+ * Unit tests for the output tree (formats/core/outdir.c, converter/places.c):
  * names that cannot collide (reserved suffixes, shortening), directories
  * below DIR reached without following a link, the staging commit that
  * refuses a link at the final name and swaps a previous output, paths of
@@ -15,12 +15,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "outdir.h"
-#include "outfile.h"
-#include "places.h"
+#include "converter/places.h"
+#include "core/outdir.h"
+#include "core/outfile.h"
+#include "core/xalloc.h"
 #include "testutil.h"
 #include "unit.h"
-#include "xalloc.h"
 
 static char dir[] = "/tmp/mdx-test-outdir-XXXXXX";
 

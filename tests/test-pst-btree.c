@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "btree.h"
+#include "pst/btree.h"
 #include "unit.h"
 
 static uint64_t get64(const uint8_t *p)

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ltp.h"
+#include "pst/ltp.h"
 #include "pstread.h"
 #include "unit.h"
 

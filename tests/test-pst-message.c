@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conv.h"
-#include "message.h"
-#include "store.h"
+#include "core/conv.h"
+#include "pst/message.h"
+#include "pst/store.h"
 #include "testutil.h"
 #include "unit.h"
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ndb.h"
+#include "pst/ndb.h"
 #include "unit.h"
 
 static uint8_t *file;

@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ndbw.h"
+#include "pst/ndbw.h"
 #include "testutil.h"
 #include "unit.h"
 

@@ -13,7 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "spill.h"
+#include "pst/spill.h"
 #include "testutil.h"
 #include "unit.h"
 

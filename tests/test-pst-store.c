@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "namemap.h"
-#include "store.h"
+#include "pst/namemap.h"
+#include "pst/store.h"
 #include "testutil.h"
 #include "unit.h"
 

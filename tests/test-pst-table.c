@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conv.h"
-#include "message.h"
+#include "core/conv.h"
+#include "pst/message.h"
+#include "pst/store.h"
 #include "pstread.h"
-#include "store.h"
 #include "unit.h"
 
 #define N 1030

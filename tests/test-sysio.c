@@ -1,5 +1,5 @@
 /*
- * Unit tests for the output system-call wrappers (converter/sysio.c), the
+ * Unit tests for the output system-call wrappers (formats/core/sysio.c), the
  * production build (no fault hook): write_all and pwrite_all write the whole
  * buffer, pwrite_all at its offset without moving the file position, and a
  * failure comes back as the errno: ENOSPC from /dev/full (the kernel's own
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysio.h"
+#include "core/sysio.h"
 #include "testutil.h"
 #include "unit.h"
 

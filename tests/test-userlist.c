@@ -1,10 +1,10 @@
-/* Unit tests for the userlist.dat parser (formats/userlist.c). */
+/* Unit tests for the userlist.dat parser (formats/mdaemon/userlist.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "mdaemon/userlist.h"
 #include "unit.h"
-#include "userlist.h"
 
 /* rec: one fixed-width record, fields padded as MDaemon writes them */
 static void rec(struct sbuf *b, const char *domain, const char *mailbox,

@@ -10,9 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "converter/verify.h"
+#include "core/writer.h"
+#include "pst/pst.h"
 #include "unit.h"
-#include "verify.h"
-#include "writer.h"
 
 static char tmpdir[] = "/tmp/mdx-verify-XXXXXX";
 

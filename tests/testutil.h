@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 /* test_run: the command's stdout appended to out; its wait status, or -1 */
 static inline int test_run(const char *cmd, struct sbuf *out)

@@ -1,10 +1,10 @@
-#include "attach.h"
+#include "pst/attach.h"
 
 #include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "pst/store.h"
 
 #define TAG(id, type) ((uint32_t)(id) << 16 | (type))
 #define NID_ATTACH_TABLE 0x671u

@@ -9,8 +9,8 @@
 
 #include <gmime/gmime.h>
 
-#include "ltp.h"
-#include "message.h"
+#include "pst/ltp.h"
+#include "pst/message.h"
 
 /*
  * The size limit of one message: PR_MESSAGE_SIZE (the message's heap and

@@ -1,4 +1,4 @@
-#include "btree.h"
+#include "pst/btree.h"
 
 #include <string.h>
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ndb.h"
+#include "pst/ndb.h"
 
 struct pst_bbt_entry {
 	struct pst_bref bref;

@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ndbw.h"
-#include "sbuf.h"
-#include "spill.h"
+#include "core/sbuf.h"
+#include "pst/ndbw.h"
+#include "pst/spill.h"
 
 #define PST_HEAP_ALLOC_MAX 3580		/* the largest single heap allocation */
 /*

@@ -1,4 +1,4 @@
-#include "message.h"
+#include "pst/message.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>
@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "attach.h"
-#include "conv.h"
-#include "namemap.h"
-#include "store.h"
-#include "wintext.h"
+#include "core/conv.h"
+#include "core/wintext.h"
+#include "pst/attach.h"
+#include "pst/namemap.h"
+#include "pst/store.h"
 
 #define PROP(id, type) ((uint32_t)(id) << 16 | (type))
 #define TAG(id, type) PROP(id, type)

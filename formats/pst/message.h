@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ltp.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
+#include "pst/ltp.h"
 
 struct pst_msg_in {
 	const unsigned char *raw;	/* the whole message, or NULL: read `fd` */

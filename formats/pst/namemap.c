@@ -1,8 +1,8 @@
-#include "namemap.h"
+#include "pst/namemap.h"
 
 #include <string.h>
 
-#include "ndb.h"
+#include "pst/ndb.h"
 
 #define GUID(a, b, c, d0, d1, d2, d3, d4, d5, d6, d7) { \
 	(a) & 0xFF, (a) >> 8 & 0xFF, (a) >> 16 & 0xFF, (a) >> 24 & 0xFF, \

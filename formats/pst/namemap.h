@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ltp.h"
+#include "pst/ltp.h"
 
 #define PST_NID_NAME_MAP 0x61u
 #define PST_NAMEMAP_BUCKETS 251u

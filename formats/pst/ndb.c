@@ -1,4 +1,4 @@
-#include "ndb.h"
+#include "pst/ndb.h"
 
 #include <string.h>
 #include <zlib.h>

@@ -1,4 +1,4 @@
-#include "ndbw.h"
+#include "pst/ndbw.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spill.h"
-#include "sysio.h"
-#include "xalloc.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
+#include "pst/spill.h"
 
 #define XBLOCK_MAX_CHILDREN 1021	/* (8176 - 8) / 8 */
 #define BLOCK_CREF 2			/* 1 + one reference: blocks are never shared */

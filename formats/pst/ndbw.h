@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "btree.h"
-#include "sbuf.h"
+#include "core/sbuf.h"
+#include "pst/btree.h"
 
 struct pst_ndb;
 

@@ -20,11 +20,12 @@
 #include <strings.h>
 #include <gmime/gmime.h>
 
-#include "message.h"
-#include "store.h"
-#include "sysio.h"
-#include "writer.h"
-#include "xalloc.h"
+#include "core/sysio.h"
+#include "core/writer.h"
+#include "core/xalloc.h"
+#include "pst/message.h"
+#include "pst/pst.h"
+#include "pst/store.h"
 
 #define FIRST_FOLDER_INDEX 0x408u	/* past the indexes of Outlook's own folders */
 #define FIRST_MESSAGE_INDEX 0x10001u

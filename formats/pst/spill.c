@@ -1,4 +1,4 @@
-#include "spill.h"
+#include "pst/spill.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sysio.h"
-#include "xalloc.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
 
 #define FANIN 16		/* runs merged at once while adding */
 #define LEVELS 16		/* a run at level L holds >= limit * 16^L records */

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sbuf.h"
+#include "core/sbuf.h"
 
 /*
  * Records kept in memory before a run is written: 16,384, i.e. 512 KiB for

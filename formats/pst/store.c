@@ -1,9 +1,9 @@
-#include "store.h"
+#include "pst/store.h"
 
 #include <string.h>
 #include <glib.h>
 
-#include "namemap.h"
+#include "pst/namemap.h"
 
 #define PROP(id, type) ((uint32_t)(id) << 16 | (type))
 

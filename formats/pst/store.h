@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "ltp.h"
+#include "pst/ltp.h"
 
 #define PST_NID_STORE 0x21u
 #define PST_NID_ROOT 0x122u

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ltp.h"
-#include "xalloc.h"
+#include "core/xalloc.h"
+#include "pst/ltp.h"
 
 #define TAG_ROW_ID 0x67F20003u
 #define TAG_ROW_VER 0x67F30003u

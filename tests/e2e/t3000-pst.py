@@ -239,7 +239,7 @@ def header_values(data, name, reading="gmime"):
     properties (reading "gmime": the value as UTF-8, else ISO-8859-1; see
     decode_subject), or as the writer stores the header block itself
     (PR_TRANSPORT_MESSAGE_HEADERS, reading "wintext": each valid UTF-8
-    sequence as such, every other byte as Windows-1252; formats/wintext.c)."""
+    sequence as such, every other byte as Windows-1252; formats/core/wintext.c)."""
     head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     out = []
     for m in re.finditer(rb"(?im)^" + re.escape(name.encode()) + rb"[ \t]*:(.*(?:\r?\n[ \t].*)*)", head):
@@ -803,7 +803,7 @@ def read_readpst(rp):
 
 def readpst_source(src):
     """What readpst must show of a source record: the header as the writer
-    stored it (readpst_uses_header: 8-bit text as formats/wintext.c reads
+    stored it (readpst_uses_header: 8-bit text as formats/core/wintext.c reads
     it, and its own Date: whatever the submit time became), else the
     properties; "rkey" finds the message in readpst's output."""
     data = src["data"]

@@ -3,7 +3,7 @@
 "bytes read are bytes reported").
 
 Through the source-side hook of the fault-injection build (MDEXPORT_FAULTY,
-converter/sysio.h): MDX_FAULT=grow:PATTERN appends 100,000 bytes to the
+formats/core/sysio.h): MDX_FAULT=grow:PATTERN appends 100,000 bytes to the
 .msg right after the reader's first read of it, shrink: cuts it to half,
 touch: moves its modification time on (same bytes); with -once only the
 first time, so that the re-read from the start finds it settled.  For every

@@ -3,7 +3,7 @@
 (EIO) at many points of a run, for every format.
 
 Through the fault hook of the test build (MDEXPORT_FAULTY, built with
--DMDX_FAULT_INJECTION, see converter/sysio.h): a clean run with
+-DMDX_FAULT_INJECTION, see formats/core/sysio.h): a clean run with
 MDX_FAULT=count lists every output call (write, pwrite, fsync, syncfs,
 ftruncate, futimens, open, mkdir, rename, exchange); then the Nth call is
 failed (MDX_FAULT=write:N:ENOSPC or EIO) at points spread over the run: the

@@ -1,5 +1,5 @@
 /*
- * Folder-name decoding: md_folder_name (formats/mdaemon.c) on the stem of
+ * Folder-name decoding: md_folder_name (formats/mdaemon/mdaemon.c) on the stem of
  * a "<stem>.IMAP" directory, through mutf7_decode and wintext_to_utf8.
  * Inputs that cannot be a directory name (holding NUL or '/') are skipped.
  * Checks: the name is non-empty, valid UTF-8, holds no NUL (it is used as
@@ -8,10 +8,10 @@
  */
 #include <string.h>
 
+#include "core/mutf7.h"
+#include "core/wintext.h"
 #include "fuzz.h"
-#include "mdaemon.h"
-#include "mutf7.h"
-#include "wintext.h"
+#include "mdaemon/mdaemon.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

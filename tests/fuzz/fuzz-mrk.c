@@ -1,5 +1,5 @@
 /*
- * mrk_parse (formats/mrk.c) on any IMAP.MRK image.  Checks: a usable index
+ * mrk_parse (formats/mdaemon/mrk.c) on any IMAP.MRK image.  Checks: a usable index
  * has no more records than whole 36-byte records fit after the header;
  * every kept name is NUL-terminated within its field, non-empty, and safe
  * to open below the folder (no '/', '\\', no "." or ".."); a refused index
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "mrk.h"
+#include "mdaemon/mrk.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

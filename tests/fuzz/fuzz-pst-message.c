@@ -21,10 +21,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "conv.h"
+#include "core/conv.h"
+#include "core/writer.h"
+#include "core/xalloc.h"
 #include "fuzz.h"
-#include "writer.h"
-#include "xalloc.h"
+#include "pst/pst.h"
 
 #define PST_EOF_OFFSET 0xB8	/* the header's ROOT.ibFileEof (Unicode PST) */
 

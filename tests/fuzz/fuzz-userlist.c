@@ -1,5 +1,5 @@
 /*
- * userlist_parse (formats/userlist.c) on any userlist.dat image.  Checks:
+ * userlist_parse (formats/mdaemon/userlist.c) on any userlist.dat image.  Checks:
  * every entry has a non-empty domain and mailbox without '/', and a mailbox
  * without '\\' (they become path components); every field is valid UTF-8
  * with no control bytes in domain and mailbox; line numbers rise and stay
@@ -7,9 +7,9 @@
  */
 #include <string.h>
 
+#include "core/wintext.h"
 #include "fuzz.h"
-#include "userlist.h"
-#include "wintext.h"
+#include "mdaemon/userlist.h"
 
 static int utf8_ok(const char *s)
 {

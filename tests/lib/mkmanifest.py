@@ -17,7 +17,7 @@ From_ lines, a Maildir name's M<n>, a PST's message nodes in NID order,
 read by tests/lib/pstread.py).
 
 Everything is built as bytes: a source path that is not UTF-8 (a Latin-1
-folder name) is written as it is, as converter/sbuf.c's JSON writer does.
+folder name) is written as it is, as formats/core/sbuf.c's JSON writer does.
 """
 
 import hashlib
@@ -96,7 +96,7 @@ def header_block(data):
 
 
 def header_value(data, name):
-    """The first `name` field, as converter/message.c's header_block_get
+    """The first `name` field, as formats/core/message.c's header_block_get
     finds it: CR and LF removed, leading blanks trimmed; trailing blanks
     trimmed too (the spec's "trimmed").  None when absent."""
     head = header_block(data)

@@ -1,5 +1,5 @@
 """Shared by tests/e2e/t7000-faults.py and t7100-resume.py: running the
-fault-injection build (converter/sysio.h, MDX_FAULT), reading its call trace,
+fault-injection build (formats/core/sysio.h, MDX_FAULT), reading its call trace,
 choosing fault points, and comparing an export with a clean one.
 
 Every export runs with its working directory set to a case directory and

@@ -1,0 +1,84 @@
+/*
+ * The reader interface: a store yields mailboxes, a mailbox yields folders,
+ * a folder yields messages (iterators, not callbacks).  What the calls hand
+ * out belongs to the reader (see conv.h).
+ *
+ * Each next_* call returns CONV_OK with the item, CONV_DONE at the end, or
+ * an error status with err set and the item still filled in enough to name
+ * it: next_mailbox CONV_MSG_BAD (account unreadable), next_folder
+ * CONV_FOLDER_BAD (folder unreadable), next_msg CONV_MSG_BAD (message
+ * unreadable).  The caller reports the error and carries on.  Warnings that
+ * lose nothing go straight to the diag given at open.
+ */
+#ifndef MDX_READER_H
+#define MDX_READER_H
+
+#include <sys/types.h>
+
+#include "core/conv.h"
+#include "core/diag.h"
+
+struct reader_settings {
+	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
+	size_t nmaps;
+	struct msg_hash *hash;	/* NULL, or given every message's bytes as they are read */
+};
+
+struct mail_reader;
+
+/*
+ * A directory the reader reads: SOURCE itself, and every account's MailDir
+ * (from userlist.dat, --map or Users/), wherever it is.  dev and ino are
+ * those of the directory opened without following a final symbolic link
+ * (st_dev, st_ino), so a directory reached by two spellings is one entry.
+ */
+struct mail_dir {
+	const char *path;	/* absolute, for messages (not for opening:
+				 * compare dev and ino) */
+	const char *owner;	/* "SOURCE", or the account: "alice@example.com" */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct mail_reader_ops {
+	const char *name;
+	/* open: NULL with err set when source is unusable */
+	struct mail_reader *(*open)(const char *source,
+				    const struct reader_settings *set,
+				    struct diag *d, struct sbuf *err);
+	int (*next_mailbox)(struct mail_reader *r, const struct mail_box **box_r,
+			    struct sbuf *err);
+	int (*next_folder)(struct mail_reader *r, const struct mail_folder **folder_r,
+			   struct sbuf *err);
+	int (*next_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+			struct sbuf *err);
+	/*
+	 * reopen_msg: the message next_msg last gave, opened and read again
+	 * from the start (size, mtime and first chunk taken anew), for one
+	 * that changed while it was read; returns as next_msg does
+	 */
+	int (*reopen_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+			  struct sbuf *err);
+	void (*close)(struct mail_reader *r);
+	/*
+	 * mail_dirs: every directory this reader will read messages from or
+	 * below: SOURCE first, then each account's MailDir (accounts left out
+	 * by --user/--domain included), each directory once.  Known right
+	 * after open(), before any next_mailbox: nothing is read but the
+	 * accounts' directories themselves (open and fstat).  A MailDir that
+	 * could not be found or opened is not listed (it will not be read).
+	 * The converter refuses an --output DIR inside any of them, or holding
+	 * any of them, by comparing dev and ino up DIR's and their parents.
+	 * Sets *dirs_r to an array owned by the reader, valid until close();
+	 * returns its length.
+	 */
+	size_t (*mail_dirs)(struct mail_reader *r, const struct mail_dir **dirs_r);
+};
+
+struct mail_reader {
+	const struct mail_reader_ops *v;
+	struct diag *diag;
+};
+
+
+#endif

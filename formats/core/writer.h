@@ -1,0 +1,88 @@
+/*
+ * The writer interface: one ops table per output format (formats/<fmt>.c
+ * exports exactly its table), and thin wrappers that own the invariants so
+ * that no format has to repeat them.
+ *
+ * Call order for one mailbox:
+ *   open, then for each folder: begin_folder, write_msg..., end_folder;
+ *   then commit (output becomes visible) or rollback (nothing is left).
+ * Every int-returning op returns an enum conv_status and, when not CONV_OK,
+ * leaves a message in w->error.  CONV_MSG_BAD skips one message,
+ * CONV_FOLDER_BAD the rest of the folder; CONV_FATAL ends the mailbox, after
+ * which the wrappers refuse every call but rollback and free.
+ *
+ * write_msg also says where the message went (struct mail_item_loc), for
+ * the manifest; that is all the pipeline learns of a format's layout.
+ */
+#ifndef MDX_WRITER_H
+#define MDX_WRITER_H
+
+#include <stdbool.h>
+
+#include "core/conv.h"
+#include "core/diag.h"
+#include "core/outdir.h"
+
+struct mail_writer;
+
+/*
+ * Where write_msg put a message.  Owned by the caller, emptied before each
+ * write_msg; the writer fills what its format has.  file is relative to the
+ * mailbox's output (dest + dest_suffix), '/'-separated; "" is the output
+ * itself (a format that writes one file per mailbox).
+ */
+struct mail_item_loc {
+	struct sbuf file;
+	int64_t offset;		/* where the item starts in file; -1: it is all of file */
+	uint64_t length;	/* its bytes from offset (when offset >= 0) */
+	struct sbuf folder;	/* the folder as the format names it ("" : as the source does) */
+	uint64_t node;		/* its ID inside file (a PST node ID); 0: none */
+};
+
+void mail_item_loc_init(struct mail_item_loc *loc);
+void mail_item_loc_reset(struct mail_item_loc *loc);
+void mail_item_loc_release(struct mail_item_loc *loc);
+
+struct mail_writer_ops {
+	const char *name;	/* "mbox", "maildir", "eml", "pst", "null" */
+	const char *dest_suffix;	/* what the output is named: dest + this (NULL: dest) */
+	struct mail_writer *(*alloc)(void);
+	/* t: where the mailbox's output goes (outdir.h); NULL for a writer that writes nothing */
+	int (*open)(struct mail_writer *w, const struct out_target *t, const struct mail_box *box);
+	int (*begin_folder)(struct mail_writer *w, const struct mail_folder *folder);
+	/* write_msg: loc is empty on entry; fill it when returning CONV_OK */
+	int (*write_msg)(struct mail_writer *w, const struct mail_msg *msg,
+			 struct mail_item_loc *loc);
+	int (*end_folder)(struct mail_writer *w);
+	int (*commit)(struct mail_writer *w);
+	void (*rollback)(struct mail_writer *w);
+	void (*free)(struct mail_writer *w);
+};
+
+struct mail_writer {
+	const struct mail_writer_ops *v;
+	struct diag *diag;
+	struct sbuf error;	/* last error text */
+	bool dead;		/* a CONV_FATAL happened */
+	bool in_folder;
+};
+
+
+struct mail_writer *mail_writer_new(const struct mail_writer_ops *v, struct diag *d);
+int mail_writer_open(struct mail_writer *w, const struct out_target *t,
+		     const struct mail_box *box);
+int mail_writer_begin_folder(struct mail_writer *w, const struct mail_folder *f);
+/* mail_writer_write_msg: loc (the caller's) says where m went when CONV_OK */
+int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m,
+			  struct mail_item_loc *loc);
+int mail_writer_end_folder(struct mail_writer *w);
+int mail_writer_commit(struct mail_writer *w);
+void mail_writer_rollback(struct mail_writer *w);
+void mail_writer_free(struct mail_writer **w);
+/* mail_writer_set_error: record the message; returns status (for `return`) */
+int mail_writer_set_error(struct mail_writer *w, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* mail_writer_take_error: record a message already built in err (err is released) */
+int mail_writer_take_error(struct mail_writer *w, int status, struct sbuf *err);
+
+#endif

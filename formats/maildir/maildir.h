@@ -1,0 +1,37 @@
+/*
+ * The Maildir writer's naming rules, shared with `mdexport verify`, which
+ * checks a Maildir against exactly the names the writer gives.
+ */
+#ifndef MDX_MAILDIR_H
+#define MDX_MAILDIR_H
+
+#include <stdbool.h>
+
+#include "core/conv.h"
+#include "core/sbuf.h"
+#include "core/writer.h"
+
+/*
+ * maildir_folder_parts: append the parts of a logical folder path in
+ * Dovecot's on-disk form (modified UTF-7; '.', '\' and a leading '~'
+ * escaped), joined by sep ('.' for the directory, '\t' for subscriptions)
+ */
+void maildir_folder_parts(struct sbuf *out, const char *path, char sep);
+/*
+ * maildir_folder_dir: append the folder's directory name, "." and its parts
+ * joined by '.'.  A name longer than MAILDIR_NAME_MAX keeps its leading
+ * whole parts that fit and ends in a part "mdexport-<16 hex digits>" (a
+ * digest of the full name); returns true when it was shortened so.
+ */
+#define MAILDIR_NAME_MAX 255	/* NAME_MAX of Linux file systems */
+bool maildir_folder_dir(struct sbuf *out, const char *path);
+/*
+ * maildir_file_name: append <received>.M<seq>_<source stem>.mdexport:2,<flags>,
+ * the stem cut so that the name stays within MAILDIR_NAME_MAX bytes
+ */
+void maildir_file_name(struct sbuf *out, const struct mail_msg *msg);
+
+/* the Maildir++ writer (formats.c lists it) */
+extern const struct mail_writer_ops maildir_writer_ops;
+
+#endif

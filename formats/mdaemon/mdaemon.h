@@ -1,0 +1,61 @@
+/*
+ * Internal to the MDaemon reader: finding the accounts of a store.
+ */
+#ifndef MDX_MDAEMON_H
+#define MDX_MDAEMON_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/diag.h"
+#include "core/reader.h"
+#include "core/sbuf.h"
+
+struct md_account {
+	char *domain;
+	char *mailbox;
+	char *full_name;
+	char *path;		/* local MailDir; NULL when it could not be found */
+	char *origin;		/* "userlist.dat", "Users/" or "SOURCE" */
+	char *problem;		/* why it is not read (path NULL) */
+	char *shared_with;	/* NULL, or the account ("a@b") that reads this MailDir */
+	size_t line;		/* userlist.dat line; 0 when not from there */
+	bool has_id;		/* dev/ino are those of the opened MailDir */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct md_accounts {
+	struct md_account *v;
+	size_t count;
+};
+
+/*
+ * md_find_accounts: decide what SOURCE is (MDaemon root, its Users folder,
+ * or one mailbox) and list its accounts, sorted by domain and mailbox.
+ * Returns 0, or -1 with err set when SOURCE is not usable at all.
+ *
+ * Two userlist.dat accounts whose MailDir is one directory (same device
+ * and inode of the opened directory, whatever the strings say) are read
+ * once, as the first of them in userlist.dat order; the others get a
+ * warning and a problem ("shares its mail folder ...") and are not read.
+ */
+int md_find_accounts(const char *source, const struct reader_settings *set,
+		     struct diag *d, struct md_accounts *out, struct sbuf *err);
+void md_accounts_release(struct md_accounts *a);
+
+/*
+ * md_folder_name: append to out the name (UTF-8) of folder directory
+ * "<stem>.IMAP", stem being its len bytes before ".IMAP": modified UTF-7
+ * when it is strictly that, else Windows text (wintext.h).  An empty stem
+ * gives a visible placeholder name and returns false; else true.
+ */
+bool md_folder_name(struct sbuf *out, const char *stem, size_t len);
+
+/* md_skip_dir: names that are never mailboxes or folders (Queues, WC, ...) */
+bool md_skip_dir(const char *name);
+
+/* the MDaemon store reader (formats.c names it) */
+extern const struct mail_reader_ops mdaemon_reader_ops;
+
+#endif

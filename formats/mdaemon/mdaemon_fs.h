@@ -1,0 +1,44 @@
+/*
+ * Read-only directory helpers for the MDaemon reader: sorted listings,
+ * case-insensitive lookups (the store was written on Windows), and file
+ * reads that never follow a symbolic link and never update access times.
+ */
+#ifndef MDX_MDAEMON_FS_H
+#define MDX_MDAEMON_FS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "core/sbuf.h"
+
+enum dent_type { DENT_OTHER, DENT_FILE, DENT_DIR, DENT_LINK };
+
+struct dent {
+	char *name;
+	enum dent_type type;
+};
+
+struct dirlist {
+	struct dent *ents;
+	size_t count;
+};
+
+/* dirlist_read: entries of dirfd sorted by name. Returns 0, or -1 (errno) */
+int dirlist_read(int dirfd, struct dirlist *out);
+void dirlist_release(struct dirlist *dl);
+/* dirlist_find_ci: entry whose name equals name ignoring ASCII case; exact match preferred */
+const struct dent *dirlist_find_ci(const struct dirlist *dl, const char *name);
+
+bool has_suffix_ci(const char *s, const char *suffix);
+
+/* open_dir_at / open_file_at: O_NOFOLLOW, O_CLOEXEC, O_NOATIME when allowed */
+int open_dir_at(int dirfd, const char *name);
+int open_file_at(int dirfd, const char *name);
+/* open_regular_at: open_file_at, then a regular file's stat in *st; -1 (errno EINVAL: not one) */
+int open_regular_at(int dirfd, const char *name, struct stat *st);
+/* read_small_file_at: whole file (up to max bytes) into out. 0, or -1 (errno) */
+int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out);
+
+#endif
