@@ -164,7 +164,7 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 		return;
 	char hex[65];
 	bool hashed = false;
-	if (msg->fd >= 0 && (!reason || !strcmp(reason, "deleted"))) {
+	if (msg->body && (!reason || !strcmp(reason, "deleted"))) {
 		struct sbuf err = SBUF_INIT;
 		hashed = msg_hash_final(msg->hash, msg, hex, &err);
 		if (!hashed)

@@ -405,9 +405,7 @@ static void write_text(void *text, GMimeStream *s)
 static void write_fd(void *src, GMimeStream *s)
 {
 	const struct mail_msg *m = src;
-	int fd = dup(m->fd);
-	GMimeStream *in = fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->size) :
-		g_mime_stream_mem_new();
+	GMimeStream *in = msg_stream(m, 0, m->size);
 	g_mime_stream_write_to_stream(in, s);
 	g_object_unref(in);
 }
@@ -498,7 +496,7 @@ static void want_init(struct want *w, const struct mail_msg *src)
 	/* the writer's own view of the file: a header past its caps is cut as it cuts it */
 	struct sbuf kept = SBUF_INIT;
 	bool cut;
-	GMimeStream *st = pst_message_stream(dup(src->fd), src->size, src->prefix, src->head_len,
+	GMimeStream *st = pst_message_stream(src, src->size, src->prefix, src->head_len,
 					     &kept, &cut);
 	sbuf_release(&kept);
 	GMimeParser *parser = g_mime_parser_new_with_stream(st);

@@ -139,7 +139,7 @@ static void size_limit(const char *dir)
 	struct pst_tc contents;
 	pst_tc_init(&contents, n, pst_contents_cols, pst_contents_ncols);
 	test_group("size limit");
-	struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, -1,
+	struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 				 (const unsigned char *)m.buf, head_len(&m), MSG_SEEN, 1736157600,
 				 &left, LIMIT, NULL, NULL };
 	test_assert(pst_write_message(n, &contents, 0x200024, INBOX_NID, &in) == 0);
@@ -204,7 +204,7 @@ int main(void)
 		char p[256];
 		snprintf(p, sizeof(p), "%s/%s", FIXTURE, names[i]);
 		test_assert(test_read_file(p, &m) == 0);
-		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, -1,
+		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 					 (const unsigned char *)m.buf, head_len(&m), flags[i],
 					 1700000000 + 3600 * (int64_t)i, NULL, 0, NULL, NULL };
 		test_assert(pst_write_message(n, &contents, 0x200024 + 32 * (uint32_t)i, INBOX_NID, &in) == 0);
@@ -212,7 +212,7 @@ int main(void)
 		sbuf_release(&m);
 	}
 	/* a message GMime cannot parse: an empty one; it goes in with its bytes attached */
-	struct pst_msg_in empty = { (const unsigned char *)"", 0, -1, (const unsigned char *)"", 0,
+	struct pst_msg_in empty = { (const unsigned char *)"", 0, NULL, (const unsigned char *)"", 0,
 				    MSG_SEEN, 1700100000, NULL, 0, NULL, NULL };
 	test_group("unparseable");
 	int r = pst_write_message(n, &contents, 0x200024 + 32 * NMSG, INBOX_NID, &empty);

@@ -62,7 +62,7 @@ static void write_messages(struct pst_ndb *n, struct pst_tc *contents)
 			  "Subject: %s\r\nMessage-ID: <%zu@example.com>\r\n\r\n", k, k, s.buf, k);
 		size_t head = m.len;
 		sbuf_addf(&m, "Body of message %zu.\r\n", k);
-		struct pst_msg_in in = { .raw = (const unsigned char *)m.buf, .len = m.len, .fd = -1,
+		struct pst_msg_in in = { .raw = (const unsigned char *)m.buf, .len = m.len, .msg = NULL,
 					 .head = (const unsigned char *)m.buf, .head_len = head,
 					 .flags = i % 2 ? MSG_SEEN : 0,
 					 .received = 1700000000 + 60 * (int64_t)k };

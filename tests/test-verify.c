@@ -35,6 +35,8 @@ static void write_file(const char *path, const char *data, size_t len)
 /* a source message as the reader hands it over: the whole file as prefix */
 struct src {
 	struct mail_msg m;
+	int fd;
+	struct file_body body;
 	char *data;
 };
 
@@ -44,7 +46,9 @@ static void src_open(struct src *s, const char *data, size_t len, unsigned flags
 	memset(s, 0, sizeof(*s));
 	s->data = malloc(len + 1);
 	memcpy(s->data, data, len);
-	s->m.fd = open(tmp_path("src.msg"), O_RDONLY);
+	s->fd = open(tmp_path("src.msg"), O_RDONLY);
+	file_body_init(&s->body, s->fd, 0, len);
+	s->m.body = &s->body.body;
 	s->m.origin = "Users/example.com/alice/md50000000001.msg";
 	s->m.name = "md50000000001.msg";
 	s->m.size = len;
@@ -60,7 +64,7 @@ static void src_open(struct src *s, const char *data, size_t len, unsigned flags
 
 static void src_close(struct src *s)
 {
-	close(s->m.fd);
+	close(s->fd);
 	free(s->data);
 }
 

@@ -10,13 +10,57 @@
 #ifndef MDX_CONV_H
 #define MDX_CONV_H
 
+#include <gmime/gmime.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "core/sbuf.h"
 
 struct msg_hash;		/* msghash.h */
+
+/*
+ * A message's bytes, wherever they live: a whole file (an MDaemon .msg, a
+ * Maildir or EML file), a range of a file (an mbox message), or bytes a
+ * reader builds.  The reader owns it; every consumer (the copy into an
+ * output, the manifest's hash, the PST writer's MIME parse, verify) reads
+ * through these ops and nothing else, so any of these can be a message.
+ */
+struct msg_body;
+struct msg_body_ops {
+	/* read: up to len bytes at off of the message; bytes read (0: its end), -1 (errno) */
+	ssize_t (*read)(const struct msg_body *b, void *buf, size_t len, uint64_t off);
+	/* stream: a new GMime stream of the message's bytes [from, to) (the caller unrefs it) */
+	GMimeStream *(*stream)(const struct msg_body *b, uint64_t from, uint64_t to);
+	/*
+	 * changed: 0 while what holds the bytes is as it was when the reader
+	 * handed the message out; 1 when it changed (why says how: "N bytes
+	 * when opened, M at the end of the read"); -1 when it cannot tell (errno)
+	 */
+	int (*changed)(const struct msg_body *b, struct sbuf *why);
+};
+struct msg_body {
+	const struct msg_body_ops *ops;
+};
+
+/*
+ * The body of a message that is bytes [base, base + len) of an open file
+ * (fd: the reader's, not owned).  file_body_watch holds the file to its
+ * size and modification time in st (changed() compares them), so a file
+ * that grows, shrinks or is rewritten while it is read is noticed.
+ */
+struct file_body {
+	struct msg_body body;
+	int fd;
+	uint64_t base, len;
+	bool watched;
+	uint64_t file_size;
+	int64_t mtime_ns;
+};
+void file_body_init(struct file_body *fb, int fd, uint64_t base, uint64_t len);
+void file_body_watch(struct file_body *fb, const struct stat *st);
 
 enum conv_status {		/* ordered by severity */
 	CONV_DONE = 1,		/* iterator exhausted */
@@ -61,17 +105,18 @@ struct mail_folder {
 };
 
 /*
- * A message.  The reader opens the file read-only and reads the first chunk
- * (prefix); head_len bytes of it are the header block including the empty
- * line that ends it.  The rest of the file is read with msg_copy_range().
+ * A message.  The reader hands out its bytes as a body (above) and reads
+ * the first chunk (prefix); head_len bytes of it are the header block
+ * including the empty line that ends it.  The rest is read with
+ * msg_copy_range().
  * A message the reader could not open or read is still handed out (with
  * an error) filled in as far as known.
  */
 struct mail_msg {
 	const char *origin;	/* path relative to SOURCE, for messages */
 	const char *name;	/* file name, e.g. md50000000101.msg */
-	int fd;			/* open read-only */
-	uint64_t size;		/* bytes in the file */
+	const struct msg_body *body;	/* its bytes; NULL: they could not be had */
+	uint64_t size;		/* its bytes (the body's length) */
 	bool size_known;	/* false: the file could not be opened (size is 0) */
 	uint32_t uid;		/* 0 = no index record */
 	unsigned flags;		/* enum msg_flags */
@@ -82,14 +127,7 @@ struct mail_msg {
 	size_t head_len;	/* header block length within prefix */
 	bool head_complete;	/* false: no end of headers within the cap */
 	unsigned seq;		/* 1-based position within its folder */
-	struct msg_hash *hash;	/* NULL, or fed every byte read from fd (msghash.h) */
-	/*
-	 * watched: the reader took size and mtime_ns (st_mtim) from fstat at
-	 * open, and msg_unchanged() holds the file against them once it has
-	 * been read; false for a message built by hand (tests)
-	 */
-	bool watched;
-	int64_t mtime_ns;
+	struct msg_hash *hash;	/* NULL, or fed every byte read from body (msghash.h) */
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */
@@ -109,11 +147,15 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 		   msg_sink_fn *sink, void *ctx, struct sbuf *err);
 
 /*
- * msg_unchanged: fstat the open file again: CONV_OK when its size and
- * mtime are those at open (or msg is not watched), else CONV_MSG_BAD with
+ * msg_unchanged: what holds the message is as it was when the reader
+ * handed it out (its body's changed()): CONV_OK, else CONV_MSG_BAD with
  * "'<origin>' changed while it was read: ..." in err (NULL: not wanted).
  */
 int msg_unchanged(const struct mail_msg *msg, struct sbuf *err);
+/* msg_read: body->read, or -1 (EBADF) for a message with no body */
+ssize_t msg_read(const struct mail_msg *msg, void *buf, size_t len, uint64_t off);
+/* msg_stream: a new GMime stream of bytes [from, to) (an empty one without a body) */
+GMimeStream *msg_stream(const struct mail_msg *msg, uint64_t from, uint64_t to);
 
 /*
  * msg_envelope_sender: the envelope sender from X-Return-Path, else

@@ -16,30 +16,96 @@
 
 #define COPY_CHUNK (256 * 1024)
 
+/* ---- the body of a message that is (part of) a file --------------------------------- */
+
+static ssize_t file_read(const struct msg_body *b, void *buf, size_t len, uint64_t off)
+{
+	const struct file_body *fb = (const struct file_body *)b;
+	if (off >= fb->len)
+		return 0;
+	if (len > fb->len - off)
+		len = (size_t)(fb->len - off);
+	return pread(fb->fd, buf, len, (off_t)(fb->base + off));
+}
+
+static GMimeStream *file_stream(const struct msg_body *b, uint64_t from, uint64_t to)
+{
+	const struct file_body *fb = (const struct file_body *)b;
+	int fd = dup(fb->fd);
+	if (fd < 0)
+		return NULL;
+	if (to > fb->len)
+		to = fb->len;
+	return g_mime_stream_fs_new_with_bounds(fd, (gint64)(fb->base + from),
+						(gint64)(fb->base + to));
+}
+
+static int file_changed(const struct msg_body *b, struct sbuf *why)
+{
+	const struct file_body *fb = (const struct file_body *)b;
+	if (!fb->watched)
+		return 0;
+	struct stat st;
+	if (fstat(fb->fd, &st) < 0)
+		return -1;
+	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if ((uint64_t)st.st_size == fb->file_size && mtime == fb->mtime_ns)
+		return 0;
+	if ((uint64_t)st.st_size != fb->file_size)
+		sbuf_addf(why, "%llu bytes when opened, %llu at the end of the read",
+			  (unsigned long long)fb->file_size, (unsigned long long)st.st_size);
+	else
+		sbuf_addf(why, "same size (%llu bytes), but its modification time moved "
+			  "on by %lld ns", (unsigned long long)fb->file_size,
+			  (long long)(mtime - fb->mtime_ns));
+	return 1;
+}
+
+static const struct msg_body_ops file_body_ops = {
+	.read = file_read, .stream = file_stream, .changed = file_changed,
+};
+
+void file_body_init(struct file_body *fb, int fd, uint64_t base, uint64_t len)
+{
+	*fb = (struct file_body){ .body = { &file_body_ops }, .fd = fd, .base = base, .len = len };
+}
+
+void file_body_watch(struct file_body *fb, const struct stat *st)
+{
+	fb->watched = true;
+	fb->file_size = (uint64_t)st->st_size;
+	fb->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
+/* ---- a message's bytes -------------------------------------------------------------- */
+
+ssize_t msg_read(const struct mail_msg *msg, void *buf, size_t len, uint64_t off)
+{
+	if (!msg->body) {
+		errno = EBADF;
+		return -1;
+	}
+	return msg->body->ops->read(msg->body, buf, len, off);
+}
+
+GMimeStream *msg_stream(const struct mail_msg *msg, uint64_t from, uint64_t to)
+{
+	GMimeStream *s = msg->body ? msg->body->ops->stream(msg->body, from, to) : NULL;
+	return s ? s : g_mime_stream_mem_new();
+}
+
 int msg_unchanged(const struct mail_msg *msg, struct sbuf *err)
 {
-	if (!msg->watched || msg->fd < 0)
+	if (!msg->body || !msg->body->ops->changed)
 		return CONV_OK;
-	struct stat st;
-	if (fstat(msg->fd, &st) < 0) {
-		if (err)
-			sbuf_addf(err, "cannot stat '%s': %s", msg->origin, strerror(errno));
-		return CONV_MSG_BAD;
-	}
-	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-	if ((uint64_t)st.st_size == msg->size && mtime == msg->mtime_ns)
-		return CONV_OK;
-	if (!err)
-		return CONV_MSG_BAD;
-	sbuf_addf(err, "'%s' changed while it was read: ", msg->origin);
-	if ((uint64_t)st.st_size != msg->size)
-		sbuf_addf(err, "%llu bytes when opened, %llu at the end of the read",
-			  (unsigned long long)msg->size, (unsigned long long)st.st_size);
-	else
-		sbuf_addf(err, "same size (%llu bytes), but its modification time moved "
-			  "on by %lld ns", (unsigned long long)msg->size,
-			  (long long)(mtime - msg->mtime_ns));
-	return CONV_MSG_BAD;
+	struct sbuf why = SBUF_INIT;
+	int ret = msg->body->ops->changed(msg->body, &why);
+	if (ret < 0 && err)
+		sbuf_addf(err, "cannot stat '%s': %s", msg->origin, strerror(errno));
+	else if (ret > 0 && err)
+		sbuf_addf(err, "'%s' changed while it was read: %s", msg->origin, why.buf);
+	sbuf_release(&why);
+	return ret ? CONV_MSG_BAD : CONV_OK;
 }
 
 int msg_copy_range(const struct mail_msg *msg, uint64_t from,
@@ -65,8 +131,8 @@ int msg_copy_range(const struct mail_msg *msg, uint64_t from,
 	while (from < msg->size) {
 		/* the size taken at open, never more: bytes appended since are not read */
 		uint64_t left = msg->size - from;
-		ssize_t n = pread(msg->fd, chunk, left < chunk_size ? (size_t)left : chunk_size,
-				  (off_t)from);
+		ssize_t n = msg_read(msg, chunk, left < chunk_size ? (size_t)left : chunk_size,
+				     from);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {

@@ -76,15 +76,14 @@ int msg_hash_final(struct msg_hash *h, const struct mail_msg *msg, char hex[65],
 		if (!buf)
 			buf = xmalloc(FINAL_CHUNK);
 		uint64_t want = msg->size - h->upto;
-		ssize_t n = msg->fd < 0 ? -1 :
-			pread(msg->fd, buf, want < FINAL_CHUNK ? (size_t)want : FINAL_CHUNK,
-			      (off_t)h->upto);
+		ssize_t n = msg_read(msg, buf, want < FINAL_CHUNK ? (size_t)want : FINAL_CHUNK,
+				     h->upto);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			if (n < 0)
 				sbuf_addf(err, "cannot read '%s': %s", msg->origin,
-					  msg->fd < 0 ? "not open" : strerror(errno));
+					  msg->body ? strerror(errno) : "not open");
 			else
 				sbuf_addf(err, "'%s' changed while it was read: it shrank", msg->origin);
 			ok = 0;

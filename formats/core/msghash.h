@@ -24,7 +24,7 @@ void msg_hash_reset(struct msg_hash *h);
 /* msg_hash_feed: bytes [at, at + len) of the file; bytes already hashed or past a gap are ignored */
 void msg_hash_feed(struct msg_hash *h, uint64_t at, const void *data, size_t len);
 /*
- * msg_hash_final: read the bytes not yet hashed from msg->fd and put the
+ * msg_hash_final: read the bytes not yet hashed from msg's body and put the
  * lower-case hex digest in hex.  Returns 1, or 0 with err set when the file
  * could not be read to msg->size.  Call at most once per message.
  */

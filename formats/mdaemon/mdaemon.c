@@ -108,6 +108,8 @@ struct md_reader {
 	char **dirnames;	/* and its path relative to SOURCE */
 	size_t ndirfds;
 	struct mail_msg msg;
+	int msg_fd;			/* the open .msg file; -1: none */
+	struct file_body msg_body;	/* msg's bytes: all of it */
 	struct sbuf prefix;
 	char *msg_origin;
 	struct msg_hash *hash;	/* the caller's, or NULL */
@@ -842,9 +844,10 @@ static unsigned flags_from_record(uint8_t f)
 
 static void close_msg(struct md_reader *r)
 {
-	if (r->msg.fd >= 0)
-		close(r->msg.fd);
-	r->msg.fd = -1;
+	if (r->msg_fd >= 0)
+		close(r->msg_fd);
+	r->msg_fd = -1;
+	r->msg.body = NULL;
 }
 
 static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *err)
@@ -853,7 +856,6 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	r->msg_origin = xasprintf("%s/%s", r->dirnames[e->dir], e->name);
 	struct mail_msg *m = &r->msg;
 	memset(m, 0, sizeof(*m));
-	m->fd = -1;
 	m->origin = r->msg_origin;
 	m->name = e->name;
 	m->uid = e->has_record ? e->rec.uid : 0;
@@ -879,11 +881,12 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 		close(fd);
 		return CONV_MSG_BAD;
 	}
-	m->fd = fd;
+	r->msg_fd = fd;
 	m->size = (uint64_t)st.st_size;
 	m->size_known = true;
-	m->watched = true;	/* msg_unchanged() holds the file to these two */
-	m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	file_body_init(&r->msg_body, fd, 0, m->size);
+	file_body_watch(&r->msg_body, &st);	/* msg_unchanged() holds the file to it */
+	m->body = &r->msg_body.body;
 	int ret = read_prefix(r, fd, m->size, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	m->prefix = (const unsigned char *)r->prefix.buf;
@@ -954,7 +957,7 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	struct md_reader *r = xcalloc(1, sizeof(*r));
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
-	r->msg.fd = -1;
+	r->msg_fd = -1;
 	r->box_fd = -1;
 	r->hash = set->hash;
 	sbuf_init(&r->prefix);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/conv.h"
 #include "pst/store.h"
 
 #define TAG(id, type) ((uint32_t)(id) << 16 | (type))
@@ -383,11 +384,10 @@ static void finish_table(struct pst_pc *pc, struct pst_tc *table)
 unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
 				  const struct pst_size_limit *lim)
 {
-	int fd = m->raw ? -1 : dup(m->fd);
 	GMimeStream *src = m->raw ?
 		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		fd >= 0 ? g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)m->len) :
-		g_mime_stream_mem_new();	/* out of descriptors: the headers still go in */
+		m->msg ? msg_stream(m->msg, 0, m->len) :
+		g_mime_stream_mem_new();	/* no bytes to be had: the headers still go in */
 	GMimeStream *copy = g_mime_stream_mem_new();
 	g_mime_stream_write_to_stream(src, copy);
 	GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(copy));

@@ -93,14 +93,14 @@ static bool scan_byte(struct head_scan *s, unsigned char c)
 }
 
 /* scan_head: the bounded header block into kept; returns where the body starts */
-static uint64_t scan_head(int fd, uint64_t size, struct sbuf *kept)
+static uint64_t scan_head(const struct mail_msg *m, uint64_t size, struct sbuf *kept)
 {
 	struct head_scan s = { .kept = kept, .line_start = true };
 	unsigned char *buf = g_malloc(65536);
 	uint64_t at = 0;
 	while (at < size) {
 		uint64_t left = size - at;
-		ssize_t n = pread(fd, buf, left < 65536 ? (size_t)left : 65536, (off_t)at);
+		ssize_t n = msg_read(m, buf, left < 65536 ? (size_t)left : 65536, at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -129,22 +129,23 @@ static uint64_t scan_head(int fd, uint64_t size, struct sbuf *kept)
 	return at;
 }
 
-GMimeStream *pst_message_stream(int fd, uint64_t size, const unsigned char *head,
-				size_t head_len, struct sbuf *kept, bool *cut)
+GMimeStream *pst_message_stream(const struct mail_msg *m, uint64_t size,
+				const unsigned char *head, size_t head_len, struct sbuf *kept,
+				bool *cut)
 {
 	*cut = false;
-	if (fd < 0)
+	if (!m || !m->body)
 		return g_mime_stream_mem_new();
 	if (head_len <= PST_FIELD_MAX && head_ends(head, head_len))
-		return g_mime_stream_fs_new_with_bounds(fd, 0, (gint64)size);
+		return msg_stream(m, 0, size);
 	*cut = true;
 	sbuf_reset(kept);
-	uint64_t body = scan_head(fd, size, kept);
+	uint64_t body = scan_head(m, size, kept);
 	GMimeStream *cat = g_mime_stream_cat_new();
 	GMimeStream *h = g_mime_stream_mem_new_with_buffer(kept->buf, kept->len);
 	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), h);
 	g_object_unref(h);
-	GMimeStream *file = g_mime_stream_fs_new_with_bounds(fd, (gint64)body, (gint64)size);
+	GMimeStream *file = msg_stream(m, body, size);
 	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), file);
 	g_object_unref(file);
 	return cat;
@@ -572,7 +573,7 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	bool cut = false;
 	GMimeStream *st = m->raw ?
 		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		pst_message_stream(dup(m->fd), m->len, m->head, m->head_len, &kept, &cut);
+		pst_message_stream(m->msg, m->len, m->head, m->head_len, &kept, &cut);
 	const unsigned char *head = cut ? (const unsigned char *)kept.buf : m->head;
 	size_t head_len = cut ? kept.len : m->head_len;
 	wintext_to_utf8(&f.headers, (const char *)head, head_len);

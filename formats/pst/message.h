@@ -21,9 +21,9 @@
 #include "pst/ltp.h"
 
 struct pst_msg_in {
-	const unsigned char *raw;	/* the whole message, or NULL: read `fd` */
+	const unsigned char *raw;	/* the whole message, or NULL: read `msg` */
 	size_t len;			/* its size (both ways) */
-	int fd;				/* with raw NULL: the message file, read-only */
+	const struct mail_msg *msg;	/* with raw NULL: the message, read through its body */
 	const unsigned char *head;	/* its header block */
 	size_t head_len;
 	unsigned flags;			/* enum msg_flags (conv.h) */
@@ -37,7 +37,7 @@ struct pst_msg_in {
 	struct sbuf *left_out;
 	uint64_t size_max;		/* 0: PST_SIZE_MAX; tests set a smaller limit */
 	/*
-	 * NULL, or the source message `fd` is: once everything the PST takes
+	 * NULL, or `msg` again: once everything the PST takes
 	 * from the file has been read (parts, attachments), it is held against
 	 * its size and mtime at open (msg_unchanged); when it changed, nothing
 	 * of it is added to the folder and the reason goes to changed.
@@ -70,17 +70,18 @@ void pst_part_text(GMimeObject *part, struct sbuf *out);
 #define PST_HEAD_MAX (1024 * 1024)
 
 /*
- * pst_message_stream: the message file fd (owned by the stream from now
- * on; -1: none, an empty stream) of `size` bytes as GMime is to parse it:
- * the file itself when its header block (head, head_len: the reader's,
- * including the empty line that ends it) is within PST_FIELD_MAX, else
- * the bounded header block above followed by the file from the real end of
- * its header on: then *cut is true and kept (the caller's) holds that
- * bounded header block; else *cut is false and kept is untouched.  Public
- * so that `mdexport verify` parses the very same view.
+ * pst_message_stream: the message m (read through its body; NULL: none,
+ * an empty stream) of `size` bytes as GMime is to parse it: the message
+ * itself when its header block (head, head_len: the reader's, including
+ * the empty line that ends it) is within PST_FIELD_MAX, else the bounded
+ * header block above followed by the message from the real end of its
+ * header on: then *cut is true and kept (the caller's) holds that bounded
+ * header block; else *cut is false and kept is untouched.  Public so that
+ * `mdexport verify` parses the very same view.
  */
-GMimeStream *pst_message_stream(int fd, uint64_t size, const unsigned char *head,
-				size_t head_len, struct sbuf *kept, bool *cut);
+GMimeStream *pst_message_stream(const struct mail_msg *m, uint64_t size,
+				const unsigned char *head, size_t head_len, struct sbuf *kept,
+				bool *cut);
 
 /* pst_filetime: Unix seconds to a FILETIME (100 ns since 1601, UTC) */
 uint64_t pst_filetime(int64_t unix_seconds);

@@ -209,7 +209,7 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	if (ret != CONV_OK)
 		return mail_writer_take_error(w, ret, &err);
 	struct sbuf left_out = SBUF_INIT;
-	struct pst_msg_in in = { NULL, msg->size, msg->fd, msg->prefix, msg->head_len,
+	struct pst_msg_in in = { NULL, msg->size, msg, msg->prefix, msg->head_len,
 				 msg->flags, msg->received, &left_out, 0, msg, &err };
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
 	ret = pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in);

@@ -137,7 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct mail_folder folder = { .path = "INBOX", .origin = "", .folder_class = "IPF.Note",
 				      .is_mail = true, .has_index = true, .uidvalidity = 1,
 				      .uidnext = 2, .messages = 1, .bytes = size };
-	struct mail_msg msg = { .origin = "fuzz.msg", .name = "fuzz.msg", .fd = fd, .size = size,
+	struct file_body body;
+	file_body_init(&body, fd, 0, size);
+	struct mail_msg msg = { .origin = "fuzz.msg", .name = "fuzz.msg", .body = &body.body,
+				.size = size,
 				.size_known = true, .uid = 1, .flags = MSG_SEEN,
 				.received = 1700000000, .date_source = "record", .prefix = data,
 				.prefix_len = prefix_len, .head_len = hl, .head_complete = true,
