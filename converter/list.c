@@ -113,7 +113,7 @@ int cmd_list(const struct options *o)
 	struct diag d = { .quiet = o->quiet };
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
 	struct sbuf err = SBUF_INIT, j = SBUF_INIT;
-	struct mail_reader *r = formats_store_reader()->open(o->source, &set, &d, &err);
+	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (!r) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);

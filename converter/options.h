@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/reader.h"
 #include "core/writer.h"
 
 #ifndef MDEXPORT_VERSION
@@ -17,7 +18,8 @@
 struct options {
 	int argc;		/* the command line as given, for the manifest and report */
 	char *const *argv;
-	const char *source;
+	const char *source;	/* SOURCE's path (a "<format>:" prefix taken off) */
+	const struct mail_reader_ops *reader;	/* what reads it (formats_source_reader) */
 	const char *output;	/* export: --output; verify: DIR */
 	const struct mail_writer_ops *format;
 	const char **users;	/* MAILBOX@DOMAIN */

@@ -82,7 +82,7 @@ static int open_run(struct run *run, const struct options *o)
 	run->hash = o->dry_run ? NULL : msg_hash_new();
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps, .hash = run->hash };
 	struct sbuf err = SBUF_INIT;
-	run->reader = formats_store_reader()->open(o->source, &set, &run->diag, &err);
+	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);

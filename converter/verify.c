@@ -731,7 +731,7 @@ static int open_run(struct vrun *run, const struct options *o)
 	}
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
 	struct sbuf err = SBUF_INIT;
-	run->reader = formats_store_reader()->open(o->source, &set, &run->diag, &err);
+	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);

@@ -1,5 +1,6 @@
 #include "formats.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "eml/eml.h"
@@ -21,12 +22,54 @@ const struct mail_writer_ops *formats_writer(const char *name)
 	return NULL;
 }
 
+/* formats_writer_named: a writer's name is the first n bytes of s */
+static bool formats_writer_named(const char *s, size_t n)
+{
+	for (size_t i = 0; formats_writers[i]; i++)
+		if (strlen(formats_writers[i]->name) == n && !strncmp(formats_writers[i]->name, s, n))
+			return true;
+	return false;
+}
+
 const struct mail_writer_ops *formats_dry_run_writer(void)
 {
 	return &null_writer_ops;
 }
 
-const struct mail_reader_ops *formats_store_reader(void)
+/* the readers, in the order SOURCE is probed; the last takes what no other claims */
+static const struct mail_reader_ops *const readers[] = {
+	&mdaemon_reader_ops, NULL,
+};
+
+/* prefix_len: the length of "<name>:" when source starts with a reader's name and ':' */
+static size_t prefix_len(const char *source, const struct mail_reader_ops *r)
 {
-	return &mdaemon_reader_ops;
+	size_t n = strlen(r->name);
+	return !strncmp(source, r->name, n) && source[n] == ':' ? n + 1 : 0;
+}
+
+const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
+						    struct sbuf *err)
+{
+	size_t count = 0;
+	for (size_t i = 0; readers[i]; i++, count++) {
+		size_t n = prefix_len(source, readers[i]);
+		if (n) {
+			*path = source + n;
+			return readers[i];
+		}
+	}
+	const char *colon = strchr(source, ':');
+	const char *slash = strchr(source, '/');
+	if (colon && colon > source && (!slash || colon < slash) &&
+	    formats_writer_named(source, (size_t)(colon - source))) {
+		sbuf_addf(err, "'%.*s' cannot be read yet, only written (SOURCE '%s')",
+			  (int)(colon - source), source, source);
+		return NULL;
+	}
+	*path = source;
+	for (size_t i = 0; i + 1 < count; i++)
+		if (readers[i]->probe && readers[i]->probe(source) == 1)
+			return readers[i];
+	return readers[count - 1];
 }

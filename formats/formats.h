@@ -15,7 +15,15 @@ extern const struct mail_writer_ops *const formats_writers[];
 const struct mail_writer_ops *formats_writer(const char *name);
 /* formats_dry_run_writer: the writer that reads everything and writes nothing */
 const struct mail_writer_ops *formats_dry_run_writer(void);
-/* formats_store_reader: the reader of SOURCE (today every SOURCE is an MDaemon store) */
-const struct mail_reader_ops *formats_store_reader(void);
+/*
+ * formats_source_reader: the reader for SOURCE as given on the command
+ * line: "<format>:<path>" names it (mdaemon:, maildir:, ...); a path
+ * without a known prefix is probed (each reader's probe, the MDaemon
+ * reader last: it also takes what no other claims).  *path is SOURCE
+ * without the prefix.  NULL, with err set, for a prefix naming a format
+ * that has no reader.
+ */
+const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
+						    struct sbuf *err);
 
 #endif

@@ -41,7 +41,9 @@ struct mail_dir {
 };
 
 struct mail_reader_ops {
-	const char *name;
+	const char *name;	/* also SOURCE's prefix: "<name>:<path>" */
+	/* probe: 1 when path looks like this format's store, else 0 (NULL: never claims) */
+	int (*probe)(const char *path);
 	/* open: NULL with err set when source is unusable */
 	struct mail_reader *(*open)(const char *source,
 				    const struct reader_settings *set,

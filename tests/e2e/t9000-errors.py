@@ -207,6 +207,13 @@ usage_case(["Export", src, "-f", "eml", "-o", uout], "command in the wrong case"
 usage_case(["export", src, "-o", uout], "export without --format", ["--format is required"],
            writes=uout)
 usage_case(["export", src, "-f", "mbox"], "export without --output", ["--output is required"])
+usage_case(["export", "pst:" + src, "-f", "eml", "-o", uout], "SOURCE prefixed with a format "
+           "that has no reader", ["'pst' cannot be read yet", "pst:" + src], writes=uout)
+# "mdaemon:" names the reader; the same listing as without it
+rc1, out1, _ = run(["list", src, "--json"])
+rc2, out2, err2 = run(["list", "mdaemon:" + src, "--json"])
+tap.ok(rc1 == rc2 == 0 and out1 == out2 and '"mailboxes"' in out1,
+       "list mdaemon:SOURCE: the MDaemon reader named, the same listing as SOURCE", err2[-600:])
 usage_case(["export", src, "-f", "ost", "-o", uout], "unknown --format",
            ["'ost'", "mbox", "maildir", "eml", "pst"], writes=uout)
 usage_case(["export", src, "-f", "eml", "-o", uout, "--user", "alice"], "--user without '@'",
