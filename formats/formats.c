@@ -36,10 +36,11 @@ const struct mail_writer_ops *formats_dry_run_writer(void)
 	return &null_writer_ops;
 }
 
-/* the readers, in the order SOURCE is probed; the last takes what no other claims */
+/* the readers, in the order SOURCE is probed; the default takes what none claims */
 static const struct mail_reader_ops *const readers[] = {
 	&mdaemon_reader_ops, NULL,
 };
+static const struct mail_reader_ops *const default_reader = &mdaemon_reader_ops;
 
 /* prefix_len: the length of "<name>:" when source starts with a reader's name and ':' */
 static size_t prefix_len(const char *source, const struct mail_reader_ops *r)
@@ -51,8 +52,7 @@ static size_t prefix_len(const char *source, const struct mail_reader_ops *r)
 const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
 						    struct sbuf *err)
 {
-	size_t count = 0;
-	for (size_t i = 0; readers[i]; i++, count++) {
+	for (size_t i = 0; readers[i]; i++) {
 		size_t n = prefix_len(source, readers[i]);
 		if (n) {
 			*path = source + n;
@@ -68,8 +68,9 @@ const struct mail_reader_ops *formats_source_reader(const char *source, const ch
 		return NULL;
 	}
 	*path = source;
-	for (size_t i = 0; i + 1 < count; i++)
-		if (readers[i]->probe && readers[i]->probe(source) == 1)
+	for (size_t i = 0; readers[i]; i++)
+		if (readers[i] != default_reader && readers[i]->probe &&
+		    readers[i]->probe(source) == 1)
 			return readers[i];
-	return readers[count - 1];
+	return default_reader;
 }
