@@ -30,3 +30,14 @@ const struct mail_reader_ops *formats_store_reader(void)
 {
 	return &mdaemon_reader_ops;
 }
+
+const struct mail_reader_ops *formats_reader(const char *name)
+{
+	static const struct mail_reader_ops *const readers[] = {
+		&mdaemon_reader_ops, &maildir_reader_ops, NULL,
+	};
+	for (size_t i = 0; readers[i]; i++)
+		if (!strcmp(readers[i]->name, name))
+			return readers[i];
+	return NULL;
+}

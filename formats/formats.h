@@ -15,6 +15,8 @@ extern const struct mail_writer_ops *const formats_writers[];
 const struct mail_writer_ops *formats_writer(const char *name);
 /* formats_dry_run_writer: the writer that reads everything and writes nothing */
 const struct mail_writer_ops *formats_dry_run_writer(void);
+/* formats_reader: the reader of that name ("mdaemon", "maildir"), or NULL */
+const struct mail_reader_ops *formats_reader(const char *name);
 /* formats_store_reader: the reader of SOURCE (today every SOURCE is an MDaemon store) */
 const struct mail_reader_ops *formats_store_reader(void);
 
