@@ -202,6 +202,35 @@ static int hexval(char c)
 }
 
 /*
+ * decode_amp: a part whose only encoding is "&-" (what mutf7_encode makes of
+ * '&', and mutf7_decode leaves alone when nothing else is encoded): append
+ * it with '&' for each "&-" and return true; false, appending nothing, for
+ * any other part holding '&' or a byte that is not printable ASCII
+ */
+static bool decode_amp(struct sbuf *out, const struct sbuf *part)
+{
+	bool any = false;
+	for (size_t i = 0; i < part->len; i++) {
+		unsigned char c = (unsigned char)part->buf[i];
+		if (c < 0x20 || c > 0x7e)
+			return false;
+		if (c == '&') {
+			if (i + 1 >= part->len || part->buf[i + 1] != '-')
+				return false;
+			any = true;
+		}
+	}
+	if (!any)
+		return false;
+	for (size_t i = 0; i < part->len; i++) {
+		sbuf_addch(out, part->buf[i]);
+		if (part->buf[i] == '&')
+			i++;	/* its '-' */
+	}
+	return true;
+}
+
+/*
  * maildir_folder_path: append the logical path of the Maildir++ directory
  * name dir (its leading '.' included): parts split at '.', each unescaped
  * and then decoded from modified UTF-7.  Returns false when some part
@@ -226,7 +255,7 @@ bool maildir_folder_path(struct sbuf *out, const char *dir)
 				sbuf_addch(&part, p[i]);
 			}
 		}
-		if (!mutf7_decode(out, part.buf, part.len)) {
+		if (!mutf7_decode(out, part.buf, part.len) && !decode_amp(out, &part)) {
 			if (memchr(part.buf, '&', part.len))
 				ok = false;
 			sbuf_add(out, part.buf, part.len);
