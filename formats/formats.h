@@ -17,9 +17,9 @@ const struct mail_writer_ops *formats_writer(const char *name);
 const struct mail_writer_ops *formats_dry_run_writer(void);
 /*
  * formats_source_reader: the reader for SOURCE as given on the command
- * line: "<format>:<path>" names it (mdaemon:, maildir:, ...); a path
- * without a known prefix is probed (each reader's probe, the MDaemon
- * reader last: it also takes what no other claims).  *path is SOURCE
+ * line: "<format>:<path>" names it (mdaemon:, maildir:); a path without
+ * a known prefix is probed (each reader's probe; the MDaemon reader takes
+ * what no other claims).  *path is SOURCE
  * without the prefix.  NULL, with err set, for a prefix naming a format
  * that has no reader.
  */

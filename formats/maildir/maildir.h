@@ -1,5 +1,5 @@
 /*
- * The Maildir writer's naming rules, shared with `mdexport verify`, which
+ * The Maildir++ writer and reader (read.c), and the writer's naming rules, shared with `mdexport verify`, which
  * checks a Maildir against exactly the names the writer gives.
  */
 #ifndef MDX_MAILDIR_H
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 
 #include "core/conv.h"
+#include "core/reader.h"
 #include "core/sbuf.h"
 #include "core/writer.h"
 
@@ -33,5 +34,19 @@ void maildir_file_name(struct sbuf *out, const struct mail_msg *msg);
 
 /* the Maildir++ writer (formats.c lists it) */
 extern const struct mail_writer_ops maildir_writer_ops;
+
+/*
+ * maildir_folder_path: append the logical folder path ('/'-separated,
+ * UTF-8) of a Maildir++ directory name (".A.B", leading '.' optional): the
+ * inverse of maildir_folder_dir for every name it does not shorten.  Each
+ * part's "\XX" escapes are undone, then it is decoded from modified UTF-7;
+ * returns false when a part holding '&' did not decode (kept as it is).
+ */
+bool maildir_folder_path(struct sbuf *out, const char *dir);
+/* maildir_name_flags: enum msg_flags from a message file name's ":2,<letters>" */
+unsigned maildir_name_flags(const char *name);
+
+/* the Maildir++ reader: SOURCE is one Maildir, read as mailbox <name>@localhost */
+extern const struct mail_reader_ops maildir_reader_ops;
 
 #endif

@@ -1,0 +1,815 @@
+/*
+ * The Maildir++ reader: SOURCE is one Maildir (Dovecot's or Courier's
+ * layout, or what this project's Maildir writer makes), read as one
+ * mailbox.  INBOX is the top (cur/ and new/); every ".A.B" subdirectory
+ * holding cur/ or new/ is the folder A/B, each part's escapes undone
+ * ("\2e" '.', "\5c" '\', "\7e" '~': Dovecot's listescape with '\') and then
+ * decoded from IMAP modified UTF-7 -- the inverse of maildir.c's names.
+ *
+ * Messages are the regular files of cur/ and new/ (tmp/ is never read), in
+ * name order; flags come from the ":2,<letters>" suffix of a name in cur/,
+ * the internal date from the file's mtime.  Bytes are handed out as they
+ * are on disk (a Maildir file has LF line ends; nothing is converted).
+ *
+ * Nothing here writes: SOURCE is opened O_DIRECTORY, everything below it
+ * with openat() relative to its parent's descriptor and O_NOFOLLOW (and
+ * O_NOATIME where permitted); a symbolic link is a warning and is skipped.
+ */
+#include "maildir/maildir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/flags.h"
+#include "core/msghash.h"
+#include "core/mutf7.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
+
+/* the first read of a message, and how far it is extended to find the end of its header */
+#define FIRST_READ (64 * 1024)
+#define HEAD_MAX (16u * 1024 * 1024)
+
+struct mr_folder {
+	char *path;		/* logical, UTF-8, '/'-separated */
+	char *dir;		/* directory name in SOURCE; NULL: INBOX (SOURCE itself) */
+};
+
+struct mr_entry {
+	char *name;
+	int sub;		/* 0: cur/, 1: new/ */
+	uint64_t size;
+};
+
+static const char *const sub_names[2] = { "cur", "new" };
+
+struct mr_reader {
+	struct mail_reader r;
+	int root_fd;		/* SOURCE, open while the reader is */
+	char *root;		/* its absolute path (the source as given when unknown) */
+	char *mailbox;
+	bool box_given;
+	struct mail_box box;
+	struct mr_folder *folders;
+	size_t nfolders, next_folder;
+	bool folders_listed;
+	struct mail_folder folder;
+	char *folder_origin;
+	int sub_fd[2];		/* cur/ and new/ of the current folder; -1: none */
+	struct mr_entry *entries;
+	size_t nentries, next_entry;
+	struct mail_msg msg;
+	int msg_fd;
+	struct file_body msg_body;
+	struct sbuf prefix;
+	char *msg_origin;
+	struct msg_hash *hash;
+	struct mail_dir mdir;	/* mail_dirs(): SOURCE */
+};
+
+/* ---- files and directories ------------------------------------------------------ */
+
+static int open_noatime(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership or CAP_FOWNER */
+		fd = openat(dirfd, name, flags);
+	return fd;
+}
+
+static int open_dir_at(int dirfd, const char *name)
+{
+	return open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static int open_file_at(int dirfd, const char *name)
+{
+	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+}
+
+enum kind { K_OTHER, K_FILE, K_DIR, K_LINK, K_NONE };
+
+/* kind_at: what name is in dirfd, without following a link (K_NONE: not there, errno) */
+static enum kind kind_at(int dirfd, const char *name, unsigned char d_type)
+{
+	switch (d_type) {
+	case DT_REG: return K_FILE;
+	case DT_DIR: return K_DIR;
+	case DT_LNK: return K_LINK;
+	case DT_UNKNOWN: break;
+	default: return K_OTHER;
+	}
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return K_NONE;
+	if (S_ISREG(st.st_mode))
+		return K_FILE;
+	if (S_ISDIR(st.st_mode))
+		return K_DIR;
+	return S_ISLNK(st.st_mode) ? K_LINK : K_OTHER;
+}
+
+/*
+ * list_dir: the names in dirfd (not "." nor ".."), sorted, each with its
+ * kind.  Returns the count, or -1 (errno).
+ */
+struct dname {
+	char *name;
+	enum kind kind;
+};
+
+static int cmp_dname(const void *a, const void *b)
+{
+	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
+}
+
+static void dnames_free(struct dname *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static ssize_t list_dir(int dirfd, struct dname **out)
+{
+	*out = NULL;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return -1;
+	}
+	struct dname *v = NULL;
+	size_t n = 0, alloc = 0;
+	const struct dirent *de;
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (n == alloc) {
+			alloc = alloc ? alloc * 2 : 32;
+			v = xreallocarray(v, alloc, sizeof(*v));
+		}
+		v[n].name = xstrdup(de->d_name);
+		v[n].kind = kind_at(dirfd, de->d_name, de->d_type);
+		n++;
+		errno = 0;
+	}
+	int e = errno;
+	closedir(d);
+	if (e) {
+		dnames_free(v, n);
+		errno = e;
+		return -1;
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_dname);
+	*out = v;
+	return (ssize_t)n;
+}
+
+/* has_mail_dirs: dirfd holds cur/ or new/ as a directory (links not counted) */
+static bool has_mail_dirs(int dirfd)
+{
+	struct stat st;
+	for (int i = 0; i < 2; i++)
+		if (fstatat(dirfd, sub_names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return true;
+	return false;
+}
+
+/* ---- folder names --------------------------------------------------------------- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * decode_amp: a part whose only encoding is "&-" (what mutf7_encode makes of
+ * '&', and mutf7_decode leaves alone when nothing else is encoded): append
+ * it with '&' for each "&-" and return true; false, appending nothing, for
+ * any other part holding '&' or a byte that is not printable ASCII
+ */
+static bool decode_amp(struct sbuf *out, const struct sbuf *part)
+{
+	bool any = false;
+	for (size_t i = 0; i < part->len; i++) {
+		unsigned char c = (unsigned char)part->buf[i];
+		if (c < 0x20 || c > 0x7e)
+			return false;
+		if (c == '&') {
+			if (i + 1 >= part->len || part->buf[i + 1] != '-')
+				return false;
+			any = true;
+		}
+	}
+	if (!any)
+		return false;
+	for (size_t i = 0; i < part->len; i++) {
+		sbuf_addch(out, part->buf[i]);
+		if (part->buf[i] == '&')
+			i++;	/* its '-' */
+	}
+	return true;
+}
+
+/*
+ * maildir_folder_path: append the logical path of the Maildir++ directory
+ * name dir (its leading '.' included): parts split at '.', each unescaped
+ * and then decoded from modified UTF-7.  Returns false when some part
+ * looked encoded ('&') but did not decode; it is then kept as it is.
+ */
+bool maildir_folder_path(struct sbuf *out, const char *dir)
+{
+	bool ok = true;
+	struct sbuf part = SBUF_INIT;
+	const char *p = dir + (*dir == '.');
+	for (;;) {
+		const char *end = strchr(p, '.');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		sbuf_reset(&part);
+		for (size_t i = 0; i < n; i++) {
+			int hi, lo;
+			if (p[i] == '\\' && i + 2 < n && (hi = hexval(p[i + 1])) >= 0 &&
+			    (lo = hexval(p[i + 2])) >= 0 && (hi || lo)) {
+				sbuf_addch(&part, hi << 4 | lo);
+				i += 2;
+			} else {
+				sbuf_addch(&part, p[i]);
+			}
+		}
+		if (!mutf7_decode(out, part.buf, part.len) && !decode_amp(out, &part)) {
+			if (memchr(part.buf, '&', part.len))
+				ok = false;
+			sbuf_add(out, part.buf, part.len);
+		}
+		if (!end)
+			break;
+		sbuf_addch(out, '/');
+		p = end + 1;
+	}
+	sbuf_release(&part);
+	return ok;
+}
+
+/* ---- folders -------------------------------------------------------------------- */
+
+static void folders_release(struct mr_reader *r)
+{
+	for (size_t i = 0; i < r->nfolders; i++) {
+		free(r->folders[i].path);
+		free(r->folders[i].dir);
+	}
+	free(r->folders);
+	r->folders = NULL;
+	r->nfolders = r->next_folder = 0;
+}
+
+static void add_folder(struct mr_reader *r, char *path, const char *dir)
+{
+	r->folders = xreallocarray(r->folders, r->nfolders + 1, sizeof(*r->folders));
+	r->folders[r->nfolders].path = path;
+	r->folders[r->nfolders].dir = dir ? xstrdup(dir) : NULL;
+	r->nfolders++;
+}
+
+/* INBOX first, then by path, so that output is the same on every run */
+static int cmp_folder(const void *a, const void *b)
+{
+	const struct mr_folder *x = a, *y = b;
+	if (!x->dir != !y->dir)
+		return x->dir ? 1 : -1;
+	int c = strcmp(x->path, y->path);
+	return c ? c : strcmp(x->dir ? x->dir : "", y->dir ? y->dir : "");
+}
+
+/* folder_candidate: the directory entry is a Maildir++ folder (warn: say so of a link) */
+static bool folder_candidate(struct mr_reader *r, const struct dname *e, bool warn)
+{
+	if (e->name[0] != '.')
+		return false;
+	if (e->kind == K_LINK) {
+		if (warn)
+			diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", e->name);
+		return false;
+	}
+	if (e->kind != K_DIR)
+		return false;
+	int fd = open_dir_at(r->root_fd, e->name);
+	if (fd < 0) {	/* unreadable but named like one: reported when it is read */
+		return errno != ENOENT;
+	}
+	bool yes = has_mail_dirs(fd);
+	close(fd);
+	return yes;
+}
+
+static void load_folders(struct mr_reader *r)
+{
+	folders_release(r);
+	add_folder(r, xstrdup("INBOX"), NULL);
+	struct dname *v;
+	ssize_t n = list_dir(r->root_fd, &v);
+	if (n < 0)
+		return;		/* reported when INBOX is read */
+	for (size_t i = 0; i < (size_t)n; i++) {
+		if (!folder_candidate(r, &v[i], true))
+			continue;
+		struct sbuf path = SBUF_INIT;
+		if (!maildir_folder_path(&path, v[i].name))
+			diag_warn(r->r.diag, "'%s': a part of the folder name is not valid "
+				  "modified UTF-7; kept as it is: '%s'", v[i].name, path.buf);
+		for (size_t k = 0; k < r->nfolders; k++)
+			if (!strcmp(r->folders[k].path, path.buf))
+				diag_warn(r->r.diag, "'%s' is also folder '%s' ('%s'); both are "
+					  "read", v[i].name, path.buf,
+					  r->folders[k].dir ? r->folders[k].dir : ".");
+		add_folder(r, sbuf_detach(&path), v[i].name);
+	}
+	dnames_free(v, (size_t)n);
+	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
+}
+
+/* ---- messages of one folder ----------------------------------------------------- */
+
+static void entries_release(struct mr_reader *r)
+{
+	for (size_t i = 0; i < r->nentries; i++)
+		free(r->entries[i].name);
+	free(r->entries);
+	r->entries = NULL;
+	r->nentries = r->next_entry = 0;
+	for (int i = 0; i < 2; i++) {
+		if (r->sub_fd[i] >= 0)
+			close(r->sub_fd[i]);
+		r->sub_fd[i] = -1;
+	}
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct mr_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : x->sub - y->sub;
+}
+
+/* where: the folder's directory relative to SOURCE, as a prefix ("" or ".A/") */
+static const char *where(const struct mr_reader *r)
+{
+	return r->folders[r->next_folder - 1].dir ? r->folder_origin : NULL;
+}
+
+static void sub_display(const struct mr_reader *r, int sub, const char *name, struct sbuf *out)
+{
+	sbuf_reset(out);
+	const char *w = where(r);
+	if (w)
+		sbuf_addf(out, "%s/", w);
+	sbuf_adds(out, sub_names[sub]);
+	if (name)
+		sbuf_addf(out, "/%s", name);
+}
+
+/* scan_sub: the messages of cur/ (sub 0) or new/ (1) of the folder open as fd */
+static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct sbuf *err)
+{
+	struct sbuf disp = SBUF_INIT;
+	int ret = CONV_OK;
+	sub_display(r, sub, NULL, &disp);
+	struct stat st;
+	bool there = fstatat(fd, sub_names[sub], &st, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!there && errno == ENOENT)
+		goto out;	/* a Maildir may lack one of them */
+	if (there && S_ISLNK(st.st_mode)) {
+		diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", disp.buf);
+		goto out;
+	}
+	int sfd = open_dir_at(fd, sub_names[sub]);
+	struct dname *v = NULL;
+	ssize_t n = sfd < 0 ? -1 : list_dir(sfd, &v);
+	if (n < 0) {
+		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
+			  disp.buf, strerror(errno));
+		if (sfd >= 0)
+			close(sfd);
+		ret = CONV_FOLDER_BAD;
+		goto out;
+	}
+	r->sub_fd[sub] = sfd;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		const struct dname *e = &v[i];
+		if (e->name[0] == '.')
+			continue;
+		if (e->kind == K_LINK) {
+			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+				  disp.buf, e->name);
+			continue;
+		}
+		if (e->kind != K_FILE) {
+			diag_warn(r->r.diag, "'%s/%s' is not a regular file; skipped",
+				  disp.buf, e->name);
+			continue;
+		}
+		if (r->nentries == *alloc) {
+			*alloc = *alloc ? *alloc * 2 : 64;
+			r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
+		}
+		struct mr_entry *m = &r->entries[r->nentries++];
+		m->name = xstrdup(e->name);
+		m->sub = sub;
+		m->size = fstatat(sfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+			  (uint64_t)st.st_size : 0;
+	}
+	dnames_free(v, (size_t)n);
+out:
+	sbuf_release(&disp);
+	return ret;
+}
+
+static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct sbuf *err)
+{
+	entries_release(r);
+	int fd = f->dir ? open_dir_at(r->root_fd, f->dir) : r->root_fd;
+	if (fd < 0) {
+		sbuf_addf(err, "cannot read folder '%s': %s", f->dir, strerror(errno));
+		return CONV_FOLDER_BAD;
+	}
+	size_t alloc = 0;
+	int ret = CONV_OK;
+	for (int sub = 0; sub < 2; sub++)
+		if (scan_sub(r, fd, sub, &alloc, err) != CONV_OK)
+			ret = CONV_FOLDER_BAD;
+	if (fd != r->root_fd)
+		close(fd);
+	if (r->nentries)
+		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry);
+	for (size_t i = 0; i < r->nentries; i++) {
+		r->folder.messages++;
+		r->folder.bytes += r->entries[i].size;
+	}
+	return ret;
+}
+
+/* ---- one message ---------------------------------------------------------------- */
+
+/* maildir_name_flags: the flags of a message file named so in cur/ (":2,<letters>") */
+unsigned maildir_name_flags(const char *name)
+{
+	const char *info = strrchr(name, ':');
+	if (!info || strncmp(info, ":2,", 3))
+		return 0;
+	unsigned flags = 0;
+	for (const char *p = info + 3; *p; p++)
+		for (const struct flag_map *f = flag_table; f->flag; f++)
+			if (f->maildir && f->maildir == *p)
+				flags |= f->flag;
+	return flags;
+}
+
+/* the header block's length including the empty line that ends it; 0: not in p[0..len) */
+static size_t find_head_end(const unsigned char *p, size_t len, size_t from)
+{
+	if (from == 0 && len >= 1 && p[0] == '\n')
+		return 1;
+	if (from == 0 && len >= 2 && p[0] == '\r' && p[1] == '\n')
+		return 2;
+	size_t i = from;
+	const unsigned char *nl;
+	while (i < len && (nl = memchr(p + i, '\n', len - i))) {
+		size_t k = (size_t)(nl - p);
+		if (k + 1 < len && p[k + 1] == '\n')
+			return k + 2;
+		if (k + 2 < len && p[k + 1] == '\r' && p[k + 2] == '\n')
+			return k + 3;
+		i = k + 1;
+	}
+	return 0;
+}
+
+/* read_prefix: first chunk, extended until the header block ends (or HEAD_MAX) */
+static int read_prefix(struct mr_reader *r, int fd, uint64_t size, struct sbuf *err)
+{
+	struct sbuf *pb = &r->prefix;
+	sbuf_reset(pb);
+	size_t scanned = 0;
+	r->msg.head_complete = false;
+	r->msg.head_len = 0;
+	for (;;) {
+		size_t want = pb->len < FIRST_READ ? FIRST_READ : pb->len;
+		if ((uint64_t)pb->len + want > size)
+			want = (size_t)(size - pb->len);
+		if (want) {
+			sbuf_grow(pb, want);
+			ssize_t n = pread(fd, pb->buf + pb->len, want, (off_t)pb->len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				sbuf_addf(err, "cannot read '%s': %s", r->msg.origin,
+					  strerror(errno));
+				return CONV_MSG_BAD;
+			}
+			if (r->hash)
+				msg_hash_feed(r->hash, pb->len, pb->buf + pb->len, (size_t)n);
+			sbuf_setlen(pb, pb->len + (size_t)n);
+			if (n == 0)
+				size = pb->len;	/* shrank: stop here */
+		}
+		size_t end = find_head_end((const unsigned char *)pb->buf, pb->len, scanned);
+		if (end) {
+			r->msg.head_len = end;
+			r->msg.head_complete = true;
+			return CONV_OK;
+		}
+		scanned = pb->len > 2 ? pb->len - 2 : 0;
+		if (pb->len >= size) {		/* headers only, no body */
+			r->msg.head_len = pb->len;
+			r->msg.head_complete = true;
+			return CONV_OK;
+		}
+		if (pb->len >= HEAD_MAX) {
+			diag_warn(r->r.diag, "'%s': no end of header within %u MiB; the "
+				  "rest is passed through as body", r->msg.origin,
+				  HEAD_MAX >> 20);
+			r->msg.head_len = pb->len;
+			return CONV_OK;
+		}
+	}
+}
+
+static void close_msg(struct mr_reader *r)
+{
+	if (r->msg_fd >= 0)
+		close(r->msg_fd);
+	r->msg_fd = -1;
+	r->msg.body = NULL;
+}
+
+static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *err)
+{
+	struct sbuf o = SBUF_INIT;
+	sub_display(r, e->sub, e->name, &o);
+	free(r->msg_origin);
+	r->msg_origin = sbuf_detach(&o);
+	struct mail_msg *m = &r->msg;
+	memset(m, 0, sizeof(*m));
+	m->origin = r->msg_origin;
+	m->name = e->name;
+	m->flags = e->sub == 0 ? maildir_name_flags(e->name) : 0;
+	m->seq = (unsigned)r->next_entry;
+	m->hash = r->hash;
+	if (r->hash)
+		msg_hash_reset(r->hash);
+	int dfd = r->sub_fd[e->sub];
+	int fd = dfd < 0 ? -1 : open_file_at(dfd, e->name);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CONV_MSG_BAD;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sbuf_addf(err, "'%s' is not a regular file", m->origin);
+		close(fd);
+		return CONV_MSG_BAD;
+	}
+	r->msg_fd = fd;
+	m->size = (uint64_t)st.st_size;
+	m->size_known = true;
+	m->received = (int64_t)st.st_mtim.tv_sec;
+	m->date_source = "mtime";
+	file_body_init(&r->msg_body, fd, 0, m->size);
+	file_body_watch(&r->msg_body, &st);
+	m->body = &r->msg_body.body;
+	int ret = read_prefix(r, fd, m->size, err);
+	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
+	m->prefix = (const unsigned char *)r->prefix.buf;
+	m->prefix_len = r->prefix.len;
+	if (ret != CONV_OK)
+		close_msg(r);
+	return ret;
+}
+
+/* ---- the ops -------------------------------------------------------------------- */
+
+/* box_name: SOURCE's name, or its parent's when it is named "Maildir" */
+static char *box_name(const char *path)
+{
+	char *a = xstrdup(path), *b = xstrdup(path);
+	size_t n = strlen(a);
+	while (n > 1 && a[n - 1] == '/')
+		a[--n] = '\0';
+	char *base = basename(a);
+	char *name;
+	if (!strcmp(base, "Maildir")) {
+		char *parent = basename(dirname(b));
+		name = xstrdup(parent);
+	} else {
+		name = xstrdup(base);
+	}
+	free(a);
+	free(b);
+	if (!*name || !strcmp(name, "/") || !strcmp(name, ".")) {
+		free(name);
+		name = xstrdup("mailbox");
+	}
+	return name;
+}
+
+static void mr_close(struct mail_reader *rd);
+
+/*
+ * is_maildir: SOURCE holds cur/ or new/, or is a Maildir++ root with at
+ * least one .Folder holding one; else false with err set
+ */
+static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err)
+{
+	if (has_mail_dirs(r->root_fd))
+		return true;
+	struct dname *v;
+	ssize_t n = list_dir(r->root_fd, &v);
+	if (n < 0) {
+		sbuf_addf(err, "cannot read the Maildir '%s': %s", source, strerror(errno));
+		return false;
+	}
+	bool any = false;
+	for (size_t i = 0; i < (size_t)n && !any; i++)
+		any = folder_candidate(r, &v[i], false);	/* links: said when listed */
+	dnames_free(v, (size_t)n);
+	if (!any)
+		sbuf_addf(err, "'%s' is not a Maildir: it has no cur/ or new/ folder and "
+			  "no .Folder subfolder holding one", source);
+	return any;
+}
+
+static struct mail_reader *mr_open(const char *source, const struct reader_settings *set,
+				   struct diag *d, struct sbuf *err)
+{
+	int fd = open_noatime(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		sbuf_addf(err, "cannot open the Maildir '%s': %s", source, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		sbuf_addf(err, "cannot read the Maildir '%s': %s", source, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	struct mr_reader *r = xcalloc(1, sizeof(*r));
+	r->r.v = &maildir_reader_ops;
+	r->r.diag = d;
+	r->root_fd = fd;
+	r->msg_fd = -1;
+	r->sub_fd[0] = r->sub_fd[1] = -1;
+	r->hash = set ? set->hash : NULL;
+	sbuf_init(&r->prefix);
+	char *real = realpath(source, NULL);
+	r->root = real ? xstrdup(real) : xstrdup(source);
+	free(real);
+	r->mailbox = box_name(r->root);
+	r->mdir = (struct mail_dir){ .path = r->root, .owner = "SOURCE",
+				     .dev = st.st_dev, .ino = st.st_ino };
+	if (!is_maildir(r, source, err)) {
+		mr_close(&r->r);
+		return NULL;
+	}
+	return &r->r;
+}
+
+static int mr_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
+			   struct sbuf *err)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	(void)err;
+	if (r->box_given)
+		return CONV_DONE;
+	r->box_given = true;
+	r->box = (struct mail_box){ .domain = "localhost", .mailbox = r->mailbox,
+				    .full_name = "", .path = r->root, .origin = "SOURCE",
+				    .shared_with = NULL };
+	*box_r = &r->box;
+	return CONV_OK;
+}
+
+static int mr_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,
+			  struct sbuf *err)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	close_msg(r);
+	entries_release(r);
+	if (!r->box_given)
+		return CONV_DONE;
+	if (!r->folders_listed) {
+		load_folders(r);
+		r->folders_listed = true;
+	}
+	if (r->next_folder >= r->nfolders)
+		return CONV_DONE;
+	const struct mr_folder *f = &r->folders[r->next_folder++];
+	free(r->folder_origin);
+	r->folder_origin = xstrdup(f->dir ? f->dir : ".");
+	memset(&r->folder, 0, sizeof(r->folder));
+	r->folder.path = f->path;
+	r->folder.origin = r->folder_origin;
+	r->folder.folder_class = "IPF.Note";
+	r->folder.is_mail = true;
+	*folder_r = &r->folder;
+	return load_messages(r, f, err);
+}
+
+static int mr_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+		       struct sbuf *err)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	close_msg(r);
+	if (r->next_entry >= r->nentries)
+		return CONV_DONE;
+	const struct mr_entry *e = &r->entries[r->next_entry++];
+	int ret = open_msg(r, e, err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
+static int mr_reopen_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+			 struct sbuf *err)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	close_msg(r);
+	if (r->next_entry == 0)
+		return CONV_DONE;
+	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
+static size_t mr_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	*dirs_r = &r->mdir;
+	return 1;
+}
+
+static void mr_close(struct mail_reader *rd)
+{
+	struct mr_reader *r = (struct mr_reader *)rd;
+	if (!r)
+		return;
+	close_msg(r);
+	entries_release(r);
+	folders_release(r);
+	if (r->root_fd >= 0)
+		close(r->root_fd);
+	sbuf_release(&r->prefix);
+	free(r->msg_origin);
+	free(r->folder_origin);
+	free(r->mailbox);
+	free(r->root);
+	free(r);
+}
+
+/*
+ * mr_probe: a Maildir has cur/ and new/ (an MDaemon store, Users folder or
+ * mailbox folder never does); a Maildir++ root without INBOX mail has at
+ * least a .Folder with cur/
+ */
+static int mr_probe(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat cur, newd;
+	int yes = fstatat(fd, "cur", &cur, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(cur.st_mode) &&
+		  fstatat(fd, "new", &newd, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(newd.st_mode);
+	close(fd);
+	return yes;
+}
+
+const struct mail_reader_ops maildir_reader_ops = {
+	.name = "maildir",
+	.probe = mr_probe,
+	.open = mr_open,
+	.next_mailbox = mr_next_mailbox,
+	.next_folder = mr_next_folder,
+	.next_msg = mr_next_msg,
+	.reopen_msg = mr_reopen_msg,
+	.close = mr_close,
+	.mail_dirs = mr_mail_dirs,
+};
