@@ -41,7 +41,6 @@
 
 #include "pstcheck.h"
 
-#define HDR_SIZE 564
 #define PAGE 512
 #define AMAP_FIRST 0x4400ULL
 #define AMAP_SPAN 0x3E000ULL          /* bytes covered by one AMap */
@@ -51,10 +50,6 @@ enum { PT_BBT = 0x80, PT_NBT = 0x81, PT_FMAP = 0x82, PT_PMAP = 0x83,
        PT_AMAP = 0x84, PT_FPMAP = 0x85, PT_DLIST = 0x86 };
 
 /* ---- output ------------------------------------------------------------ */
-
-static int opt_json, opt_quiet, opt_nodes;
-static unsigned long n_err, n_find;
-static int json_first = 1;
 
 static void json_str(const char *s)
 {
@@ -71,17 +66,17 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
-static void emit(const char *level, const char *where, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-static void emit(const char *level, const char *where, const char *fmt, va_list ap)
+static void emit(struct pstcheck *ck, const char *level, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void emit(struct pstcheck *ck, const char *level, const char *where, const char *fmt, va_list ap)
 {
 	char what[1024];
 	vsnprintf(what, sizeof what, fmt, ap);
-	if (opt_quiet)
+	if (ck->opt_quiet)
 		return;
-	if (opt_json) {
-		printf("%s\n  {\"level\": ", json_first ? "" : ",");
-		json_first = 0;
+	if (ck->opt_json) {
+		printf("%s\n  {\"level\": ", ck->json_first ? "" : ",");
+		ck->json_first = 0;
 		json_str(level);
 		printf(", \"where\": ");
 		json_str(where);
@@ -93,58 +88,58 @@ static void emit(const char *level, const char *where, const char *fmt, va_list 
 	}
 }
 
-static void err(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void err(const char *where, const char *fmt, ...)
+static void err(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void err(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	n_err++;
-	emit("error", where, fmt, ap);
+	ck->n_err++;
+	emit(ck, "error", where, fmt, ap);
 	va_end(ap);
 }
 
-static void find(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void find(const char *where, const char *fmt, ...)
+static void find(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void find(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	n_find++;
-	emit("finding", where, fmt, ap);
+	ck->n_find++;
+	emit(ck, "finding", where, fmt, ap);
 	va_end(ap);
 }
 
-void report(int level, int print, const char *where, const char *fmt, va_list ap)
+void report(struct pstcheck *ck, int level, int print, const char *where, const char *fmt, va_list ap)
 {
 	if (level == 0)
-		n_err++;
+		ck->n_err++;
 	else if (level == 1)
-		n_find++;
+		ck->n_find++;
 	if (print)
-		emit(level == 0 ? "error" : level == 1 ? "finding" : "info", where, fmt, ap);
+		emit(ck, level == 0 ? "error" : level == 1 ? "finding" : "info", where, fmt, ap);
 }
 
-static void info(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void info(const char *where, const char *fmt, ...)
+static void info(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void info(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit("info", where, fmt, ap);
+	emit(ck, "info", where, fmt, ap);
 	va_end(ap);
 }
 
 /* ---- file access ---------------------------------------------------------- */
 
-static int fd = -1;
-static uint64_t fsize;
-
 /* Reads n bytes at off; 0 when any of them lies outside the file. */
-int rd(uint64_t off, void *buf, size_t n)
+int rd(struct pstcheck *ck, uint64_t off, void *buf, size_t n)
 {
-	if (off > fsize || n > fsize - off)
+	if (off > ck->fsize || n > ck->fsize - off)
 		return 0;
 	size_t got = 0;
 	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		ssize_t r = pread(ck->fd, (char *)buf + got, n - got, (off_t)(off + got));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -169,45 +164,23 @@ static uint16_t pst_sig(uint64_t ib, uint64_t bid)
 
 static uint64_t align64(uint64_t n) { return (n + 63) & ~63ULL; }
 
-/* ---- global state ------------------------------------------------------------ */
-
-static uint8_t hdr[HDR_SIZE];
-int crypt_method;
-static uint64_t h_eof, h_amap_last, h_amap_free, h_pmap_free;
-static uint64_t h_nbt_bid, h_nbt_ib, h_bbt_bid, h_bbt_ib, h_bid_next_p, h_bid_next_b;
-static uint8_t h_amap_valid;
-static uint64_t n_intervals;          /* AMap intervals inside the file */
-static uint64_t max_page_bid;
-
-/* Computed allocation map, one bit per 64 bytes from AMAP_FIRST to file end. */
-static uint8_t *used;
-static uint64_t used_bits;
-static unsigned long n_overlap;
-
-static bbt_ent *bbt;
-static size_t n_bbt, cap_bbt;
-nbt_ent *nbt;
-size_t n_nbt;
-static size_t cap_nbt;
-static unsigned long n_bt_pages;
-
 /* Marks [off, off+len) as used; reports overlaps with earlier allocations. */
-static int mark_used(uint64_t off, uint64_t len, const char *what)
+static int mark_used(struct pstcheck *ck, uint64_t off, uint64_t len, const char *what)
 {
-	if (off < AMAP_FIRST || off + len > fsize || len == 0)
+	if (off < AMAP_FIRST || off + len > ck->fsize || len == 0)
 		return 1;
 	uint64_t b0 = (off - AMAP_FIRST) / 64, b1 = (off - AMAP_FIRST + len + 63) / 64;
 	int clash = 0;
-	for (uint64_t b = b0; b < b1 && b < used_bits; b++) {
-		if (used[b >> 3] & (0x80 >> (b & 7)))
+	for (uint64_t b = b0; b < b1 && b < ck->used_bits; b++) {
+		if (ck->used[b >> 3] & (0x80 >> (b & 7)))
 			clash = 1;
-		used[b >> 3] |= (uint8_t)(0x80 >> (b & 7));
+		ck->used[b >> 3] |= (uint8_t)(0x80 >> (b & 7));
 	}
 	if (clash) {
-		if (++n_overlap <= MAX_REPORT) {
+		if (++ck->n_overlap <= MAX_REPORT) {
 			char w[64];
 			snprintf(w, sizeof w, "0x%" PRIx64, off);
-			err(w, "%s of %" PRIu64 " bytes overlaps another allocation", what, len);
+			err(ck, w, "%s of %" PRIu64 " bytes overlaps another allocation", what, len);
 		}
 		return 0;
 	}
@@ -216,213 +189,213 @@ static int mark_used(uint64_t off, uint64_t len, const char *what)
 
 /* ---- 1. header -------------------------------------------------------------- */
 
-static int check_header(void)
+static int check_header(struct pstcheck *ck)
 {
-	if (fsize < HDR_SIZE) {
-		err("header", "file is %" PRIu64 " bytes, too short for a PST header (564)", fsize);
+	if (ck->fsize < HDR_SIZE) {
+		err(ck, "header", "file is %" PRIu64 " bytes, too short for a PST header (564)", ck->fsize);
 		return 0;
 	}
-	if (!rd(0, hdr, HDR_SIZE)) {
-		err("header", "cannot read the header");
+	if (!rd(ck, 0, ck->hdr, HDR_SIZE)) {
+		err(ck, "header", "cannot read the header");
 		return 0;
 	}
-	if (memcmp(hdr, "!BDN", 4) != 0) {
-		err("header", "dwMagic is not !BDN: not a PST file");
+	if (memcmp(ck->hdr, "!BDN", 4) != 0) {
+		err(ck, "header", "dwMagic is not !BDN: not a PST file");
 		return 0;
 	}
-	if (memcmp(hdr + 8, "SM", 2) != 0) {
-		if (memcmp(hdr + 8, "SO", 2) == 0)
-			err("header", "wMagicClient is SO (an OST), not SM (a PST)");
+	if (memcmp(ck->hdr + 8, "SM", 2) != 0) {
+		if (memcmp(ck->hdr + 8, "SO", 2) == 0)
+			err(ck, "header", "wMagicClient is SO (an OST), not SM (a PST)");
 		else
-			err("header", "wMagicClient is 0x%04x, not SM", le16(hdr + 8));
+			err(ck, "header", "wMagicClient is 0x%04x, not SM", le16(ck->hdr + 8));
 	}
-	uint16_t ver = le16(hdr + 10);
+	uint16_t ver = le16(ck->hdr + 10);
 	if (ver == 14 || ver == 15) {
-		err("header", "wVer %u: ANSI file, not Unicode (23); not checked further", ver);
+		err(ck, "header", "wVer %u: ANSI file, not Unicode (23); not checked further", ver);
 		return 0;
 	}
 	if (ver == 36) {
-		err("header", "wVer 36: 4K-page (OST-style) file, not a Unicode PST (23); not checked further");
+		err(ck, "header", "wVer 36: 4K-page (OST-style) file, not a Unicode PST (23); not checked further");
 		return 0;
 	}
 	if (ver != 23) {
-		err("header", "wVer %u is not 23 (Unicode PST); not checked further", ver);
+		err(ck, "header", "wVer %u is not 23 (Unicode PST); not checked further", ver);
 		return 0;
 	}
-	uint32_t c = pst_crc(hdr + 8, 471);
-	if (c != le32(hdr + 4))
-		err("header", "dwCRCPartial 0x%08x, computed 0x%08x", le32(hdr + 4), c);
-	c = pst_crc(hdr + 8, 516);
-	if (c != le32(hdr + 524))
-		err("header", "dwCRCFull 0x%08x, computed 0x%08x", le32(hdr + 524), c);
-	if (le16(hdr + 12) != 19)
-		find("header", "wVerClient %u; today's Outlook writes 19", le16(hdr + 12));
-	if (hdr[14] != 1 || hdr[15] != 1)
-		find("header", "bPlatformCreate/Access %u/%u; Outlook writes 1/1", hdr[14], hdr[15]);
-	if (hdr[512] != 0x80)
-		err("header", "bSentinel 0x%02x, must be 0x80", hdr[512]);
-	crypt_method = hdr[513];
-	if (crypt_method > 2)
-		err("header", "bCryptMethod %d is none of 0 (none), 1 (permute), 2 (cyclic)", crypt_method);
-	else if (crypt_method == 2)
-		find("header", "bCryptMethod 2 (cyclic, \"high\" encryption); Outlook's default is 1 (permute)");
-	else if (crypt_method == 0)
-		find("header", "bCryptMethod 0 (none); Outlook's default is 1 (permute)");
+	uint32_t c = pst_crc(ck->hdr + 8, 471);
+	if (c != le32(ck->hdr + 4))
+		err(ck, "header", "dwCRCPartial 0x%08x, computed 0x%08x", le32(ck->hdr + 4), c);
+	c = pst_crc(ck->hdr + 8, 516);
+	if (c != le32(ck->hdr + 524))
+		err(ck, "header", "dwCRCFull 0x%08x, computed 0x%08x", le32(ck->hdr + 524), c);
+	if (le16(ck->hdr + 12) != 19)
+		find(ck, "header", "wVerClient %u; today's Outlook writes 19", le16(ck->hdr + 12));
+	if (ck->hdr[14] != 1 || ck->hdr[15] != 1)
+		find(ck, "header", "bPlatformCreate/Access %u/%u; Outlook writes 1/1", ck->hdr[14], ck->hdr[15]);
+	if (ck->hdr[512] != 0x80)
+		err(ck, "header", "bSentinel 0x%02x, must be 0x80", ck->hdr[512]);
+	ck->crypt_method = ck->hdr[513];
+	if (ck->crypt_method > 2)
+		err(ck, "header", "bCryptMethod %d is none of 0 (none), 1 (permute), 2 (cyclic)", ck->crypt_method);
+	else if (ck->crypt_method == 2)
+		find(ck, "header", "bCryptMethod 2 (cyclic, \"high\" encryption); Outlook's default is 1 (permute)");
+	else if (ck->crypt_method == 0)
+		find(ck, "header", "bCryptMethod 0 (none); Outlook's default is 1 (permute)");
 	int fm = 1;
 	for (int i = 256; i < 384; i++)
-		if (hdr[i] != 0xFF)
+		if (ck->hdr[i] != 0xFF)
 			fm = 0;
 	if (!fm)
-		find("header", "rgbFM/rgbFP are not all 0xFF; Outlook writes 0xFF (deprecated fields)");
-	h_bid_next_p = le64(hdr + 32);
-	h_bid_next_b = le64(hdr + 516);
+		find(ck, "header", "rgbFM/rgbFP are not all 0xFF; Outlook writes 0xFF (deprecated fields)");
+	ck->h_bid_next_p = le64(ck->hdr + 32);
+	ck->h_bid_next_b = le64(ck->hdr + 516);
 	/* ROOT at 180 */
-	h_eof = le64(hdr + 184);
-	h_amap_last = le64(hdr + 192);
-	h_amap_free = le64(hdr + 200);
-	h_pmap_free = le64(hdr + 208);
-	h_nbt_bid = le64(hdr + 216);
-	h_nbt_ib = le64(hdr + 224);
-	h_bbt_bid = le64(hdr + 232);
-	h_bbt_ib = le64(hdr + 240);
-	h_amap_valid = hdr[248];
-	if (le32(hdr + 180) != 0)
-		find("ROOT", "dwReserved (orphan count) is %u; Outlook writes 0", le32(hdr + 180));
-	if (h_eof != fsize)
-		err("ROOT", "ibFileEof 0x%" PRIx64 " but the file is 0x%" PRIx64 " bytes", h_eof, fsize);
-	if (h_eof < AMAP_FIRST + PAGE || (h_eof - AMAP_FIRST) % AMAP_SPAN != 0)
-		err("ROOT", "ibFileEof 0x%" PRIx64 " is not 0x4400 + n * 0x3E000 (files grow in whole AMap intervals)", h_eof);
-	if (h_amap_valid == 1)
-		find("ROOT", "fAMapValid 1 (VALID_AMAP1, pre-2007 AMap); Outlook writes 2");
-	else if (h_amap_valid != 2)
-		err("ROOT", "fAMapValid %u: the AMap is marked invalid (Outlook must rebuild it)", h_amap_valid);
-	if (h_pmap_free != 0)
-		find("ROOT", "cbPMapFree %" PRIu64 "; Outlook writes 0 (the PMap is deprecated)", h_pmap_free);
+	ck->h_eof = le64(ck->hdr + 184);
+	ck->h_amap_last = le64(ck->hdr + 192);
+	ck->h_amap_free = le64(ck->hdr + 200);
+	ck->h_pmap_free = le64(ck->hdr + 208);
+	ck->h_nbt_bid = le64(ck->hdr + 216);
+	ck->h_nbt_ib = le64(ck->hdr + 224);
+	ck->h_bbt_bid = le64(ck->hdr + 232);
+	ck->h_bbt_ib = le64(ck->hdr + 240);
+	ck->h_amap_valid = ck->hdr[248];
+	if (le32(ck->hdr + 180) != 0)
+		find(ck, "ROOT", "dwReserved (orphan count) is %u; Outlook writes 0", le32(ck->hdr + 180));
+	if (ck->h_eof != ck->fsize)
+		err(ck, "ROOT", "ibFileEof 0x%" PRIx64 " but the file is 0x%" PRIx64 " bytes", ck->h_eof, ck->fsize);
+	if (ck->h_eof < AMAP_FIRST + PAGE || (ck->h_eof - AMAP_FIRST) % AMAP_SPAN != 0)
+		err(ck, "ROOT", "ibFileEof 0x%" PRIx64 " is not 0x4400 + n * 0x3E000 (files grow in whole AMap "
+		    "intervals)", ck->h_eof);
+	if (ck->h_amap_valid == 1)
+		find(ck, "ROOT", "fAMapValid 1 (VALID_AMAP1, pre-2007 AMap); Outlook writes 2");
+	else if (ck->h_amap_valid != 2)
+		err(ck, "ROOT", "fAMapValid %u: the AMap is marked invalid (Outlook must rebuild it)",
+		    ck->h_amap_valid);
+	if (ck->h_pmap_free != 0)
+		find(ck, "ROOT", "cbPMapFree %" PRIu64 "; Outlook writes 0 (the PMap is deprecated)", ck->h_pmap_free);
 	return 1;
 }
 
 /* ---- 2. map pages ------------------------------------------------------------- */
 
-static uint8_t *amap_copy;            /* the file's AMap bitmaps, 496 bytes each */
-static uint8_t *amap_ok;              /* per interval: its AMap page passed its checks */
-
 /* Reads and checks a page trailer; map pages have bid == ib and wSig 0. */
-static int check_page(uint64_t ib, int ptype, int is_map, uint64_t want_bid, uint8_t *pg,
+static int check_page(struct pstcheck *ck, uint64_t ib, int ptype, int is_map, uint64_t want_bid, uint8_t *pg,
 		      const char *name)
 {
 	char w[80];
 	snprintf(w, sizeof w, "%s page 0x%" PRIx64, name, ib);
-	if (!rd(ib, pg, PAGE)) {
-		err(w, "page lies beyond the end of the file");
+	if (!rd(ck, ib, pg, PAGE)) {
+		err(ck, w, "page lies beyond the end of the file");
 		return 0;
 	}
 	int ok = 1;
 	if (pg[496] != ptype || pg[497] != ptype) {
-		err(w, "trailer ptype 0x%02x/0x%02x, expected 0x%02x", pg[496], pg[497], ptype);
+		err(ck, w, "trailer ptype 0x%02x/0x%02x, expected 0x%02x", pg[496], pg[497], ptype);
 		ok = 0;
 	}
 	uint32_t c = pst_crc(pg, 496);
 	if (c != le32(pg + 500)) {
-		err(w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(pg + 500), c);
+		err(ck, w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(pg + 500), c);
 		ok = 0;
 	}
 	uint64_t bid = le64(pg + 504);
 	uint16_t sig = le16(pg + 498);
 	if (is_map) {
 		if (bid != ib) {
-			err(w, "trailer bid 0x%" PRIx64 ", a map page's bid must be its offset", bid);
+			err(ck, w, "trailer bid 0x%" PRIx64 ", a map page's bid must be its offset", bid);
 			ok = 0;
 		}
 		if (sig != 0) {
-			err(w, "trailer wSig 0x%04x, must be 0 on a map page", sig);
+			err(ck, w, "trailer wSig 0x%04x, must be 0 on a map page", sig);
 			ok = 0;
 		}
 	} else {
 		if (bid != want_bid) {
-			err(w, "trailer bid 0x%" PRIx64 ", the reference says 0x%" PRIx64, bid, want_bid);
+			err(ck, w, "trailer bid 0x%" PRIx64 ", the reference says 0x%" PRIx64, bid, want_bid);
 			ok = 0;
 		}
 		if (sig != pst_sig(ib, bid)) {
-			err(w, "trailer wSig 0x%04x, computed 0x%04x", sig, pst_sig(ib, bid));
+			err(ck, w, "trailer wSig 0x%04x, computed 0x%04x", sig, pst_sig(ib, bid));
 			ok = 0;
 		}
 	}
 	return ok;
 }
 
-static void check_maps(void)
+static void check_maps(struct pstcheck *ck)
 {
 	uint8_t pg[PAGE];
-	uint64_t end = fsize < h_eof ? fsize : h_eof;
+	uint64_t end = ck->fsize < ck->h_eof ? ck->fsize : ck->h_eof;
 	if (end < AMAP_FIRST + PAGE) {
-		err("AMap", "the file ends before the first AMap page at 0x4400");
-		n_intervals = 0;
+		err(ck, "AMap", "the file ends before the first AMap page at 0x4400");
+		ck->n_intervals = 0;
 		return;
 	}
-	n_intervals = (end - AMAP_FIRST + AMAP_SPAN - 1) / AMAP_SPAN;
-	used_bits = (fsize - AMAP_FIRST) / 64 + 1;
-	used = calloc(used_bits / 8 + 1, 1);
-	amap_copy = calloc(n_intervals, 496);
-	amap_ok = calloc(n_intervals, 1);
-	if (!used || !amap_copy || !amap_ok) {
+	ck->n_intervals = (end - AMAP_FIRST + AMAP_SPAN - 1) / AMAP_SPAN;
+	ck->used_bits = (ck->fsize - AMAP_FIRST) / 64 + 1;
+	ck->used = calloc(ck->used_bits / 8 + 1, 1);
+	ck->amap_copy = calloc(ck->n_intervals, 496);
+	ck->amap_ok = calloc(ck->n_intervals, 1);
+	if (!ck->used || !ck->amap_copy || !ck->amap_ok) {
 		fprintf(stderr, "pstcheck: out of memory\n");
 		exit(2);
 	}
-	uint64_t last = AMAP_FIRST + (n_intervals - 1) * AMAP_SPAN;
-	if (h_amap_last != last)
-		err("ROOT", "ibAMapLast 0x%" PRIx64 ", the last AMap page is at 0x%" PRIx64, h_amap_last, last);
+	uint64_t last = AMAP_FIRST + (ck->n_intervals - 1) * AMAP_SPAN;
+	if (ck->h_amap_last != last)
+		err(ck, "ROOT", "ibAMapLast 0x%" PRIx64 ", the last AMap page is at 0x%" PRIx64, ck->h_amap_last, last);
 	/* DList */
-	if (rd(DLIST_OFF, pg, PAGE)) {
+	if (rd(ck, DLIST_OFF, pg, PAGE)) {
 		int zero = 1;
 		for (int i = 0; i < PAGE; i++)
 			if (pg[i])
 				zero = 0;
 		if (zero) {
-			find("DList page 0x4200", "no density list; Outlook 2007 SP2 and later write one");
+			find(ck, "DList page 0x4200", "no density list; Outlook 2007 SP2 and later write one");
 		} else {
 			uint8_t dp[PAGE];
 			uint64_t bid = le64(pg + 504);
-			if (bid > h_bid_next_p)
-				err("DList page 0x4200", "bid 0x%" PRIx64 " is above bidNextP 0x%" PRIx64, bid, h_bid_next_p);
+			if (bid > ck->h_bid_next_p)
+				err(ck, "DList page 0x4200",
+				    "bid 0x%" PRIx64 " is above bidNextP 0x%" PRIx64, bid, ck->h_bid_next_p);
 			if (bid == DLIST_OFF)
-				find("DList page 0x4200", "trailer bid is the page offset (map-page style); "
+				find(ck, "DList page 0x4200", "trailer bid is the page offset (map-page style); "
 				     "Outlook gives the DList a page BID (bidNextP) and its signature");
-			if (check_page(DLIST_OFF, PT_DLIST, 0, bid, dp, "DList")) {
+			if (check_page(ck, DLIST_OFF, PT_DLIST, 0, bid, dp, "DList")) {
 				unsigned cent = dp[1];
 				if (cent > 119)
-					err("DList page 0x4200", "cEntDList %u exceeds 119", cent);
+					err(ck, "DList page 0x4200", "cEntDList %u exceeds 119", cent);
 				for (unsigned i = 0; i < cent && i < 119; i++) {
 					uint32_t e = le32(dp + 8 + 4 * i);
-					if ((e & 0xFFFFF) >= n_intervals)
-						err("DList page 0x4200", "entry %u names AMap page %u, the file has %" PRIu64,
-						    i, e & 0xFFFFF, n_intervals);
+					if ((e & 0xFFFFF) >= ck->n_intervals)
+						err(ck, "DList page 0x4200", "entry %u names AMap page %u, the file has %" PRIu64,
+						    i, e & 0xFFFFF, ck->n_intervals);
 				}
 			}
 		}
 	}
 	unsigned long bad = 0;
-	for (uint64_t k = 0; k < n_intervals; k++) {
+	for (uint64_t k = 0; k < ck->n_intervals; k++) {
 		uint64_t base = AMAP_FIRST + k * AMAP_SPAN;
-		unsigned long e0 = n_err;
-		if (check_page(base, PT_AMAP, 1, 0, pg, "AMap")) {
-			memcpy(amap_copy + k * 496, pg, 496);
-			amap_ok[k] = 1;
+		unsigned long e0 = ck->n_err;
+		if (check_page(ck, base, PT_AMAP, 1, 0, pg, "AMap")) {
+			memcpy(ck->amap_copy + k * 496, pg, 496);
+			ck->amap_ok[k] = 1;
 		}
-		mark_used(base, PAGE, "AMap page");
+		mark_used(ck, base, PAGE, "AMap page");
 		if (k % 8 == 0) {
-			check_page(base + PAGE, PT_PMAP, 1, 0, pg, "PMap");
-			mark_used(base + PAGE, PAGE, "PMap page");
+			check_page(ck, base + PAGE, PT_PMAP, 1, 0, pg, "PMap");
+			mark_used(ck, base + PAGE, PAGE, "PMap page");
 		}
 		if (k >= 128 && (k - 128) % 496 == 0) {
-			check_page(base + 2 * PAGE, PT_FMAP, 1, 0, pg, "FMap");
-			mark_used(base + 2 * PAGE, PAGE, "FMap page");
+			check_page(ck, base + 2 * PAGE, PT_FMAP, 1, 0, pg, "FMap");
+			mark_used(ck, base + 2 * PAGE, PAGE, "FMap page");
 		}
 		if (k >= 8192 && (k - 8192) % 31744 == 0) {
-			check_page(base + 2 * PAGE, PT_FPMAP, 1, 0, pg, "FPMap");
-			mark_used(base + 2 * PAGE, PAGE, "FPMap page");
+			check_page(ck, base + 2 * PAGE, PT_FPMAP, 1, 0, pg, "FPMap");
+			mark_used(ck, base + 2 * PAGE, PAGE, "FPMap page");
 		}
-		if (n_err != e0 && ++bad > MAX_REPORT) {
-			err("AMap", "too many bad map pages; stopped checking map pages");
+		if (ck->n_err != e0 && ++bad > MAX_REPORT) {
+			err(ck, "AMap", "too many bad map pages; stopped checking map pages");
 			break;
 		}
 	}
@@ -430,30 +403,30 @@ static void check_maps(void)
 
 /* ---- 3. B-trees ------------------------------------------------------------------ */
 
-static void push_bbt(uint64_t bid, uint64_t ib, uint16_t cb, uint16_t cref)
+static void push_bbt(struct pstcheck *ck, uint64_t bid, uint64_t ib, uint16_t cb, uint16_t cref)
 {
-	if (n_bbt == cap_bbt) {
-		cap_bbt = cap_bbt ? cap_bbt * 2 : 1024;
-		bbt = realloc(bbt, cap_bbt * sizeof *bbt);
-		if (!bbt) {
+	if (ck->n_bbt == ck->cap_bbt) {
+		ck->cap_bbt = ck->cap_bbt ? ck->cap_bbt * 2 : 1024;
+		ck->bbt = realloc(ck->bbt, ck->cap_bbt * sizeof *ck->bbt);
+		if (!ck->bbt) {
 			fprintf(stderr, "pstcheck: out of memory\n");
 			exit(2);
 		}
 	}
-	bbt[n_bbt++] = (bbt_ent){ bid, ib, cb, cref, 0, 0 };
+	ck->bbt[ck->n_bbt++] = (bbt_ent){ bid, ib, cb, cref, 0, 0 };
 }
 
-static void push_nbt(uint64_t nid, uint64_t bd, uint64_t bs, uint32_t parent)
+static void push_nbt(struct pstcheck *ck, uint64_t nid, uint64_t bd, uint64_t bs, uint32_t parent)
 {
-	if (n_nbt == cap_nbt) {
-		cap_nbt = cap_nbt ? cap_nbt * 2 : 1024;
-		nbt = realloc(nbt, cap_nbt * sizeof *nbt);
-		if (!nbt) {
+	if (ck->n_nbt == ck->cap_nbt) {
+		ck->cap_nbt = ck->cap_nbt ? ck->cap_nbt * 2 : 1024;
+		ck->nbt = realloc(ck->nbt, ck->cap_nbt * sizeof *ck->nbt);
+		if (!ck->nbt) {
 			fprintf(stderr, "pstcheck: out of memory\n");
 			exit(2);
 		}
 	}
-	nbt[n_nbt++] = (nbt_ent){ nid, bd, bs, parent };
+	ck->nbt[ck->n_nbt++] = (nbt_ent){ nid, bd, bs, parent };
 }
 
 typedef struct {
@@ -466,7 +439,8 @@ typedef struct {
 
 /* Walks one BT page.  want_level < 0 for the root (any level accepted).
  * first_key receives the page's first key.  Returns 0 when the page is unusable. */
-static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t *first_key, int depth)
+static int walk_bt(struct pstcheck *ck, tree *t, uint64_t bid, uint64_t ib, int want_level,
+		   uint64_t *first_key, int depth)
 {
 	uint8_t pg[PAGE];
 	char w[80];
@@ -474,28 +448,28 @@ static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t 
 	if (depth > 16)
 		return 0;
 	if (ib % PAGE != 0) {
-		err(w, "a B-tree page must be 512-byte aligned");
+		err(ck, w, "a B-tree page must be 512-byte aligned");
 		return 0;
 	}
-	if (!rd(ib, pg, PAGE)) {
-		err(w, "page lies beyond the end of the file (bid 0x%" PRIx64 ")", bid);
+	if (!rd(ck, ib, pg, PAGE)) {
+		err(ck, w, "page lies beyond the end of the file (bid 0x%" PRIx64 ")", bid);
 		return 0;
 	}
-	if (!mark_used(ib, PAGE, "B-tree page"))
+	if (!mark_used(ck, ib, PAGE, "B-tree page"))
 		return 0;     /* already walked or clashing: do not descend twice */
-	n_bt_pages++;
-	if (bid > max_page_bid)
-		max_page_bid = bid;
-	int ok = check_page(ib, t->ptype, 0, bid, pg, t->name);
+	ck->n_bt_pages++;
+	if (bid > ck->max_page_bid)
+		ck->max_page_bid = bid;
+	int ok = check_page(ck, ib, t->ptype, 0, bid, pg, t->name);
 	if (pg[496] != t->ptype)
 		return 0;   /* wrong kind of page: its contents mean nothing here */
 	unsigned cent = pg[488], centmax = pg[489], cbent = pg[490], level = pg[491];
 	if (level > 8) {
-		err(w, "cLevel %u is implausible", level);
+		err(ck, w, "cLevel %u is implausible", level);
 		return 0;
 	}
 	if (want_level >= 0 && (int)level != want_level) {
-		err(w, "cLevel %u, its parent expects %d", level, want_level);
+		err(ck, w, "cLevel %u, its parent expects %d", level, want_level);
 		return 0;
 	}
 	unsigned want_cb, want_max;
@@ -507,42 +481,42 @@ static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t 
 		want_max = 15;
 	}
 	if (cbent != want_cb) {
-		err(w, "cbEnt %u, expected %u", cbent, want_cb);
+		err(ck, w, "cbEnt %u, expected %u", cbent, want_cb);
 		return 0;
 	}
 	if (centmax != want_max)
-		err(w, "cEntMax %u, expected %u", centmax, want_max);
+		err(ck, w, "cEntMax %u, expected %u", centmax, want_max);
 	if (cent > want_max || cent * cbent > 488) {
-		err(w, "cEnt %u exceeds the page's room (%u)", cent, want_max);
+		err(ck, w, "cEnt %u exceeds the page's room (%u)", cent, want_max);
 		return 0;
 	}
 	if (cent == 0 && want_level >= 0)
-		err(w, "non-root page with no entries");
+		err(ck, w, "non-root page with no entries");
 	if (le32(pg + 492) != 0)
-		find(w, "dwPadding is not zero; Outlook writes zero");
+		find(ck, w, "dwPadding is not zero; Outlook writes zero");
 	(void)ok;
 	uint64_t prev = 0;
 	for (unsigned i = 0; i < cent; i++) {
 		const uint8_t *e = pg + i * cbent;
 		uint64_t key = le64(e);
 		if (t->ptype == PT_NBT && level == 0 && (key >> 32) != 0) {
-			err(w, "entry %u: NID 0x%" PRIx64 " has non-zero upper 32 bits", i, key);
+			err(ck, w, "entry %u: NID 0x%" PRIx64 " has non-zero upper 32 bits", i, key);
 			key &= 0xFFFFFFFFULL;
 		}
 		if (i == 0 && first_key)
 			*first_key = key;
 		if (i > 0 && key <= prev)
-			err(w, "entry %u: key 0x%" PRIx64 " not above the previous 0x%" PRIx64, i, key, prev);
+			err(ck, w, "entry %u: key 0x%" PRIx64 " not above the previous 0x%" PRIx64, i, key, prev);
 		prev = key;
 		if (level > 0) {
-			uint64_t cbid = le64(e + 8), cib = le64(e + 16), ck = 0;
-			if (walk_bt(t, cbid, cib, (int)level - 1, &ck, depth + 1) && ck != key)
-				err(w, "entry %u: key 0x%" PRIx64 " but the child page 0x%" PRIx64 " starts at 0x%" PRIx64,
-				    i, key, cib, ck);
+			uint64_t cbid = le64(e + 8), cib = le64(e + 16), child_key = 0;
+			if (walk_bt(ck, t, cbid, cib, (int)level - 1, &child_key, depth + 1) && child_key != key)
+				err(ck, w, "entry %u: key 0x%" PRIx64 " but the child page 0x%" PRIx64 " starts at 0x%" PRIx64,
+				    i, key, cib, child_key);
 			continue;
 		}
 		if (t->have_last && key <= t->last_key && ++t->bad_order <= MAX_REPORT)
-			err(w, "entry %u: key 0x%" PRIx64 " not above the previous page's last key 0x%" PRIx64,
+			err(ck, w, "entry %u: key 0x%" PRIx64 " not above the previous page's last key 0x%" PRIx64,
 			    i, key, t->last_key);
 		t->have_last = 1;
 		t->last_key = key;
@@ -550,10 +524,10 @@ static int walk_bt(tree *t, uint64_t bid, uint64_t ib, int want_level, uint64_t 
 			uint64_t bib = le64(e + 8);
 			uint16_t cb = le16(e + 16), cref = le16(e + 18);
 			if (le32(e + 20) != 0)
-				find(w, "entry %u: padding is not zero; Outlook writes zero", i);
-			push_bbt(key, bib, cb, cref);
+				find(ck, w, "entry %u: padding is not zero; Outlook writes zero", i);
+			push_bbt(ck, key, bib, cb, cref);
 		} else {
-			push_nbt(key, le64(e + 8), le64(e + 16), le32(e + 24));
+			push_nbt(ck, key, le64(e + 8), le64(e + 16), le32(e + 24));
 		}
 	}
 	return 1;
@@ -571,15 +545,15 @@ static int cmp_nbt(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-bbt_ent *find_bbt(uint64_t bid)
+bbt_ent *find_bbt(struct pstcheck *ck, uint64_t bid)
 {
 	bid &= ~1ULL;
-	size_t lo = 0, hi = n_bbt;
+	size_t lo = 0, hi = ck->n_bbt;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		uint64_t m = bbt[mid].bid & ~1ULL;
+		uint64_t m = ck->bbt[mid].bid & ~1ULL;
 		if (m == bid)
-			return &bbt[mid];
+			return &ck->bbt[mid];
 		if (m < bid)
 			lo = mid + 1;
 		else
@@ -588,14 +562,14 @@ bbt_ent *find_bbt(uint64_t bid)
 	return NULL;
 }
 
-nbt_ent *find_nbt(uint64_t nid)
+nbt_ent *find_nbt(struct pstcheck *ck, uint64_t nid)
 {
-	size_t lo = 0, hi = n_nbt;
+	size_t lo = 0, hi = ck->n_nbt;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (nbt[mid].nid == nid)
-			return &nbt[mid];
-		if (nbt[mid].nid < nid)
+		if (ck->nbt[mid].nid == nid)
+			return &ck->nbt[mid];
+		if (ck->nbt[mid].nid < nid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -603,69 +577,69 @@ nbt_ent *find_nbt(uint64_t nid)
 	return NULL;
 }
 
-static void check_trees(void)
+static void check_trees(struct pstcheck *ck)
 {
 	tree tn = { "NBT", PT_NBT, 0, 0, 0 }, tb = { "BBT", PT_BBT, 0, 0, 0 };
-	walk_bt(&tb, h_bbt_bid, h_bbt_ib, -1, NULL, 0);
-	walk_bt(&tn, h_nbt_bid, h_nbt_ib, -1, NULL, 0);
-	if (n_bbt)
-		qsort(bbt, n_bbt, sizeof *bbt, cmp_bbt);
-	if (n_nbt)
-		qsort(nbt, n_nbt, sizeof *nbt, cmp_nbt);
-	for (size_t i = 1; i < n_bbt; i++)
-		if ((bbt[i].bid & ~1ULL) == (bbt[i - 1].bid & ~1ULL))
-			err("BBT", "BID 0x%" PRIx64 " appears twice", bbt[i].bid);
-	if (h_bid_next_p <= max_page_bid)
-		err("header", "bidNextP 0x%" PRIx64 " is not above the highest page BID 0x%" PRIx64,
-		    h_bid_next_p, max_page_bid);
+	walk_bt(ck, &tb, ck->h_bbt_bid, ck->h_bbt_ib, -1, NULL, 0);
+	walk_bt(ck, &tn, ck->h_nbt_bid, ck->h_nbt_ib, -1, NULL, 0);
+	if (ck->n_bbt)
+		qsort(ck->bbt, ck->n_bbt, sizeof *ck->bbt, cmp_bbt);
+	if (ck->n_nbt)
+		qsort(ck->nbt, ck->n_nbt, sizeof *ck->nbt, cmp_nbt);
+	for (size_t i = 1; i < ck->n_bbt; i++)
+		if ((ck->bbt[i].bid & ~1ULL) == (ck->bbt[i - 1].bid & ~1ULL))
+			err(ck, "BBT", "BID 0x%" PRIx64 " appears twice", ck->bbt[i].bid);
+	if (ck->h_bid_next_p <= ck->max_page_bid)
+		err(ck, "header", "bidNextP 0x%" PRIx64 " is not above the highest page BID 0x%" PRIx64,
+		    ck->h_bid_next_p, ck->max_page_bid);
 	uint64_t maxb = 0;
-	for (size_t i = 0; i < n_bbt; i++) {
-		if (bbt[i].bid & 1)
-			find("BBT", "BID 0x%" PRIx64 " has the reserved bit 0 set; Outlook leaves it clear", bbt[i].bid);
-		if ((bbt[i].bid & ~3ULL) > maxb)
-			maxb = bbt[i].bid & ~3ULL;
+	for (size_t i = 0; i < ck->n_bbt; i++) {
+		if (ck->bbt[i].bid & 1)
+			find(ck, "BBT", "BID 0x%" PRIx64 " has the reserved bit 0 set; Outlook leaves it clear",
+			     ck->bbt[i].bid);
+		if ((ck->bbt[i].bid & ~3ULL) > maxb)
+			maxb = ck->bbt[i].bid & ~3ULL;
 	}
-	if (n_bbt && (h_bid_next_b & ~3ULL) <= maxb)
-		err("header", "bidNextB 0x%" PRIx64 " is not above the highest block BID 0x%" PRIx64,
-		    h_bid_next_b, maxb);
+	if (ck->n_bbt && (ck->h_bid_next_b & ~3ULL) <= maxb)
+		err(ck, "header", "bidNextB 0x%" PRIx64 " is not above the highest block BID 0x%" PRIx64,
+		    ck->h_bid_next_b, maxb);
 	/* rgnid: per-type high-water marks must cover every NID used */
 	uint32_t maxidx[32] = { 0 };
-	for (size_t i = 0; i < n_nbt; i++) {
-		uint32_t nid = (uint32_t)nbt[i].nid;
+	for (size_t i = 0; i < ck->n_nbt; i++) {
+		uint32_t nid = (uint32_t)ck->nbt[i].nid;
 		if (nid >> 5 > maxidx[nid & 31])
 			maxidx[nid & 31] = nid >> 5;
 	}
 	for (int t = 0; t < 32; t++) {
-		uint32_t mark = le32(hdr + 44 + 4 * t);
+		uint32_t mark = le32(ck->hdr + 44 + 4 * t);
 		if (maxidx[t] && mark < maxidx[t]) {
 			char w[32];
 			snprintf(w, sizeof w, "header rgnid[0x%02x]", t);
-			err(w, "high-water NID index 0x%x is below NID index 0x%x in use", mark, maxidx[t]);
+			err(ck, w, "high-water NID index 0x%x is below NID index 0x%x in use", mark, maxidx[t]);
 		}
 	}
 }
 
 /* ---- 4. blocks ---------------------------------------------------------------- */
 
-static unsigned long n_block_err;
-
-static void blk_err(const char *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void blk_err(const char *w, const char *fmt, ...)
+static void blk_err(struct pstcheck *ck, const char *w, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void blk_err(struct pstcheck *ck, const char *w, const char *fmt, ...)
 {
 	va_list ap;
-	n_err++;
-	if (++n_block_err > MAX_REPORT * 4) {
-		if (n_block_err == MAX_REPORT * 4 + 1 && !opt_quiet && !opt_json)
+	ck->n_err++;
+	if (++ck->n_block_err > MAX_REPORT * 4) {
+		if (ck->n_block_err == MAX_REPORT * 4 + 1 && !ck->opt_quiet && !ck->opt_json)
 			printf("error: blocks: too many block errors; further ones counted, not printed\n");
 		return;
 	}
 	va_start(ap, fmt);
-	emit("error", w, fmt, ap);
+	emit(ck, "error", w, fmt, ap);
 	va_end(ap);
 }
 
 /* Reads a block whose BBT entry is b into buf (>= 8192 bytes); checks its trailer once. */
-static int read_block(bbt_ent *b, uint8_t *buf)
+static int read_block(struct pstcheck *ck, bbt_ent *b, uint8_t *buf)
 {
 	char w[80];
 	snprintf(w, sizeof w, "block 0x%" PRIx64 " @0x%" PRIx64, b->bid, b->ib);
@@ -676,214 +650,215 @@ static int read_block(bbt_ent *b, uint8_t *buf)
 	b->state = -1;
 	if (size > MAX_BLOCK) {
 		if (first)
-			blk_err(w, "cb %u makes the block larger than 8192 bytes", b->cb);
+			blk_err(ck, w, "cb %u makes the block larger than 8192 bytes", b->cb);
 		return 0;
 	}
 	if (b->ib % 64 != 0) {
 		if (first)
-			blk_err(w, "block is not 64-byte aligned");
+			blk_err(ck, w, "block is not 64-byte aligned");
 		return 0;
 	}
-	if (b->ib < AMAP_FIRST || !rd(b->ib, buf, (size_t)size)) {
+	if (b->ib < AMAP_FIRST || !rd(ck, b->ib, buf, (size_t)size)) {
 		if (first)
-			blk_err(w, "block lies outside the file (size %" PRIu64 ")", size);
+			blk_err(ck, w, "block lies outside the file (size %" PRIu64 ")", size);
 		return 0;
 	}
 	const uint8_t *tr = buf + size - 16;
 	int ok = 1;
 	if (le16(tr) != b->cb) {
-		blk_err(w, "trailer cb %u, the BBT says %u", le16(tr), b->cb);
+		blk_err(ck, w, "trailer cb %u, the BBT says %u", le16(tr), b->cb);
 		ok = 0;
 	}
 	uint64_t tbid = le64(tr + 8);
 	if (tbid != b->bid) {
-		blk_err(w, "trailer bid 0x%" PRIx64 ", the BBT says 0x%" PRIx64, tbid, b->bid);
+		blk_err(ck, w, "trailer bid 0x%" PRIx64 ", the BBT says 0x%" PRIx64, tbid, b->bid);
 		ok = 0;
 	}
 	if (le16(tr + 2) != pst_sig(b->ib, b->bid)) {
-		blk_err(w, "trailer wSig 0x%04x, computed 0x%04x", le16(tr + 2), pst_sig(b->ib, b->bid));
+		blk_err(ck, w, "trailer wSig 0x%04x, computed 0x%04x", le16(tr + 2), pst_sig(b->ib, b->bid));
 		ok = 0;
 	}
 	uint32_t c = pst_crc(buf, b->cb);
 	if (c != le32(tr + 4)) {
-		blk_err(w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(tr + 4), c);
+		blk_err(ck, w, "trailer dwCRC 0x%08x, computed 0x%08x", le32(tr + 4), c);
 		ok = 0;
 	}
 	for (uint64_t i = b->cb; i < size - 16; i++)
 		if (buf[i]) {
-			find(w, "padding between data and trailer is not zero; Outlook writes zeros");
+			find(ck, w, "padding between data and trailer is not zero; Outlook writes zeros");
 			break;
 		}
-	mark_used(b->ib, size, "block");
+	mark_used(ck, b->ib, size, "block");
 	b->state = 1;
 	return ok || 1;   /* trailer problems are reported; the contents are still usable */
 }
 
-static void add_ref(uint64_t bid, const char *from)
+static void add_ref(struct pstcheck *ck, uint64_t bid, const char *from)
 {
 	if (bid == 0)
 		return;
-	bbt_ent *b = find_bbt(bid);
+	bbt_ent *b = find_bbt(ck, bid);
 	if (!b) {
-		blk_err(from, "references BID 0x%" PRIx64 ", which is not in the BBT", bid);
+		blk_err(ck, from, "references BID 0x%" PRIx64 ", which is not in the BBT", bid);
 		return;
 	}
 	b->refs++;
 }
 
-static uint8_t blockbuf[MAX_BLOCK];
-static unsigned long n_nid_garbage;
-
 /* Parses one internal block (XBLOCK/XXBLOCK/SLBLOCK/SIBLOCK) and counts its references. */
-static void check_internal(bbt_ent *b)
+static void check_internal(struct pstcheck *ck, bbt_ent *b)
 {
 	char w[80];
 	snprintf(w, sizeof w, "block 0x%" PRIx64, b->bid);
 	if (b->cb < 8) {
-		blk_err(w, "internal block of %u bytes is shorter than its 8-byte header", b->cb);
+		blk_err(ck, w, "internal block of %u bytes is shorter than its 8-byte header", b->cb);
 		return;
 	}
-	uint8_t btype = blockbuf[0], level = blockbuf[1];
-	uint16_t cent = le16(blockbuf + 2);
+	uint8_t btype = ck->blockbuf[0], level = ck->blockbuf[1];
+	uint16_t cent = le16(ck->blockbuf + 2);
 	if (btype == 1) {
 		if (level != 1 && level != 2) {
-			blk_err(w, "XBLOCK/XXBLOCK with cLevel %u", level);
+			blk_err(ck, w, "XBLOCK/XXBLOCK with cLevel %u", level);
 			return;
 		}
 		if (8 + (uint32_t)cent * 8 > b->cb) {
-			blk_err(w, "cEnt %u does not fit in cb %u", cent, b->cb);
+			blk_err(ck, w, "cEnt %u does not fit in cb %u", cent, b->cb);
 			return;
 		}
 		if (8 + (uint32_t)cent * 8 != b->cb)
-			find(w, "cb %u is larger than its %u entries need", b->cb, cent);
+			find(ck, w, "cb %u is larger than its %u entries need", b->cb, cent);
 		if (cent == 0 || cent > 1021)
-			blk_err(w, "cEnt %u outside 1..1021", cent);
+			blk_err(ck, w, "cEnt %u outside 1..1021", cent);
 		uint64_t total = 0;
 		int known = 1;
 		for (unsigned i = 0; i < cent; i++) {
-			uint64_t cbid = le64(blockbuf + 8 + 8 * i);
-			bbt_ent *c = find_bbt(cbid);
-			add_ref(cbid, w);
+			uint64_t cbid = le64(ck->blockbuf + 8 + 8 * i);
+			bbt_ent *c = find_bbt(ck, cbid);
+			add_ref(ck, cbid, w);
 			if (!c) {
 				known = 0;
 				continue;
 			}
 			if (level == 1) {
 				if (c->bid & 2)
-					blk_err(w, "XBLOCK child 0x%" PRIx64 " is an internal block", cbid);
+					blk_err(ck, w, "XBLOCK child 0x%" PRIx64 " is an internal block", cbid);
 				total += c->cb;
 			} else {
 				if (!(c->bid & 2))
-					blk_err(w, "XXBLOCK child 0x%" PRIx64 " is not an XBLOCK", cbid);
+					blk_err(ck, w, "XXBLOCK child 0x%" PRIx64 " is not an XBLOCK", cbid);
 				uint8_t h[8];
-				if (c->ib <= fsize && rd(c->ib, h, 8) && h[0] == 1 && h[1] == 1)
+				if (c->ib <= ck->fsize && rd(ck, c->ib, h, 8) && h[0] == 1 && h[1] == 1)
 					total += le32(h + 4);
 				else
 					known = 0;
 			}
 		}
-		if (known && total != le32(blockbuf + 4))
-			blk_err(w, "lcbTotal %u, the children hold %" PRIu64 " bytes", le32(blockbuf + 4), total);
+		if (known && total != le32(ck->blockbuf + 4))
+			blk_err(ck, w, "lcbTotal %u, the children hold %" PRIu64 " bytes",
+				le32(ck->blockbuf + 4), total);
 	} else if (btype == 2) {
 		unsigned esz = level == 0 ? 24 : 16, maxent = level == 0 ? 340 : 510;
 		if (level > 1) {
-			blk_err(w, "SLBLOCK/SIBLOCK with cLevel %u", level);
+			blk_err(ck, w, "SLBLOCK/SIBLOCK with cLevel %u", level);
 			return;
 		}
 		if (8 + (uint32_t)cent * esz > b->cb) {
-			blk_err(w, "cEnt %u does not fit in cb %u", cent, b->cb);
+			blk_err(ck, w, "cEnt %u does not fit in cb %u", cent, b->cb);
 			return;
 		}
 		if (cent == 0 || cent > maxent)
-			blk_err(w, "cEnt %u outside 1..%u", cent, maxent);
+			blk_err(ck, w, "cEnt %u outside 1..%u", cent, maxent);
 		uint32_t prev = 0;
 		int garbage = 0;
 		for (unsigned i = 0; i < cent; i++) {
-			const uint8_t *e = blockbuf + 8 + esz * i;
+			const uint8_t *e = ck->blockbuf + 8 + esz * i;
 			/* a subnode NID is 32 bits in an 8-byte field; Outlook 2003 left
 			 * the upper half uninitialised (libyal's testdata outlook.pst) */
 			uint32_t nid = le32(e);
 			garbage |= le32(e + 4) != 0;
 			if (i && nid <= prev)
-				blk_err(w, "entry %u: NID 0x%x not above the previous 0x%x", i, nid, prev);
+				blk_err(ck, w, "entry %u: NID 0x%x not above the previous 0x%x", i, nid, prev);
 			prev = nid;
 			if (level == 0) {
 				uint64_t bd = le64(e + 8), bs = le64(e + 16);
 				if (bd == 0)
-					blk_err(w, "subnode 0x%x has no data block", nid);
-				add_ref(bd, w);
-				add_ref(bs, w);
-				bbt_ent *s = bs ? find_bbt(bs) : NULL;
+					blk_err(ck, w, "subnode 0x%x has no data block", nid);
+				add_ref(ck, bd, w);
+				add_ref(ck, bs, w);
+				bbt_ent *s = bs ? find_bbt(ck, bs) : NULL;
 				if (s && !(s->bid & 2))
-					blk_err(w, "subnode 0x%x: subnode BID 0x%" PRIx64 " is not an internal block", nid, bs);
+					blk_err(ck, w, "subnode 0x%x: subnode BID 0x%" PRIx64 " is not an internal block",
+						nid, bs);
 			} else {
 				uint64_t cb = le64(e + 8);
-				add_ref(cb, w);
-				bbt_ent *s = find_bbt(cb);
+				add_ref(ck, cb, w);
+				bbt_ent *s = find_bbt(ck, cb);
 				if (s && !(s->bid & 2))
-					blk_err(w, "SIBLOCK child 0x%" PRIx64 " is not an internal block", cb);
+					blk_err(ck, w, "SIBLOCK child 0x%" PRIx64 " is not an internal block", cb);
 			}
 		}
-		if (garbage && ++n_nid_garbage <= MAX_REPORT)
-			find(w, "subnode NIDs with non-zero upper 32 bits (readers use the low 32); "
+		if (garbage && ++ck->n_nid_garbage <= MAX_REPORT)
+			find(ck, w, "subnode NIDs with non-zero upper 32 bits (readers use the low 32); "
 			     "today's Outlook writes zeros");
 	} else {
-		blk_err(w, "internal block with btype %u (not 1 or 2)", btype);
+		blk_err(ck, w, "internal block with btype %u (not 1 or 2)", btype);
 	}
 }
 
-static void check_blocks(void)
+static void check_blocks(struct pstcheck *ck)
 {
-	for (size_t i = 0; i < n_bbt; i++) {
-		bbt_ent *b = &bbt[i];
-		if (!read_block(b, blockbuf))
+	for (size_t i = 0; i < ck->n_bbt; i++) {
+		bbt_ent *b = &ck->bbt[i];
+		if (!read_block(ck, b, ck->blockbuf))
 			continue;
 		if (b->bid & 2)
-			check_internal(b);
+			check_internal(ck, b);
 	}
-	for (size_t i = 0; i < n_nbt; i++) {
+	for (size_t i = 0; i < ck->n_nbt; i++) {
 		char w[48];
-		snprintf(w, sizeof w, "node 0x%" PRIx64, nbt[i].nid);
-		add_ref(nbt[i].bid_data, w);
-		add_ref(nbt[i].bid_sub, w);
-		bbt_ent *s = nbt[i].bid_sub ? find_bbt(nbt[i].bid_sub) : NULL;
+		snprintf(w, sizeof w, "node 0x%" PRIx64, ck->nbt[i].nid);
+		add_ref(ck, ck->nbt[i].bid_data, w);
+		add_ref(ck, ck->nbt[i].bid_sub, w);
+		bbt_ent *s = ck->nbt[i].bid_sub ? find_bbt(ck, ck->nbt[i].bid_sub) : NULL;
 		if (s && !(s->bid & 2))
-			blk_err(w, "subnode BID 0x%" PRIx64 " is not an internal (SL/SI) block", s->bid);
-		if (s && s->state == 1 && rd(s->ib, blockbuf, 1) && blockbuf[0] != 2)
-			blk_err(w, "subnode BID 0x%" PRIx64 " is not an SLBLOCK/SIBLOCK", s->bid);
-		bbt_ent *dt = nbt[i].bid_data ? find_bbt(nbt[i].bid_data) : NULL;
-		if (dt && (dt->bid & 2) && dt->state == 1 && rd(dt->ib, blockbuf, 1) && blockbuf[0] != 1)
-			blk_err(w, "data BID 0x%" PRIx64 " is an internal block but not an XBLOCK/XXBLOCK", dt->bid);
+			blk_err(ck, w, "subnode BID 0x%" PRIx64 " is not an internal (SL/SI) block", s->bid);
+		if (s && s->state == 1 && rd(ck, s->ib, ck->blockbuf, 1) && ck->blockbuf[0] != 2)
+			blk_err(ck, w, "subnode BID 0x%" PRIx64 " is not an SLBLOCK/SIBLOCK", s->bid);
+		bbt_ent *dt = ck->nbt[i].bid_data ? find_bbt(ck, ck->nbt[i].bid_data) : NULL;
+		if (dt && (dt->bid & 2) && dt->state == 1 && rd(ck, dt->ib, ck->blockbuf, 1) && ck->blockbuf[0] != 1)
+			blk_err(ck, w, "data BID 0x%" PRIx64 " is an internal block but not an XBLOCK/XXBLOCK",
+				dt->bid);
 	}
 	unsigned long orphans = 0, low = 0, high = 0;
-	for (size_t i = 0; i < n_bbt; i++) {
-		bbt_ent *b = &bbt[i];
+	for (size_t i = 0; i < ck->n_bbt; i++) {
+		bbt_ent *b = &ck->bbt[i];
 		char w[48];
 		snprintf(w, sizeof w, "block 0x%" PRIx64, b->bid);
 		if (b->refs == 0) {
 			if (++orphans <= MAX_REPORT)
-				find(w, "not referenced by any node or block (orphan, cRef %u); Outlook frees such blocks", b->cref);
+				find(ck, w, "not referenced by any node or block (orphan, cRef %u); Outlook frees such "
+				     "blocks", b->cref);
 		} else if (b->cref < 1 + b->refs) {
 			if (++low <= MAX_REPORT)
-				blk_err(w, "cRef %u, but it has %u references (must be 1 + references = %u)",
+				blk_err(ck, w, "cRef %u, but it has %u references (must be 1 + references = %u)",
 					b->cref, b->refs, 1 + b->refs);
 		} else if (b->cref > 1 + b->refs) {
 			if (++high <= MAX_REPORT)
-				find(w, "cRef %u, but only %u references (Outlook writes 1 + references = %u); the block leaks",
+				find(ck, w, "cRef %u, but only %u references (Outlook writes 1 + references = %u); the block leaks",
 				     b->cref, b->refs, 1 + b->refs);
 		}
 	}
 	if (orphans > MAX_REPORT)
-		find("BBT", "%lu orphan blocks in all", orphans);
+		find(ck, "BBT", "%lu orphan blocks in all", orphans);
 	if (low > MAX_REPORT)
-		err("BBT", "%lu blocks in all with cRef below 1 + references", low);
+		err(ck, "BBT", "%lu blocks in all with cRef below 1 + references", low);
 	if (high > MAX_REPORT)
-		find("BBT", "%lu blocks in all with cRef above 1 + references", high);
+		find(ck, "BBT", "%lu blocks in all with cRef above 1 + references", high);
 }
 
 /* ---- 5. AMap against the walk ------------------------------------------------------ */
 
-static void amap_run(int set, uint64_t start, uint64_t len, unsigned long *runs)
+static void amap_run(struct pstcheck *ck, int set, uint64_t start, uint64_t len, unsigned long *runs)
 {
 	if (++*runs > MAX_REPORT)
 		return;
@@ -891,24 +866,24 @@ static void amap_run(int set, uint64_t start, uint64_t len, unsigned long *runs)
 	snprintf(w, sizeof w, "AMap page 0x%" PRIx64,
 		 (uint64_t)(AMAP_FIRST + (start - AMAP_FIRST) / AMAP_SPAN * AMAP_SPAN));
 	if (set)
-		err(w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked allocated but no page or block "
+		err(ck, w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked allocated but no page or block "
 		    "lives there (leaked space; scanpst rebuilds the AMap)", start, start + len, len);
 	else
-		err(w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked free but a page or block lives "
+		err(ck, w, "0x%" PRIx64 "..0x%" PRIx64 " (%" PRIu64 " bytes) marked free but a page or block lives "
 		    "there (it would be overwritten)", start, start + len, len);
 }
 
-static void check_amap(void)
+static void check_amap(struct pstcheck *ck)
 {
 	uint64_t free_file = 0, diff_bytes[2] = { 0, 0 };
 	unsigned long runs = 0;
 	int cur = -1;               /* kind of the open run: 1 set-unused, 0 clear-used */
 	uint64_t run_start = 0, run_len = 0;
 	int amaps_ok = 1;
-	for (uint64_t k = 0; k < n_intervals; k++) {
-		const uint8_t *am = amap_copy + k * 496;
+	for (uint64_t k = 0; k < ck->n_intervals; k++) {
+		const uint8_t *am = ck->amap_copy + k * 496;
 		uint64_t base = AMAP_FIRST + k * AMAP_SPAN;
-		if (!amap_ok[k]) {    /* a bad page's bits mean nothing: do not cascade */
+		if (!ck->amap_ok[k]) {    /* a bad page's bits mean nothing: do not cascade */
 			amaps_ok = 0;
 			continue;
 		}
@@ -918,7 +893,7 @@ static void check_amap(void)
 				free_file += 64;
 			uint64_t g = k * 496 * 8 + bit;
 			uint64_t off = base + bit * 64;
-			int u = off < fsize && g < used_bits && ((used[g >> 3] >> (7 - (g & 7))) & 1);
+			int u = off < ck->fsize && g < ck->used_bits && ((ck->used[g >> 3] >> (7 - (g & 7))) & 1);
 			int kind = set == u ? -1 : set;
 			if (kind >= 0)
 				diff_bytes[kind] += 64;
@@ -927,32 +902,33 @@ static void check_amap(void)
 				continue;
 			}
 			if (cur >= 0)
-				amap_run(cur, run_start, run_len, &runs);
+				amap_run(ck, cur, run_start, run_len, &runs);
 			cur = kind;
 			run_start = off;
 			run_len = 64;
 		}
 	}
 	if (cur >= 0)
-		amap_run(cur, run_start, run_len, &runs);
+		amap_run(ck, cur, run_start, run_len, &runs);
 	if (runs > MAX_REPORT)
-		err("AMap", "%lu ranges differ from the walk in all (%" PRIu64 " bytes allocated without use, "
+		err(ck, "AMap", "%lu ranges differ from the walk in all (%" PRIu64 " bytes allocated without use, "
 		    "%" PRIu64 " bytes in use but free)", runs, diff_bytes[1], diff_bytes[0]);
-	if (amaps_ok && free_file != h_amap_free)
-		err("ROOT", "cbAMapFree %" PRIu64 ", the AMaps have %" PRIu64 " bytes free", h_amap_free, free_file);
+	if (amaps_ok && free_file != ck->h_amap_free)
+		err(ck, "ROOT", "cbAMapFree %" PRIu64 ", the AMaps have %" PRIu64 " bytes free",
+		    ck->h_amap_free, free_file);
 	/* FMaps: one byte per AMap of their stretch, its longest run of free
 	 * 64-byte units, at most 255 ([MS-PST] 2.2.2.7.5); deprecated, so a
 	 * wrong value is a finding */
 	unsigned long fmap_off = 0;
-	for (uint64_t k = 128; k < n_intervals; k += 496) {
+	for (uint64_t k = 128; k < ck->n_intervals; k += 496) {
 		uint8_t pg[PAGE];
 		uint64_t ib = AMAP_FIRST + k * AMAP_SPAN + 2 * PAGE;
-		if (!rd(ib, pg, PAGE) || pg[496] != PT_FMAP)
+		if (!rd(ck, ib, pg, PAGE) || pg[496] != PT_FMAP)
 			continue;         /* reported with the map pages */
-		for (uint64_t i = 0; i < 496 && k + i < n_intervals; i++) {
-			const uint8_t *am = amap_copy + (k + i) * 496;
+		for (uint64_t i = 0; i < 496 && k + i < ck->n_intervals; i++) {
+			const uint8_t *am = ck->amap_copy + (k + i) * 496;
 			unsigned run = 0, longest = 0;
-			if (!amap_ok[k + i])
+			if (!ck->amap_ok[k + i])
 				continue;
 			for (unsigned bit = 0; bit < 496 * 8; bit++) {
 				run = (am[bit >> 3] >> (7 - (bit & 7))) & 1 ? 0 : run + 1;
@@ -964,68 +940,68 @@ static void check_amap(void)
 			if (pg[i] != longest && ++fmap_off <= MAX_REPORT) {
 				char w[48];
 				snprintf(w, sizeof w, "FMap page 0x%" PRIx64, ib);
-				find(w, "byte %" PRIu64 " (AMap page 0x%" PRIx64 ") is %u, its longest free run is %u",
+				find(ck, w, "byte %" PRIu64 " (AMap page 0x%" PRIx64 ") is %u, its longest free run is %u",
 				     i, (uint64_t)(AMAP_FIRST + (k + i) * AMAP_SPAN), pg[i], longest);
 			}
 		}
 	}
 	if (fmap_off > MAX_REPORT)
-		find("FMap", "%lu FMap bytes in all disagree with their AMaps", fmap_off);
+		find(ck, "FMap", "%lu FMap bytes in all disagree with their AMaps", fmap_off);
 }
 
 /* ---- 6. node parents and the skeleton ------------------------------------------------ */
 
-static void check_parents(void)
+static void check_parents(struct pstcheck *ck)
 {
-	for (size_t i = 0; i < n_nbt; i++) {
-		uint32_t p = nbt[i].parent, nid = (uint32_t)nbt[i].nid, t = nid & 31;
-		if (p && !find_nbt(p)) {
+	for (size_t i = 0; i < ck->n_nbt; i++) {
+		uint32_t p = ck->nbt[i].parent, nid = (uint32_t)ck->nbt[i].nid, t = nid & 31;
+		if (p && !find_nbt(ck, p)) {
 			char w[48];
 			snprintf(w, sizeof w, "node 0x%x", nid);
-			err(w, "parent NID 0x%x is not in the NBT", p);
+			err(ck, w, "parent NID 0x%x is not in the NBT", p);
 		}
 		char w[48];
 		snprintf(w, sizeof w, "node 0x%x", nid);
-		nbt_ent *pn = p ? find_nbt(p) : NULL;
+		nbt_ent *pn = p ? find_nbt(ck, p) : NULL;
 		uint32_t pt = pn ? (uint32_t)pn->nid & 31 : 0;
 		if (nid == 0x122) {
 			if (p != 0x122)
-				err(w, "the root folder's parent is 0x%x, must be itself", p);
+				err(ck, w, "the root folder's parent is 0x%x, must be itself", p);
 		} else if (t == 0x02 || t == 0x03) {
 			if (pn && pt != 0x02 && pt != 0x03)
-				err(w, "folder's parent 0x%x is not a folder", p);
+				err(ck, w, "folder's parent 0x%x is not a folder", p);
 			else if (!p)
-				err(w, "folder without a parent folder");
+				err(ck, w, "folder without a parent folder");
 			if (t == 0x02)
 				for (uint32_t tt = 0x0D; tt <= 0x0F; tt++)
-					if (!find_nbt((nid & ~31u) | tt))
-						err(w, "folder without its %s table node 0x%x",
+					if (!find_nbt(ck, (nid & ~31u) | tt))
+						err(ck, w, "folder without its %s table node 0x%x",
 						    tt == 0x0D ? "hierarchy" : tt == 0x0E ? "contents" : "FAI contents",
 						    (nid & ~31u) | tt);
-			if (t == 0x03 && !find_nbt((nid & ~31u) | 0x10))
-				find(w, "search folder without its search contents table 0x%x; Outlook creates it "
+			if (t == 0x03 && !find_nbt(ck, (nid & ~31u) | 0x10))
+				find(ck, w, "search folder without its search contents table 0x%x; Outlook creates it "
 				     "with the folder", (nid & ~31u) | 0x10);
 		} else if (t == 0x04 || t == 0x08) {
 			if (pn && pt != 0x02 && pt != 0x03)
-				err(w, "message's parent 0x%x is not a folder", p);
+				err(ck, w, "message's parent 0x%x is not a folder", p);
 			else if (!p)
-				err(w, "message without a parent folder");
+				err(ck, w, "message without a parent folder");
 		} else if (p) {
-			find(w, "parent 0x%x on a table or internal node; Outlook writes 0", p);
+			find(ck, w, "parent 0x%x on a table or internal node; Outlook writes 0", p);
 		}
 	}
-	if (!find_nbt(0x21))
-		err("NBT", "no message store node 0x21");
-	if (!find_nbt(0x122))
-		err("NBT", "no root folder node 0x122");
+	if (!find_nbt(ck, 0x21))
+		err(ck, "NBT", "no message store node 0x21");
+	if (!find_nbt(ck, 0x122))
+		err(ck, "NBT", "no root folder node 0x122");
 	static const uint32_t skel[] = { 0x61, 0x12D, 0x12E, 0x12F, 0x1E1, 0x201, 0x261, 0x60D, 0x60E,
 		0x60F, 0x610, 0x62B, 0x64C, 0x671, 0x692, 0x6B6, 0x6D7, 0x6F8, 0xC01, 0xE01, 0xE41, 0xEC1,
 		0xEE1, 0xF01, 0xF21, 0x2223, 0x2226, 0x2227, 0x8022, 0x8042, 0x8062, 0x8082 };
 	for (size_t i = 0; i < sizeof skel / sizeof skel[0]; i++)
-		if (!find_nbt(skel[i])) {
+		if (!find_nbt(ck, skel[i])) {
 			char w[32];
 			snprintf(w, sizeof w, "node 0x%x", skel[i]);
-			find(w, "absent; today's Outlook creates it in every new store (pst-notes 4.1)");
+			find(ck, w, "absent; today's Outlook creates it in every new store (pst-notes 4.1)");
 		}
 }
 
@@ -1037,18 +1013,63 @@ static void usage(void)
 	exit(2);
 }
 
+/* Checks the open file (or prints its nodes or dumps one); the exit status. */
+static int run(struct pstcheck *ck, const char *path, const char *dump)
+{
+	ltp_init(ck);
+	if (ck->opt_nodes || dump)
+		ck->opt_quiet = 1;
+	if (ck->opt_json && !ck->opt_quiet) {
+		printf("{\"file\": ");
+		json_str(path);
+		printf(", \"items\": [");
+	}
+	if (check_header(ck)) {
+		check_maps(ck);
+		if (ck->n_intervals) {
+			check_trees(ck);
+			check_blocks(ck);
+			check_amap(ck);
+			check_parents(ck);
+			check_ltp_nodes(ck);
+			check_messaging(ck);
+			ltp_summary(ck);
+		}
+	}
+	if (dump)
+		return dump_node(ck, dump) ? 0 : 2;
+	if (ck->opt_nodes) {
+		for (size_t i = 0; i < ck->n_nbt; i++)
+			printf("0x%08" PRIx64 " type 0x%02x parent 0x%08x\n", ck->nbt[i].nid,
+			       (unsigned)(ck->nbt[i].nid & 31), ck->nbt[i].parent);
+		return ck->n_err ? 1 : 0;
+	}
+	if (ck->opt_json && !ck->opt_quiet) {
+		printf("\n], \"nodes\": %zu, \"blocks\": %zu, \"errors\": %lu, \"findings\": %lu}\n",
+		       ck->n_nbt, ck->n_bbt, ck->n_err, ck->n_find);
+	} else {
+		info(ck, "walk", "%zu nodes, %zu blocks, %lu B-tree pages, %" PRIu64 " AMap intervals",
+		     ck->n_nbt, ck->n_bbt, ck->n_bt_pages, ck->n_intervals);
+		printf("pstcheck: %s: %lu errors, %lu findings\n", path, ck->n_err, ck->n_find);
+	}
+	return ck->n_err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	/* the whole state of the check (about 21 KB: the block buffer, the report kinds) */
+	struct pstcheck state = { .json_first = 1, .fd = -1 };
+	struct pstcheck *ck = &state;
 	const char *path = NULL, *dump = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--dump") && i + 1 < argc)
 			dump = argv[++i];
 		else if (!strcmp(argv[i], "--json"))
-			opt_json = 1;
+			ck->opt_json = 1;
 		else if (!strcmp(argv[i], "--quiet"))
-			opt_quiet = 1;
+			ck->opt_quiet = 1;
 		else if (!strcmp(argv[i], "--nodes"))
-			opt_nodes = 1;
+			ck->opt_nodes = 1;
 		else if (path || (argv[i][0] == '-' && argv[i][1]))
 			usage();	/* an unknown option, or a second file */
 		else
@@ -1056,52 +1077,25 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		usage();
-	fd = open(path, O_RDONLY);
+	ck->fd = open(path, O_RDONLY);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	if (ck->fd < 0 || fstat(ck->fd, &st) != 0) {
 		fprintf(stderr, "pstcheck: %s: %s\n", path, strerror(errno));
 		return 2;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		fprintf(stderr, "pstcheck: %s: not a regular file\n", path);
+		close(ck->fd);
 		return 2;
 	}
-	fsize = (uint64_t)st.st_size;
-	ltp_init();
-	if (opt_nodes || dump)
-		opt_quiet = 1;
-	if (opt_json && !opt_quiet) {
-		printf("{\"file\": ");
-		json_str(path);
-		printf(", \"items\": [");
-	}
-	if (check_header()) {
-		check_maps();
-		if (n_intervals) {
-			check_trees();
-			check_blocks();
-			check_amap();
-			check_parents();
-			check_ltp_nodes();
-			check_messaging();
-			ltp_summary();
-		}
-	}
-	if (dump)
-		return dump_node(dump) ? 0 : 2;
-	if (opt_nodes) {
-		for (size_t i = 0; i < n_nbt; i++)
-			printf("0x%08" PRIx64 " type 0x%02x parent 0x%08x\n", nbt[i].nid,
-			       (unsigned)(nbt[i].nid & 31), nbt[i].parent);
-		return n_err ? 1 : 0;
-	}
-	if (opt_json && !opt_quiet) {
-		printf("\n], \"nodes\": %zu, \"blocks\": %zu, \"errors\": %lu, \"findings\": %lu}\n",
-		       n_nbt, n_bbt, n_err, n_find);
-	} else {
-		info("walk", "%zu nodes, %zu blocks, %lu B-tree pages, %" PRIu64 " AMap intervals",
-		     n_nbt, n_bbt, n_bt_pages, n_intervals);
-		printf("pstcheck: %s: %lu errors, %lu findings\n", path, n_err, n_find);
-	}
-	return n_err ? 1 : 0;
+	ck->fsize = (uint64_t)st.st_size;
+	int rc = run(ck, path, dump);
+	close(ck->fd);
+	free(ck->used);
+	free(ck->amap_copy);
+	free(ck->amap_ok);
+	free(ck->bbt);
+	free(ck->nbt);
+	free(ck->bad_bids);
+	return rc;
 }

@@ -10,7 +10,11 @@
  *                 store's EntryIDs, and --dump.
  *
  * Every reader here bounds what it reads by the file and by the structure
- * that contains it, so a corrupt file gives errors, never a crash or a loop. */
+ * that contains it, so a corrupt file gives errors, never a crash or a loop.
+ *
+ * All that a check changes lives in one struct pstcheck (below), which main()
+ * owns and passes, as ck, to every function that needs it; nothing at file
+ * scope is mutable (the tables are static const). */
 
 #ifndef PSTCHECK_H
 #define PSTCHECK_H
@@ -21,6 +25,7 @@
 
 #define MAX_BLOCK 8192
 #define MAX_REPORT 50                 /* per kind of repeated problem */
+#define HDR_SIZE 564
 
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t le32(const uint8_t *p)
@@ -41,17 +46,82 @@ typedef struct {
 	uint32_t parent;
 } nbt_ent;
 
+typedef struct {
+	const char *fmt;              /* the kind of a report: its format string */
+	int level;
+	unsigned long n;
+} report_kind;
+
+typedef struct {
+	uint32_t parent;
+	size_t i;                     /* index in nbt[] */
+} nbt_link;
+
+/* Everything one check of one file changes: the options, the report state,
+ * the file and what was read from it.  main() owns the only one and hands
+ * it to every function that reads or changes any of it. */
+struct pstcheck {
+	/* options and the report (pstcheck.c) */
+	int opt_json, opt_quiet, opt_nodes;
+	unsigned long n_err, n_find;
+	int json_first;               /* no JSON item printed yet */
+
+	/* the file and its header */
+	int fd;
+	uint64_t fsize;
+	uint8_t hdr[HDR_SIZE];
+	int crypt_method;
+	uint64_t h_eof, h_amap_last, h_amap_free, h_pmap_free;
+	uint64_t h_nbt_bid, h_nbt_ib, h_bbt_bid, h_bbt_ib, h_bid_next_p, h_bid_next_b;
+	uint8_t h_amap_valid;
+	uint64_t n_intervals;         /* AMap intervals inside the file */
+	uint64_t max_page_bid;
+
+	/* computed allocation map, one bit per 64 bytes from AMAP_FIRST to file end */
+	uint8_t *used;
+	uint64_t used_bits;
+	unsigned long n_overlap;
+
+	/* the B-trees, sorted by BID and NID after the walk */
+	bbt_ent *bbt;
+	size_t n_bbt, cap_bbt;
+	nbt_ent *nbt;
+	size_t n_nbt, cap_nbt;
+	unsigned long n_bt_pages;
+
+	uint8_t *amap_copy;           /* the file's AMap bitmaps, 496 bytes each */
+	uint8_t *amap_ok;             /* per interval: its AMap page passed its checks */
+
+	/* blocks */
+	unsigned long n_block_err;
+	uint8_t blockbuf[MAX_BLOCK];
+	unsigned long n_nid_garbage;
+
+	/* the LTP reader (pstcheck_ltp.c) */
+	uint8_t perm_i[256];          /* the inverse of mpbbR (ltp_init) */
+	report_kind kinds[512];
+	size_t n_kinds;
+	int ltp_mute;                 /* > 0: reports are dropped (a structure read a second time) */
+	uint64_t *bad_bids;           /* blocks already reported: an open-addressed set */
+	size_t n_bad, cap_bad;
+	unsigned long sub_budget;     /* what is left of one subnode walk's work */
+
+	/* the messaging layer (pstcheck_msg.c) */
+	nbt_link *links;              /* the NBT by parent */
+	uint8_t *visited;             /* messages already checked, by nbt[] index */
+	uint8_t store_key[16];
+	int have_store_key;
+	unsigned long dumped;         /* objects printed: shared subnode trees are finite */
+};
+
 /* pstcheck.c */
-extern nbt_ent *nbt;
-extern size_t n_nbt;
-extern int crypt_method;
-bbt_ent *find_bbt(uint64_t bid);
-nbt_ent *find_nbt(uint64_t nid);
-int rd(uint64_t off, void *buf, size_t n);
+bbt_ent *find_bbt(struct pstcheck *ck, uint64_t bid);
+nbt_ent *find_nbt(struct pstcheck *ck, uint64_t nid);
+int rd(struct pstcheck *ck, uint64_t off, void *buf, size_t n);
 /* level 0 error, 1 finding, 2 info; counted (errors, findings) always,
  * printed only when print is set */
-void report(int level, int print, const char *where, const char *fmt, va_list ap)
-	__attribute__((format(printf, 4, 0)));
+void report(struct pstcheck *ck, int level, int print, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* pstcheck_ltp.c: the reader ------------------------------------------------ */
 
@@ -131,61 +201,62 @@ enum { PT_SHORT = 0x02, PT_LONG = 0x03, PT_FLOAT = 0x04, PT_DOUBLE = 0x05, PT_CU
        PT_STRING8 = 0x1E, PT_UNICODE = 0x1F, PT_SYSTIME = 0x40, PT_CLSID = 0x48,
        PT_SVREID = 0xFB, PT_SRESTRICT = 0xFD, PT_ACTIONS = 0xFE, PT_BINARY = 0x102, PT_MV = 0x1000 };
 
-void ltp_init(void);
+void ltp_init(struct pstcheck *ck);
 /* xcalloc, xrealloc: exit 2 when memory runs out */
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n, size_t size);
 /* lreport: like report(), printing at most MAX_REPORT of each kind (the
  * format string is the kind); ltp_summary prints how many more there were */
-void lerr(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void lfind(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void linfo(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ltp_summary(void);
+void lerr(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void lfind(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void linfo(struct pstcheck *ck, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void ltp_summary(struct pstcheck *ck);
 
-int stream_size(uint64_t bid, uint64_t *size, const char *w);
-int stream_read(uint64_t bid, stream *s, const char *w);
+int stream_size(struct pstcheck *ck, uint64_t bid, uint64_t *size, const char *w);
+int stream_read(struct pstcheck *ck, uint64_t bid, stream *s, const char *w);
 /* stream_load: with is_heap set, stops after a first block that is no heap page */
-int stream_load(uint64_t bid, stream *s, const char *w, int is_heap);
+int stream_load(struct pstcheck *ck, uint64_t bid, stream *s, const char *w, int is_heap);
 /* sub_walk_step: accounts n subnodes visited at depth (0 starts a walk);
  * 0 when the walk must stop (reported) */
-int sub_walk_step(int depth, size_t n, const char *w);
+int sub_walk_step(struct pstcheck *ck, int depth, size_t n, const char *w);
 void stream_free(stream *s);
-int subtree_read(uint64_t bid, sntree *t, const char *w);
+int subtree_read(struct pstcheck *ck, uint64_t bid, sntree *t, const char *w);
 const snode *sn_find(const sntree *t, uint32_t nid);
 void sntree_free(sntree *t);
 /* object_size: the data stream plus, recursively, every subnode's stream */
-int object_size(uint64_t bid_data, uint64_t bid_sub, uint64_t *size, const char *w, int depth);
+int object_size(struct pstcheck *ck, uint64_t bid_data, uint64_t bid_sub, uint64_t *size, const char *w, int depth);
 
-int pc_open(pc *c, const char *w, uint64_t bid_data, uint64_t bid_sub);
+int pc_open(struct pstcheck *ck, pc *c, const char *w, uint64_t bid_data, uint64_t bid_sub);
 void pc_close(pc *c);
 const prop *pc_get(const pc *c, uint16_t id);
-int pc_val(pc *c, const prop *p, val *v);
+int pc_val(struct pstcheck *ck, pc *c, const prop *p, val *v);
 int pc_u32(pc *c, uint16_t id, uint32_t *out);
-void pc_validate(pc *c);
+void pc_validate(struct pstcheck *ck, pc *c);
 
-int tc_open(tc *t, const char *w, uint64_t bid_data, uint64_t bid_sub);
+int tc_open(struct pstcheck *ck, tc *t, const char *w, uint64_t bid_data, uint64_t bid_sub);
 void tc_close(tc *t);
 const uint8_t *tc_row(const tc *t, size_t i);
 /* tc_cell: 1 present (v set), 0 absent, -1 unreadable (reported) */
-int tc_cell(tc *t, const uint8_t *row, const tcol *c, val *v);
+int tc_cell(struct pstcheck *ck, tc *t, const uint8_t *row, const tcol *c, val *v);
 const tcol *tc_col(const tc *t, uint32_t tag);
-void tc_validate(tc *t);
+void tc_validate(struct pstcheck *ck, tc *t);
 
 int type_fixed_size(uint16_t type);
 int type_known(uint16_t type);
 /* node_kind: the heap client signature a node of this NID must carry, or 0 */
 int node_kind(uint32_t nid);
-void check_ltp_nodes(void);
+void check_ltp_nodes(struct pstcheck *ck);
 /* check_subnode_objects: the PCs and TCs among a node's subnodes (with
  * skip_msg, not the attachment table and attachments: a message's own) */
-void check_subnode_objects(const char *w, uint64_t bid_sub, int depth, int skip_msg);
-int msg_layer_node(uint32_t nid);
-/* ltp_mute > 0: reports are dropped (a structure read a second time) */
-extern int ltp_mute;
+void check_subnode_objects(struct pstcheck *ck, const char *w, uint64_t bid_sub, int depth, int skip_msg);
+int msg_layer_node(struct pstcheck *ck, uint32_t nid);
 
 /* pstcheck_msg.c --------------------------------------------------------------- */
 
-void check_messaging(void);
-int dump_node(const char *spec);
+void check_messaging(struct pstcheck *ck);
+int dump_node(struct pstcheck *ck, const char *spec);
 
 #endif

@@ -40,7 +40,6 @@ static const uint8_t perm_r[256] = {
 	0x10, 0xf1, 0x0c, 0x19, 0xec, 0xae, 0x03, 0xa1, 0x14, 0x7b, 0xa9, 0x0b, 0xff, 0xf8, 0xa3, 0xc0,
 	0xa2, 0x01, 0xf7, 0x2e, 0xbc, 0x24, 0x68, 0x75, 0x0d, 0xfe, 0xba, 0x2f, 0xb5, 0xd0, 0xda, 0x3d
 };
-static uint8_t perm_i[256];
 
 void *xcalloc(size_t n, size_t size)
 {
@@ -64,64 +63,54 @@ void *xrealloc(void *p, size_t n, size_t size)
 
 /* ---- reports: at most MAX_REPORT of each kind ---------------------------------- */
 
-typedef struct {
-	const char *fmt;
-	int level;
-	unsigned long n;
-} report_kind;
-
-static report_kind kinds[512];
-static size_t n_kinds;
-int ltp_mute;
-
-static void lreport(int level, const char *where, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
-static void lreport(int level, const char *where, const char *fmt, va_list ap)
+static void lreport(struct pstcheck *ck, int level, const char *where, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+static void lreport(struct pstcheck *ck, int level, const char *where, const char *fmt, va_list ap)
 {
-	if (ltp_mute)
+	if (ck->ltp_mute)
 		return;             /* a second read of something already reported */
 	report_kind *k = NULL;
-	for (size_t i = 0; i < n_kinds && !k; i++)
-		if (kinds[i].fmt == fmt)
-			k = &kinds[i];
-	if (!k && n_kinds < sizeof kinds / sizeof kinds[0]) {
-		k = &kinds[n_kinds++];
+	for (size_t i = 0; i < ck->n_kinds && !k; i++)
+		if (ck->kinds[i].fmt == fmt)
+			k = &ck->kinds[i];
+	if (!k && ck->n_kinds < sizeof ck->kinds / sizeof ck->kinds[0]) {
+		k = &ck->kinds[ck->n_kinds++];
 		*k = (report_kind){ fmt, level, 0 };
 	}
 	unsigned long n = k ? ++k->n : 1;
-	report(level, n <= MAX_REPORT, where, fmt, ap);
+	report(ck, level, n <= MAX_REPORT, where, fmt, ap);
 }
 
-void lerr(const char *where, const char *fmt, ...)
+void lerr(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	lreport(0, where, fmt, ap);
+	lreport(ck, 0, where, fmt, ap);
 	va_end(ap);
 }
 
-void lfind(const char *where, const char *fmt, ...)
+void lfind(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	lreport(1, where, fmt, ap);
+	lreport(ck, 1, where, fmt, ap);
 	va_end(ap);
 }
 
-void linfo(const char *where, const char *fmt, ...)
+void linfo(struct pstcheck *ck, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	report(2, 1, where, fmt, ap);
+	report(ck, 2, 1, where, fmt, ap);
 	va_end(ap);
 }
 
-void ltp_summary(void)
+void ltp_summary(struct pstcheck *ck)
 {
-	for (size_t i = 0; i < n_kinds; i++)
-		if (kinds[i].n > MAX_REPORT)
-			linfo("report", "%lu %s in all like \"%.60s\" (the first %d printed)", kinds[i].n,
-			      kinds[i].level ? "findings" : "errors", kinds[i].fmt, MAX_REPORT);
+	for (size_t i = 0; i < ck->n_kinds; i++)
+		if (ck->kinds[i].n > MAX_REPORT)
+			linfo(ck, "report", "%lu %s in all like \"%.60s\" (the first %d printed)", ck->kinds[i].n,
+			      ck->kinds[i].level ? "findings" : "errors", ck->kinds[i].fmt, MAX_REPORT);
 }
 
 void val_free(val *v)
@@ -135,36 +124,34 @@ void val_free(val *v)
 /* ---- data streams ---------------------------------------------------------------- */
 
 /* A block is read by every walk that passes it (a node's heap, its size, its
- * subnodes): what is wrong with it is reported the first time only. */
-static uint64_t *bad_bids;
-static size_t n_bad, cap_bad;
-
-static size_t bad_slot(uint64_t bid)
+ * subnodes): what is wrong with it is reported the first time only
+ * (ck->bad_bids, an open-addressed set of BIDs). */
+static size_t bad_slot(struct pstcheck *ck, uint64_t bid)
 {
-	size_t i = (size_t)(bid * 0x9E3779B97F4A7C15ULL >> 20) & (cap_bad - 1);
-	while (bad_bids[i] && bad_bids[i] != bid)
-		i = (i + 1) & (cap_bad - 1);
+	size_t i = (size_t)(bid * 0x9E3779B97F4A7C15ULL >> 20) & (ck->cap_bad - 1);
+	while (ck->bad_bids[i] && ck->bad_bids[i] != bid)
+		i = (i + 1) & (ck->cap_bad - 1);
 	return i;
 }
 
 /* 1 the first time a block is named here, 0 after (an open-addressed set) */
-static int bad_once(uint64_t bid)
+static int bad_once(struct pstcheck *ck, uint64_t bid)
 {
 	bid = (bid & ~1ULL) | (bid == 0);    /* 0 marks a free slot */
-	if (cap_bad && bad_bids[bad_slot(bid)] == bid)
+	if (ck->cap_bad && ck->bad_bids[bad_slot(ck, bid)] == bid)
 		return 0;
-	if (2 * (n_bad + 1) > cap_bad) {
-		uint64_t *old = bad_bids;
-		size_t oldcap = cap_bad;
-		cap_bad = cap_bad ? 2 * cap_bad : 256;
-		bad_bids = xcalloc(cap_bad, sizeof *bad_bids);
+	if (2 * (ck->n_bad + 1) > ck->cap_bad) {
+		uint64_t *old = ck->bad_bids;
+		size_t oldcap = ck->cap_bad;
+		ck->cap_bad = ck->cap_bad ? 2 * ck->cap_bad : 256;
+		ck->bad_bids = xcalloc(ck->cap_bad, sizeof *ck->bad_bids);
 		for (size_t k = 0; k < oldcap; k++)
 			if (old[k])
-				bad_bids[bad_slot(old[k])] = old[k];
+				ck->bad_bids[bad_slot(ck, old[k])] = old[k];
 		free(old);
 	}
-	bad_bids[bad_slot(bid)] = bid;
-	n_bad++;
+	ck->bad_bids[bad_slot(ck, bid)] = bid;
+	ck->n_bad++;
 	return 1;
 }
 
@@ -175,36 +162,36 @@ typedef struct {
 } leaves;
 
 /* Reads an internal block (never encoded) whose BBT entry is b. */
-static int read_internal(bbt_ent *b, uint8_t *buf, const char *w)
+static int read_internal(struct pstcheck *ck, bbt_ent *b, uint8_t *buf, const char *w)
 {
-	if (b->cb < 8 || b->cb > MAX_BLOCK - 16 || !rd(b->ib, buf, b->cb)) {
-		if (bad_once(b->bid))
-			lerr(w, "internal block 0x%" PRIx64 " (cb %u) cannot be read", b->bid, b->cb);
+	if (b->cb < 8 || b->cb > MAX_BLOCK - 16 || !rd(ck, b->ib, buf, b->cb)) {
+		if (bad_once(ck, b->bid))
+			lerr(ck, w, "internal block 0x%" PRIx64 " (cb %u) cannot be read", b->bid, b->cb);
 		return 0;
 	}
 	return 1;
 }
 
-static bbt_ent *usable_block(uint64_t bid, const char *w)
+static bbt_ent *usable_block(struct pstcheck *ck, uint64_t bid, const char *w)
 {
-	bbt_ent *b = find_bbt(bid);
-	if (!b && bad_once(bid))
-		lerr(w, "BID 0x%" PRIx64 " is not in the BBT", bid);
-	else if (b && b->state != 1 && bad_once(bid))
-		lerr(w, "block 0x%" PRIx64 " is unreadable (see the block errors)", bid);
+	bbt_ent *b = find_bbt(ck, bid);
+	if (!b && bad_once(ck, bid))
+		lerr(ck, w, "BID 0x%" PRIx64 " is not in the BBT", bid);
+	else if (b && b->state != 1 && bad_once(ck, bid))
+		lerr(ck, w, "block 0x%" PRIx64 " is unreadable (see the block errors)", bid);
 	return b && b->state == 1 ? b : NULL;
 }
 
 /* want: -1 the top of a stream, 0 a leaf, 1 an XBLOCK (below an XXBLOCK). */
-static int get_leaves(uint64_t bid, int want, leaves *l, const char *w)
+static int get_leaves(struct pstcheck *ck, uint64_t bid, int want, leaves *l, const char *w)
 {
-	bbt_ent *b = usable_block(bid, w);
+	bbt_ent *b = usable_block(ck, bid, w);
 	if (!b)
 		return 0;
 	if (!(b->bid & 2)) {
 		if (want > 0) {
-			if (bad_once(bid))
-				lerr(w, "XXBLOCK child 0x%" PRIx64 " is a data block, not an XBLOCK", bid);
+			if (bad_once(ck, bid))
+				lerr(ck, w, "XXBLOCK child 0x%" PRIx64 " is a data block, not an XBLOCK", bid);
 			return 0;
 		}
 		if (l->n == l->cap) {
@@ -217,36 +204,36 @@ static int get_leaves(uint64_t bid, int want, leaves *l, const char *w)
 		return 1;
 	}
 	uint8_t buf[MAX_BLOCK];
-	if (!read_internal(b, buf, w))
+	if (!read_internal(ck, b, buf, w))
 		return 0;
 	unsigned level = buf[1], cent = le16(buf + 2);
 	if (buf[0] != 1 || (level != 1 && level != 2)) {
-		if (bad_once(bid))
-			lerr(w, "block 0x%" PRIx64 " in a data stream is not an XBLOCK/XXBLOCK (btype %u, "
+		if (bad_once(ck, bid))
+			lerr(ck, w, "block 0x%" PRIx64 " in a data stream is not an XBLOCK/XXBLOCK (btype %u, "
 			     "cLevel %u)", bid, buf[0], level);
 		return 0;
 	}
 	if (want == 0 || (want == 1 && level != 1)) {
-		if (bad_once(bid))
-			lerr(w, "block 0x%" PRIx64 " has cLevel %u where a %s belongs", bid, level,
+		if (bad_once(ck, bid))
+			lerr(ck, w, "block 0x%" PRIx64 " has cLevel %u where a %s belongs", bid, level,
 			     want ? "XBLOCK" : "data block");
 		return 0;
 	}
 	if (8 + 8u * cent > b->cb) {
-		if (bad_once(bid))
-			lerr(w, "XBLOCK 0x%" PRIx64 ": cEnt %u does not fit in cb %u", bid, cent, b->cb);
+		if (bad_once(ck, bid))
+			lerr(ck, w, "XBLOCK 0x%" PRIx64 ": cEnt %u does not fit in cb %u", bid, cent, b->cb);
 		return 0;
 	}
 	for (unsigned i = 0; i < cent; i++)
-		if (!get_leaves(le64(buf + 8 + 8 * i), level == 2 ? 1 : 0, l, w))
+		if (!get_leaves(ck, le64(buf + 8 + 8 * i), level == 2 ? 1 : 0, l, w))
 			return 0;
 	return 1;
 }
 
-int stream_size(uint64_t bid, uint64_t *size, const char *w)
+int stream_size(struct pstcheck *ck, uint64_t bid, uint64_t *size, const char *w)
 {
 	leaves l = { 0 };
-	int ok = bid == 0 || get_leaves(bid, -1, &l, w);
+	int ok = bid == 0 || get_leaves(ck, bid, -1, &l, w);
 	*size = l.total;
 	free(l.b);
 	return ok;
@@ -263,18 +250,18 @@ void stream_free(stream *s)
 
 /* Reads a stream; for a heap (heap set), only its first page when that is no
  * heap page, so a wrong BID cannot make a heap of megabytes of attachment. */
-int stream_load(uint64_t bid, stream *s, const char *w, int is_heap)
+int stream_load(struct pstcheck *ck, uint64_t bid, stream *s, const char *w, int is_heap)
 {
 	memset(s, 0, sizeof *s);
 	if (bid == 0)
 		return 1;
 	leaves l = { 0 };
-	int ok = get_leaves(bid, -1, &l, w);
+	int ok = get_leaves(ck, bid, -1, &l, w);
 	if (ok && l.total > MAX_STREAM) {
-		lerr(w, "a data stream of %" PRIu64 " bytes: more than this checker reads", l.total);
+		lerr(ck, w, "a data stream of %" PRIu64 " bytes: more than this checker reads", l.total);
 		ok = 0;
 	} else if (ok && is_heap && l.n > 65536) {
-		lerr(w, "a heap of %zu pages; a HID can name 65536", l.n);
+		lerr(ck, w, "a heap of %zu pages; a HID can name 65536", l.n);
 		ok = 0;
 	}
 	if (ok) {
@@ -287,13 +274,13 @@ int stream_load(uint64_t bid, stream *s, const char *w, int is_heap)
 		s->cb[i] = b->cb;
 		s->n++;
 		s->total += b->cb;
-		if (!rd(b->ib, s->leaf[i], b->cb)) {
-			if (bad_once(b->bid))
-				lerr(w, "data block 0x%" PRIx64 " cannot be read", b->bid);
+		if (!rd(ck, b->ib, s->leaf[i], b->cb)) {
+			if (bad_once(ck, b->bid))
+				lerr(ck, w, "data block 0x%" PRIx64 " cannot be read", b->bid);
 			ok = 0;
-		} else if (crypt_method == 1) {
+		} else if (ck->crypt_method == 1) {
 			for (unsigned j = 0; j < b->cb; j++)
-				s->leaf[i][j] = perm_i[s->leaf[i][j]];
+				s->leaf[i][j] = ck->perm_i[s->leaf[i][j]];
 		}
 		if (ok && is_heap && i == 0 && (b->cb < 12 || s->leaf[0][2] != 0xEC))
 			break;              /* hn_open reports it */
@@ -304,9 +291,9 @@ int stream_load(uint64_t bid, stream *s, const char *w, int is_heap)
 	return ok;
 }
 
-int stream_read(uint64_t bid, stream *s, const char *w)
+int stream_read(struct pstcheck *ck, uint64_t bid, stream *s, const char *w)
 {
-	return stream_load(bid, s, w, 0);
+	return stream_load(ck, bid, s, w, 0);
 }
 
 /* ---- subnode trees ------------------------------------------------------------------ */
@@ -319,44 +306,44 @@ void sntree_free(sntree *t)
 }
 
 /* want: -1 the top, 0 an SLBLOCK (below an SIBLOCK). */
-static int sub_collect(uint64_t bid, int want, sntree *t, size_t *cap, const char *w)
+static int sub_collect(struct pstcheck *ck, uint64_t bid, int want, sntree *t, size_t *cap, const char *w)
 {
-	bbt_ent *b = usable_block(bid, w);
+	bbt_ent *b = usable_block(ck, bid, w);
 	uint8_t buf[MAX_BLOCK];
-	if (!b || !read_internal(b, buf, w))
+	if (!b || !read_internal(ck, b, buf, w))
 		return 0;
 	unsigned level = buf[1], cent = le16(buf + 2), esz = level ? 16 : 24;
 	if (!(b->bid & 2) || buf[0] != 2 || level > 1 || (want == 0 && level != 0)) {
-		if (bad_once(bid))
-			lerr(w, "block 0x%" PRIx64 " in a subnode tree is not an SLBLOCK%s (btype %u, "
+		if (bad_once(ck, bid))
+			lerr(ck, w, "block 0x%" PRIx64 " in a subnode tree is not an SLBLOCK%s (btype %u, "
 			     "cLevel %u)", bid, want ? "/SIBLOCK" : "", buf[0], level);
 		return 0;
 	}
 	if (8 + esz * cent > b->cb) {
-		if (bad_once(bid))
-			lerr(w, "subnode block 0x%" PRIx64 ": cEnt %u does not fit in cb %u", bid, cent, b->cb);
+		if (bad_once(ck, bid))
+			lerr(ck, w, "subnode block 0x%" PRIx64 ": cEnt %u does not fit in cb %u", bid, cent, b->cb);
 		return 0;
 	}
 	for (unsigned i = 0; i < cent; i++) {
 		const uint8_t *e = buf + 8 + esz * i;
 		uint64_t nid = le32(e);         /* the upper half: see check_internal */
 		if (t->n && (uint32_t)nid <= t->e[t->n - 1].nid) {
-			if (bad_once(bid))
-				lerr(w, "subnode 0x%x is not above the previous subnode 0x%x", (uint32_t)nid,
+			if (bad_once(ck, bid))
+				lerr(ck, w, "subnode 0x%x is not above the previous subnode 0x%x", (uint32_t)nid,
 				     t->e[t->n - 1].nid);
 			return 0;
 		}
 		if (level == 1) {
 			size_t before = t->n;
-			if (!sub_collect(le64(e + 8), 0, t, cap, w))
+			if (!sub_collect(ck, le64(e + 8), 0, t, cap, w))
 				return 0;
-			if (t->n > before && t->e[before].nid != (uint32_t)nid && bad_once(bid))
-				lerr(w, "SIBLOCK 0x%" PRIx64 " entry %u: key 0x%x, its SLBLOCK starts at 0x%x",
+			if (t->n > before && t->e[before].nid != (uint32_t)nid && bad_once(ck, bid))
+				lerr(ck, w, "SIBLOCK 0x%" PRIx64 " entry %u: key 0x%x, its SLBLOCK starts at 0x%x",
 				     bid, i, (uint32_t)nid, t->e[before].nid);
 			continue;
 		}
 		if (t->n >= MAX_SUBNODES) {
-			lerr(w, "more than %u subnodes", MAX_SUBNODES);
+			lerr(ck, w, "more than %u subnodes", MAX_SUBNODES);
 			return 0;
 		}
 		if (t->n == *cap) {
@@ -368,14 +355,14 @@ static int sub_collect(uint64_t bid, int want, sntree *t, size_t *cap, const cha
 	return 1;
 }
 
-int subtree_read(uint64_t bid, sntree *t, const char *w)
+int subtree_read(struct pstcheck *ck, uint64_t bid, sntree *t, const char *w)
 {
 	size_t cap = 0;
 	t->e = NULL;
 	t->n = 0;
 	if (bid == 0)
 		return 1;
-	if (!sub_collect(bid, -1, t, &cap, w)) {
+	if (!sub_collect(ck, bid, -1, t, &cap, w)) {
 		sntree_free(t);
 		return 0;
 	}
@@ -398,42 +385,40 @@ const snode *sn_find(const sntree *t, uint32_t nid)
 }
 
 /* Bounds the work of one recursive walk over subnode trees, which shared
- * or cyclic SLBLOCKs could otherwise make exponential. */
-static unsigned long sub_budget;
-
-int sub_walk_step(int depth, size_t n, const char *w)
+ * or cyclic SLBLOCKs could otherwise make exponential (ck->sub_budget). */
+int sub_walk_step(struct pstcheck *ck, int depth, size_t n, const char *w)
 {
 	if (depth == 0)
-		sub_budget = 1UL << 20;
+		ck->sub_budget = 1UL << 20;
 	if (depth > 8) {
-		lerr(w, "subnodes nested more than 8 deep");
+		lerr(ck, w, "subnodes nested more than 8 deep");
 		return 0;
 	}
-	if (n > sub_budget) {
-		if (sub_budget)
-			lerr(w, "more than a million subnodes below one node (shared or cyclic subnode trees)");
-		sub_budget = 0;
+	if (n > ck->sub_budget) {
+		if (ck->sub_budget)
+			lerr(ck, w, "more than a million subnodes below one node (shared or cyclic subnode trees)");
+		ck->sub_budget = 0;
 		return 0;
 	}
-	sub_budget -= n;
+	ck->sub_budget -= n;
 	return 1;
 }
 
-int object_size(uint64_t bid_data, uint64_t bid_sub, uint64_t *size, const char *w, int depth)
+int object_size(struct pstcheck *ck, uint64_t bid_data, uint64_t bid_sub, uint64_t *size, const char *w, int depth)
 {
 	uint64_t n = 0;
 	*size = 0;
-	if (!sub_walk_step(depth, 0, w))
+	if (!sub_walk_step(ck, depth, 0, w))
 		return 0;
-	if (!stream_size(bid_data, &n, w))
+	if (!stream_size(ck, bid_data, &n, w))
 		return 0;
 	sntree t;
-	if (!subtree_read(bid_sub, &t, w))
+	if (!subtree_read(ck, bid_sub, &t, w))
 		return 0;
-	int ok = sub_walk_step(depth + 1, t.n, w);
+	int ok = sub_walk_step(ck, depth + 1, t.n, w);
 	for (size_t i = 0; ok && i < t.n; i++) {
 		uint64_t s;
-		ok = object_size(t.e[i].data, t.e[i].sub, &s, w, depth + 1);
+		ok = object_size(ck, t.e[i].data, t.e[i].sub, &s, w, depth + 1);
 		n += s;
 	}
 	sntree_free(&t);
@@ -451,49 +436,51 @@ static unsigned page_hdr_len(unsigned i)
 }
 
 /* Checks heap page i's header and page map; 0 leaves the page without allocations. */
-static int hn_page(heap *h, unsigned i)
+static int hn_page(struct pstcheck *ck, heap *h, unsigned i)
 {
 	const uint8_t *d = h->s.leaf[i];
 	unsigned cb = h->s.cb[i], hl = page_hdr_len(i);
 	if (cb < hl + 4) {
-		lerr(h->w, "heap page %u of %u bytes is too short for its %u-byte header and page map",
+		lerr(ck, h->w, "heap page %u of %u bytes is too short for its %u-byte header and page map",
 		     i, cb, hl);
 		return 0;
 	}
 	unsigned ib = le16(d);
 	if (ib < hl || ib + 4 > cb) {
-		lerr(h->w, "heap page %u: ibHnpm %u outside the page (header %u, cb %u)", i, ib, hl, cb);
+		lerr(ck, h->w, "heap page %u: ibHnpm %u outside the page (header %u, cb %u)", i, ib, hl, cb);
 		return 0;
 	}
 	unsigned nal = le16(d + ib), nfree = le16(d + ib + 2);
 	if (ib + 4 + 2 * (nal + 1) > cb) {
-		lerr(h->w, "heap page %u: the page map with cAlloc %u runs past the page", i, nal);
+		lerr(ck, h->w, "heap page %u: the page map with cAlloc %u runs past the page", i, nal);
 		return 0;
 	}
 	if (nal > 2047) {
-		lerr(h->w, "heap page %u: cAlloc %u, a HID can name at most 2047 allocations", i, nal);
+		lerr(ck, h->w, "heap page %u: cAlloc %u, a HID can name at most 2047 allocations", i, nal);
 		return 0;
 	}
 	if (nfree > nal)
-		lerr(h->w, "heap page %u: cFree %u > cAlloc %u", i, nfree, nal);
+		lerr(ck, h->w, "heap page %u: cFree %u > cAlloc %u", i, nfree, nal);
 	unsigned prev = 0, empty = 0;
 	for (unsigned k = 0; k <= nal; k++) {
 		unsigned o = le16(d + ib + 4 + 2 * k);
 		if (k == 0 && o != hl)
-			lerr(h->w, "heap page %u: first allocation at %u, expected %u (after the header)", i, o, hl);
+			lerr(ck, h->w, "heap page %u: first allocation at %u, expected %u (after the header)",
+			     i, o, hl);
 		if (o > ib || (k > 0 && o < prev) || o < hl) {
-			lerr(h->w, "heap page %u: allocation %u at %u..%u does not lie between the header "
+			lerr(ck, h->w, "heap page %u: allocation %u at %u..%u does not lie between the header "
 			     "and the page map at %u", i, k, prev, o, ib);
 			return 0;
 		}
 		if (k > 0 && o == prev)
 			empty++;
 		if (k > 0 && o - prev > 3580)
-			lerr(h->w, "heap page %u: allocation %u is %u bytes, above the 3580-byte limit", i, k, o - prev);
+			lerr(ck, h->w, "heap page %u: allocation %u is %u bytes, above the 3580-byte limit",
+			     i, k, o - prev);
 		prev = o;
 	}
 	if (empty != nfree)
-		lfind(h->w, "heap page %u: cFree %u but %u empty allocations; Outlook keeps cFree accurate",
+		lfind(ck, h->w, "heap page %u: cFree %u but %u empty allocations; Outlook keeps cFree accurate",
 		      i, nfree, empty);
 	h->map[i] = (uint16_t)ib;
 	h->nalloc[i] = (uint16_t)nal;
@@ -512,26 +499,26 @@ static void hn_close(heap *h)
 }
 
 /* Opens the heap of a node (or subnode) named w; 0 when it is unusable (reported). */
-static int hn_open(heap *h, const char *w, uint64_t bid_data, uint64_t bid_sub)
+static int hn_open(struct pstcheck *ck, heap *h, const char *w, uint64_t bid_data, uint64_t bid_sub)
 {
 	memset(h, 0, sizeof *h);
 	snprintf(h->w, sizeof h->w, "%s", w);
 	if (bid_data == 0) {
-		lerr(w, "no data, but it must hold a heap-on-node");
+		lerr(ck, w, "no data, but it must hold a heap-on-node");
 		return 0;
 	}
-	if (!stream_load(bid_data, &h->s, w, 1) || !subtree_read(bid_sub, &h->sub, w)) {
+	if (!stream_load(ck, bid_data, &h->s, w, 1) || !subtree_read(ck, bid_sub, &h->sub, w)) {
 		hn_close(h);
 		return 0;
 	}
 	if (h->s.n == 0 || h->s.n > 65536) {
-		lerr(w, "a heap of %u pages (1..65536)", h->s.n);
+		lerr(ck, w, "a heap of %u pages (1..65536)", h->s.n);
 		hn_close(h);
 		return 0;
 	}
 	const uint8_t *d = h->s.leaf[0];
 	if (h->s.cb[0] < 12 || d[2] != 0xEC) {
-		lerr(w, "no heap-on-node: HNHDR bSig 0x%02x, must be 0xEC", h->s.cb[0] > 2 ? d[2] : 0);
+		lerr(ck, w, "no heap-on-node: HNHDR bSig 0x%02x, must be 0xEC", h->s.cb[0] > 2 ? d[2] : 0);
 		hn_close(h);
 		return 0;
 	}
@@ -541,7 +528,7 @@ static int hn_open(heap *h, const char *w, uint64_t bid_data, uint64_t bid_sub)
 	h->nalloc = xcalloc(h->s.n, sizeof *h->nalloc);
 	h->first = xcalloc(h->s.n, sizeof *h->first);
 	for (unsigned i = 0; i < h->s.n; i++) {
-		if (!hn_page(h, i) && i == 0) {
+		if (!hn_page(ck, h, i) && i == 0) {
 			hn_close(h);
 			return 0;
 		}
@@ -553,19 +540,19 @@ static int hn_open(heap *h, const char *w, uint64_t bid_data, uint64_t bid_sub)
 }
 
 /* The allocation a HID names; reports (as `what`) and returns 0 when there is none. */
-static int hn_get(heap *h, uint32_t hid, const uint8_t **p, size_t *len, const char *what)
+static int hn_get(struct pstcheck *ck, heap *h, uint32_t hid, const uint8_t **p, size_t *len, const char *what)
 {
 	unsigned page = hid >> 16, idx = (hid >> 5) & 0x7FF;
 	if (hid & 0x1F) {
-		lerr(h->w, "%s: 0x%x is not a HID (hidType %u, must be 0)", what, hid, hid & 0x1F);
+		lerr(ck, h->w, "%s: 0x%x is not a HID (hidType %u, must be 0)", what, hid, hid & 0x1F);
 		return 0;
 	}
 	if (page >= h->s.n) {
-		lerr(h->w, "%s: HID 0x%x names heap page %u; the heap has %u", what, hid, page, h->s.n);
+		lerr(ck, h->w, "%s: HID 0x%x names heap page %u; the heap has %u", what, hid, page, h->s.n);
 		return 0;
 	}
 	if (idx == 0 || idx > h->nalloc[page]) {
-		lerr(h->w, "%s: HID 0x%x names allocation %u of heap page %u, which has %u",
+		lerr(ck, h->w, "%s: HID 0x%x names allocation %u of heap page %u, which has %u",
 		     what, hid, idx, page, h->nalloc[page]);
 		return 0;
 	}
@@ -587,22 +574,22 @@ static int hn_visit(heap *h, uint32_t hid)
 }
 
 /* An HNID: 0 (empty), a HID, or the NID of a subnode holding the value. */
-static int hn_value(heap *h, uint32_t hnid, val *v, const char *what)
+static int hn_value(struct pstcheck *ck, heap *h, uint32_t hnid, val *v, const char *what)
 {
 	memset(v, 0, sizeof *v);
 	if (hnid == 0)
 		return 1;
 	if ((hnid & 0x1F) == 0)
-		return hn_get(h, hnid, &v->p, &v->len, what);
+		return hn_get(ck, h, hnid, &v->p, &v->len, what);
 	const snode *s = sn_find(&h->sub, hnid);
 	if (!s) {
-		lerr(h->w, "%s: HNID 0x%x names subnode 0x%x, which the node does not have", what, hnid, hnid);
+		lerr(ck, h->w, "%s: HNID 0x%x names subnode 0x%x, which the node does not have", what, hnid, hnid);
 		return 0;
 	}
 	stream st;
 	char w[160];
 	snprintf(w, sizeof w, "%s subnode 0x%x", h->w, hnid);
-	if (!stream_read(s->data, &st, w))
+	if (!stream_read(ck, s->data, &st, w))
 		return 0;
 	v->owned = xcalloc(st.total + 1, 1);
 	for (unsigned i = 0; i < st.n; i++) {
@@ -632,37 +619,37 @@ static int key_cmp(const uint8_t *a, const uint8_t *b, unsigned n)
 	return 0;
 }
 
-static int bth_walk(heap *h, bth *b, uint32_t hid, unsigned level, uint8_t *first)
+static int bth_walk(struct pstcheck *ck, heap *h, bth *b, uint32_t hid, unsigned level, uint8_t *first)
 {
 	const uint8_t *p;
 	size_t len;
 	char what[64];
 	snprintf(what, sizeof what, "%s BTH level-%u page", b->what, level);
-	if (!hn_get(h, hid, &p, &len, what))
+	if (!hn_get(ck, h, hid, &p, &len, what))
 		return 0;
 	if (!hn_visit(h, hid)) {
-		lerr(h->w, "%s: HID 0x%x is reached twice (a cycle or a shared page)", what, hid);
+		lerr(ck, h->w, "%s: HID 0x%x is reached twice (a cycle or a shared page)", what, hid);
 		return 0;
 	}
 	size_t rs = level ? b->ck + 4 : b->ck + b->ce;
 	if (len == 0 || len % rs) {
-		lerr(h->w, "%s HID 0x%x: %zu bytes, not a whole number of %zu-byte records", what, hid, len, rs);
+		lerr(ck, h->w, "%s HID 0x%x: %zu bytes, not a whole number of %zu-byte records", what, hid, len, rs);
 		return 0;
 	}
 	memcpy(first, p, b->ck);
 	for (size_t i = 0; i < len / rs; i++) {
 		const uint8_t *r = p + i * rs;
 		if (level) {
-			uint8_t ck[16];
-			if (!bth_walk(h, b, le32(r + b->ck), level - 1, ck))
+			uint8_t child_key[16];
+			if (!bth_walk(ck, h, b, le32(r + b->ck), level - 1, child_key))
 				return 0;
-			if (memcmp(ck, r, b->ck))
-				lerr(h->w, "%s HID 0x%x: record %zu's key differs from the first key of its child page",
+			if (memcmp(child_key, r, b->ck))
+				lerr(ck, h->w, "%s HID 0x%x: record %zu's key differs from the first key of its child page",
 				     what, hid, i);
 			continue;
 		}
 		if (b->n && key_cmp(b->rec + (b->n - 1) * rs, r, b->ck) >= 0)
-			lerr(h->w, "%s: keys not sorted and unique (record %zu of HID 0x%x)", b->what, i, hid);
+			lerr(ck, h->w, "%s: keys not sorted and unique (record %zu of HID 0x%x)", b->what, i, hid);
 		if (b->n == b->cap) {
 			b->cap = b->cap ? 2 * b->cap : 64;
 			b->rec = xrealloc(b->rec, b->cap, rs);
@@ -673,7 +660,8 @@ static int bth_walk(heap *h, bth *b, uint32_t hid, unsigned level, uint8_t *firs
 }
 
 /* Reads the BTH whose BTHHEADER is at hid; want_key/want_ent 0: any. */
-static int bth_read(heap *h, uint32_t hid, unsigned want_key, unsigned want_ent, bth *b, const char *what)
+static int bth_read(struct pstcheck *ck, heap *h, uint32_t hid, unsigned want_key,
+		    unsigned want_ent, bth *b, const char *what)
 {
 	const uint8_t *p;
 	size_t len;
@@ -681,10 +669,10 @@ static int bth_read(heap *h, uint32_t hid, unsigned want_key, unsigned want_ent,
 	b->what = what;
 	char w[64];
 	snprintf(w, sizeof w, "%s BTHHEADER", what);
-	if (!hn_get(h, hid, &p, &len, w))
+	if (!hn_get(ck, h, hid, &p, &len, w))
 		return 0;
 	if (len != 8) {
-		lerr(h->w, "%s: %zu bytes, must be 8", w, len);
+		lerr(ck, h->w, "%s: %zu bytes, must be 8", w, len);
 		if (len < 8)
 			return 0;
 	}
@@ -693,26 +681,26 @@ static int bth_read(heap *h, uint32_t hid, unsigned want_key, unsigned want_ent,
 	unsigned levels = p[3];
 	uint32_t root = le32(p + 4);
 	if (p[0] != 0xB5) {
-		lerr(h->w, "%s: bType 0x%02x, must be 0xB5", w, p[0]);
+		lerr(ck, h->w, "%s: bType 0x%02x, must be 0xB5", w, p[0]);
 		return 0;
 	}
 	if ((b->ck != 2 && b->ck != 4 && b->ck != 8 && b->ck != 16) || b->ce == 0 || b->ce > 32) {
-		lerr(h->w, "%s: cbKey %u / cbEnt %u (cbKey 2, 4, 8 or 16; cbEnt 1..32)", w, b->ck, b->ce);
+		lerr(ck, h->w, "%s: cbKey %u / cbEnt %u (cbKey 2, 4, 8 or 16; cbEnt 1..32)", w, b->ck, b->ce);
 		return 0;
 	}
 	if ((want_key && b->ck != want_key) || (want_ent && b->ce != want_ent)) {
-		lerr(h->w, "%s: cbKey %u / cbEnt %u, must be %u / %u", w, b->ck, b->ce, want_key, want_ent);
+		lerr(ck, h->w, "%s: cbKey %u / cbEnt %u, must be %u / %u", w, b->ck, b->ce, want_key, want_ent);
 		return 0;
 	}
 	if (levels > 16) {
-		lerr(h->w, "%s: bIdxLevels %u is implausible", w, levels);
+		lerr(ck, h->w, "%s: bIdxLevels %u is implausible", w, levels);
 		return 0;
 	}
 	if (root == 0)
 		return 1;           /* empty */
 	memset(h->seen, 0, h->nseen / 8 + 1);
 	uint8_t first[16];
-	if (!bth_walk(h, b, root, levels, first)) {
+	if (!bth_walk(ck, h, b, root, levels, first)) {
 		free(b->rec);
 		b->rec = NULL;
 		b->n = 0;
@@ -752,23 +740,23 @@ int type_fixed_size(uint16_t type)
 int type_known(uint16_t type) { return type_fixed_size(type) >= 0; }
 
 /* Checks a variable-size value's bytes against its type. */
-static void check_var(heap *h, const char *what, uint16_t type, const val *v)
+static void check_var(struct pstcheck *ck, heap *h, const char *what, uint16_t type, const val *v)
 {
 	uint16_t base = (uint16_t)(type & ~PT_MV);
 	if (type == PT_UNICODE && v->len % 2)
-		lerr(h->w, "%s: a PT_UNICODE value of odd length %zu", what, v->len);
+		lerr(ck, h->w, "%s: a PT_UNICODE value of odd length %zu", what, v->len);
 	else if (type == PT_CLSID && v->len != 16)
-		lerr(h->w, "%s: a PT_CLSID value of %zu bytes, must be 16", what, v->len);
+		lerr(ck, h->w, "%s: a PT_CLSID value of %zu bytes, must be 16", what, v->len);
 	else if (type == PT_OBJECT && v->len != 8)
-		lerr(h->w, "%s: a PT_OBJECT record of %zu bytes, must be 8 (nid, size)", what, v->len);
+		lerr(ck, h->w, "%s: a PT_OBJECT record of %zu bytes, must be 8 (nid, size)", what, v->len);
 	else if (type == PT_OBJECT && !sn_find(&h->sub, le32(v->p)))
-		lerr(h->w, "%s: PT_OBJECT names subnode 0x%x, which does not exist", what, le32(v->p));
+		lerr(ck, h->w, "%s: PT_OBJECT names subnode 0x%x, which does not exist", what, le32(v->p));
 	if (!(type & PT_MV))
 		return;
 	int fs = base == PT_CLSID ? 16 : type_fixed_size(base);
 	if (fs > 0) {
 		if (v->len % (size_t)fs)
-			lerr(h->w, "%s: a multi-valued value of %zu bytes, not a multiple of %d", what, v->len, fs);
+			lerr(ck, h->w, "%s: a multi-valued value of %zu bytes, not a multiple of %d", what, v->len, fs);
 		return;
 	}
 	/* variable elements: ulCount, then ulCount offsets, then the data */
@@ -776,14 +764,15 @@ static void check_var(heap *h, const char *what, uint16_t type, const val *v)
 		return;
 	uint32_t n = v->len >= 4 ? le32(v->p) : 0;
 	if (v->len < 4 || n > (v->len - 4) / 4) {
-		lerr(h->w, "%s: multi-valued count %u does not fit in %zu bytes", what, n, v->len);
+		lerr(ck, h->w, "%s: multi-valued count %u does not fit in %zu bytes", what, n, v->len);
 		return;
 	}
 	uint32_t prev = 4 + 4 * n;
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t o = le32(v->p + 4 + 4 * i);
 		if (o < prev || o > v->len) {
-			lerr(h->w, "%s: multi-valued element %u at offset %u, outside %u..%zu", what, i, o, prev, v->len);
+			lerr(ck, h->w, "%s: multi-valued element %u at offset %u, outside %u..%zu",
+			     what, i, o, prev, v->len);
 			return;
 		}
 		prev = o;
@@ -800,18 +789,18 @@ void pc_close(pc *c)
 	c->n = 0;
 }
 
-int pc_open(pc *c, const char *w, uint64_t bid_data, uint64_t bid_sub)
+int pc_open(struct pstcheck *ck, pc *c, const char *w, uint64_t bid_data, uint64_t bid_sub)
 {
 	memset(c, 0, sizeof *c);
-	if (!hn_open(&c->h, w, bid_data, bid_sub))
+	if (!hn_open(ck, &c->h, w, bid_data, bid_sub))
 		return 0;
 	if (c->h.sig != 0xBC) {
-		lerr(w, "heap client signature 0x%02x; a property context's is 0xBC", c->h.sig);
+		lerr(ck, w, "heap client signature 0x%02x; a property context's is 0xBC", c->h.sig);
 		pc_close(c);
 		return 0;
 	}
 	bth b;
-	if (!bth_read(&c->h, c->h.root, 2, 6, &b, "PC")) {
+	if (!bth_read(ck, &c->h, c->h.root, 2, 6, &b, "PC")) {
 		pc_close(c);
 		return 0;
 	}
@@ -840,14 +829,14 @@ const prop *pc_get(const pc *c, uint16_t id)
 	return NULL;
 }
 
-int pc_val(pc *c, const prop *p, val *v)
+int pc_val(struct pstcheck *ck, pc *c, const prop *p, val *v)
 {
 	char what[48];
 	snprintf(what, sizeof what, "property 0x%04x%04x", p->id, p->type);
 	int fs = type_fixed_size(p->type);
 	memset(v, 0, sizeof *v);
 	if (fs < 0) {
-		lerr(c->h.w, "%s: unknown property type 0x%04x", what, p->type);
+		lerr(ck, c->h.w, "%s: unknown property type 0x%04x", what, p->type);
 		return 0;
 	}
 	if (fs > 0 && fs <= 4) {
@@ -858,15 +847,15 @@ int pc_val(pc *c, const prop *p, val *v)
 		return 1;
 	}
 	if (fs == 8) {
-		if (!hn_get(&c->h, p->v, &v->p, &v->len, what))
+		if (!hn_get(ck, &c->h, p->v, &v->p, &v->len, what))
 			return 0;
 		if (v->len != 8) {
-			lerr(c->h.w, "%s: an 8-byte value in an allocation of %zu bytes", what, v->len);
+			lerr(ck, c->h.w, "%s: an 8-byte value in an allocation of %zu bytes", what, v->len);
 			return 0;
 		}
 		return 1;
 	}
-	return hn_value(&c->h, p->v, v, what);
+	return hn_value(ck, &c->h, p->v, v, what);
 }
 
 /* pc_u32: an integer property (PT_LONG, PT_SHORT, PT_BOOLEAN); 0 when absent or unreadable */
@@ -881,19 +870,19 @@ int pc_u32(pc *c, uint16_t id, uint32_t *out)
 
 /* A big value in a subnode: there and readable, its size right for its type;
  * its bytes are not read (an attachment may be gigabytes). */
-static void check_sub_value(pc *c, const prop *p, const char *what)
+static void check_sub_value(struct pstcheck *ck, pc *c, const prop *p, const char *what)
 {
 	const snode *s = sn_find(&c->h.sub, p->v);
 	uint64_t size;
 	char w[160];
 	snprintf(w, sizeof w, "%s subnode 0x%x", c->h.w, p->v);
 	if (!s)
-		lerr(c->h.w, "%s: HNID 0x%x names subnode 0x%x, which the node does not have", what, p->v, p->v);
-	else if (stream_size(s->data, &size, w) && p->type == PT_UNICODE && size % 2)
-		lerr(c->h.w, "%s: a PT_UNICODE value of odd length %" PRIu64, what, size);
+		lerr(ck, c->h.w, "%s: HNID 0x%x names subnode 0x%x, which the node does not have", what, p->v, p->v);
+	else if (stream_size(ck, s->data, &size, w) && p->type == PT_UNICODE && size % 2)
+		lerr(ck, c->h.w, "%s: a PT_UNICODE value of odd length %" PRIu64, what, size);
 }
 
-void pc_validate(pc *c)
+void pc_validate(struct pstcheck *ck, pc *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
 		const prop *p = &c->p[i];
@@ -902,17 +891,17 @@ void pc_validate(pc *c)
 		snprintf(what, sizeof what, "property 0x%04x%04x", p->id, p->type);
 		if (type_fixed_size(p->type) == 0 && (p->v & 0x1F) && !(p->type & PT_MV) &&
 		    p->type != PT_OBJECT && p->type != PT_CLSID) {
-			check_sub_value(c, p, what);
+			check_sub_value(ck, c, p, what);
 			continue;
 		}
-		if (!pc_val(c, p, &v))
+		if (!pc_val(ck, c, p, &v))
 			continue;
 		if (p->type == PT_BOOLEAN && p->v > 1)
-			lerr(c->h.w, "%s: PT_BOOLEAN value 0x%x, must be 0 or 1", what, p->v);
+			lerr(ck, c->h.w, "%s: PT_BOOLEAN value 0x%x, must be 0 or 1", what, p->v);
 		else if ((p->type == PT_SHORT && p->v > 0xFFFF))
-			lfind(c->h.w, "%s: PT_SHORT with non-zero upper bytes (0x%x)", what, p->v);
+			lfind(ck, c->h.w, "%s: PT_SHORT with non-zero upper bytes (0x%x)", what, p->v);
 		if (type_fixed_size(p->type) == 0)
-			check_var(&c->h, what, p->type, &v);
+			check_var(ck, &c->h, what, p->type, &v);
 		val_free(&v);
 	}
 }
@@ -937,7 +926,7 @@ static int cmp_ib(const void *a, const void *b)
 
 /* One TCOLDESC: sized for its type, inside the area of the row its size
  * belongs to, its cell-existence bit unused so far (bits: 256 flags). */
-static int tc_coldesc(tc *t, unsigned i, uint8_t *bits)
+static int tc_coldesc(struct pstcheck *ck, tc *t, unsigned i, uint8_t *bits)
 {
 	const char *w = t->h.w;
 	const uint16_t *g = t->rgib;
@@ -945,22 +934,22 @@ static int tc_coldesc(tc *t, unsigned i, uint8_t *bits)
 	int fs = type_fixed_size(c->tag & 0xFFFF), ok = 1;
 	unsigned want = fs < 0 ? c->cb : fs == 0 ? 4 : (unsigned)fs;
 	if (i && c->tag <= t->c[i - 1].tag)
-		lerr(w, "TCOLDESC %u: tag 0x%08x not above the previous 0x%08x", i, c->tag, t->c[i - 1].tag);
+		lerr(ck, w, "TCOLDESC %u: tag 0x%08x not above the previous 0x%08x", i, c->tag, t->c[i - 1].tag);
 	if (fs < 0)
-		lerr(w, "TCOLDESC %u: unknown property type in tag 0x%08x", i, c->tag);
+		lerr(ck, w, "TCOLDESC %u: unknown property type in tag 0x%08x", i, c->tag);
 	if (c->cb != want) {
-		lerr(w, "column 0x%08x: cbData %u, its type takes %u", c->tag, c->cb, want);
+		lerr(ck, w, "column 0x%08x: cbData %u, its type takes %u", c->tag, c->cb, want);
 		ok = 0;
 	}
 	unsigned lo = c->cb >= 4 ? 0 : c->cb == 2 ? g[0] : g[1];
 	unsigned hi = c->cb >= 4 ? g[0] : c->cb == 2 ? g[1] : g[2];
 	if (c->ib < lo || c->ib + c->cb > hi) {
-		lerr(w, "column 0x%08x: cell %u..%u outside its %u-byte area %u..%u of the row",
+		lerr(ck, w, "column 0x%08x: cell %u..%u outside its %u-byte area %u..%u of the row",
 		     c->tag, c->ib, c->ib + c->cb, c->cb, lo, hi);
 		ok = 0;
 	}
 	if (c->bit >= 8 * (g[3] - g[2]) || (bits[c->bit >> 3] & (1u << (c->bit & 7)))) {
-		lerr(w, "column 0x%08x: iBit %u outside the cell-existence block or used twice", c->tag, c->bit);
+		lerr(ck, w, "column 0x%08x: iBit %u outside the cell-existence block or used twice", c->tag, c->bit);
 		ok = 0;
 	}
 	bits[c->bit >> 3] |= (uint8_t)(1u << (c->bit & 7));
@@ -968,13 +957,13 @@ static int tc_coldesc(tc *t, unsigned i, uint8_t *bits)
 }
 
 /* The TCOLDESCs: sorted by tag, each valid, the cells apart, RowId first. */
-static int tc_cols(tc *t, const uint8_t *d)
+static int tc_cols(struct pstcheck *ck, tc *t, const uint8_t *d)
 {
 	const char *w = t->h.w;
 	uint16_t *g = t->rgib;
 	int ok = 1;
 	if (g[0] > g[1] || g[1] > g[2] || g[2] > g[3] || g[3] != g[2] + (t->nc + 7) / 8) {
-		lerr(w, "TCINFO rgib %u/%u/%u/%u: the areas must ascend and the row end with %u "
+		lerr(ck, w, "TCINFO rgib %u/%u/%u/%u: the areas must ascend and the row end with %u "
 		     "cell-existence bytes", g[0], g[1], g[2], g[3], (t->nc + 7) / 8);
 		ok = 0;
 	}
@@ -982,20 +971,20 @@ static int tc_cols(tc *t, const uint8_t *d)
 	for (unsigned i = 0; i < t->nc; i++) {
 		const uint8_t *e = d + 22 + 8 * i;
 		t->c[i] = (tcol){ le32(e), le16(e + 4), e[6], e[7] };
-		ok &= tc_coldesc(t, i, bits);
+		ok &= tc_coldesc(ck, t, i, bits);
 	}
 	tcol *s = xcalloc(t->nc, sizeof *s);
 	memcpy(s, t->c, t->nc * sizeof *s);
 	qsort(s, t->nc, sizeof *s, cmp_ib);
 	for (unsigned i = 1; i < t->nc; i++)
 		if (s[i - 1].ib + s[i - 1].cb > s[i].ib) {
-			lerr(w, "columns 0x%08x and 0x%08x: cells overlap at %u", s[i - 1].tag, s[i].tag, s[i].ib);
+			lerr(ck, w, "columns 0x%08x and 0x%08x: cells overlap at %u", s[i - 1].tag, s[i].tag, s[i].ib);
 			ok = 0;
 		}
 	free(s);
 	const tcol *id = tc_col(t, 0x67F20003);
 	if (!id || id->ib != 0 || id->cb != 4) {
-		lerr(w, "no PidTagLtpRowId column (0x67F20003) at row offset 0");
+		lerr(ck, w, "no PidTagLtpRowId column (0x67F20003) at row offset 0");
 		ok = 0;
 	}
 	return ok;
@@ -1010,21 +999,21 @@ const tcol *tc_col(const tc *t, uint32_t tag)
 }
 
 /* The row matrix: in the heap, or in a subnode with floor(8176 / row size) rows a block. */
-static int tc_matrix(tc *t, uint32_t hnid)
+static int tc_matrix(struct pstcheck *ck, tc *t, uint32_t hnid)
 {
 	size_t rs = t->rgib[3];
 	if (hnid == 0)
 		return 1;
 	if (rs == 0) {
-		lerr(t->h.w, "a row matrix but a row size of 0");
+		lerr(ck, t->h.w, "a row matrix but a row size of 0");
 		return 0;
 	}
 	if ((hnid & 0x1F) == 0) {
 		size_t len;
-		if (!hn_get(&t->h, hnid, &t->hrows, &len, "TCINFO hnidRows"))
+		if (!hn_get(ck, &t->h, hnid, &t->hrows, &len, "TCINFO hnidRows"))
 			return 0;
 		if (len % rs)
-			lerr(t->h.w, "the row matrix of %zu bytes is not a whole number of %zu-byte rows", len, rs);
+			lerr(ck, t->h.w, "the row matrix of %zu bytes is not a whole number of %zu-byte rows", len, rs);
 		t->nrows = len / rs;
 		return 1;
 	}
@@ -1032,24 +1021,25 @@ static int tc_matrix(tc *t, uint32_t hnid)
 	char w[160];
 	snprintf(w, sizeof w, "%s rows subnode 0x%x", t->h.w, hnid);
 	if (!s) {
-		lerr(t->h.w, "TCINFO hnidRows names subnode 0x%x, which the node does not have", hnid);
+		lerr(ck, t->h.w, "TCINFO hnidRows names subnode 0x%x, which the node does not have", hnid);
 		return 0;
 	}
-	if (!stream_read(s->data, &t->rs, w))
+	if (!stream_read(ck, s->data, &t->rs, w))
 		return 0;
 	t->per_block = ROWS_DATA / rs;
 	if (t->per_block == 0) {
-		lerr(w, "rows of %zu bytes do not fit in a block", rs);
+		lerr(ck, w, "rows of %zu bytes do not fit in a block", rs);
 		return 0;
 	}
 	for (unsigned i = 0; i < t->rs.n; i++) {
 		size_t cb = t->rs.cb[i], need = t->per_block * rs;
 		if (i + 1 < t->rs.n && cb < need) {
-			lerr(w, "row block %u holds %zu bytes, less than %zu whole rows of %zu", i, cb, t->per_block, rs);
+			lerr(ck, w, "row block %u holds %zu bytes, less than %zu whole rows of %zu",
+			     i, cb, t->per_block, rs);
 			return 0;
 		}
 		if (i + 1 == t->rs.n && (cb % rs || cb > need)) {
-			lerr(w, "the last row block holds %zu bytes, not a whole number of %zu-byte rows (at most %zu)",
+			lerr(ck, w, "the last row block holds %zu bytes, not a whole number of %zu-byte rows (at most %zu)",
 			     cb, rs, t->per_block);
 			return 0;
 		}
@@ -1069,14 +1059,14 @@ const uint8_t *tc_row(const tc *t, size_t i)
 }
 
 /* The row index against the rows: every entry names a real row whose RowId is its key. */
-static int tc_index(tc *t, uint32_t hid)
+static int tc_index(struct pstcheck *ck, tc *t, uint32_t hid)
 {
 	bth b;
 	if (hid == 0) {
-		lerr(t->h.w, "TCINFO hidRowIndex is 0: a table needs a row index BTH");
+		lerr(ck, t->h.w, "TCINFO hidRowIndex is 0: a table needs a row index BTH");
 		return 0;
 	}
-	if (!bth_read(&t->h, hid, 4, 4, &b, "row index"))
+	if (!bth_read(ck, &t->h, hid, 4, 4, &b, "row index"))
 		return 0;
 	t->nidx = b.n;
 	t->key = xcalloc(b.n, sizeof *t->key);
@@ -1089,64 +1079,64 @@ static int tc_index(tc *t, uint32_t hid)
 	return 1;
 }
 
-static int tc_index_rows(tc *t)
+static int tc_index_rows(struct pstcheck *ck, tc *t)
 {
 	if (t->nidx != t->nrows)
-		lerr(t->h.w, "the row index has %zu entries, the row matrix %zu rows", t->nidx, t->nrows);
+		lerr(ck, t->h.w, "the row index has %zu entries, the row matrix %zu rows", t->nidx, t->nrows);
 	uint8_t *used = xcalloc(t->nrows / 8 + 1, 1);
 	int ok = 1;
 	for (size_t i = 0; i < t->nidx; i++) {
 		const uint8_t *r = tc_row(t, t->idx[i]);
 		if (!r) {
-			lerr(t->h.w, "row index: row ID 0x%x points at row %u; there are %zu rows",
+			lerr(ck, t->h.w, "row index: row ID 0x%x points at row %u; there are %zu rows",
 			     t->key[i], t->idx[i], t->nrows);
 			ok = 0;
 			continue;
 		}
 		if (le32(r) != t->key[i])
-			lerr(t->h.w, "row index: row ID 0x%x points at row %u, whose RowId is 0x%x",
+			lerr(ck, t->h.w, "row index: row ID 0x%x points at row %u, whose RowId is 0x%x",
 			     t->key[i], t->idx[i], le32(r));
 		if (used[t->idx[i] >> 3] & (1u << (t->idx[i] & 7)))
-			lerr(t->h.w, "row %u is named by two row index entries", t->idx[i]);
+			lerr(ck, t->h.w, "row %u is named by two row index entries", t->idx[i]);
 		used[t->idx[i] >> 3] |= (uint8_t)(1u << (t->idx[i] & 7));
 	}
 	for (size_t i = 0; i < t->nrows; i++)
 		if (!(used[i >> 3] & (1u << (i & 7))))
-			lerr(t->h.w, "row %zu (RowId 0x%x) is not in the row index", i, le32(tc_row(t, i)));
+			lerr(ck, t->h.w, "row %zu (RowId 0x%x) is not in the row index", i, le32(tc_row(t, i)));
 	free(used);
 	return ok;
 }
 
-int tc_open(tc *t, const char *w, uint64_t bid_data, uint64_t bid_sub)
+int tc_open(struct pstcheck *ck, tc *t, const char *w, uint64_t bid_data, uint64_t bid_sub)
 {
 	memset(t, 0, sizeof *t);
-	if (!hn_open(&t->h, w, bid_data, bid_sub))
+	if (!hn_open(ck, &t->h, w, bid_data, bid_sub))
 		return 0;
 	const uint8_t *d;
 	size_t len;
 	if (t->h.sig != 0x7C) {
-		lerr(w, "heap client signature 0x%02x; a table context's is 0x7C", t->h.sig);
+		lerr(ck, w, "heap client signature 0x%02x; a table context's is 0x7C", t->h.sig);
 		goto bad;
 	}
-	if (!hn_get(&t->h, t->h.root, &d, &len, "hidUserRoot (TCINFO)"))
+	if (!hn_get(ck, &t->h, t->h.root, &d, &len, "hidUserRoot (TCINFO)"))
 		goto bad;
 	if (len < 22 || d[0] != 0x7C || len < 22 + 8u * d[1]) {
-		lerr(w, "TCINFO of %zu bytes: bType 0x%02x (must be 0x7C), room for %zu of its %u columns",
+		lerr(ck, w, "TCINFO of %zu bytes: bType 0x%02x (must be 0x7C), room for %zu of its %u columns",
 		     len, len ? d[0] : 0, len < 22 ? 0 : (len - 22) / 8, len > 1 ? d[1] : 0);
 		goto bad;
 	}
 	t->nc = d[1];
 	if (len != 22 + 8u * t->nc)
-		lerr(w, "TCINFO with %u columns is %zu bytes, expected %u", t->nc, len, 22 + 8u * t->nc);
+		lerr(ck, w, "TCINFO with %u columns is %zu bytes, expected %u", t->nc, len, 22 + 8u * t->nc);
 	for (int i = 0; i < 4; i++)
 		t->rgib[i] = le16(d + 2 + 2 * i);
 	if (le32(d + 18))
-		lerr(w, "TCINFO hidIndex 0x%x: deprecated, a new PST must set it to 0", le32(d + 18));
+		lerr(ck, w, "TCINFO hidIndex 0x%x: deprecated, a new PST must set it to 0", le32(d + 18));
 	uint32_t hid_index = le32(d + 10), hnid_rows = le32(d + 14);
 	t->c = xcalloc(t->nc, sizeof *t->c);
-	if (!tc_cols(t, d) || !tc_index(t, hid_index) || !tc_matrix(t, hnid_rows))
+	if (!tc_cols(ck, t, d) || !tc_index(ck, t, hid_index) || !tc_matrix(ck, t, hnid_rows))
 		goto bad;
-	if (!tc_index_rows(t))
+	if (!tc_index_rows(ck, t))
 		goto bad;
 	return 1;
 bad:
@@ -1154,7 +1144,7 @@ bad:
 	return 0;
 }
 
-int tc_cell(tc *t, const uint8_t *row, const tcol *c, val *v)
+int tc_cell(struct pstcheck *ck, tc *t, const uint8_t *row, const tcol *c, val *v)
 {
 	memset(v, 0, sizeof *v);
 	if (!(row[t->rgib[2] + c->bit / 8] & (0x80 >> (c->bit % 8))))
@@ -1167,20 +1157,20 @@ int tc_cell(tc *t, const uint8_t *row, const tcol *c, val *v)
 	}
 	char what[64];
 	snprintf(what, sizeof what, "row 0x%x column 0x%08x", le32(row), c->tag);
-	if (!hn_value(&t->h, le32(row + c->ib), v, what))
+	if (!hn_value(ck, &t->h, le32(row + c->ib), v, what))
 		return -1;
-	check_var(&t->h, what, c->tag & 0xFFFF, v);
+	check_var(ck, &t->h, what, c->tag & 0xFFFF, v);
 	return 1;
 }
 
 /* Every variable-size cell of every row must resolve. */
-void tc_validate(tc *t)
+void tc_validate(struct pstcheck *ck, tc *t)
 {
 	for (size_t r = 0; r < t->nrows; r++) {
 		const uint8_t *row = tc_row(t, r);
 		for (unsigned i = 0; i < t->nc; i++) {
 			val v;
-			if (type_fixed_size(t->c[i].tag & 0xFFFF) == 0 && tc_cell(t, row, &t->c[i], &v) > 0)
+			if (type_fixed_size(t->c[i].tag & 0xFFFF) == 0 && tc_cell(ck, t, row, &t->c[i], &v) > 0)
 				val_free(&v);
 		}
 	}
@@ -1189,20 +1179,20 @@ void tc_validate(tc *t)
 /* ---- every node -------------------------------------------------------------------- */
 
 /* Folders, their tables and messages are read, and reported, by pstcheck_msg.c. */
-int msg_layer_node(uint32_t nid)
+int msg_layer_node(struct pstcheck *ck, uint32_t nid)
 {
 	uint32_t type = nid & 31, base = nid & ~31u;
 	if (type == 0x02 || type == 0x03 || type == 0x04 || type == 0x08)
 		return 1;
 	if (type >= 0x0D && type <= 0x0F)
-		return find_nbt(base | 0x02) != NULL;
-	return type == 0x10 && find_nbt(base | 0x03) != NULL;
+		return find_nbt(ck, base | 0x02) != NULL;
+	return type == 0x10 && find_nbt(ck, base | 0x03) != NULL;
 }
 
-void ltp_init(void)
+void ltp_init(struct pstcheck *ck)
 {
 	for (int i = 0; i < 256; i++)
-		perm_i[perm_r[i]] = (uint8_t)i;
+		ck->perm_i[perm_r[i]] = (uint8_t)i;
 }
 
 int node_kind(uint32_t nid)
@@ -1216,93 +1206,95 @@ int node_kind(uint32_t nid)
 	return 0;
 }
 
-static void check_object(const char *w, int kind, uint32_t nid, uint64_t bid_data, uint64_t bid_sub,
+static void check_object(struct pstcheck *ck, const char *w, int kind, uint32_t nid,
+			 uint64_t bid_data, uint64_t bid_sub,
 			 int depth);
 
-void check_subnode_objects(const char *w, uint64_t bid_sub, int depth, int skip_msg)
+void check_subnode_objects(struct pstcheck *ck, const char *w, uint64_t bid_sub, int depth, int skip_msg)
 {
 	sntree t;
-	if (!sub_walk_step(depth, 0, w) || !subtree_read(bid_sub, &t, w))
+	if (!sub_walk_step(ck, depth, 0, w) || !subtree_read(ck, bid_sub, &t, w))
 		return;
-	for (size_t i = 0; i < t.n && sub_walk_step(depth + 1, 1, w); i++) {
+	for (size_t i = 0; i < t.n && sub_walk_step(ck, depth + 1, 1, w); i++) {
 		char sw[128];
 		snprintf(sw, sizeof sw, "%s subnode 0x%x", w, t.e[i].nid);
 		uint32_t sn = t.e[i].nid;
 		if (skip_msg && (sn == 0x671 || (sn & 31) == 0x05))
 			continue;           /* checked with the message (pstcheck_msg.c) */
 		if (node_kind(sn))
-			check_object(sw, node_kind(t.e[i].nid), t.e[i].nid, t.e[i].data, t.e[i].sub, depth + 1);
+			check_object(ck, sw, node_kind(t.e[i].nid), t.e[i].nid, t.e[i].data, t.e[i].sub, depth + 1);
 	}
 	sntree_free(&t);
 }
 
 /* An info line Outlook's own store is compared by: how many properties. */
-static void count_line(const char *w, uint32_t nid, size_t n)
+static void count_line(struct pstcheck *ck, const char *w, uint32_t nid, size_t n)
 {
 	if (nid == 0x21 || nid == 0x122)
-		linfo(w, "%s: %zu properties", nid == 0x21 ? "message store" : "root folder", n);
+		linfo(ck, w, "%s: %zu properties", nid == 0x21 ? "message store" : "root folder", n);
 }
 
 /* A PC (kind 0xBC) or TC (0x7C) and, for a PC, its subnodes. */
-static void check_object(const char *w, int kind, uint32_t nid, uint64_t bid_data, uint64_t bid_sub,
+static void check_object(struct pstcheck *ck, const char *w, int kind, uint32_t nid,
+			 uint64_t bid_data, uint64_t bid_sub,
 			 int depth)
 {
 	if (kind == 0xBC) {
 		pc c;
-		if (pc_open(&c, w, bid_data, bid_sub)) {
-			pc_validate(&c);
+		if (pc_open(ck, &c, w, bid_data, bid_sub)) {
+			pc_validate(ck, &c);
 			if (depth == 0)
-				count_line(w, nid, c.n);
+				count_line(ck, w, nid, c.n);
 			pc_close(&c);
 		}
-		check_subnode_objects(w, bid_sub, depth, 0);
+		check_subnode_objects(ck, w, bid_sub, depth, 0);
 	} else if (kind == 0x7C) {
 		tc t;
-		if (tc_open(&t, w, bid_data, bid_sub)) {
-			tc_validate(&t);
+		if (tc_open(ck, &t, w, bid_data, bid_sub)) {
+			tc_validate(ck, &t);
 			tc_close(&t);
 		}
 	}
 }
 
 /* A node that is none of the known PCs and TCs: what its heap says it is, if it has one. */
-static void check_other(const char *w, const nbt_ent *n)
+static void check_other(struct pstcheck *ck, const char *w, const nbt_ent *n)
 {
-	bbt_ent *b = n->bid_data ? find_bbt(n->bid_data) : NULL;
+	bbt_ent *b = n->bid_data ? find_bbt(ck, n->bid_data) : NULL;
 	uint8_t d[12];
-	if (!b || b->state != 1 || (b->bid & 2) || b->cb < 12 || !rd(b->ib, d, 12))
+	if (!b || b->state != 1 || (b->bid & 2) || b->cb < 12 || !rd(ck, b->ib, d, 12))
 		return;
-	if ((crypt_method == 1 ? perm_i[d[2]] : d[2]) != 0xEC)
+	if ((ck->crypt_method == 1 ? ck->perm_i[d[2]] : d[2]) != 0xEC)
 		return;
-	int sig = crypt_method == 1 ? perm_i[d[3]] : d[3];
+	int sig = ck->crypt_method == 1 ? ck->perm_i[d[3]] : d[3];
 	if (sig == 0xBC || sig == 0x7C) {
-		check_object(w, sig, (uint32_t)n->nid, n->bid_data, n->bid_sub, 1);
+		check_object(ck, w, sig, (uint32_t)n->nid, n->bid_data, n->bid_sub, 1);
 		return;
 	}
 	heap h;
-	if (!hn_open(&h, w, n->bid_data, n->bid_sub))
+	if (!hn_open(ck, &h, w, n->bid_data, n->bid_sub))
 		return;
 	bth bt;
-	if (h.sig == 0xB5 && bth_read(&h, h.root, 0, 0, &bt, "BTH"))
+	if (h.sig == 0xB5 && bth_read(ck, &h, h.root, 0, 0, &bt, "BTH"))
 		free(bt.rec);
 	hn_close(&h);
 }
 
-void check_ltp_nodes(void)
+void check_ltp_nodes(struct pstcheck *ck)
 {
-	if (crypt_method == 2) {
-		lfind("LTP", "LTP and messaging checks skipped: cyclic decoding is not implemented");
+	if (ck->crypt_method == 2) {
+		lfind(ck, "LTP", "LTP and messaging checks skipped: cyclic decoding is not implemented");
 		return;
 	}
-	for (size_t i = 0; i < n_nbt; i++) {
-		uint32_t nid = (uint32_t)nbt[i].nid;
+	for (size_t i = 0; i < ck->n_nbt; i++) {
+		uint32_t nid = (uint32_t)ck->nbt[i].nid;
 		char w[48];
 		snprintf(w, sizeof w, "node 0x%x", nid);
-		if (msg_layer_node(nid))
+		if (msg_layer_node(ck, nid))
 			continue;           /* checked by the messaging layer (pstcheck_msg.c) */
 		if (node_kind(nid))
-			check_object(w, node_kind(nid), nid, nbt[i].bid_data, nbt[i].bid_sub, 0);
+			check_object(ck, w, node_kind(nid), nid, ck->nbt[i].bid_data, ck->nbt[i].bid_sub, 0);
 		else
-			check_other(w, &nbt[i]);
+			check_other(ck, w, &ck->nbt[i]);
 	}
 }
