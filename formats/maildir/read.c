@@ -139,7 +139,7 @@ static void dnames_free(struct dname *v, size_t n)
 static ssize_t list_dir(int dirfd, struct dname **out)
 {
 	*out = NULL;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = open_noatime(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
 		int e = errno;
@@ -792,13 +792,15 @@ static void mr_close(struct mail_reader *rd)
  */
 static int mr_probe(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	struct stat cur, newd;
-	int yes = fstatat(fd, "cur", &cur, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(cur.st_mode) &&
-		  fstatat(fd, "new", &newd, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(newd.st_mode);
-	close(fd);
+	/* stat only: nothing of SOURCE is opened before its reader is chosen */
+	static const char *const subs[] = { "cur", "new" };
+	int yes = 1;
+	for (size_t i = 0; i < 2 && yes; i++) {
+		char *sub = xasprintf("%s/%s", path, subs[i]);
+		struct stat st;
+		yes = lstat(sub, &st) == 0 && S_ISDIR(st.st_mode);
+		free(sub);
+	}
 	return yes;
 }
 
