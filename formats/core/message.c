@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/diag.h"
 #include "core/msghash.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -92,6 +93,86 @@ GMimeStream *msg_stream(const struct mail_msg *msg, uint64_t from, uint64_t to)
 {
 	GMimeStream *s = msg->body ? msg->body->ops->stream(msg->body, from, to) : NULL;
 	return s ? s : g_mime_stream_mem_new();
+}
+
+/* ---- the header block ---------------------------------------------------------------- */
+
+#define FIRST_READ (64 * 1024)
+#define HEAD_MAX (16u * 1024 * 1024)
+
+/*
+ * find_head_end: length of the header block including the empty line that
+ * ends it, or 0 when not found in p[0..len).  Scanning starts at `from`
+ * (bytes before it were already searched).
+ */
+static size_t find_head_end(const unsigned char *p, size_t len, size_t from)
+{
+	if (from == 0 && len >= 1 && p[0] == '\n')
+		return 1;
+	if (from == 0 && len >= 2 && p[0] == '\r' && p[1] == '\n')
+		return 2;
+	size_t i = from;
+	const unsigned char *nl;
+	while (i < len && (nl = memchr(p + i, '\n', len - i))) {
+		size_t k = (size_t)(nl - p);
+		if (k + 1 < len && p[k + 1] == '\n')
+			return k + 2;
+		if (k + 2 < len && p[k + 1] == '\r' && p[k + 2] == '\n')
+			return k + 3;
+		i = k + 1;
+	}
+	return 0;
+}
+
+/* head_done: the header block found (or taken as all there is); sets msg's view of pb */
+static int head_done(struct mail_msg *msg, const struct sbuf *pb, size_t head_len, bool complete)
+{
+	msg->prefix = (const unsigned char *)pb->buf;
+	msg->prefix_len = pb->len;
+	msg->head_len = head_len;
+	msg->head_complete = complete;
+	return CONV_OK;
+}
+
+int msg_read_head(struct mail_msg *msg, struct sbuf *pb, struct diag *d, struct sbuf *err)
+{
+	sbuf_reset(pb);
+	uint64_t size = msg->size;
+	size_t scanned = 0;
+	msg->head_complete = false;
+	msg->head_len = 0;
+	for (;;) {
+		size_t want = pb->len < FIRST_READ ? FIRST_READ : pb->len;
+		if ((uint64_t)pb->len + want > size)
+			want = (size_t)(size - pb->len);
+		if (want) {
+			sbuf_grow(pb, want);
+			ssize_t n = msg_read(msg, pb->buf + pb->len, want, pb->len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				sbuf_addf(err, "cannot read '%s': %s", msg->origin, strerror(errno));
+				head_done(msg, pb, 0, false);
+				return CONV_MSG_BAD;
+			}
+			if (msg->hash)
+				msg_hash_feed(msg->hash, pb->len, pb->buf + pb->len, (size_t)n);
+			sbuf_setlen(pb, pb->len + (size_t)n);
+			if (n == 0)
+				size = pb->len;	/* shrank: stop here */
+		}
+		size_t end = find_head_end((const unsigned char *)pb->buf, pb->len, scanned);
+		if (end)
+			return head_done(msg, pb, end, true);
+		scanned = pb->len > 2 ? pb->len - 2 : 0;
+		if (pb->len >= size)		/* headers only, no body */
+			return head_done(msg, pb, pb->len, true);
+		if (pb->len >= HEAD_MAX) {
+			diag_warn(d, "'%s': no end of header within %u MiB; the rest is passed "
+				  "through as body", msg->origin, HEAD_MAX >> 20);
+			return head_done(msg, pb, pb->len, false);
+		}
+	}
 }
 
 int msg_unchanged(const struct mail_msg *msg, struct sbuf *err)

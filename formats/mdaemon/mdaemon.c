@@ -31,8 +31,6 @@
 #include "mdaemon/mrk.h"
 
 #define HIWATER_MAX (1024u * 1024)
-#define FIRST_READ (64 * 1024)
-#define HEAD_MAX (16u * 1024 * 1024)
 #define DEPTH_MAX 200
 #define UNNAMED_FOLDER "(no name)"
 /*
@@ -741,80 +739,6 @@ static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *
 
 /* ---- reading one message ---------------------------------------------- */
 
-/*
- * find_head_end: length of the header block including the empty line that
- * ends it, or 0 when not found in p[0..len).  Scanning starts at `from`
- * (bytes before it were already searched).
- */
-static size_t find_head_end(const unsigned char *p, size_t len, size_t from)
-{
-	if (from == 0 && len >= 1 && p[0] == '\n')
-		return 1;
-	if (from == 0 && len >= 2 && p[0] == '\r' && p[1] == '\n')
-		return 2;
-	size_t i = from;
-	const unsigned char *nl;
-	while (i < len && (nl = memchr(p + i, '\n', len - i))) {
-		size_t k = (size_t)(nl - p);
-		if (k + 1 < len && p[k + 1] == '\n')
-			return k + 2;
-		if (k + 2 < len && p[k + 1] == '\r' && p[k + 2] == '\n')
-			return k + 3;
-		i = k + 1;
-	}
-	return 0;
-}
-
-/* read_prefix: first chunk, extended until the header block ends (or cap) */
-static int read_prefix(struct md_reader *r, int fd, uint64_t size, struct sbuf *err)
-{
-	struct sbuf *pb = &r->prefix;
-	sbuf_reset(pb);
-	size_t scanned = 0;
-	r->msg.head_complete = false;
-	r->msg.head_len = 0;
-	for (;;) {
-		size_t want = pb->len < FIRST_READ ? FIRST_READ : pb->len;
-		if ((uint64_t)pb->len + want > size)
-			want = (size_t)(size - pb->len);
-		if (want) {
-			sbuf_grow(pb, want);
-			ssize_t n = pread(fd, pb->buf + pb->len, want, (off_t)pb->len);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				sbuf_addf(err, "cannot read '%s': %s", r->msg.origin,
-					  strerror(errno));
-				return CONV_MSG_BAD;
-			}
-			if (r->hash)
-				msg_hash_feed(r->hash, pb->len, pb->buf + pb->len, (size_t)n);
-			sbuf_setlen(pb, pb->len + (size_t)n);
-			if (n == 0)
-				size = pb->len;	/* shrank: stop here */
-		}
-		size_t end = find_head_end((const unsigned char *)pb->buf, pb->len, scanned);
-		if (end) {
-			r->msg.head_len = end;
-			r->msg.head_complete = true;
-			return CONV_OK;
-		}
-		scanned = pb->len > 2 ? pb->len - 2 : 0;
-		if (pb->len >= size) {		/* headers only, no body */
-			r->msg.head_len = pb->len;
-			r->msg.head_complete = true;
-			return CONV_OK;
-		}
-		if (pb->len >= HEAD_MAX) {
-			diag_warn(r->r.diag, "'%s': no end of header within %u MiB; the "
-				  "rest is passed through as body", r->msg.origin,
-				  HEAD_MAX >> 20);
-			r->msg.head_len = pb->len;
-			return CONV_OK;
-		}
-	}
-}
-
 static void set_received(struct md_reader *r, const struct md_entry *e,
 			 const struct stat *st)
 {
@@ -887,10 +811,8 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);	/* msg_unchanged() holds the file to it */
 	m->body = &r->msg_body.body;
-	int ret = read_prefix(r, fd, m->size, err);
+	int ret = msg_read_head(m, &r->prefix, r->r.diag, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
-	m->prefix = (const unsigned char *)r->prefix.buf;
-	m->prefix_len = r->prefix.len;
 	if (ret == CONV_OK)
 		set_received(r, e, &st);
 	else
