@@ -73,7 +73,9 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 	sbuf_add_json_str(j, box->path);
 	sbuf_adds(j, ", \"found_by\": ");
 	sbuf_add_json_str(j, box->origin);
-	if (status != CONV_OK) {
+	struct mail_mailbox *mb = status == CONV_OK ?
+		r->v->open_mailbox(r, box, r->diag, NULL, err) : NULL;
+	if (!mb) {
 		diag_error(r->diag, "%s@%s: %s", box->mailbox, box->domain, err->buf);
 		sbuf_adds(j, ", \"error\": ");
 		sbuf_add_json_str(j, err->buf);
@@ -88,7 +90,7 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 	bool first = true;
 	int ret;
 	sbuf_reset(err);
-	while ((ret = r->v->next_folder(r, &f, err)) != CONV_DONE) {
+	while ((ret = mb->v->next_folder(mb, &f, err)) != CONV_DONE) {
 		if (ret != CONV_OK) {
 			diag_error(r->diag, "%s", err->buf);
 			sbuf_reset(err);
@@ -106,6 +108,7 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 		}
 	}
 	sbuf_adds(j, "\n  ]}");
+	mb->v->close_mailbox(mb);
 }
 
 int cmd_list(const struct options *o)

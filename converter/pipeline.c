@@ -80,7 +80,7 @@ static int open_run(struct run *run, const struct options *o)
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
 	run->hash = o->dry_run ? NULL : msg_hash_new();
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps, .hash = run->hash };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
@@ -133,6 +133,7 @@ static int close_run(struct run *run)
 struct box_run {
 	struct run *run;
 	const struct mail_box *box;
+	struct mail_mailbox *mb;	/* the mailbox opened for reading */
 	struct mail_writer *w;
 	struct conv_stats stats;
 	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
@@ -187,7 +188,7 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 static int write_item(struct box_run *b, const struct mail_msg **msg, bool *changed,
 		      struct sbuf *err)
 {
-	struct mail_reader *r = b->run->reader;
+	struct mail_mailbox *r = b->mb;
 	*changed = false;
 	int ret = mail_writer_write_msg(b->w, *msg, &b->loc);
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
@@ -208,7 +209,7 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 static int export_folder(struct box_run *b, const struct mail_folder *f)
 {
 	struct run *run = b->run;
-	struct mail_reader *r = run->reader;
+	struct mail_mailbox *r = b->mb;
 	struct sbuf err = SBUF_INIT;
 	int ret = mail_writer_begin_folder(b->w, f);
 	if (ret != CONV_OK) {
@@ -262,7 +263,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 /* export_folders: every folder of the mailbox; CONV_FATAL on output failure */
 static int export_folders(struct box_run *b)
 {
-	struct mail_reader *r = b->run->reader;
+	struct mail_mailbox *r = b->mb;
 	struct diag *d = &b->run->diag;
 	struct sbuf err = SBUF_INIT;
 	const struct mail_folder *f;
@@ -572,7 +573,10 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	run->diag.stats = &b.stats;
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
-	if (reader_status != CONV_OK) {
+	if (reader_status == CONV_OK && !box->shared_with)
+		b.mb = run->reader->v->open_mailbox(run->reader, box, &run->diag, run->hash,
+						    reader_err);
+	if (reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
 		b.unreadable_box = true;
 		diag_error(&run->diag, "%s@%s: %s", box->mailbox, box->domain,
 			   reader_err->buf);
@@ -592,6 +596,8 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		}
 		close_target(&b);
 	}
+	if (b.mb)
+		b.mb->v->close_mailbox(b.mb);
 	print_summary(&b, failed);
 	add_report_row(&b, failed);
 	run->mailboxes++;

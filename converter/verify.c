@@ -591,9 +591,8 @@ static void open_pst(struct vbox *b)
 	sbuf_release(&err);
 }
 
-static void walk_source(struct vbox *b)
+static void walk_source(struct vbox *b, struct mail_mailbox *r)
 {
-	struct mail_reader *r = b->run->reader;
 	struct sbuf err = SBUF_INIT;
 	const struct mail_folder *f;
 	const struct mail_msg *m;
@@ -632,17 +631,22 @@ static void verify_mailbox(struct vrun *run, const struct mail_box *box, int sta
 {
 	struct vbox b;
 	box_init(&b, run, box);
-	if (status != CONV_OK) {
+	struct sbuf open_err = SBUF_INIT;
+	struct mail_mailbox *mb = status != CONV_OK ? NULL :
+		run->reader->v->open_mailbox(run->reader, box, &run->diag, NULL, &open_err);
+	if (status != CONV_OK || !mb) {
 		struct vproblem p = { .kind = VK_UNREADABLE, .folder = "(mailbox)",
-				      .what = err->buf };
+				      .what = mb || status != CONV_OK ? err->buf : open_err.buf };
 		vbox_problem(&b.rep, &p);
 	} else {
 		if (load_manifest(&b) == 0 && !strcmp(b.format, "pst"))
 			open_pst(&b);
-		walk_source(&b);
+		walk_source(&b, mb);
 		if (b.format)
 			finish(&b);
+		mb->v->close_mailbox(mb);
 	}
+	sbuf_release(&open_err);
 	vreport_box(&run->rep, &b.rep);
 	box_release(&b);
 }

@@ -145,7 +145,7 @@ static void test_hand(void)
 	struct conv_stats stats = { 0 };
 	struct diag d = { .quiet = true, .stats = &stats };
 	struct msg_hash *hash = msg_hash_new();
-	struct reader_settings set = { .hash = hash };
+	struct reader_settings set = { 0 };
 	struct sbuf err = SBUF_INIT, got = SBUF_INIT;
 	/* a trailing slash: the mailbox is still named after Maildir's parent */
 	struct mail_reader *r = maildir_reader_ops.open(tmp_path("alice/Maildir/"), &set, &d, &err);
@@ -162,6 +162,8 @@ static void test_hand(void)
 
 	const struct mail_box *box;
 	test_assert(r->v->next_mailbox(r, &box, &err) == CONV_OK);
+	struct mail_mailbox *mb = r->v->open_mailbox(r, box, &d, hash, &err);
+	test_assert(mb != NULL);
 	test_assert_str(box->mailbox, "alice");
 	test_assert_str(box->domain, "localhost");
 	test_assert_str(box->origin, "SOURCE");
@@ -170,7 +172,7 @@ static void test_hand(void)
 	const struct mail_folder *f;
 	size_t nf = 0;
 	int ret;
-	while ((ret = r->v->next_folder(r, &f, &err)) != CONV_DONE) {
+	while ((ret = mb->v->next_folder(mb, &f, &err)) != CONV_DONE) {
 		test_assert(ret == CONV_OK);
 		if (!test_assert(nf < sizeof(hand) / sizeof(hand[0])))
 			break;
@@ -186,7 +188,7 @@ static void test_hand(void)
 		test_assert(f->bytes == bytes);
 		const struct mail_msg *m;
 		size_t nm = 0;
-		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+		while ((ret = mb->v->next_msg(mb, &m, &err)) != CONV_DONE) {
 			test_assert(ret == CONV_OK);
 			if (!test_assert(nm < w->n))
 				break;
@@ -220,7 +222,7 @@ static void test_hand(void)
 			test_assert_str(hex, want_hex);
 			/* reopen: the same message again */
 			const struct mail_msg *again;
-			test_assert(r->v->reopen_msg(r, &again, &err) == CONV_OK);
+			test_assert(mb->v->reopen_msg(mb, &again, &err) == CONV_OK);
 			test_assert_str(again->origin, wm->origin);
 			test_assert(again->seq == nm && again->size == strlen(wm->data));
 		}
@@ -232,6 +234,7 @@ static void test_hand(void)
 	test_assert(stats.warnings == 3);
 	if (!test_assert_str(err.buf, ""))
 		printf("#   err: %s\n", err.buf);
+	mb->v->close_mailbox(mb);
 	r->v->close(r);
 	msg_hash_free(&hash);
 	sbuf_release(&err);
@@ -282,27 +285,30 @@ static void test_refuse(void)
 	const struct mail_folder *f;
 	const struct mail_msg *m;
 	test_assert(r->v->next_mailbox(r, &box, &err) == CONV_OK);
+	struct mail_mailbox *mb = r->v->open_mailbox(r, box, &d, NULL, &err);
+	test_assert(mb != NULL);
 	test_assert_str(box->mailbox, "root");
-	test_assert(r->v->next_folder(r, &f, &err) == CONV_OK);
+	test_assert(mb->v->next_folder(mb, &f, &err) == CONV_OK);
 	test_assert_str(f->path, "INBOX");
 	test_assert(f->messages == 0);
-	test_assert(r->v->next_msg(r, &m, &err) == CONV_DONE);
-	test_assert(r->v->next_folder(r, &f, &err) == CONV_OK);
+	test_assert(mb->v->next_msg(mb, &m, &err) == CONV_DONE);
+	test_assert(mb->v->next_folder(mb, &f, &err) == CONV_OK);
 	test_assert_str(f->path, "A");
-	test_assert(r->v->next_msg(r, &m, &err) == CONV_OK);
+	test_assert(mb->v->next_msg(mb, &m, &err) == CONV_OK);
 	test_assert(m->flags == 0 && m->received == 5);
 	/* B's cur/ stops being a directory after the folders were listed */
 	test_assert(rmdir(tmp_path("root/.B/cur")) == 0);
 	write_file("root/.B/cur", "x", 1);
-	int ret = r->v->next_folder(r, &f, &err);
+	int ret = mb->v->next_folder(mb, &f, &err);
 	test_assert_str(f->path, "B");
 	test_assert(ret == CONV_FOLDER_BAD);
 	if (!test_assert(strstr(err.buf, "cannot read folder '.B/cur'") &&
 			 strstr(err.buf, strerror(ENOTDIR))))
 		printf("#   err: %s\n", err.buf);
 	test_assert(f->messages == 0);
-	test_assert(r->v->next_msg(r, &m, &err) == CONV_DONE);
-	test_assert(r->v->next_folder(r, &f, &err) == CONV_DONE);
+	test_assert(mb->v->next_msg(mb, &m, &err) == CONV_DONE);
+	test_assert(mb->v->next_folder(mb, &f, &err) == CONV_DONE);
+	mb->v->close_mailbox(mb);
 	r->v->close(r);
 	sbuf_release(&err);
 }
@@ -454,16 +460,18 @@ static void test_round_trip(void)
 	const struct mail_folder *f;
 	const struct mail_msg *m;
 	test_assert(r->v->next_mailbox(r, &box, &err) == CONV_OK);
+	struct mail_mailbox *mb = r->v->open_mailbox(r, box, &d, NULL, &err);
+	test_assert(mb != NULL);
 	test_assert_str(box->mailbox, "bob");
 	size_t k = 0;
 	int ret;
-	while ((ret = r->v->next_folder(r, &f, &err)) != CONV_DONE) {
+	while ((ret = mb->v->next_folder(mb, &f, &err)) != CONV_DONE) {
 		test_assert(ret == CONV_OK);
 		if (!test_assert(k < NTRIP))
 			break;
 		test_assert_str(f->path, order[k]->folder);
 		unsigned seq = 0;
-		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+		while ((ret = mb->v->next_msg(mb, &m, &err)) != CONV_DONE) {
 			test_assert(ret == CONV_OK);
 			if (!test_assert(k < NTRIP && !strcmp(f->path, order[k]->folder)))
 				break;
@@ -480,6 +488,7 @@ static void test_round_trip(void)
 	test_assert(k == NTRIP);
 	test_assert(stats.warnings == 0);
 	test_assert_str(err.buf, "");
+	mb->v->close_mailbox(mb);
 	r->v->close(r);
 	sbuf_release(&err);
 	sbuf_release(&got);

@@ -67,6 +67,7 @@ enum conv_status {		/* ordered by severity */
 	CONV_OK = 0,
 	CONV_MSG_BAD = -10,	/* skip this message, go on */
 	CONV_FOLDER_BAD = -20,	/* abandon this folder, go on */
+	CONV_MAILBOX_BAD = -25,	/* the mailbox cannot be read at all: no output, go on */
 	CONV_FATAL = -30,	/* stop this mailbox (output side is broken) */
 };
 

@@ -1,14 +1,21 @@
 /*
- * The reader interface: a store yields mailboxes, a mailbox yields folders,
- * a folder yields messages (iterators, not callbacks).  What the calls hand
- * out belongs to the reader (see conv.h).
+ * The reader interface: two handles.  The store (struct mail_reader, from
+ * open) lists the mailboxes; each mailbox is then opened on its own
+ * (struct mail_mailbox, from open_mailbox) with its own diag, and yields
+ * folders, a folder yields messages (iterators, not callbacks).  A mailbox
+ * handle holds everything its iteration needs and reads nothing of the
+ * store handle but what open left constant, so that mailboxes can be read
+ * side by side.  What the calls hand out belongs to the handle that gave
+ * it (see conv.h).
  *
  * Each next_* call returns CONV_OK with the item, CONV_DONE at the end, or
  * an error status with err set and the item still filled in enough to name
- * it: next_mailbox CONV_MSG_BAD (account unreadable), next_folder
- * CONV_FOLDER_BAD (folder unreadable), next_msg CONV_MSG_BAD (message
- * unreadable).  The caller reports the error and carries on.  Warnings that
- * lose nothing go straight to the diag given at open.
+ * it: next_mailbox and open_mailbox CONV_MAILBOX_BAD (the mailbox cannot
+ * be read at all), next_folder CONV_FOLDER_BAD (folder unreadable),
+ * next_msg CONV_MSG_BAD (message unreadable).  The caller reports the error
+ * and carries on with the next unit.  Warnings that lose nothing go
+ * straight to the diag of the handle they concern (the store's for the
+ * account list, the mailbox's for what is below it).
  */
 #ifndef MDX_READER_H
 #define MDX_READER_H
@@ -21,10 +28,10 @@
 struct reader_settings {
 	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
 	size_t nmaps;
-	struct msg_hash *hash;	/* NULL, or given every message's bytes as they are read */
 };
 
 struct mail_reader;
+struct mail_mailbox;
 
 /*
  * A directory the reader reads: SOURCE itself, and every account's MailDir
@@ -48,19 +55,35 @@ struct mail_reader_ops {
 	struct mail_reader *(*open)(const char *source,
 				    const struct reader_settings *set,
 				    struct diag *d, struct sbuf *err);
+	/*
+	 * next_mailbox: the next mailbox of the store, described (nothing of it
+	 * is opened); *box_r stays valid until the next call or close
+	 */
 	int (*next_mailbox)(struct mail_reader *r, const struct mail_box **box_r,
 			    struct sbuf *err);
-	int (*next_folder)(struct mail_reader *r, const struct mail_folder **folder_r,
+	/*
+	 * open_mailbox: the mailbox next_mailbox last described, opened for
+	 * reading with its own diag d (its warnings and errors count there) and
+	 * hash (NULL, or fed every message's bytes as they are read); NULL with
+	 * err set (CONV_MAILBOX_BAD) when it cannot be read at all.  A store of
+	 * one mailbox may hand out a single handle at a time.
+	 */
+	struct mail_mailbox *(*open_mailbox)(struct mail_reader *r, const struct mail_box *box,
+					     struct diag *d, struct msg_hash *hash,
+					     struct sbuf *err);
+	int (*next_folder)(struct mail_mailbox *m, const struct mail_folder **folder_r,
 			   struct sbuf *err);
-	int (*next_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+	int (*next_msg)(struct mail_mailbox *m, const struct mail_msg **msg_r,
 			struct sbuf *err);
 	/*
 	 * reopen_msg: the message next_msg last gave, opened and read again
 	 * from the start (size, mtime and first chunk taken anew), for one
 	 * that changed while it was read; returns as next_msg does
 	 */
-	int (*reopen_msg)(struct mail_reader *r, const struct mail_msg **msg_r,
+	int (*reopen_msg)(struct mail_mailbox *m, const struct mail_msg **msg_r,
 			  struct sbuf *err);
+	/* close_mailbox: releases the handle and all it handed out (NULL: nothing) */
+	void (*close_mailbox)(struct mail_mailbox *m);
 	void (*close)(struct mail_reader *r);
 	/*
 	 * mail_dirs: every directory this reader will read messages from or
@@ -79,7 +102,13 @@ struct mail_reader_ops {
 
 struct mail_reader {
 	const struct mail_reader_ops *v;
-	struct diag *diag;
+	struct diag *diag;	/* the store's: finding and listing the mailboxes */
+};
+
+struct mail_mailbox {
+	const struct mail_reader_ops *v;
+	struct diag *diag;	/* this mailbox's */
+	struct msg_hash *hash;	/* NULL, or fed every message's bytes (open_mailbox) */
 };
 
 

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,8 +48,14 @@ struct mr_entry {
 
 static const char *const sub_names[2] = { "cur", "new" };
 
+/*
+ * The store is one mailbox: the reader is both handles (open_mailbox hands
+ * out m, once at a time); m.diag is the store's until then.
+ */
 struct mr_reader {
 	struct mail_reader r;
+	struct mail_mailbox m;
+	bool box_open;
 	int root_fd;		/* SOURCE, open while the reader is */
 	char *root;		/* its absolute path (the source as given when unknown) */
 	char *mailbox;
@@ -305,7 +312,7 @@ static bool folder_candidate(struct mr_reader *r, const struct dname *e, bool wa
 		return false;
 	if (e->kind == K_LINK) {
 		if (warn)
-			diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", e->name);
+			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", e->name);
 		return false;
 	}
 	if (e->kind != K_DIR)
@@ -332,11 +339,11 @@ static void load_folders(struct mr_reader *r)
 			continue;
 		struct sbuf path = SBUF_INIT;
 		if (!maildir_folder_path(&path, v[i].name))
-			diag_warn(r->r.diag, "'%s': a part of the folder name is not valid "
+			diag_warn(r->m.diag, "'%s': a part of the folder name is not valid "
 				  "modified UTF-7; kept as it is: '%s'", v[i].name, path.buf);
 		for (size_t k = 0; k < r->nfolders; k++)
 			if (!strcmp(r->folders[k].path, path.buf))
-				diag_warn(r->r.diag, "'%s' is also folder '%s' ('%s'); both are "
+				diag_warn(r->m.diag, "'%s' is also folder '%s' ('%s'); both are "
 					  "read", v[i].name, path.buf,
 					  r->folders[k].dir ? r->folders[k].dir : ".");
 		add_folder(r, sbuf_detach(&path), v[i].name);
@@ -396,7 +403,7 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 	if (!there && errno == ENOENT)
 		goto out;	/* a Maildir may lack one of them */
 	if (there && S_ISLNK(st.st_mode)) {
-		diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", disp.buf);
+		diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", disp.buf);
 		goto out;
 	}
 	int sfd = open_dir_at(fd, sub_names[sub]);
@@ -416,12 +423,12 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		if (e->name[0] == '.')
 			continue;
 		if (e->kind == K_LINK) {
-			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
 				  disp.buf, e->name);
 			continue;
 		}
 		if (e->kind != K_FILE) {
-			diag_warn(r->r.diag, "'%s/%s' is not a regular file; skipped",
+			diag_warn(r->m.diag, "'%s/%s' is not a regular file; skipped",
 				  disp.buf, e->name);
 			continue;
 		}
@@ -501,9 +508,9 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	m->name = e->name;
 	m->flags = e->sub == 0 ? maildir_name_flags(e->name) : 0;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->hash;
-	if (r->hash)
-		msg_hash_reset(r->hash);
+	m->hash = r->m.hash;
+	if (r->m.hash)
+		msg_hash_reset(r->m.hash);
 	int dfd = r->sub_fd[e->sub];
 	int fd = dfd < 0 ? -1 : open_file_at(dfd, e->name);
 	struct stat st;
@@ -526,7 +533,7 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->r.diag, err);
+	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret != CONV_OK)
 		close_msg(r);
@@ -588,6 +595,7 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 static struct mail_reader *mr_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
+	(void)set;	/* --map names MDaemon folders: nothing here */
 	int fd = open_noatime(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		sbuf_addf(err, "cannot open the Maildir '%s': %s", source, strerror(errno));
@@ -600,12 +608,11 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 		return NULL;
 	}
 	struct mr_reader *r = xcalloc(1, sizeof(*r));
-	r->r.v = &maildir_reader_ops;
-	r->r.diag = d;
+	r->r.v = r->m.v = &maildir_reader_ops;
+	r->r.diag = r->m.diag = d;
 	r->root_fd = fd;
 	r->msg_fd = -1;
 	r->sub_fd[0] = r->sub_fd[1] = -1;
-	r->hash = set ? set->hash : NULL;
 	sbuf_init(&r->prefix);
 	char *real = realpath(source, NULL);
 	r->root = real ? xstrdup(real) : xstrdup(source);
@@ -635,10 +642,40 @@ static int mr_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	return CONV_OK;
 }
 
-static int mr_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,
-			  struct sbuf *err)
+#define MR_OF(mm) ((struct mr_reader *)((char *)(mm) - offsetof(struct mr_reader, m)))
+
+static struct mail_mailbox *mr_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
+					    struct diag *d, struct msg_hash *hash,
+					    struct sbuf *err)
 {
 	struct mr_reader *r = (struct mr_reader *)rd;
+	(void)box;
+	if (r->box_open) {
+		sbuf_adds(err, "the Maildir is already open");
+		return NULL;
+	}
+	r->box_open = true;
+	r->m.diag = d;
+	r->m.hash = hash;
+	return &r->m;
+}
+
+static void mr_close_mailbox(struct mail_mailbox *mm)
+{
+	if (!mm)
+		return;
+	struct mr_reader *r = MR_OF(mm);
+	close_msg(r);
+	entries_release(r);
+	r->box_open = false;
+	r->m.diag = r->r.diag;
+	r->m.hash = NULL;
+}
+
+static int mr_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
+			  struct sbuf *err)
+{
+	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	entries_release(r);
 	if (!r->box_given)
@@ -661,10 +698,10 @@ static int mr_next_folder(struct mail_reader *rd, const struct mail_folder **fol
 	return load_messages(r, f, err);
 }
 
-static int mr_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+static int mr_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		       struct sbuf *err)
 {
-	struct mr_reader *r = (struct mr_reader *)rd;
+	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	if (r->next_entry >= r->nentries)
 		return CONV_DONE;
@@ -674,10 +711,10 @@ static int mr_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
 	return ret;
 }
 
-static int mr_reopen_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+static int mr_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 			 struct sbuf *err)
 {
-	struct mr_reader *r = (struct mr_reader *)rd;
+	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	if (r->next_entry == 0)
 		return CONV_DONE;
@@ -735,9 +772,11 @@ const struct mail_reader_ops maildir_reader_ops = {
 	.probe = mr_probe,
 	.open = mr_open,
 	.next_mailbox = mr_next_mailbox,
+	.open_mailbox = mr_open_mailbox,
 	.next_folder = mr_next_folder,
 	.next_msg = mr_next_msg,
 	.reopen_msg = mr_reopen_msg,
+	.close_mailbox = mr_close_mailbox,
 	.close = mr_close,
 	.mail_dirs = mr_mail_dirs,
 };

@@ -79,12 +79,21 @@ struct md_entry {
 	uint64_t size;
 };
 
+/* the store: SOURCE's accounts; constant once open() returns, but for the cursor */
 struct md_reader {
 	struct mail_reader r;
 	char *root;		/* realpath of SOURCE, for relative names */
 	struct md_accounts accounts;
 	size_t next_account;
 	struct mail_box box;
+	struct mail_dir *mdirs;	/* mail_dirs() */
+	size_t nmdirs;
+};
+
+/* one mailbox, opened on its own (open_mailbox): all its iteration state */
+struct md_mailbox {
+	struct mail_mailbox m;
+	const char *root;	/* the store's, for relative names */
 	int box_fd;		/* the mailbox's MailDir, while it is read */
 	char *box_rel;		/* its path relative to SOURCE, for messages */
 	struct md_node *nodes;
@@ -93,9 +102,8 @@ struct md_reader {
 	size_t nfolders, next_folder;
 	/*
 	 * The mailbox's folders are listed at its first next_folder, not at
-	 * next_mailbox: what goes wrong while listing then counts in that
-	 * mailbox's summary, and a mailbox left out by --user/--domain is never
-	 * walked at all.
+	 * open_mailbox: what goes wrong while listing then counts in that
+	 * mailbox's summary.
 	 */
 	bool folders_listed;
 	struct mail_folder folder;
@@ -110,25 +118,22 @@ struct md_reader {
 	struct file_body msg_body;	/* msg's bytes: all of it */
 	struct sbuf prefix;
 	char *msg_origin;
-	struct msg_hash *hash;	/* the caller's, or NULL */
-	struct mail_dir *mdirs;	/* mail_dirs() */
-	size_t nmdirs;
 };
 
 /* rel: abs relative to SOURCE, for messages (abs itself when outside) */
-static const char *rel(const struct md_reader *r, const char *abs)
+static const char *rel(const char *root, const char *abs)
 {
-	size_t n = strlen(r->root);
-	if (!strncmp(abs, r->root, n) && abs[n] == '/')
+	size_t n = strlen(root);
+	if (!strncmp(abs, root, n) && abs[n] == '/')
 		return abs + n + 1;
-	if (!strcmp(abs, r->root))
+	if (!strcmp(abs, root))
 		return ".";
 	return abs;
 }
 
 /* ---- directories -------------------------------------------------------- */
 
-static size_t add_node(struct md_reader *r, size_t parent, const char *name)
+static size_t add_node(struct md_mailbox *r, size_t parent, const char *name)
 {
 	if (r->nnodes == r->nodes_alloc) {
 		r->nodes_alloc = r->nodes_alloc ? r->nodes_alloc * 2 : 16;
@@ -139,7 +144,7 @@ static size_t add_node(struct md_reader *r, size_t parent, const char *name)
 	return r->nnodes++;
 }
 
-static void nodes_release(struct md_reader *r)
+static void nodes_release(struct md_mailbox *r)
 {
 	for (size_t i = 0; i < r->nnodes; i++)
 		free(r->nodes[i].name);
@@ -149,7 +154,7 @@ static void nodes_release(struct md_reader *r)
 }
 
 /* node_chain: the nodes from the MailDir down to idx (root excluded) */
-static size_t node_chain(const struct md_reader *r, size_t idx, size_t **chain_r)
+static size_t node_chain(const struct md_mailbox *r, size_t idx, size_t **chain_r)
 {
 	size_t n = 0;
 	for (size_t i = idx; r->nodes[i].name; i = r->nodes[i].parent)
@@ -163,7 +168,7 @@ static size_t node_chain(const struct md_reader *r, size_t idx, size_t **chain_r
 }
 
 /* node_path: the directory's path relative to SOURCE, for messages */
-static void node_path(const struct md_reader *r, size_t idx, struct sbuf *out)
+static void node_path(const struct md_mailbox *r, size_t idx, struct sbuf *out)
 {
 	size_t *chain;
 	size_t n = node_chain(r, idx, &chain);
@@ -179,7 +184,7 @@ static void node_path(const struct md_reader *r, size_t idx, struct sbuf *out)
 }
 
 /* node_display: node_path as a new string */
-static char *node_display(const struct md_reader *r, size_t idx)
+static char *node_display(const struct md_mailbox *r, size_t idx)
 {
 	struct sbuf p = SBUF_INIT;
 	node_path(r, idx, &p);
@@ -187,7 +192,7 @@ static char *node_display(const struct md_reader *r, size_t idx)
 }
 
 /* open_node: the directory, walked down from the mailbox's descriptor; -1 (errno) */
-static int open_node(const struct md_reader *r, size_t idx)
+static int open_node(const struct md_mailbox *r, size_t idx)
 {
 	size_t *chain;
 	size_t n = node_chain(r, idx, &chain);
@@ -206,7 +211,7 @@ static int open_node(const struct md_reader *r, size_t idx)
 
 /* ---- folders ---------------------------------------------------------- */
 
-static void folders_release(struct md_reader *r)
+static void folders_release(struct md_mailbox *r)
 {
 	for (size_t i = 0; i < r->nfolders; i++) {
 		free(r->folders[i].path);
@@ -220,7 +225,7 @@ static void folders_release(struct md_reader *r)
 }
 
 /* add_folder: a directory for logical path; same path twice merges */
-static void add_folder(struct md_reader *r, const char *path, size_t node,
+static void add_folder(struct md_mailbox *r, const char *path, size_t node,
 		       const char *folder_class)
 {
 	for (size_t i = 0; i < r->nfolders; i++) {
@@ -229,7 +234,7 @@ static void add_folder(struct md_reader *r, const char *path, size_t node,
 			continue;
 		if (strcmp(path, "INBOX")) {
 			char *d = node_display(r, node);
-			diag_warn(r->r.diag, "'%s' is also folder '%s'; its messages "
+			diag_warn(r->m.diag, "'%s' is also folder '%s'; its messages "
 				  "are merged into that folder", d, path);
 			free(d);
 		}
@@ -249,7 +254,7 @@ static void add_folder(struct md_reader *r, const char *path, size_t node,
 }
 
 /* hiwater_class: FolderClass= from the [Groupware] section, or NULL */
-static char *hiwater_class(struct md_reader *r, size_t node, int dirfd,
+static char *hiwater_class(struct md_mailbox *r, size_t node, int dirfd,
 			   const struct dirlist *dl)
 {
 	const struct dent *e = dirlist_find_ci(dl, "HIWATER.MRK");
@@ -257,7 +262,7 @@ static char *hiwater_class(struct md_reader *r, size_t node, int dirfd,
 	char *cls = NULL;
 	if (e && e->type == DENT_LINK) {
 		char *d = node_display(r, node);
-		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; the "
+		diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed; the "
 			  "folder is taken as a mail folder", d, e->name);
 		free(d);
 	}
@@ -310,7 +315,7 @@ bool md_folder_name(struct sbuf *out, const char *stem, size_t len)
 	return true;
 }
 
-static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
+static void walk_folders(struct md_mailbox *r, int fd, const struct dirlist *dl,
 			 size_t node, const char *parent, const char *parent_class,
 			 int depth);
 
@@ -319,13 +324,13 @@ static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
  * (node), which is depth levels below the MailDir.  Its descriptor stays
  * open while its subfolders are walked: the walk holds one per level.
  */
-static void visit_subfolder(struct md_reader *r, int dirfd, size_t node, const char *name,
+static void visit_subfolder(struct md_mailbox *r, int dirfd, size_t node, const char *name,
 			    const char *parent, const char *parent_class, int depth)
 {
 	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
 	if (!md_folder_name(&decoded, name, strlen(name) - 5)) {
 		char *d = node_display(r, node);
-		diag_warn(r->r.diag, "'%s/%s' has an empty folder name; exported as '%s'",
+		diag_warn(r->m.diag, "'%s/%s' has an empty folder name; exported as '%s'",
 			  d, name, UNNAMED_FOLDER);
 		free(d);
 	}
@@ -347,7 +352,7 @@ static void visit_subfolder(struct md_reader *r, int dirfd, size_t node, const c
 	if (depth + 1 > DEPTH_MAX) {
 		/* an error, not a warning: messages in those folders are not exported */
 		char *d = node_display(r, sub);
-		diag_error(r->r.diag, "'%s' is nested more than %d folders deep; "
+		diag_error(r->m.diag, "'%s' is nested more than %d folders deep; "
 			   "its subfolders are not read", d, DEPTH_MAX);
 		free(d);
 	} else if (listed) {	/* else reported when the folder itself is read */
@@ -362,7 +367,7 @@ static void visit_subfolder(struct md_reader *r, int dirfd, size_t node, const c
 	sbuf_release(&logical);
 }
 
-static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
+static void walk_folders(struct md_mailbox *r, int fd, const struct dirlist *dl,
 			 size_t node, const char *parent, const char *parent_class,
 			 int depth)
 {
@@ -372,7 +377,7 @@ static void walk_folders(struct md_reader *r, int fd, const struct dirlist *dl,
 			continue;
 		if (e->type == DENT_LINK) {
 			char *d = node_display(r, node);
-			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
 				  d, e->name);
 			free(d);
 			continue;
@@ -391,7 +396,7 @@ static int cmp_folder(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
-static void load_folders(struct md_reader *r)
+static void load_folders(struct md_mailbox *r)
 {
 	folders_release(r);
 	size_t root = add_node(r, 0, NULL);
@@ -406,7 +411,7 @@ static void load_folders(struct md_reader *r)
 
 /* ---- messages of one folder ------------------------------------------- */
 
-static void entries_release(struct md_reader *r)
+static void entries_release(struct md_mailbox *r)
 {
 	for (size_t i = 0; i < r->nentries; i++)
 		free(r->entries[i].name);
@@ -425,7 +430,7 @@ static void entries_release(struct md_reader *r)
 	r->ndirfds = 0;
 }
 
-static void add_entry(struct md_reader *r, size_t *alloc, const char *name,
+static void add_entry(struct md_mailbox *r, size_t *alloc, const char *name,
 		      size_t dir, uint64_t size)
 {
 	if (r->nentries == *alloc) {
@@ -485,7 +490,7 @@ static const char *const rec_warn_kind[RW_KINDS] = {
  * reported and ignored.  Each kind of finding gets WARN_EACH lines, then
  * one line counting the rest.
  */
-static void join_records(struct md_reader *r, size_t first, struct mrk *m,
+static void join_records(struct md_mailbox *r, size_t first, struct mrk *m,
 			 const char *dir)
 {
 	struct md_entry *ents = r->entries + first;
@@ -511,33 +516,33 @@ static void join_records(struct md_reader *r, size_t first, struct mrk *m,
 			hit->has_record = true;
 			hit->rec = *rec;
 			if (hit->size != rec->size && ++seen[RW_SIZE] <= WARN_EACH)
-				diag_warn(r->r.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
+				diag_warn(r->m.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
 					  "file has %llu; the file is exported as it is",
 					  dir, hit->name, rec->size,
 					  (unsigned long long)hit->size);
 		} else if (i < ne && !strcasecmp(ents[i].name, rec->name)) {
 			if (++seen[RW_TWICE] <= WARN_EACH)
-				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
 					  "the extra record is ignored", dir,
 					  rec->name, rec->uid);
 		} else if (!has_suffix_ci(rec->name, ".msg")) {
 			/* never a message, whether or not such a file exists */
 			if (++seen[RW_NOT_MSG] <= WARN_EACH)
-				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which "
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which "
 					  "is not a .msg file; ignored", dir, rec->name,
 					  rec->uid);
 		} else {
-			if (r->r.diag->stats)
-				r->r.diag->stats->stale++;
+			if (r->m.diag->stats)
+				r->m.diag->stats->stale++;
 			if (++seen[RW_STALE] <= WARN_EACH)
-				diag_warn(r->r.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
 					  "file is missing; skipped", dir,
 					  rec->name, rec->uid);
 		}
 	}
 	for (int kind = 0; kind < RW_KINDS; kind++)
 		if (seen[kind] > WARN_EACH)
-			diag_warn(r->r.diag, "'%s/IMAP.MRK': %zu more records like this (%s)",
+			diag_warn(r->m.diag, "'%s/IMAP.MRK': %zu more records like this (%s)",
 				  dir, seen[kind] - WARN_EACH, rec_warn_kind[kind]);
 }
 
@@ -585,7 +590,7 @@ static int read_mrk(int dirfd, const char *name, size_t max_records, struct sbuf
 }
 
 /* read_index: parse the directory's IMAP.MRK into m; 1 if there was one */
-static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
+static int read_index(struct md_mailbox *r, int dirfd, const struct dirlist *dl,
 		      const char *rdir, size_t nmsgs, struct mrk *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -595,14 +600,14 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
 	size_t max_records = MRK_SLACK_RECORDS + MRK_PER_MSG * nmsgs;
 	uint64_t size = 0;
 	if (e && e->type == DENT_LINK) {
-		diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed; its "
+		diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed; its "
 			  "messages are exported without flags", rdir, e->name);
 	} else if (!e || e->type != DENT_FILE) {
 		if (nmsgs && r->folder.is_mail)
-			diag_warn(r->r.diag, "'%s' has no IMAP.MRK; its messages are exported "
+			diag_warn(r->m.diag, "'%s' has no IMAP.MRK; its messages are exported "
 				  "without flags, dated by X-MDArrival-Date or file time", rdir);
 	} else if (read_mrk(dirfd, e->name, max_records, &data, &size) < 0) {
-		diag_warn(r->r.diag, "cannot read '%s/%s': %s; its messages are exported "
+		diag_warn(r->m.diag, "cannot read '%s/%s': %s; its messages are exported "
 			  "without flags", rdir, e->name, strerror(errno));
 	} else {
 		ret = mrk_parse_prefix((const uint8_t *)data.buf, data.len, size,
@@ -611,7 +616,7 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl++ = '\0';
-			diag_warn(r->r.diag, "'%s/%s': %s", rdir, e->name, line);
+			diag_warn(r->m.diag, "'%s/%s': %s", rdir, e->name, line);
 		}
 	}
 	sbuf_release(&data);
@@ -624,20 +629,20 @@ static int read_index(struct md_reader *r, int dirfd, const struct dirlist *dl,
  * some .msg file of the directory found no record among those read (its
  * flags may be in the part not read), else a warning.
  */
-static void index_cut_short(struct md_reader *r, const struct mrk *m, size_t first,
+static void index_cut_short(struct md_mailbox *r, const struct mrk *m, size_t first,
 			    const char *rdir)
 {
 	size_t without = 0, nmsgs = r->nentries - first;
 	for (size_t i = first; i < r->nentries; i++)
 		without += !r->entries[i].has_record;
 	if (without)
-		diag_error(r->r.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
+		diag_error(r->m.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
 			   "only the first %zu are read (at most %u plus %u per .msg file); "
 			   "%zu messages without a record among them are exported without "
 			   "flags", rdir, m->file_records, nmsgs, m->read_records,
 			   MRK_SLACK_RECORDS, MRK_PER_MSG, without);
 	else
-		diag_warn(r->r.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
+		diag_warn(r->m.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
 			  "only the first %zu are read (at most %u plus %u per .msg file); "
 			  "every .msg file has its record among them", rdir,
 			  m->file_records, nmsgs, m->read_records, MRK_SLACK_RECORDS,
@@ -645,7 +650,7 @@ static void index_cut_short(struct md_reader *r, const struct mrk *m, size_t fir
 }
 
 /* scan_dir: entries for the .msg files of one directory of the folder */
-static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *err)
+static int scan_dir(struct md_mailbox *r, size_t di, size_t *alloc, struct sbuf *err)
 {
 	size_t node = r->folders[r->next_folder - 1].dirs[di];
 	const char *dir = r->dirnames[di] = node_display(r, node);
@@ -662,12 +667,12 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
 		if (!has_suffix_ci(e->name, ".msg"))
 			continue;
 		if (e->type == DENT_LINK) {
-			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
+			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
 				  dir, e->name);
 			continue;
 		}
 		if (e->type != DENT_FILE) {
-			diag_error(r->r.diag, "'%s/%s' is not a regular file; skipped",
+			diag_error(r->m.diag, "'%s/%s' is not a regular file; skipped",
 				   dir, e->name);
 			continue;
 		}
@@ -697,24 +702,24 @@ static int scan_dir(struct md_reader *r, size_t di, size_t *alloc, struct sbuf *
  * IMAP.MRK (entries are sorted by directory, then UID).  Both are exported,
  * in file name order; a reader that keys on UIDs would see only one.
  */
-static void warn_duplicate_uids(struct md_reader *r)
+static void warn_duplicate_uids(struct md_mailbox *r)
 {
 	size_t seen = 0;
 	for (size_t i = 1; i < r->nentries; i++) {
 		const struct md_entry *a = &r->entries[i - 1], *b = &r->entries[i];
 		if (a->has_record && b->has_record && a->dir == b->dir &&
 		    a->rec.uid == b->rec.uid && ++seen <= WARN_EACH)
-			diag_warn(r->r.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' and "
+			diag_warn(r->m.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' and "
 				  "'%s'; both are exported", r->dirnames[a->dir],
 				  a->rec.uid, a->name, b->name);
 	}
 	if (seen > WARN_EACH)
-		diag_warn(r->r.diag, "'%s/IMAP.MRK': %zu more files given the UID of "
+		diag_warn(r->m.diag, "'%s/IMAP.MRK': %zu more files given the UID of "
 			  "the file before them; all are exported", r->dirnames[0],
 			  seen - WARN_EACH);
 }
 
-static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *err)
+static int load_messages(struct md_mailbox *r, struct md_folder *f, struct sbuf *err)
 {
 	entries_release(r);
 	r->dirfds = xreallocarray(NULL, f->ndirs, sizeof(*r->dirfds));
@@ -739,7 +744,7 @@ static int load_messages(struct md_reader *r, struct md_folder *f, struct sbuf *
 
 /* ---- reading one message ---------------------------------------------- */
 
-static void set_received(struct md_reader *r, const struct md_entry *e,
+static void set_received(struct md_mailbox *r, const struct md_entry *e,
 			 const struct stat *st)
 {
 	struct mail_msg *m = &r->msg;
@@ -766,7 +771,7 @@ static unsigned flags_from_record(uint8_t f)
 	return out;		/* \Recent is session state: dropped */
 }
 
-static void close_msg(struct md_reader *r)
+static void close_msg(struct md_mailbox *r)
 {
 	if (r->msg_fd >= 0)
 		close(r->msg_fd);
@@ -774,7 +779,7 @@ static void close_msg(struct md_reader *r)
 	r->msg.body = NULL;
 }
 
-static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *err)
+static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf *err)
 {
 	free(r->msg_origin);
 	r->msg_origin = xasprintf("%s/%s", r->dirnames[e->dir], e->name);
@@ -785,9 +790,9 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	m->uid = e->has_record ? e->rec.uid : 0;
 	m->flags = e->has_record ? flags_from_record(e->rec.flags) : 0;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->hash;
-	if (r->hash)
-		msg_hash_reset(r->hash);
+	m->hash = r->m.hash;
+	if (r->m.hash)
+		msg_hash_reset(r->m.hash);
 	if (e->has_record && e->rec.date) {	/* known even if the file cannot be read */
 		m->received = e->rec.date;
 		m->date_source = "record";
@@ -811,7 +816,7 @@ static int open_msg(struct md_reader *r, const struct md_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);	/* msg_unchanged() holds the file to it */
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->r.diag, err);
+	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret == CONV_OK)
 		set_received(r, e, &st);
@@ -879,10 +884,6 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	struct md_reader *r = xcalloc(1, sizeof(*r));
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
-	r->msg_fd = -1;
-	r->box_fd = -1;
-	r->hash = set->hash;
-	sbuf_init(&r->prefix);
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
 		free(r);
 		return NULL;
@@ -893,41 +894,13 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	return &r->r;
 }
 
-/*
- * open_mailbox: the mailbox folder, kept open while the mailbox is read
- * (its folders are opened below it).  When it cannot be opened, the whole
- * mailbox is unreadable: no output is written for it (an empty one would
- * look like a mailbox with no mail).
- */
-static int open_mailbox(struct md_reader *r, const char *path, struct sbuf *err)
-{
-	r->box_fd = open_dir_at(AT_FDCWD, path);	/* opens only when readable */
-	if (r->box_fd >= 0)
-		return CONV_OK;
-	sbuf_addf(err, "cannot read the mailbox folder '%s': %s", rel(r, path), strerror(errno));
-	return CONV_MSG_BAD;
-}
-
-static void close_mailbox(struct md_reader *r)
-{
-	if (r->box_fd >= 0)
-		close(r->box_fd);
-	r->box_fd = -1;
-	free(r->box_rel);
-	r->box_rel = NULL;
-}
-
 static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
 			   struct sbuf *err)
 {
 	struct md_reader *r = (struct md_reader *)rd;
-	close_msg(r);
-	entries_release(r);
-	folders_release(r);
-	close_mailbox(r);
 	if (r->next_account >= r->accounts.count)
 		return CONV_DONE;
-	struct md_account *a = &r->accounts.v[r->next_account++];
+	const struct md_account *a = &r->accounts.v[r->next_account++];
 	r->box.domain = a->domain;
 	r->box.mailbox = a->mailbox;
 	r->box.full_name = a->full_name;
@@ -935,21 +908,67 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.origin = a->origin;
 	r->box.shared_with = a->shared_with;
 	*box_r = &r->box;
-	r->folders_listed = false;
-	if (a->shared_with)	/* read as its owner: no folders here */
-		return CONV_OK;
-	if (a->problem || !a->path) {	/* not found, or its MailDir is another's */
+	if (!a->shared_with && (a->problem || !a->path)) {	/* not found, or another's */
 		sbuf_adds(err, a->problem ? a->problem : "no MailDir");
-		return CONV_MSG_BAD;
+		return CONV_MAILBOX_BAD;
 	}
-	r->box_rel = xstrdup(rel(r, a->path));
-	return open_mailbox(r, a->path, err);
+	return CONV_OK;
 }
 
-static int md_next_folder(struct mail_reader *rd, const struct mail_folder **folder_r,
+static void md_close_mailbox(struct mail_mailbox *mm)
+{
+	struct md_mailbox *r = (struct md_mailbox *)mm;
+	if (!r)
+		return;
+	close_msg(r);
+	entries_release(r);
+	folders_release(r);
+	if (r->box_fd >= 0)
+		close(r->box_fd);
+	free(r->box_rel);
+	sbuf_release(&r->prefix);
+	free(r->msg_origin);
+	free(r->folder_origin);
+	free(r);
+}
+
+/*
+ * md_open_mailbox: the mailbox folder, kept open while the mailbox is read
+ * (its folders are opened below it).  When it cannot be opened, the whole
+ * mailbox is unreadable: no output is written for it (an empty one would
+ * look like a mailbox with no mail).  A mailbox shared with another
+ * account (read as its owner) opens with no folders.
+ */
+static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
+					    struct diag *d, struct msg_hash *hash,
+					    struct sbuf *err)
+{
+	const struct md_reader *s = (const struct md_reader *)rd;
+	struct md_mailbox *r = xcalloc(1, sizeof(*r));
+	r->m.v = &mdaemon_reader_ops;
+	r->m.diag = d;
+	r->m.hash = hash;
+	r->root = s->root;
+	r->msg_fd = -1;
+	r->box_fd = -1;
+	sbuf_init(&r->prefix);
+	if (box->shared_with)
+		return &r->m;
+	r->box_rel = xstrdup(rel(s->root, box->path));
+	r->box_fd = open_dir_at(AT_FDCWD, box->path);	/* opens only when readable */
+	if (r->box_fd < 0) {
+		sbuf_addf(err, "cannot read the mailbox folder '%s': %s", r->box_rel,
+			  strerror(errno));
+		md_close_mailbox(&r->m);
+		return NULL;
+	}
+	return &r->m;
+}
+
+static int md_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
 			  struct sbuf *err)
 {
-	struct md_reader *r = (struct md_reader *)rd;
+	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
 	entries_release(r);
 	if (r->box_fd < 0)
@@ -972,10 +991,10 @@ static int md_next_folder(struct mail_reader *rd, const struct mail_folder **fol
 	return load_messages(r, f, err);
 }
 
-static int md_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+static int md_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		       struct sbuf *err)
 {
-	struct md_reader *r = (struct md_reader *)rd;
+	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
 	if (r->next_entry >= r->nentries)
 		return CONV_DONE;
@@ -985,10 +1004,10 @@ static int md_next_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
 	return ret;
 }
 
-static int md_reopen_msg(struct mail_reader *rd, const struct mail_msg **msg_r,
+static int md_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 			 struct sbuf *err)
 {
-	struct md_reader *r = (struct md_reader *)rd;
+	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
 	if (r->next_entry == 0)
 		return CONV_DONE;
@@ -1002,19 +1021,12 @@ static void md_close(struct mail_reader *rd)
 	struct md_reader *r = (struct md_reader *)rd;
 	if (!r)
 		return;
-	close_msg(r);
-	entries_release(r);
-	folders_release(r);
-	close_mailbox(r);
 	md_accounts_release(&r->accounts);
 	for (size_t i = 0; i < r->nmdirs; i++) {
 		free((char *)r->mdirs[i].path);
 		free((char *)r->mdirs[i].owner);
 	}
 	free(r->mdirs);
-	sbuf_release(&r->prefix);
-	free(r->msg_origin);
-	free(r->folder_origin);
 	free(r->root);
 	free(r);
 }
@@ -1023,9 +1035,11 @@ const struct mail_reader_ops mdaemon_reader_ops = {
 	.name = "mdaemon",
 	.open = md_open,
 	.next_mailbox = md_next_mailbox,
+	.open_mailbox = md_open_mailbox,
 	.next_folder = md_next_folder,
 	.next_msg = md_next_msg,
 	.reopen_msg = md_reopen_msg,
+	.close_mailbox = md_close_mailbox,
 	.close = md_close,
 	.mail_dirs = md_mail_dirs,
 };
