@@ -170,6 +170,18 @@ static const char *const not_valid[] = { "this option is not valid with list:",
 					 "this option is not valid with export:",
 					 "this option is not valid with verify:" };
 
+/* unknown_format: --format names no format that can be written */
+static int unknown_format(const char *usage, const char *name)
+{
+	struct sbuf what = SBUF_INIT;
+	sbuf_adds(&what, "unknown format (use ");
+	formats_list(FORMATS_WRITE, &what);
+	sbuf_adds(&what, "):");
+	int ret = usage_error(usage, what.buf, name);
+	sbuf_release(&what);
+	return ret;
+}
+
 /* positional: SOURCE (and DIR for verify) */
 static int positional(int argc, char **argv, enum command cmd, struct options *o)
 {
@@ -236,7 +248,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case 'f':
 			o->format = formats_writer(optarg);
 			if (!o->format)
-				return usage_error(usage, "unknown format (use mbox, maildir, eml or pst):", optarg);
+				return unknown_format(usage, optarg);
 			break;
 		case 'o': o->output = optarg; break;
 		case 'u':

@@ -1,34 +1,63 @@
+/*
+ * The registry: the drivers, in the order --help lists them and SOURCE is
+ * probed.  The MDaemon reader is last and takes what no other claims (an
+ * MDaemon store has no mark of its own that a probe could look for).
+ */
 #include "formats.h"
 
 #include <stdbool.h>
 #include <string.h>
 
-#include "eml/eml.h"
-#include "maildir/maildir.h"
-#include "mbox/mbox.h"
-#include "mdaemon/mdaemon.h"
 #include "null/null.h"
-#include "pst/pst.h"
 
-const struct mail_writer_ops *const formats_writers[] = {
-	&mbox_writer_ops, &maildir_writer_ops, &eml_writer_ops, &pst_writer_ops, NULL,
+/* each format's driver.c */
+extern const struct mail_driver mbox_driver, maildir_driver, eml_driver, pst_driver,
+	mdaemon_driver;
+
+static const struct mail_driver *const drivers[] = {
+	&mbox_driver, &maildir_driver, &eml_driver, &pst_driver, &mdaemon_driver, NULL,
 };
+static const struct mail_driver *const default_source = &mdaemon_driver;
 
-const struct mail_writer_ops *formats_writer(const char *name)
+/* named: the driver's name is the first n bytes of s */
+static bool named(const struct mail_driver *d, const char *s, size_t n)
 {
-	for (size_t i = 0; formats_writers[i]; i++)
-		if (!strcmp(formats_writers[i]->name, name))
-			return formats_writers[i];
+	return strlen(d->name) == n && !strncmp(d->name, s, n);
+}
+
+const struct mail_driver *formats_driver(const char *name)
+{
+	for (size_t i = 0; drivers[i]; i++)
+		if (!strcmp(drivers[i]->name, name))
+			return drivers[i];
 	return NULL;
 }
 
-/* formats_writer_named: a writer's name is the first n bytes of s */
-static bool formats_writer_named(const char *s, size_t n)
+const struct mail_driver *formats_driver_at(size_t i)
 {
-	for (size_t i = 0; formats_writers[i]; i++)
-		if (strlen(formats_writers[i]->name) == n && !strncmp(formats_writers[i]->name, s, n))
-			return true;
-	return false;
+	return i < sizeof(drivers) / sizeof(drivers[0]) ? drivers[i] : NULL;
+}
+
+const struct mail_writer_ops *formats_writer(const char *name)
+{
+	const struct mail_driver *d = formats_driver(name);
+	return d ? d->writer : NULL;
+}
+
+void formats_list(enum formats_role role, struct sbuf *out)
+{
+	size_t n = 0, total = 0;
+	for (size_t i = 0; drivers[i]; i++)
+		total += role == FORMATS_WRITE ? drivers[i]->writer != NULL :
+			 drivers[i]->reader != NULL;
+	for (size_t i = 0; drivers[i]; i++) {
+		if (role == FORMATS_WRITE ? !drivers[i]->writer : !drivers[i]->reader)
+			continue;
+		n++;
+		if (n > 1)
+			sbuf_adds(out, n == total ? " or " : ", ");
+		sbuf_adds(out, drivers[i]->name);
+	}
 }
 
 const struct mail_writer_ops *formats_dry_run_writer(void)
@@ -36,41 +65,36 @@ const struct mail_writer_ops *formats_dry_run_writer(void)
 	return &null_writer_ops;
 }
 
-/* the readers, in the order SOURCE is probed; the default takes what none claims */
-static const struct mail_reader_ops *const readers[] = {
-	&maildir_reader_ops, &mdaemon_reader_ops, NULL,
-};
-static const struct mail_reader_ops *const default_reader = &mdaemon_reader_ops;
-
-/* prefix_len: the length of "<name>:" when source starts with a reader's name and ':' */
-static size_t prefix_len(const char *source, const struct mail_reader_ops *r)
+/* prefix_len: the length of "<name>:" when source starts with the driver's name and ':' */
+static size_t prefix_len(const char *source, const struct mail_driver *d)
 {
-	size_t n = strlen(r->name);
-	return !strncmp(source, r->name, n) && source[n] == ':' ? n + 1 : 0;
+	size_t n = strlen(d->name);
+	return !strncmp(source, d->name, n) && source[n] == ':' ? n + 1 : 0;
 }
 
 const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
 						    struct sbuf *err)
 {
-	for (size_t i = 0; readers[i]; i++) {
-		size_t n = prefix_len(source, readers[i]);
-		if (n) {
+	for (size_t i = 0; drivers[i]; i++) {
+		size_t n = prefix_len(source, drivers[i]);
+		if (n && drivers[i]->reader) {
 			*path = source + n;
-			return readers[i];
+			return drivers[i]->reader;
 		}
 	}
 	const char *colon = strchr(source, ':');
 	const char *slash = strchr(source, '/');
-	if (colon && colon > source && (!slash || colon < slash) &&
-	    formats_writer_named(source, (size_t)(colon - source))) {
-		sbuf_addf(err, "'%.*s' cannot be read yet, only written (SOURCE '%s')",
-			  (int)(colon - source), source, source);
-		return NULL;
-	}
+	for (size_t i = 0; colon && colon > source && (!slash || colon < slash) && drivers[i]; i++)
+		if (named(drivers[i], source, (size_t)(colon - source))) {
+			sbuf_addf(err, "'%.*s' cannot be read yet, only written (SOURCE '%s')",
+				  (int)(colon - source), source, source);
+			return NULL;
+		}
 	*path = source;
-	for (size_t i = 0; readers[i]; i++)
-		if (readers[i] != default_reader && readers[i]->probe &&
-		    readers[i]->probe(source) == 1)
-			return readers[i];
-	return default_reader;
+	for (size_t i = 0; drivers[i]; i++) {
+		const struct mail_reader_ops *r = drivers[i]->reader;
+		if (r && drivers[i] != default_source && r->probe && r->probe(source) == 1)
+			return r;
+	}
+	return default_source->reader;
 }

@@ -6,18 +6,27 @@
 #ifndef MDX_FORMATS_H
 #define MDX_FORMATS_H
 
+#include "core/driver.h"
 #include "core/reader.h"
+#include "core/sbuf.h"
 #include "core/writer.h"
 
-/* formats_writers: every output format's writer, NULL-terminated, in the order --help lists them */
-extern const struct mail_writer_ops *const formats_writers[];
-/* formats_writer: the writer of that name, or NULL */
+/* formats_driver: the format of that name, or NULL */
+const struct mail_driver *formats_driver(const char *name);
+/* formats_driver_at: the i-th driver in --help's order (from 0), NULL past the last */
+const struct mail_driver *formats_driver_at(size_t i);
+
+enum formats_role { FORMATS_READ, FORMATS_WRITE };
+/* formats_list: "mbox, maildir, eml or pst": the names of the formats that can be read or written */
+void formats_list(enum formats_role role, struct sbuf *out);
+
+/* formats_writer: the writer of the format of that name, or NULL (none, or read only) */
 const struct mail_writer_ops *formats_writer(const char *name);
 /* formats_dry_run_writer: the writer that reads everything and writes nothing */
 const struct mail_writer_ops *formats_dry_run_writer(void);
 /*
  * formats_source_reader: the reader for SOURCE as given on the command
- * line: "<format>:<path>" names it (mdaemon:, maildir:); a path without
+ * line: "<format>:<path>" names it (mdaemon:, maildir:, ...); a path without
  * a known prefix is probed (each reader's probe; the MDaemon reader takes
  * what no other claims).  *path is SOURCE
  * without the prefix.  NULL, with err set, for a prefix naming a format

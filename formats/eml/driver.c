@@ -1,0 +1,13 @@
+/* the eml driver (core/driver.h): what formats/formats.c lists */
+#include "core/driver.h"
+#include "eml/eml.h"
+
+extern const struct mail_driver eml_driver;	/* formats.c */
+
+const struct mail_driver eml_driver = {
+	.name = "eml",
+	.summary = "one .eml file per message, a folder per folder",
+	.reader = NULL,
+	.writer = &eml_writer_ops,
+	.keeps = KEEPS_BYTES | KEEPS_RECEIVED | KEEPS_FOLDERS,
+};

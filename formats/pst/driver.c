@@ -1,0 +1,13 @@
+/* the pst driver (core/driver.h): what formats/formats.c lists */
+#include "core/driver.h"
+#include "pst/pst.h"
+
+extern const struct mail_driver pst_driver;	/* formats.c */
+
+const struct mail_driver pst_driver = {
+	.name = "pst",
+	.summary = "a Unicode Outlook PST per mailbox (Outlook, Microsoft 365 import)",
+	.reader = NULL,
+	.writer = &pst_writer_ops,
+	.keeps = KEEPS_FLAGS | KEEPS_RECEIVED | KEEPS_FOLDERS,
+};
