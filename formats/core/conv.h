@@ -106,6 +106,19 @@ struct mail_folder {
 };
 
 /*
+ * What an item is.  Every reader hands out mail today; the groupware
+ * readers (calendar, contacts, tasks, notes) hand out their items through
+ * the same interface, with the item's iCalendar or vCard text as its bytes.
+ */
+enum item_kind {
+	ITEM_MAIL = 0,
+	ITEM_CALENDAR,
+	ITEM_CONTACT,
+	ITEM_TASK,
+	ITEM_NOTE,
+};
+
+/*
  * A message.  The reader hands out its bytes as a body (above) and reads
  * the first chunk (prefix); head_len bytes of it are the header block
  * including the empty line that ends it.  The rest is read with
@@ -123,6 +136,12 @@ struct mail_msg {
 	unsigned flags;		/* enum msg_flags */
 	int64_t received;	/* internal date, Unix seconds UTC */
 	const char *date_source; /* "record", "x-mdarrival-date", "mtime"; NULL: unknown */
+	enum item_kind kind;	/* ITEM_MAIL unless the reader says otherwise */
+	/*
+	 * the envelope sender where the store keeps one (an mbox's From_ line);
+	 * NULL: taken from the header (msg_envelope_sender)
+	 */
+	const char *envelope_from;
 	const unsigned char *prefix;
 	size_t prefix_len;
 	size_t head_len;	/* header block length within prefix */
@@ -168,8 +187,9 @@ ssize_t msg_read(const struct mail_msg *msg, void *buf, size_t len, uint64_t off
 GMimeStream *msg_stream(const struct mail_msg *msg, uint64_t from, uint64_t to);
 
 /*
- * msg_envelope_sender: the envelope sender from X-Return-Path, else
- * Return-Path, as a bare address; "MAILER-DAEMON" when neither gives one.
+ * msg_envelope_sender: the envelope sender the store kept (envelope_from),
+ * else from X-Return-Path, else Return-Path, as a bare address;
+ * "MAILER-DAEMON" when none gives one.
  */
 void msg_envelope_sender(const struct mail_msg *msg, struct sbuf *out);
 

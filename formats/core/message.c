@@ -310,6 +310,10 @@ static void address_from_value(const char *value, struct sbuf *out)
 void msg_envelope_sender(const struct mail_msg *msg, struct sbuf *out)
 {
 	static const char *const names[] = { "X-Return-Path", "Return-Path" };
+	if (msg->envelope_from && *msg->envelope_from) {
+		sbuf_adds(out, msg->envelope_from);
+		return;
+	}
 	size_t before = out->len;
 	struct sbuf value = SBUF_INIT;
 	for (size_t i = 0; i < 2 && out->len == before; i++)
