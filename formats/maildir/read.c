@@ -17,7 +17,6 @@
  */
 #include "maildir/maildir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -29,6 +28,7 @@
 #include "core/flags.h"
 #include "core/msghash.h"
 #include "core/mutf7.h"
+#include "core/srcdir.h"
 #include "core/sysio.h"
 #include "core/xalloc.h"
 
@@ -72,108 +72,6 @@ struct mr_reader {
 };
 
 /* ---- files and directories ------------------------------------------------------ */
-
-static int open_noatime(int dirfd, const char *name, int flags)
-{
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership or CAP_FOWNER */
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
-static int open_dir_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-static int open_file_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-}
-
-enum kind { K_OTHER, K_FILE, K_DIR, K_LINK, K_NONE };
-
-/* kind_at: what name is in dirfd, without following a link (K_NONE: not there, errno) */
-static enum kind kind_at(int dirfd, const char *name, unsigned char d_type)
-{
-	switch (d_type) {
-	case DT_REG: return K_FILE;
-	case DT_DIR: return K_DIR;
-	case DT_LNK: return K_LINK;
-	case DT_UNKNOWN: break;
-	default: return K_OTHER;
-	}
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return K_NONE;
-	if (S_ISREG(st.st_mode))
-		return K_FILE;
-	if (S_ISDIR(st.st_mode))
-		return K_DIR;
-	return S_ISLNK(st.st_mode) ? K_LINK : K_OTHER;
-}
-
-/*
- * list_dir: the names in dirfd (not "." nor ".."), sorted, each with its
- * kind.  Returns the count, or -1 (errno).
- */
-struct dname {
-	char *name;
-	enum kind kind;
-};
-
-static int cmp_dname(const void *a, const void *b)
-{
-	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
-}
-
-static void dnames_free(struct dname *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-static ssize_t list_dir(int dirfd, struct dname **out)
-{
-	*out = NULL;
-	int fd = open_noatime(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return -1;
-	}
-	struct dname *v = NULL;
-	size_t n = 0, alloc = 0;
-	const struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 32;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
-		v[n].name = xstrdup(de->d_name);
-		v[n].kind = kind_at(dirfd, de->d_name, de->d_type);
-		n++;
-		errno = 0;
-	}
-	int e = errno;
-	closedir(d);
-	if (e) {
-		dnames_free(v, n);
-		errno = e;
-		return -1;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_dname);
-	*out = v;
-	return (ssize_t)n;
-}
 
 /* has_mail_dirs: dirfd holds cur/ or new/ as a directory (links not counted) */
 static bool has_mail_dirs(int dirfd)
@@ -299,18 +197,18 @@ static int cmp_folder(const void *a, const void *b)
 }
 
 /* folder_candidate: the directory entry is a Maildir++ folder (warn: say so of a link) */
-static bool folder_candidate(struct mr_reader *r, const struct dname *e, bool warn)
+static bool folder_candidate(struct mr_reader *r, const struct src_name *e, bool warn)
 {
 	if (e->name[0] != '.')
 		return false;
-	if (e->kind == K_LINK) {
+	if (e->kind == SRC_LINK) {
 		if (warn)
 			diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", e->name);
 		return false;
 	}
-	if (e->kind != K_DIR)
+	if (e->kind != SRC_DIR)
 		return false;
-	int fd = open_dir_at(r->root_fd, e->name);
+	int fd = src_open_dir_at(r->root_fd, e->name);
 	if (fd < 0) {	/* unreadable but named like one: reported when it is read */
 		return errno != ENOENT;
 	}
@@ -323,8 +221,8 @@ static void load_folders(struct mr_reader *r)
 {
 	folders_release(r);
 	add_folder(r, xstrdup("INBOX"), NULL);
-	struct dname *v;
-	ssize_t n = list_dir(r->root_fd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(r->root_fd, &v);
 	if (n < 0)
 		return;		/* reported when INBOX is read */
 	for (size_t i = 0; i < (size_t)n; i++) {
@@ -341,7 +239,7 @@ static void load_folders(struct mr_reader *r)
 					  r->folders[k].dir ? r->folders[k].dir : ".");
 		add_folder(r, sbuf_detach(&path), v[i].name);
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
 }
 
@@ -399,9 +297,9 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		diag_warn(r->r.diag, "'%s' is a symbolic link; not followed", disp.buf);
 		goto out;
 	}
-	int sfd = open_dir_at(fd, sub_names[sub]);
-	struct dname *v = NULL;
-	ssize_t n = sfd < 0 ? -1 : list_dir(sfd, &v);
+	int sfd = src_open_dir_at(fd, sub_names[sub]);
+	struct src_name *v = NULL;
+	ssize_t n = sfd < 0 ? -1 : src_list_dir(sfd, &v);
 	if (n < 0) {
 		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
 			  disp.buf, strerror(errno));
@@ -412,15 +310,15 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 	}
 	r->sub_fd[sub] = sfd;
 	for (size_t i = 0; i < (size_t)n; i++) {
-		const struct dname *e = &v[i];
+		const struct src_name *e = &v[i];
 		if (e->name[0] == '.')
 			continue;
-		if (e->kind == K_LINK) {
+		if (e->kind == SRC_LINK) {
 			diag_warn(r->r.diag, "'%s/%s' is a symbolic link; not followed",
 				  disp.buf, e->name);
 			continue;
 		}
-		if (e->kind != K_FILE) {
+		if (e->kind != SRC_FILE) {
 			diag_warn(r->r.diag, "'%s/%s' is not a regular file; skipped",
 				  disp.buf, e->name);
 			continue;
@@ -435,7 +333,7 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		m->size = fstatat(sfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
 			  (uint64_t)st.st_size : 0;
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 out:
 	sbuf_release(&disp);
 	return ret;
@@ -444,7 +342,7 @@ out:
 static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct sbuf *err)
 {
 	entries_release(r);
-	int fd = f->dir ? open_dir_at(r->root_fd, f->dir) : r->root_fd;
+	int fd = f->dir ? src_open_dir_at(r->root_fd, f->dir) : r->root_fd;
 	if (fd < 0) {
 		sbuf_addf(err, "cannot read folder '%s': %s", f->dir, strerror(errno));
 		return CONV_FOLDER_BAD;
@@ -505,7 +403,7 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	if (r->hash)
 		msg_hash_reset(r->hash);
 	int dfd = r->sub_fd[e->sub];
-	int fd = dfd < 0 ? -1 : open_file_at(dfd, e->name);
+	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
@@ -569,8 +467,8 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 {
 	if (has_mail_dirs(r->root_fd))
 		return true;
-	struct dname *v;
-	ssize_t n = list_dir(r->root_fd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(r->root_fd, &v);
 	if (n < 0) {
 		sbuf_addf(err, "cannot read the Maildir '%s': %s", source, strerror(errno));
 		return false;
@@ -578,7 +476,7 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 	bool any = false;
 	for (size_t i = 0; i < (size_t)n && !any; i++)
 		any = folder_candidate(r, &v[i], false);	/* links: said when listed */
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 	if (!any)
 		sbuf_addf(err, "'%s' is not a Maildir: it has no cur/ or new/ folder and "
 			  "no .Folder subfolder holding one", source);
@@ -588,7 +486,7 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 static struct mail_reader *mr_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
-	int fd = open_noatime(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		sbuf_addf(err, "cannot open the Maildir '%s': %s", source, strerror(errno));
 		return NULL;
