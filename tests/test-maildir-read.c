@@ -102,7 +102,8 @@ static const struct want_folder hand[] = {
 	{ "Archive", ".Archive", 2, {
 		{ ".Archive/cur/1600000000.M1P2.host:2,DRT",
 		  MSG_DRAFT | MSG_ANSWERED | MSG_DELETED, 1600000000, msg_c },
-		{ ".Archive/new/1600000001.M2P2.host:2,S", 0, 1600000001, msg_d } } },
+		/* flags in new/ count: Dovecot writes and reads them there too */
+		{ ".Archive/new/1600000001.M2P2.host:2,S", MSG_SEEN, 1600000001, msg_d } } },
 	{ "Archive/2023", ".Archive.2023", 1, {
 		{ ".Archive.2023/cur/1672531200.M1P3.host:2,", 0, 1672531200, msg_e } } },
 	{ "Clients.Acme Corp", ".Clients\\2eAcme Corp", 1, {
