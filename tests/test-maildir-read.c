@@ -102,7 +102,8 @@ static const struct want_folder hand[] = {
 	{ "Archive", ".Archive", 2, {
 		{ ".Archive/cur/1600000000.M1P2.host:2,DRT",
 		  MSG_DRAFT | MSG_ANSWERED | MSG_DELETED, 1600000000, msg_c },
-		{ ".Archive/new/1600000001.M2P2.host:2,S", 0, 1600000001, msg_d } } },
+		/* flags in new/ count: Dovecot writes and reads them there too */
+		{ ".Archive/new/1600000001.M2P2.host:2,S", MSG_SEEN, 1600000001, msg_d } } },
 	{ "Archive/2023", ".Archive.2023", 1, {
 		{ ".Archive.2023/cur/1672531200.M1P3.host:2,", 0, 1672531200, msg_e } } },
 	{ "Clients.Acme Corp", ".Clients\\2eAcme Corp", 1, {
@@ -495,6 +496,129 @@ static void test_round_trip(void)
 	sbuf_release(&want);
 }
 
+/* ---- dovecot-uidlist ------------------------------------------------------------- */
+
+struct want_uid {
+	const char *origin;
+	uint32_t uid;
+};
+
+/* read_uids: the folder at rel (INBOX only) read; its messages' origins and UIDs in order */
+static void read_uids(const char *rel, bool has_index, uint32_t uidvalidity, uint32_t uidnext,
+		      const struct want_uid *want, size_t n, unsigned warnings, const char *warn_what)
+{
+	struct conv_stats stats = { 0 };
+	struct diag d = { .quiet = true, .stats = &stats };
+	struct reader_settings set = { 0 };
+	struct sbuf err = SBUF_INIT;
+	struct mail_reader *r = maildir_reader_ops.open(tmp_path(rel), &set, &d, &err);
+	if (!test_assert(r != NULL))
+		return;
+	const struct mail_box *box;
+	const struct mail_folder *f;
+	const struct mail_msg *m;
+	test_assert(r->v->next_mailbox(r, &box, &err) == CONV_OK);
+	struct mail_mailbox *mb = r->v->open_mailbox(r, box, &d, NULL, &err);
+	test_assert(mb != NULL);
+	test_assert(mb->v->next_folder(mb, &f, &err) == CONV_OK);
+	test_assert(f->has_index == has_index);
+	test_assert(f->uidvalidity == uidvalidity);
+	test_assert(f->uidnext == uidnext);
+	size_t k = 0;
+	while (mb->v->next_msg(mb, &m, &err) == CONV_OK) {
+		if (!test_assert(k < n))
+			break;
+		if (!test_assert_str(m->origin, want[k].origin) || !test_assert(m->uid == want[k].uid))
+			printf("#   message %zu: %s uid %u\n", k, m->origin, m->uid);
+		k++;
+	}
+	test_assert(k == n);
+	if (!test_assert(stats.warnings == warnings))
+		printf("#   %u warnings (%s)\n", stats.warnings, warn_what ? warn_what : "");
+	test_assert_str(err.buf, "");
+	mb->v->close_mailbox(mb);
+	r->v->close(r);
+	sbuf_release(&err);
+}
+
+static void test_uidlist(void)
+{
+	char rel[600];
+	test_group("maildir reader: dovecot-uidlist version 3, files not listed after");
+	make_maildir("u3");
+	/* UIDs against name order: the list decides; one file in new/ with flags */
+	write_file("u3/cur/1000.M1.host:2,S", msg_a, 10);
+	write_file("u3/cur/2000.M2.host:2,", msg_b, 20);
+	write_file("u3/new/3000.M3.host", msg_d, 30);
+	write_file("u3/new/0500.M4.host:2,F", msg_e, 40);	/* not listed */
+	write_file("u3/cur/0400.M5.host:2,", msg_e, 50);	/* not listed */
+	write_file("u3/dovecot-uidlist",
+		   "3 V1700000001 N12 Gcaca90280052156b3d47000083ecc375\n"
+		   "4 :3000.M3.host\n"
+		   "7 W1234 GF00D :2000.M2.host\n"
+		   "9 :1000.M1.host:2,S\n"	/* an older Dovecot's full name: the base counts */
+		   "10 :9999.M9.gone\n", 1);
+	static const struct want_uid w3[] = {
+		{ "new/3000.M3.host", 4 }, { "cur/2000.M2.host:2,", 7 },
+		{ "cur/1000.M1.host:2,S", 9 },
+		{ "cur/0400.M5.host:2,", 0 }, { "new/0500.M4.host:2,F", 0 },
+	};
+	read_uids("u3", true, 1700000001, 12, w3, 5, 0, NULL);
+
+	test_group("maildir reader: dovecot-uidlist version 1, CRLF, next UID moved on");
+	make_maildir("u1");
+	write_file("u1/cur/a.host:2,S", msg_a, 10);
+	write_file("u1/cur/b.host:2,S", msg_b, 10);
+	write_file("u1/dovecot-uidlist", "1 42 3\r\n1 b.host\r\n2 a.host:2,S\r\n", 1);
+	static const struct want_uid w1[] = { { "cur/b.host:2,S", 1 }, { "cur/a.host:2,S", 2 } };
+	read_uids("u1", true, 42, 3, w1, 2, 0, NULL);
+	/* version 3 lets a UID at or above the header's next one move it on, as Dovecot does */
+	write_file("u1/dovecot-uidlist", "3 V42 N2\n5 :b.host\n", 1);
+	static const struct want_uid w1b[] = { { "cur/b.host:2,S", 5 }, { "cur/a.host:2,S", 0 } };
+	read_uids("u1", true, 42, 6, w1b, 2, 0, NULL);
+
+	test_group("maildir reader: a malformed dovecot-uidlist: a warning, no UIDs, name order");
+	static const struct want_uid none[] = { { "cur/a.host:2,S", 0 }, { "cur/b.host:2,S", 0 } };
+	static const char *const bad[] = {
+		"",					/* empty */
+		"x V1 N2\n",				/* no version */
+		"2 1 2\n",				/* version 2 */
+		"3 N5\n",				/* no UIDVALIDITY */
+		"3 Vabc N5\n",
+		"1 42\n",
+		"1 42 3\n3 a.host\n",			/* v1: UID not below next */
+		"3 V1 N9\n2 :a.host\n2 :b.host\n",	/* not ascending */
+		"3 V1 N9\n0 :a.host\n",
+		"3 V1 N9\n1:a.host\n",
+		"3 V1 N9\n1 W12 \n",			/* no file name */
+		"3 V1 N9\n1 :x/a.host\n",
+		"3 V1 N9\n99999999999 :a.host\n",	/* beyond 32 bits */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file("u1/dovecot-uidlist", bad[i], 1);
+		read_uids("u1", false, 0, 0, none, 2, 1, bad[i]);
+	}
+	/* a link is not followed: a warning, and no UIDs */
+	snprintf(rel, sizeof(rel), "%s", tmp_path("u1/dovecot-uidlist"));
+	unlink(rel);
+	write_file("u1/list-elsewhere", "1 42 3\n1 b.host\n", 1);
+	if (symlink("list-elsewhere", rel) < 0)
+		abort();
+	read_uids("u1", false, 0, 0, none, 2, 1, "link");
+
+	test_group("maildir reader: a file listed twice, two files with one base name");
+	make_maildir("u2");
+	write_file("u2/cur/a.host:2,S", msg_a, 10);
+	write_file("u2/new/a.host", msg_b, 10);
+	write_file("u2/cur/c.host:2,", msg_d, 10);
+	write_file("u2/dovecot-uidlist", "3 V7 N20\n3 :c.host\n5 :a.host\n8 :c.host\n", 1);
+	/* c.host has the later UID (8); a.host's 5 goes to one file, the other has none */
+	static const struct want_uid w2[] = {
+		{ "cur/a.host:2,S", 5 }, { "cur/c.host:2,", 8 }, { "new/a.host", 0 },
+	};
+	read_uids("u2", true, 7, 20, w2, 3, 0, NULL);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir))
@@ -504,6 +628,7 @@ int main(void)
 	test_hand();
 	test_refuse();
 	test_round_trip();
+	test_uidlist();
 	g_mime_shutdown();
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);

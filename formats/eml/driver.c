@@ -7,7 +7,7 @@ extern const struct mail_driver eml_driver;	/* formats.c */
 const struct mail_driver eml_driver = {
 	.name = "eml",
 	.summary = "one .eml file per message, a folder per folder",
-	.reader = NULL,
+	.reader = &eml_reader_ops,
 	.writer = &eml_writer_ops,
 	.keeps = KEEPS_BYTES | KEEPS_RECEIVED | KEEPS_FOLDERS,
 };

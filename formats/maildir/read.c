@@ -7,8 +7,10 @@
  * decoded from IMAP modified UTF-7 -- the inverse of maildir.c's names.
  *
  * Messages are the regular files of cur/ and new/ (tmp/ is never read), in
- * name order; flags come from the ":2,<letters>" suffix of a name in cur/,
- * the internal date from the file's mtime.  Bytes are handed out as they
+ * UID order when the folder's dovecot-uidlist gives UIDs (the files it
+ * does not list after), else in name order; flags come from the
+ * ":2,<letters>" suffix of a name (in new/ too, as Dovecot reads it), the
+ * internal date from the file's mtime.  Bytes are handed out as they
  * are on disk (a Maildir file has LF line ends; nothing is converted).
  *
  * Nothing here writes: SOURCE is opened O_DIRECTORY, everything below it
@@ -17,11 +19,11 @@
  */
 #include "maildir/maildir.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,6 +32,7 @@
 #include "core/flags.h"
 #include "core/msghash.h"
 #include "core/mutf7.h"
+#include "core/srcdir.h"
 #include "core/sysio.h"
 #include "core/xalloc.h"
 
@@ -44,6 +47,7 @@ struct mr_entry {
 	char *name;
 	int sub;		/* 0: cur/, 1: new/ */
 	uint64_t size;
+	uint32_t uid;		/* from dovecot-uidlist; 0: none */
 };
 
 static const char *const sub_names[2] = { "cur", "new" };
@@ -79,108 +83,6 @@ struct mr_reader {
 };
 
 /* ---- files and directories ------------------------------------------------------ */
-
-static int open_noatime(int dirfd, const char *name, int flags)
-{
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership or CAP_FOWNER */
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
-static int open_dir_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-static int open_file_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-}
-
-enum kind { K_OTHER, K_FILE, K_DIR, K_LINK, K_NONE };
-
-/* kind_at: what name is in dirfd, without following a link (K_NONE: not there, errno) */
-static enum kind kind_at(int dirfd, const char *name, unsigned char d_type)
-{
-	switch (d_type) {
-	case DT_REG: return K_FILE;
-	case DT_DIR: return K_DIR;
-	case DT_LNK: return K_LINK;
-	case DT_UNKNOWN: break;
-	default: return K_OTHER;
-	}
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return K_NONE;
-	if (S_ISREG(st.st_mode))
-		return K_FILE;
-	if (S_ISDIR(st.st_mode))
-		return K_DIR;
-	return S_ISLNK(st.st_mode) ? K_LINK : K_OTHER;
-}
-
-/*
- * list_dir: the names in dirfd (not "." nor ".."), sorted, each with its
- * kind.  Returns the count, or -1 (errno).
- */
-struct dname {
-	char *name;
-	enum kind kind;
-};
-
-static int cmp_dname(const void *a, const void *b)
-{
-	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
-}
-
-static void dnames_free(struct dname *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-static ssize_t list_dir(int dirfd, struct dname **out)
-{
-	*out = NULL;
-	int fd = open_noatime(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return -1;
-	}
-	struct dname *v = NULL;
-	size_t n = 0, alloc = 0;
-	const struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 32;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
-		v[n].name = xstrdup(de->d_name);
-		v[n].kind = kind_at(dirfd, de->d_name, de->d_type);
-		n++;
-		errno = 0;
-	}
-	int e = errno;
-	closedir(d);
-	if (e) {
-		dnames_free(v, n);
-		errno = e;
-		return -1;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_dname);
-	*out = v;
-	return (ssize_t)n;
-}
 
 /* has_mail_dirs: dirfd holds cur/ or new/ as a directory (links not counted) */
 static bool has_mail_dirs(int dirfd)
@@ -306,18 +208,18 @@ static int cmp_folder(const void *a, const void *b)
 }
 
 /* folder_candidate: the directory entry is a Maildir++ folder (warn: say so of a link) */
-static bool folder_candidate(struct mr_reader *r, const struct dname *e, bool warn)
+static bool folder_candidate(struct mr_reader *r, const struct src_name *e, bool warn)
 {
 	if (e->name[0] != '.')
 		return false;
-	if (e->kind == K_LINK) {
+	if (e->kind == SRC_LINK) {
 		if (warn)
 			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", e->name);
 		return false;
 	}
-	if (e->kind != K_DIR)
+	if (e->kind != SRC_DIR)
 		return false;
-	int fd = open_dir_at(r->root_fd, e->name);
+	int fd = src_open_dir_at(r->root_fd, e->name);
 	if (fd < 0) {	/* unreadable but named like one: reported when it is read */
 		return errno != ENOENT;
 	}
@@ -330,8 +232,8 @@ static void load_folders(struct mr_reader *r)
 {
 	folders_release(r);
 	add_folder(r, xstrdup("INBOX"), NULL);
-	struct dname *v;
-	ssize_t n = list_dir(r->root_fd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(r->root_fd, &v);
 	if (n < 0)
 		return;		/* reported when INBOX is read */
 	for (size_t i = 0; i < (size_t)n; i++) {
@@ -348,7 +250,7 @@ static void load_folders(struct mr_reader *r)
 					  r->folders[k].dir ? r->folders[k].dir : ".");
 		add_folder(r, sbuf_detach(&path), v[i].name);
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
 }
 
@@ -368,9 +270,14 @@ static void entries_release(struct mr_reader *r)
 	}
 }
 
+/* by UID when the folder has them, the files without one after, in name order */
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct mr_entry *x = a, *y = b;
+	if (!x->uid != !y->uid)
+		return x->uid ? -1 : 1;
+	if (x->uid != y->uid)
+		return x->uid < y->uid ? -1 : 1;
 	int c = strcmp(x->name, y->name);
 	return c ? c : x->sub - y->sub;
 }
@@ -406,9 +313,9 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", disp.buf);
 		goto out;
 	}
-	int sfd = open_dir_at(fd, sub_names[sub]);
-	struct dname *v = NULL;
-	ssize_t n = sfd < 0 ? -1 : list_dir(sfd, &v);
+	int sfd = src_open_dir_at(fd, sub_names[sub]);
+	struct src_name *v = NULL;
+	ssize_t n = sfd < 0 ? -1 : src_list_dir(sfd, &v);
 	if (n < 0) {
 		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
 			  disp.buf, strerror(errno));
@@ -419,15 +326,15 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 	}
 	r->sub_fd[sub] = sfd;
 	for (size_t i = 0; i < (size_t)n; i++) {
-		const struct dname *e = &v[i];
+		const struct src_name *e = &v[i];
 		if (e->name[0] == '.')
 			continue;
-		if (e->kind == K_LINK) {
+		if (e->kind == SRC_LINK) {
 			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
 				  disp.buf, e->name);
 			continue;
 		}
-		if (e->kind != K_FILE) {
+		if (e->kind != SRC_FILE) {
 			diag_warn(r->m.diag, "'%s/%s' is not a regular file; skipped",
 				  disp.buf, e->name);
 			continue;
@@ -439,19 +346,258 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		struct mr_entry *m = &r->entries[r->nentries++];
 		m->name = xstrdup(e->name);
 		m->sub = sub;
+		m->uid = 0;	/* until the uidlist gives one */
 		m->size = fstatat(sfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
 			  (uint64_t)st.st_size : 0;
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 out:
 	sbuf_release(&disp);
 	return ret;
 }
 
+/* ---- dovecot-uidlist ------------------------------------------------------------ */
+
+/*
+ * Dovecot keeps each folder's UIDs in dovecot-uidlist, in the folder's own
+ * directory (as maildir-uidlist.c writes and reads it):
+ *   version 1: header "1 <uidvalidity> <uidnext>", lines "<uid> <file name>"
+ *   version 3: header "3 V<uidvalidity> N<uidnext> G<guid> ..." (a key
+ *              letter and its value per field), lines
+ *              "<uid> [<key><value> ...] :<file name>"
+ * UIDs ascend; a file name is its base name (up to the first ':', where
+ * the flags begin) and holds no '/'.  Anything else makes the whole file
+ * untrusted: better no UIDs than wrong ones.
+ */
+struct uid_rec {
+	char *base;
+	uint32_t uid;
+	bool taken;		/* given to a file already */
+};
+
+struct uidlist {
+	unsigned version;
+	uint32_t uidvalidity, uidnext, last_uid;
+	struct uid_rec *recs;
+	size_t n, alloc;
+};
+
+static void uidlist_release(struct uidlist *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		free(u->recs[i].base);
+	free(u->recs);
+	*u = (struct uidlist){ 0 };
+}
+
+/* parse_u32: a decimal number at *p that fits 32 bits (*p moved past it), else false */
+static bool parse_u32(const char **p, uint32_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	while (*s >= '0' && *s <= '9' && v <= UINT32_MAX)
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	if (s == *p || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	*p = s;
+	return true;
+}
+
+/* parse_v3_header: "V<uidvalidity> N<uidnext> ..." (other keys, G the GUID among them, skipped) */
+static const char *parse_v3_header(struct uidlist *u, const char *p)
+{
+	while (*p) {
+		char key = *p++;
+		uint32_t *want = key == 'V' ? &u->uidvalidity : key == 'N' ? &u->uidnext : NULL;
+		if (want && (!parse_u32(&p, want) || (*p && *p != ' ')))
+			return key == 'V' ? "UIDVALIDITY is not a number" : "next UID is not a number";
+		while (*p && *p != ' ')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	return NULL;
+}
+
+/* parse_header: the first line; NULL, or what is wrong with it */
+static const char *parse_header(struct uidlist *u, const char *line)
+{
+	if (line[0] < '0' || line[0] > '9' || line[1] != ' ')
+		return "no version number";
+	u->version = (unsigned)(line[0] - '0');
+	const char *p = line + 2;
+	if (u->version == 1) {
+		if (!parse_u32(&p, &u->uidvalidity) || *p++ != ' ' || !parse_u32(&p, &u->uidnext))
+			return "not '1 <uidvalidity> <next uid>'";
+	} else if (u->version == 3) {
+		const char *why = parse_v3_header(u, p);
+		if (why)
+			return why;
+	} else {
+		return "a version other than 1 and 3";
+	}
+	if (!u->uidvalidity || !u->uidnext)
+		return "no UIDVALIDITY or next UID";
+	return NULL;
+}
+
+/* parse_entry: a "<uid> ... <file name>" line; NULL, or what is wrong with it */
+static const char *parse_entry(struct uidlist *u, const char *line)
+{
+	const char *p = line;
+	uint32_t uid;
+	if (!parse_u32(&p, &uid) || uid == 0 || *p != ' ')
+		return "not '<uid> <file name>'";
+	if (uid <= u->last_uid)
+		return "UIDs out of order";
+	if (u->version == 1 && uid >= u->uidnext)
+		return "a UID not below the header's next UID";
+	while (*p == ' ')
+		p++;
+	if (u->version == 3) {
+		while (*p && *p != ':') {	/* extension fields: "W<size>", "G<guid>", ... */
+			while (*p && *p != ' ')
+				p++;
+			while (*p == ' ')
+				p++;
+		}
+		if (*p == ':')
+			p++;
+	}
+	if (!*p)
+		return "no file name";
+	if (strchr(p, '/'))
+		return "a file name holding '/'";
+	u->last_uid = uid;
+	if (u->n == u->alloc) {
+		u->alloc = u->alloc ? u->alloc * 2 : 64;
+		u->recs = xreallocarray(u->recs, u->alloc, sizeof(*u->recs));
+	}
+	u->recs[u->n++] = (struct uid_rec){ .base = xstrndup(p, strcspn(p, ":")), .uid = uid };
+	return NULL;
+}
+
+/* parse_uidlist: every line of f; NULL, or what is wrong (and *lineno where) */
+static const char *parse_uidlist(struct uidlist *u, FILE *f, unsigned *lineno)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	const char *why = NULL;
+	*lineno = 0;
+	while (!why && (len = getline(&line, &cap, f)) >= 0) {
+		++*lineno;
+		/* Dovecot reads a line as its stream gives it: without "\n" or "\r\n" */
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		if (memchr(line, '\0', (size_t)len))
+			why = "a NUL byte";
+		else
+			why = *lineno == 1 ? parse_header(u, line) : parse_entry(u, line);
+	}
+	if (!why && ferror(f))
+		why = strerror(errno);
+	else if (!why && *lineno == 0)
+		why = "empty";
+	free(line);
+	return why;
+}
+
+static int cmp_uid_rec(const void *a, const void *b)
+{
+	const struct uid_rec *x = a, *y = b;
+	int c = strcmp(x->base, y->base);
+	return c ? c : (x->uid > y->uid) - (x->uid < y->uid);
+}
+
+/*
+ * read_uidlist: the folder's dovecot-uidlist (its directory open as fd),
+ * sorted by base name; false when there is none or it cannot be trusted
+ * (a warning then, naming the file and the line)
+ */
+static bool read_uidlist(struct mr_reader *r, int fd, struct uidlist *u)
+{
+	static const char name[] = "dovecot-uidlist";
+	const char *w = where(r);
+	char *disp = w ? xasprintf("%s/%s", w, name) : xstrdup(name);
+	int ufd = src_open_file_at(fd, name);
+	FILE *f = ufd < 0 ? NULL : fdopen(ufd, "r");
+	bool ok = false;
+	if (!f) {
+		if (errno == ELOOP)
+			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed; the folder is "
+				  "read without UIDs", disp);
+		else if (errno != ENOENT)
+			diag_warn(r->m.diag, "cannot read '%s': %s; the folder is read without "
+				  "UIDs", disp, strerror(errno));
+		if (ufd >= 0)
+			close(ufd);
+		free(disp);
+		return false;
+	}
+	unsigned lineno;
+	const char *why = parse_uidlist(u, f, &lineno);
+	fclose(f);
+	if (why) {
+		diag_warn(r->m.diag, "'%s' line %u: %s; the folder is read without UIDs",
+			  disp, lineno, why);
+		uidlist_release(u);
+	} else {
+		ok = true;
+		if (u->n)
+			qsort(u->recs, u->n, sizeof(*u->recs), cmp_uid_rec);
+	}
+	free(disp);
+	return ok;
+}
+
+/*
+ * uid_of: the UID the list gives the file name (its base name, before the
+ * first ':'), 0 when it gives none; a name listed twice has the later
+ * (higher) UID, as Dovecot reads it, and a UID goes to one file only
+ */
+static uint32_t uid_of(struct uidlist *u, const char *name)
+{
+	size_t blen = strcspn(name, ":");
+	size_t lo = 0, hi = u->n;
+	while (lo < hi) {	/* the first record whose base is not below the name's */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strncmp(u->recs[mid].base, name, blen);
+		if (c == 0 && u->recs[mid].base[blen])
+			c = 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t last = lo;
+	while (last < u->n && strlen(u->recs[last].base) == blen &&
+	       !strncmp(u->recs[last].base, name, blen))
+		last++;
+	if (last == lo || u->recs[last - 1].taken)
+		return 0;
+	u->recs[last - 1].taken = true;
+	return u->recs[last - 1].uid;
+}
+
+/* apply_uidlist: the folder's UIDVALIDITY and next UID, and each file's UID */
+static void apply_uidlist(struct mr_reader *r, struct uidlist *u)
+{
+	r->folder.has_index = true;
+	r->folder.uidvalidity = u->uidvalidity;
+	/* as Dovecot does: a listed UID at or above the header's next one moves it on */
+	r->folder.uidnext = u->uidnext > u->last_uid ? u->uidnext : u->last_uid + 1;
+	for (size_t i = 0; i < r->nentries; i++)
+		r->entries[i].uid = uid_of(u, r->entries[i].name);
+}
+
 static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct sbuf *err)
 {
 	entries_release(r);
-	int fd = f->dir ? open_dir_at(r->root_fd, f->dir) : r->root_fd;
+	int fd = f->dir ? src_open_dir_at(r->root_fd, f->dir) : r->root_fd;
 	if (fd < 0) {
 		sbuf_addf(err, "cannot read folder '%s': %s", f->dir, strerror(errno));
 		return CONV_FOLDER_BAD;
@@ -461,6 +607,10 @@ static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct 
 	for (int sub = 0; sub < 2; sub++)
 		if (scan_sub(r, fd, sub, &alloc, err) != CONV_OK)
 			ret = CONV_FOLDER_BAD;
+	struct uidlist u = { 0 };
+	if (read_uidlist(r, fd, &u))
+		apply_uidlist(r, &u);
+	uidlist_release(&u);
 	if (fd != r->root_fd)
 		close(fd);
 	if (r->nentries)
@@ -506,13 +656,19 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	memset(m, 0, sizeof(*m));
 	m->origin = r->msg_origin;
 	m->name = e->name;
-	m->flags = e->sub == 0 ? maildir_name_flags(e->name) : 0;
+	/*
+	 * flags from the name wherever it is: Dovecot leaves a message it
+	 * has not yet seen as recent in new/ with its ":2,S" (doveadm flags
+	 * add does so), and reads those flags itself
+	 */
+	m->flags = maildir_name_flags(e->name);
+	m->uid = e->uid;
 	m->seq = (unsigned)r->next_entry;
 	m->hash = r->m.hash;
 	if (r->m.hash)
 		msg_hash_reset(r->m.hash);
 	int dfd = r->sub_fd[e->sub];
-	int fd = dfd < 0 ? -1 : open_file_at(dfd, e->name);
+	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
@@ -576,8 +732,8 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 {
 	if (has_mail_dirs(r->root_fd))
 		return true;
-	struct dname *v;
-	ssize_t n = list_dir(r->root_fd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(r->root_fd, &v);
 	if (n < 0) {
 		sbuf_addf(err, "cannot read the Maildir '%s': %s", source, strerror(errno));
 		return false;
@@ -585,7 +741,7 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 	bool any = false;
 	for (size_t i = 0; i < (size_t)n && !any; i++)
 		any = folder_candidate(r, &v[i], false);	/* links: said when listed */
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 	if (!any)
 		sbuf_addf(err, "'%s' is not a Maildir: it has no cur/ or new/ folder and "
 			  "no .Folder subfolder holding one", source);
@@ -596,7 +752,7 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 				   struct diag *d, struct sbuf *err)
 {
 	(void)set;	/* --map names MDaemon folders: nothing here */
-	int fd = open_noatime(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		sbuf_addf(err, "cannot open the Maildir '%s': %s", source, strerror(errno));
 		return NULL;

@@ -1,0 +1,641 @@
+/*
+ * The EML-tree reader: SOURCE is a directory of .eml files (what this
+ * project's EML writer makes, or any tree of saved messages), read as one
+ * mailbox.  Every directory below SOURCE is a folder, its path the
+ * directory names joined by '/', each name's %XX escapes undone when it
+ * uses them as core/outdir.c's fsname_escape writes them; a top directory
+ * named INBOX (any case) is INBOX, and so are .eml files lying in SOURCE
+ * itself (a flat folder of saved messages).
+ *
+ * Messages are the regular files whose names end in ".eml" (any case), in
+ * name order (the writer's NNNNNN.eml names sort in their numeric order),
+ * handed out whole and as they are on disk; the internal date is the
+ * file's mtime (the writer sets it so).  An EML file keeps no flags and no
+ * UID, so there are none.  Other files are not messages: each directory's
+ * count of them is one warning.
+ *
+ * Nothing here writes: everything is opened read-only with openat()
+ * relative to its parent's descriptor, O_NOFOLLOW, and O_NOATIME where
+ * permitted; a symbolic link is a warning and is skipped.
+ */
+#include "eml/eml.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/msghash.h"
+#include "core/outdir.h"
+#include "core/srcdir.h"
+#include "core/sysio.h"
+#include "core/xalloc.h"
+
+struct er_folder {
+	char *path;		/* logical, UTF-8, '/'-separated */
+	char **dirs;		/* its directories relative to SOURCE ("": SOURCE itself) */
+	size_t ndirs;
+};
+
+struct er_entry {
+	char *name;
+	size_t dir;		/* index into the folder's dirs */
+	uint64_t size;
+};
+
+/*
+ * The store is one mailbox: the reader is both handles (open_mailbox hands
+ * out m, once at a time); m.diag is the store's until then.
+ */
+struct er_reader {
+	struct mail_reader r;
+	struct mail_mailbox m;
+	bool box_open;
+	int root_fd;		/* SOURCE, open while the reader is */
+	char *root;		/* its absolute path (the source as given when unknown) */
+	char *mailbox;
+	bool box_given;
+	struct mail_box box;
+	struct er_folder *folders;
+	size_t nfolders, next_folder;
+	bool folders_listed;
+	struct mail_folder folder;
+	int *dir_fds;		/* the current folder's directories; -1: unreadable */
+	size_t ndir_fds;
+	struct er_entry *entries;
+	size_t nentries, next_entry;
+	struct mail_msg msg;
+	int msg_fd;
+	struct file_body msg_body;
+	struct sbuf prefix;
+	char *msg_origin;
+	struct mail_dir mdir;	/* mail_dirs(): SOURCE */
+};
+
+/* ---- names ------------------------------------------------------------------------ */
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * unescape_name: append a directory name as a folder name.  A name whose
+ * every '%' starts a %XX escape or the "%~" of a shortened name is what
+ * fsname_escape wrote, and is unescaped; any other name ("100% done") is
+ * kept as it is, and so is one whose escapes would give '/' or NUL, which
+ * no part of a folder path can hold.
+ */
+static void unescape_name(struct sbuf *out, const char *name)
+{
+	bool escaped = false, kept = false;
+	for (const char *p = name; *p && !kept; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '~') {
+			p++;
+		} else if (is_hex(p[1]) && is_hex(p[2])) {
+			/* "%00" and "%2F" would give NUL and '/' */
+			kept = (p[1] == '0' && p[2] == '0') ||
+			       (p[1] == '2' && (p[2] == 'f' || p[2] == 'F'));
+			escaped = true;
+			p += 2;
+		} else {
+			kept = true;
+		}
+	}
+	if (escaped && !kept)
+		fsname_unescape(out, name);
+	else
+		sbuf_adds(out, name);
+}
+
+/* is_eml: a message's file name: "<something>.eml" (any case), not a hidden file */
+static bool is_eml(const char *name)
+{
+	size_t n = strlen(name);
+	/* "._x.eml" is the AppleDouble shadow of x.eml, never a message */
+	return name[0] != '.' && n > 4 && !strcasecmp(name + n - 4, ".eml");
+}
+
+/* join: "<a>/<b>", or b when a is "" */
+static char *join(const char *a, const char *b)
+{
+	return *a ? xasprintf("%s/%s", a, b) : xstrdup(b);
+}
+
+/* ---- directories ---------------------------------------------------------------- */
+
+/* open_rel: the directory rel ("": SOURCE) below SOURCE, one name at a time */
+static int open_rel(const struct er_reader *r, const char *rel)
+{
+	if (!*rel)
+		return fcntl(r->root_fd, F_DUPFD_CLOEXEC, 0);
+	char *copy = xstrdup(rel), *save = NULL;
+	int fd = r->root_fd;
+	for (char *p = strtok_r(copy, "/", &save); p && fd >= 0;
+	     p = strtok_r(NULL, "/", &save)) {
+		int next = src_open_dir_at(fd, p);
+		int e = errno;
+		if (fd != r->root_fd)
+			close(fd);
+		fd = next;
+		errno = e;
+	}
+	free(copy);
+	return fd;
+}
+
+/* display: a directory relative to SOURCE, for messages ("." for SOURCE) */
+static const char *display(const char *rel)
+{
+	return *rel ? rel : ".";
+}
+
+/* ---- folders -------------------------------------------------------------------- */
+
+static void folders_release(struct er_reader *r)
+{
+	for (size_t i = 0; i < r->nfolders; i++) {
+		free(r->folders[i].path);
+		for (size_t k = 0; k < r->folders[i].ndirs; k++)
+			free(r->folders[i].dirs[k]);
+		free(r->folders[i].dirs);
+	}
+	free(r->folders);
+	r->folders = NULL;
+	r->nfolders = r->next_folder = 0;
+}
+
+/* add_dir: directory rel is (part of) folder path: two directories with one name are one folder */
+static void add_dir(struct er_reader *r, const char *path, const char *rel)
+{
+	struct er_folder *f = NULL;
+	for (size_t i = 0; i < r->nfolders && !f; i++)
+		if (!strcmp(r->folders[i].path, path))
+			f = &r->folders[i];
+	if (!f) {
+		r->folders = xreallocarray(r->folders, r->nfolders + 1, sizeof(*r->folders));
+		f = &r->folders[r->nfolders++];
+		*f = (struct er_folder){ .path = xstrdup(path) };
+	}
+	f->dirs = xreallocarray(f->dirs, f->ndirs + 1, sizeof(*f->dirs));
+	f->dirs[f->ndirs++] = xstrdup(rel);
+}
+
+/* INBOX first, then by path, so that output is the same on every run */
+static int cmp_folder(const void *a, const void *b)
+{
+	const struct er_folder *x = a, *y = b;
+	bool xi = !strcmp(x->path, "INBOX"), yi = !strcmp(y->path, "INBOX");
+	if (xi != yi)
+		return xi ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* child_path: the folder path of directory name below the folder parent ("": SOURCE) */
+static char *child_path(const char *parent, const char *name)
+{
+	if (!*parent && !strcasecmp(name, "INBOX"))
+		return xstrdup("INBOX");
+	struct sbuf part = SBUF_INIT;
+	unescape_name(&part, name);
+	char *path = join(parent, part.buf);
+	sbuf_release(&part);
+	return path;
+}
+
+/*
+ * load_folders: every directory below SOURCE, breadth first (a queue, not
+ * recursion: a tree may be deep).  One that cannot be listed is still a
+ * folder; reading it says why.
+ */
+static void load_folders(struct er_reader *r)
+{
+	folders_release(r);
+	add_dir(r, "INBOX", "");
+	struct { char *rel, *path; } *queue = xmalloc(sizeof(*queue));
+	size_t head = 0, tail = 0, alloc = 1;
+	queue[tail].rel = xstrdup("");
+	queue[tail++].path = xstrdup("");
+	while (head < tail) {
+		char *rel = queue[head].rel, *path = queue[head].path;
+		head++;
+		int fd = open_rel(r, rel);
+		struct src_name *v = NULL;
+		ssize_t n = fd < 0 ? -1 : src_list_dir(fd, &v);
+		if (fd >= 0)
+			close(fd);
+		for (ssize_t i = 0; i < n; i++) {
+			if (v[i].kind != SRC_DIR)
+				continue;	/* a link to one is said when the folder is read */
+			char *crel = join(rel, v[i].name), *cpath = child_path(path, v[i].name);
+			add_dir(r, cpath, crel);
+			if (tail == alloc) {
+				alloc *= 2;
+				queue = xreallocarray(queue, alloc, sizeof(*queue));
+			}
+			queue[tail].rel = crel;
+			queue[tail++].path = cpath;
+		}
+		if (n > 0)
+			src_names_free(v, (size_t)n);
+		free(rel);
+		free(path);
+	}
+	free(queue);
+	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
+}
+
+/* ---- messages of one folder ----------------------------------------------------- */
+
+static void entries_release(struct er_reader *r)
+{
+	for (size_t i = 0; i < r->nentries; i++)
+		free(r->entries[i].name);
+	free(r->entries);
+	r->entries = NULL;
+	r->nentries = r->next_entry = 0;
+	for (size_t i = 0; i < r->ndir_fds; i++)
+		if (r->dir_fds[i] >= 0)
+			close(r->dir_fds[i]);
+	free(r->dir_fds);
+	r->dir_fds = NULL;
+	r->ndir_fds = 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct er_entry *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : (x->dir > y->dir) - (x->dir < y->dir);
+}
+
+static void add_entry(struct er_reader *r, size_t *alloc, const char *name, size_t dir,
+		      int fd)
+{
+	if (r->nentries == *alloc) {
+		*alloc = *alloc ? *alloc * 2 : 64;
+		r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
+	}
+	struct stat st;
+	r->entries[r->nentries++] = (struct er_entry){
+		.name = xstrdup(name), .dir = dir,
+		.size = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size : 0,
+	};
+}
+
+/* scan_dir: the .eml files of the folder's directory k (its subdirectories are folders) */
+static int scan_dir(struct er_reader *r, const struct er_folder *f, size_t k, size_t *alloc,
+		    struct sbuf *err)
+{
+	const char *rel = f->dirs[k];
+	int fd = open_rel(r, rel);
+	struct src_name *v = NULL;
+	ssize_t n = fd < 0 ? -1 : src_list_dir(fd, &v);
+	if (n < 0) {
+		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
+			  display(rel), strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CONV_FOLDER_BAD;
+	}
+	r->dir_fds[k] = fd;
+	unsigned others = 0;
+	for (size_t i = 0; i < (size_t)n; i++) {
+		if (v[i].kind == SRC_LINK)
+			diag_warn(r->m.diag, "'%s%s%s' is a symbolic link; not followed",
+				  rel, *rel ? "/" : "", v[i].name);
+		else if (v[i].kind == SRC_FILE && is_eml(v[i].name))
+			add_entry(r, alloc, v[i].name, k, fd);
+		else if (v[i].kind != SRC_DIR)
+			others++;
+	}
+	if (others)
+		diag_warn(r->m.diag, "'%s': %u file%s not named *.eml, not read as messages",
+			  display(rel), others, others == 1 ? "" : "s");
+	src_names_free(v, (size_t)n);
+	return CONV_OK;
+}
+
+static int load_messages(struct er_reader *r, const struct er_folder *f, struct sbuf *err)
+{
+	entries_release(r);
+	r->dir_fds = xreallocarray(NULL, f->ndirs, sizeof(*r->dir_fds));
+	r->ndir_fds = f->ndirs;
+	for (size_t k = 0; k < f->ndirs; k++)
+		r->dir_fds[k] = -1;
+	size_t alloc = 0;
+	int ret = CONV_OK;
+	for (size_t k = 0; k < f->ndirs; k++)
+		if (scan_dir(r, f, k, &alloc, err) != CONV_OK)
+			ret = CONV_FOLDER_BAD;
+	if (r->nentries)
+		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry);
+	for (size_t i = 0; i < r->nentries; i++) {
+		r->folder.messages++;
+		r->folder.bytes += r->entries[i].size;
+	}
+	return ret;
+}
+
+/* ---- one message ---------------------------------------------------------------- */
+
+static void close_msg(struct er_reader *r)
+{
+	if (r->msg_fd >= 0)
+		close(r->msg_fd);
+	r->msg_fd = -1;
+	r->msg.body = NULL;
+}
+
+static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *err)
+{
+	const char *rel = r->folders[r->next_folder - 1].dirs[e->dir];
+	free(r->msg_origin);
+	r->msg_origin = join(rel, e->name);
+	struct mail_msg *m = &r->msg;
+	memset(m, 0, sizeof(*m));
+	m->origin = r->msg_origin;
+	m->name = e->name;
+	m->seq = (unsigned)r->next_entry;
+	m->hash = r->m.hash;
+	if (r->m.hash)
+		msg_hash_reset(r->m.hash);
+	int dfd = r->dir_fds[e->dir];
+	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CONV_MSG_BAD;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		sbuf_addf(err, "'%s' is not a regular file", m->origin);
+		close(fd);
+		return CONV_MSG_BAD;
+	}
+	r->msg_fd = fd;
+	m->size = (uint64_t)st.st_size;
+	m->size_known = true;
+	m->received = (int64_t)st.st_mtim.tv_sec;
+	m->date_source = "mtime";
+	file_body_init(&r->msg_body, fd, 0, m->size);
+	file_body_watch(&r->msg_body, &st);
+	m->body = &r->msg_body.body;
+	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
+	if (ret != CONV_OK)
+		close_msg(r);
+	return ret;
+}
+
+/* ---- the ops -------------------------------------------------------------------- */
+
+/* box_name: SOURCE's own name, unescaped as a folder's is (the EML writer escapes it too) */
+static char *box_name(const char *path)
+{
+	char *a = xstrdup(path);
+	size_t n = strlen(a);
+	while (n > 1 && a[n - 1] == '/')
+		a[--n] = '\0';
+	const char *base = basename(a);
+	struct sbuf name = SBUF_INIT;
+	if (*base && strcmp(base, "/") && strcmp(base, "."))
+		unescape_name(&name, base);
+	free(a);
+	if (!name.len)
+		sbuf_adds(&name, "mailbox");
+	return sbuf_detach(&name);
+}
+
+static void er_close(struct mail_reader *rd);
+
+static struct mail_reader *er_open(const char *source, const struct reader_settings *set,
+				   struct diag *d, struct sbuf *err)
+{
+	(void)set;	/* --map names MDaemon folders: nothing here */
+	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		sbuf_addf(err, "cannot open the EML folder '%s': %s", source, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	struct er_reader *r = xcalloc(1, sizeof(*r));
+	r->r.v = r->m.v = &eml_reader_ops;
+	r->r.diag = r->m.diag = d;
+	r->root_fd = fd;
+	r->msg_fd = -1;
+	sbuf_init(&r->prefix);
+	char *real = realpath(source, NULL);
+	r->root = real ? xstrdup(real) : xstrdup(source);
+	free(real);
+	r->mailbox = box_name(r->root);
+	r->mdir = (struct mail_dir){ .path = r->root, .owner = "SOURCE",
+				     .dev = st.st_dev, .ino = st.st_ino };
+	return &r->r;
+}
+
+static int er_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
+			   struct sbuf *err)
+{
+	struct er_reader *r = (struct er_reader *)rd;
+	(void)err;
+	if (r->box_given)
+		return CONV_DONE;
+	r->box_given = true;
+	r->box = (struct mail_box){ .domain = "localhost", .mailbox = r->mailbox,
+				    .full_name = "", .path = r->root, .origin = "SOURCE",
+				    .shared_with = NULL };
+	*box_r = &r->box;
+	return CONV_OK;
+}
+
+#define ER_OF(mm) ((struct er_reader *)((char *)(mm) - offsetof(struct er_reader, m)))
+
+static struct mail_mailbox *er_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
+					    struct diag *d, struct msg_hash *hash,
+					    struct sbuf *err)
+{
+	struct er_reader *r = (struct er_reader *)rd;
+	(void)box;
+	if (r->box_open) {
+		sbuf_adds(err, "the mailbox is already open");
+		return NULL;
+	}
+	r->box_open = true;
+	r->m.diag = d;
+	r->m.hash = hash;
+	return &r->m;
+}
+
+static void er_close_mailbox(struct mail_mailbox *mm)
+{
+	if (!mm)
+		return;
+	struct er_reader *r = ER_OF(mm);
+	close_msg(r);
+	r->box_open = false;
+	r->m.diag = r->r.diag;
+	r->m.hash = NULL;
+}
+
+static int er_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
+			  struct sbuf *err)
+{
+	struct er_reader *r = ER_OF(mm);
+	close_msg(r);
+	entries_release(r);
+	if (!r->box_given)
+		return CONV_DONE;
+	if (!r->folders_listed) {
+		load_folders(r);
+		r->folders_listed = true;
+	}
+	if (r->next_folder >= r->nfolders)
+		return CONV_DONE;
+	const struct er_folder *f = &r->folders[r->next_folder++];
+	memset(&r->folder, 0, sizeof(r->folder));
+	r->folder.path = f->path;
+	r->folder.origin = display(f->dirs[0]);
+	r->folder.folder_class = "IPF.Note";
+	r->folder.is_mail = true;
+	*folder_r = &r->folder;
+	return load_messages(r, f, err);
+}
+
+static int er_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
+		       struct sbuf *err)
+{
+	struct er_reader *r = ER_OF(mm);
+	close_msg(r);
+	if (r->next_entry >= r->nentries)
+		return CONV_DONE;
+	const struct er_entry *e = &r->entries[r->next_entry++];
+	int ret = open_msg(r, e, err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
+static int er_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
+			 struct sbuf *err)
+{
+	struct er_reader *r = ER_OF(mm);
+	close_msg(r);
+	if (r->next_entry == 0)
+		return CONV_DONE;
+	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	*msg_r = &r->msg;
+	return ret;
+}
+
+static size_t er_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
+{
+	struct er_reader *r = (struct er_reader *)rd;
+	*dirs_r = &r->mdir;
+	return 1;
+}
+
+static void er_close(struct mail_reader *rd)
+{
+	struct er_reader *r = (struct er_reader *)rd;
+	if (!r)
+		return;
+	close_msg(r);
+	entries_release(r);
+	folders_release(r);
+	if (r->root_fd >= 0)
+		close(r->root_fd);
+	sbuf_release(&r->prefix);
+	free(r->msg_origin);
+	free(r->mailbox);
+	free(r->root);
+	free(r);
+}
+
+/* ---- the probe ------------------------------------------------------------------ */
+
+/* how many directory entries the probe looks at in all, and how many folders per level */
+#define PROBE_ENTRIES 2000
+#define PROBE_SUBDIRS 16
+
+/*
+ * probe_dir: the directory fd (closed here) or, depth > 0, one of its first
+ * PROBE_SUBDIRS subdirectories holds a .eml file; *budget entries at most
+ */
+static bool probe_dir(int fd, int depth, unsigned *budget)
+{
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	char *subs[PROBE_SUBDIRS];
+	size_t nsubs = 0;
+	bool yes = false;
+	const struct dirent *de;
+	while (!yes && *budget && (de = readdir(d))) {
+		(*budget)--;
+		if (de->d_name[0] == '.')
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISREG(st.st_mode))
+			yes = is_eml(de->d_name);
+		else if (S_ISDIR(st.st_mode) && depth > 0 && nsubs < PROBE_SUBDIRS)
+			subs[nsubs++] = xstrdup(de->d_name);
+	}
+	for (size_t i = 0; i < nsubs; i++) {
+		if (!yes) {
+			int sfd = src_open_dir_at(dirfd(d), subs[i]);
+			yes = sfd >= 0 && probe_dir(sfd, depth - 1, budget);
+		}
+		free(subs[i]);
+	}
+	closedir(d);
+	return yes;
+}
+
+/*
+ * er_probe: a directory with .eml files at its top or one or two levels
+ * down, and no cur/ or new/ (a Maildir's, whose reader comes first anyway).
+ * Cheap: a bounded number of entries, everything opened with O_NOATIME.
+ */
+static int er_probe(const char *path)
+{
+	int fd = src_open_at(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	if (fstatat(fd, "cur", &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(fd, "new", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(fd);
+		return 0;
+	}
+	unsigned budget = PROBE_ENTRIES;
+	return probe_dir(fd, 2, &budget) ? 1 : 0;
+}
+
+const struct mail_reader_ops eml_reader_ops = {
+	.name = "eml",
+	.probe = er_probe,
+	.open = er_open,
+	.next_mailbox = er_next_mailbox,
+	.open_mailbox = er_open_mailbox,
+	.next_folder = er_next_folder,
+	.next_msg = er_next_msg,
+	.reopen_msg = er_reopen_msg,
+	.close_mailbox = er_close_mailbox,
+	.close = er_close,
+	.mail_dirs = er_mail_dirs,
+};
