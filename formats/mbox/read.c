@@ -686,6 +686,7 @@ struct indexer {
 	size_t n, alloc;
 	struct mb_rec cur;
 	bool in_msg, pseudo;
+	bool any;		/* a From_ line was found */
 	struct xform x;
 	enum line_kind mode;
 	bool prev_empty;	/* the line before this one was empty */
@@ -770,7 +771,7 @@ static void begin_msg(struct indexer *ix, uint64_t from_off, const struct piece 
 	ix->cur = (struct mb_rec){ .from_off = from_off, .start = from_off + pc->len,
 				   .quoted = true };
 	ix->cur.has_date = from_line_date(pc->p, pc->len, &ix->cur.received) == 1;
-	ix->in_msg = true;
+	ix->in_msg = ix->any = true;
 	ix->pseudo = false;
 	ix->x = (struct xform){ .in_header = true, .body_quoted = true };
 	ix->prev_empty = false;
@@ -846,7 +847,7 @@ static bool index_line_start(struct indexer *ix, const struct piece *pc, uint64_
 		if (ix->in_msg) {
 			ix->cur.len = ix->empty_out;	/* the separator is not the message's */
 			end_msg(ix, ix->empty_off);
-		} else if (off > 0 && ix->diag) {
+		} else if (off > 0 && !ix->any && ix->diag) {
 			diag_warn(ix->diag, "'%s': %llu bytes before the first From_ line (at "
 				  "offset %llu) are not a message; skipped", ix->display,
 				  (unsigned long long)off, (unsigned long long)off);
