@@ -488,6 +488,8 @@ typedef struct {
 	GMimeStreamClass parent_class;
 } MdxMboxStreamClass;
 
+/* GObject's type registration (its type id is GLib's, set once) */
+// cppcheck-suppress unknownMacro
 G_DEFINE_TYPE(MdxMboxStream, mdx_mbox_stream, GMIME_TYPE_STREAM)
 
 static ssize_t ms_read(GMimeStream *st, char *buf, size_t len)
