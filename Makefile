@@ -26,7 +26,7 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
 	formats/mdaemon/mdaemon_fs.c formats/mdaemon/mdaemon_accounts.c formats/mdaemon/mdaemon.c \
-	formats/mbox/mbox.c formats/maildir/maildir.c formats/maildir/read.c formats/eml/eml.c formats/eml/read.c formats/null/null.c \
+	formats/mbox/mbox.c formats/mbox/read.c formats/maildir/maildir.c formats/maildir/read.c formats/eml/eml.c formats/eml/read.c formats/null/null.c \
 	formats/mdaemon/driver.c formats/maildir/driver.c formats/mbox/driver.c formats/eml/driver.c formats/pst/driver.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
@@ -44,7 +44,7 @@ APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-sysio test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
+UNIT_TESTS := test-sysio test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

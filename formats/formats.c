@@ -1,6 +1,6 @@
 /*
- * The registry: the drivers, in the order --help lists them and SOURCE is
- * probed.  The MDaemon reader is last and takes what no other claims (an
+ * The registry: the drivers, in the order --help lists them, and the order
+ * SOURCE is probed in.  The MDaemon reader takes what no other claims (an
  * MDaemon store has no mark of its own that a probe could look for).
  */
 #include "formats.h"
@@ -16,6 +16,14 @@ extern const struct mail_driver mbox_driver, maildir_driver, eml_driver, pst_dri
 
 static const struct mail_driver *const drivers[] = {
 	&mbox_driver, &maildir_driver, &eml_driver, &pst_driver, &mdaemon_driver, NULL,
+};
+/*
+ * the order SOURCE is probed in: the most specific mark first (a Maildir's
+ * cur/ and new/ before an mbox's "From ", which a Maildir's files may also
+ * start with); the MDaemon store last, taking what no other claims
+ */
+static const struct mail_driver *const probe_order[] = {
+	&maildir_driver, &mbox_driver, &eml_driver, &pst_driver, NULL,
 };
 static const struct mail_driver *const default_source = &mdaemon_driver;
 
@@ -91,9 +99,9 @@ const struct mail_reader_ops *formats_source_reader(const char *source, const ch
 			return NULL;
 		}
 	*path = source;
-	for (size_t i = 0; drivers[i]; i++) {
-		const struct mail_reader_ops *r = drivers[i]->reader;
-		if (r && drivers[i] != default_source && r->probe && r->probe(source) == 1)
+	for (size_t i = 0; probe_order[i]; i++) {
+		const struct mail_reader_ops *r = probe_order[i]->reader;
+		if (r && r->probe && r->probe(source) == 1)
 			return r;
 	}
 	return default_source->reader;

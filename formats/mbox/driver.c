@@ -7,7 +7,7 @@ extern const struct mail_driver mbox_driver;	/* formats.c */
 const struct mail_driver mbox_driver = {
 	.name = "mbox",
 	.summary = "one mboxrd file per folder (mutt, Thunderbird, Dovecot)",
-	.reader = NULL,
+	.reader = &mbox_reader_ops,
 	.writer = &mbox_writer_ops,
 	.keeps = KEEPS_BYTES | KEEPS_FLAGS | KEEPS_RECEIVED | KEEPS_FOLDERS,
 };

@@ -1,6 +1,6 @@
 /*
  * The mbox writer's naming rules, shared with `mdexport verify`, which
- * checks an mbox against exactly what the writer makes.
+ * checks an mbox against exactly what the writer makes; the mbox reader.
  */
 #ifndef MDX_MBOX_H
 #define MDX_MBOX_H
@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/conv.h"
+#include "core/reader.h"
 #include "core/sbuf.h"
 #include "core/writer.h"
 
@@ -17,7 +18,8 @@ void mbox_from_line(const struct mail_msg *msg, struct sbuf *out);
 /* mbox_is_status_field: the header line names Status or X-Status (the writer drops them) */
 bool mbox_is_status_field(const unsigned char *line, size_t len);
 
-/* the mbox writer (formats.c lists it) */
+/* the mbox writer and reader (read.c; formats.c lists them) */
 extern const struct mail_writer_ops mbox_writer_ops;
+extern const struct mail_reader_ops mbox_reader_ops;
 
 #endif
