@@ -931,6 +931,7 @@ struct mb_reader {
 	struct mail_reader r;
 	struct mail_mailbox m;
 	bool box_open;
+	struct sbuf envelope;	/* the current message's From_ line sender */
 	int root_fd;		/* a directory SOURCE; -1 for a file */
 	int file_fd;		/* a file SOURCE; -1 for a directory */
 	char *root;		/* SOURCE's absolute path (as given when unknown) */
@@ -1213,6 +1214,26 @@ static int open_folder(struct mb_reader *r, const struct mb_folder *f, struct sb
 
 /* ---- one message ---------------------------------------------------------------- */
 
+/*
+ * read_envelope: the sender of the From_ line at off ("From <sender> <date>"),
+ * kept as the message's envelope sender so that an mbox written again
+ * keeps it; "" when it cannot be read (the header's Return-Path is used)
+ */
+static void read_envelope(struct mb_reader *r, uint64_t off)
+{
+	char line[512];
+	sbuf_reset(&r->envelope);
+	ssize_t n = pread(r->fd, line, sizeof(line) - 1, (off_t)off);
+	if (n <= 5 || memcmp(line, "From ", 5))
+		return;
+	size_t end = 5;
+	while (end < (size_t)n && line[end] != ' ' && line[end] != '\t' && line[end] != '\n' &&
+	       line[end] != '\r')
+		end++;
+	if (end > 5 && end < (size_t)n)	/* a sender cut by the buffer is not one */
+		sbuf_add(&r->envelope, line + 5, end - 5);
+}
+
 static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *err)
 {
 	free(r->msg_origin);
@@ -1239,6 +1260,8 @@ static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *er
 	m->body = &b->body;
 	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
 	sys_fault_source(r->fd, m->origin);	/* tests only: the file changes now */
+	read_envelope(r, e->from_off);
+	m->envelope_from = r->envelope.len ? r->envelope.buf : NULL;
 	m->received = e->received;
 	m->date_source = "from-line";
 	if (!e->has_date) {
@@ -1289,6 +1312,7 @@ static struct mb_reader *mb_new(struct diag *d)
 	r->r.diag = r->m.diag = d;
 	r->root_fd = r->file_fd = r->fd = -1;
 	sbuf_init(&r->prefix);
+	sbuf_init(&r->envelope);
 	return r;
 }
 
@@ -1447,6 +1471,7 @@ static void mb_close(struct mail_reader *rd)
 	if (r->file_fd >= 0)
 		close(r->file_fd);
 	sbuf_release(&r->prefix);
+	sbuf_release(&r->envelope);
 	free(r->msg_origin);
 	free(r->mailbox);
 	free(r->file_name);
