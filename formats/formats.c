@@ -38,7 +38,7 @@ const struct mail_writer_ops *formats_dry_run_writer(void)
 
 /* the readers, in the order SOURCE is probed; the default takes what none claims */
 static const struct mail_reader_ops *const readers[] = {
-	&maildir_reader_ops, &mdaemon_reader_ops, NULL,
+	&maildir_reader_ops, &pst_reader_ops, &mdaemon_reader_ops, NULL,
 };
 static const struct mail_reader_ops *const default_reader = &mdaemon_reader_ops;
 
