@@ -196,6 +196,8 @@ bool pst_prop_time(const struct pst_props *pr, uint32_t id, int64_t *t)
 /* ---- the header ----------------------------------------------------------------- */
 
 struct build {
+	uint32_t nid;		/* the item's, for boundaries */
+	unsigned parts;		/* multiparts made so far */
 	int scratch_fd;
 	uint64_t scratch_off;	/* where the next attachment's data goes */
 	struct sbuf *warn;
@@ -319,7 +321,14 @@ static void add_mailbox(GMimeMessage *msg, GMimeAddressType t, const char *name,
 {
 	if (!*name && !*addr)
 		return;
-	g_mime_message_add_mailbox(msg, t, name, *addr ? addr : name);
+	if (*addr) {
+		g_mime_message_add_mailbox(msg, t, name, addr);
+		return;
+	}
+	/* a name without an address: an empty group ("Name: ;") keeps it, validly */
+	InternetAddress *group = internet_address_group_new(name);
+	internet_address_list_add(g_mime_message_get_addresses(msg, t), group);
+	g_object_unref(group);
 }
 
 /* from_props: From made of the sender (or sent-representing) properties */
@@ -444,6 +453,21 @@ static char *lf_text(const struct sbuf *s)
 	return t;
 }
 
+/*
+ * multipart: a new multipart with a boundary of its own that is the same on
+ * every read ("=_" never appears in base64 or quoted-printable text), so the
+ * message's bytes and SHA-256 are the same when verify reads it again
+ */
+static GMimeMultipart *multipart(struct build *b, const char *subtype)
+{
+	GMimeMultipart *mp = g_mime_multipart_new_with_subtype(subtype);
+	char boundary[64];
+	snprintf(boundary, sizeof(boundary), "=_mdexport_pst_%08x_%u", (unsigned)b->nid,
+		 ++b->parts);
+	g_mime_multipart_set_boundary(mp, boundary);
+	return mp;
+}
+
 static GMimeObject *text_part(const char *subtype, const struct sbuf *text)
 {
 	GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
@@ -473,14 +497,14 @@ static bool html_body(const struct pst_props *pr, struct sbuf *out)
 	return ok && out->len;
 }
 
-static GMimeObject *bodies(const struct pst_props *pr)
+static GMimeObject *bodies(struct build *b, const struct pst_props *pr)
 {
 	struct sbuf text = SBUF_INIT, html = SBUF_INIT;
 	bool has_text = pst_prop_string(pr, PR_BODY, &text) && text.len;
 	bool has_html = html_body(pr, &html);
 	GMimeObject *obj;
 	if (has_text && has_html) {
-		GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+		GMimeMultipart *alt = multipart(b, "alternative");
 		GMimeObject *a = text_part("plain", &text), *h = text_part("html", &html);
 		g_mime_multipart_add(alt, a);
 		g_mime_multipart_add(alt, h);
@@ -651,6 +675,27 @@ out:
 
 /* ---- the message ---------------------------------------------------------------- */
 
+/*
+ * keep_content_fields: the transport header's other Content-* fields
+ * (Content-Class, Content-Language...), which GMime files under the old
+ * body, carried over to the new one
+ */
+static void keep_content_fields(GMimeMessage *msg, GMimeObject *body)
+{
+	GMimeObject *old = g_mime_message_get_mime_part(msg);
+	GMimeHeaderList *list = old ? g_mime_object_get_header_list(old) : NULL;
+	int n = list ? g_mime_header_list_get_count(list) : 0;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *name = g_mime_header_get_name(h);
+		if (g_ascii_strcasecmp(name, "Content-Type") &&
+		    g_ascii_strcasecmp(name, "Content-Transfer-Encoding") &&
+		    g_ascii_strcasecmp(name, "Content-Disposition"))
+			g_mime_object_append_header(body, name, g_mime_header_get_value(h),
+						    "utf-8");
+	}
+}
+
 static GMimeMessage *build(struct build *b, libpff_item_t *item, int depth, struct sbuf *err)
 {
 	struct pst_props pr;
@@ -668,12 +713,12 @@ static GMimeMessage *build(struct build *b, libpff_item_t *item, int depth, stru
 		msg = g_mime_message_new(FALSE);
 	sbuf_release(&head);
 	fill_header(msg, item, &pr, had_header, b);
-	GMimeObject *body = bodies(&pr);
+	GMimeObject *body = bodies(b, &pr);
 	int natt = 0;
 	if (libpff_message_get_number_of_attachments(item, &natt, NULL) != 1)
 		natt = 0;
 	if (natt > 0) {
-		GMimeMultipart *mixed = g_mime_multipart_new_with_subtype("mixed");
+		GMimeMultipart *mixed = multipart(b, "mixed");
 		g_mime_multipart_add(mixed, body);
 		g_object_unref(body);
 		for (int i = 0; i < natt; i++) {
@@ -685,6 +730,7 @@ static GMimeMessage *build(struct build *b, libpff_item_t *item, int depth, stru
 		}
 		body = GMIME_OBJECT(mixed);
 	}
+	keep_content_fields(msg, body);
 	g_mime_message_set_mime_part(msg, body);
 	g_object_unref(body);
 	pst_props_close(&pr);
@@ -695,6 +741,7 @@ int64_t pst_build_message(libpff_item_t *item, int out_fd, int scratch_fd,
 			  struct sbuf *warn_out, struct sbuf *err)
 {
 	struct build b = { .scratch_fd = scratch_fd, .warn = warn_out };
+	libpff_item_get_identifier(item, &b.nid, NULL);
 	if (sys_ftruncate(out_fd, 0) < 0 || sys_ftruncate(scratch_fd, 0) < 0 ||
 	    lseek(out_fd, 0, SEEK_SET) < 0) {
 		sbuf_addf(err, "cannot reset a temporary file: %s", strerror(errno));
