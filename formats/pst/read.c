@@ -382,14 +382,18 @@ static bool marked_inbox(libpff_item_t *f)
 	return yes;
 }
 
-static void add_folder(struct pst_reader *r, libpff_item_t *f, uint32_t nid, char *path)
+/* add_folder: f, listed as path; a folder without a class has its parent's (parent_class) */
+static size_t add_folder(struct pst_reader *r, libpff_item_t *f, uint32_t nid, char *path,
+			 const char *parent_class)
 {
 	struct pst_props pr;
 	struct sbuf cls = SBUF_INIT;
 	if (pst_props_open(&pr, f) == 0)
 		pst_prop_string(&pr, PR_CONTAINER_CLASS, &cls);
 	pst_props_close(&pr);
-	for (size_t i = 0; i < r->nfolders; i++)
+	if (!cls.len && parent_class)
+		sbuf_adds(&cls, parent_class);
+	for (size_t i = 0; r->folders && i < r->nfolders; i++)
 		if (!strcmp(r->folders[i].path, path))
 			diag_warn(r->r.diag, "'%s': two folders are named '%s'; both are read",
 				  r->path, path);
@@ -401,11 +405,12 @@ static void add_folder(struct pst_reader *r, libpff_item_t *f, uint32_t nid, cha
 	pf->path = path;
 	pf->nid = nid;
 	sbuf_release(&cls);
+	return r->nfolders - 1;
 }
 
 /* walk: the folders below f (path: its own, NULL for the top) */
 static void walk(struct pst_reader *r, libpff_item_t *f, const char *path, int depth,
-		 uint32_t inbox)
+		 uint32_t inbox, const char *cls)
 {
 	int n = 0;
 	if (libpff_item_get_number_of_sub_items(f, &n, NULL) != 1)
@@ -425,8 +430,10 @@ static void walk(struct pst_reader *r, libpff_item_t *f, const char *path, int d
 			char *name = nid == inbox ? xstrdup("INBOX") : folder_name(r, sub, nid);
 			char *sp = path ? xasprintf("%s/%s", path, name) : xstrdup(name);
 			free(name);
-			add_folder(r, sub, nid, sp);
-			walk(r, sub, sp, depth + 1, 0);
+			size_t k = add_folder(r, sub, nid, sp, cls);
+			char *own = xstrdup(r->folders[k].folder_class);
+			walk(r, sub, sp, depth + 1, 0, own);
+			free(own);
 		}
 		libpff_item_free(&sub, NULL);
 	}
@@ -484,7 +491,7 @@ static void load_folders(struct pst_reader *r)
 		diag_error(r->r.diag, "'%s': libpff finds no folders in it", r->path);
 		return;
 	}
-	walk(r, top, NULL, 0, find_inbox(r, top));
+	walk(r, top, NULL, 0, find_inbox(r, top), NULL);
 	libpff_item_free(&top, NULL);
 	count_orphans(r);
 }
