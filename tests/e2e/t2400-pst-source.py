@@ -10,6 +10,9 @@
     name and bytes as pst-extractor extracts them.
   - The two OSTs beside it: exported to mbox, per mail folder the counts
     pst-extractor gives; the calendar folders are groupware (left out).
+  - A damaged copy of Enron's PST: each item libpff cannot read is an
+    error naming file, folder and node ID, the others are exported; an
+    item read in part is exported with a warning.
   - A file that starts like a PST but is not one: the run fails cleanly,
     naming the file (no crash).
   - Outlook 2003's own ANSI PST (fixtures/outlook-2003.pst) exported to
@@ -253,6 +256,34 @@ if have_pstx:
     tap.ok(vrc == 0 and "71 verified" in vout + verr, "Enron -> Maildir: verify exit 0, 71 verified",
            (vout + verr)[-800:])
     source_unchanged("Enron", enron, frozen)
+
+# ---- a damaged copy of Enron's PST: items that cannot be read are named, the rest exported -----
+
+if have_pstx:
+    dmg = os.path.join(work, "dmg", "damaged.pst")
+    os.makedirs(os.path.dirname(dmg))
+    with open(os.path.join(TESTDATA, "enron.pst"), "rb") as f:
+        data = bytearray(f.read())
+    data[3000000:5000000] = b"\xff" * 2000000      # message nodes; the B-trees are at the end
+    with open(dmg, "wb") as f:
+        f.write(data)
+    o = os.path.join(work, "dmg-mbox")
+    rc, _out, err = e2e.run(["export", dmg, "-f", "mbox", "-o", o])
+    bad = re.findall(r"(?m)^mdexport: error: '[^']*damaged\.pst': item \d+ in folder '[^']+' "
+                     r"cannot be read: .+$", err)
+    m = re.search(r"exported (\d+) messages", err)
+    unreadable = re.search(r"unreadable: (\d+)", err)
+    tap.ok(rc == 1 and bad and m and unreadable and int(unreadable.group(1)) == len(bad) and
+           int(m.group(1)) + len(bad) == 71,
+           "damaged PST: exit 1, each unreadable item named (file, folder, node ID), the other "
+           "messages exported (%s + %d = 71)" % (m.group(1) if m else "?", len(bad)), err[-1500:])
+    tap.ok(re.search(r"(?m)^mdexport: warning: .*damaged\.pst': item \d+ in folder .* is "
+                     r"incomplete: attachment \d", err),
+           "damaged PST: an item read in part is exported with a warning saying what is missing",
+           err[-1500:])
+    got = e2e.read_mbox_tree(os.path.join(o, "localhost", "damaged"))
+    tap.eq(sum(len(v) for v in got.values()), int(m.group(1)) if m else -1,
+           "damaged PST: the mbox holds the messages the summary counts")
 
 # ---- the OSTs --------------------------------------------------------------------------------
 
