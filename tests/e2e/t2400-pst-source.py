@@ -325,6 +325,17 @@ tap.ok(rc not in (0, None) and rc < 128 and "broken.pst" in err and "libpff" in 
        "a file starting with !BDN that is not a PST: fails cleanly naming it (exit %s)" % rc,
        err[-800:])
 
+# a directory or a link named as a PST: refused, named, nothing followed
+rc, _out, err = e2e.run(["export", "pst:" + os.path.dirname(bad), "-f", "mbox",
+                         "-o", os.path.join(work, "dir-out")])
+tap.ok(rc == 2 and "is not a regular file" in err and os.path.dirname(bad) in err,
+       "pst:DIR: exit 2, named as not a regular file", err[-600:])
+link = os.path.join(work, "bad", "link.pst")
+os.symlink(os.path.join(e2e.ROOT, "fixtures", "outlook-2003.pst"), link)
+rc, _out, err = e2e.run(["export", "pst:" + link, "-f", "mbox", "-o", os.path.join(work, "ln-out")])
+tap.ok(rc == 2 and "symbolic link (not followed)" in err and link in err,
+       "pst:LINK: exit 2, the link named and not followed", err[-600:])
+
 # ---- Outlook 2003's own ANSI PST -> Maildir --------------------------------------------------
 
 ol = os.path.join(work, "ol", "outlook-2003.pst")
@@ -354,6 +365,9 @@ got = {maildir_folder(d): sorted(parse(b).get("Subject", "") for _f, b, _t in v)
 tap.ok(got == {f: sorted(v) for f, v in want.items()},
        "outlook-2003.pst -> Maildir (read by Python's mailbox): per folder the messages and "
        "subjects pffexport gives", "got %s\nwant %s" % (got, dict(want)))
+rc, _out, err = e2e.run(["export", "pst:" + ol, "-f", "mbox", "-o", os.path.join(work, "ol")])
+tap.ok(rc == 2 and "holds SOURCE" in err, "--output holding the PST: refused (exit 2)",
+       err[-600:])
 source_unchanged("outlook-2003.pst", ol, frozen)
 
 # ---- round trip: store -> PST -> mbox, and -> PST again --------------------------------------

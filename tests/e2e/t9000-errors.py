@@ -207,8 +207,8 @@ usage_case(["Export", src, "-f", "eml", "-o", uout], "command in the wrong case"
 usage_case(["export", src, "-o", uout], "export without --format", ["--format is required"],
            writes=uout)
 usage_case(["export", src, "-f", "mbox"], "export without --output", ["--output is required"])
-usage_case(["export", "pst:" + src, "-f", "eml", "-o", uout], "SOURCE prefixed with a format "
-           "that has no reader", ["'pst' cannot be read yet", "pst:" + src], writes=uout)
+usage_case(["export", "eml:" + src, "-f", "mbox", "-o", uout], "SOURCE prefixed with a format "
+           "that has no reader", ["'eml' cannot be read yet", "eml:" + src], writes=uout)
 # "mdaemon:" names the reader; the same listing as without it
 rc1, out1, _ = run(["list", src, "--json"])
 rc2, out2, err2 = run(["list", "mdaemon:" + src, "--json"])
