@@ -30,7 +30,8 @@ FORMAT_SRC := formats/formats.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c \
-	formats/pst/read.c formats/pst/read_mime.c
+	formats/pst/read.c formats/pst/read_mime.c \
+	formats/pst/read_props.c formats/pst/read_io.c
 # verify's manifest parser and comparators, in LIB_OBJ for tests/test-verify.c
 VERIFY_SRC := converter/verify_manifest.c converter/verify_stream.c converter/verify_eml.c \
 	converter/verify_maildir.c converter/verify_mbox.c converter/verify_pst.c

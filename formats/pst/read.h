@@ -6,6 +6,7 @@
 #ifndef MDX_PST_READ_H
 #define MDX_PST_READ_H
 
+#include <libbfio.h>
 #include <libpff.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -46,10 +47,19 @@ bool pst_prop_string(const struct pst_props *pr, uint32_t id, struct sbuf *out);
 bool pst_prop_u32(const struct pst_props *pr, uint32_t id, uint32_t *v);
 /* pst_prop_time: a PT_SYSTIME property as Unix seconds; false when absent or zero */
 bool pst_prop_time(const struct pst_props *pr, uint32_t id, int64_t *t);
+/* pst_utf16_to_utf8: UTF-16LE bytes as UTF-8 (appended), by GLib */
+void pst_utf16_to_utf8(const char *raw, size_t len, struct sbuf *out);
 /* pst_decode_cp: bytes in Windows code page cp as UTF-8 (see read_mime.c) */
 void pst_decode_cp(const char *bytes, size_t len, unsigned cp, struct sbuf *out);
 /* pst_error: libpff's error text after what, and the error freed */
 void pst_error(libpff_error_t **e, const char *what, struct sbuf *out);
+
+/* read_io.c: open without following a link (O_NOATIME where permitted) */
+int pst_open_noatime(const char *path, int flags);
+/* pst_fd_handle: a libbfio handle that only preads fd (left open); NULL on failure */
+libbfio_handle_t *pst_fd_handle(int fd);
+/* pst_tmp_file: an unlinked read-write file in $TMPDIR, else /tmp; -1 (errno) */
+int pst_tmp_file(void);
 
 /*
  * pst_build_message: message item rebuilt as an RFC 5322 message (LF line
