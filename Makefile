@@ -9,8 +9,8 @@ WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wconversion -Wpointer-arit
 # make check builds with WERROR=-Werror: a warning fails CI, not a user's build
 WERROR ?=
 CFLAGS ?= -O2 -g
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libcrypto 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libcrypto 2>/dev/null) -lz
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto 2>/dev/null)
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
@@ -30,7 +30,9 @@ FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/driver.c formats/maildir/driver.c formats/mbox/driver.c formats/eml/driver.c formats/pst/driver.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
-	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c
+	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c \
+	formats/pst/read.c formats/pst/read_mime.c \
+	formats/pst/read_props.c formats/pst/read_io.c
 # verify's manifest parser and comparators, in LIB_OBJ for tests/test-verify.c
 VERIFY_SRC := converter/verify_manifest.c converter/verify_stream.c converter/verify_eml.c \
 	converter/verify_maildir.c converter/verify_mbox.c converter/verify_pst.c

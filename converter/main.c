@@ -193,14 +193,7 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 		return usage_error(usage, "DIR (the export to verify) is missing", NULL);
 	if (optind + want < argc)
 		return usage_error(usage, "unexpected argument", argv[optind + want]);
-	struct sbuf err = SBUF_INIT;
-	o->reader = formats_source_reader(argv[optind], &o->source, &err);
-	if (!o->reader) {
-		int ret = usage_error(usage, err.buf, NULL);
-		sbuf_release(&err);
-		return ret;
-	}
-	sbuf_release(&err);
+	o->reader = formats_source_reader(argv[optind], &o->source);
 	if (cmd == CMD_VERIFY)
 		o->output = argv[optind + 1];
 	if (cmd == CMD_EXPORT && !o->format)

@@ -27,12 +27,6 @@ static const struct mail_driver *const probe_order[] = {
 };
 static const struct mail_driver *const default_source = &mdaemon_driver;
 
-/* named: the driver's name is the first n bytes of s */
-static bool named(const struct mail_driver *d, const char *s, size_t n)
-{
-	return strlen(d->name) == n && !strncmp(d->name, s, n);
-}
-
 const struct mail_driver *formats_driver(const char *name)
 {
 	for (size_t i = 0; drivers[i]; i++)
@@ -80,8 +74,7 @@ static size_t prefix_len(const char *source, const struct mail_driver *d)
 	return !strncmp(source, d->name, n) && source[n] == ':' ? n + 1 : 0;
 }
 
-const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
-						    struct sbuf *err)
+const struct mail_reader_ops *formats_source_reader(const char *source, const char **path)
 {
 	for (size_t i = 0; drivers[i]; i++) {
 		size_t n = prefix_len(source, drivers[i]);
@@ -90,14 +83,6 @@ const struct mail_reader_ops *formats_source_reader(const char *source, const ch
 			return drivers[i]->reader;
 		}
 	}
-	const char *colon = strchr(source, ':');
-	const char *slash = strchr(source, '/');
-	for (size_t i = 0; colon && colon > source && (!slash || colon < slash) && drivers[i]; i++)
-		if (named(drivers[i], source, (size_t)(colon - source))) {
-			sbuf_addf(err, "'%.*s' cannot be read yet, only written (SOURCE '%s')",
-				  (int)(colon - source), source, source);
-			return NULL;
-		}
 	*path = source;
 	for (size_t i = 0; probe_order[i]; i++) {
 		const struct mail_reader_ops *r = probe_order[i]->reader;

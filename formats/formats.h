@@ -28,11 +28,10 @@ const struct mail_writer_ops *formats_dry_run_writer(void);
  * formats_source_reader: the reader for SOURCE as given on the command
  * line: "<format>:<path>" names it (mdaemon:, maildir:, ...); a path without
  * a known prefix is probed (each reader's probe; the MDaemon reader takes
- * what no other claims).  *path is SOURCE
- * without the prefix.  NULL, with err set, for a prefix naming a format
- * that has no reader.
+ * what no other claims).  *path is SOURCE without the prefix.  A prefix
+ * naming a format that cannot be read is no prefix (every format that is
+ * written can be read).
  */
-const struct mail_reader_ops *formats_source_reader(const char *source, const char **path,
-						    struct sbuf *err);
+const struct mail_reader_ops *formats_source_reader(const char *source, const char **path);
 
 #endif

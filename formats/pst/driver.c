@@ -7,7 +7,7 @@ extern const struct mail_driver pst_driver;	/* formats.c */
 const struct mail_driver pst_driver = {
 	.name = "pst",
 	.summary = "a Unicode Outlook PST per mailbox (Outlook, Microsoft 365 import)",
-	.reader = NULL,
+	.reader = &pst_reader_ops,
 	.writer = &pst_writer_ops,
 	.keeps = KEEPS_FLAGS | KEEPS_RECEIVED | KEEPS_FOLDERS,
 };

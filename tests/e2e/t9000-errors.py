@@ -207,8 +207,14 @@ usage_case(["Export", src, "-f", "eml", "-o", uout], "command in the wrong case"
 usage_case(["export", src, "-o", uout], "export without --format", ["--format is required"],
            writes=uout)
 usage_case(["export", src, "-f", "mbox"], "export without --output", ["--output is required"])
-usage_case(["export", "pst:" + src, "-f", "eml", "-o", uout], "SOURCE prefixed with a format "
-           "that has no reader", ["'pst' cannot be read yet", "pst:" + src], writes=uout)
+# every written format has a reader now (issue 11): a prefix that names the
+# wrong format for SOURCE is that reader's refusal, naming SOURCE
+rc, out, err = run(["export", "pst:" + src, "-f", "mbox", "-o", uout])
+tap.ok(rc == 2 and src in err and "not a regular file" in err and not os.path.exists(uout),
+       "SOURCE prefixed with the wrong format (pst: on a folder): exit 2, SOURCE named, "
+       "nothing written", err[-600:])
+usage_case(["export", src, "-f", "mdaemon", "-o", uout], "--format naming a format that is "
+           "only read", ["'mdaemon'", "mbox", "maildir", "eml", "pst"], writes=uout)
 # "mdaemon:" names the reader; the same listing as without it
 rc1, out1, _ = run(["list", src, "--json"])
 rc2, out2, err2 = run(["list", "mdaemon:" + src, "--json"])
