@@ -460,6 +460,24 @@ for dom, box in boxes:
     problems = compare(e2e.read_mbox_tree(os.path.join(o3, dom, box)), straight)
     tap.ok(rc == 0 and not problems, "%s@%s: PST -> PST -> mbox still has store -> mbox's "
            "messages, flags and dates" % (box, dom), "\n".join(problems[:12]) + err[-400:])
+    # PST -> mbox -> PST: the mbox written from the PST, read by the mbox reader
+    o4 = os.path.join(work, "via-mbox-%s-%s" % (dom, box))
+    rc, _out, err = e2e.run(["export", "mbox:" + os.path.join(o, dom, box), "-f", "pst", "-o", o4])
+    pst3 = os.path.join(o4, "localhost", box + ".pst")
+    tap.ok(rc == 0 and os.path.isfile(pst3), "%s@%s: PST -> mbox -> PST exit 0" % (box, dom),
+           err[-800:])
+    r3 = rows(pst3) if os.path.isfile(pst3) else []
+    diff = [x for x in r1 if x not in r3][:3] + [x for x in r3 if x not in r1][:3]
+    tap.ok(r1 == r3 and len(r1) == n,
+           "%s@%s: PST -> mbox -> PST holds, through pst-extractor, the first PST's %d messages "
+           "(folder, subject, sender, times, read flag, To/Cc, body, attachments)"
+           % (box, dom, n), repr(diff))
+    o5 = os.path.join(work, "via-mbox-back-%s-%s" % (dom, box))
+    rc, _out, err = e2e.run(["export", pst3, "-f", "mbox", "-o", o5])
+    problems = compare(e2e.read_mbox_tree(os.path.join(o5, "localhost", box)), straight)
+    tap.ok(rc == 0 and not problems, "%s@%s: PST -> mbox -> PST keeps every flag and date: read "
+           "back to mbox it has store -> mbox's messages, flags and From_ dates" % (box, dom),
+           "\n".join(problems[:12]) + err[-400:])
 
 e2e.remove_work(work)
 tap.done()
