@@ -3,11 +3,15 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "eml/check.h"
 #include "eml/eml.h"
+#include "maildir/check.h"
 #include "maildir/maildir.h"
+#include "mbox/check.h"
 #include "mbox/mbox.h"
 #include "mdaemon/mdaemon.h"
 #include "null/null.h"
+#include "pst/check.h"
 #include "pst/pst.h"
 
 const struct mail_writer_ops *const formats_writers[] = {
@@ -29,6 +33,18 @@ static bool formats_writer_named(const char *s, size_t n)
 		if (strlen(formats_writers[i]->name) == n && !strncmp(formats_writers[i]->name, s, n))
 			return true;
 	return false;
+}
+
+const struct mail_check_ops *const formats_checkers[] = {
+	&mbox_check_ops, &maildir_check_ops, &eml_check_ops, &pst_check_ops, NULL,
+};
+
+const struct mail_check_ops *formats_checker(const char *name)
+{
+	for (size_t i = 0; formats_checkers[i]; i++)
+		if (!strcmp(formats_checkers[i]->name, name))
+			return formats_checkers[i];
+	return NULL;
 }
 
 const struct mail_writer_ops *formats_dry_run_writer(void)

@@ -6,6 +6,7 @@
 #ifndef MDX_FORMATS_H
 #define MDX_FORMATS_H
 
+#include "core/check.h"
 #include "core/reader.h"
 #include "core/writer.h"
 
@@ -15,6 +16,10 @@ extern const struct mail_writer_ops *const formats_writers[];
 const struct mail_writer_ops *formats_writer(const char *name);
 /* formats_dry_run_writer: the writer that reads everything and writes nothing */
 const struct mail_writer_ops *formats_dry_run_writer(void);
+/* formats_checkers: every output format's read-back (`verify`), NULL-terminated, in --help's order */
+extern const struct mail_check_ops *const formats_checkers[];
+/* formats_checker: the read-back of the output format of that name, or NULL */
+const struct mail_check_ops *formats_checker(const char *name);
 /*
  * formats_source_reader: the reader for SOURCE as given on the command
  * line: "<format>:<path>" names it (mdaemon:, maildir:); a path without
