@@ -21,7 +21,8 @@ BUILD := build
 CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c formats/core/sysio.c \
 	formats/core/outfile.c formats/core/outdir.c formats/core/writer.c \
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
-	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c
+	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c \
+	formats/core/check.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
@@ -32,15 +33,17 @@ FORMAT_SRC := formats/formats.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c \
 	formats/pst/read.c formats/pst/read_mime.c \
-	formats/pst/read_props.c formats/pst/read_io.c
-# verify's manifest parser and comparators, in LIB_OBJ for tests/test-verify.c
-VERIFY_SRC := converter/verify_manifest.c converter/verify_stream.c converter/verify_eml.c \
-	converter/verify_maildir.c converter/verify_mbox.c converter/verify_pst.c
+	formats/pst/read_props.c formats/pst/read_io.c \
+	formats/mbox/check.c formats/mbox/check_align.c formats/maildir/check.c formats/eml/check.c \
+	formats/pst/check.c
+# verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
+# read-backs, formats/*/check.c, are in FORMAT_SRC)
+VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
 CONV_LIB_SRC := converter/places.c
 APP_SRC := converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
-	converter/verify_out.c converter/verify_align.c converter/verify_report.c
+	converter/verify_out.c converter/verify_report.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

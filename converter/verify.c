@@ -8,7 +8,9 @@
  * checked against the source itself.  Where the output is, is worked out
  * again from the source by the writer's documented naming; a manifest that
  * disagrees is reported.  What the output holds is compared with the
- * source by the format's comparator (verify.h), never with the manifest.
+ * source by the format's read-back (core/check.h, found through the
+ * registry by the run line's format), never with the manifest.  Nothing
+ * here knows one format from another.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,7 +23,6 @@
 #include "core/outdir.h"
 #include "core/xalloc.h"
 #include "formats.h"
-#include "mbox/mbox.h"
 #include "verify_cmd.h"
 
 enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
@@ -118,8 +119,10 @@ static bool parse_line(struct vbox *b, unsigned n, const char *line, size_t len)
 	bool ok = true;
 	if (n == 1) {
 		ok = mf_parse_run(line, len, &b->mrun, &err) == 0;
-		if (ok)
+		if (ok) {	/* the parser takes only a format that has a read-back */
 			b->format = b->mrun.format;
+			b->ops = formats_checker(b->format);
+		}
 		else
 			manifest_problem(b, 1, NULL, "not the run line the spec asks for: %s; "
 					 "nothing can be verified without it", err.buf);
@@ -227,8 +230,9 @@ static int load_manifest(struct vbox *b)
 	free(path);
 	if (lines < 0)
 		return -1;
-	if (!strcmp(b->format, "pst")) {
-		char *with = xasprintf("%s.pst", b->out_rel);
+	const struct mail_writer_ops *w = formats_writer(b->format);
+	if (w && w->dest_suffix) {	/* the output is named dest + suffix (a PST) */
+		char *with = xasprintf("%s%s", b->out_rel, w->dest_suffix);
 		free(b->out_rel);
 		b->out_rel = with;
 	}
@@ -239,6 +243,12 @@ static int load_manifest(struct vbox *b)
 	check_run(b);
 	check_totals(b, (uint64_t)lines);
 	b->chk = xcalloc(b->n + 1, sizeof(*b->chk));
+	for (size_t i = 0; i < b->n; i++) {
+		b->chk[i].source = b->e[i].source;
+		b->chk[i].line = b->e[i].line;
+		b->chk[i].want = &b->e[i].out;
+		b->chk[i].exported = b->e[i].exported;
+	}
 	if (refuse_links(b, b->out_rel) < 0) {
 		b->format = NULL;	/* as without a manifest: nothing is read */
 		return -1;
@@ -326,103 +336,33 @@ static void check_fields(struct vbox *b, const struct mf_entry *e, const struct 
 	check_headers(b, e, m);
 }
 
-static void set_result(struct echeck *c, int result, const char *why)
+static void set_result(struct check_line *c, int result, const char *why)
 {
 	c->result = result;
 	free(c->why);
 	c->why = why && *why ? xstrdup(why) : NULL;
 }
 
-/* mbox_fd: the mbox file of rel, open (one at a time: a folder's messages share it) */
-static int mbox_fd(struct vbox *b, const char *rel, struct sbuf *why)
-{
-	if (b->mbox_path && !strcmp(b->mbox_path, rel))
-		return b->mbox_fd;
-	if (b->mbox_fd >= 0)
-		close(b->mbox_fd);
-	free(b->mbox_path);
-	b->mbox_path = xstrdup(rel);
-	char *path = vpath(b, rel);
-	bool absent;
-	b->mbox_fd = verify_open_output(path, &absent, why);
-	free(path);
-	struct stat st;
-	b->mbox_size = b->mbox_fd >= 0 && fstat(b->mbox_fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return b->mbox_fd;
-}
-
-static int compare_mbox(struct vbox *b, const struct mf_entry *e, struct echeck *c,
-			const struct mail_msg *m, struct sbuf *why)
-{
-	int fd = mbox_fd(b, c->location, why);
-	if (fd < 0)
-		return VERIFY_ABSENT;
-	int ret = verify_mbox(m, fd, b->mbox_size, e->out.offset, e->out.length, c->key, why);
-	c->has_key = ret != VERIFY_SOURCE_BAD;
-	struct sbuf from = SBUF_INIT;
-	mbox_from_line(m, &from);
-	c->from_line = sbuf_detach(&from);
-	c->flags = m->flags;
-	if (ret == VERIFY_SAME || ret == VERIFY_DIFFERS) {	/* a message is where it says */
-		c->found_at = e->out.offset;
-		c->found_len = e->out.length;
-		c->claimed = true;
-	}
-	return ret;
-}
-
-/* compare_pst: the folder the node is in, then its content */
-static int compare_pst(struct vbox *b, const struct mf_entry *e, const struct mail_folder *f,
-		       const struct mail_msg *m, struct sbuf *why)
-{
-	if (!b->pst) {
-		sbuf_adds(why, "the PST cannot be read");
-		return VERIFY_ABSENT;
-	}
-	char *want = pst_folder_of(f->path);
-	const char *in = verify_pst_folder(b->pst, e->out.nid);
-	if (strcmp(e->out.folder, want))
-		manifest_problem(b, e->line, e->source, "output folder '%s' is not where the "
-				 "writer puts folder '%s' ('%s')", e->out.folder, f->path, want);
-	int ret = verify_pst(b->pst, e->out.nid, m, why);
-	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
-		struct sbuf w = SBUF_INIT;
-		sbuf_addf(&w, "it is in PST folder '%s', not '%s'%s%s", in, want,
-			  why->len ? "; " : "", why->buf);
-		sbuf_reset(why);
-		sbuf_adds(why, w.buf);
-		sbuf_release(&w);
-		ret = VERIFY_DIFFERS;
-	}
-	free(want);
-	return ret;
-}
-
-static int compare(struct vbox *b, const struct mf_entry *e, struct echeck *c,
-		   const struct mail_folder *f, const struct mail_msg *m, struct sbuf *why)
-{
-	if (!strcmp(b->format, "pst"))
-		return compare_pst(b, e, f, m, why);
-	if (!strcmp(b->format, "mbox"))
-		return compare_mbox(b, e, c, m, why);
-	char *path = vpath(b, c->location);
-	int ret = !strcmp(b->format, "eml") ? verify_eml(m, path, why) :
-		  verify_maildir(m, path, why);
-	free(path);
-	return ret;
-}
-
 static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f,
 			   const struct mail_msg *m)
 {
 	struct mf_entry *e = &b->e[i];
-	struct echeck *c = &b->chk[i];
-	c->location = out_location(b, f->path, m);
+	struct check_line *c = &b->chk[i];
+	struct check_loc loc = { 0 };
+	b->ops->locate(b->out, f->path, m, &loc);
+	c->location = loc.file;
+	loc.file = NULL;
 	if (strcmp(e->out.file, c->location))
 		manifest_problem(b, e->line, e->source, "output file '%s' is not the name the "
 				 "writer gives it ('%s')", e->out.file, c->location);
+	/* a format that names folders inside its file: nothing is looked at in an
+	 * output that cannot be read */
+	if (loc.folder && !b->out_bad && e->out.folder && strcmp(e->out.folder, loc.folder))
+		manifest_problem(b, e->line, e->source, "output folder '%s' is not where the "
+				 "writer puts folder '%s' ('%s')", e->out.folder, f->path, loc.folder);
+	check_loc_release(&loc);
 	struct sbuf why = SBUF_INIT;
-	int ret = compare(b, e, c, f, m, &why);
+	int ret = b->ops->compare(b->out, c, m, &why);
 	set_result(c, ret, why.buf);
 	sbuf_release(&why);
 }
@@ -432,7 +372,7 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 			   const struct mail_msg *m)
 {
 	struct mf_entry *e = &b->e[i];
-	struct echeck *c = &b->chk[i];
+	struct check_line *c = &b->chk[i];
 	char sha[65];
 	struct sbuf err = SBUF_INIT;
 	if (verify_sha256_msg(m, sha, &err) != CONV_OK) {
@@ -476,7 +416,7 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 		return;
 	}
 	size_t i = GPOINTER_TO_SIZE(hit) - 1;
-	struct echeck *c = &b->chk[i];
+	struct check_line *c = &b->chk[i];
 	c->seen = true;
 	c->folder = xstrdup(f->path);
 	if (status == CONV_OK) {
@@ -489,8 +429,8 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 		set_result(c, VERIFY_SOURCE_BAD, w.buf);
 		sbuf_release(&w);
 	}
-	if (strcmp(b->format, "mbox"))
-		record_outcome(b, i);	/* mbox: once its file has been gone through */
+	if (!b->ops->reconcile)
+		record_outcome(b, i);	/* else once reconcile has been through its file */
 }
 
 /* ---- outcomes ------------------------------------------------------------------ */
@@ -510,7 +450,7 @@ static enum vkind kind_of(int result)
 void record_outcome(struct vbox *b, size_t i)
 {
 	const struct mf_entry *e = &b->e[i];
-	struct echeck *c = &b->chk[i];
+	struct check_line *c = &b->chk[i];
 	if (c->done || !c->seen)
 		return;
 	c->done = true;
@@ -519,17 +459,16 @@ void record_outcome(struct vbox *b, size_t i)
 		vbox_count(&b->rep, c->folder, k);
 		return;
 	}
-	bool mbox = !strcmp(b->format, "mbox");
 	struct vproblem p = { .kind = k, .folder = c->folder, .source = e->source,
 			      .output = c->location, .what = c->why };
-	if (mbox && c->location) {
+	if (e->out.has_range && c->location) {	/* where in the file, once found */
 		p.has_offset = true;
 		p.offset = c->claimed ? c->found_at : e->out.offset;
 		p.length = c->claimed ? c->found_len : e->out.length;
 	}
-	if (!strcmp(b->format, "pst") && e->exported) {
+	if (e->exported && e->out.has_node) {
 		p.has_nid = true;
-		p.nid = e->out.nid;
+		p.nid = e->out.node;
 	}
 	vbox_problem(&b->rep, &p);
 }
@@ -541,7 +480,6 @@ static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *bo
 	memset(b, 0, sizeof(*b));
 	b->run = run;
 	b->box = box;
-	b->mbox_fd = -1;
 	struct sbuf rel = SBUF_INIT;
 	fsname_escape(&rel, box->domain);
 	sbuf_addch(&rel, '/');
@@ -561,7 +499,7 @@ static void box_release(struct vbox *b)
 	for (size_t i = 0; i < b->n; i++) {
 		free(b->chk[i].why);
 		free(b->chk[i].location);
-		free(b->chk[i].from_line);
+		free(b->chk[i].head);
 		free(b->chk[i].folder);
 		mf_entry_release(&b->e[i]);
 	}
@@ -569,25 +507,23 @@ static void box_release(struct vbox *b)
 	free(b->chk);
 	mf_run_release(&b->mrun);
 	g_hash_table_destroy(b->by_source);
-	verify_pst_close(b->pst);
-	if (b->mbox_fd >= 0)
-		close(b->mbox_fd);
-	free(b->mbox_path);
+	if (b->out)
+		b->out->v->close(b->out);
 	free(b->out_rel);
 	free(b->manifest_rel);
 }
 
-static void open_pst(struct vbox *b)
+/* open_output: the mailbox's output, for reading back; one that cannot be read is missing */
+static void open_output(struct vbox *b)
 {
 	struct sbuf err = SBUF_INIT;
-	char *path = vpath(b, b->out_rel);
-	b->pst = verify_pst_open(path, &err);
-	if (!b->pst) {
+	b->out = b->ops->open(b->run->o->output, b->out_rel, &err);
+	if (err.len) {
+		b->out_bad = true;
 		struct vproblem p = { .kind = VK_MISSING, .folder = "(mailbox)", .output = b->out_rel,
 				      .what = err.buf };
 		vbox_problem(&b->rep, &p);
 	}
-	free(path);
 	sbuf_release(&err);
 }
 
@@ -619,8 +555,10 @@ static void finish(struct vbox *b)
 		if (!b->chk[i].seen)
 			manifest_problem(b, b->e[i].line, b->e[i].source, "the source has no such "
 					 "message (in a mail folder)");
-	if (!strcmp(b->format, "mbox"))
-		align_mbox_files(b);
+	if (b->ops->reconcile) {
+		struct check_report rep = { box_problem, b };
+		b->ops->reconcile(b->out, b->chk, b->n, &rep);
+	}
 	for (size_t i = 0; i < b->n; i++)
 		record_outcome(b, i);
 	out_extras(b);
@@ -639,8 +577,8 @@ static void verify_mailbox(struct vrun *run, const struct mail_box *box, int sta
 				      .what = mb || status != CONV_OK ? err->buf : open_err.buf };
 		vbox_problem(&b.rep, &p);
 	} else {
-		if (load_manifest(&b) == 0 && !strcmp(b.format, "pst"))
-			open_pst(&b);
+		if (load_manifest(&b) == 0)
+			open_output(&b);
 		walk_source(&b, mb);
 		if (b.format)
 			finish(&b);

@@ -1,8 +1,9 @@
 /*
  * The `verify` command's own state, shared by its files: verify.c (the
- * run, the manifest, each source message), verify_out.c (where the writer
- * puts each message, and the output items no manifest line names) and
- * verify_align.c (an mbox file's messages matched to the manifest's).
+ * run, the manifest, each source message) and verify_out.c (the output
+ * items no manifest line names).  What a format knows is behind its
+ * read-back (core/check.h): struct check_line is what became of one
+ * manifest line.
  */
 #ifndef MDX_VERIFY_CMD_H
 #define MDX_VERIFY_CMD_H
@@ -13,23 +14,6 @@
 #include "options.h"
 #include "verify.h"
 #include "verify_report.h"
-
-/* what became of one manifest line */
-struct echeck {
-	bool seen;		/* the reader found its source */
-	bool done;		/* its outcome is in the report */
-	char *folder;		/* the source's folder */
-	int result;		/* enum verify_result of the comparison */
-	char *why;
-	char *location;		/* where its output is, relative to DIR (derived) */
-	/* mbox: to find the message when it is not where the manifest says */
-	bool has_key;
-	uint8_t key[32];
-	char *from_line;
-	unsigned flags;
-	uint64_t found_at, found_len;	/* where the message is in the file, once found */
-	bool claimed;		/* a region of the file is this message */
-};
 
 struct vrun {
 	const struct options *o;
@@ -48,30 +32,22 @@ struct vbox {
 	char *manifest_rel;
 	struct mf_run mrun;
 	const char *format;	/* the run line's, NULL without a usable run line */
+	const struct mail_check_ops *ops;	/* its read-back (set with format) */
+	struct mail_check *out;	/* the output, open for reading back */
+	bool out_bad;		/* the output as a whole cannot be read */
 	struct mf_entry *e;
-	struct echeck *chk;
+	struct check_line *chk;	/* per line */
 	size_t n;
 	GHashTable *by_source;	/* source path -> index + 1 */
-	struct verify_pst *pst;
-	bool pst_unreadable;
-	char *mbox_path;	/* the mbox file open in mbox_fd (relative to DIR) */
-	int mbox_fd;
-	uint64_t mbox_size;
 };
 
 /* vpath: DIR/rel (malloc'd) */
 char *vpath(const struct vbox *b, const char *rel);
 
-/* verify_out.c */
-/* out_location: where the writer puts msg of folder (relative to DIR; malloc'd) */
-char *out_location(const struct vbox *b, const char *folder, const struct mail_msg *msg);
-/* pst_folder_of: the PST folder a source folder becomes ("INBOX" -> "Inbox") */
-char *pst_folder_of(const char *folder);
-/* out_extras: every output item of the mailbox that no manifest line accounts for */
+/* verify_out.c: every output item of the mailbox that no manifest line accounts for */
 void out_extras(struct vbox *b);
-
-/* verify_align.c: each mbox file's messages against its manifest lines */
-void align_mbox_files(struct vbox *b);
+/* box_problem: one problem of the mailbox (a check_report's problem: ctx is the vbox) */
+void box_problem(void *ctx, const struct vproblem *p);
 
 /* verify.c: report one line's outcome (once) */
 void record_outcome(struct vbox *b, size_t i);

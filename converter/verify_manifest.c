@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/xalloc.h"
+#include "formats.h"
 #include "verify.h"
 
 struct cur {
@@ -281,17 +282,24 @@ static int command(struct cur *c, struct mf_run *r)
 	return lit(c, "]");
 }
 
+/* format_name: an output format that can be read back (the registry's list) */
 static int format_name(struct cur *c, char **out)
 {
-	static const char *const names[] = { "mbox", "maildir", "eml", "pst" };
 	const char *at = c->p;
 	if (str(c, out) < 0)
 		return -1;
-	for (size_t i = 0; i < 4; i++)
-		if (!strcmp(*out, names[i]))
-			return 0;
+	if (formats_checker(*out))
+		return 0;
+	struct sbuf w = SBUF_INIT;
+	sbuf_adds(&w, "format is none of ");
+	const struct mail_driver *d;
+	for (size_t i = 0, n = 0; (d = formats_driver_at(i)) != NULL; i++)
+		if (d->check)
+			sbuf_addf(&w, "%s%s", n++ ? ", " : "", d->name);
 	c->p = at;
-	return fail(c, "format is none of mbox, maildir, eml, pst");
+	fail(c, w.buf);
+	sbuf_release(&w);
+	return -1;
 }
 
 static int totals(struct cur *c, struct mf_totals *t)
@@ -439,23 +447,34 @@ static int status_fields(struct cur *c, struct mf_entry *e)
 	return lit(c, ",\"output\":null");
 }
 
-static int output_object(struct cur *c, const char *format, struct mf_output *o)
+/* loc_value: the value of one of the location keys a read-back names (check.h) */
+static void loc_value(struct cur *c, const char *key, struct check_loc *o)
 {
-	uint64_t v;
+	uint64_t v = 0;
+	struct sbuf k = SBUF_INIT;
+	sbuf_addf(&k, ",\"%s\":", key);
+	lit(c, k.buf);
+	sbuf_release(&k);
+	if (!strcmp(key, "offset")) {
+		o->has_range = num(c, UINT64_MAX, &o->offset) == 0;
+	} else if (!strcmp(key, "length")) {
+		num(c, UINT64_MAX, &o->length);
+	} else if (!strcmp(key, "folder")) {
+		str(c, &o->folder);
+	} else if (!strcmp(key, "nid")) {
+		o->has_node = num(c, UINT32_MAX, &v) == 0;
+		o->node = (uint32_t)v;
+	}
+}
+
+/* output_object: "file", then the keys the format's read-back names, in its order */
+static int output_object(struct cur *c, const char *format, struct check_loc *o)
+{
+	const struct mail_check_ops *ops = formats_checker(format);
 	lit(c, "{\"file\":");
 	str(c, &o->file);
-	if (!strcmp(format, "mbox")) {
-		lit(c, ",\"offset\":");
-		num(c, UINT64_MAX, &o->offset);
-		lit(c, ",\"length\":");
-		num(c, UINT64_MAX, &o->length);
-	} else if (!strcmp(format, "pst")) {
-		lit(c, ",\"folder\":");
-		str(c, &o->folder);
-		lit(c, ",\"nid\":");
-		if (num(c, UINT32_MAX, &v) == 0)
-			o->nid = (uint32_t)v;
-	}
+	for (size_t i = 0; ops && ops->loc_keys[i]; i++)
+		loc_value(c, ops->loc_keys[i], o);
 	return lit(c, "}");
 }
 
@@ -551,7 +570,6 @@ void mf_entry_release(struct mf_entry *e)
 	free(e->date_header);
 	free(e->message_id);
 	free(e->detail);
-	free(e->out.file);
-	free(e->out.folder);
+	check_loc_release(&e->out);
 	memset(e, 0, sizeof(*e));
 }

@@ -11,34 +11,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/check.h"
 #include "core/sbuf.h"
 
-enum vkind {
-	VK_VERIFIED,	/* the output item is the source message, as documented */
-	VK_SKIPPED,	/* left out as the manifest says (--skip-deleted) */
-	VK_ALTERED,	/* the item is there but differs */
-	VK_MISSING,	/* a source message that is not in the output */
-	VK_EXTRA,	/* an output item that is no source message of the manifest */
-	VK_INCOMPLETE,	/* PST: an attachment left out by the size limit */
-	VK_UNREADABLE,	/* the source message cannot be read (now or at export) */
-	VK_MANIFEST,	/* the manifest says something the source or output contradicts */
-	VK_NKINDS,
-};
-
+/* the kinds and struct vproblem are the read-back interface's (core/check.h) */
 extern const char *const vkind_names[VK_NKINDS];
-
-struct vproblem {
-	enum vkind kind;
-	const char *folder;	/* source folder, or where the extra item is */
-	const char *source;	/* relative to SOURCE; NULL: none */
-	const char *output;	/* relative to DIR; NULL: none */
-	bool has_offset;	/* mbox: where in the file */
-	uint64_t offset, length;
-	bool has_nid;		/* pst: the message node */
-	uint32_t nid;
-	unsigned line;		/* manifest line; 0: none */
-	const char *what;
-};
 
 struct vfolder_count {
 	char *folder;

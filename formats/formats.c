@@ -62,6 +62,12 @@ void formats_list(enum formats_role role, struct sbuf *out)
 	}
 }
 
+const struct mail_check_ops *formats_checker(const char *name)
+{
+	const struct mail_driver *d = formats_driver(name);
+	return d ? d->check : NULL;
+}
+
 const struct mail_writer_ops *formats_dry_run_writer(void)
 {
 	return &null_writer_ops;

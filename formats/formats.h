@@ -6,6 +6,7 @@
 #ifndef MDX_FORMATS_H
 #define MDX_FORMATS_H
 
+#include "core/check.h"
 #include "core/driver.h"
 #include "core/reader.h"
 #include "core/sbuf.h"
@@ -24,6 +25,8 @@ void formats_list(enum formats_role role, struct sbuf *out);
 const struct mail_writer_ops *formats_writer(const char *name);
 /* formats_dry_run_writer: the writer that reads everything and writes nothing */
 const struct mail_writer_ops *formats_dry_run_writer(void);
+/* formats_checker: the read-back of the output format of that name, or NULL */
+const struct mail_check_ops *formats_checker(const char *name);
 /*
  * formats_source_reader: the reader for SOURCE as given on the command
  * line: "<format>:<path>" names it (mdaemon:, maildir:, ...); a path without

@@ -12,6 +12,10 @@
 
 #include "converter/verify.h"
 #include "core/writer.h"
+#include "eml/check.h"
+#include "maildir/check.h"
+#include "mbox/check.h"
+#include "pst/check.h"
 #include "pst/pst.h"
 #include "unit.h"
 

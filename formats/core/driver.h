@@ -9,6 +9,7 @@
 #ifndef MDX_DRIVER_H
 #define MDX_DRIVER_H
 
+#include "core/check.h"
 #include "core/reader.h"
 #include "core/writer.h"
 
@@ -27,6 +28,7 @@ struct mail_driver {
 	const char *summary;	/* one line for --help: what it is */
 	const struct mail_reader_ops *reader;	/* NULL: cannot be read */
 	const struct mail_writer_ops *writer;	/* NULL: cannot be written */
+	const struct mail_check_ops *check;	/* how verify reads the writer's output back */
 	unsigned keeps;		/* enum format_keeps */
 };
 

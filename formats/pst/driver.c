@@ -1,5 +1,6 @@
 /* the pst driver (core/driver.h): what formats/formats.c lists */
 #include "core/driver.h"
+#include "pst/check.h"
 #include "pst/pst.h"
 
 extern const struct mail_driver pst_driver;	/* formats.c */
@@ -9,5 +10,6 @@ const struct mail_driver pst_driver = {
 	.summary = "a Unicode Outlook PST per mailbox (Outlook, Microsoft 365 import)",
 	.reader = &pst_reader_ops,
 	.writer = &pst_writer_ops,
+	.check = &pst_check_ops,
 	.keeps = KEEPS_FLAGS | KEEPS_RECEIVED | KEEPS_FOLDERS,
 };

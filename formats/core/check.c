@@ -1,5 +1,7 @@
 /*
- * Streaming comparison for `verify`: a source message of any size against
+ * The read-back interface's shared helpers (check.h): the handle's common
+ * part, the walk of an output tree, and the streaming comparison for
+ * `verify`: a source message of any size against
  * an output item of any size, a chunk at a time, naming the first byte
  * where they part.  The source side is pushed through the same sinks
  * msg_copy_range() feeds, the output side pulled to match it, so neither
@@ -9,15 +11,88 @@
  * README's rule rather than shared with formats/core/linefilter.c, so that a
  * mistake in the writer's filter cannot hide itself.
  */
+#include "core/check.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "core/outdir.h"
-#include "verify.h"
+#include "core/xalloc.h"
+
+/* ---- the handle and the output tree ------------------------------------------ */
+
+void check_init(struct mail_check *c, const struct mail_check_ops *v, const char *dir,
+		const char *out_rel)
+{
+	c->v = v;
+	c->dir = xstrdup(dir);
+	c->out_rel = xstrdup(out_rel);
+}
+
+void check_release(struct mail_check *c)
+{
+	free(c->dir);
+	free(c->out_rel);
+}
+
+void check_loc_release(struct check_loc *l)
+{
+	free(l->file);
+	free(l->folder);
+	memset(l, 0, sizeof(*l));
+}
+
+char *check_path(const struct mail_check *c, const char *rel)
+{
+	return xasprintf("%s/%s", c->dir, rel);
+}
+
+char *check_dir_of(const char *rel)
+{
+	const char *slash = strrchr(rel, '/');
+	return slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+}
+
+static void walk_below(const struct mail_check *c, const char *rel, int depth,
+		       void (*fn)(void *ctx, const char *rel, const struct stat *st), void *ctx)
+{
+	char *path = check_path(c, rel);
+	int fd = depth < 64 ? path_open(path, O_RDONLY | O_DIRECTORY) : -1;
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (fd >= 0 && !d)
+		close(fd);
+	free(path);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char *sub = xasprintf("%s/%s", rel, de->d_name);
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(st.st_mode))
+				walk_below(c, sub, depth + 1, fn, ctx);
+			else
+				fn(ctx, sub, &st);
+		}
+		free(sub);
+	}
+	if (d)
+		closedir(d);
+}
+
+void check_walk(const struct mail_check *c, const char *rel,
+		void (*fn)(void *ctx, const char *rel, const struct stat *st), void *ctx)
+{
+	walk_below(c, rel, 0, fn, ctx);
+}
+
+/* ---- streaming comparison ------------------------------------------------------ */
 
 static ssize_t vfile_read(struct vpull *p, unsigned char *buf, size_t n)
 {

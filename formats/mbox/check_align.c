@@ -1,6 +1,6 @@
 /*
  * An mbox file's messages against the manifest lines that put messages in
- * it.  Each line's message was first looked for where the line says
+ * it (the read-back's reconcile, core/check.h).  Each line's message was first looked for where the line says
  * (verify_mbox); here the whole file is cut into messages and every
  * message is accounted for, so that one message deleted from or added to
  * a file is named alone, not every message after it whose offset moved:
@@ -13,15 +13,19 @@
  *   5. a moved message must have moved by exactly what was added and taken
  *      out before it, else the manifest's offset is wrong.
  */
+#include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/xalloc.h"
-#include "verify_cmd.h"
+#include "mbox/check.h"
 
 struct afile {
-	struct vbox *b;
+	struct mail_check *c;
+	struct check_line *lines;
+	const struct check_report *rep;
 	const char *rel;
 	int fd;
 	struct mbox_region *r;
@@ -34,8 +38,9 @@ struct afile {
 	ssize_t *region_of;	/* per idx: the region that is its message, or -1 */
 };
 
-static struct mf_entry *E(struct afile *a, size_t k) { return &a->b->e[a->idx[k]]; }
-static struct echeck *C(struct afile *a, size_t k) { return &a->b->chk[a->idx[k]]; }
+/* line k of the file: W its output object (where the manifest says), C its outcome */
+static const struct check_loc *W(struct afile *a, size_t k) { return a->lines[a->idx[k]].want; }
+static struct check_line *C(struct afile *a, size_t k) { return &a->lines[a->idx[k]]; }
 
 static ssize_t region_at(const struct afile *a, uint64_t offset)
 {
@@ -75,9 +80,9 @@ static void claim(struct afile *a, size_t k, size_t r)
 static void claim_in_place(struct afile *a)
 {
 	for (size_t k = 0; k < a->ni; k++) {
-		struct echeck *c = C(a, k);
-		ssize_t r = region_at(a, E(a, k)->out.offset);
-		bool exact = r >= 0 && a->r[r].length == E(a, k)->out.length;
+		struct check_line *c = C(a, k);
+		ssize_t r = region_at(a, W(a, k)->offset);
+		bool exact = r >= 0 && a->r[r].length == W(a, k)->length;
 		if (c->claimed && !exact) {	/* its length spans more or less than a message */
 			c->claimed = false;
 			c->result = VERIFY_ABSENT;
@@ -90,11 +95,11 @@ static void claim_in_place(struct afile *a)
 /* found_elsewhere: the line's message at another offset; its head checked too */
 static void found_elsewhere(struct afile *a, size_t k, size_t r)
 {
-	struct echeck *c = C(a, k);
+	struct check_line *c = C(a, k);
 	const struct mbox_region_key *key = key_of(a, r);
 	claim(a, k, r);
-	bool head = key->status_ok && key->from_line && c->from_line &&
-		    !strcmp(key->from_line, c->from_line) && key->flags == c->flags;
+	bool head = key->status_ok && key->from_line && c->head &&
+		    !strcmp(key->from_line, c->head) && key->flags == c->flags;
 	free(c->why);
 	c->why = NULL;
 	c->result = head ? VERIFY_SAME : VERIFY_DIFFERS;
@@ -109,7 +114,7 @@ static void found_elsewhere(struct afile *a, size_t k, size_t r)
 static void claim_by_content(struct afile *a)
 {
 	for (size_t k = 0; k < a->ni; k++) {
-		struct echeck *c = C(a, k);
+		struct check_line *c = C(a, k);
 		if (a->region_of[k] >= 0 || c->result != VERIFY_ABSENT || !c->has_key)
 			continue;
 		for (size_t r = 0; r < a->nr; r++)
@@ -129,7 +134,7 @@ static void hex(char out[65], const uint8_t key[32])
 /* pair: an unplaced line and the one unclaimed message between the same neighbours */
 static void pair(struct afile *a, size_t k, size_t r)
 {
-	struct echeck *c = C(a, k);
+	struct check_line *c = C(a, k);
 	const struct mbox_region_key *key = key_of(a, r);
 	char got[65], want[65];
 	hex(got, key->key);
@@ -147,7 +152,7 @@ static void pair(struct afile *a, size_t k, size_t r)
 static void not_found(struct afile *a)
 {
 	for (size_t k = 0; k < a->ni; k++) {
-		struct echeck *c = C(a, k);
+		struct check_line *c = C(a, k);
 		if (a->region_of[k] >= 0 || c->result != VERIFY_ABSENT)
 			continue;
 		free(c->why);
@@ -195,9 +200,9 @@ static int64_t shift_before(struct afile *a, size_t k, uint64_t found_at)
 			shift += (int64_t)a->r[r].length;
 	for (size_t j = 0; j < k; j++) {
 		if (a->region_of[j] >= 0)
-			shift += (int64_t)a->r[a->region_of[j]].length - (int64_t)E(a, j)->out.length;
+			shift += (int64_t)a->r[a->region_of[j]].length - (int64_t)W(a, j)->length;
 		else
-			shift -= (int64_t)E(a, j)->out.length;
+			shift -= (int64_t)W(a, j)->length;
 	}
 	return shift;
 }
@@ -206,19 +211,20 @@ static int64_t shift_before(struct afile *a, size_t k, uint64_t found_at)
 static void check_offsets(struct afile *a)
 {
 	for (size_t k = 0; k < a->ni; k++) {
-		const struct mf_entry *e = E(a, k);
+		const struct check_loc *e = W(a, k);
+		const struct check_line *l = C(a, k);
 		if (a->region_of[k] < 0 || C(a, k)->result != VERIFY_SAME)
 			continue;
 		const struct mbox_region *r = &a->r[a->region_of[k]];
-		int64_t want = (int64_t)e->out.offset + shift_before(a, k, r->offset);
-		if ((int64_t)r->offset != want || r->length != e->out.length) {
-			struct vproblem p = { .kind = VK_MANIFEST, .source = e->source,
-					      .line = e->line };
+		int64_t want = (int64_t)e->offset + shift_before(a, k, r->offset);
+		if ((int64_t)r->offset != want || r->length != e->length) {
+			struct vproblem p = { .kind = VK_MANIFEST, .source = l->source,
+					      .line = l->line };
 			p.what = xasprintf("offset %llu and length %llu, but the message is at offset "
-					   "%llu, %llu bytes", (unsigned long long)e->out.offset,
-					   (unsigned long long)e->out.length,
+					   "%llu, %llu bytes", (unsigned long long)e->offset,
+					   (unsigned long long)e->length,
 					   (unsigned long long)r->offset, (unsigned long long)r->length);
-			vbox_problem(&a->b->rep, &p);
+			a->rep->problem(a->rep->ctx, &p);
 			free((char *)p.what);
 		}
 	}
@@ -237,21 +243,23 @@ static void extras(struct afile *a)
 				      .length = a->r[r].length,
 				      .what = key->from_line ? key->from_line :
 					      "bytes that are no message (no From_ line)" };
-		vbox_problem(&a->b->rep, &p);
+		a->rep->problem(a->rep->ctx, &p);
 	}
 }
 
 static int by_offset(const void *x, const void *y, void *ctx)
 {
-	const struct vbox *b = ctx;
-	uint64_t p = b->e[*(const size_t *)x].out.offset, q = b->e[*(const size_t *)y].out.offset;
+	const struct check_line *l = ctx;
+	uint64_t p = l[*(const size_t *)x].want->offset, q = l[*(const size_t *)y].want->offset;
 	return p < q ? -1 : p > q;
 }
 
-static void align_file(struct vbox *b, const char *rel, GArray *lines)
+static void align_file(struct afile a, const char *rel, GArray *lines)
 {
-	struct afile a = { .b = b, .rel = rel, .idx = (size_t *)lines->data, .ni = lines->len };
-	char *path = vpath(b, rel);
+	a.rel = rel;
+	a.idx = (size_t *)lines->data;
+	a.ni = lines->len;
+	char *path = check_path(a.c, rel);
 	struct sbuf err = SBUF_INIT;
 	bool absent;
 	a.fd = verify_open_output(path, &absent, &err);
@@ -262,7 +270,7 @@ static void align_file(struct vbox *b, const char *rel, GArray *lines)
 			close(a.fd);
 		return;
 	}
-	g_qsort_with_data(a.idx, (gint)a.ni, sizeof(size_t), by_offset, b);
+	g_qsort_with_data(a.idx, (gint)a.ni, sizeof(size_t), by_offset, a.lines);
 	a.claimed = xcalloc(a.nr + 1, sizeof(bool));
 	a.has_key = xcalloc(a.nr + 1, sizeof(bool));
 	a.key = xcalloc(a.nr + 1, sizeof(*a.key));
@@ -286,24 +294,26 @@ static void align_file(struct vbox *b, const char *rel, GArray *lines)
 	sbuf_release(&err);
 }
 
-void align_mbox_files(struct vbox *b)
+void mbox_reconcile(struct mail_check *c, struct check_line *l, size_t n,
+		    const struct check_report *rep)
 {
+	struct afile a = { .c = c, .lines = l, .rep = rep };
 	GHashTable *files = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
 						  (GDestroyNotify)g_array_unref);
 	GPtrArray *order = g_ptr_array_new();	/* files in manifest order: a stable report */
-	for (size_t i = 0; i < b->n; i++) {
-		if (!b->e[i].exported || !b->chk[i].seen || !b->chk[i].location)
+	for (size_t i = 0; i < n; i++) {
+		if (!l[i].exported || !l[i].seen || !l[i].location)
 			continue;
-		GArray *lines = g_hash_table_lookup(files, b->chk[i].location);
+		GArray *lines = g_hash_table_lookup(files, l[i].location);
 		if (!lines) {
 			lines = g_array_new(FALSE, FALSE, sizeof(size_t));
-			g_hash_table_insert(files, b->chk[i].location, lines);
-			g_ptr_array_add(order, b->chk[i].location);
+			g_hash_table_insert(files, l[i].location, lines);
+			g_ptr_array_add(order, l[i].location);
 		}
 		g_array_append_val(lines, i);
 	}
 	for (guint i = 0; i < order->len; i++)
-		align_file(b, order->pdata[i], g_hash_table_lookup(files, order->pdata[i]));
+		align_file(a, order->pdata[i], g_hash_table_lookup(files, order->pdata[i]));
 	g_ptr_array_free(order, TRUE);
 	g_hash_table_destroy(files);
 }

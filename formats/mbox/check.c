@@ -1,5 +1,5 @@
 /*
- * verify: mbox.  Each message the writer makes is
+ * Reading an mbox output back (core/check.h).  Each message the writer makes is
  *   "From " sender date "\n" "Status: ..\n" "X-Status: ..\n"
  *   Q(T(S(source)) + "\n" if that does not end in one) "\n"
  * where S removes the Status/X-Status header fields, T turns CRLF into LF
@@ -14,7 +14,10 @@
  * from the writer (it quotes every one), so it is where the next message
  * starts: that is how a file is cut into messages (verify_mbox_scan).
  */
+#include "mbox/check.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <glib.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -23,9 +26,9 @@
 #include <unistd.h>
 
 #include "core/flags.h"
+#include "core/outdir.h"
 #include "core/xalloc.h"
 #include "mbox/mbox.h"
-#include "verify.h"
 
 #define HEAD_CAP (256 * 1024)	/* a From_ line and two status lines fit */
 
@@ -524,3 +527,177 @@ void mbox_region_key_release(struct mbox_region_key *k)
 	free(k->from_line);
 	k->from_line = NULL;
 }
+
+/* ---- the read-back ops ---------------------------------------------------------- */
+
+/*
+ * Where the writer puts a message: <domain>/<mailbox>/<folder parts,
+ * escaped>.mbox, at the offset the manifest gives.
+ */
+struct mbox_check {
+	struct mail_check base;
+	char *open_rel;		/* the mbox file open in fd (relative to DIR) */
+	int fd;
+	uint64_t size;
+};
+
+static struct mail_check *mbox_check_open(const char *dir, const char *out_rel,
+					  struct sbuf *err)
+{
+	(void)err;		/* nothing is opened before a message names its file */
+	struct mbox_check *m = xcalloc(1, sizeof(*m));
+	check_init(&m->base, &mbox_check_ops, dir, out_rel);
+	m->fd = -1;
+	return &m->base;
+}
+
+static void mbox_check_close(struct mail_check *c)
+{
+	struct mbox_check *m = (struct mbox_check *)c;
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->open_rel);
+	check_release(c);
+	free(m);
+}
+
+/* fs_parts: "/<part>" for every '/'-separated part of a folder path, each
+ * escaped as the writer names files (empty parts skipped) in room bytes */
+static void fs_parts(struct sbuf *out, const char *folder, size_t room)
+{
+	char *copy = xstrdup(folder), *save = NULL;
+	for (char *p = strtok_r(copy, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		sbuf_addch(out, '/');
+		fsname_escape_room(out, p, room);
+	}
+	free(copy);
+}
+
+static void mbox_locate(const struct mail_check *c, const char *folder,
+			const struct mail_msg *msg, struct check_loc *loc)
+{
+	(void)msg;
+	struct sbuf s = SBUF_INIT;
+	sbuf_adds(&s, c->out_rel);
+	fs_parts(&s, folder, FSNAME_MBOX_ROOM);
+	sbuf_adds(&s, ".mbox");
+	loc->file = sbuf_detach(&s);
+}
+
+/* a folder's messages are all in its file */
+static void mbox_container(const struct check_loc *loc, struct sbuf *out)
+{
+	sbuf_adds(out, loc->file);
+}
+
+/* file_fd: the mbox file rel, open (one at a time: a folder's messages share it) */
+static int file_fd(struct mbox_check *m, const char *rel, struct sbuf *why)
+{
+	if (m->open_rel && !strcmp(m->open_rel, rel))
+		return m->fd;
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m->open_rel);
+	m->open_rel = xstrdup(rel);
+	char *path = check_path(&m->base, rel);
+	bool absent;
+	m->fd = verify_open_output(path, &absent, why);
+	free(path);
+	struct stat st;
+	m->size = m->fd >= 0 && fstat(m->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+	return m->fd;
+}
+
+static int mbox_compare(struct mail_check *c, struct check_line *l, const struct mail_msg *m,
+			struct sbuf *why)
+{
+	struct mbox_check *mc = (struct mbox_check *)c;
+	int fd = file_fd(mc, l->location, why);
+	if (fd < 0)
+		return VERIFY_ABSENT;
+	int ret = verify_mbox(m, fd, mc->size, l->want->offset, l->want->length, l->key, why);
+	l->has_key = ret != VERIFY_SOURCE_BAD;
+	struct sbuf from = SBUF_INIT;
+	mbox_from_line(m, &from);
+	free(l->head);
+	l->head = sbuf_detach(&from);
+	l->flags = m->flags;
+	if (ret == VERIFY_SAME || ret == VERIFY_DIFFERS) {	/* a message is where it says */
+		l->found_at = l->want->offset;
+		l->found_len = l->want->length;
+		l->claimed = true;
+	}
+	return ret;
+}
+
+/* list_regions: every message of a file no line names */
+static void list_regions(const struct check_lister *l, const char *rel, int fd)
+{
+	struct mbox_region *r;
+	size_t n;
+	struct sbuf err = SBUF_INIT;
+	if (verify_mbox_scan(fd, &r, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			struct mbox_region_key k;
+			struct check_item it = { .file = rel, .has_range = true,
+						 .offset = r[i].offset, .length = r[i].length,
+						 .container = rel };
+			if (verify_mbox_region_key(fd, &r[i], &k, &err) == 0)
+				it.what = k.from_line ? k.from_line : "bytes that are no message";
+			l->item(l->ctx, &it);
+			mbox_region_key_release(&k);
+		}
+		free(r);
+	}
+	sbuf_release(&err);
+}
+
+struct mbox_walk {
+	struct mail_check *c;
+	const struct check_lister *l;
+};
+
+/* one file of the tree: an .mbox file holds messages, any other file is extra */
+static void mbox_list_file(void *ctx, const char *rel, const struct stat *st)
+{
+	struct mbox_walk *w = ctx;
+	if (w->l->known_file(w->l->ctx, rel))
+		return;		/* reconcile went through it */
+	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	if (S_ISREG(st->st_mode) && g_str_has_suffix(base, ".mbox")) {
+		char *path = check_path(w->c, rel);
+		int fd = path_open(path, O_RDONLY);
+		if (fd >= 0) {
+			list_regions(w->l, rel, fd);
+			close(fd);
+		}
+		free(path);
+		return;
+	}
+	char *dir = check_dir_of(rel);
+	struct check_item it = { .file = rel, .container = dir,
+				 .what = S_ISREG(st->st_mode) ? "a file no manifest line names" :
+					 "not a regular file" };
+	w->l->item(w->l->ctx, &it);
+	free(dir);
+}
+
+static void mbox_list(struct mail_check *c, const struct check_lister *l)
+{
+	struct mbox_walk w = { c, l };
+	check_walk(c, c->out_rel, mbox_list_file, &w);
+}
+
+static const char *const mbox_loc_keys[] = { "offset", "length", NULL };
+
+const struct mail_check_ops mbox_check_ops = {
+	.name = "mbox",
+	.loc_keys = mbox_loc_keys,
+	.open = mbox_check_open,
+	.close = mbox_check_close,
+	.locate = mbox_locate,
+	.container = mbox_container,
+	.compare = mbox_compare,
+	.reconcile = mbox_reconcile,
+	.list = mbox_list,
+};

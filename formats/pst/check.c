@@ -1,5 +1,7 @@
 /*
- * verify: PST.  The file is read back through libpff (the product's PST
+ * Reading a PST output back (core/check.h).  Where the writer puts a
+ * message: <domain>/<mailbox>.pst, in the folder of the source's name
+ * (INBOX becoming Inbox), as the node the manifest names.  The file is read back through libpff (the product's PST
  * reader: our writer never reads), every message node found by walking the
  * folders from the root (and libpff's orphans), and each message compared
  * with a fresh GMime parse of its source.  What the PST holds is not the
@@ -20,6 +22,8 @@
  * text decoding is shared, as a second copy of its charset policy would
  * prove nothing.
  */
+#include "pst/check.h"
+
 #include <gmime/gmime.h>
 #include <libpff.h>
 #include <stdio.h>
@@ -29,7 +33,6 @@
 
 #include "core/xalloc.h"
 #include "pst/message.h"
-#include "verify.h"
 
 #define NID_ROOT 0x122u
 #define NID_IPM_SUBTREE 0x8022u	/* "Top of Outlook data file" in every PST */
@@ -748,3 +751,112 @@ int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
 		return VERIFY_DIFFERS;
 	return att;
 }
+
+/* ---- the read-back ops ---------------------------------------------------------- */
+
+struct pst_check {
+	struct mail_check base;
+	struct verify_pst *p;	/* NULL: libpff cannot read the file */
+};
+
+static struct mail_check *pst_check_open(const char *dir, const char *out_rel,
+					 struct sbuf *err)
+{
+	struct pst_check *pc = xcalloc(1, sizeof(*pc));
+	check_init(&pc->base, &pst_check_ops, dir, out_rel);
+	char *path = check_path(&pc->base, out_rel);
+	pc->p = verify_pst_open(path, err);
+	free(path);
+	return &pc->base;
+}
+
+static void pst_check_close(struct mail_check *c)
+{
+	struct pst_check *pc = (struct pst_check *)c;
+	verify_pst_close(pc->p);
+	check_release(c);
+	free(pc);
+}
+
+/* folder_of: the PST folder a source folder becomes ("INBOX" -> "Inbox") */
+static char *folder_of(const char *folder)
+{
+	if (!strcmp(folder, "INBOX"))
+		return xstrdup("Inbox");
+	if (!strncmp(folder, "INBOX/", 6))
+		return xasprintf("Inbox/%s", folder + 6);
+	return xstrdup(folder);
+}
+
+static void pst_locate(const struct mail_check *c, const char *folder,
+		       const struct mail_msg *msg, struct check_loc *loc)
+{
+	(void)msg;
+	loc->file = xstrdup(c->out_rel);
+	loc->folder = folder_of(folder);
+}
+
+/* the folder is the PST's */
+static void pst_container(const struct check_loc *loc, struct sbuf *out)
+{
+	sbuf_adds(out, loc->folder ? loc->folder : "");
+}
+
+/* pst_compare: the folder the node is in, then its content */
+static int pst_compare(struct mail_check *c, struct check_line *l, const struct mail_msg *m,
+		       struct sbuf *why)
+{
+	struct pst_check *pc = (struct pst_check *)c;
+	if (!pc->p) {
+		sbuf_adds(why, "the PST cannot be read");
+		return VERIFY_ABSENT;
+	}
+	char *want = folder_of(l->folder);
+	const char *in = verify_pst_folder(pc->p, l->want->node);
+	int ret = verify_pst(pc->p, l->want->node, m, why);
+	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "it is in PST folder '%s', not '%s'%s%s", in, want,
+			  why->len ? "; " : "", why->buf);
+		sbuf_reset(why);
+		sbuf_adds(why, w.buf);
+		sbuf_release(&w);
+		ret = VERIFY_DIFFERS;
+	}
+	free(want);
+	return ret;
+}
+
+/* every message node, named by its subject */
+static void pst_list(struct mail_check *c, const struct check_lister *l)
+{
+	struct pst_check *pc = (struct pst_check *)c;
+	if (!pc->p)
+		return;
+	size_t n;
+	const uint32_t *nids = verify_pst_nids(pc->p, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct sbuf subject = SBUF_INIT, what = SBUF_INIT;
+		verify_pst_subject(pc->p, nids[i], &subject);
+		sbuf_addf(&what, "a message no manifest line names, subject '%s'", subject.buf);
+		struct check_item it = { .file = c->out_rel, .has_node = true, .node = nids[i],
+					 .container = verify_pst_folder(pc->p, nids[i]),
+					 .what = what.buf };
+		l->item(l->ctx, &it);
+		sbuf_release(&subject);
+		sbuf_release(&what);
+	}
+}
+
+static const char *const pst_loc_keys[] = { "folder", "nid", NULL };
+
+const struct mail_check_ops pst_check_ops = {
+	.name = "pst",
+	.loc_keys = pst_loc_keys,
+	.open = pst_check_open,
+	.close = pst_check_close,
+	.locate = pst_locate,
+	.container = pst_container,
+	.compare = pst_compare,
+	.list = pst_list,
+};
