@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/onebox.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
@@ -49,19 +50,11 @@ struct er_entry {
 	uint64_t size;
 };
 
-/*
- * The store is one mailbox: the reader is both handles (open_mailbox hands
- * out m, once at a time); m.diag is the store's until then.
- */
 struct er_reader {
-	struct mail_reader r;
-	struct mail_mailbox m;
-	bool box_open;
+	struct onebox ob;	/* first: the store and its one mailbox (core/onebox.h) */
 	int root_fd;		/* SOURCE, open while the reader is */
 	char *root;		/* its absolute path (the source as given when unknown) */
 	char *mailbox;
-	bool box_given;
-	struct mail_box box;
 	struct er_folder *folders;
 	size_t nfolders, next_folder;
 	bool folders_listed;
@@ -75,7 +68,6 @@ struct er_reader {
 	struct file_body msg_body;
 	struct sbuf prefix;
 	char *msg_origin;
-	struct mail_dir mdir;	/* mail_dirs(): SOURCE */
 };
 
 /* ---- names ------------------------------------------------------------------------ */
@@ -310,7 +302,7 @@ static int scan_dir(struct er_reader *r, const struct er_folder *f, size_t k, si
 	unsigned others = 0;
 	for (size_t i = 0; i < (size_t)n; i++) {
 		if (v[i].kind == SRC_LINK)
-			diag_warn(r->m.diag, "'%s%s%s' is a symbolic link; not followed",
+			diag_warn(r->ob.m.diag, "'%s%s%s' is a symbolic link; not followed",
 				  rel, *rel ? "/" : "", v[i].name);
 		else if (v[i].kind == SRC_FILE && is_eml(v[i].name))
 			add_entry(r, alloc, v[i].name, k, fd);
@@ -318,7 +310,7 @@ static int scan_dir(struct er_reader *r, const struct er_folder *f, size_t k, si
 			others++;
 	}
 	if (others)
-		diag_warn(r->m.diag, "'%s': %u file%s not named *.eml, not read as messages",
+		diag_warn(r->ob.m.diag, "'%s': %u file%s not named *.eml, not read as messages",
 			  display(rel), others, others == 1 ? "" : "s");
 	src_names_free(v, (size_t)n);
 	return CONV_OK;
@@ -365,9 +357,9 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	m->origin = r->msg_origin;
 	m->name = e->name;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->m.hash;
-	if (r->m.hash)
-		msg_hash_reset(r->m.hash);
+	m->hash = r->ob.m.hash;
+	if (r->ob.m.hash)
+		msg_hash_reset(r->ob.m.hash);
 	int dfd = r->dir_fds[e->dir];
 	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
@@ -390,7 +382,7 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret != CONV_OK)
 		close_msg(r);
@@ -431,8 +423,7 @@ static struct mail_reader *er_open(const char *source, const struct reader_setti
 		return NULL;
 	}
 	struct er_reader *r = xcalloc(1, sizeof(*r));
-	r->r.v = r->m.v = &eml_reader_ops;
-	r->r.diag = r->m.diag = d;
+	onebox_init(&r->ob, &eml_reader_ops, d);
 	r->root_fd = fd;
 	r->msg_fd = -1;
 	sbuf_init(&r->prefix);
@@ -440,43 +431,12 @@ static struct mail_reader *er_open(const char *source, const struct reader_setti
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
 	r->mailbox = box_name(r->root);
-	r->mdir = (struct mail_dir){ .path = r->root, .owner = "SOURCE",
-				     .dev = st.st_dev, .ino = st.st_ino };
-	return &r->r;
+	onebox_box(&r->ob, "localhost", r->mailbox, r->root);
+	onebox_dir(&r->ob, r->root, &st);
+	return &r->ob.r;
 }
 
-static int er_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
-			   struct sbuf *err)
-{
-	struct er_reader *r = (struct er_reader *)rd;
-	(void)err;
-	if (r->box_given)
-		return CONV_DONE;
-	r->box_given = true;
-	r->box = (struct mail_box){ .domain = "localhost", .mailbox = r->mailbox,
-				    .full_name = "", .path = r->root, .origin = "SOURCE",
-				    .shared_with = NULL };
-	*box_r = &r->box;
-	return CONV_OK;
-}
-
-#define ER_OF(mm) ((struct er_reader *)((char *)(mm) - offsetof(struct er_reader, m)))
-
-static struct mail_mailbox *er_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
-					    struct diag *d, struct msg_hash *hash,
-					    struct sbuf *err)
-{
-	struct er_reader *r = (struct er_reader *)rd;
-	(void)box;
-	if (r->box_open) {
-		sbuf_adds(err, "the mailbox is already open");
-		return NULL;
-	}
-	r->box_open = true;
-	r->m.diag = d;
-	r->m.hash = hash;
-	return &r->m;
-}
+#define ER_OF(mm) ((struct er_reader *)onebox_of(mm))
 
 static void er_close_mailbox(struct mail_mailbox *mm)
 {
@@ -484,9 +444,7 @@ static void er_close_mailbox(struct mail_mailbox *mm)
 		return;
 	struct er_reader *r = ER_OF(mm);
 	close_msg(r);
-	r->box_open = false;
-	r->m.diag = r->r.diag;
-	r->m.hash = NULL;
+	onebox_close_mailbox(mm);
 }
 
 static int er_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
@@ -495,7 +453,7 @@ static int er_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	struct er_reader *r = ER_OF(mm);
 	close_msg(r);
 	entries_release(r);
-	if (!r->box_given)
+	if (!r->ob.given)
 		return CONV_DONE;
 	if (!r->folders_listed) {
 		load_folders(r);
@@ -536,13 +494,6 @@ static int er_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
 	*msg_r = &r->msg;
 	return ret;
-}
-
-static size_t er_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
-{
-	struct er_reader *r = (struct er_reader *)rd;
-	*dirs_r = &r->mdir;
-	return 1;
 }
 
 static void er_close(struct mail_reader *rd)
@@ -630,12 +581,12 @@ const struct mail_reader_ops eml_reader_ops = {
 	.name = "eml",
 	.probe = er_probe,
 	.open = er_open,
-	.next_mailbox = er_next_mailbox,
-	.open_mailbox = er_open_mailbox,
+	.next_mailbox = onebox_next_mailbox,
+	.open_mailbox = onebox_open_mailbox,
 	.next_folder = er_next_folder,
 	.next_msg = er_next_msg,
 	.reopen_msg = er_reopen_msg,
 	.close_mailbox = er_close_mailbox,
 	.close = er_close,
-	.mail_dirs = er_mail_dirs,
+	.mail_dirs = onebox_mail_dirs,
 };

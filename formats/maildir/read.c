@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/onebox.h"
 #include "core/flags.h"
 #include "core/msghash.h"
 #include "core/mutf7.h"
@@ -52,19 +53,11 @@ struct mr_entry {
 
 static const char *const sub_names[2] = { "cur", "new" };
 
-/*
- * The store is one mailbox: the reader is both handles (open_mailbox hands
- * out m, once at a time); m.diag is the store's until then.
- */
 struct mr_reader {
-	struct mail_reader r;
-	struct mail_mailbox m;
-	bool box_open;
+	struct onebox ob;	/* first: the store and its one mailbox (core/onebox.h) */
 	int root_fd;		/* SOURCE, open while the reader is */
 	char *root;		/* its absolute path (the source as given when unknown) */
 	char *mailbox;
-	bool box_given;
-	struct mail_box box;
 	struct mr_folder *folders;
 	size_t nfolders, next_folder;
 	bool folders_listed;
@@ -79,7 +72,6 @@ struct mr_reader {
 	struct sbuf prefix;
 	char *msg_origin;
 	struct msg_hash *hash;
-	struct mail_dir mdir;	/* mail_dirs(): SOURCE */
 };
 
 /* ---- files and directories ------------------------------------------------------ */
@@ -214,7 +206,7 @@ static bool folder_candidate(struct mr_reader *r, const struct src_name *e, bool
 		return false;
 	if (e->kind == SRC_LINK) {
 		if (warn)
-			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", e->name);
+			diag_warn(r->ob.m.diag, "'%s' is a symbolic link; not followed", e->name);
 		return false;
 	}
 	if (e->kind != SRC_DIR)
@@ -241,11 +233,11 @@ static void load_folders(struct mr_reader *r)
 			continue;
 		struct sbuf path = SBUF_INIT;
 		if (!maildir_folder_path(&path, v[i].name))
-			diag_warn(r->m.diag, "'%s': a part of the folder name is not valid "
+			diag_warn(r->ob.m.diag, "'%s': a part of the folder name is not valid "
 				  "modified UTF-7; kept as it is: '%s'", v[i].name, path.buf);
 		for (size_t k = 0; k < r->nfolders; k++)
 			if (!strcmp(r->folders[k].path, path.buf))
-				diag_warn(r->m.diag, "'%s' is also folder '%s' ('%s'); both are "
+				diag_warn(r->ob.m.diag, "'%s' is also folder '%s' ('%s'); both are "
 					  "read", v[i].name, path.buf,
 					  r->folders[k].dir ? r->folders[k].dir : ".");
 		add_folder(r, sbuf_detach(&path), v[i].name);
@@ -310,7 +302,7 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 	if (!there && errno == ENOENT)
 		goto out;	/* a Maildir may lack one of them */
 	if (there && S_ISLNK(st.st_mode)) {
-		diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", disp.buf);
+		diag_warn(r->ob.m.diag, "'%s' is a symbolic link; not followed", disp.buf);
 		goto out;
 	}
 	int sfd = src_open_dir_at(fd, sub_names[sub]);
@@ -330,12 +322,12 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		if (e->name[0] == '.')
 			continue;
 		if (e->kind == SRC_LINK) {
-			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
+			diag_warn(r->ob.m.diag, "'%s/%s' is a symbolic link; not followed",
 				  disp.buf, e->name);
 			continue;
 		}
 		if (e->kind != SRC_FILE) {
-			diag_warn(r->m.diag, "'%s/%s' is not a regular file; skipped",
+			diag_warn(r->ob.m.diag, "'%s/%s' is not a regular file; skipped",
 				  disp.buf, e->name);
 			continue;
 		}
@@ -528,10 +520,10 @@ static bool read_uidlist(struct mr_reader *r, int fd, struct uidlist *u)
 	bool ok = false;
 	if (!f) {
 		if (errno == ELOOP)
-			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed; the folder is "
+			diag_warn(r->ob.m.diag, "'%s' is a symbolic link; not followed; the folder is "
 				  "read without UIDs", disp);
 		else if (errno != ENOENT)
-			diag_warn(r->m.diag, "cannot read '%s': %s; the folder is read without "
+			diag_warn(r->ob.m.diag, "cannot read '%s': %s; the folder is read without "
 				  "UIDs", disp, strerror(errno));
 		if (ufd >= 0)
 			close(ufd);
@@ -542,7 +534,7 @@ static bool read_uidlist(struct mr_reader *r, int fd, struct uidlist *u)
 	const char *why = parse_uidlist(u, f, &lineno);
 	fclose(f);
 	if (why) {
-		diag_warn(r->m.diag, "'%s' line %u: %s; the folder is read without UIDs",
+		diag_warn(r->ob.m.diag, "'%s' line %u: %s; the folder is read without UIDs",
 			  disp, lineno, why);
 		uidlist_release(u);
 	} else {
@@ -664,9 +656,9 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	m->flags = maildir_name_flags(e->name);
 	m->uid = e->uid;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->m.hash;
-	if (r->m.hash)
-		msg_hash_reset(r->m.hash);
+	m->hash = r->ob.m.hash;
+	if (r->ob.m.hash)
+		msg_hash_reset(r->ob.m.hash);
 	int dfd = r->sub_fd[e->sub];
 	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
@@ -689,7 +681,7 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret != CONV_OK)
 		close_msg(r);
@@ -764,8 +756,7 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 		return NULL;
 	}
 	struct mr_reader *r = xcalloc(1, sizeof(*r));
-	r->r.v = r->m.v = &maildir_reader_ops;
-	r->r.diag = r->m.diag = d;
+	onebox_init(&r->ob, &maildir_reader_ops, d);
 	r->root_fd = fd;
 	r->msg_fd = -1;
 	r->sub_fd[0] = r->sub_fd[1] = -1;
@@ -774,47 +765,16 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
 	r->mailbox = box_name(r->root);
-	r->mdir = (struct mail_dir){ .path = r->root, .owner = "SOURCE",
-				     .dev = st.st_dev, .ino = st.st_ino };
+	onebox_box(&r->ob, "localhost", r->mailbox, r->root);
+	onebox_dir(&r->ob, r->root, &st);
 	if (!is_maildir(r, source, err)) {
-		mr_close(&r->r);
+		mr_close(&r->ob.r);
 		return NULL;
 	}
-	return &r->r;
+	return &r->ob.r;
 }
 
-static int mr_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
-			   struct sbuf *err)
-{
-	struct mr_reader *r = (struct mr_reader *)rd;
-	(void)err;
-	if (r->box_given)
-		return CONV_DONE;
-	r->box_given = true;
-	r->box = (struct mail_box){ .domain = "localhost", .mailbox = r->mailbox,
-				    .full_name = "", .path = r->root, .origin = "SOURCE",
-				    .shared_with = NULL };
-	*box_r = &r->box;
-	return CONV_OK;
-}
-
-#define MR_OF(mm) ((struct mr_reader *)((char *)(mm) - offsetof(struct mr_reader, m)))
-
-static struct mail_mailbox *mr_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
-					    struct diag *d, struct msg_hash *hash,
-					    struct sbuf *err)
-{
-	struct mr_reader *r = (struct mr_reader *)rd;
-	(void)box;
-	if (r->box_open) {
-		sbuf_adds(err, "the Maildir is already open");
-		return NULL;
-	}
-	r->box_open = true;
-	r->m.diag = d;
-	r->m.hash = hash;
-	return &r->m;
-}
+#define MR_OF(mm) ((struct mr_reader *)onebox_of(mm))
 
 static void mr_close_mailbox(struct mail_mailbox *mm)
 {
@@ -823,9 +783,7 @@ static void mr_close_mailbox(struct mail_mailbox *mm)
 	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	entries_release(r);
-	r->box_open = false;
-	r->m.diag = r->r.diag;
-	r->m.hash = NULL;
+	onebox_close_mailbox(mm);
 }
 
 static int mr_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
@@ -834,7 +792,7 @@ static int mr_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	entries_release(r);
-	if (!r->box_given)
+	if (!r->ob.given)
 		return CONV_DONE;
 	if (!r->folders_listed) {
 		load_folders(r);
@@ -879,13 +837,6 @@ static int mr_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	return ret;
 }
 
-static size_t mr_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
-{
-	struct mr_reader *r = (struct mr_reader *)rd;
-	*dirs_r = &r->mdir;
-	return 1;
-}
-
 static void mr_close(struct mail_reader *rd)
 {
 	struct mr_reader *r = (struct mr_reader *)rd;
@@ -927,12 +878,12 @@ const struct mail_reader_ops maildir_reader_ops = {
 	.name = "maildir",
 	.probe = mr_probe,
 	.open = mr_open,
-	.next_mailbox = mr_next_mailbox,
-	.open_mailbox = mr_open_mailbox,
+	.next_mailbox = onebox_next_mailbox,
+	.open_mailbox = onebox_open_mailbox,
 	.next_folder = mr_next_folder,
 	.next_msg = mr_next_msg,
 	.reopen_msg = mr_reopen_msg,
 	.close_mailbox = mr_close_mailbox,
 	.close = mr_close,
-	.mail_dirs = mr_mail_dirs,
+	.mail_dirs = onebox_mail_dirs,
 };

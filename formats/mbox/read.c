@@ -35,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/onebox.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/sysio.h"
@@ -923,22 +924,14 @@ struct mb_folder {
 	char *rel;		/* the file relative to SOURCE; NULL: SOURCE is the file */
 };
 
-/*
- * The store is one mailbox: the reader is both handles (open_mailbox hands
- * out m, once at a time); m.diag is the store's until then.
- */
 struct mb_reader {
-	struct mail_reader r;
-	struct mail_mailbox m;
-	bool box_open;
+	struct onebox ob;	/* first: the store and its one mailbox (core/onebox.h) */
 	struct sbuf envelope;	/* the current message's From_ line sender */
 	int root_fd;		/* a directory SOURCE; -1 for a file */
 	int file_fd;		/* a file SOURCE; -1 for a directory */
 	char *root;		/* SOURCE's absolute path (as given when unknown) */
 	char *file_name;	/* a file SOURCE's name */
 	char *mailbox;
-	bool box_given;
-	struct mail_box box;
 	struct mb_folder *folders;
 	size_t nfolders, next_folder;
 	bool folders_listed;
@@ -952,7 +945,6 @@ struct mb_reader {
 	struct mb_body body;
 	struct sbuf prefix;
 	char *msg_origin;
-	struct mail_dir mdir;	/* mail_dirs(): SOURCE */
 };
 
 static void folders_release(struct mb_reader *r)
@@ -970,7 +962,7 @@ static void add_folder(struct mb_reader *r, char *path, const char *rel)
 {
 	for (size_t k = 0; k < r->nfolders; k++)
 		if (!strcmp(r->folders[k].path, path))
-			diag_warn(r->m.diag, "'%s' is also folder '%s' ('%s'); both are read",
+			diag_warn(r->ob.m.diag, "'%s' is also folder '%s' ('%s'); both are read",
 				  rel, path, r->folders[k].rel);
 	r->folders = xreallocarray(r->folders, r->nfolders + 1, sizeof(*r->folders));
 	r->folders[r->nfolders].path = path;
@@ -1045,14 +1037,14 @@ static void walk_dir(struct mb_reader *r, int dirfd, const char *rel, const char
 {
 	char *sub = join_rel(rel, name);
 	if (depth >= MAX_DEPTH) {
-		diag_warn(r->m.diag, "'%s': folders nested deeper than %d; not read", sub,
+		diag_warn(r->ob.m.diag, "'%s': folders nested deeper than %d; not read", sub,
 			  MAX_DEPTH);
 		free(sub);
 		return;
 	}
 	int fd = open_dir_at(dirfd, name);
 	if (fd < 0) {
-		diag_warn(r->m.diag, "cannot read folder '%s': %s", sub, strerror(errno));
+		diag_warn(r->ob.m.diag, "cannot read folder '%s': %s", sub, strerror(errno));
 	} else {
 		struct sbuf path = SBUF_INIT;
 		sbuf_adds(&path, logical);
@@ -1073,9 +1065,9 @@ static void walk_file(struct mb_reader *r, int dirfd, const char *rel, const cha
 	int fd = open_file_at(dirfd, name);
 	int yes = fd < 0 ? -1 : starts_mbox(fd);
 	if (yes < 0) {
-		diag_warn(r->m.diag, "cannot read '%s': %s; skipped", sub, strerror(errno));
+		diag_warn(r->ob.m.diag, "cannot read '%s': %s; skipped", sub, strerror(errno));
 	} else if (!yes) {
-		diag_warn(r->m.diag, "'%s' is not an mbox (it does not start with \"From \"); "
+		diag_warn(r->ob.m.diag, "'%s' is not an mbox (it does not start with \"From \"); "
 			  "skipped", sub);
 	} else {
 		struct sbuf path = SBUF_INIT;
@@ -1095,7 +1087,7 @@ static void walk(struct mb_reader *r, int dirfd, const char *rel, const char *lo
 	struct dname *v;
 	ssize_t n = list_dir(dirfd, &v);
 	if (n < 0) {
-		diag_warn(r->m.diag, "cannot read folder '%s': %s", *rel ? rel : ".",
+		diag_warn(r->ob.m.diag, "cannot read folder '%s': %s", *rel ? rel : ".",
 			  strerror(errno));
 		return;
 	}
@@ -1105,7 +1097,7 @@ static void walk(struct mb_reader *r, int dirfd, const char *rel, const char *lo
 			continue;
 		if (v[i].kind == K_LINK) {
 			char *sub = join_rel(rel, name);
-			diag_warn(r->m.diag, "'%s' is a symbolic link; not followed", sub);
+			diag_warn(r->ob.m.diag, "'%s' is a symbolic link; not followed", sub);
 			free(sub);
 		} else if (v[i].kind == K_DIR) {
 			walk_dir(r, dirfd, rel, logical, name, depth);
@@ -1125,7 +1117,7 @@ static void load_folders(struct mb_reader *r)
 	}
 	walk(r, r->root_fd, "", "", 0);
 	if (!r->nfolders)
-		diag_warn(r->m.diag, "'%s': no mbox file found", r->root);
+		diag_warn(r->ob.m.diag, "'%s': no mbox file found", r->root);
 	else
 		qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
 }
@@ -1184,7 +1176,7 @@ static int index_folder(struct mb_reader *r, bool warn, struct sbuf *err)
 		return CONV_FOLDER_BAD;
 	}
 	struct indexer ix = { .size = (uint64_t)r->st.st_size, .display = r->display,
-			      .diag = warn ? r->m.diag : NULL };
+			      .diag = warn ? r->ob.m.diag : NULL };
 	scan_start(&ix.scan, r->fd, 0, ix.size);
 	int ret = index_file(&ix, err);
 	free(ix.scan.buf);
@@ -1245,9 +1237,9 @@ static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *er
 	m->flags = e->flags;
 	m->uid = e->uid;
 	m->seq = (unsigned)r->next_rec;
-	m->hash = r->m.hash;
-	if (r->m.hash)
-		msg_hash_reset(r->m.hash);
+	m->hash = r->ob.m.hash;
+	if (r->ob.m.hash)
+		msg_hash_reset(r->ob.m.hash);
 	m->size = e->len;
 	m->size_known = true;
 	struct mb_body *b = &r->body;
@@ -1258,7 +1250,7 @@ static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *er
 	b->file_size = (uint64_t)r->st.st_size;
 	b->mtime_ns = mtime_ns(&r->st);
 	m->body = &b->body;
-	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
 	sys_fault_source(r->fd, m->origin);	/* tests only: the file changes now */
 	read_envelope(r, e->from_off);
 	m->envelope_from = r->envelope.len ? r->envelope.buf : NULL;
@@ -1308,8 +1300,7 @@ static void mb_close(struct mail_reader *rd);
 static struct mb_reader *mb_new(struct diag *d)
 {
 	struct mb_reader *r = xcalloc(1, sizeof(*r));
-	r->r.v = r->m.v = &mbox_reader_ops;
-	r->r.diag = r->m.diag = d;
+	onebox_init(&r->ob, &mbox_reader_ops, d);
 	r->root_fd = r->file_fd = r->fd = -1;
 	sbuf_init(&r->prefix);
 	sbuf_init(&r->envelope);
@@ -1344,46 +1335,15 @@ static struct mail_reader *mb_open(const char *source, const struct reader_setti
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
 	r->mailbox = box_name(r->root, file);
+	onebox_box(&r->ob, "localhost", r->mailbox, r->root);
 	char *copy = xstrdup(r->root);
 	r->file_name = xstrdup(basename(copy));
 	free(copy);
-	r->mdir = (struct mail_dir){ .path = r->root, .owner = "SOURCE",
-				     .dev = st.st_dev, .ino = st.st_ino };
-	return &r->r;
+	onebox_dir(&r->ob, r->root, &st);
+	return &r->ob.r;
 }
 
-static int mb_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
-			   struct sbuf *err)
-{
-	struct mb_reader *r = (struct mb_reader *)rd;
-	(void)err;
-	if (r->box_given)
-		return CONV_DONE;
-	r->box_given = true;
-	r->box = (struct mail_box){ .domain = "localhost", .mailbox = r->mailbox,
-				    .full_name = "", .path = r->root, .origin = "SOURCE",
-				    .shared_with = NULL };
-	*box_r = &r->box;
-	return CONV_OK;
-}
-
-#define MB_OF(mm) ((struct mb_reader *)((char *)(mm) - offsetof(struct mb_reader, m)))
-
-static struct mail_mailbox *mb_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
-					    struct diag *d, struct msg_hash *hash,
-					    struct sbuf *err)
-{
-	struct mb_reader *r = (struct mb_reader *)rd;
-	(void)box;
-	if (r->box_open) {
-		sbuf_adds(err, "the mailbox is already open");
-		return NULL;
-	}
-	r->box_open = true;
-	r->m.diag = d;
-	r->m.hash = hash;
-	return &r->m;
-}
+#define MB_OF(mm) ((struct mb_reader *)onebox_of(mm))
 
 static void mb_close_mailbox(struct mail_mailbox *mm)
 {
@@ -1391,9 +1351,7 @@ static void mb_close_mailbox(struct mail_mailbox *mm)
 		return;
 	struct mb_reader *r = MB_OF(mm);
 	r->msg.body = NULL;
-	r->box_open = false;
-	r->m.diag = r->r.diag;
-	r->m.hash = NULL;
+	onebox_close_mailbox(mm);
 }
 
 static int mb_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
@@ -1401,7 +1359,7 @@ static int mb_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 {
 	struct mb_reader *r = MB_OF(mm);
 	close_folder(r);
-	if (!r->box_given)
+	if (!r->ob.given)
 		return CONV_DONE;
 	if (!r->folders_listed) {
 		load_folders(r);
@@ -1450,13 +1408,6 @@ static int mb_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		return CONV_MSG_BAD;
 	}
 	return open_msg(r, &r->recs[at], err);
-}
-
-static size_t mb_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
-{
-	struct mb_reader *r = (struct mb_reader *)rd;
-	*dirs_r = &r->mdir;
-	return 1;
 }
 
 static void mb_close(struct mail_reader *rd)
@@ -1543,12 +1494,12 @@ const struct mail_reader_ops mbox_reader_ops = {
 	.name = "mbox",
 	.probe = mb_probe,
 	.open = mb_open,
-	.next_mailbox = mb_next_mailbox,
-	.open_mailbox = mb_open_mailbox,
+	.next_mailbox = onebox_next_mailbox,
+	.open_mailbox = onebox_open_mailbox,
 	.next_folder = mb_next_folder,
 	.next_msg = mb_next_msg,
 	.reopen_msg = mb_reopen_msg,
 	.close_mailbox = mb_close_mailbox,
 	.close = mb_close,
-	.mail_dirs = mb_mail_dirs,
+	.mail_dirs = onebox_mail_dirs,
 };

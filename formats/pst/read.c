@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/onebox.h"
 #include "core/msghash.h"
 #include "core/xalloc.h"
 #include "pst/read.h"
@@ -53,14 +54,8 @@ struct pr_folder {
 	bool is_mail;
 };
 
-/*
- * The store is one mailbox: the reader is both handles (open_mailbox hands
- * out m, once at a time); m.diag is the store's until then.
- */
 struct pst_reader {
-	struct mail_reader r;
-	struct mail_mailbox m;
-	bool box_open;
+	struct onebox ob;	/* first: the store and its one mailbox (core/onebox.h) */
 	int fd;			/* SOURCE, open while the reader is */
 	struct stat st;		/* at open: held against it at close */
 	char *path;		/* absolute (as given when unknown) */
@@ -68,8 +63,6 @@ struct pst_reader {
 	libbfio_handle_t *bfio;
 	libpff_file_t *pff;
 	char *mailbox, *domain;
-	bool box_given;
-	struct mail_box box;
 	struct pr_folder *folders;
 	size_t nfolders, next_folder;
 	bool listed;
@@ -82,7 +75,6 @@ struct pst_reader {
 	int out_fd, scratch_fd;	/* unlinked temporary files: a message, its attachments */
 	struct file_body body;
 	struct sbuf prefix;
-	struct mail_dir mdir;
 };
 
 /* open_pff: libpff over r->fd; false with err set */
@@ -223,7 +215,7 @@ static libpff_item_t *ipm_subtree(struct pst_reader *r)
 		libpff_item_free(&root, NULL);
 		return top;
 	}
-	diag_warn(r->m.diag, "'%s': no IPM subtree (top of the mail folders) found; the "
+	diag_warn(r->ob.m.diag, "'%s': no IPM subtree (top of the mail folders) found; the "
 		  "folders below the root are read", r->path);
 	return root;
 }
@@ -242,7 +234,7 @@ static char *folder_name(struct pst_reader *r, libpff_item_t *f, uint32_t nid)
 		char *was = xstrdup(name.buf);
 		for (char *p = name.buf; (p = strchr(p, '/')); p++)
 			*p = '_';
-		diag_warn(r->m.diag, "'%s': folder '%s' has '/' in its name; read as '%s'",
+		diag_warn(r->ob.m.diag, "'%s': folder '%s' has '/' in its name; read as '%s'",
 			  r->path, was, name.buf);
 		free(was);
 	}
@@ -276,7 +268,7 @@ static size_t add_folder(struct pst_reader *r, libpff_item_t *f, uint32_t nid, c
 		sbuf_adds(&cls, parent_class);
 	for (size_t i = 0; r->folders && i < r->nfolders; i++)
 		if (!strcmp(r->folders[i].path, path))
-			diag_warn(r->m.diag, "'%s': two folders are named '%s'; both are read",
+			diag_warn(r->ob.m.diag, "'%s': two folders are named '%s'; both are read",
 				  r->path, path);
 	r->folders = xreallocarray(r->folders, r->nfolders + 1, sizeof(*r->folders));
 	struct pr_folder *pf = &r->folders[r->nfolders++];
@@ -297,7 +289,7 @@ static void walk(struct pst_reader *r, libpff_item_t *f, const char *path, int d
 	if (libpff_item_get_number_of_sub_items(f, &n, NULL) != 1)
 		return;
 	if (depth > FOLDER_DEPTH_MAX) {
-		diag_error(r->m.diag, "'%s': folder '%s' is nested deeper than %d; its "
+		diag_error(r->ob.m.diag, "'%s': folder '%s' is nested deeper than %d; its "
 			   "subfolders are not read", r->path, path, FOLDER_DEPTH_MAX);
 		return;
 	}
@@ -361,7 +353,7 @@ static void count_orphans(struct pst_reader *r)
 		libpff_item_free(&it, NULL);
 	}
 	if (msgs)
-		diag_warn(r->m.diag, "'%s': %d message%s outside any folder (orphans libpff "
+		diag_warn(r->ob.m.diag, "'%s': %d message%s outside any folder (orphans libpff "
 			  "found); not exported", r->path, msgs, msgs == 1 ? "" : "s");
 }
 
@@ -369,7 +361,7 @@ static void load_folders(struct pst_reader *r)
 {
 	libpff_item_t *top = ipm_subtree(r);
 	if (!top) {
-		diag_error(r->m.diag, "'%s': libpff finds no folders in it", r->path);
+		diag_error(r->ob.m.diag, "'%s': libpff finds no folders in it", r->path);
 		return;
 	}
 	walk(r, top, NULL, 0, find_inbox(r, top), NULL);
@@ -401,7 +393,7 @@ static int load_messages(struct pst_reader *r, const struct pr_folder *f, struct
 		libpff_item_t *sub = NULL;
 		uint32_t nid = 0;
 		if (libpff_item_get_sub_item(item, i, &sub, NULL) != 1) {
-			diag_error(r->m.diag, "'%s': folder '%s': item %d cannot be read",
+			diag_error(r->ob.m.diag, "'%s': folder '%s': item %d cannot be read",
 				   r->path, f->path, i + 1);
 			continue;
 		}
@@ -468,9 +460,9 @@ static int open_msg(struct pst_reader *r, uint32_t nid, struct sbuf *err)
 	m->origin = r->msg_origin;
 	m->name = r->msg_name;
 	m->seq = (unsigned)r->next_nid;
-	m->hash = r->m.hash;
-	if (r->m.hash)
-		msg_hash_reset(r->m.hash);
+	m->hash = r->ob.m.hash;
+	if (r->ob.m.hash)
+		msg_hash_reset(r->ob.m.hash);
 	libpff_item_t *item = NULL;
 	libpff_error_t *e = NULL;
 	struct sbuf why = SBUF_INIT, warn = SBUF_INIT;
@@ -489,13 +481,13 @@ static int open_msg(struct pst_reader *r, uint32_t nid, struct sbuf *err)
 	if (size < 0)
 		goto out;
 	if (warn.len)	/* partial: handed out with what could be read */
-		diag_warn(r->m.diag, "'%s': item %u in folder '%s' is incomplete: %s",
+		diag_warn(r->ob.m.diag, "'%s': item %u in folder '%s' is incomplete: %s",
 			  r->path, (unsigned)nid, fpath, warn.buf);
 	m->size = (uint64_t)size;
 	m->size_known = true;
 	file_body_init(&r->body, r->out_fd, 0, m->size);	/* not watched: our own file */
 	m->body = &r->body.body;
-	ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
 out:
 	if (why.len)
 		sbuf_addf(err, "'%s': item %u in folder '%s' cannot be read: %s", r->path,
@@ -533,8 +525,7 @@ static struct mail_reader *pr_open(const char *source, const struct reader_setti
 		return NULL;
 	}
 	struct pst_reader *r = xcalloc(1, sizeof(*r));
-	r->r.v = r->m.v = &pst_reader_ops;
-	r->r.diag = r->m.diag = d;
+	onebox_init(&r->ob, &pst_reader_ops, d);
 	r->fd = fd;
 	r->st = st;
 	r->out_fd = r->scratch_fd = -1;
@@ -545,62 +536,31 @@ static struct mail_reader *pr_open(const char *source, const struct reader_setti
 	char *b = xstrdup(r->path);
 	r->file = xstrdup(basename(b));
 	free(b);
-	r->mdir = (struct mail_dir){ .path = r->path, .owner = "SOURCE",
-				     .dev = st.st_dev, .ino = st.st_ino };
+	onebox_dir(&r->ob, r->path, &st);
 	if (!open_pff(r, source, err)) {
-		pr_close(&r->r);
+		pr_close(&r->ob.r);
 		return NULL;
 	}
 	if ((r->out_fd = pst_tmp_file()) < 0 || (r->scratch_fd = pst_tmp_file()) < 0) {
 		sbuf_addf(err, "cannot make a temporary file in %s: %s",
 			  getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", strerror(errno));
-		pr_close(&r->r);
+		pr_close(&r->ob.r);
 		return NULL;
 	}
 	box_name(r);
-	return &r->r;
+	onebox_box(&r->ob, r->domain, r->mailbox, r->path);
+	return &r->ob.r;
 }
 
-static int pr_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r,
-			   struct sbuf *err)
-{
-	struct pst_reader *r = (struct pst_reader *)rd;
-	(void)err;
-	if (r->box_given)
-		return CONV_DONE;
-	r->box_given = true;
-	r->box = (struct mail_box){ .domain = r->domain, .mailbox = r->mailbox,
-				    .full_name = "", .path = r->path, .origin = "SOURCE" };
-	*box_r = &r->box;
-	return CONV_OK;
-}
-
-#define PR_OF(mm) ((struct pst_reader *)((char *)(mm) - offsetof(struct pst_reader, m)))
-
-static struct mail_mailbox *pr_open_mailbox(struct mail_reader *rd, const struct mail_box *box,
-					    struct diag *d, struct msg_hash *hash,
-					    struct sbuf *err)
-{
-	struct pst_reader *r = (struct pst_reader *)rd;
-	(void)box;
-	if (r->box_open) {
-		sbuf_adds(err, "the mailbox is already open");
-		return NULL;
-	}
-	r->box_open = true;
-	r->m.diag = d;
-	r->m.hash = hash;
-	return &r->m;
-}
+#define PR_OF(mm) ((struct pst_reader *)onebox_of(mm))
 
 static void pr_close_mailbox(struct mail_mailbox *mm)
 {
 	if (!mm)
 		return;
 	struct pst_reader *r = PR_OF(mm);
-	r->box_open = false;
-	r->m.diag = r->r.diag;
-	r->m.hash = NULL;
+	r->msg.body = NULL;
+	onebox_close_mailbox(mm);
 }
 
 static int pr_next_folder(struct mail_mailbox *mm, const struct mail_folder **folder_r,
@@ -609,7 +569,7 @@ static int pr_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	struct pst_reader *r = PR_OF(mm);
 	r->msg.body = NULL;
 	r->nnids = r->next_nid = 0;
-	if (!r->box_given)
+	if (!r->ob.given)
 		return CONV_DONE;
 	if (!r->listed) {
 		load_folders(r);
@@ -656,12 +616,6 @@ static int pr_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
  * that is the file (or inside it, which cannot be) or that holds it,
  * comparing device and inode as for a directory SOURCE
  */
-static size_t pr_mail_dirs(struct mail_reader *rd, const struct mail_dir **dirs_r)
-{
-	struct pst_reader *r = (struct pst_reader *)rd;
-	*dirs_r = &r->mdir;
-	return 1;
-}
 
 /* changed: the file differs from what it was at open (size or mtime) */
 static void check_unchanged(struct pst_reader *r)
@@ -671,7 +625,7 @@ static void check_unchanged(struct pst_reader *r)
 		return;
 	if (st.st_size != r->st.st_size || st.st_mtim.tv_sec != r->st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != r->st.st_mtim.tv_nsec)
-		diag_warn(r->m.diag, "'%s' changed while it was read (%lld bytes when opened, "
+		diag_warn(r->ob.m.diag, "'%s' changed while it was read (%lld bytes when opened, "
 			  "%lld now; or its modification time moved): what was read may mix "
 			  "its old and new contents", r->path, (long long)r->st.st_size,
 			  (long long)st.st_size);
@@ -725,12 +679,12 @@ const struct mail_reader_ops pst_reader_ops = {
 	.name = "pst",
 	.probe = pr_probe,
 	.open = pr_open,
-	.next_mailbox = pr_next_mailbox,
-	.open_mailbox = pr_open_mailbox,
+	.next_mailbox = onebox_next_mailbox,
+	.open_mailbox = onebox_open_mailbox,
 	.next_folder = pr_next_folder,
 	.next_msg = pr_next_msg,
 	.reopen_msg = pr_reopen_msg,
 	.close_mailbox = pr_close_mailbox,
 	.close = pr_close,
-	.mail_dirs = pr_mail_dirs,
+	.mail_dirs = onebox_mail_dirs,
 };
