@@ -38,6 +38,7 @@
 #include "core/onebox.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
+#include "core/srcdir.h"
 #include "core/sysio.h"
 #include "core/xalloc.h"
 
@@ -46,104 +47,6 @@
 #define MAX_DEPTH 64		/* folder nesting followed in a tree */
 
 /* ---- files and directories ------------------------------------------------------ */
-
-static int open_noatime(int dirfd, const char *name, int flags)
-{
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership or CAP_FOWNER */
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
-static int open_dir_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-static int open_file_at(int dirfd, const char *name)
-{
-	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-}
-
-enum kind { K_OTHER, K_FILE, K_DIR, K_LINK };
-
-struct dname {
-	char *name;
-	enum kind kind;
-};
-
-static enum kind kind_at(int dirfd, const char *name, unsigned char d_type)
-{
-	switch (d_type) {
-	case DT_REG: return K_FILE;
-	case DT_DIR: return K_DIR;
-	case DT_LNK: return K_LINK;
-	case DT_UNKNOWN: break;
-	default: return K_OTHER;
-	}
-	struct stat st;
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return K_OTHER;
-	if (S_ISREG(st.st_mode))
-		return K_FILE;
-	if (S_ISDIR(st.st_mode))
-		return K_DIR;
-	return S_ISLNK(st.st_mode) ? K_LINK : K_OTHER;
-}
-
-static int cmp_dname(const void *a, const void *b)
-{
-	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
-}
-
-static void dnames_free(struct dname *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i].name);
-	free(v);
-}
-
-/* list_dir: the names in dirfd (not "." nor ".."), sorted; the count, or -1 (errno) */
-static ssize_t list_dir(int dirfd, struct dname **out)
-{
-	*out = NULL;
-	int fd = open_noatime(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd < 0 ? NULL : fdopendir(fd);
-	if (!d) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		errno = e;
-		return -1;
-	}
-	struct dname *v = NULL;
-	size_t n = 0, alloc = 0;
-	const struct dirent *de;
-	errno = 0;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (n == alloc) {
-			alloc = alloc ? alloc * 2 : 32;
-			v = xreallocarray(v, alloc, sizeof(*v));
-		}
-		v[n].name = xstrdup(de->d_name);
-		v[n].kind = kind_at(dirfd, de->d_name, de->d_type);
-		n++;
-		errno = 0;
-	}
-	int e = errno;
-	closedir(d);
-	if (e) {
-		dnames_free(v, n);
-		errno = e;
-		return -1;
-	}
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_dname);
-	*out = v;
-	return (ssize_t)n;
-}
 
 /* starts_mbox: the open file is empty or starts with "From " (1), else 0; -1 (errno) */
 static int starts_mbox(int fd)
@@ -1042,7 +945,7 @@ static void walk_dir(struct mb_reader *r, int dirfd, const char *rel, const char
 		free(sub);
 		return;
 	}
-	int fd = open_dir_at(dirfd, name);
+	int fd = src_open_dir_at(dirfd, name);
 	if (fd < 0) {
 		diag_warn(r->ob.m.diag, "cannot read folder '%s': %s", sub, strerror(errno));
 	} else {
@@ -1062,7 +965,7 @@ static void walk_file(struct mb_reader *r, int dirfd, const char *rel, const cha
 	if (known_other(name))
 		return;
 	char *sub = join_rel(rel, name);
-	int fd = open_file_at(dirfd, name);
+	int fd = src_open_file_at(dirfd, name);
 	int yes = fd < 0 ? -1 : starts_mbox(fd);
 	if (yes < 0) {
 		diag_warn(r->ob.m.diag, "cannot read '%s': %s; skipped", sub, strerror(errno));
@@ -1084,8 +987,8 @@ static void walk_file(struct mb_reader *r, int dirfd, const char *rel, const cha
 static void walk(struct mb_reader *r, int dirfd, const char *rel, const char *logical,
 		 int depth)
 {
-	struct dname *v;
-	ssize_t n = list_dir(dirfd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(dirfd, &v);
 	if (n < 0) {
 		diag_warn(r->ob.m.diag, "cannot read folder '%s': %s", *rel ? rel : ".",
 			  strerror(errno));
@@ -1095,17 +998,17 @@ static void walk(struct mb_reader *r, int dirfd, const char *rel, const char *lo
 		const char *name = v[i].name;
 		if (name[0] == '.')	/* Dovecot's .imap/, and whatever hides */
 			continue;
-		if (v[i].kind == K_LINK) {
+		if (v[i].kind == SRC_LINK) {
 			char *sub = join_rel(rel, name);
 			diag_warn(r->ob.m.diag, "'%s' is a symbolic link; not followed", sub);
 			free(sub);
-		} else if (v[i].kind == K_DIR) {
+		} else if (v[i].kind == SRC_DIR) {
 			walk_dir(r, dirfd, rel, logical, name, depth);
-		} else if (v[i].kind == K_FILE) {
+		} else if (v[i].kind == SRC_FILE) {
 			walk_file(r, dirfd, rel, logical, name);
 		}
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 }
 
 static void load_folders(struct mb_reader *r)
@@ -1130,7 +1033,7 @@ static int open_rel(const struct mb_reader *r, const char *rel)
 	char *p = copy;
 	for (char *slash; (slash = strchr(p, '/')); p = slash + 1) {
 		*slash = '\0';
-		int next = open_dir_at(dirfd, p);
+		int next = src_open_dir_at(dirfd, p);
 		if (dirfd != r->root_fd)
 			close(dirfd);
 		dirfd = next;
@@ -1138,7 +1041,7 @@ static int open_rel(const struct mb_reader *r, const char *rel)
 			break;
 	}
 	if (dirfd >= 0)
-		fd = open_file_at(dirfd, p);
+		fd = src_open_file_at(dirfd, p);
 	int e = errno;
 	if (dirfd >= 0 && dirfd != r->root_fd)
 		close(dirfd);
@@ -1312,7 +1215,7 @@ static struct mail_reader *mb_open(const char *source, const struct reader_setti
 {
 	(void)set;	/* --map names MDaemon folders: nothing here */
 	/* SOURCE itself may be a link the admin made: followed, as a Maildir SOURCE is */
-	int fd = open_noatime(AT_FDCWD, source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		sbuf_addf(err, "cannot open the mbox '%s': %s", source, strerror(errno));
@@ -1435,7 +1338,7 @@ static bool probe_file(int dirfd, const char *name)
 {
 	if (name[0] == '.' || known_other(name))
 		return false;
-	int fd = open_file_at(dirfd, name);
+	int fd = src_open_file_at(dirfd, name);
 	if (fd < 0)
 		return false;
 	struct stat st;
@@ -1448,24 +1351,24 @@ static bool probe_file(int dirfd, const char *name)
 /* probe_dir: dirfd holds an mbox file, at its top or (depth 1) one folder down */
 static bool probe_dir(int dirfd, int depth)
 {
-	struct dname *v;
-	ssize_t n = list_dir(dirfd, &v);
+	struct src_name *v;
+	ssize_t n = src_list_dir(dirfd, &v);
 	if (n < 0)
 		return false;
 	bool yes = false;
 	for (size_t i = 0; i < (size_t)n && !yes; i++)
-		if (v[i].kind == K_FILE)
+		if (v[i].kind == SRC_FILE)
 			yes = probe_file(dirfd, v[i].name);
 	for (size_t i = 0; i < (size_t)n && !yes && depth; i++) {
-		if (v[i].kind != K_DIR || v[i].name[0] == '.')
+		if (v[i].kind != SRC_DIR || v[i].name[0] == '.')
 			continue;
-		int fd = open_dir_at(dirfd, v[i].name);
+		int fd = src_open_dir_at(dirfd, v[i].name);
 		if (fd >= 0) {
 			yes = probe_dir(fd, 0);
 			close(fd);
 		}
 	}
-	dnames_free(v, (size_t)n);
+	src_names_free(v, (size_t)n);
 	return yes;
 }
 
@@ -1475,7 +1378,7 @@ static bool probe_dir(int dirfd, int depth)
  */
 static int mb_probe(const char *path)
 {
-	int fd = open_noatime(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = src_open_at(AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
 	struct stat st;
