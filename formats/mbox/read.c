@@ -24,7 +24,6 @@
  */
 #include "mbox/mbox.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
