@@ -175,12 +175,17 @@ int msg_unchanged(const struct mail_msg *msg, struct sbuf *err);
 /*
  * msg_read_head: a reader's first read of a message whose body is set:
  * its first chunk into prefix (the reader's buffer), extended until the
- * header block ends or HEAD_MAX (a warning on d then, the rest passed as
- * body), fed to msg->hash; sets prefix, prefix_len, head_len and
- * head_complete.  CONV_OK, or CONV_MSG_BAD with err set.
+ * header block ends or HEAD_MAX (a warning on the mailbox's diag then, the
+ * rest passed as body); sets prefix, prefix_len, head_len and
+ * head_complete.  It also gives the message the mailbox handle's hash
+ * (reset, then fed these bytes and, through msg_copy_range, the rest), so
+ * that the manifest's SHA-256 is taken here, by the generic layer, from
+ * the bytes every consumer reads, and never by a reader.  CONV_OK, or
+ * CONV_MSG_BAD with err set.
  */
-struct diag;
-int msg_read_head(struct mail_msg *msg, struct sbuf *prefix, struct diag *d, struct sbuf *err);
+struct mail_mailbox;		/* reader.h */
+int msg_read_head(struct mail_msg *msg, const struct mail_mailbox *mb, struct sbuf *prefix,
+		  struct sbuf *err);
 /* msg_read: body->read, or -1 (EBADF) for a message with no body */
 ssize_t msg_read(const struct mail_msg *msg, void *buf, size_t len, uint64_t off);
 /* msg_stream: a new GMime stream of bytes [from, to) (an empty one without a body) */

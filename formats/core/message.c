@@ -14,6 +14,7 @@
 
 #include "core/diag.h"
 #include "core/msghash.h"
+#include "core/reader.h"
 
 #define COPY_CHUNK (256 * 1024)
 
@@ -134,8 +135,13 @@ static int head_done(struct mail_msg *msg, const struct sbuf *pb, size_t head_le
 	return CONV_OK;
 }
 
-int msg_read_head(struct mail_msg *msg, struct sbuf *pb, struct diag *d, struct sbuf *err)
+int msg_read_head(struct mail_msg *msg, const struct mail_mailbox *mb, struct sbuf *pb,
+		  struct sbuf *err)
 {
+	struct diag *d = mb->diag;
+	msg->hash = mb->hash;	/* the caller's (open_mailbox): the reader only passes it on */
+	if (msg->hash)
+		msg_hash_reset(msg->hash);
 	sbuf_reset(pb);
 	uint64_t size = msg->size;
 	size_t scanned = 0;

@@ -32,7 +32,6 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
-#include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
 #include "core/sysio.h"
@@ -357,9 +356,6 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	m->origin = r->msg_origin;
 	m->name = e->name;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->ob.m.hash;
-	if (r->ob.m.hash)
-		msg_hash_reset(r->ob.m.hash);
 	int dfd = r->dir_fds[e->dir];
 	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
@@ -382,7 +378,7 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
+	int ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret != CONV_OK)
 		close_msg(r);

@@ -31,7 +31,6 @@
 
 #include "core/onebox.h"
 #include "core/flags.h"
-#include "core/msghash.h"
 #include "core/mutf7.h"
 #include "core/srcdir.h"
 #include "core/sysio.h"
@@ -656,9 +655,6 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	m->flags = maildir_name_flags(e->name);
 	m->uid = e->uid;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->ob.m.hash;
-	if (r->ob.m.hash)
-		msg_hash_reset(r->ob.m.hash);
 	int dfd = r->sub_fd[e->sub];
 	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
@@ -681,7 +677,7 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
+	int ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret != CONV_OK)
 		close_msg(r);

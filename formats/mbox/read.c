@@ -35,7 +35,6 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
-#include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
 #include "core/sysio.h"
@@ -1139,9 +1138,6 @@ static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *er
 	m->flags = e->flags;
 	m->uid = e->uid;
 	m->seq = (unsigned)r->next_rec;
-	m->hash = r->ob.m.hash;
-	if (r->ob.m.hash)
-		msg_hash_reset(r->ob.m.hash);
 	m->size = e->len;
 	m->size_known = true;
 	struct mb_body *b = &r->body;
@@ -1152,7 +1148,7 @@ static int open_msg(struct mb_reader *r, const struct mb_rec *e, struct sbuf *er
 	b->file_size = (uint64_t)r->st.st_size;
 	b->mtime_ns = mtime_ns(&r->st);
 	m->body = &b->body;
-	int ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
+	int ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
 	sys_fault_source(r->fd, m->origin);	/* tests only: the file changes now */
 	read_envelope(r, e->from_off);
 	m->envelope_from = r->envelope.len ? r->envelope.buf : NULL;

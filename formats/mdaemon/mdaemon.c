@@ -22,7 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/msghash.h"
 #include "core/mutf7.h"
 #include "core/sysio.h"
 #include "core/wintext.h"
@@ -790,9 +789,6 @@ static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf 
 	m->uid = e->has_record ? e->rec.uid : 0;
 	m->flags = e->has_record ? flags_from_record(e->rec.flags) : 0;
 	m->seq = (unsigned)r->next_entry;
-	m->hash = r->m.hash;
-	if (r->m.hash)
-		msg_hash_reset(r->m.hash);
 	if (e->has_record && e->rec.date) {	/* known even if the file cannot be read */
 		m->received = e->rec.date;
 		m->date_source = "record";
@@ -816,7 +812,7 @@ static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf 
 	file_body_init(&r->msg_body, fd, 0, m->size);
 	file_body_watch(&r->msg_body, &st);	/* msg_unchanged() holds the file to it */
 	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->prefix, r->m.diag, err);
+	int ret = msg_read_head(m, &r->m, &r->prefix, err);
 	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
 	if (ret == CONV_OK)
 		set_received(r, e, &st);

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
-#include "core/msghash.h"
 #include "core/xalloc.h"
 #include "pst/read.h"
 
@@ -460,9 +459,6 @@ static int open_msg(struct pst_reader *r, uint32_t nid, struct sbuf *err)
 	m->origin = r->msg_origin;
 	m->name = r->msg_name;
 	m->seq = (unsigned)r->next_nid;
-	m->hash = r->ob.m.hash;
-	if (r->ob.m.hash)
-		msg_hash_reset(r->ob.m.hash);
 	libpff_item_t *item = NULL;
 	libpff_error_t *e = NULL;
 	struct sbuf why = SBUF_INIT, warn = SBUF_INIT;
@@ -487,7 +483,7 @@ static int open_msg(struct pst_reader *r, uint32_t nid, struct sbuf *err)
 	m->size_known = true;
 	file_body_init(&r->body, r->out_fd, 0, m->size);	/* not watched: our own file */
 	m->body = &r->body.body;
-	ret = msg_read_head(m, &r->prefix, r->ob.m.diag, err);
+	ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
 out:
 	if (why.len)
 		sbuf_addf(err, "'%s': item %u in folder '%s' cannot be read: %s", r->path,
