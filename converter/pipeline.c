@@ -134,6 +134,7 @@ struct box_run {
 	struct run *run;
 	const struct mail_box *box;
 	struct mail_mailbox *mb;	/* the mailbox opened for reading */
+	struct diag diag;	/* this mailbox's: its warnings and errors count in stats */
 	struct mail_writer *w;
 	struct conv_stats stats;
 	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
@@ -169,7 +170,7 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 		struct sbuf err = SBUF_INIT;
 		hashed = msg_hash_final(msg->hash, msg, hex, &err);
 		if (!hashed)
-			diag_error(&b->run->diag, "%s; its manifest line has no sha256", err.buf);
+			diag_error(&b->diag, "%s; its manifest line has no sha256", err.buf);
 		sbuf_release(&err);
 	}
 	struct manifest_msg it = { .folder = f, .msg = msg, .sha256 = hashed ? hex : NULL,
@@ -192,7 +193,7 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 	*changed = false;
 	int ret = mail_writer_write_msg(b->w, *msg, &b->loc);
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
-		diag_warn(&b->run->diag, "%s; reading it again from the start", b->w->error.buf);
+		diag_warn(&b->diag, "%s; reading it again from the start", b->w->error.buf);
 		ret = r->v->reopen_msg(r, msg, err);
 		if (ret != CONV_OK)
 			return ret;
@@ -213,7 +214,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	struct sbuf err = SBUF_INIT;
 	int ret = mail_writer_begin_folder(b->w, f);
 	if (ret != CONV_OK) {
-		diag_fatal(&run->diag, "%s", b->w->error.buf);
+		diag_fatal(&b->diag, "%s", b->w->error.buf);
 		return CONV_FATAL;
 	}
 	b->stats.folders++;
@@ -221,7 +222,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	while ((ret = r->v->next_msg(r, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
 		if (ret != CONV_OK) {
-			diag_error(&run->diag, "%s", err.buf);
+			diag_error(&b->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;
 			note_msg(b, f, msg, "unreadable", err.buf);
 			sbuf_reset(&err);
@@ -238,13 +239,13 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
 			note_msg(b, f, msg, NULL, NULL);
-			diag_progress(&run->diag, "%s@%s: %s: %u messages", b->box->mailbox,
+			diag_progress(&b->diag, "%s@%s: %s: %u messages", b->box->mailbox,
 				      b->box->domain, f->path, b->stats.messages);
 		} else if (ret == CONV_FATAL) {
-			diag_fatal(&run->diag, "%s", err.buf);
+			diag_fatal(&b->diag, "%s", err.buf);
 			break;
 		} else {
-			diag_error(&run->diag, "%s", err.buf);
+			diag_error(&b->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;
 			note_msg(b, f, msg, changed ? "changed" : "unreadable", err.buf);
 		}
@@ -254,7 +255,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	if (ret == CONV_FATAL)
 		return CONV_FATAL;
 	if (mail_writer_end_folder(b->w) != CONV_OK) {
-		diag_fatal(&run->diag, "%s", b->w->error.buf);
+		diag_fatal(&b->diag, "%s", b->w->error.buf);
 		return CONV_FATAL;
 	}
 	return CONV_OK;
@@ -264,7 +265,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 static int export_folders(struct box_run *b)
 {
 	struct mail_mailbox *r = b->mb;
-	struct diag *d = &b->run->diag;
+	struct diag *d = &b->diag;
 	struct sbuf err = SBUF_INIT;
 	const struct mail_folder *f;
 	int ret;
@@ -291,13 +292,13 @@ static const char *plural(unsigned n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-static void print_summary(const struct box_run *b, bool failed)
+static void print_summary(struct box_run *b, bool failed)
 {
 	const struct conv_stats *s = &b->stats;
 	bool dry = b->run->o->dry_run;
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
-	diag_progress_clear(&b->run->diag);
+	diag_progress_clear(&b->diag);
 	if (b->shared) {
 		fprintf(stderr, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
@@ -513,10 +514,10 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 static bool write_mailbox(struct box_run *b, const struct mail_writer_ops *ops,
 			  struct sbuf *err)
 {
-	b->w = mail_writer_new(ops, &b->run->diag);
+	b->w = mail_writer_new(ops, &b->diag);
 	const char *failure = write_steps(b, err);
 	if (failure && *failure)
-		diag_fatal(&b->run->diag, "%s", failure);
+		diag_fatal(&b->diag, "%s", failure);
 	if (failure)
 		mail_writer_rollback(b->w);
 	else if (ops->dest_suffix)	/* the summary names the file written */
@@ -570,15 +571,17 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	b.domain = b.work = (struct tree)TREE_INIT;
 	b.lock_fd = -1;
 	mail_item_loc_init(&b.loc);
-	run->diag.stats = &b.stats;
+	b.diag = run->diag;	/* its settings and the progress line's state */
+	b.diag.stats = &b.stats;
+	b.diag.unattributed = 0;
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
 	if (reader_status == CONV_OK && !box->shared_with)
-		b.mb = run->reader->v->open_mailbox(run->reader, box, &run->diag, run->hash,
+		b.mb = run->reader->v->open_mailbox(run->reader, box, &b.diag, run->hash,
 						    reader_err);
 	if (reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
 		b.unreadable_box = true;
-		diag_error(&run->diag, "%s@%s: %s", box->mailbox, box->domain,
+		diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
 			   reader_err->buf);
 	} else if (box->shared_with) {
 		b.shared = true;
@@ -586,7 +589,7 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 		dest_path(&b);
 		int ready = run->o->dry_run ? 1 : open_target(&b, &err);
 		if (ready < 0) {
-			diag_fatal(&run->diag, "%s", err.buf);
+			diag_fatal(&b.diag, "%s", err.buf);
 			failed = true;
 		} else if (ready == 0) {
 			b.locked = true;
@@ -605,7 +608,8 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	run->unreadable += b.stats.unreadable;
 	run->failed += failed;
 	run->locked += b.locked;
-	run->diag.stats = NULL;
+	run->diag.progress_shown = b.diag.progress_shown;	/* one terminal line for the run */
+	run->diag.progress_at = b.diag.progress_at;
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
 	sbuf_release(&b.rel);
