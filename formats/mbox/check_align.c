@@ -27,7 +27,8 @@ struct afile {
 	struct check_line *lines;
 	const struct check_report *rep;
 	const char *rel;
-	const struct mbox_entry *r;	/* the file's items (the reader's index) */
+	const struct mbox_index *ix;	/* the file's items as the mbox reader reads them */
+	const struct mbox_entry *r;	/* ix->e */
 	size_t nr;
 	bool *claimed;		/* per item */
 	size_t *idx;		/* the file's lines (entry indexes), by manifest offset */
@@ -41,15 +42,8 @@ static struct check_line *C(struct afile *a, size_t k) { return &a->lines[a->idx
 
 static ssize_t region_at(const struct afile *a, uint64_t offset)
 {
-	size_t lo = 0, hi = a->nr;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (a->r[mid].offset < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < a->nr && a->r[lo].offset == offset ? (ssize_t)lo : -1;
+	const struct mbox_entry *e = mbox_index_at(a->ix, offset);
+	return e ? e - a->r : -1;
 }
 
 static void claim(struct afile *a, size_t k, size_t r)
@@ -247,6 +241,7 @@ static void align_file(struct afile a, const char *rel, GArray *lines)
 	const struct mbox_index *ix = mbox_check_index(a.c, rel);
 	if (!ix)
 		return;		/* each line already says its file cannot be read */
+	a.ix = ix;
 	a.r = ix->e;
 	a.nr = ix->n;
 	g_qsort_with_data(a.idx, (gint)a.ni, sizeof(size_t), by_offset, a.lines);
