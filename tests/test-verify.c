@@ -307,27 +307,28 @@ static void test_mbox_one(void)
 	struct src s;
 	struct sbuf why = SBUF_INIT;
 	uint8_t key[32];
+	uint64_t len;
 	size_t n = sizeof(mbox_out) - 1;
 	struct mbox_index ix;
 	test_group("verify_mbox");
 	src_open(&s, mbox_src, sizeof(mbox_src) - 1, MSG_SEEN | MSG_FLAGGED, 1700000000);
 	write_file(tmp_path("a.mbox"), mbox_out, n);
 	index_file("a.mbox", &ix);
-	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &why) == VERIFY_SAME);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_SAME);
 	test_assert_str(why.buf, "");
 	s.m.flags = MSG_SEEN;
-	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "Status/X-Status lines say '\\Seen \\Flagged'");
 	sbuf_reset(&why);
 	s.m.flags = MSG_SEEN | MSG_FLAGGED;
 	s.m.received++;
-	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	test_assert(strstr(why.buf, "the From_ line is 'From bob@example.net Tue Nov 14 22:13:20 "
 			    "2023', the writer makes 'From bob@example.net Tue Nov 14 22:13:21 2023'")
 		    != NULL);
 	sbuf_reset(&why);
 	s.m.received--;
-	test_assert(verify_mbox(&s.m, &ix, 1, n - 1, key, &why) == VERIFY_ABSENT);
+	test_assert(verify_mbox(&s.m, &ix, 1, n - 1, key, &len, &why) == VERIFY_ABSENT);
 	has(&why, "no message starts at offset 1");
 	mbox_index_release(&ix);
 	src_close(&s);
@@ -339,6 +340,7 @@ static void test_mbox_quoting(void)
 	struct src s;
 	struct sbuf why = SBUF_INIT;
 	uint8_t key[32];
+	uint64_t len;
 	size_t n = sizeof(mbox_out) - 1;
 	struct mbox_index ix;
 	test_group("verify_mbox: quoting");
@@ -348,7 +350,7 @@ static void test_mbox_quoting(void)
 	memcpy(strstr(bad, ">>From"), "> From", 6);	/* quoting undone wrongly */
 	write_file(tmp_path("b.mbox"), bad, n);
 	index_file("b.mbox", &ix);
-	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "from byte 54 on (line 5)");
 	mbox_index_release(&ix);
 	sbuf_reset(&why);
@@ -356,7 +358,7 @@ static void test_mbox_quoting(void)
 	memcpy(strstr(bad, ">From here"), "From here", 9);	/* a second message inside */
 	write_file(tmp_path("c.mbox"), bad, n - 1);
 	index_file("c.mbox", &ix);
-	test_assert(verify_mbox(&s.m, &ix, 0, n - 1, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n - 1, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "runs into another message");
 	mbox_index_release(&ix);
 	src_close(&s);
@@ -368,6 +370,7 @@ static void test_mbox_scan(void)
 	struct src s;
 	struct sbuf why = SBUF_INIT, file = SBUF_INIT;
 	uint8_t key[32];
+	uint64_t len;
 	struct mbox_index ix;
 	test_group("mbox_index_build: the file through the mbox reader");
 	src_open(&s, mbox_src, sizeof(mbox_src) - 1, MSG_SEEN | MSG_FLAGGED, 1700000000);
@@ -381,7 +384,7 @@ static void test_mbox_scan(void)
 	size_t one = sizeof(mbox_out) - 1;
 	test_assert(r[0].offset == 0 && r[0].length == 5 && r[1].offset == 5 &&
 		    r[1].length == one && r[2].offset == 5 + one && r[2].length == one);
-	test_assert(verify_mbox(&s.m, &ix, r[2].offset, r[2].length, key, &why) ==
+	test_assert(verify_mbox(&s.m, &ix, r[2].offset, r[2].length, key, &len, &why) ==
 		    VERIFY_SAME);
 	test_assert(!memcmp(r[1].key, key, 32) && r[1].is_msg &&
 		    r[1].flags == (MSG_SEEN | MSG_FLAGGED));

@@ -438,12 +438,14 @@ static const struct mbox_entry *place(const struct mbox_index *ix, uint64_t offs
 }
 
 int verify_mbox(const struct mail_msg *src, const struct mbox_index *ix, uint64_t offset,
-		uint64_t length, uint8_t key_r[32], struct sbuf *why)
+		uint64_t length, uint8_t key_r[32], uint64_t *len_r, struct sbuf *why)
 {
 	struct sbuf err = SBUF_INIT;
 	uint64_t wlen;
 	const struct mbox_entry *e = place(ix, offset, length, why);
-	if (source_key(src, key_r, &wlen, &err) != CONV_OK) {
+	int got = source_key(src, key_r, &wlen, &err);
+	*len_r = got == CONV_OK ? wlen : 0;
+	if (got != CONV_OK) {
 		sbuf_reset(why);
 		sbuf_adds(why, err.buf);
 		sbuf_release(&err);
@@ -579,7 +581,8 @@ static int mbox_compare(struct mail_check *c, struct check_line *l, const struct
 		sbuf_adds(why, s->absent ? "no such file" : s->err);
 		return s->absent ? VERIFY_ABSENT : VERIFY_DIFFERS;
 	}
-	int ret = verify_mbox(m, &s->ix, l->want->offset, l->want->length, l->key, why);
+	int ret = verify_mbox(m, &s->ix, l->want->offset, l->want->length, l->key,
+			      &l->item_len, why);
 	l->has_key = ret != VERIFY_SOURCE_BAD;
 	struct sbuf from = SBUF_INIT;
 	mbox_from_line(m, &from);

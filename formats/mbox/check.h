@@ -58,10 +58,11 @@ const struct mbox_entry *mbox_index_at(const struct mbox_index *ix, uint64_t off
  * added, and whose length in the file is what the writer makes of it (the
  * three lines at the top, each ^>*From_ line quoted, the separating empty
  * line).  key_r: SHA-256 of that normalized source (to find the message
- * elsewhere in the file when it is not at offset).
+ * elsewhere in the file when it is not at offset); len_r: the length the
+ * writer makes of it in the file (0 when the source cannot be read).
  */
 int verify_mbox(const struct mail_msg *src, const struct mbox_index *ix, uint64_t offset,
-		uint64_t length, uint8_t key_r[32], struct sbuf *why);
+		uint64_t length, uint8_t key_r[32], uint64_t *len_r, struct sbuf *why);
 
 /*
  * mbox_reconcile (check_align.c): each mbox file's messages against the

@@ -78,14 +78,15 @@ static void found_elsewhere(struct afile *a, size_t k, size_t r)
 	const struct mbox_entry *key = &a->r[r];
 	claim(a, k, r);
 	bool head = key->is_msg && c->head &&
-		    !strcmp(key->from_line, c->head) && key->flags == c->flags;
+		    !strcmp(key->from_line, c->head) && key->flags == c->flags &&
+		    (!c->item_len || key->length == c->item_len);
 	free(c->why);
 	c->why = NULL;
 	c->result = head ? VERIFY_SAME : VERIFY_DIFFERS;
 	if (!head)
 		c->why = xasprintf("found at offset %llu with the source's content, but its From_ "
-				   "or Status lines are not the writer's ('%s')",
-				   (unsigned long long)a->r[r].offset,
+				   "or Status lines or its length (%llu bytes) are not the writer's ('%s')",
+				   (unsigned long long)a->r[r].offset, (unsigned long long)key->length,
 				   key->from_line ? key->from_line : "no From_ line");
 }
 
