@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -209,8 +210,19 @@ struct mbox_walk_fn {
 
 static int read_file(const char *path, const struct mbox_walk_fn *w, struct sbuf *err)
 {
+	/*
+	 * The reader is handed the file already open (never through a link,
+	 * and at any path length: outputs can be deeper than PATH_MAX)
+	 */
+	bool absent;
+	int fd = verify_open_output(path, &absent, err);
+	if (fd < 0)
+		return -1;
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
 	struct diag d = { .quiet = true };	/* what it warns of is reported as items */
-	struct mail_reader *r = mbox_reader_ops.open(path, NULL, &d, err);
+	struct mail_reader *r = mbox_reader_ops.open(name, NULL, &d, err);
+	close(fd);		/* the reader has its own descriptor */
 	if (!r)
 		return -1;
 	const struct mail_box *box;
