@@ -293,35 +293,44 @@ static const char mbox_out[] =
 	"From bob@example.net Tue Nov 14 22:13:20 2023\nStatus: RO\nX-Status: F\n"
 	"Return-Path: <bob@example.net>\nSubject: q\n\n>From here\n>>From there\nend\n\n";
 
+/* index: the file at tmp name read through the mbox reader */
+static void index_file(const char *name, struct mbox_index *ix)
+{
+	struct sbuf err = SBUF_INIT;
+	bool absent;
+	test_assert(mbox_index_build(tmp_path(name), ix, &absent, &err) == 0);
+	sbuf_release(&err);
+}
+
 static void test_mbox_one(void)
 {
 	struct src s;
 	struct sbuf why = SBUF_INIT;
 	uint8_t key[32];
+	uint64_t len;
 	size_t n = sizeof(mbox_out) - 1;
+	struct mbox_index ix;
 	test_group("verify_mbox");
 	src_open(&s, mbox_src, sizeof(mbox_src) - 1, MSG_SEEN | MSG_FLAGGED, 1700000000);
 	write_file(tmp_path("a.mbox"), mbox_out, n);
-	int fd = open(tmp_path("a.mbox"), O_RDONLY);
-	test_assert(verify_mbox(&s.m, fd, n, 0, n, key, &why) == VERIFY_SAME);
+	index_file("a.mbox", &ix);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_SAME);
 	test_assert_str(why.buf, "");
-	close(fd);
 	s.m.flags = MSG_SEEN;
-	fd = open(tmp_path("a.mbox"), O_RDONLY);
-	test_assert(verify_mbox(&s.m, fd, n, 0, n, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "Status/X-Status lines say '\\Seen \\Flagged'");
 	sbuf_reset(&why);
 	s.m.flags = MSG_SEEN | MSG_FLAGGED;
 	s.m.received++;
-	test_assert(verify_mbox(&s.m, fd, n, 0, n, key, &why) == VERIFY_DIFFERS);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	test_assert(strstr(why.buf, "the From_ line is 'From bob@example.net Tue Nov 14 22:13:20 "
 			    "2023', the writer makes 'From bob@example.net Tue Nov 14 22:13:21 2023'")
 		    != NULL);
 	sbuf_reset(&why);
 	s.m.received--;
-	test_assert(verify_mbox(&s.m, fd, n, 1, n - 1, key, &why) == VERIFY_ABSENT);
+	test_assert(verify_mbox(&s.m, &ix, 1, n - 1, key, &len, &why) == VERIFY_ABSENT);
 	has(&why, "no message starts at offset 1");
-	close(fd);
+	mbox_index_release(&ix);
 	src_close(&s);
 	sbuf_release(&why);
 }
@@ -331,25 +340,27 @@ static void test_mbox_quoting(void)
 	struct src s;
 	struct sbuf why = SBUF_INIT;
 	uint8_t key[32];
+	uint64_t len;
 	size_t n = sizeof(mbox_out) - 1;
+	struct mbox_index ix;
 	test_group("verify_mbox: quoting");
 	src_open(&s, mbox_src, sizeof(mbox_src) - 1, MSG_SEEN | MSG_FLAGGED, 1700000000);
 	char bad[sizeof(mbox_out)];
 	memcpy(bad, mbox_out, sizeof(bad));
 	memcpy(strstr(bad, ">>From"), "> From", 6);	/* quoting undone wrongly */
 	write_file(tmp_path("b.mbox"), bad, n);
-	int fd = open(tmp_path("b.mbox"), O_RDONLY);
-	test_assert(verify_mbox(&s.m, fd, n, 0, n, key, &why) == VERIFY_DIFFERS);
+	index_file("b.mbox", &ix);
+	test_assert(verify_mbox(&s.m, &ix, 0, n, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "from byte 54 on (line 5)");
-	close(fd);
+	mbox_index_release(&ix);
 	sbuf_reset(&why);
 	memcpy(bad, mbox_out, sizeof(bad));
 	memcpy(strstr(bad, ">From here"), "From here", 9);	/* a second message inside */
 	write_file(tmp_path("c.mbox"), bad, n - 1);
-	fd = open(tmp_path("c.mbox"), O_RDONLY);
-	test_assert(verify_mbox(&s.m, fd, n - 1, 0, n - 1, key, &why) == VERIFY_DIFFERS);
+	index_file("c.mbox", &ix);
+	test_assert(verify_mbox(&s.m, &ix, 0, n - 1, key, &len, &why) == VERIFY_DIFFERS);
 	has(&why, "runs into another message");
-	close(fd);
+	mbox_index_release(&ix);
 	src_close(&s);
 	sbuf_release(&why);
 }
@@ -359,31 +370,27 @@ static void test_mbox_scan(void)
 	struct src s;
 	struct sbuf why = SBUF_INIT, file = SBUF_INIT;
 	uint8_t key[32];
-	test_group("verify_mbox_scan and region keys");
+	uint64_t len;
+	struct mbox_index ix;
+	test_group("mbox_index_build: the file through the mbox reader");
 	src_open(&s, mbox_src, sizeof(mbox_src) - 1, MSG_SEEN | MSG_FLAGGED, 1700000000);
 	sbuf_adds(&file, "junk\n");
 	sbuf_adds(&file, mbox_out);
 	sbuf_adds(&file, mbox_out);
 	write_file(tmp_path("d.mbox"), file.buf, file.len);
-	int fd = open(tmp_path("d.mbox"), O_RDONLY);
-	struct mbox_region *r;
-	size_t n;
-	test_assert(verify_mbox_scan(fd, &r, &n, &why) == 0 && n == 3);
+	index_file("d.mbox", &ix);
+	const struct mbox_entry *r = ix.e;
+	test_assert(ix.n == 3);
 	size_t one = sizeof(mbox_out) - 1;
 	test_assert(r[0].offset == 0 && r[0].length == 5 && r[1].offset == 5 &&
 		    r[1].length == one && r[2].offset == 5 + one && r[2].length == one);
-	test_assert(verify_mbox(&s.m, fd, file.len, r[2].offset, r[2].length, key, &why) ==
+	test_assert(verify_mbox(&s.m, &ix, r[2].offset, r[2].length, key, &len, &why) ==
 		    VERIFY_SAME);
-	struct mbox_region_key k;
-	test_assert(verify_mbox_region_key(fd, &r[1], &k, &why) == 0);
-	test_assert(!memcmp(k.key, key, 32) && k.status_ok &&
-		    k.flags == (MSG_SEEN | MSG_FLAGGED));
-	test_assert_str(k.from_line, "From bob@example.net Tue Nov 14 22:13:20 2023");
-	mbox_region_key_release(&k);
-	test_assert(verify_mbox_region_key(fd, &r[0], &k, &why) == 0 && !k.from_line);
-	mbox_region_key_release(&k);
-	free(r);
-	close(fd);
+	test_assert(!memcmp(r[1].key, key, 32) && r[1].is_msg &&
+		    r[1].flags == (MSG_SEEN | MSG_FLAGGED));
+	test_assert_str(r[1].from_line, "From bob@example.net Tue Nov 14 22:13:20 2023");
+	test_assert(!r[0].is_msg && !r[0].from_line);
+	mbox_index_release(&ix);
 	src_close(&s);
 	sbuf_release(&why);
 	sbuf_release(&file);

@@ -116,6 +116,7 @@ struct check_line {
 	uint8_t key[32];	/* SHA-256 of what the item must hold, as the format compares */
 	char *head;		/* the item's first line as the writer makes it (mbox: From_) */
 	unsigned flags;
+	uint64_t item_len;	/* the item's length as the writer makes it (mbox); 0: unknown */
 	bool claimed;		/* an item of the output is this message */
 	uint64_t found_at, found_len;	/* where it is, once found */
 };

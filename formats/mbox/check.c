@@ -3,322 +3,160 @@
  *   "From " sender date "\n" "Status: ..\n" "X-Status: ..\n"
  *   Q(T(S(source)) + "\n" if that does not end in one) "\n"
  * where S removes the Status/X-Status header fields, T turns CRLF into LF
- * and Q is mboxrd quoting (README, "mbox").  Q is undone exactly here (a
- * line ^>+From  loses one '>'); the three lines at the top are read and
- * checked against the source; S, T and the final LF cannot be undone (the
- * removed fields are gone, an LF may have been a CRLF, a final LF may have
- * been added), so they are applied to the source instead, and the two
- * results must be equal byte for byte.
+ * and Q is mboxrd quoting (README, "mbox").
  *
- * An unquoted "From " at the start of a line inside a message cannot come
- * from the writer (it quotes every one), so it is where the next message
- * starts: that is how a file is cut into messages (verify_mbox_scan).
+ * The file is read back with the project's mbox reader (mbox_reader_ops),
+ * the one tested against Python's mailbox and Dovecot: it cuts the file
+ * into messages, takes the sender and date from the From_ line and the
+ * flags from the Status lines, drops the status fields and undoes Q.  So
+ * a message verifies when the reader's From_ line, flags and bytes are the
+ * source's, S, T and the final LF applied to the source (they cannot be
+ * undone: the removed fields are gone, an LF may have been a CRLF).  The
+ * reader also hides the fields other mbox programs keep their metadata in
+ * (X-UID, Content-Length, ...: READER_HIDDEN below); the writer keeps
+ * those, so they are left out of the source's side of the bytes too, and
+ * the length of the message in the file (which holds them, and every
+ * quoting '>') must be exactly what the writer makes of the source: that
+ * is what proves them there and every ^>*From_ line quoted.
  */
 #include "mbox/check.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
-#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <strings.h>
 #include <unistd.h>
 
+#include "core/diag.h"
 #include "core/flags.h"
 #include "core/outdir.h"
+#include "core/reader.h"
 #include "core/xalloc.h"
 #include "mbox/mbox.h"
 
-#define HEAD_CAP (256 * 1024)	/* a From_ line and two status lines fit */
+/*
+ * The header fields the mbox reader drops besides Status and X-Status
+ * (read.c's hidden_fields, Dovecot's and Thunderbird's metadata): the
+ * writer keeps them, the reader does not hand them out.
+ */
+static const char *const READER_HIDDEN[] = {
+	"Content-Length", "X-IMAP", "X-IMAPbase", "X-Keywords", "X-UID", "X-Mozilla-Status",
+	"X-Mozilla-Status2", "X-Mozilla-Keys", NULL,
+};
 
+static bool reader_hides(const unsigned char *line, size_t len)
+{
+	const unsigned char *colon = memchr(line, ':', len);
+	if (!colon)
+		return false;
+	size_t n = (size_t)(colon - line);
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; READER_HIDDEN[i]; i++)
+		if (strlen(READER_HIDDEN[i]) == n && !strncasecmp((const char *)line, READER_HIDDEN[i], n))
+			return true;
+	return false;
+}
 
-/* ---- the source side: S, T and the final LF ------------------------------- */
+/* ---- the source side: S, T and the final LF; what the writer's Q adds ---------- */
 
+/*
+ * The normalized source goes to two places: the comparison (or a digest),
+ * without the fields the reader hides, and a count of what the writer
+ * makes of it: its bytes and the lines Q quotes (^>*From_, one '>' each).
+ */
+struct norm {
+	msg_sink_fn *sink;
+	void *ctx;
+	bool hide;		/* the current header line is one the reader hides */
+	uint64_t bytes;		/* T(S(source)) + final LF */
+	uint64_t quotes;	/* lines of it Q quotes */
+	bool mid;		/* past the start of a line that is no ^>*From_ */
+	unsigned k;		/* letters of "From " matched at a line start */
+};
+
+static void count_quotes(struct norm *n, const unsigned char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = p[i];
+		if (n->mid) {
+			if (c == '\n')
+				n->mid = false;
+			continue;
+		}
+		if (n->k == 0 && c == '>')
+			continue;
+		if (c == (unsigned char)"From "[n->k]) {
+			if (++n->k == 5) {
+				n->quotes++;
+				n->mid = true;
+				n->k = 0;
+			}
+			continue;
+		}
+		n->mid = c != '\n';
+		n->k = 0;
+	}
+}
+
+static int norm_push(void *ctx, const void *data, size_t len)
+{
+	struct norm *n = ctx;
+	n->bytes += len;
+	count_quotes(n, data, len);
+	return n->hide ? 0 : n->sink(n->ctx, data, len);
+}
 
 /* push_header: the header block, Status/X-Status fields (and their continuations) left out */
-static int push_header(const struct mail_msg *src, struct vlf *lf)
+static int push_header(const struct mail_msg *src, struct norm *n, struct vlf *lf)
 {
 	const unsigned char *p = src->prefix, *end = p + src->head_len;
 	bool dropping = false;
 	while (p < end) {
 		const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		if (*p != ' ' && *p != '\t')
+		if (*p != ' ' && *p != '\t') {
 			dropping = mbox_is_status_field(p, len);
+			n->hide = reader_hides(p, len);
+		}
 		if (!dropping && vlf_push(lf, p, len) < 0)
 			return -1;
 		p += len;
 	}
+	n->hide = false;
 	return 0;
 }
 
-/* push_source: S, T and the final LF of the source into sink; CONV_* */
-static int push_source(const struct mail_msg *src, msg_sink_fn *sink, void *ctx,
-		       struct sbuf *err)
+/* push_source: S, T and the final LF of the source into n; CONV_* */
+static int push_source(const struct mail_msg *src, struct norm *n, struct sbuf *err)
 {
 	struct vlf lf;
-	vlf_init(&lf, sink, ctx);
-	push_header(src, &lf);
+	vlf_init(&lf, norm_push, n);
+	push_header(src, n, &lf);
 	int ret = msg_copy_range(src, src->head_len, vlf_push, &lf, err);
 	vlf_finish(&lf);
 	if (ret == CONV_OK && lf.last != '\n')
-		sink(ctx, "\n", 1);
+		norm_push(n, "\n", 1);
 	return ret;
 }
 
-/* ---- the output side: the three lines at the top, then Q undone ------------- */
-
-struct mbox_head {
-	struct sbuf from;	/* the From_ line, without "\n" */
-	unsigned flags;
-	bool status_ok;
-	struct sbuf problem;	/* what is wrong with the status lines */
-	uint64_t body;		/* file offset of the first byte after them */
-};
-
-/* status_letters: flags from the letters after "Status: " or "X-Status: " */
-static bool status_letters(const char *p, size_t n, bool xstatus, unsigned *flags)
+static void norm_init(struct norm *n, msg_sink_fn *sink, void *ctx)
 {
-	bool saw_o = false;
-	for (size_t i = 0; i < n; i++) {
-		const struct flag_map *f = flag_table;
-		while (f->flag && (xstatus ? f->mbox_xstatus : f->mbox_status) != p[i])
-			f++;
-		if (!xstatus && p[i] == 'O' && !saw_o) {
-			saw_o = true;
-			continue;
-		}
-		if (!f->flag || (*flags & f->flag))
-			return false;	/* unknown or repeated */
-		*flags |= f->flag;
-	}
-	return xstatus || saw_o;
+	memset(n, 0, sizeof(*n));
+	n->sink = sink;
+	n->ctx = ctx;
 }
 
-/* head_line: the line at buf[*pos] (without "\n"); false when there is no complete line */
-static bool head_line(const char *buf, size_t len, size_t *pos, const char **line, size_t *n)
+/* writer_head: the three lines the writer puts at the top of src */
+static void writer_head(const struct mail_msg *src, struct sbuf *out)
 {
-	const char *nl = memchr(buf + *pos, '\n', len - *pos);
-	if (!nl)
-		return false;
-	*line = buf + *pos;
-	*n = (size_t)(nl - *line);
-	*pos += *n + 1;
-	return true;
-}
-
-static void parse_status(const char *buf, size_t len, size_t *pos, struct mbox_head *h)
-{
-	static const char *const names[] = { "Status: ", "X-Status: " };
-	h->status_ok = true;
-	for (int i = 0; i < 2; i++) {
-		size_t at = *pos;
-		const char *line;
-		size_t n, k = strlen(names[i]);
-		if (!head_line(buf, len, &at, &line, &n) || n < k || memcmp(line, names[i], k)) {
-			sbuf_addf(&h->problem, "no %sline where the writer puts it", names[i]);
-			h->status_ok = false;
-			return;
-		}
-		if (!status_letters(line + k, n - k, i == 1, &h->flags)) {
-			sbuf_addf(&h->problem, "the %sline '%.*s' is not one the writer makes",
-				  names[i], (int)n, line);
-			h->status_ok = false;
-		}
-		*pos = at;
-	}
-}
-
-static void head_init(struct mbox_head *h)
-{
-	memset(h, 0, sizeof(*h));
-	sbuf_init(&h->from);
-	sbuf_init(&h->problem);
-}
-
-static void head_release(struct mbox_head *h)
-{
-	sbuf_release(&h->from);
-	sbuf_release(&h->problem);
-}
-
-/* read_head: the lines at the top of the message at [offset, end) */
-static int read_head(int fd, uint64_t offset, uint64_t end, struct mbox_head *h,
-		     struct sbuf *err)
-{
-	size_t want = end - offset < HEAD_CAP ? (size_t)(end - offset) : HEAD_CAP;
-	char *buf = xmalloc(want + 1);
-	ssize_t got = pread(fd, buf, want, (off_t)offset);
-	if (got < 0) {
-		sbuf_addf(err, "cannot read the mbox file: %s", strerror(errno));
-		free(buf);
-		return -1;
-	}
-	size_t pos = 0, n;
-	const char *line;
-	if (head_line(buf, (size_t)got, &pos, &line, &n) && n >= 5 && !memcmp(line, "From ", 5)) {
-		sbuf_add(&h->from, line, n);
-		parse_status(buf, (size_t)got, &pos, h);
-	} else {
-		sbuf_adds(&h->problem, "no From_ line");
-		pos = 0;
-	}
-	h->body = offset + pos;
-	free(buf);
-	return 0;
-}
-
-/*
- * Q undone, as a pull stream over the body bytes: at the start of a line,
- * one '>' is held back; if "From " follows it is dropped, otherwise
- * written.  At most one '>' and four letters are ever held.
- */
-enum unq_state { U_START, U_GT, U_FROM, U_MID };
-
-struct vunq {
-	struct vpull base;
-	struct vfile_pull raw;
-	enum unq_state state;
-	bool held_gt;		/* a '>' held back at the start of a line */
-	unsigned matched;	/* letters of "From " held back */
-	bool eof;
-	uint64_t produced;	/* unquoted bytes so far */
-	uint64_t boundary;	/* where an unquoted "From " line starts; UINT64_MAX: none */
-	size_t out_len, out_pos;
-	unsigned char in[8192];
-	unsigned char out[8192 + 8];
-};
-
-static void put(struct vunq *u, const char *p, size_t n)
-{
-	memcpy(u->out + u->out_len, p, n);
-	u->out_len += n;
-	u->produced += n;
-}
-
-static void flush_held(struct vunq *u)
-{
-	if (u->held_gt)
-		put(u, ">", 1);
-	put(u, "From ", u->matched);
-	u->held_gt = false;
-	u->matched = 0;
-}
-
-/* plain: a byte that is not part of a ^>*From  prefix */
-static void plain(struct vunq *u, char c)
-{
-	put(u, &c, 1);
-	u->state = c == '\n' ? U_START : U_MID;
-}
-
-static void unq_byte(struct vunq *u, char c)
-{
-	switch (u->state) {
-	case U_START:
-	case U_GT:
-		if (c == '>') {
-			if (u->held_gt)
-				put(u, ">", 1);
-			u->held_gt = true;
-			u->state = U_GT;
-		} else if (c == 'F') {
-			u->matched = 1;
-			u->state = U_FROM;
-		} else {
-			flush_held(u);
-			plain(u, c);
-		}
-		return;
-	case U_FROM:
-		if (c == "From "[u->matched] && ++u->matched < 5)
-			return;
-		if (u->matched == 5) {
-			if (!u->held_gt && u->boundary == UINT64_MAX)
-				u->boundary = u->produced;
-			u->held_gt = false;	/* the quoting '>' is dropped */
-			flush_held(u);
-			u->state = U_MID;
-			return;
-		}
-		flush_held(u);
-		plain(u, c);
-		return;
-	case U_MID:
-		plain(u, c);
-		return;
-	}
-}
-
-static ssize_t unq_read(struct vpull *p, unsigned char *buf, size_t n)
-{
-	struct vunq *u = (struct vunq *)p;
-	while (u->out_pos == u->out_len && !u->eof) {
-		u->out_pos = u->out_len = 0;
-		ssize_t got = u->raw.base.read(&u->raw.base, u->in, sizeof(u->in));
-		if (got < 0)
-			return -1;
-		if (got == 0) {
-			flush_held(u);
-			u->eof = true;
-		}
-		for (ssize_t i = 0; i < got; i++)
-			unq_byte(u, (char)u->in[i]);
-	}
-	size_t avail = u->out_len - u->out_pos;
-	if (n > avail)
-		n = avail;
-	memcpy(buf, u->out + u->out_pos, n);
-	u->out_pos += n;
-	return (ssize_t)n;
-}
-
-static void vunq_init(struct vunq *u, int fd, uint64_t from, uint64_t to)
-{
-	memset(u, 0, offsetof(struct vunq, in));
-	u->base.read = unq_read;
-	vfile_pull_init(&u->raw, fd, from, to);
-	u->state = U_START;
-	u->boundary = UINT64_MAX;
-}
-
-/* ---- one message -------------------------------------------------------------- */
-
-static bool byte_at(int fd, uint64_t off, char *c)
-{
-	return pread(fd, c, 1, (off_t)off) == 1;
-}
-
-static bool from_at(int fd, uint64_t off)
-{
-	char b[5];
-	return pread(fd, b, 5, (off_t)off) == 5 && !memcmp(b, "From ", 5);
-}
-
-/* boundaries: does a message start at offset and end at offset+length? */
-static int boundaries(int fd, uint64_t file_size, uint64_t offset, uint64_t length,
-		      struct sbuf *why)
-{
-	char before;
-	if (offset >= file_size || length > file_size - offset) {
-		sbuf_addf(why, "the file has %llu bytes, the manifest puts the message at "
-			  "%llu..%llu", (unsigned long long)file_size,
-			  (unsigned long long)offset, (unsigned long long)offset + length);
-		return -1;
-	}
-	if (!from_at(fd, offset) || (offset && (!byte_at(fd, offset - 1, &before) ||
-						before != '\n'))) {
-		sbuf_addf(why, "no message starts at offset %llu", (unsigned long long)offset);
-		return -1;
-	}
-	uint64_t end = offset + length;
-	if (end < file_size && !from_at(fd, end)) {
-		sbuf_addf(why, "the message at offset %llu does not end after %llu bytes",
-			  (unsigned long long)offset, (unsigned long long)length);
-		return -1;
-	}
-	return 0;
+	char status[8], xstatus[8];
+	mbox_from_line(src, out);
+	flags_mbox(src->flags, status, xstatus);
+	sbuf_addf(out, "\nStatus: %s\nX-Status: %s\n", status, xstatus);
 }
 
 static int key_sink(void *ctx, const void *data, size_t len)
@@ -327,15 +165,220 @@ static int key_sink(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
-/* source_key: SHA-256 of the source with S, T and the final LF applied */
-static int source_key(const struct mail_msg *src, uint8_t key[32], struct sbuf *err)
+static void digest(GChecksum *ck, uint8_t key[32])
 {
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	int ret = push_source(src, key_sink, ck, err);
 	gsize n = 32;
 	g_checksum_get_digest(ck, key, &n);
+}
+
+/* source_key: SHA-256 of the normalized source, and the file length the writer makes of it */
+static int source_key(const struct mail_msg *src, uint8_t key[32], uint64_t *writer_len,
+		      struct sbuf *err)
+{
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	struct norm n;
+	norm_init(&n, key_sink, ck);
+	int ret = push_source(src, &n, err);
+	digest(ck, key);
 	g_checksum_free(ck);
+	struct sbuf head = SBUF_INIT;
+	writer_head(src, &head);
+	*writer_len = head.len + n.bytes + n.quotes + 1;
+	sbuf_release(&head);
 	return ret;
+}
+
+/* ---- the output side: the file through the mbox reader ------------------------- */
+
+/* origin_offset: the offset at the end of the reader's origin "<file>:<offset>" */
+static uint64_t origin_offset(const char *origin)
+{
+	const char *colon = strrchr(origin, ':');
+	return colon ? strtoull(colon + 1, NULL, 10) : 0;
+}
+
+/*
+ * The reader on one file: a file SOURCE is one mailbox of one folder.
+ * The walk stops at the message at `stop` (UINT64_MAX: none) and hands it
+ * to fn, or hands every message to fn.
+ */
+struct mbox_walk_fn {
+	void (*fn)(void *ctx, const struct mail_msg *m, int status, uint64_t offset);
+	void *ctx;
+	uint64_t stop;
+};
+
+static int read_file(const char *path, const struct mbox_walk_fn *w, struct sbuf *err)
+{
+	/*
+	 * The reader is handed the file already open (never through a link,
+	 * and at any path length: outputs can be deeper than PATH_MAX)
+	 */
+	bool absent;
+	int fd = verify_open_output(path, &absent, err);
+	if (fd < 0)
+		return -1;
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	struct diag d = { .quiet = true };	/* what it warns of is reported as items */
+	struct mail_reader *r = mbox_reader_ops.open(name, NULL, &d, err);
+	close(fd);		/* the reader has its own descriptor */
+	if (!r)
+		return -1;
+	const struct mail_box *box;
+	struct mail_mailbox *mb = NULL;
+	const struct mail_folder *f;
+	int ret = mbox_reader_ops.next_mailbox(r, &box, err);
+	if (ret == CONV_OK)
+		mb = mbox_reader_ops.open_mailbox(r, box, &d, NULL, err);
+	ret = mb ? mbox_reader_ops.next_folder(mb, &f, err) : -1;
+	while (ret == CONV_OK) {
+		const struct mail_msg *m;
+		struct sbuf merr = SBUF_INIT;
+		int st = mbox_reader_ops.next_msg(mb, &m, &merr);
+		sbuf_release(&merr);
+		if (st == CONV_DONE)
+			break;
+		if (st != CONV_OK && st != CONV_MSG_BAD) {
+			ret = st;
+			break;
+		}
+		uint64_t off = origin_offset(m->origin);
+		if (w->stop == UINT64_MAX || off == w->stop)
+			w->fn(w->ctx, m, st, off);
+		if (off == w->stop)
+			break;
+	}
+	if (mb)
+		mbox_reader_ops.close_mailbox(mb);
+	mbox_reader_ops.close(r);
+	return ret == CONV_OK || ret == CONV_DONE ? 0 : -1;
+}
+
+static void add_entry(struct mbox_index *ix, uint64_t offset)
+{
+	if (ix->n)
+		ix->e[ix->n - 1].length = offset - ix->e[ix->n - 1].offset;
+	ix->e = xreallocarray(ix->e, ix->n + 1, sizeof(*ix->e));
+	memset(&ix->e[ix->n], 0, sizeof(ix->e[ix->n]));
+	ix->e[ix->n].offset = offset;
+	ix->n++;
+}
+
+/* index_msg: one message the reader yields: where, its From_ line, flags and digest */
+static void index_msg(void *ctx, const struct mail_msg *m, int status, uint64_t offset)
+{
+	struct mbox_index *ix = ctx;
+	if (!ix->n && offset > 0)	/* bytes before the first From_ line */
+		add_entry(ix, 0);
+	add_entry(ix, offset);
+	struct mbox_entry *e = &ix->e[ix->n - 1];
+	struct sbuf from = SBUF_INIT, err = SBUF_INIT;
+	mbox_from_line(m, &from);
+	e->is_msg = true;
+	e->from_line = sbuf_detach(&from);
+	e->flags = m->flags;
+	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+	e->readable = status == CONV_OK && msg_copy_range(m, 0, key_sink, ck, &err) == CONV_OK;
+	digest(ck, e->key);
+	g_checksum_free(ck);
+	sbuf_release(&err);
+}
+
+int mbox_index_build(const char *path, struct mbox_index *ix, bool *absent, struct sbuf *err)
+{
+	memset(ix, 0, sizeof(*ix));
+	ix->path = xstrdup(path);
+	int fd = verify_open_output(path, absent, err);	/* never through a link */
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	bool ok = fstat(fd, &st) == 0;
+	close(fd);
+	if (!ok || !S_ISREG(st.st_mode)) {
+		sbuf_adds(err, ok ? "not a regular file" : strerror(errno));
+		return -1;
+	}
+	ix->size = (uint64_t)st.st_size;
+	struct mbox_walk_fn w = { index_msg, ix, UINT64_MAX };
+	if (read_file(path, &w, err) < 0)
+		return -1;
+	if (!ix->n && ix->size)	/* no From_ line at all */
+		add_entry(ix, 0);
+	if (ix->n)
+		ix->e[ix->n - 1].length = ix->size - ix->e[ix->n - 1].offset;
+	return 0;
+}
+
+void mbox_index_release(struct mbox_index *ix)
+{
+	for (size_t i = 0; i < ix->n; i++)
+		free(ix->e[i].from_line);
+	free(ix->e);
+	free(ix->path);
+	memset(ix, 0, sizeof(*ix));
+}
+
+const struct mbox_entry *mbox_index_at(const struct mbox_index *ix, uint64_t offset)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ix->e[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < ix->n && ix->e[lo].offset == offset ? &ix->e[lo] : NULL;
+}
+
+/* ---- one message ------------------------------------------------------------------ */
+
+/* the reader's bytes of a message, pulled */
+struct msg_pull {
+	struct vpull base;
+	const struct mail_msg *m;
+	uint64_t pos;
+};
+
+static ssize_t msg_pull_read(struct vpull *p, unsigned char *buf, size_t n)
+{
+	struct msg_pull *mp = (struct msg_pull *)p;
+	if (mp->pos >= mp->m->size)
+		return 0;
+	if (n > mp->m->size - mp->pos)
+		n = (size_t)(mp->m->size - mp->pos);
+	ssize_t got = msg_read(mp->m, buf, n, mp->pos);
+	if (got > 0)
+		mp->pos += (uint64_t)got;
+	return got;
+}
+
+struct diff_ctx {
+	const struct mail_msg *src;
+	struct sbuf *why;
+	bool done;
+};
+
+/* diff_msg: the reader's message against the normalized source, naming where they part */
+static void diff_msg(void *ctx, const struct mail_msg *m, int status, uint64_t offset)
+{
+	(void)status;
+	(void)offset;
+	struct diff_ctx *d = ctx;
+	struct msg_pull out = { { msg_pull_read }, m, 0 };
+	struct vcmp c;
+	vcmp_init(&c, &out.base);
+	struct norm n;
+	norm_init(&n, vcmp_push, &c);
+	struct sbuf err = SBUF_INIT;
+	if (push_source(d->src, &n, &err) == CONV_OK)
+		vcmp_finish(&c, "the message (mboxrd quoting undone)",
+			    "the source (Status fields removed, CRLF turned into LF)", d->why);
+	else
+		vcmp_abort(&c);
+	sbuf_release(&err);
+	d->done = true;
 }
 
 static void add_problem(struct sbuf *why, const char *what)
@@ -345,201 +388,155 @@ static void add_problem(struct sbuf *why, const char *what)
 	sbuf_adds(why, what);
 }
 
-/* check_head: the From_ line and the flags against the source */
-static void check_head(const struct mail_msg *src, const struct mbox_head *h,
-		       struct sbuf *why)
+/* check_head: the reader's From_ line and flags, then the file's lines at the top */
+static void check_head(const struct mail_msg *src, const struct mbox_index *ix,
+		       const struct mbox_entry *e, struct sbuf *why)
 {
 	struct sbuf want = SBUF_INIT, w = SBUF_INIT;
 	mbox_from_line(src, &want);
-	if (strcmp(h->from.buf, want.buf)) {
-		sbuf_addf(&w, "the From_ line is '%s', the writer makes '%s'", h->from.buf, want.buf);
+	if (strcmp(e->from_line, want.buf)) {
+		sbuf_addf(&w, "the From_ line is '%s', the writer makes '%s'", e->from_line, want.buf);
 		add_problem(why, w.buf);
-	}
-	if (h->problem.len) {
-		add_problem(why, h->problem.buf);
-	} else if (h->flags != src->flags) {
+	} else if (e->flags != src->flags) {
 		char got[64], src_flags[64];
-		verify_flag_names(h->flags, got);
+		verify_flag_names(e->flags, got);
 		verify_flag_names(src->flags, src_flags);
-		sbuf_reset(&w);
 		sbuf_addf(&w, "the Status/X-Status lines say '%s', the source's flags are '%s'",
 			  got, src_flags);
 		add_problem(why, w.buf);
+	} else {		/* the reader is lenient; the writer's lines are exact */
+		sbuf_reset(&want);
+		writer_head(src, &want);
+		char *got = xmalloc(want.len);
+		bool absent;
+		int fd = verify_open_output(ix->path, &absent, &w);
+		bool same = fd >= 0 && pread(fd, got, want.len, (off_t)e->offset) ==
+					       (ssize_t)want.len && !memcmp(got, want.buf, want.len);
+		if (fd >= 0)
+			close(fd);
+		if (!same) {
+			sbuf_reset(&w);
+			sbuf_addf(&w, "the Status/X-Status lines are not the writer's ('%.*s')",
+				  (int)(want.len - 1), want.buf + strlen(e->from_line) + 1);
+			add_problem(why, w.buf);
+		}
+		free(got);
 	}
 	sbuf_release(&want);
 	sbuf_release(&w);
 }
 
-/* compare_body: the unquoted body against the source; the last byte must be the separator */
-static int compare_body(const struct mail_msg *src, int fd, uint64_t from, uint64_t end,
-			uint8_t key[32], struct sbuf *why)
+/* place: is there a message at [offset, offset+length)? */
+static const struct mbox_entry *place(const struct mbox_index *ix, uint64_t offset,
+				      uint64_t length, struct sbuf *why)
 {
-	char last = '\0';
-	bool sep = end > from && byte_at(fd, end - 1, &last) && last == '\n';
-	struct vunq u;
-	vunq_init(&u, fd, from, sep ? end - 1 : end);
-	struct vcmp c;
-	vcmp_init(&c, &u.base);
-	struct sbuf err = SBUF_INIT, w = SBUF_INIT;
-	int ret = push_source(src, vcmp_push, &c, &err);
-	if (ret != CONV_OK) {
-		vcmp_abort(&c);
+	if (offset >= ix->size || length > ix->size - offset) {
+		sbuf_addf(why, "the file has %llu bytes, the manifest puts the message at "
+			  "%llu..%llu", (unsigned long long)ix->size,
+			  (unsigned long long)offset, (unsigned long long)offset + length);
+		return NULL;
+	}
+	const struct mbox_entry *e = mbox_index_at(ix, offset);
+	if (!e || !e->is_msg) {
+		sbuf_addf(why, "no message starts at offset %llu", (unsigned long long)offset);
+		return NULL;
+	}
+	if (e->length != length) {
+		sbuf_addf(why, "the message at offset %llu does not end after %llu bytes",
+			  (unsigned long long)offset, (unsigned long long)length);
+		return NULL;
+	}
+	return e;
+}
+
+int verify_mbox(const struct mail_msg *src, const struct mbox_index *ix, uint64_t offset,
+		uint64_t length, uint8_t key_r[32], uint64_t *len_r, struct sbuf *why)
+{
+	struct sbuf err = SBUF_INIT;
+	uint64_t wlen;
+	const struct mbox_entry *e = place(ix, offset, length, why);
+	int got = source_key(src, key_r, &wlen, &err);
+	*len_r = got == CONV_OK ? wlen : 0;
+	if (got != CONV_OK) {
 		sbuf_reset(why);
 		sbuf_adds(why, err.buf);
 		sbuf_release(&err);
 		return VERIFY_SOURCE_BAD;
 	}
-	bool same = vcmp_finish(&c, "the message (mboxrd quoting undone)",
-				"the source (Status fields removed, CRLF turned into LF)", &w);
-	memcpy(key, c.src_digest, 32);
-	if (!same)
+	sbuf_release(&err);
+	if (!e)
+		return VERIFY_ABSENT;
+	check_head(src, ix, e, why);
+	if (!e->readable) {
+		add_problem(why, "the mbox reader cannot read it");
+	} else if (memcmp(e->key, key_r, 32)) {
+		struct sbuf w = SBUF_INIT;
+		struct diff_ctx d = { src, &w, false };
+		struct mbox_walk_fn fn = { diff_msg, &d, offset };
+		if (read_file(ix->path, &fn, &w) < 0 || !d.done || !w.len)
+			sbuf_adds(&w, "the message (mboxrd quoting undone) differs from the source");
 		add_problem(why, w.buf);
-	if (u.boundary != UINT64_MAX)
-		add_problem(why, "an unquoted From_ line inside it: it runs into another message");
-	if (!sep)
-		add_problem(why, "no empty line after it");
-	sbuf_release(&err);
-	sbuf_release(&w);
-	return same && sep && u.boundary == UINT64_MAX ? VERIFY_SAME : VERIFY_DIFFERS;
-}
-
-int verify_mbox(const struct mail_msg *src, int fd, uint64_t file_size, uint64_t offset,
-		uint64_t length, uint8_t key_r[32], struct sbuf *why)
-{
-	struct sbuf err = SBUF_INIT;
-	if (boundaries(fd, file_size, offset, length, why) < 0) {
-		int ret = source_key(src, key_r, &err);
-		if (ret != CONV_OK) {
-			sbuf_reset(why);
-			sbuf_adds(why, err.buf);
-		}
-		sbuf_release(&err);
-		return ret == CONV_OK ? VERIFY_ABSENT : VERIFY_SOURCE_BAD;
+		sbuf_release(&w);
 	}
-	struct mbox_head h;
-	head_init(&h);
-	int ret = read_head(fd, offset, offset + length, &h, why);
-	if (ret == 0) {
-		check_head(src, &h, why);
-		ret = compare_body(src, fd, h.body, offset + length, key_r, why);
-		if (ret == VERIFY_SAME && why->len)
-			ret = VERIFY_DIFFERS;
-	} else {
-		ret = VERIFY_DIFFERS;
+	if (e->length != wlen) {	/* what the reader hides or unquotes is counted here */
+		struct sbuf w = SBUF_INIT;
+		sbuf_addf(&w, "it takes %llu bytes of the file, the writer makes %llu of the source "
+			  "(From_ and Status lines, mboxrd quoting, the empty line after it): a line "
+			  "is quoted wrongly, or it runs into another message",
+			  (unsigned long long)e->length, (unsigned long long)wlen);
+		add_problem(why, w.buf);
+		sbuf_release(&w);
 	}
-	head_release(&h);
-	sbuf_release(&err);
-	return ret;
-}
-
-/* ---- whole files -------------------------------------------------------------- */
-
-static void add_region(struct mbox_region **r, size_t *n, uint64_t offset)
-{
-	if (*n)
-		(*r)[*n - 1].length = offset - (*r)[*n - 1].offset;
-	*r = xreallocarray(*r, *n + 1, sizeof(**r));
-	(*r)[*n].offset = offset;
-	(*r)[*n].length = 0;
-	(*n)++;
-}
-
-int verify_mbox_scan(int fd, struct mbox_region **r, size_t *n, struct sbuf *err)
-{
-	static const char pat[] = "\nFrom ";
-	*r = NULL;
-	*n = 0;
-	unsigned char buf[65536 + 8];
-	size_t keep = 0;	/* bytes carried over from the last chunk */
-	uint64_t base = 0;	/* file offset of buf[0] */
-	bool at_start = true;
-	for (;;) {
-		ssize_t got = pread(fd, buf + keep, sizeof(buf) - 8 - keep, (off_t)(base + keep));
-		if (got < 0) {
-			sbuf_addf(err, "cannot read the mbox file: %s", strerror(errno));
-			free(*r);
-			*r = NULL;
-			*n = 0;
-			return -1;
-		}
-		size_t len = keep + (size_t)got;
-		if (at_start && len) {	/* bytes before a first "From " are a region too */
-			add_region(r, n, 0);
-			at_start = false;
-		}
-		for (size_t i = 0; i + 6 <= len; i++)
-			if (buf[i] == '\n' && !memcmp(buf + i, pat, 6))
-				add_region(r, n, base + i + 1);
-		if (got == 0) {
-			if (*n)
-				(*r)[*n - 1].length = base + len - (*r)[*n - 1].offset;
-			return 0;
-		}
-		keep = len < 5 ? len : 5;	/* a "\nFrom " cut by the chunk's end */
-		memmove(buf, buf + len - keep, keep);
-		base += len - keep;
-	}
-}
-
-static int region_sink(void *ctx, const void *data, size_t len)
-{
-	g_checksum_update(ctx, data, (gssize)len);
-	return 0;
-}
-
-int verify_mbox_region_key(int fd, const struct mbox_region *r, struct mbox_region_key *k,
-			   struct sbuf *err)
-{
-	memset(k, 0, sizeof(*k));
-	struct mbox_head h;
-	head_init(&h);
-	uint64_t end = r->offset + r->length;
-	if (read_head(fd, r->offset, end, &h, err) < 0) {
-		head_release(&h);
-		return -1;
-	}
-	k->from_line = h.from.len ? xstrdup(h.from.buf) : NULL;
-	k->flags = h.flags;
-	k->status_ok = h.status_ok;
-	char last = '\0';
-	bool sep = end > h.body && byte_at(fd, end - 1, &last) && last == '\n';
-	struct vunq u;
-	vunq_init(&u, fd, h.body, sep ? end - 1 : end);
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	unsigned char buf[8192];
-	ssize_t got;
-	while ((got = unq_read(&u.base, buf, sizeof(buf))) > 0)
-		region_sink(ck, buf, (size_t)got);
-	gsize n = 32;
-	g_checksum_get_digest(ck, k->key, &n);
-	g_checksum_free(ck);
-	head_release(&h);
-	if (got < 0) {
-		sbuf_addf(err, "cannot read the mbox file: %s", strerror(errno));
-		mbox_region_key_release(k);
-		return -1;
-	}
-	return 0;
-}
-
-void mbox_region_key_release(struct mbox_region_key *k)
-{
-	free(k->from_line);
-	k->from_line = NULL;
+	return why->len ? VERIFY_DIFFERS : VERIFY_SAME;
 }
 
 /* ---- the read-back ops ---------------------------------------------------------- */
 
 /*
  * Where the writer puts a message: <domain>/<mailbox>/<folder parts,
- * escaped>.mbox, at the offset the manifest gives.
+ * escaped>.mbox, at the offset the manifest gives.  Each file is read
+ * through the reader once, into an index (a few dozen bytes a message).
  */
+struct mbox_slot {
+	struct mbox_index ix;
+	bool ok, absent;
+	char *err;
+};
+
 struct mbox_check {
 	struct mail_check base;
-	char *open_rel;		/* the mbox file open in fd (relative to DIR) */
-	int fd;
-	uint64_t size;
+	GHashTable *files;	/* relative to DIR -> struct mbox_slot */
 };
+
+static void slot_free(void *p)
+{
+	struct mbox_slot *s = p;
+	mbox_index_release(&s->ix);
+	free(s->err);
+	free(s);
+}
+
+static struct mbox_slot *slot(struct mail_check *c, const char *rel)
+{
+	struct mbox_check *m = (struct mbox_check *)c;
+	struct mbox_slot *s = g_hash_table_lookup(m->files, rel);
+	if (s)
+		return s;
+	s = xcalloc(1, sizeof(*s));
+	char *path = check_path(c, rel);
+	struct sbuf err = SBUF_INIT;
+	s->ok = mbox_index_build(path, &s->ix, &s->absent, &err) == 0;
+	s->err = sbuf_detach(&err);
+	free(path);
+	g_hash_table_insert(m->files, xstrdup(rel), s);
+	return s;
+}
+
+const struct mbox_index *mbox_check_index(struct mail_check *c, const char *rel)
+{
+	struct mbox_slot *s = slot(c, rel);
+	return s->ok ? &s->ix : NULL;
+}
 
 static struct mail_check *mbox_check_open(const char *dir, const char *out_rel,
 					  struct sbuf *err)
@@ -547,16 +544,14 @@ static struct mail_check *mbox_check_open(const char *dir, const char *out_rel,
 	(void)err;		/* nothing is opened before a message names its file */
 	struct mbox_check *m = xcalloc(1, sizeof(*m));
 	check_init(&m->base, &mbox_check_ops, dir, out_rel);
-	m->fd = -1;
+	m->files = g_hash_table_new_full(g_str_hash, g_str_equal, free, slot_free);
 	return &m->base;
 }
 
 static void mbox_check_close(struct mail_check *c)
 {
 	struct mbox_check *m = (struct mbox_check *)c;
-	if (m->fd >= 0)
-		close(m->fd);
-	free(m->open_rel);
+	g_hash_table_destroy(m->files);
 	check_release(c);
 	free(m);
 }
@@ -590,32 +585,16 @@ static void mbox_container(const struct check_loc *loc, struct sbuf *out)
 	sbuf_adds(out, loc->file);
 }
 
-/* file_fd: the mbox file rel, open (one at a time: a folder's messages share it) */
-static int file_fd(struct mbox_check *m, const char *rel, struct sbuf *why)
-{
-	if (m->open_rel && !strcmp(m->open_rel, rel))
-		return m->fd;
-	if (m->fd >= 0)
-		close(m->fd);
-	free(m->open_rel);
-	m->open_rel = xstrdup(rel);
-	char *path = check_path(&m->base, rel);
-	bool absent;
-	m->fd = verify_open_output(path, &absent, why);
-	free(path);
-	struct stat st;
-	m->size = m->fd >= 0 && fstat(m->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-	return m->fd;
-}
-
 static int mbox_compare(struct mail_check *c, struct check_line *l, const struct mail_msg *m,
 			struct sbuf *why)
 {
-	struct mbox_check *mc = (struct mbox_check *)c;
-	int fd = file_fd(mc, l->location, why);
-	if (fd < 0)
-		return VERIFY_ABSENT;
-	int ret = verify_mbox(m, fd, mc->size, l->want->offset, l->want->length, l->key, why);
+	struct mbox_slot *s = slot(c, l->location);
+	if (!s->ok) {
+		sbuf_adds(why, s->absent ? "no such file" : s->err);
+		return s->absent ? VERIFY_ABSENT : VERIFY_DIFFERS;
+	}
+	int ret = verify_mbox(m, &s->ix, l->want->offset, l->want->length, l->key,
+			      &l->item_len, why);
 	l->has_key = ret != VERIFY_SOURCE_BAD;
 	struct sbuf from = SBUF_INIT;
 	mbox_from_line(m, &from);
@@ -630,48 +609,31 @@ static int mbox_compare(struct mail_check *c, struct check_line *l, const struct
 	return ret;
 }
 
-/* list_regions: every message of a file no line names */
-static void list_regions(const struct check_lister *l, const char *rel, int fd)
-{
-	struct mbox_region *r;
-	size_t n;
-	struct sbuf err = SBUF_INIT;
-	if (verify_mbox_scan(fd, &r, &n, &err) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct mbox_region_key k;
-			struct check_item it = { .file = rel, .has_range = true,
-						 .offset = r[i].offset, .length = r[i].length,
-						 .container = rel };
-			if (verify_mbox_region_key(fd, &r[i], &k, &err) == 0)
-				it.what = k.from_line ? k.from_line : "bytes that are no message";
-			l->item(l->ctx, &it);
-			mbox_region_key_release(&k);
-		}
-		free(r);
-	}
-	sbuf_release(&err);
-}
-
 struct mbox_walk {
 	struct mail_check *c;
 	const struct check_lister *l;
 };
 
-/* one file of the tree: an .mbox file holds messages, any other file is extra */
+/* one file of the tree: an .mbox file holds the messages the reader finds in it;
+ * any other file is extra */
 static void mbox_list_file(void *ctx, const char *rel, const struct stat *st)
 {
 	struct mbox_walk *w = ctx;
 	if (w->l->known_file(w->l->ctx, rel))
 		return;		/* reconcile went through it */
 	const char *base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
-	if (S_ISREG(st->st_mode) && g_str_has_suffix(base, ".mbox")) {
-		char *path = check_path(w->c, rel);
-		int fd = path_open(path, O_RDONLY);
-		if (fd >= 0) {
-			list_regions(w->l, rel, fd);
-			close(fd);
+	const struct mbox_index *ix = S_ISREG(st->st_mode) && g_str_has_suffix(base, ".mbox") ?
+				      mbox_check_index(w->c, rel) : NULL;
+	if (ix) {
+		for (size_t i = 0; i < ix->n; i++) {
+			const struct mbox_entry *e = &ix->e[i];
+			struct check_item it = { .file = rel, .has_range = true,
+						 .offset = e->offset, .length = e->length,
+						 .container = rel,
+						 .what = e->is_msg ? e->from_line :
+							 "bytes that are no message" };
+			w->l->item(w->l->ctx, &it);
 		}
-		free(path);
 		return;
 	}
 	char *dir = check_dir_of(rel);

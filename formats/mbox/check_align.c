@@ -1,7 +1,8 @@
 /*
  * An mbox file's messages against the manifest lines that put messages in
  * it (the read-back's reconcile, core/check.h).  Each line's message was first looked for where the line says
- * (verify_mbox); here the whole file is cut into messages and every
+ * (verify_mbox); here the file's messages as the mbox reader yields them
+ * (the index check.c builds, once per file) are all accounted for, and every
  * message is accounted for, so that one message deleted from or added to
  * a file is named alone, not every message after it whose offset moved:
  *   1. a message where its line says claims that place;
@@ -17,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/xalloc.h"
 #include "mbox/check.h"
@@ -27,12 +27,10 @@ struct afile {
 	struct check_line *lines;
 	const struct check_report *rep;
 	const char *rel;
-	int fd;
-	struct mbox_region *r;
+	const struct mbox_index *ix;	/* the file's items as the mbox reader reads them */
+	const struct mbox_entry *r;	/* ix->e */
 	size_t nr;
-	bool *claimed;		/* per region */
-	struct mbox_region_key *key;	/* per region, computed when first needed */
-	bool *has_key;
+	bool *claimed;		/* per item */
 	size_t *idx;		/* the file's lines (entry indexes), by manifest offset */
 	size_t ni;
 	ssize_t *region_of;	/* per idx: the region that is its message, or -1 */
@@ -44,27 +42,8 @@ static struct check_line *C(struct afile *a, size_t k) { return &a->lines[a->idx
 
 static ssize_t region_at(const struct afile *a, uint64_t offset)
 {
-	size_t lo = 0, hi = a->nr;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (a->r[mid].offset < offset)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < a->nr && a->r[lo].offset == offset ? (ssize_t)lo : -1;
-}
-
-static const struct mbox_region_key *key_of(struct afile *a, size_t r)
-{
-	if (!a->has_key[r]) {
-		struct sbuf err = SBUF_INIT;
-		if (verify_mbox_region_key(a->fd, &a->r[r], &a->key[r], &err) < 0)
-			memset(&a->key[r], 0, sizeof(a->key[r]));
-		sbuf_release(&err);
-		a->has_key[r] = true;
-	}
-	return &a->key[r];
+	const struct mbox_entry *e = mbox_index_at(a->ix, offset);
+	return e ? e - a->r : -1;
 }
 
 static void claim(struct afile *a, size_t k, size_t r)
@@ -96,17 +75,18 @@ static void claim_in_place(struct afile *a)
 static void found_elsewhere(struct afile *a, size_t k, size_t r)
 {
 	struct check_line *c = C(a, k);
-	const struct mbox_region_key *key = key_of(a, r);
+	const struct mbox_entry *key = &a->r[r];
 	claim(a, k, r);
-	bool head = key->status_ok && key->from_line && c->head &&
-		    !strcmp(key->from_line, c->head) && key->flags == c->flags;
+	bool head = key->is_msg && c->head &&
+		    !strcmp(key->from_line, c->head) && key->flags == c->flags &&
+		    (!c->item_len || key->length == c->item_len);
 	free(c->why);
 	c->why = NULL;
 	c->result = head ? VERIFY_SAME : VERIFY_DIFFERS;
 	if (!head)
 		c->why = xasprintf("found at offset %llu with the source's content, but its From_ "
-				   "or Status lines are not the writer's ('%s')",
-				   (unsigned long long)a->r[r].offset,
+				   "or Status lines or its length (%llu bytes) are not the writer's ('%s')",
+				   (unsigned long long)a->r[r].offset, (unsigned long long)key->length,
 				   key->from_line ? key->from_line : "no From_ line");
 }
 
@@ -118,7 +98,7 @@ static void claim_by_content(struct afile *a)
 		if (a->region_of[k] >= 0 || c->result != VERIFY_ABSENT || !c->has_key)
 			continue;
 		for (size_t r = 0; r < a->nr; r++)
-			if (!a->claimed[r] && !memcmp(key_of(a, r)->key, c->key, 32)) {
+			if (!a->claimed[r] && a->r[r].is_msg && a->r[r].readable && !memcmp(a->r[r].key, c->key, 32)) {
 				found_elsewhere(a, k, r);
 				break;
 			}
@@ -135,15 +115,15 @@ static void hex(char out[65], const uint8_t key[32])
 static void pair(struct afile *a, size_t k, size_t r)
 {
 	struct check_line *c = C(a, k);
-	const struct mbox_region_key *key = key_of(a, r);
+	const struct mbox_entry *key = &a->r[r];
 	char got[65], want[65];
 	hex(got, key->key);
 	hex(want, c->key);
 	claim(a, k, r);
 	free(c->why);
 	c->why = xasprintf("the message in its place ('%s') is not the source: its content, "
-			   "mboxrd quoting undone, has SHA-256 %s, the source's (Status fields "
-			   "removed, CRLF turned into LF) %s",
+			   "as the mbox reader reads it, has SHA-256 %s, the source's (Status "
+			   "fields removed, CRLF turned into LF) %s",
 			   key->from_line ? key->from_line : "no From_ line", got, want);
 	c->result = VERIFY_DIFFERS;
 }
@@ -215,7 +195,7 @@ static void check_offsets(struct afile *a)
 		const struct check_line *l = C(a, k);
 		if (a->region_of[k] < 0 || C(a, k)->result != VERIFY_SAME)
 			continue;
-		const struct mbox_region *r = &a->r[a->region_of[k]];
+		const struct mbox_entry *r = &a->r[a->region_of[k]];
 		int64_t want = (int64_t)e->offset + shift_before(a, k, r->offset);
 		if ((int64_t)r->offset != want || r->length != e->length) {
 			struct vproblem p = { .kind = VK_MANIFEST, .source = l->source,
@@ -237,7 +217,7 @@ static void extras(struct afile *a)
 	for (size_t r = 0; r < a->nr; r++) {
 		if (a->claimed[r])
 			continue;
-		const struct mbox_region_key *key = key_of(a, r);
+		const struct mbox_entry *key = &a->r[r];
 		struct vproblem p = { .kind = VK_EXTRA, .folder = folder, .output = a->rel,
 				      .has_offset = true, .offset = a->r[r].offset,
 				      .length = a->r[r].length,
@@ -259,21 +239,14 @@ static void align_file(struct afile a, const char *rel, GArray *lines)
 	a.rel = rel;
 	a.idx = (size_t *)lines->data;
 	a.ni = lines->len;
-	char *path = check_path(a.c, rel);
-	struct sbuf err = SBUF_INIT;
-	bool absent;
-	a.fd = verify_open_output(path, &absent, &err);
-	free(path);
-	if (a.fd < 0 || verify_mbox_scan(a.fd, &a.r, &a.nr, &err) < 0) {
-		sbuf_release(&err);	/* each line already says its file is not there */
-		if (a.fd >= 0)
-			close(a.fd);
-		return;
-	}
+	const struct mbox_index *ix = mbox_check_index(a.c, rel);
+	if (!ix)
+		return;		/* each line already says its file cannot be read */
+	a.ix = ix;
+	a.r = ix->e;
+	a.nr = ix->n;
 	g_qsort_with_data(a.idx, (gint)a.ni, sizeof(size_t), by_offset, a.lines);
 	a.claimed = xcalloc(a.nr + 1, sizeof(bool));
-	a.has_key = xcalloc(a.nr + 1, sizeof(bool));
-	a.key = xcalloc(a.nr + 1, sizeof(*a.key));
 	a.region_of = xmalloc((a.ni + 1) * sizeof(ssize_t));
 	for (size_t k = 0; k < a.ni; k++)
 		a.region_of[k] = -1;
@@ -283,15 +256,8 @@ static void align_file(struct afile a, const char *rel, GArray *lines)
 	not_found(&a);
 	check_offsets(&a);
 	extras(&a);
-	for (size_t r = 0; r < a.nr; r++)
-		mbox_region_key_release(&a.key[r]);
-	free(a.key);
-	free(a.has_key);
 	free(a.claimed);
 	free(a.region_of);
-	free(a.r);
-	close(a.fd);
-	sbuf_release(&err);
 }
 
 void mbox_reconcile(struct mail_check *c, struct check_line *l, size_t n,

@@ -132,6 +132,28 @@ want = [{"kind": "extra", "source": None, "output": mdir + "/Planted.mbox", "off
 exactly(rc, sorted(ps, key=lambda p: p["output"]), want,
         "mbox: a planted mbox file's message and a planted other file are extra", diag)
 
+# ---- mbox: a field the mbox reader hides, added to one message -------------------------------
+# verify reads the file back through the mbox reader, which hides X-UID (Dovecot's metadata);
+# the message's length in the file must still be what the writer makes, so it is altered
+e = mb[len(mb) // 2]
+o = copy(outs["mbox"], "mbox-xuid")
+path = os.path.join(o, e["output"]["file"])
+with open(path, "rb") as f:
+    data = f.read()
+off = e["output"]["offset"]
+at = data.index(b"\nX-Status: ", off) + 1
+at = data.index(b"\n", at) + 1
+with open(path, "wb") as f:
+    f.write(data[:at] + b"X-UID: 7\n" + data[at:])
+rc, doc, ps, diag = verify(o)
+exactly(rc, ps,
+        [{"kind": "altered", "source": e["source"], "output": e["output"]["file"],
+          "offset": off}],
+        "mbox: an X-UID field added to one message (hidden by the mbox reader) makes exactly "
+        "it altered", diag)
+tap.ok(len(ps) == 1 and "length" in ps[0]["what"],
+       "mbox: the report says its length is not the writer's", json.dumps(ps))
+
 # ---- PST: the file removed ----------------------------------------------------------------------
 pl = [e for e in entries(outs["pst"]) if e["status"] == "exported"]
 pst_rel = pl[0]["output"]["file"]
