@@ -13,7 +13,7 @@
  * source's, S, T and the final LF applied to the source (they cannot be
  * undone: the removed fields are gone, an LF may have been a CRLF).  The
  * reader also hides the fields other mbox programs keep their metadata in
- * (X-UID, Content-Length, ...: READER_HIDDEN below); the writer keeps
+ * (X-UID, Content-Length, ...: mbox_hidden_field); the writer keeps
  * those, so they are left out of the source's side of the bytes too, and
  * the length of the message in the file (which holds them, and every
  * quoting '>') must be exactly what the writer makes of the source: that
@@ -37,28 +37,10 @@
 #include "core/xalloc.h"
 #include "mbox/mbox.h"
 
-/*
- * The header fields the mbox reader drops besides Status and X-Status
- * (read.c's hidden_fields, Dovecot's and Thunderbird's metadata): the
- * writer keeps them, the reader does not hand them out.
- */
-static const char *const READER_HIDDEN[] = {
-	"Content-Length", "X-IMAP", "X-IMAPbase", "X-Keywords", "X-UID", "X-Mozilla-Status",
-	"X-Mozilla-Status2", "X-Mozilla-Keys", NULL,
-};
-
+/* reader_hides: the mbox reader drops this metadata field (the writer keeps it) */
 static bool reader_hides(const unsigned char *line, size_t len)
 {
-	const unsigned char *colon = memchr(line, ':', len);
-	if (!colon)
-		return false;
-	size_t n = (size_t)(colon - line);
-	while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-		n--;
-	for (size_t i = 0; READER_HIDDEN[i]; i++)
-		if (strlen(READER_HIDDEN[i]) == n && !strncasecmp((const char *)line, READER_HIDDEN[i], n))
-			return true;
-	return false;
+	return mbox_hidden_field(line, len) == MBOX_FIELD_META;
 }
 
 /* ---- the source side: S, T and the final LF; what the writer's Q adds ---------- */

@@ -22,4 +22,13 @@ bool mbox_is_status_field(const unsigned char *line, size_t len);
 extern const struct mail_writer_ops mbox_writer_ops;
 extern const struct mail_reader_ops mbox_reader_ops;
 
+/*
+ * mbox_hidden_field: what the reader does with a header line: hands it out
+ * (MBOX_FIELD_SHOWN), reads it as flags (MBOX_FIELD_STATUS: Status,
+ * X-Status) or reads and drops it as the mbox's own metadata
+ * (MBOX_FIELD_META: Dovecot's mbox_hide_headers, Thunderbird's X-Mozilla-*)
+ */
+enum { MBOX_FIELD_SHOWN, MBOX_FIELD_STATUS, MBOX_FIELD_META };
+int mbox_hidden_field(const unsigned char *line, size_t len);
+
 #endif

@@ -193,6 +193,14 @@ static enum field field_of(const unsigned char *p, size_t n)
 	return F_OTHER;
 }
 
+int mbox_hidden_field(const unsigned char *line, size_t len)
+{
+	enum field f = field_of(line, len);
+	if (f == F_OTHER)
+		return MBOX_FIELD_SHOWN;
+	return f == F_STATUS || f == F_X_STATUS ? MBOX_FIELD_STATUS : MBOX_FIELD_META;
+}
+
 static bool empty_line(const unsigned char *p, size_t n)
 {
 	return (n >= 1 && p[0] == '\n') || (n >= 2 && p[0] == '\r' && p[1] == '\n');
