@@ -55,7 +55,7 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with
 # tests/fuzz/replay.c into a unit test that replays its seeds and every
 # committed crash input, so make check needs no clang
-FUZZ_TARGETS := mrk userlist foldername pst-message
+FUZZ_TARGETS := mrk userlist foldername pst-message mbox-read
 FUZZ_REPLAYS := $(addprefix test-fuzz-,$(FUZZ_TARGETS))
 UNIT_TESTS += $(FUZZ_REPLAYS)
 UNIT_BINS += $(addprefix $(BUILD)/tests/,$(FUZZ_REPLAYS))
