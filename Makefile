@@ -21,7 +21,7 @@ BUILD := build
 CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c formats/core/sysio.c \
 	formats/core/outfile.c formats/core/outdir.c formats/core/writer.c \
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
-	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c \
+	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
 	formats/core/check.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \

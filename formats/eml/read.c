@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/filemsg.h"
 #include "core/onebox.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
@@ -63,8 +64,7 @@ struct er_reader {
 	struct er_entry *entries;
 	size_t nentries, next_entry;
 	struct mail_msg msg;
-	int msg_fd;
-	struct file_body msg_body;
+	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
 	char *msg_origin;
 };
@@ -340,10 +340,7 @@ static int load_messages(struct er_reader *r, const struct er_folder *f, struct 
 
 static void close_msg(struct er_reader *r)
 {
-	if (r->msg_fd >= 0)
-		close(r->msg_fd);
-	r->msg_fd = -1;
-	r->msg.body = NULL;
+	file_msg_close(&r->file, &r->msg);
 }
 
 static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *err)
@@ -356,33 +353,10 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	m->origin = r->msg_origin;
 	m->name = e->name;
 	m->seq = (unsigned)r->next_entry;
-	int dfd = r->dir_fds[e->dir];
-	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return CONV_MSG_BAD;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sbuf_addf(err, "'%s' is not a regular file", m->origin);
-		close(fd);
-		return CONV_MSG_BAD;
-	}
-	r->msg_fd = fd;
-	m->size = (uint64_t)st.st_size;
-	m->size_known = true;
-	m->received = (int64_t)st.st_mtim.tv_sec;
-	m->date_source = "mtime";
-	file_body_init(&r->msg_body, fd, 0, m->size);
-	file_body_watch(&r->msg_body, &st);
-	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
-	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
-	if (ret != CONV_OK)
-		close_msg(r);
-	return ret;
+	/* a failed open leaves nothing open */
+	return file_msg_open(&r->file, m, r->dir_fds[e->dir], e->name, &r->ob.m, &r->prefix,
+			     true, &st, err);
 }
 
 /* ---- the ops -------------------------------------------------------------------- */
@@ -421,7 +395,7 @@ static struct mail_reader *er_open(const char *source, const struct reader_setti
 	struct er_reader *r = xcalloc(1, sizeof(*r));
 	onebox_init(&r->ob, &eml_reader_ops, d);
 	r->root_fd = fd;
-	r->msg_fd = -1;
+	file_msg_init(&r->file);
 	sbuf_init(&r->prefix);
 	char *real = realpath(source, NULL);
 	r->root = real ? xstrdup(real) : xstrdup(source);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
+#include "core/filemsg.h"
 #include "core/flags.h"
 #include "core/mutf7.h"
 #include "core/srcdir.h"
@@ -66,8 +67,7 @@ struct mr_reader {
 	struct mr_entry *entries;
 	size_t nentries, next_entry;
 	struct mail_msg msg;
-	int msg_fd;
-	struct file_body msg_body;
+	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
 	char *msg_origin;
 	struct msg_hash *hash;
@@ -631,10 +631,7 @@ unsigned maildir_name_flags(const char *name)
 
 static void close_msg(struct mr_reader *r)
 {
-	if (r->msg_fd >= 0)
-		close(r->msg_fd);
-	r->msg_fd = -1;
-	r->msg.body = NULL;
+	file_msg_close(&r->file, &r->msg);
 }
 
 static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *err)
@@ -655,33 +652,10 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	m->flags = maildir_name_flags(e->name);
 	m->uid = e->uid;
 	m->seq = (unsigned)r->next_entry;
-	int dfd = r->sub_fd[e->sub];
-	int fd = dfd < 0 ? -1 : src_open_file_at(dfd, e->name);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return CONV_MSG_BAD;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sbuf_addf(err, "'%s' is not a regular file", m->origin);
-		close(fd);
-		return CONV_MSG_BAD;
-	}
-	r->msg_fd = fd;
-	m->size = (uint64_t)st.st_size;
-	m->size_known = true;
-	m->received = (int64_t)st.st_mtim.tv_sec;
-	m->date_source = "mtime";
-	file_body_init(&r->msg_body, fd, 0, m->size);
-	file_body_watch(&r->msg_body, &st);
-	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->ob.m, &r->prefix, err);
-	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
-	if (ret != CONV_OK)
-		close_msg(r);
-	return ret;
+	/* a failed open leaves nothing open */
+	return file_msg_open(&r->file, m, r->sub_fd[e->sub], e->name, &r->ob.m, &r->prefix,
+			     true, &st, err);
 }
 
 /* ---- the ops -------------------------------------------------------------------- */
@@ -754,7 +728,7 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 	struct mr_reader *r = xcalloc(1, sizeof(*r));
 	onebox_init(&r->ob, &maildir_reader_ops, d);
 	r->root_fd = fd;
-	r->msg_fd = -1;
+	file_msg_init(&r->file);
 	r->sub_fd[0] = r->sub_fd[1] = -1;
 	sbuf_init(&r->prefix);
 	char *real = realpath(source, NULL);

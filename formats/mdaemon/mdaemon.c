@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/filemsg.h"
 #include "core/mutf7.h"
 #include "core/sysio.h"
 #include "core/wintext.h"
@@ -113,8 +114,7 @@ struct md_mailbox {
 	char **dirnames;	/* and its path relative to SOURCE */
 	size_t ndirfds;
 	struct mail_msg msg;
-	int msg_fd;			/* the open .msg file; -1: none */
-	struct file_body msg_body;	/* msg's bytes: all of it */
+	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
 	char *msg_origin;
 };
@@ -772,10 +772,7 @@ static unsigned flags_from_record(uint8_t f)
 
 static void close_msg(struct md_mailbox *r)
 {
-	if (r->msg_fd >= 0)
-		close(r->msg_fd);
-	r->msg_fd = -1;
-	r->msg.body = NULL;
+	file_msg_close(&r->file, &r->msg);
 }
 
 static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf *err)
@@ -793,31 +790,11 @@ static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf 
 		m->received = e->rec.date;
 		m->date_source = "record";
 	}
-	int fd = r->dirfds[e->dir] < 0 ? -1 : open_file_at(r->dirfds[e->dir], e->name);
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		sbuf_addf(err, "cannot open '%s': %s", m->origin, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return CONV_MSG_BAD;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		sbuf_addf(err, "'%s' is not a regular file", m->origin);
-		close(fd);
-		return CONV_MSG_BAD;
-	}
-	r->msg_fd = fd;
-	m->size = (uint64_t)st.st_size;
-	m->size_known = true;
-	file_body_init(&r->msg_body, fd, 0, m->size);
-	file_body_watch(&r->msg_body, &st);	/* msg_unchanged() holds the file to it */
-	m->body = &r->msg_body.body;
-	int ret = msg_read_head(m, &r->m, &r->prefix, err);
-	sys_fault_source(fd, m->origin);	/* tests only: the file changes now */
+	int ret = file_msg_open(&r->file, m, r->dirfds[e->dir], e->name, &r->m, &r->prefix,
+				false, &st, err);
 	if (ret == CONV_OK)
 		set_received(r, e, &st);
-	else
-		close_msg(r);
 	return ret;
 }
 
@@ -945,7 +922,7 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	r->m.diag = d;
 	r->m.hash = hash;
 	r->root = s->root;
-	r->msg_fd = -1;
+	file_msg_init(&r->file);
 	r->box_fd = -1;
 	sbuf_init(&r->prefix);
 	if (box->shared_with)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/srcdir.h"
 #include "core/xalloc.h"
 
 static int cmp_dent(const void *a, const void *b)
@@ -99,22 +100,14 @@ bool has_suffix_ci(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
-static int open_noatime(int dirfd, const char *name, int flags)
-{
-	int fd = openat(dirfd, name, flags | O_NOATIME);
-	if (fd < 0 && errno == EPERM)	/* O_NOATIME needs ownership or CAP_FOWNER */
-		fd = openat(dirfd, name, flags);
-	return fd;
-}
-
 int open_dir_at(int dirfd, const char *name)
 {
-	return open_noatime(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return src_open_dir_at(dirfd, name);
 }
 
 int open_file_at(int dirfd, const char *name)
 {
-	return open_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	return src_open_file_at(dirfd, name);
 }
 
 int open_regular_at(int dirfd, const char *name, struct stat *st)
