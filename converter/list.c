@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 #include "formats.h"
 #include "options.h"
+#include "select.h"
 
 struct list_totals {
 	unsigned mailboxes, folders, messages, problems;
@@ -135,10 +136,14 @@ int cmd_list(const struct options *o)
 	}
 	const struct mail_box *box;
 	int ret;
+	struct select sel;
+	select_init(&sel, o);
 	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		list_mailbox(r, o, box, ret, &err, &j, &t);
+		if (select_wanted(&sel, box))
+			list_mailbox(r, o, box, ret, &err, &j, &t);
 		sbuf_reset(&err);
 	}
+	select_release(&sel);
 	sbuf_addf(&j, "\n], \"totals\": {\"mailboxes\": %u, \"folders\": %u, "
 		  "\"mail_messages\": %u, \"mail_bytes\": %llu}}\n", t.mailboxes,
 		  t.folders, t.messages, (unsigned long long)t.bytes);

@@ -12,6 +12,7 @@
 #include "core/xalloc.h"
 #include "formats.h"
 #include "options.h"
+#include "select.h"
 
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
@@ -40,7 +41,7 @@ static const char usage_main[] =
 "error or fatal error.  See mdexport(1).\n";
 
 static const char usage_list[] =
-"usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]...\n"
+"usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "\n"
 "List every domain, mailbox and folder of the store with its class\n"
 "(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
@@ -48,6 +49,8 @@ static const char usage_list[] =
 "  --json                    one JSON document on stdout, for scripts\n"
 "  --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
 "                            here, e.g. --map 'D:\\Mail=/mnt/disk/Mail'\n"
+"  --shard K/N               only the K-th of N shards of the mailboxes\n"
+"                            (see export --help)\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
 "  -h, --help                this help\n";
 
@@ -55,7 +58,7 @@ static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
-"                       [--report FILE] [--quiet]\n"
+"                       [--report FILE] [--shard K/N] [--quiet]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -76,6 +79,10 @@ static const char usage_export[] =
 "      --map WINPREFIX=LOCALDIR\n"
 "                            where a MailDir named in userlist.dat lives here\n"
 "      --report FILE         also write the end-of-run report as JSON to FILE\n"
+"      --shard K/N           only the K-th of N shards (1 <= K <= N): N runs,\n"
+"                            on one machine or many, into one DIR or several,\n"
+"                            export every mailbox exactly once (a mailbox's\n"
+"                            shard is a hash of MAILBOX@DOMAIN: stable)\n"
 "  -q, --quiet               no warnings (errors, summaries and the report\n"
 "                            table are still shown)\n"
 "  -h, --help                this help\n"
@@ -94,7 +101,7 @@ static const char usage_export[] =
 
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
-"                       [--json] [--map WINPREFIX=LOCALDIR]...\n"
+"                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "\n"
 "Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
 "through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
@@ -110,6 +117,8 @@ static const char usage_verify[] =
 "      --json                one JSON document on stdout, for scripts\n"
 "      --map WINPREFIX=LOCALDIR\n"
 "                            where a MailDir named in userlist.dat lives here\n"
+"      --shard K/N           only the K-th of N shards, as export takes them\n"
+"                            (manifests of other mailboxes are not strays)\n"
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
@@ -118,7 +127,7 @@ static const char usage_verify[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD };
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -220,6 +229,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -261,6 +271,11 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			push(&o->maps, &o->nmaps, optarg);
 			break;
 		case OPT_REPORT: o->report = optarg; break;
+		case OPT_SHARD:
+			if (select_parse_shard(optarg, &o->shard_k, &o->shard_n) < 0)
+				return usage_error(usage, "--shard wants K/N, whole numbers with "
+						   "1 <= K <= N <= 100000, not", optarg);
+			break;
 		case 'q': o->quiet = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);

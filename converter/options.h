@@ -29,6 +29,7 @@ struct options {
 	const char **maps;	/* WINPREFIX=LOCALDIR */
 	size_t nmaps;
 	const char *report;	/* --report FILE, or NULL */
+	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: every mailbox */
 	bool skip_deleted;
 	bool dry_run;
 	bool json;

@@ -27,13 +27,13 @@
 #include "options.h"
 #include "places.h"
 #include "report.h"
+#include "select.h"
 
 struct run {
 	const struct options *o;
 	struct diag diag;
 	struct mail_reader *reader;
-	bool *user_matched;
-	bool *domain_matched;
+	struct select sel;	/* --user, --domain, --shard */
 	unsigned mailboxes;
 	unsigned messages;
 	unsigned unreadable;
@@ -44,39 +44,13 @@ struct run {
 	struct report report;
 };
 
-static bool wanted(struct run *run, const struct mail_box *box)
-{
-	const struct options *o = run->o;
-	if (!o->nusers && !o->ndomains)
-		return true;
-	bool hit = false;
-	for (size_t i = 0; i < o->nusers; i++) {
-		const char *at = strrchr(o->users[i], '@');
-		size_t n = at ? (size_t)(at - o->users[i]) : strlen(o->users[i]);
-		if (strlen(box->mailbox) == n &&
-		    !strncasecmp(o->users[i], box->mailbox, n) &&
-		    (!at || !strcasecmp(at + 1, box->domain))) {
-			run->user_matched[i] = true;
-			hit = true;
-		}
-	}
-	for (size_t i = 0; i < o->ndomains; i++) {
-		if (!strcasecmp(o->domains[i], box->domain)) {
-			run->domain_matched[i] = true;
-			hit = true;
-		}
-	}
-	return hit;
-}
-
 static int open_run(struct run *run, const struct options *o)
 {
 	memset(run, 0, sizeof(*run));
 	run->o = o;
 	run->diag.quiet = o->quiet;
 	run->diag.progress = isatty(STDERR_FILENO) && !o->json;
-	run->user_matched = xcalloc(o->nusers + 1, sizeof(bool));
-	run->domain_matched = xcalloc(o->ndomains + 1, sizeof(bool));
+	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
 	run->hash = o->dry_run ? NULL : msg_hash_new();
@@ -87,8 +61,7 @@ static int open_run(struct run *run, const struct options *o)
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
 		msg_hash_free(&run->hash);
-		free(run->user_matched);
-		free(run->domain_matched);
+		select_release(&run->sel);
 		return -1;
 	}
 	sbuf_release(&err);
@@ -102,28 +75,15 @@ static int close_run(struct run *run)
 	run->unreadable += run->diag.unattributed;
 	if (run->unreadable)
 		status = EXIT_PARTIAL;
-	for (size_t i = 0; i < run->o->nusers; i++) {
-		if (!run->user_matched[i]) {
-			fprintf(stderr, "mdexport: no mailbox '%s' in '%s'\n",
-				run->o->users[i], run->o->source);
-			status = EXIT_FATAL;
-		}
-	}
-	for (size_t i = 0; i < run->o->ndomains; i++) {
-		if (!run->domain_matched[i]) {
-			fprintf(stderr, "mdexport: no domain '%s' in '%s'\n",
-				run->o->domains[i], run->o->source);
-			status = EXIT_FATAL;
-		}
-	}
+	if (select_unmatched(&run->sel))
+		status = EXIT_FATAL;
 	if (run->locked && status != EXIT_FATAL)
 		status = EXIT_LOCKED;
 	if (run->failed)
 		status = EXIT_FATAL;
 	tree_close(&run->root);
 	run->reader->v->close(run->reader);
-	free(run->user_matched);
-	free(run->domain_matched);
+	select_release(&run->sel);
 	msg_hash_free(&run->hash);
 	return status;
 }
@@ -784,7 +744,7 @@ int cmd_export(const struct options *o)
 	int ret;
 	struct mail_reader *r = run.reader;
 	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		if (wanted(&run, box))
+		if (select_wanted(&run.sel, box))
 			export_mailbox(&run, box, ret, &err);
 		sbuf_reset(&err);
 	}

@@ -591,45 +591,6 @@ static void verify_mailbox(struct vrun *run, const struct mail_box *box, int sta
 
 /* ---- the run -------------------------------------------------------------------------- */
 
-/* wanted: --user and --domain, as export reads them (pipeline.c) */
-static bool wanted(struct vrun *run, const struct mail_box *box)
-{
-	const struct options *o = run->o;
-	if (!o->nusers && !o->ndomains)
-		return true;
-	bool hit = false;
-	for (size_t i = 0; i < o->nusers; i++) {
-		const char *at = strrchr(o->users[i], '@');
-		size_t n = (size_t)(at - o->users[i]);
-		if (strlen(box->mailbox) == n && !strncasecmp(o->users[i], box->mailbox, n) &&
-		    !strcasecmp(at + 1, box->domain))
-			hit = run->user_matched[i] = true;
-	}
-	for (size_t i = 0; i < o->ndomains; i++)
-		if (!strcasecmp(o->domains[i], box->domain))
-			hit = run->domain_matched[i] = true;
-	return hit;
-}
-
-/* unmatched_filters: a --user or --domain that named nothing is a usage error */
-static bool unmatched_filters(const struct vrun *run)
-{
-	bool any = false;
-	for (size_t i = 0; i < run->o->nusers; i++)
-		if (!run->user_matched[i]) {
-			fprintf(stderr, "mdexport: no mailbox '%s' in '%s'\n", run->o->users[i],
-				run->o->source);
-			any = true;
-		}
-	for (size_t i = 0; i < run->o->ndomains; i++)
-		if (!run->domain_matched[i]) {
-			fprintf(stderr, "mdexport: no domain '%s' in '%s'\n", run->o->domains[i],
-				run->o->source);
-			any = true;
-		}
-	return any;
-}
-
 /* stray_manifests: manifests in DIR of no mailbox of SOURCE (only when all are verified) */
 static void stray_manifests(struct vrun *run)
 {
@@ -680,8 +641,7 @@ static int open_run(struct vrun *run, const struct options *o)
 		return -1;
 	}
 	sbuf_release(&err);
-	run->user_matched = xcalloc(o->nusers + 1, sizeof(bool));
-	run->domain_matched = xcalloc(o->ndomains + 1, sizeof(bool));
+	select_init(&run->sel, o);
 	run->manifests_seen = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
 	vreport_init(&run->rep, o->json, o->source, o->output);
 	return 0;
@@ -697,28 +657,31 @@ int cmd_verify(const struct options *o)
 	int ret;
 	struct mail_reader *r = run.reader;
 	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		if (wanted(&run, box) && ret == CONV_OK && box->shared_with) {
+		if (!select_wanted(&run.sel, box)) {
+			sbuf_reset(&err);
+			continue;
+		}
+		if (ret == CONV_OK && box->shared_with) {
 			/* its mail is verified as the account that exported it */
 			if (!run.rep.json)
 				printf("%s@%s: not exported: its mail folder is %s's, verified "
 				       "there\n", box->mailbox, box->domain, box->shared_with);
-		} else if (wanted(&run, box)) {
+		} else {
 			verify_mailbox(&run, box, ret, &err);
 		}
 		sbuf_reset(&err);
 	}
 	sbuf_release(&err);
-	if (!o->nusers && !o->ndomains)
+	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
 		stray_manifests(&run);
-	bool bad_filter = unmatched_filters(&run);
+	bool bad_filter = select_unmatched(&run.sel);
 	int status = vreport_finish(&run.rep);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		perror("mdexport: cannot write the report");
 		status = EXIT_FATAL;
 	}
 	r->v->close(r);
-	free(run.user_matched);
-	free(run.domain_matched);
+	select_release(&run.sel);
 	g_hash_table_destroy(run.manifests_seen);
 	return bad_filter ? EXIT_FATAL : status;
 }

@@ -12,6 +12,7 @@
 
 #include "core/reader.h"
 #include "options.h"
+#include "select.h"
 #include "verify.h"
 #include "verify_report.h"
 
@@ -19,7 +20,7 @@ struct vrun {
 	const struct options *o;
 	struct diag diag;
 	struct mail_reader *reader;
-	bool *user_matched, *domain_matched;
+	struct select sel;	/* --user, --domain, --shard */
 	struct vreport rep;
 	GHashTable *manifests_seen;	/* manifest paths relative to DIR */
 };

@@ -168,6 +168,9 @@ int mkdir_p(const char *path, struct sbuf *err)
 	return ret;
 }
 
+/* how often a path under DIR is made again when another run removed a level of it */
+#define TREE_RACE_RETRIES 16
+
 /* ---- directories under DIR ----------------------------------------------------------------- */
 
 /* why_not: err for a failed open or make of name in dirfd: a link is named as one */
@@ -186,18 +189,21 @@ static void why_not(int dirfd, const char *display, size_t dlen, const char *nam
 
 /* open_step: one name below dirfd, as a directory, never through a link */
 static int open_step(int dirfd, const char *name, bool create, const char *display,
-		     size_t dlen, struct sbuf *err)
+		     size_t dlen, int *errno_r, struct sbuf *err)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
 		if (sys_mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST) {
+			*errno_r = errno;
 			why_not(dirfd, display, dlen, name, "create directory", errno, err);
 			return -1;
 		}
 		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	}
-	if (fd < 0)
+	if (fd < 0) {
+		*errno_r = errno;
 		why_not(dirfd, display, dlen, name, "open directory", errno, err);
+	}
 	return fd;
 }
 
@@ -205,7 +211,8 @@ static int open_step(int dirfd, const char *name, bool create, const char *displ
  * walk: the directory rel below base (whose path for messages is bdisplay),
  * one name at a time; a new descriptor, or -1 with err set
  */
-static int walk(int base, const char *bdisplay, const char *rel, bool create, struct sbuf *err)
+static int walk(int base, const char *bdisplay, const char *rel, bool create, int *errno_r,
+		struct sbuf *err)
 {
 	struct sbuf display = SBUF_INIT;
 	sbuf_adds(&display, bdisplay);
@@ -221,13 +228,32 @@ static int walk(int base, const char *bdisplay, const char *rel, bool create, st
 		if (!strcmp(c, ".") || !strcmp(c, ".."))
 			sbuf_addf(err, "BUG: '%s' names a folder outside the output", display.buf);
 		else
-			next = open_step(fd, c, create, display.buf, display.len, err);
+			next = open_step(fd, c, create, display.buf, display.len, errno_r, err);
 		close(fd);
 		fd = next;
 	}
 	free(copy);
 	sbuf_release(&display);
 	return fd;
+}
+
+/*
+ * walk_made: walk, but when another run into the same DIR removes a
+ * working folder it emptied (DIR/.mdexport/<domain>) between our making
+ * one level and the next, the next mkdirat finds its parent gone
+ * (ENOENT): the path is made again from the top, a few times.
+ */
+static int walk_made(int base, const char *bdisplay, const char *rel, bool create,
+		     struct sbuf *err)
+{
+	for (int attempt = 0;; attempt++) {
+		size_t before = err->len;
+		int e = 0;
+		int fd = walk(base, bdisplay, rel, create, &e, err);
+		if (fd >= 0 || !create || e != ENOENT || attempt >= TREE_RACE_RETRIES)
+			return fd;
+		sbuf_setlen(err, before);
+	}
 }
 
 int tree_open_root(struct tree *t, const char *path, struct sbuf *err)
@@ -246,7 +272,7 @@ int tree_sub(struct tree *out, const struct tree *base, const char *rel, bool cr
 	     struct sbuf *err)
 {
 	*out = (struct tree)TREE_INIT;
-	out->fd = walk(base->fd, base->display, rel, create, err);
+	out->fd = walk_made(base->fd, base->display, rel, create, err);
 	if (out->fd < 0)
 		return -1;
 	out->display = tree_display(base, rel);
@@ -271,7 +297,7 @@ char *tree_display(const struct tree *t, const char *rel)
 
 int tree_mkdirs(struct tree *t, const char *rel, struct sbuf *err)
 {
-	int fd = walk(t->fd, t->display, rel, true, err);
+	int fd = walk_made(t->fd, t->display, rel, true, err);
 	if (fd < 0)
 		return -1;
 	close(fd);
@@ -293,7 +319,8 @@ int tree_parent(struct tree *t, const char *rel, const char **leaf, struct sbuf 
 		close(t->cache_fd);
 	free(t->cache_rel);
 	t->cache_rel = xstrndup(rel, n);
-	t->cache_fd = walk(t->fd, t->display, t->cache_rel, false, err);
+	int e = 0;
+	t->cache_fd = walk(t->fd, t->display, t->cache_rel, false, &e, err);
 	return t->cache_fd;
 }
 
