@@ -18,20 +18,8 @@
 #include "maildir/maildir.h"
 #include "unit.h"
 
-static char tmpdir[] = "/tmp/mdx-mdread-XXXXXX";
-
-static char *tmp_path(const char *name)
-{
-	static char buf[512];
-	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
-	return buf;
-}
-
-static void make_dir(const char *rel)
-{
-	if (mkdir(tmp_path(rel), 0755) < 0 && errno != EEXIST)
-		abort();
-}
+#define SRCTREE_TEMPLATE "/tmp/mdx-mdread-XXXXXX"
+#include "srctree.h"
 
 /* a Maildir (cur/ new/ tmp/) at rel */
 static void make_maildir(const char *rel)
@@ -43,25 +31,6 @@ static void make_maildir(const char *rel)
 		snprintf(p, sizeof(p), "%s/%s", rel, subs[i]);
 		make_dir(p);
 	}
-}
-
-static void write_file(const char *rel, const char *data, int64_t mtime)
-{
-	const char *path = tmp_path(rel);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	size_t len = strlen(data);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		abort();
-	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
-	if (futimens(fd, ts) < 0)
-		abort();
-	close(fd);
-}
-
-static int sink_sbuf(void *ctx, const void *data, size_t len)
-{
-	sbuf_add(ctx, data, len);
-	return 0;
 }
 
 /* the message's bytes, read as a writer reads them */

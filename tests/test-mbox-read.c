@@ -18,33 +18,8 @@
 #include "mbox/mbox.h"
 #include "unit.h"
 
-static char tmpdir[] = "/tmp/mdx-mbread-XXXXXX";
-
-static char *tmp_path(const char *name)
-{
-	static char buf[512];
-	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
-	return buf;
-}
-
-static void write_file(const char *rel, const char *data, int64_t mtime)
-{
-	const char *path = tmp_path(rel);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	size_t len = strlen(data);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len)
-		abort();
-	struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
-	if (futimens(fd, ts) < 0)
-		abort();
-	close(fd);
-}
-
-static int sink_sbuf(void *ctx, const void *data, size_t len)
-{
-	sbuf_add(ctx, data, len);
-	return 0;
-}
+#define SRCTREE_TEMPLATE "/tmp/mdx-mbread-XXXXXX"
+#include "srctree.h"
 
 struct want {
 	const char *data;	/* the bytes handed out */
