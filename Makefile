@@ -10,7 +10,7 @@ WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wconversion -Wpointer-arit
 WERROR ?=
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto 2>/dev/null)
-DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz
+DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz -pthread
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
@@ -41,7 +41,7 @@ FORMAT_SRC := formats/formats.c \
 VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
 CONV_LIB_SRC := converter/places.c
-APP_SRC := converter/select.c converter/pipeline.c converter/manifest.c converter/report.c \
+APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <errno.h>
 
 #include "core/xalloc.h"
 #include "formats.h"
@@ -128,6 +130,7 @@ static const char usage_verify[] =
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD };
+#define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -172,6 +175,8 @@ static bool allowed(enum command cmd, int c)
 		return cmd != CMD_LIST;
 	case OPT_JSON:
 		return cmd != CMD_EXPORT;
+	case 'j':
+		return cmd != CMD_LIST;
 	default:
 		return true;
 	}
@@ -215,6 +220,54 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 	return 0;
 }
 
+static int parse_jobs(const char *arg, unsigned *jobs)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || n < 1 || n > JOBS_MAX)
+		return -1;
+	*jobs = (unsigned)n;
+	return 0;
+}
+
+/* forget: drop the word w (by identity) from the recorded command line */
+static void forget(struct options *o, const char *w)
+{
+	char **v = (char **)o->record_argv;
+	for (int i = 0; i < o->record_argc; i++) {
+		if (v[i] == w) {
+			memmove(v + i, v + i + 1, (size_t)(o->record_argc - i) * sizeof(*v));
+			o->record_argc--;
+			return;
+		}
+	}
+}
+
+/*
+ * unrecord_jobs: the -j option just parsed, left out of the recorded
+ * command line: "-j N", "--jobs N", "-jN", "--jobs=N" (a -j inside a group
+ * of short options, "-qj4", stays: the group says more than -j)
+ */
+static void unrecord_jobs(char **argv, struct options *o)
+{
+	const char *last = argv[optind - 1];
+	if (optarg == last && optind >= 2 &&
+	    (!strcmp(argv[optind - 2], "-j") || !strncmp(argv[optind - 2], "--j", 3))) {
+		forget(o, argv[optind - 2]);
+		forget(o, last);
+	} else if (optarg != last && (!strncmp(last, "-j", 2) || !strncmp(last, "--j", 3))) {
+		forget(o, last);
+	}
+}
+
+/* online_cpus: the default for -j */
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > JOBS_MAX ? JOBS_MAX : (unsigned)n;
+}
+
 /* parse: fill o from argv (after the command word); -1 when help was shown */
 static int parse(int argc, char **argv, enum command cmd, struct options *o)
 {
@@ -231,6 +284,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -239,7 +293,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 	optind = 1;
 	opterr = 0;
 	/* the leading ':' makes a missing value ':' instead of '?' */
-	while ((c = getopt_long(argc, argv, ":hf:o:u:d:nq", longopts, &longidx)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hf:o:u:d:nqj:", longopts, &longidx)) != -1) {
 		if (c == ':')	/* a missing value: the option is the last word read */
 			snprintf(word, sizeof(word), "%s", argv[optind - 1]);
 		else
@@ -277,6 +331,12 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 						   "1 <= K <= N <= 100000, not", optarg);
 			break;
 		case 'q': o->quiet = true; break;
+		case 'j':
+			if (parse_jobs(optarg, &o->jobs) < 0)
+				return usage_error(usage, "--jobs wants a whole number from 1 to "
+						   "1024, not", optarg);
+			unrecord_jobs(argv, o);
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		default:
@@ -316,7 +376,10 @@ int main(int argc, char **argv)
 	/* getopt permutes argv: the manifest and the report want it as typed */
 	char **given = xreallocarray(NULL, (size_t)argc + 1, sizeof(*given));
 	memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
-	struct options o = { .argc = argc, .argv = given };
+	char **recorded = xreallocarray(NULL, (size_t)argc + 1, sizeof(*recorded));
+	memcpy(recorded, argv, ((size_t)argc + 1) * sizeof(*recorded));
+	struct options o = { .argc = argc, .argv = given, .record_argc = argc,
+			     .record_argv = recorded, .jobs = online_cpus() };
 	int ret = parse(argc - 1, argv + 1, (enum command)command, &o);
 	if (ret == 0) {
 		g_mime_init();
@@ -330,5 +393,6 @@ int main(int argc, char **argv)
 	free(o.domains);
 	free(o.maps);
 	free(given);
+	free(recorded);
 	return ret;
 }

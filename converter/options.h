@@ -18,6 +18,14 @@
 struct options {
 	int argc;		/* the command line as given, for the manifest and report */
 	char *const *argv;
+	/*
+	 * the same without -j/--jobs and its value, for the manifest: how many
+	 * threads wrote an export changes nothing in it, so its manifest does
+	 * not say (one export made on 2 or 64 cores has the same manifests)
+	 */
+	int record_argc;
+	char *const *record_argv;
+	unsigned jobs;		/* -j N: threads; 1: one mailbox at a time, no threads */
 	const char *source;	/* SOURCE's path (a "<format>:" prefix taken off) */
 	const struct mail_reader_ops *reader;	/* what reads it (formats_source_reader) */
 	const char *output;	/* export: --output; verify: DIR */

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "converter/boxpipe.h"
+#include "converter/pool.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/reader.h"
@@ -40,8 +42,8 @@ struct run {
 	unsigned failed;	/* mailboxes whose output failed */
 	unsigned locked;	/* mailboxes another run was writing: skipped */
 	struct tree root;	/* DIR, opened once (not for a dry run) */
-	struct msg_hash *hash;	/* NULL for a dry run: no manifest, nothing to hash */
 	struct report report;
+	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
 };
 
 static int open_run(struct run *run, const struct options *o)
@@ -53,14 +55,12 @@ static int open_run(struct run *run, const struct options *o)
 	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
-	run->hash = o->dry_run ? NULL : msg_hash_new();
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
-		msg_hash_free(&run->hash);
 		select_release(&run->sel);
 		return -1;
 	}
@@ -84,7 +84,6 @@ static int close_run(struct run *run)
 	tree_close(&run->root);
 	run->reader->v->close(run->reader);
 	select_release(&run->sel);
-	msg_hash_free(&run->hash);
 	return status;
 }
 
@@ -94,7 +93,18 @@ struct box_run {
 	struct run *run;
 	const struct mail_box *box;
 	struct mail_mailbox *mb;	/* the mailbox opened for reading */
+	struct msg_hash *hash;	/* its messages' SHA-256 (NULL for a dry run) */
 	struct diag diag;	/* this mailbox's: its warnings and errors count in stats */
+	/*
+	 * Read ahead by its own threads (boxpipe.h): the reader then says what
+	 * it says on rdiag, which captures it into rcapture, and the items come
+	 * from pipe; else pipe is NULL and the reader is read here.
+	 */
+	struct boxpipe *pipe;
+	struct pipe_item *item;	/* the item last taken from pipe */
+	bool split;		/* read ahead by its own threads */
+	struct diag rdiag;
+	struct sbuf rcapture;
 	struct mail_writer *w;
 	struct conv_stats stats;
 	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
@@ -126,16 +136,58 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 		return;
 	char hex[65];
 	bool hashed = false;
+	const struct pipe_item *it = b->item;
+	bool ahead = it && it->kind == PIPE_MSG && !it->live && it->msg == msg;
 	if (msg->body && (!reason || !strcmp(reason, "deleted"))) {
 		struct sbuf err = SBUF_INIT;
-		hashed = msg_hash_final(msg->hash, msg, hex, &err);
+		if (ahead && it->hashed)	/* hashed when it was read ahead */
+			memcpy(hex, it->sha256, sizeof(hex));
+		else if (ahead)
+			sbuf_adds(&err, it->hash_err.buf);
+		hashed = ahead ? it->hashed : msg_hash_final(msg->hash, msg, hex, &err);
 		if (!hashed)
 			diag_error(&b->diag, "%s; its manifest line has no sha256", err.buf);
 		sbuf_release(&err);
 	}
-	struct manifest_msg it = { .folder = f, .msg = msg, .sha256 = hashed ? hex : NULL,
-				   .reason = reason, .detail = detail, .loc = &b->loc };
-	manifest_add(b->manifest, &it);
+	struct manifest_msg rec = { .folder = f, .msg = msg, .sha256 = hashed ? hex : NULL,
+				    .reason = reason, .detail = detail, .loc = &b->loc };
+	manifest_add(b->manifest, &rec);
+}
+
+/*
+ * The mailbox's folders and messages, from its reader (one mailbox at a
+ * time) or from the items it read ahead (boxpipe.h), which carry what it
+ * said while reading them, said here, in the same place as without.
+ */
+static int feed_folder(struct box_run *b, const struct mail_folder **f, struct sbuf *err)
+{
+	if (!b->pipe)
+		return b->mb->v->next_folder(b->mb, f, err);
+	struct pipe_item *it = b->item = boxpipe_next(b->pipe);
+	diag_replay(&b->diag, &it->capture);
+	sbuf_add(err, it->err.buf, it->err.len);
+	*f = it->folder;
+	return it->status;
+}
+
+static int feed_msg(struct box_run *b, const struct mail_msg **msg, struct sbuf *err)
+{
+	if (!b->pipe)
+		return b->mb->v->next_msg(b->mb, msg, err);
+	struct pipe_item *it = b->item = boxpipe_next(b->pipe);
+	diag_replay(&b->diag, &it->capture);
+	sbuf_add(err, it->err.buf, it->err.len);
+	*msg = it->msg;
+	return it->status;
+}
+
+/* feed_reopen: only for a message read live (the reader waits while we use it) */
+static int feed_reopen(struct box_run *b, const struct mail_msg **msg, struct sbuf *err)
+{
+	int ret = b->mb->v->reopen_msg(b->mb, msg, err);
+	if (b->pipe)
+		diag_replay(&b->diag, &b->rcapture);
+	return ret;
 }
 
 /*
@@ -149,12 +201,11 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 static int write_item(struct box_run *b, const struct mail_msg **msg, bool *changed,
 		      struct sbuf *err)
 {
-	struct mail_mailbox *r = b->mb;
 	*changed = false;
 	int ret = mail_writer_write_msg(b->w, *msg, &b->loc);
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
 		diag_warn(&b->diag, "%s; reading it again from the start", b->w->error.buf);
-		ret = r->v->reopen_msg(r, msg, err);
+		ret = feed_reopen(b, msg, err);
 		if (ret != CONV_OK)
 			return ret;
 		ret = mail_writer_write_msg(b->w, *msg, &b->loc);
@@ -170,7 +221,6 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 static int export_folder(struct box_run *b, const struct mail_folder *f)
 {
 	struct run *run = b->run;
-	struct mail_mailbox *r = b->mb;
 	struct sbuf err = SBUF_INIT;
 	int ret = mail_writer_begin_folder(b->w, f);
 	if (ret != CONV_OK) {
@@ -179,7 +229,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	}
 	b->stats.folders++;
 	const struct mail_msg *msg;
-	while ((ret = r->v->next_msg(r, &msg, &err)) != CONV_DONE) {
+	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
 		if (ret != CONV_OK) {
 			diag_error(&b->diag, "%s", err.buf);
@@ -221,15 +271,14 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	return CONV_OK;
 }
 
-/* export_folders: every folder of the mailbox; CONV_FATAL on output failure */
-static int export_folders(struct box_run *b)
+/* read_folders: every folder of the mailbox; CONV_FATAL on output failure */
+static int read_folders(struct box_run *b)
 {
-	struct mail_mailbox *r = b->mb;
 	struct diag *d = &b->diag;
 	struct sbuf err = SBUF_INIT;
 	const struct mail_folder *f;
 	int ret;
-	while ((ret = r->v->next_folder(r, &f, &err)) != CONV_DONE) {
+	while ((ret = feed_folder(b, &f, &err)) != CONV_DONE) {
 		if (ret != CONV_OK) {
 			diag_error(d, "%s", err.buf);
 			sbuf_reset(&err);
@@ -247,6 +296,36 @@ static int export_folders(struct box_run *b)
 	return CONV_OK;
 }
 
+/*
+ * start_pipe: the mailbox read ahead by its own threads (b->split); when
+ * they cannot be started, it is read here, its reader's diag made one like
+ * the mailbox's own
+ */
+static void start_pipe(struct box_run *b)
+{
+	struct sbuf err = SBUF_INIT;
+	b->pipe = boxpipe_start(b->mb, &b->rcapture, b->run->o->jobs, b->w->v, &err);
+	if (!b->pipe) {
+		diag_warn(&b->diag, "%s@%s: %s; read by one thread", b->box->mailbox,
+			  b->box->domain, err.buf);
+		diag_replay(&b->diag, &b->rcapture);
+		b->rdiag = b->diag;
+	}
+	sbuf_release(&err);
+}
+
+/* export_folders: every folder of the mailbox; CONV_FATAL on output failure */
+static int export_folders(struct box_run *b)
+{
+	if (b->split)
+		start_pipe(b);
+	int ret = read_folders(b);
+	boxpipe_stop(b->pipe);
+	b->pipe = NULL;
+	b->item = NULL;
+	return ret;
+}
+
 static const char *plural(unsigned n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -260,40 +339,40 @@ static void print_summary(struct box_run *b, bool failed)
 	human_bytes(size, sizeof(size), s->bytes);
 	diag_progress_clear(&b->diag);
 	if (b->shared) {
-		fprintf(stderr, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
+		diag_printf(&b->diag, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
 			b->box->path, b->box->shared_with, b->box->shared_with);
 		return;
 	}
 	if (b->locked) {
-		fprintf(stderr, "mdexport: %s@%s: skipped, another mdexport run is writing "
+		diag_printf(&b->diag, "mdexport: %s@%s: skipped, another mdexport run is writing "
 			"'%s' (its lock is held); nothing of it was touched; run again when "
 			"that run has finished\n", b->box->mailbox, b->box->domain, b->dest.buf);
 		return;
 	}
 	if (b->unreadable_box) {
-		fprintf(stderr, "mdexport: %s@%s: not exported, the mailbox could not be "
+		diag_printf(&b->diag, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
 			b->box->domain, s->unreadable, s->warnings);
 		if (s->problems.len)
-			fputs(s->problems.buf, stderr);
+			diag_printf(&b->diag, "%s", s->problems.buf);
 		return;
 	}
-	fprintf(stderr, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
+	diag_printf(&b->diag, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
 		failed ? "FAILED, nothing written; had read" :
 		dry ? "would export" : "exported",
 		s->messages, plural(s->messages, "message", "messages"), size,
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
-	fprintf(stderr, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
+	diag_printf(&b->diag, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
 		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->problems.len)
-		fputs(s->problems.buf, stderr);
+		diag_printf(&b->diag, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
-		fprintf(stderr, "  ... and %u more\n", s->problems_listed - 50);
+		diag_printf(&b->diag, "  ... and %u more\n", s->problems_listed - 50);
 }
 
 /*
@@ -430,7 +509,7 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
 		return 0;
 	const struct options *o = b->run->o;
 	struct manifest_run mr = {
-		.argv = o->argv, .argc = o->argc, .started = b->started,
+		.argv = o->record_argv, .argc = o->record_argc, .started = b->started,
 		.ended = (int64_t)time(NULL), .source = o->source,
 		.format = o->format->name, .box = b->box,
 	};
@@ -494,12 +573,67 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* add_report_row: the mailbox's row of the end-of-run report */
-static void add_report_row(struct box_run *b, bool failed)
+/*
+ * A mailbox to export, as the main thread listed it: the reader's
+ * description copied (its next call may change it), the run's diag
+ * settings at that moment; then what export_mailbox made of it, for
+ * finish_job to add to the run in listing order.
+ */
+struct box_job {
+	struct pool_job pj;
+	struct run *run;
+	struct mail_box *box;
+	int reader_status;
+	struct sbuf reader_err;
+	struct diag diag;
+	struct report_row row;
+	unsigned messages;	/* exported (none for a failed mailbox) */
+	unsigned unreadable;
+	bool failed, locked;
+};
+
+static struct box_job *job_new(struct run *run, const struct mail_box *box, int status,
+			       const struct sbuf *err)
+{
+	struct box_job *j = xcalloc(1, sizeof(*j));
+	j->run = run;
+	j->box = mail_box_dup(box);
+	j->reader_status = status;
+	sbuf_init(&j->reader_err);
+	sbuf_add(&j->reader_err, err->buf, err->len);
+	j->diag = run->diag;
+	j->diag.unattributed = 0;
+	return j;
+}
+
+static void job_free(struct box_job *j)
+{
+	mail_box_free(j->box);
+	sbuf_release(&j->reader_err);
+	sbuf_release(&j->pj.text);
+	free(j);
+}
+
+/* finish_job: the mailbox's row and counts added to the run, in listing order */
+static void finish_job(struct pool_job *pj, void *ctx)
+{
+	struct box_job *j = (struct box_job *)pj;
+	struct run *run = ctx;
+	report_add(&run->report, &j->row);
+	run->mailboxes++;
+	run->messages += j->messages;
+	run->unreadable += j->unreadable;
+	run->failed += j->failed;
+	run->locked += j->locked;
+	job_free(j);
+}
+
+/* fill_result: the mailbox's row of the end-of-run report, and its counts */
+static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 {
 	const struct conv_stats *s = &b->stats;
 	bool wrote = !failed && !b->unreadable_box && !b->shared && !b->locked && !b->run->o->dry_run;
-	struct report_row row = {
+	j->row = (struct report_row){
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
 		.result = b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
@@ -513,36 +647,67 @@ static void add_report_row(struct box_run *b, bool failed)
 	};
 	if (wrote) {
 		const char *suffix = b->run->o->format->dest_suffix;
-		size_t n = strlen(row.output) - (suffix ? strlen(suffix) : 0);
-		row.manifest = xasprintf("%.*s.manifest.jsonl", (int)n, row.output);
+		size_t n = strlen(j->row.output) - (suffix ? strlen(suffix) : 0);
+		j->row.manifest = xasprintf("%.*s.manifest.jsonl", (int)n, j->row.output);
 	}
-	report_add(&b->run->report, &row);
+	j->messages = failed ? 0 : s->messages;	/* a failed mailbox wrote none */
+	j->unreadable = s->unreadable;
+	j->failed = failed;
+	j->locked = b->locked;
 }
 
-static void export_mailbox(struct run *run, const struct mail_box *box,
-			   int reader_status, struct sbuf *reader_err)
+static void job_write(void *ctx, const char *text, size_t len)
 {
+	pool_write(ctx, text, len);
+}
+
+/*
+ * open_box: the mailbox opened for reading; read ahead by its own threads
+ * when it is the last work of a run with idle cores (the reader then says
+ * what it says on rdiag, replayed here)
+ */
+static void open_box(struct box_run *b, int reader_status, struct sbuf *reader_err)
+{
+	struct run *run = b->run;
+	const struct mail_box *box = b->box;
+	b->split = run->pool && !run->o->dry_run && pool_alone(run->pool);
+	b->rdiag = (struct diag){ .capture = &b->rcapture };
+	if (reader_status == CONV_OK && !box->shared_with)
+		b->mb = run->reader->v->open_mailbox(run->reader, box,
+						     b->split ? &b->rdiag : &b->diag, b->hash,
+						     reader_err);
+	diag_replay(&b->diag, &b->rcapture);
+}
+
+static void export_mailbox(struct box_job *j)
+{
+	struct run *run = j->run;
+	const struct mail_box *box = j->box;
 	struct box_run b = { .run = run, .box = box, .started = (int64_t)time(NULL) };
 	clock_gettime(CLOCK_MONOTONIC, &b.t0);
 	sbuf_init(&b.stats.problems);
 	sbuf_init(&b.dest);
 	sbuf_init(&b.rel);
 	sbuf_init(&b.name);
+	sbuf_init(&b.rcapture);
 	b.domain = b.work = (struct tree)TREE_INIT;
 	b.lock_fd = -1;
+	b.hash = run->o->dry_run ? NULL : msg_hash_new();
 	mail_item_loc_init(&b.loc);
-	b.diag = run->diag;	/* its settings and the progress line's state */
+	b.diag = j->diag;	/* its settings and the progress line's state */
 	b.diag.stats = &b.stats;
-	b.diag.unattributed = 0;
+	if (run->pool) {
+		b.diag.write = job_write;
+		b.diag.write_ctx = &j->pj;
+		b.diag.progress = false;
+	}
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
-	if (reader_status == CONV_OK && !box->shared_with)
-		b.mb = run->reader->v->open_mailbox(run->reader, box, &b.diag, run->hash,
-						    reader_err);
-	if (reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
+	open_box(&b, j->reader_status, &j->reader_err);
+	if (j->reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
 		b.unreadable_box = true;
 		diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
-			   reader_err->buf);
+			   j->reader_err.buf);
 	} else if (box->shared_with) {
 		b.shared = true;
 	} else {
@@ -562,20 +727,89 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	if (b.mb)
 		b.mb->v->close_mailbox(b.mb);
 	print_summary(&b, failed);
-	add_report_row(&b, failed);
-	run->mailboxes++;
-	run->messages += failed ? 0 : b.stats.messages;	/* a failed mailbox wrote none */
-	run->unreadable += b.stats.unreadable;
-	run->failed += failed;
-	run->locked += b.locked;
-	run->diag.progress_shown = b.diag.progress_shown;	/* one terminal line for the run */
-	run->diag.progress_at = b.diag.progress_at;
+	fill_result(&b, j, failed);
+	if (!run->pool) {	/* one terminal line for the run */
+		run->diag.progress_shown = b.diag.progress_shown;
+		run->diag.progress_at = b.diag.progress_at;
+	}
+	msg_hash_free(&b.hash);
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
 	sbuf_release(&b.rel);
 	sbuf_release(&b.name);
+	sbuf_release(&b.rcapture);
 	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
+}
+
+static void run_job(struct pool_job *pj, void *ctx)
+{
+	(void)ctx;
+	export_mailbox((struct box_job *)pj);
+}
+
+/* keep_listing: the store's own lines (finding the mailboxes), until their place is known */
+static void keep_listing(void *ctx, const char *text, size_t len)
+{
+	sbuf_add(ctx, text, len);
+}
+
+/*
+ * export_all: every mailbox wanted, one at a time, or side by side on
+ * -j N threads.  Side by side, each is listed one ahead, so that the last
+ * is known to be the last when it is handed over (it may then use the idle
+ * threads), and what the store said while the next was listed is printed
+ * after it, where one at a time prints it.
+ */
+static void export_all(struct run *run)
+{
+	const struct options *o = run->o;
+	struct sbuf err = SBUF_INIT, listing = SBUF_INIT;
+	if (o->jobs > 1) {
+		run->pool = pool_new(o->jobs, run_job, finish_job, run, &err);
+		if (!run->pool)
+			diag_warn(&run->diag, "%s; one mailbox at a time", err.buf);
+		else {
+			run->diag.write = keep_listing;
+			run->diag.write_ctx = &listing;
+			run->diag.progress = false;
+		}
+		sbuf_reset(&err);
+	}
+	struct mail_reader *r = run->reader;
+	struct box_job *held = NULL;
+	const struct mail_box *box;
+	int ret;
+	for (;;) {
+		ret = r->v->next_mailbox(r, &box, &err);
+		bool end = ret == CONV_DONE;
+		if (held)
+			pool_submit(run->pool, &held->pj, end);
+		held = NULL;
+		if (run->pool) {
+			pool_print(run->pool, listing.buf, listing.len);
+			sbuf_reset(&listing);
+		}
+		if (end)
+			break;
+		if (select_wanted(&run->sel, box)) {
+			struct box_job *j = job_new(run, box, ret, &err);
+			if (run->pool) {
+				held = j;
+			} else {
+				export_mailbox(j);
+				finish_job(&j->pj, run);
+			}
+		}
+		sbuf_reset(&err);
+	}
+	sbuf_release(&err);
+	if (run->pool) {
+		pool_finish(run->pool);
+		run->pool = NULL;
+		run->diag.write = NULL;
+	}
+	sbuf_release(&listing);
 }
 
 /*
@@ -726,7 +960,6 @@ out:
 
 int cmd_export(const struct options *o)
 {
-	struct sbuf err = SBUF_INIT;
 	struct run run;
 	struct report_file report;
 	struct places guard = { 0 };
@@ -740,15 +973,7 @@ int cmd_export(const struct options *o)
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
-	const struct mail_box *box;
-	int ret;
-	struct mail_reader *r = run.reader;
-	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		if (select_wanted(&run.sel, box))
-			export_mailbox(&run, box, ret, &err);
-		sbuf_reset(&err);
-	}
-	sbuf_release(&err);
+	export_all(&run);
 	run.report.unattributed = run.diag.unattributed;
 	int status = finish_report(&run, &report, close_run(&run));
 	char locked[64] = "";

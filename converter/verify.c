@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "converter/pool.h"
 #include "core/outdir.h"
 #include "core/xalloc.h"
 #include "formats.h"
@@ -491,7 +492,7 @@ static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *bo
 	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
 	vbox_report_init(&b->rep, name, NULL, b->out_rel, b->manifest_rel);
 	free(name);
-	g_hash_table_add(run->manifests_seen, xstrdup(b->manifest_rel));
+	b->diag = run->diag;
 }
 
 static void box_release(struct vbox *b)
@@ -535,7 +536,7 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 	int ret;
 	while ((ret = r->v->next_folder(r, &f, &err)) != CONV_DONE) {
 		if (ret != CONV_OK)
-			diag_error(&b->run->diag, "%s", err.buf);
+			diag_error(&b->diag, "%s", err.buf);
 		sbuf_reset(&err);
 		if (!f->is_mail)
 			continue;
@@ -564,29 +565,137 @@ static void finish(struct vbox *b)
 	out_extras(b);
 }
 
-static void verify_mailbox(struct vrun *run, const struct mail_box *box, int status,
-			   const struct sbuf *err)
-{
+/* a mailbox to verify, as listed (copied), and then its report, added in listing order */
+struct vjob {
+	struct pool_job pj;
+	struct vrun *run;
+	struct mail_box *box;
+	int status;
+	struct sbuf err;
+	/* its mail folder is another account's: its mail is verified as that account */
+	bool shared;
 	struct vbox b;
-	box_init(&b, run, box);
+};
+
+static void job_write(void *ctx, const char *text, size_t len)
+{
+	pool_write(ctx, text, len);
+}
+
+/* verify_mailbox: the mailbox's report, in j->b (added to the run's by finish_job) */
+static void verify_mailbox(struct vjob *j)
+{
+	struct vrun *run = j->run;
+	struct vbox *b = &j->b;
+	box_init(b, run, j->box);
+	if (run->pool) {
+		b->diag.write = job_write;
+		b->diag.write_ctx = &j->pj;
+	}
 	struct sbuf open_err = SBUF_INIT;
-	struct mail_mailbox *mb = status != CONV_OK ? NULL :
-		run->reader->v->open_mailbox(run->reader, box, &run->diag, NULL, &open_err);
-	if (status != CONV_OK || !mb) {
+	struct mail_mailbox *mb = j->status != CONV_OK ? NULL :
+		run->reader->v->open_mailbox(run->reader, j->box, &b->diag, NULL, &open_err);
+	if (j->status != CONV_OK || !mb) {
 		struct vproblem p = { .kind = VK_UNREADABLE, .folder = "(mailbox)",
-				      .what = mb || status != CONV_OK ? err->buf : open_err.buf };
-		vbox_problem(&b.rep, &p);
+				      .what = mb || j->status != CONV_OK ? j->err.buf : open_err.buf };
+		vbox_problem(&b->rep, &p);
 	} else {
-		if (load_manifest(&b) == 0)
-			open_output(&b);
-		walk_source(&b, mb);
-		if (b.format)
-			finish(&b);
+		if (load_manifest(b) == 0)
+			open_output(b);
+		walk_source(b, mb);
+		if (b->format)
+			finish(b);
 		mb->v->close_mailbox(mb);
 	}
 	sbuf_release(&open_err);
-	vreport_box(&run->rep, &b.rep);
-	box_release(&b);
+}
+
+static void run_job(struct pool_job *pj, void *ctx)
+{
+	(void)ctx;
+	struct vjob *j = (struct vjob *)pj;
+	if (!j->shared)
+		verify_mailbox(j);
+}
+
+static void finish_job(struct pool_job *pj, void *ctx)
+{
+	struct vjob *j = (struct vjob *)pj;
+	struct vrun *run = ctx;
+	if (j->shared && !run->rep.json)
+		printf("%s@%s: not exported: its mail folder is %s's, verified there\n",
+		       j->box->mailbox, j->box->domain, j->box->shared_with);
+	if (!j->shared) {
+		g_hash_table_add(run->manifests_seen, xstrdup(j->b.manifest_rel));
+		vreport_box(&run->rep, &j->b.rep);
+		box_release(&j->b);
+	}
+	mail_box_free(j->box);
+	sbuf_release(&j->err);
+	sbuf_release(&j->pj.text);
+	free(j);
+}
+
+static struct vjob *job_new(struct vrun *run, const struct mail_box *box, int status,
+			    const struct sbuf *err)
+{
+	struct vjob *j = xcalloc(1, sizeof(*j));
+	j->run = run;
+	j->box = mail_box_dup(box);
+	j->status = status;
+	j->shared = status == CONV_OK && box->shared_with;
+	sbuf_init(&j->err);
+	sbuf_add(&j->err, err->buf, err->len);
+	return j;
+}
+
+/* keep_listing: the store's own lines, until their place among the mailboxes' is known */
+static void keep_listing(void *ctx, const char *text, size_t len)
+{
+	sbuf_add(ctx, text, len);
+}
+
+/* verify_all: every mailbox wanted, one at a time or side by side (-j N), reported in order */
+static void verify_all(struct vrun *run)
+{
+	struct sbuf err = SBUF_INIT, listing = SBUF_INIT;
+	if (run->o->jobs > 1) {
+		run->pool = pool_new(run->o->jobs, run_job, finish_job, run, &err);
+		if (run->pool) {
+			run->diag.write = keep_listing;
+			run->diag.write_ctx = &listing;
+		}
+		sbuf_reset(&err);
+	}
+	const struct mail_box *box;
+	struct mail_reader *r = run->reader;
+	int ret;
+	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
+		if (run->pool) {
+			pool_print(run->pool, listing.buf, listing.len);
+			sbuf_reset(&listing);
+		}
+		if (!select_wanted(&run->sel, box)) {
+			sbuf_reset(&err);
+			continue;
+		}
+		struct vjob *j = job_new(run, box, ret, &err);
+		if (run->pool) {
+			pool_submit(run->pool, &j->pj, false);
+		} else {
+			run_job(&j->pj, run);
+			finish_job(&j->pj, run);
+		}
+		sbuf_reset(&err);
+	}
+	if (run->pool) {
+		pool_print(run->pool, listing.buf, listing.len);
+		pool_finish(run->pool);
+		run->pool = NULL;
+		run->diag.write = NULL;
+	}
+	sbuf_release(&listing);
+	sbuf_release(&err);
 }
 
 /* ---- the run -------------------------------------------------------------------------- */
@@ -652,26 +761,7 @@ int cmd_verify(const struct options *o)
 	struct vrun run;
 	if (open_run(&run, o) < 0)
 		return EXIT_FATAL;
-	struct sbuf err = SBUF_INIT;
-	const struct mail_box *box;
-	int ret;
-	struct mail_reader *r = run.reader;
-	while ((ret = r->v->next_mailbox(r, &box, &err)) != CONV_DONE) {
-		if (!select_wanted(&run.sel, box)) {
-			sbuf_reset(&err);
-			continue;
-		}
-		if (ret == CONV_OK && box->shared_with) {
-			/* its mail is verified as the account that exported it */
-			if (!run.rep.json)
-				printf("%s@%s: not exported: its mail folder is %s's, verified "
-				       "there\n", box->mailbox, box->domain, box->shared_with);
-		} else {
-			verify_mailbox(&run, box, ret, &err);
-		}
-		sbuf_reset(&err);
-	}
-	sbuf_release(&err);
+	verify_all(&run);
 	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
 		stray_manifests(&run);
 	bool bad_filter = select_unmatched(&run.sel);
@@ -680,7 +770,7 @@ int cmd_verify(const struct options *o)
 		perror("mdexport: cannot write the report");
 		status = EXIT_FATAL;
 	}
-	r->v->close(r);
+	run.reader->v->close(run.reader);
 	select_release(&run.sel);
 	g_hash_table_destroy(run.manifests_seen);
 	return bad_filter ? EXIT_FATAL : status;

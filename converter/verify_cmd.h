@@ -16,6 +16,8 @@
 #include "verify.h"
 #include "verify_report.h"
 
+struct pool;
+
 struct vrun {
 	const struct options *o;
 	struct diag diag;
@@ -23,11 +25,13 @@ struct vrun {
 	struct select sel;	/* --user, --domain, --shard */
 	struct vreport rep;
 	GHashTable *manifests_seen;	/* manifest paths relative to DIR */
+	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
 };
 
 struct vbox {
 	struct vrun *run;
 	const struct mail_box *box;
+	struct diag diag;	/* the mailbox's reader's (quiet: the export showed warnings) */
 	struct vbox_report rep;
 	char *out_rel;		/* the mailbox's output, relative to DIR */
 	char *manifest_rel;

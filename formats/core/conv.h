@@ -62,6 +62,17 @@ struct file_body {
 void file_body_init(struct file_body *fb, int fd, uint64_t base, uint64_t len);
 void file_body_watch(struct file_body *fb, const struct stat *st);
 
+/*
+ * The body of a message held in memory (bytes, taken over): a message read
+ * ahead of its writer by the converter's pipeline.  It never changes.
+ */
+struct mem_body {
+	struct msg_body body;
+	GByteArray *bytes;
+};
+void mem_body_init(struct mem_body *mb, GByteArray *bytes);
+void mem_body_release(struct mem_body *mb);
+
 enum conv_status {		/* ordered by severity */
 	CONV_DONE = 1,		/* iterator exhausted */
 	CONV_OK = 0,
@@ -92,6 +103,10 @@ struct mail_box {		/* one account */
 	 */
 	const char *shared_with;
 };
+
+/* mail_box_dup: a copy owning its strings (a mailbox handed on past the reader's next call) */
+struct mail_box *mail_box_dup(const struct mail_box *box);
+void mail_box_free(struct mail_box *box);
 
 struct mail_folder {
 	const char *path;	/* logical, UTF-8, '/'-separated: "INBOX/Projects" */
@@ -148,6 +163,7 @@ struct mail_msg {
 	bool head_complete;	/* false: no end of headers within the cap */
 	unsigned seq;		/* 1-based position within its folder */
 	struct msg_hash *hash;	/* NULL, or fed every byte read from body (msghash.h) */
+	void *prepared;		/* the writer's prepare result, or NULL; owned by the writer */
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */

@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define PROBLEMS_KEPT 50
 
@@ -13,64 +14,126 @@ void diag_progress_clear(struct diag *d)
 	}
 }
 
-static void __attribute__((format(printf, 3, 0)))
-note_problem(struct diag *d, const char *level, const char *fmt, va_list ap)
+/* put: a whole line where d's lines go */
+static void put(struct diag *d, const char *text, size_t len)
+{
+	if (d->write) {
+		d->write(d->write_ctx, text, len);
+		return;
+	}
+	diag_progress_clear(d);
+	fwrite(text, 1, len, stderr);
+}
+
+static void note_problem(struct diag *d, const char *level, const char *text)
 {
 	struct conv_stats *s = d->stats;
 	if (!s)
 		return;
-	if (s->problems_listed < PROBLEMS_KEPT) {
-		sbuf_addf(&s->problems, "  %s: ", level);
-		sbuf_vaddf(&s->problems, fmt, ap);
-		sbuf_addch(&s->problems, '\n');
-	}
+	if (s->problems_listed < PROBLEMS_KEPT)
+		sbuf_addf(&s->problems, "  %s: %s\n", level, text);
 	s->problems_listed++;
 }
 
-static void __attribute__((format(printf, 4, 0)))
-emit(struct diag *d, const char *level, bool count_problem, const char *fmt, va_list ap)
+/* emit_text: print (unless quiet) and count one formatted message */
+static void emit_text(struct diag *d, char kind, const char *text)
 {
-	va_list cp;
+	if (kind == 'S') {
+		if (d->stats)
+			d->stats->stale++;
+		return;
+	}
+	const char *level = kind == 'W' ? "warning" : "error";
+	bool count_problem = kind != 'W';
 	if (!d->quiet || count_problem) {
-		diag_progress_clear(d);
-		fprintf(stderr, "mdexport: %s: ", level);
-		va_copy(cp, ap);
-		vfprintf(stderr, fmt, cp);
-		va_end(cp);
-		fputc('\n', stderr);
+		struct sbuf line = SBUF_INIT;
+		sbuf_addf(&line, "mdexport: %s: %s\n", level, text);
+		put(d, line.buf, line.len);
+		sbuf_release(&line);
 	}
 	if (count_problem)
-		note_problem(d, level, fmt, ap);
+		note_problem(d, level, text);
+	if (kind == 'W' && d->stats)
+		d->stats->warnings++;
+	else if (kind == 'E' && d->stats)
+		d->stats->unreadable++;
+	else if (kind == 'E')
+		d->unattributed++;
+}
+
+/*
+ * emit: kind W (warning), E (error), F (fatal), S (stale record, no text);
+ * a capturing diag keeps "<kind><text>\0" for diag_replay
+ */
+static void emit(struct diag *d, char kind, const char *text)
+{
+	if (d->capture) {
+		sbuf_addch(d->capture, kind);
+		sbuf_adds(d->capture, text);
+		sbuf_addch(d->capture, '\0');
+	} else {
+		emit_text(d, kind, text);
+	}
+}
+
+static void __attribute__((format(printf, 3, 0)))
+emitv(struct diag *d, char kind, const char *fmt, va_list ap)
+{
+	struct sbuf text = SBUF_INIT;
+	sbuf_vaddf(&text, fmt, ap);
+	emit(d, kind, text.buf);
+	sbuf_release(&text);
+}
+
+void diag_replay(struct diag *d, struct sbuf *capture)
+{
+	for (size_t at = 0; at < capture->len; ) {
+		const char *rec = capture->buf + at;
+		size_t n = strlen(rec);
+		emit_text(d, rec[0], rec + 1);
+		at += n + 1;
+	}
+	sbuf_reset(capture);
 }
 
 void diag_warn(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(d, "warning", false, fmt, ap);
+	emitv(d, 'W', fmt, ap);
 	va_end(ap);
-	if (d->stats)
-		d->stats->warnings++;
 }
 
 void diag_error(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(d, "error", true, fmt, ap);
+	emitv(d, 'E', fmt, ap);
 	va_end(ap);
-	if (d->stats)
-		d->stats->unreadable++;
-	else
-		d->unattributed++;
 }
 
 void diag_fatal(struct diag *d, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	emit(d, "error", true, fmt, ap);
+	emitv(d, 'F', fmt, ap);
 	va_end(ap);
+}
+
+void diag_stale(struct diag *d)
+{
+	emit(d, 'S', "");
+}
+
+void diag_printf(struct diag *d, const char *fmt, ...)
+{
+	struct sbuf text = SBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sbuf_vaddf(&text, fmt, ap);
+	va_end(ap);
+	put(d, text.buf, text.len);
+	sbuf_release(&text);
 }
 
 void diag_progress(struct diag *d, const char *fmt, ...)

@@ -32,8 +32,24 @@ struct conv_stats {
 	unsigned problems_listed;
 };
 
+/*
+ * Where a diag's lines go: NULL, stderr; else write(ctx, line, len) is
+ * called with each whole line (the converter orders the lines of mailboxes
+ * exported side by side, and keeps them clear of its progress line).
+ */
+typedef void diag_write_fn(void *ctx, const char *text, size_t len);
+
 struct diag {
 	struct conv_stats *stats; /* NULL outside a mailbox */
+	diag_write_fn *write;	/* NULL: stderr */
+	void *write_ctx;
+	/*
+	 * capture: when set, nothing is printed or counted: each warning and
+	 * error is kept here as a record, for diag_replay on another diag, in
+	 * another thread (a mailbox read ahead of its writer: its reader's
+	 * messages are then printed and counted where the serial order has them)
+	 */
+	struct sbuf *capture;
 	unsigned unattributed;	/* errors while stats was NULL (e.g. finding accounts) */
 	bool quiet;		/* no warnings on stderr (--quiet) */
 	bool progress;		/* stderr is a terminal */
@@ -52,6 +68,13 @@ void diag_fatal(struct diag *d, const char *fmt, ...)
 void diag_progress(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void diag_progress_clear(struct diag *d);
+/* diag_stale: an index record without a file (counted in stats->stale) */
+void diag_stale(struct diag *d);
+/* diag_printf: a line (or lines) of the run's own text, where d's lines go */
+void diag_printf(struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* diag_replay: print and count on d what another diag captured (capture emptied) */
+void diag_replay(struct diag *d, struct sbuf *capture);
 
 void conv_stats_release(struct conv_stats *s);
 

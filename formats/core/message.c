@@ -79,6 +79,89 @@ void file_body_watch(struct file_body *fb, const struct stat *st)
 	fb->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+/* ---- a mailbox described ------------------------------------------------------------ */
+
+static const char *dup_or_null(const char *s)
+{
+	return s ? g_strdup(s) : NULL;
+}
+
+struct mail_box *mail_box_dup(const struct mail_box *box)
+{
+	struct mail_box *c = g_new0(struct mail_box, 1);
+	c->domain = dup_or_null(box->domain);
+	c->mailbox = dup_or_null(box->mailbox);
+	c->full_name = dup_or_null(box->full_name);
+	c->path = dup_or_null(box->path);
+	c->origin = dup_or_null(box->origin);
+	c->shared_with = dup_or_null(box->shared_with);
+	return c;
+}
+
+void mail_box_free(struct mail_box *box)
+{
+	if (!box)
+		return;
+	g_free((char *)box->domain);
+	g_free((char *)box->mailbox);
+	g_free((char *)box->full_name);
+	g_free((char *)box->path);
+	g_free((char *)box->origin);
+	g_free((char *)box->shared_with);
+	g_free(box);
+}
+
+/* ---- the body of a message held in memory ------------------------------------------- */
+
+static ssize_t mem_read(const struct msg_body *b, void *buf, size_t len, uint64_t off)
+{
+	const struct mem_body *mb = (const struct mem_body *)b;
+	if (off >= mb->bytes->len)
+		return 0;
+	if (len > mb->bytes->len - off)
+		len = (size_t)(mb->bytes->len - off);
+	memcpy(buf, mb->bytes->data + off, len);
+	return (ssize_t)len;
+}
+
+static GMimeStream *mem_stream(const struct msg_body *b, uint64_t from, uint64_t to)
+{
+	const struct mem_body *mb = (const struct mem_body *)b;
+	if (to > mb->bytes->len)
+		to = mb->bytes->len;
+	if (from > to)
+		from = to;
+	/* the bytes stay the body's: the stream only looks at them */
+	GMimeStream *all = g_mime_stream_mem_new_with_byte_array(mb->bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(all), FALSE);
+	GMimeStream *part = g_mime_stream_substream(all, (gint64)from, (gint64)to);
+	g_object_unref(all);
+	return part;
+}
+
+static int mem_changed(const struct msg_body *b, struct sbuf *why)
+{
+	(void)b;
+	(void)why;
+	return 0;
+}
+
+static const struct msg_body_ops mem_body_ops = {
+	.read = mem_read, .stream = mem_stream, .changed = mem_changed,
+};
+
+void mem_body_init(struct mem_body *mb, GByteArray *bytes)
+{
+	*mb = (struct mem_body){ .body = { &mem_body_ops }, .bytes = bytes };
+}
+
+void mem_body_release(struct mem_body *mb)
+{
+	if (mb->bytes)
+		g_byte_array_unref(mb->bytes);
+	mb->bytes = NULL;
+}
+
 /* ---- a message's bytes -------------------------------------------------------------- */
 
 ssize_t msg_read(const struct mail_msg *msg, void *buf, size_t len, uint64_t off)

@@ -9,6 +9,8 @@
 
 #ifdef MDX_FAULT_INJECTION
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -17,28 +19,30 @@
 /*
  * The fault hook (test builds only).  It counts the output calls of the
  * whole process in a static counter: the one piece of global mutable state,
- * acceptable because it exists only in builds made for the tests, and the
- * program is single-threaded.
+ * acceptable because it exists only in builds made for the tests.  With
+ * -j N several threads make output calls: the counter is atomic and the
+ * spec is parsed once (pthread_once), so each call still gets its own
+ * number, though which call gets which number then depends on timing.
  */
 enum fault_mode { FAULT_OFF, FAULT_COUNT, FAULT_FAIL, FAULT_KILL };
 enum source_mode { SOURCE_OFF, SOURCE_GROW, SOURCE_SHRINK, SOURCE_TOUCH };
 
+static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
 static struct {
-	bool parsed;
 	enum fault_mode mode;
 	unsigned long at;	/* the call (from 1) that fails or is killed */
 	bool sticky;		/* every call from `at` on fails */
 	int err;
-	unsigned long calls;
+	atomic_ulong calls;
 	enum source_mode source;	/* grow:, shrink:, touch: */
 	bool source_once;		/* -once: only the first matching file */
 	const char *pattern;		/* in the environment's MDX_FAULT */
-	unsigned long source_hits;
+	atomic_ulong source_hits;
 } hook;
 
 static void report_count(void)
 {
-	fprintf(stderr, "mdexport: MDX_FAULT: %lu output calls\n", hook.calls);
+	fprintf(stderr, "mdexport: MDX_FAULT: %lu output calls\n", atomic_load(&hook.calls));
 }
 
 static int parse_errno(const char *s)
@@ -116,7 +120,7 @@ static bool parse_spec(const char *spec)
  * relative to a directory descriptor (fd >= 0 with a path) as that
  * directory's path, '/', the name
  */
-static void trace(const char *op, const char *path, int fd)
+static void trace(unsigned long call, const char *op, const char *path, int fd)
 {
 	char link[64], target[PATH_MAX];
 	target[0] = '\0';
@@ -125,20 +129,22 @@ static void trace(const char *op, const char *path, int fd)
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		target[n > 0 ? n : 0] = '\0';
 	}
-	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s %s%s%s\n", hook.calls, op, target,
+	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s %s%s%s\n", call, op, target,
 		path && fd >= 0 ? "/" : "", path ? path : "");
 }
 
-static void parse_env(void)
+static void parse_env_once(void)
 {
-	if (hook.parsed)
-		return;
-	hook.parsed = true;
 	const char *spec = getenv("MDX_FAULT");
 	if (spec && *spec && !parse_spec(spec)) {
 		fprintf(stderr, "mdexport: MDX_FAULT: cannot parse '%s'\n", spec);
 		exit(2);
 	}
+}
+
+static void parse_env(void)
+{
+	pthread_once(&hook_once, parse_env_once);
 }
 
 /* source_fault: change the file open as fd, through a new descriptor of its own */
@@ -177,9 +183,8 @@ void sys_fault_source(int fd, const char *origin)
 	parse_env();
 	if (hook.source == SOURCE_OFF || fd < 0 || !strstr(origin, hook.pattern))
 		return;
-	if (hook.source_once && hook.source_hits)
+	if (atomic_fetch_add(&hook.source_hits, 1) && hook.source_once)
 		return;
-	hook.source_hits++;
 	source_fault(fd);
 }
 
@@ -189,13 +194,13 @@ static int fault(const char *op, const char *path, int fd)
 	parse_env();
 	if (hook.mode == FAULT_OFF)
 		return 0;
-	hook.calls++;
+	unsigned long call = atomic_fetch_add(&hook.calls, 1) + 1;
 	if (hook.mode == FAULT_COUNT)
-		trace(op, path, fd);
-	else if (hook.mode == FAULT_KILL && hook.calls == hook.at)
+		trace(call, op, path, fd);
+	else if (hook.mode == FAULT_KILL && call == hook.at)
 		raise(SIGKILL);
 	else if (hook.mode == FAULT_FAIL &&
-		 (hook.calls == hook.at || (hook.sticky && hook.calls > hook.at)))
+		 (call == hook.at || (hook.sticky && call > hook.at)))
 		return hook.err;
 	return 0;
 }

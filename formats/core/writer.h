@@ -53,6 +53,16 @@ struct mail_writer_ops {
 	/* write_msg: loc is empty on entry; fill it when returning CONV_OK */
 	int (*write_msg)(struct mail_writer *w, const struct mail_msg *msg,
 			 struct mail_item_loc *loc);
+	/*
+	 * prepare: optional (NULL: none).  Work on one message that needs no writer state
+	 * (parsing, text conversion), run on a worker thread, any number at once, ahead of
+	 * write_msg; thread-safe, no diag (anything to report goes into the result for
+	 * write_msg to report). Returns an object that write_msg finds in msg->prepared, or
+	 * NULL (write_msg then does all the work itself). prepared_free releases one that
+	 * write_msg never received (a mailbox that failed).
+	 */
+	void *(*prepare)(const struct mail_msg *msg);
+	void (*prepared_free)(void *prepared);
 	int (*end_folder)(struct mail_writer *w);
 	int (*commit)(struct mail_writer *w);
 	void (*rollback)(struct mail_writer *w);

@@ -531,8 +531,7 @@ static void join_records(struct md_mailbox *r, size_t first, struct mrk *m,
 					  "is not a .msg file; ignored", dir, rec->name,
 					  rec->uid);
 		} else {
-			if (r->m.diag->stats)
-				r->m.diag->stats->stale++;
+			diag_stale(r->m.diag);
 			if (++seen[RW_STALE] <= WARN_EACH)
 				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
 					  "file is missing; skipped", dir,
