@@ -18,6 +18,9 @@ ftruncate and header, the middle and the last call.  Each time:
   - a re-run without the fault gives the clean run's tree, byte for byte.
 The same over a complete earlier export (a failed re-run must leave it
 intact), with a disk that stays full (write:N+:ENOSPC), and with --report.
+All of it with -j 1, then again with -j 4 on one mailbox (-u
+alice@example.com, read ahead by its own threads: its output calls are all
+made by its one writer thread, so the Nth call is the same call every run).
 
 Then a real size-limited file system: a tmpfs smaller than the export
 (`mount -t tmpfs -o size=`), enlarged with `mount -o remount,size=` for the
@@ -38,6 +41,10 @@ tap = e2e.Tap("faults")
 work, cleanup = of.scratch("faults")
 FAULTY = of.faulty_binary(tap)
 STORE = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
+
+
+def jobs_label():
+    return "" if of.JOBS == ["-j", "1"] else " (%s)" % " ".join(of.JOBS)
 
 
 def expected_path(op, path):
@@ -66,8 +73,8 @@ def fault_case(fmt, clean, n, what, op, path, errname, over):
         of.copy_output(os.path.join(work, "clean-" + fmt), case)
     else:
         of.fresh(case)
-    label = "%s: %s at call %d (%s %s, %s)%s" % (
-        fmt, errname, n, op, path, what, " over a complete export" if over else "")
+    label = "%s%s: %s at call %d (%s %s, %s)%s" % (
+        fmt, jobs_label(), errname, n, op, path, what, " over a complete export" if over else "")
     rc, err = of.run(FAULTY, case, of.export_args(STORE, fmt), "write:%d:%s" % (n, errname))
     good, detail = message_ok(err, op, path, of.REASON[errname])
     before_any = path == "out"      # DIR itself: the run stops before the first mailbox
@@ -108,13 +115,13 @@ def sticky_case(fmt, clean, calls):
     probs = of.incomplete(of.tree(os.path.join(case, "out")), clean)
     left = of.partial_left(os.path.join(case, "out"))
     tap.ok(rc == 2 and of.REASON["ENOSPC"] in err and not probs and not left,
-           "%s: ENOSPC from call %d on (the disk stays full): exit 2, every mailbox from there "
-           "fails, nothing incomplete outside .partial names" % (fmt, n),
+           "%s%s: ENOSPC from call %d on (the disk stays full): exit 2, every mailbox from there "
+           "fails, nothing incomplete outside .partial names" % (fmt, jobs_label(), n),
            "exit %d; %s; left %s\n%s" % (rc, probs, left, err[-1500:]))
     rc, err = of.run(FAULTY, case, of.export_args(STORE, fmt))
     d = of.diff(of.tree(os.path.join(case, "out")), clean)
-    tap.ok(rc == 0 and not d, "%s: after the disk is freed the re-run gives the clean run's "
-           "files" % fmt, "exit %d\n%s" % (rc, "\n".join(d[:10])))
+    tap.ok(rc == 0 and not d, "%s%s: after the disk is freed the re-run gives the clean run's "
+           "files" % (fmt, jobs_label()), "exit %d\n%s" % (rc, "\n".join(d[:10])))
 
 
 def report_case():
@@ -181,7 +188,7 @@ def tmpfs_case(fmt, clean):
         subprocess.run(["umount", mnt], capture_output=True)
 
 
-if FAULTY:
+def all_cases(with_fs):
     for fmt in of.FORMATS:
         clean, calls, over_calls = clean_run(fmt)
         if not calls or not over_calls:
@@ -195,8 +202,15 @@ if FAULTY:
             for errname in ERRNOS:
                 fault_case(fmt, clean, n, what, byn[n][1], byn[n][2], errname, True)
         sticky_case(fmt, clean, calls)
-        tmpfs_case(fmt, clean)
+        if with_fs:
+            tmpfs_case(fmt, clean)
+
+
+if FAULTY:
+    all_cases(True)
     report_case()
+    of.JOBS = ["-j", "4", "-u", "alice@example.com"]
+    all_cases(False)
 
 cleanup()
 tap.done()

@@ -47,6 +47,11 @@ print("# random kills: seed %d (MDX_RESUME_SEED=%d repeats them)" % (SEED, SEED)
 rng = random.Random(SEED)
 
 
+def fmtj(fmt):
+    """the format and the -j the exports run with, for labels"""
+    return "%s %s" % (fmt, " ".join(of.JOBS))
+
+
 def after_kill(fmt, case, clean, label):
     """The state a kill left, then the re-run with the same arguments."""
     probs = of.incomplete(of.tree(os.path.join(case, "out")), clean)
@@ -70,7 +75,7 @@ def kill_points(calls):
 def hook_kills(fmt, clean, calls):
     for n, what in kill_points(calls).items():
         op, path = calls[n - 1][1], calls[n - 1][2]
-        label = "%s: SIGKILL before call %d (%s %s, %s)" % (fmt, n, op, path, what)
+        label = "%s: SIGKILL before call %d (%s %s, %s)" % (fmtj(fmt), n, op, path, what)
         case = of.fresh(os.path.join(work, "case-" + fmt))
         rc, err = of.run(FAULTY, case, of.export_args(STORE, fmt), "kill:%d" % n)
         if not tap.ok(rc == -signal.SIGKILL, label + ": killed", "exit %d\n%s" % (rc, err[-800:])):
@@ -111,7 +116,7 @@ def timed_kills(fmt, clean):
             if rc == -signal.SIGKILL:
                 break
         label = "%s: SIGKILL after %.4fs (random kill %d, seed %d)%s" % (
-            fmt, delay, k + 1, SEED, "" if rc == -signal.SIGKILL else " (it had finished)")
+            fmtj(fmt), delay, k + 1, SEED, "" if rc == -signal.SIGKILL else " (it had finished)")
         after_kill(fmt, case, clean, label)
 
 
@@ -173,7 +178,7 @@ def rerun_kills(fmt, old_case, old):
             continue
         op, path = calls[n - 1][1], calls[n - 1][2]
         label = "%s: SIGKILL before call %d (%s %s, %s) of a re-run over a complete export" % (
-            fmt, n, op, path, what)
+            fmtj(fmt), n, op, path, what)
         case = os.path.join(work, "case-" + fmt)
         of.copy_output(old_case, case)
         rc, err = of.run(FAULTY, case, args, "kill:%d" % n)
@@ -188,13 +193,16 @@ def rerun_kills(fmt, old_case, old):
 
 
 if FAULTY:
-    for fmt in of.FORMATS:
-        case, calls, clean = of.clean_runs(tap, FAULTY, work, STORE, fmt)
-        if not calls:
-            continue
-        hook_kills(fmt, clean, calls)
-        timed_kills(fmt, clean)
-        rerun_kills(fmt, case, clean)
+    for jobs in ("1", "4"):
+        of.JOBS = ["-j", jobs]
+        print("# every export with -j %s" % jobs, flush=True)
+        for fmt in of.FORMATS:
+            case, calls, clean = of.clean_runs(tap, FAULTY, work, STORE, fmt)
+            if not calls:
+                continue
+            hook_kills(fmt, clean, calls)
+            timed_kills(fmt, clean)
+            rerun_kills(fmt, case, clean)
 
 cleanup()
 tap.done()

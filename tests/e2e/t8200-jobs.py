@@ -10,7 +10,7 @@ table, in the same order; only the table's times and the DIR names differ):
     mailboxes side by side, warnings and errors from the reader);
   - one mailbox of it (-u alice@example.com: read ahead by its own
     threads, the reader's warnings replayed in their place);
-  - a single-mailbox store of 1,500 corpus messages as Maildir, mbox, EML
+  - a single-mailbox store of 800 corpus messages as Maildir, mbox, EML
     and PST sources (each read ahead by its own threads);
   - --skip-deleted and --dry-run with -j 4 as with -j 1.
 `verify -j 4` prints what `verify -j 1` prints and passes on each export.
@@ -108,7 +108,7 @@ if tap.ok(fetch.returncode == 0, "the corpus is fetched", fetch.stderr[-800:]):
     corpus = fetch.stdout.strip().splitlines()[-1]
     store = os.path.join(work, "one")
     gen = subprocess.run([os.path.join(e2e.ROOT, "tools", "mkstore"), "--corpus", corpus, "--out",
-                          store, "--messages", "1500", "--seed", "5", "--mailboxes", "1"],
+                          store, "--messages", "800", "--seed", "5", "--mailboxes", "1"],
                          capture_output=True, text=True)
     if tap.ok(gen.returncode == 0, "tools/mkstore builds a one-mailbox store", gen.stderr[-800:]):
         sources = {}

@@ -61,8 +61,13 @@ def scratch(name):
     return d, cleanup
 
 
+# what every export of these tests is run with besides the format: -j 1 first,
+# then the test sets it to run the same cases again with threads
+JOBS = ["-j", "1"]
+
+
 def export_args(store, fmt, extra=()):
-    return ["export", store, "-f", fmt, "-o", "out"] + list(extra)
+    return ["export", store, "-f", fmt, "-o", "out"] + JOBS + list(extra)
 
 
 def run(binary, cwd, args, fault=None, timeout=300):
