@@ -43,7 +43,7 @@ VERIFY_SRC := converter/verify_manifest.c
 CONV_LIB_SRC := converter/places.c converter/json.c
 APP_SRC := converter/select.c converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
-	converter/verify_out.c converter/verify_report.c
+	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
