@@ -131,7 +131,7 @@ static int number_syntax(struct parser *ps, bool *integer)
 static int parse_number(struct parser *ps, struct json *out)
 {
 	const char *at = ps->p;
-	bool integer;
+	bool integer = false;
 	if (number_syntax(ps, &integer) < 0)
 		return -1;
 	char *text = xstrndup(at, (size_t)(ps->p - at));	/* strtod wants a C string */
@@ -161,7 +161,7 @@ static int hex4(struct parser *ps, unsigned *v)
 {
 	*v = 0;
 	for (int i = 0; i < 4; i++, ps->p++) {
-		char c = ps->p < ps->end ? *ps->p : '\0';
+		unsigned char c = ps->p < ps->end ? (unsigned char)*ps->p : 0;
 		unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') :
 			     c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) :
 			     c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10) : 16;
@@ -345,26 +345,31 @@ bad:
 	return -1;
 }
 
+struct key_ref {
+	const char *key;
+	size_t len;
+};
+
 static int key_cmp(const void *a, const void *b)
 {
-	const struct json_member *x = *(const struct json_member *const *)a;
-	const struct json_member *y = *(const struct json_member *const *)b;
-	size_t n = x->keylen < y->keylen ? x->keylen : y->keylen;
-	int c = memcmp(x->key, y->key, n);
-	return c ? c : (x->keylen > y->keylen) - (x->keylen < y->keylen);
+	const struct key_ref *x = a, *y = b;
+	int c = memcmp(x->key, y->key, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 /* duplicate_key: a key twice in m[0..n) (sorted copy: no quadratic scan), or NULL */
-static const char *duplicate_key(struct json_member *m, size_t n)
+static const char *duplicate_key(const struct json_member *m, size_t n)
 {
 	const char *dup = NULL;
-	struct json_member **s = xreallocarray(NULL, n ? n : 1, sizeof(*s));
+	if (n < 2)
+		return NULL;
+	struct key_ref *s = xreallocarray(NULL, n, sizeof(*s));
 	for (size_t i = 0; i < n; i++)
-		s[i] = &m[i];
+		s[i] = (struct key_ref){ m[i].key, m[i].keylen };
 	qsort(s, n, sizeof(*s), key_cmp);
 	for (size_t i = 1; i < n && !dup; i++)
 		if (!key_cmp(&s[i - 1], &s[i]))
-			dup = s[i]->key;
+			dup = s[i].key;
 	free(s);
 	return dup;
 }

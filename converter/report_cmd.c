@@ -198,10 +198,10 @@ static void read_row(struct merge *m, const struct json *x, size_t i, struct sbu
 		.bytes = get_count(x, where, "bytes", INT64_MAX, err),
 		.elapsed = get_seconds(x, where, "elapsed", err),
 	};
-	if (!err->len && !r.result)
+	if (!err->len && res && !r.result)
 		sbuf_addf(err, "%s.result: \"%s\" is not a result a report has", where,
 			  res->u.str.s);
-	if (!err->len && !strchr(r.mailbox, '@'))
+	if (!err->len && r.mailbox && !strchr(r.mailbox, '@'))
 		sbuf_addf(err, "%s.mailbox: \"%s\" is not MAILBOX@DOMAIN", where, r.mailbox);
 	m->rows = xreallocarray(m->rows, m->nrows + 1, sizeof(*m->rows));
 	m->rows[m->nrows++] = (struct row_in){ .row = r, .from = m->nin };
@@ -230,7 +230,7 @@ static void shard_of_command(const struct json *cmd, struct input *in)
 {
 	for (size_t i = 1; cmd && cmd->type == JSON_ARRAY && i < cmd->u.arr.n; i++) {
 		const struct json *w = &cmd->u.arr.v[i];
-		if (w->type != JSON_STRING)
+		if (w->type != JSON_STRING || !w->u.str.s)
 			continue;
 		const char *spec = !strncmp(w->u.str.s, "--shard=", 8) ? w->u.str.s + 8 :
 				   !strcmp(w->u.str.s, "--shard") && i + 1 < cmd->u.arr.n &&
@@ -399,14 +399,14 @@ static void check_shards(struct merge *m)
 	if (!split || m->errors)
 		return;
 	unsigned n = split->shard_n;
-	const struct input **by_k = xcalloc((size_t)n + 1, sizeof(*by_k));
+	size_t *by_k = xcalloc((size_t)n + 1, sizeof(*by_k));	/* input index + 1 */
 	for (size_t i = 0; i < m->nin; i++) {
 		const struct input *in = &m->in[i];
 		if (by_k[in->shard_k])
 			say(m, true, "shard %u/%u is given twice: %s and %s", in->shard_k, n,
-			    by_k[in->shard_k]->path, in->path);
+			    m->in[by_k[in->shard_k] - 1].path, in->path);
 		else
-			by_k[in->shard_k] = in;
+			by_k[in->shard_k] = i + 1;
 	}
 	struct sbuf list = SBUF_INIT;
 	for (unsigned k = 1; k <= n; k++) {
@@ -635,7 +635,7 @@ int cmd_report(const struct options *o)
 	if (!m.errors)
 		check_shards(&m);
 	check_row_shards(&m);
-	if (!m.errors) {
+	if (!m.errors && m.nrows) {
 		qsort(m.rows, m.nrows, sizeof(*m.rows), row_cmp);
 		check_duplicates(&m);
 	}
