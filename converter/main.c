@@ -28,6 +28,10 @@ static const char usage_main[] =
 "                                write each mailbox as mbox, maildir, eml or pst\n"
 "  verify SOURCE DIR [options]   check an export against the store and its\n"
 "                                manifests: every message there, unaltered\n"
+"  report REPORT... [--json] [--output FILE]\n"
+"                                sum the --report files of the shards of one\n"
+"                                job into one report; say a missing shard\n"
+"  help COMMAND                  that command's help\n"
 "\n"
 "SOURCE is an MDaemon folder (holding Users\\ and App\\), its Users folder\n"
 "or one mailbox folder; or a Maildir, an mbox file or tree, a folder of\n"
@@ -127,7 +131,33 @@ static const char usage_verify[] =
 "Exit status: 0 everything verifies, 1 something does not (each named),\n"
 "2 usage error, or SOURCE or DIR unusable.\n";
 
-enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY };
+static const char usage_report[] =
+"usage: mdexport report REPORT... [--json] [--output FILE] [--quiet]\n"
+"\n"
+"Sum the reports that `export --report FILE` wrote, one per shard of one\n"
+"job (--shard K/N), into one report: one row per mailbox (sorted by domain,\n"
+"then mailbox), the totals, the earliest start, the latest end and the\n"
+"worst exit status.  The table goes to stdout, as export prints it.\n"
+"\n"
+"  --json              the merged report as JSON on stdout (the table then\n"
+"                      goes to stderr), in the schema of --report, plus\n"
+"                      \"merged\" (each REPORT) and \"shards_missing\"\n"
+"  -o, --output FILE   write that JSON document to FILE (atomically: a\n"
+"                      temporary file beside it, renamed over it)\n"
+"  -q, --quiet         no warnings (a different SOURCE path or version)\n"
+"  -h, --help          this help\n"
+"\n"
+"Every REPORT must be an export's report, all of one job (the same format,\n"
+"--dry-run and --skip-deleted) and one split (the same N, or no --shard).\n"
+"A shard given twice, a mailbox in two reports, or in a report of a shard\n"
+"it does not belong to, is an error: nothing is summed.\n"
+"\n"
+"Exit status: 0 every shard has its report and every run exited 0; else\n"
+"the worst exit status of the runs (1 at least when a shard is missing);\n"
+"2 for a REPORT that cannot be read, is not valid (named with its line and\n"
+"column) or does not fit with the others.\n";
+
+enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD };
 #define JOBS_MAX 1024
@@ -168,11 +198,15 @@ static void option_word(char *buf, size_t n, const struct option *longopts,
 /* allowed: whether option c is one of cmd's */
 static bool allowed(enum command cmd, int c)
 {
+	if (cmd == CMD_REPORT)
+		return c == 'h' || c == 'o' || c == 'q' || c == OPT_JSON || c == ':' || c == '?';
 	switch (c) {
-	case 'f': case 'o': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
+	case 'o':
+		return cmd == CMD_EXPORT || cmd == CMD_REPORT;
+	case 'f': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
-		return cmd != CMD_LIST;
+		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	case OPT_JSON:
 		return cmd != CMD_EXPORT;
 	case 'j':
@@ -182,10 +216,11 @@ static bool allowed(enum command cmd, int c)
 	}
 }
 
-static const char *const usages[] = { usage_list, usage_export, usage_verify };
+static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report };
 static const char *const not_valid[] = { "this option is not valid with list:",
 					 "this option is not valid with export:",
-					 "this option is not valid with verify:" };
+					 "this option is not valid with verify:",
+					 "this option is not valid with report:" };
 
 /* unknown_format: --format names no format that can be written */
 static int unknown_format(const char *usage, const char *name)
@@ -204,6 +239,13 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 {
 	const char *usage = usages[cmd];
 	int want = cmd == CMD_VERIFY ? 2 : 1;
+	if (cmd == CMD_REPORT) {
+		if (optind >= argc)
+			return usage_error(usage, "a REPORT is required", NULL);
+		o->reports = argv + optind;
+		o->nreports = (size_t)(argc - optind);
+		return 0;
+	}
 	if (optind >= argc)
 		return usage_error(usage, "SOURCE is missing", NULL);
 	if (optind + 1 >= argc && want == 2)
@@ -349,8 +391,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 /* command_of: the command word, or -1 */
 static int command_of(const char *word)
 {
-	static const char *const words[] = { "list", "export", "verify" };
-	for (int i = 0; i < 3; i++)
+	static const char *const words[] = { "list", "export", "verify", "report" };
+	for (int i = 0; i < 4; i++)
 		if (!strcmp(word, words[i]))
 			return i;
 	return -1;
@@ -362,6 +404,13 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return usage_error(usage_main, "a COMMAND is required", NULL);
 	const char *cmd = argv[1];
+	if (!strcmp(cmd, "help") && argc > 2) {	/* mdexport help COMMAND */
+		int which = command_of(argv[2]);
+		if (which < 0)
+			return usage_error(usage_main, "unknown command", argv[2]);
+		fputs(usages[which], stdout);
+		return EXIT_OK;
+	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
 		fputs(usage_main, stdout);
 		return EXIT_OK;
@@ -384,7 +433,8 @@ int main(int argc, char **argv)
 	if (ret == 0) {
 		g_mime_init();
 		ret = command == CMD_EXPORT ? cmd_export(&o) :
-		      command == CMD_VERIFY ? cmd_verify(&o) : cmd_list(&o);
+		      command == CMD_VERIFY ? cmd_verify(&o) :
+		      command == CMD_REPORT ? cmd_report(&o) : cmd_list(&o);
 		g_mime_shutdown();
 	} else if (ret < 0) {
 		ret = EXIT_OK;

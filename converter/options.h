@@ -38,6 +38,8 @@ struct options {
 	size_t nmaps;
 	const char *report;	/* --report FILE, or NULL */
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: every mailbox */
+	char *const *reports;	/* report: the REPORT files */
+	size_t nreports;
 	bool skip_deleted;
 	bool dry_run;
 	bool json;
@@ -54,5 +56,6 @@ enum exit_code {
 int cmd_list(const struct options *o);
 int cmd_export(const struct options *o);
 int cmd_verify(const struct options *o);
+int cmd_report(const struct options *o);
 
 #endif

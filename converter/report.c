@@ -44,32 +44,37 @@ static int width(const char *s)
 	return n;
 }
 
-static void print_row(const struct report_row *x, const char *name, int w)
+static void print_row(FILE *f, const struct report_row *x, const char *name, int w)
 {
 	char size[32];
 	human_bytes(size, sizeof(size), x->bytes);
-	fprintf(stderr, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
+	fprintf(f, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
 		w - width(name), "", x->folders, x->found, x->exported, x->deleted,
 		x->unreadable_msgs, size, x->elapsed, x->result);
 }
 
 void report_print(const struct report *r, bool dry_run)
 {
+	report_print_to(stderr, r, dry_run);
+}
+
+void report_print_to(FILE *f, const struct report *r, bool dry_run)
+{
 	int w = 7;			/* "mailbox" */
 	for (size_t i = 0; i < r->count; i++)
 		if (width(r->rows[i].mailbox) > w)
 			w = width(r->rows[i].mailbox);
-	fprintf(stderr, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
-	fprintf(stderr, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
-	fprintf(stderr, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
+	fprintf(f, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
+	fprintf(f, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
+	fprintf(f, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
 		"folders", "found", "exported", "deleted", "unreadable", "bytes", "elapsed",
 		"result");
 	for (size_t i = 0; i < r->count; i++)
-		print_row(&r->rows[i], r->rows[i].mailbox, w);
+		print_row(f, &r->rows[i], r->rows[i].mailbox, w);
 	struct report_row t = sum(r);
 	char name[64];
 	snprintf(name, sizeof(name), "total (%zu)", r->count);
-	print_row(&t, name, w);
+	print_row(f, &t, name, w);
 }
 
 static void json_counts(struct sbuf *j, const struct report_row *x)
@@ -106,41 +111,40 @@ static void json_row(struct sbuf *j, const struct report_row *x)
 }
 
 /* json_head: what the run was */
-static void json_head(struct sbuf *j, const struct report *r, const struct options *o,
-		      int64_t ended, int exit_status)
+static void json_head(struct sbuf *j, const struct report *r, const struct report_meta *m)
 {
-	char host[256] = "";
-	if (gethostname(host, sizeof(host) - 1) < 0)
-		host[0] = '\0';
 	sbuf_adds(j, "{\"report\":1,\"tool\":\"mdexport\",\"version\":");
 	sbuf_add_json_str(j, MDEXPORT_VERSION);
 	sbuf_adds(j, ",\"command\":[\"mdexport\"");
-	for (int i = 1; i < o->argc; i++) {
+	for (int i = 1; i < m->argc; i++) {
 		sbuf_addch(j, ',');
-		sbuf_add_json_str(j, o->argv[i]);
+		sbuf_add_json_str(j, m->argv[i]);
 	}
 	sbuf_adds(j, "],\n\"started\":\"");
 	sbuf_add_utc(j, r->started);
 	sbuf_adds(j, "\",\"ended\":\"");
-	sbuf_add_utc(j, ended);
+	sbuf_add_utc(j, m->ended);
 	sbuf_adds(j, "\",\"host\":");
-	sbuf_add_json_str(j, host);
+	sbuf_add_json_str(j, m->host);
 	sbuf_adds(j, ",\"source\":");
-	sbuf_add_json_str(j, o->source);
+	sbuf_add_json_str(j, m->source);
 	sbuf_adds(j, ",\"format\":");
-	sbuf_add_json_str(j, o->format->name);
+	sbuf_add_json_str(j, m->format);
 	sbuf_adds(j, ",\"output\":");
-	json_str_or_null(j, o->output);
-	sbuf_addf(j, ",\"dry_run\":%s,\"skip_deleted\":%s,\"exit_status\":%d,\n\"mailboxes\":[",
-		  o->dry_run ? "true" : "false", o->skip_deleted ? "true" : "false",
-		  exit_status);
+	json_str_or_null(j, m->output);
+	sbuf_addf(j, ",\"dry_run\":%s,\"skip_deleted\":%s,\"shard\":",
+		  m->dry_run ? "true" : "false", m->skip_deleted ? "true" : "false");
+	json_str_or_null(j, m->shard);
+	sbuf_addf(j, ",\"exit_status\":%d", m->exit_status);
+	if (m->extra)
+		sbuf_adds(j, m->extra);
+	sbuf_adds(j, ",\n\"mailboxes\":[");
 }
 
-int report_write(const struct report *r, const struct options *o, int64_t ended,
-		 int exit_status, int fd)
+int report_write_meta(const struct report *r, const struct report_meta *m, int fd)
 {
 	struct sbuf j = SBUF_INIT;
-	json_head(&j, r, o, ended, exit_status);
+	json_head(&j, r, m);
 	for (size_t i = 0; i < r->count; i++) {
 		sbuf_adds(&j, i ? ",\n" : "\n");
 		json_row(&j, &r->rows[i]);
@@ -156,6 +160,23 @@ int report_write(const struct report *r, const struct options *o, int64_t ended,
 	int ret = sys_write_all(fd, j.buf, j.len);
 	sbuf_release(&j);
 	return ret;
+}
+
+int report_write(const struct report *r, const struct options *o, int64_t ended,
+		 int exit_status, int fd)
+{
+	char host[256] = "", shard[32] = "";
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		host[0] = '\0';
+	if (o->shard_n)
+		snprintf(shard, sizeof(shard), "%u/%u", o->shard_k, o->shard_n);
+	struct report_meta m = {
+		.argc = o->argc, .argv = o->argv, .ended = ended, .host = host,
+		.source = o->source, .format = o->format->name, .output = o->output,
+		.shard = o->shard_n ? shard : NULL, .dry_run = o->dry_run,
+		.skip_deleted = o->skip_deleted, .exit_status = exit_status,
+	};
+	return report_write_meta(r, &m, fd);
 }
 
 void report_release(struct report *r)

@@ -35,12 +35,30 @@ struct report {
 void report_add(struct report *r, const struct report_row *row);
 /* report_print: the table, on stderr */
 void report_print(const struct report *r, bool dry_run);
+/* report_print_to: the same table on f (`mdexport report` prints it on stdout) */
+void report_print_to(FILE *f, const struct report *r, bool dry_run);
 /*
  * report_write: the JSON document into fd (opened by the caller); ended is
  * the time the run ended.  Returns 0, or the errno of the failed write.
  */
 int report_write(const struct report *r, const struct options *o, int64_t ended,
 		 int exit_status, int fd);
+
+/* what a report document says about its run (the head of the JSON document) */
+struct report_meta {
+	int argc;		/* the command line, argv[0] written as "mdexport" */
+	char *const *argv;
+	int64_t ended;		/* started is the report's */
+	const char *host, *source, *format;
+	const char *output;	/* NULL: null */
+	const char *shard;	/* "K/N", or NULL: null (every mailbox) */
+	bool dry_run, skip_deleted;
+	int exit_status;
+	const char *extra;	/* NULL, or more members for the head: ,"key":value... */
+};
+
+/* report_write_meta: report_write with the head given (`mdexport report`); 0 or errno */
+int report_write_meta(const struct report *r, const struct report_meta *m, int fd);
 void report_release(struct report *r);
 
 #endif
