@@ -148,6 +148,7 @@ struct mail_msg {
 	bool head_complete;	/* false: no end of headers within the cap */
 	unsigned seq;		/* 1-based position within its folder */
 	struct msg_hash *hash;	/* NULL, or fed every byte read from body (msghash.h) */
+	void *prepared;		/* the writer's prepare result, or NULL; owned by the writer */
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */
