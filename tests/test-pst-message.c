@@ -142,7 +142,7 @@ static void size_limit(const char *dir)
 	struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 				 (const unsigned char *)m.buf, head_len(&m), MSG_SEEN, 1736157600,
 				 &left, LIMIT, NULL, NULL };
-	test_assert(pst_write_message(n, &contents, 0x200024, INBOX_NID, &in) == 0);
+	test_assert(pst_write_message(n, &contents, 0x200024, INBOX_NID, &in, NULL) == 0);
 	printf("# left out: %s", left.buf);
 	test_assert(strstr(left.buf, "attachment \"big.bin\" (200000 bytes) left out") != NULL);
 	test_assert(strchr(left.buf, '\n') == left.buf + left.len - 1);	/* that one only */
@@ -207,7 +207,7 @@ int main(void)
 		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 					 (const unsigned char *)m.buf, head_len(&m), flags[i],
 					 1700000000 + 3600 * (int64_t)i, NULL, 0, NULL, NULL };
-		test_assert(pst_write_message(n, &contents, 0x200024 + 32 * (uint32_t)i, INBOX_NID, &in) == 0);
+		test_assert(pst_write_message(n, &contents, 0x200024 + 32 * (uint32_t)i, INBOX_NID, &in, NULL) == 0);
 		unread += !(flags[i] & MSG_SEEN);
 		sbuf_release(&m);
 	}
@@ -215,7 +215,7 @@ int main(void)
 	struct pst_msg_in empty = { (const unsigned char *)"", 0, NULL, (const unsigned char *)"", 0,
 				    MSG_SEEN, 1700100000, NULL, 0, NULL, NULL };
 	test_group("unparseable");
-	int r = pst_write_message(n, &contents, 0x200024 + 32 * NMSG, INBOX_NID, &empty);
+	int r = pst_write_message(n, &contents, 0x200024 + 32 * NMSG, INBOX_NID, &empty, NULL);
 	test_assert(r == -1 || r == 0);
 	printf("# GMime %s an empty message\n", r ? "refuses" : "accepts");
 	unread += 0;

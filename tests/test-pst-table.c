@@ -66,7 +66,7 @@ static void write_messages(struct pst_ndb *n, struct pst_tc *contents)
 					 .head = (const unsigned char *)m.buf, .head_len = head,
 					 .flags = i % 2 ? MSG_SEEN : 0,
 					 .received = 1700000000 + 60 * (int64_t)k };
-		ok += pst_write_message(n, contents, msg_nid(k), BIG_NID, &in) == 0;
+		ok += pst_write_message(n, contents, msg_nid(k), BIG_NID, &in, NULL) == 0;
 	}
 	test_assert(ok == N);
 	sbuf_release(&m);

@@ -97,13 +97,27 @@ int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m,
 			  struct mail_item_loc *loc)
 {
 	mail_item_loc_reset(loc);
-	if (refuse(w))
-		return CONV_FATAL;
-	if (!w->in_folder)
+	int dead = refuse(w);
+	if (dead || !w->in_folder) {	/* write_msg is not called: m->prepared goes */
+		mail_writer_prepared_free(w->v, m->prepared);
+		if (dead)
+			return CONV_FATAL;
 		return mail_writer_set_error(w, CONV_FATAL,
 					     "BUG: write_msg outside a folder");
+	}
 	sbuf_reset(&w->error);
 	return after(w, w->v->write_msg(w, m, loc));
+}
+
+void *mail_writer_prepare(const struct mail_writer_ops *v, const struct mail_msg *m)
+{
+	return v->prepare ? v->prepare(m) : NULL;
+}
+
+void mail_writer_prepared_free(const struct mail_writer_ops *v, void *prepared)
+{
+	if (prepared && v->prepared_free)
+		v->prepared_free(prepared);
 }
 
 int mail_writer_end_folder(struct mail_writer *w)

@@ -60,6 +60,8 @@ struct mail_writer_ops {
 	 * write_msg to report). Returns an object that write_msg finds in msg->prepared, or
 	 * NULL (write_msg then does all the work itself). prepared_free releases one that
 	 * write_msg never received (a mailbox that failed).
+	 * write_msg consumes msg->prepared on every return (whatever its status), and
+	 * gives the same output with it as without it.
 	 */
 	void *(*prepare)(const struct mail_msg *msg);
 	void (*prepared_free)(void *prepared);
@@ -82,9 +84,18 @@ struct mail_writer *mail_writer_new(const struct mail_writer_ops *v, struct diag
 int mail_writer_open(struct mail_writer *w, const struct out_target *t,
 		     const struct mail_box *box);
 int mail_writer_begin_folder(struct mail_writer *w, const struct mail_folder *f);
-/* mail_writer_write_msg: loc (the caller's) says where m went when CONV_OK */
+/*
+ * mail_writer_write_msg: loc (the caller's) says where m went when CONV_OK;
+ * m->prepared (mail_writer_prepare's, or NULL) is consumed whatever happens
+ */
 int mail_writer_write_msg(struct mail_writer *w, const struct mail_msg *m,
 			  struct mail_item_loc *loc);
+/*
+ * mail_writer_prepare: v's prepare of m (NULL when v has none); thread-safe,
+ * for any thread.  mail_writer_prepared_free: release one write_msg never got.
+ */
+void *mail_writer_prepare(const struct mail_writer_ops *v, const struct mail_msg *m);
+void mail_writer_prepared_free(const struct mail_writer_ops *v, void *prepared);
 int mail_writer_end_folder(struct mail_writer *w);
 int mail_writer_commit(struct mail_writer *w);
 void mail_writer_rollback(struct mail_writer *w);

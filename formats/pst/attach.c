@@ -303,23 +303,39 @@ static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
 }
 
 /*
+ * planned_source: the stream of a planned attachment's content: its bytes
+ * decoded in advance (read in place, not copied), else attachment_source.
+ */
+static GMimeStream *planned_source(const struct pst_attach_plan *a, uint64_t *bound)
+{
+	if (!a->bytes)
+		return a->part ? attachment_source(a->part, bound) : NULL;
+	GMimeStream *src = g_mime_stream_mem_new_with_byte_array(a->bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(src), FALSE);
+	*bound = a->bytes->len;
+	return src;
+}
+
+/*
  * write_attachment: one attachment PC (a subnode of the message) and its
  * row.  hidden: an inline image (is_inline): PR_ATTACHMENT_HIDDEN true and
  * PR_ATTACH_FLAGS attRenderedInBody; every other attachment is shown.
  */
-static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeObject *part,
-			     unsigned num, bool hidden, const struct pst_size_limit *lim)
+static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table,
+			     const struct pst_attach_plan *a, unsigned num,
+			     const struct pst_size_limit *lim)
 {
 	struct pst_pc apc;
 	pst_pc_init(&apc, msg_pc->ndb);
+	/* too_big may replace name, type and Content-ID: copies of the plan's */
 	struct sbuf name = SBUF_INIT;
-	attachment_name(part, num, &name);
-	GMimeContentType *ct = g_mime_object_get_content_type(part);
-	char *mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
-	char *cid = content_id(part);
-	char *location = header_value(part, "Content-Location");
+	sbuf_add(&name, a->name.buf, a->name.len);
+	char *mime = g_strdup(a->mime);
+	char *cid = g_strdup(a->cid);
+	const char *location = a->location;
+	bool hidden = a->hidden;
 	uint64_t bound;
-	GMimeStream *src = attachment_source(part, &bound);
+	GMimeStream *src = planned_source(a, &bound);
 	if (src && bound > room(msg_pc, lim, attach_overhead(name.buf, mime, cid)))
 		too_big(&src, &name, &mime, &cid, msg_pc, lim);	/* reads it twice, only then */
 	const char *dot = strrchr(name.buf, '.');
@@ -365,7 +381,6 @@ static void write_attachment(struct pst_pc *msg_pc, struct pst_tc *table, GMimeO
 	pst_tc_set_u32(table, TAG(0x7FFE, PT_BOOLEAN), hidden);
 	pst_tc_row_end(table);
 	pst_pc_release(&apc);
-	g_free(location);
 	g_free(cid);
 	g_free(mime);
 	sbuf_release(&name);
@@ -379,6 +394,104 @@ static void finish_table(struct pst_pc *pc, struct pst_tc *table)
 	pst_pc_add_subnode(pc, NID_ATTACH_TABLE, data, sub);
 	pst_pc_count_sub_bytes(pc, table->sub.written_size);
 	pst_tc_release(table);
+}
+
+/* plan_content: the content decoded into memory now when it fits in *budget */
+static void plan_content(struct pst_attach_plan *a, uint64_t *budget)
+{
+	if (!*budget)
+		return;		/* read at write time: no attachment_source twice */
+	uint64_t bound;
+	GMimeStream *src = attachment_source(a->part, &bound);
+	if (!src || bound > *budget) {
+		if (src)
+			g_object_unref(src);
+		return;
+	}
+	if (GMIME_IS_STREAM_MEM(src)) {		/* already in memory: take its array */
+		a->bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(src));
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(src), FALSE);
+	} else {
+		a->bytes = g_byte_array_sized_new(bound < 65536 ? (guint)bound : 65536);
+		char buf[65536];
+		ssize_t n;
+		while ((n = g_mime_stream_read(src, buf, sizeof(buf))) > 0)
+			g_byte_array_append(a->bytes, (const guint8 *)buf, (guint)n);
+	}
+	g_object_unref(src);
+	*budget -= a->bytes->len < *budget ? a->bytes->len : *budget;
+	a->part = NULL;
+}
+
+/* plan_leaf: what one attachment will be (num: its PR_ATTACH_NUM) */
+static void plan_leaf(struct pst_attach_plan *a, GMimeObject *part, unsigned num, bool hidden,
+		      uint64_t *budget)
+{
+	memset(a, 0, sizeof(*a));
+	sbuf_init(&a->name);
+	attachment_name(part, num, &a->name);
+	GMimeContentType *ct = g_mime_object_get_content_type(part);
+	a->mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
+	a->cid = content_id(part);
+	a->location = header_value(part, "Content-Location");
+	a->hidden = hidden;
+	a->part = part;
+	plan_content(a, budget);
+}
+
+bool pst_plan_attachments(struct pst_attach_list *l, GMimeMessage *msg, GMimeObject *body,
+			  GMimeObject *html, const char *html_text, uint64_t decode_max)
+{
+	memset(l, 0, sizeof(*l));
+	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
+	if (!top)
+		return true;
+	GArray *leaves = g_array_new(FALSE, FALSE, sizeof(struct leaf));
+	collect(top, body, html, false, leaves);
+	bool all_bytes = true;
+	if (leaves->len) {
+		GHashTable *refs = cid_refs(html_text);
+		l->v = g_new(struct pst_attach_plan, leaves->len);
+		for (unsigned i = 0; i < leaves->len; i++) {
+			const struct leaf *lf = &g_array_index(leaves, struct leaf, i);
+			bool inline_image = is_inline(lf, refs);
+			plan_leaf(&l->v[i], lf->part, i, inline_image, &decode_max);
+			l->hidden += inline_image;
+			all_bytes = all_bytes && !l->v[i].part;
+			l->n++;
+		}
+		g_hash_table_destroy(refs);
+	}
+	g_array_free(leaves, TRUE);
+	return all_bytes;
+}
+
+void pst_attach_list_release(struct pst_attach_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++) {
+		struct pst_attach_plan *a = &l->v[i];
+		sbuf_release(&a->name);
+		g_free(a->mime);
+		g_free(a->cid);
+		g_free(a->location);
+		if (a->bytes)
+			g_byte_array_unref(a->bytes);
+	}
+	g_free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+unsigned pst_write_planned_attachments(struct pst_pc *pc, const struct pst_attach_list *l,
+				       const struct pst_size_limit *lim)
+{
+	if (!l->n)
+		return 0;
+	struct pst_tc table;
+	pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
+	for (unsigned i = 0; i < l->n; i++)
+		write_attachment(pc, &table, &l->v[i], i, lim);
+	finish_table(pc, &table);
+	return l->n;
 }
 
 unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
@@ -399,42 +512,15 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
 	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(body, GMIME_CONTENT_ENCODING_DEFAULT);
 	g_mime_part_set_content(part, w);
 	g_mime_part_set_filename(part, "message.eml");
-	struct pst_tc table;
-	pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
-	write_attachment(pc, &table, GMIME_OBJECT(part), 0, false, lim);
-	finish_table(pc, &table);
+	struct pst_attach_list l = { g_new(struct pst_attach_plan, 1), 1, 0 };
+	uint64_t none = 0;
+	plan_leaf(&l.v[0], GMIME_OBJECT(part), 0, false, &none);
+	pst_write_planned_attachments(pc, &l, lim);
+	pst_attach_list_release(&l);
 	g_object_unref(w);
 	g_object_unref(body);
 	g_object_unref(part);
 	g_object_unref(copy);
 	g_object_unref(src);
 	return 1;
-}
-
-unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-			       GMimeObject *html, const char *html_text, unsigned *hidden,
-			       const struct pst_size_limit *lim)
-{
-	*hidden = 0;
-	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
-	if (!top)
-		return 0;
-	GArray *leaves = g_array_new(FALSE, FALSE, sizeof(struct leaf));
-	collect(top, body, html, false, leaves);
-	unsigned n = leaves->len;
-	if (n) {
-		GHashTable *refs = cid_refs(html_text);
-		struct pst_tc table;
-		pst_tc_init(&table, pc->ndb, table_cols, sizeof(table_cols) / sizeof(table_cols[0]));
-		for (unsigned i = 0; i < n; i++) {
-			const struct leaf *l = &g_array_index(leaves, struct leaf, i);
-			bool inline_image = is_inline(l, refs);
-			write_attachment(pc, &table, l->part, i, inline_image, lim);
-			*hidden += inline_image;
-		}
-		finish_table(pc, &table);
-		g_hash_table_destroy(refs);
-	}
-	g_array_free(leaves, TRUE);
-	return n;
 }

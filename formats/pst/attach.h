@@ -8,6 +8,7 @@
 #define MDX_PST_ATTACH_H
 
 #include <gmime/gmime.h>
+#include <stdbool.h>
 
 #include "pst/ltp.h"
 #include "pst/message.h"
@@ -28,15 +29,51 @@ struct pst_size_limit {
 };
 
 /*
- * pst_write_attachments: every leaf of msg but the body parts body and
- * html (either may be NULL) as an attachment of pc; html_text is the HTML
- * body as UTF-8 ("" when none), searched for the cid: references that make
- * an attachment an inline, hidden one.  Returns how many were written
- * (hidden ones included); *hidden: how many of them are hidden.
+ * A message's attachments are planned first (pst_plan_attachments: which
+ * leaves, their names, types, Content-IDs, hidden or not, and where their
+ * content comes from), then written (pst_write_planned_attachments).  The
+ * plan touches no PST state, so it can be made on a worker thread ahead of
+ * the write (pst_prepare_message); what it holds is then handed over whole
+ * to the writing thread.
  */
-unsigned pst_write_attachments(struct pst_pc *pc, GMimeMessage *msg, GMimeObject *body,
-			       GMimeObject *html, const char *html_text, unsigned *hidden,
-			       const struct pst_size_limit *lim);
+struct pst_attach_plan {
+	struct sbuf name;
+	char *mime;			/* g_malloc'd */
+	char *cid, *location;		/* g_malloc'd; NULL: none */
+	bool hidden;			/* an inline image (PR_ATTACHMENT_HIDDEN) */
+	GMimeObject *part;		/* content read from it at write time; NULL: bytes */
+	GByteArray *bytes;		/* content decoded in advance, or NULL */
+};
+
+struct pst_attach_list {
+	struct pst_attach_plan *v;
+	unsigned n;
+	unsigned hidden;		/* how many of them are hidden */
+};
+
+/*
+ * pst_plan_attachments: every leaf of msg (NULL: none) but the body parts
+ * body and html (either may be NULL) into l (empty on entry); html_text is
+ * the HTML body as UTF-8 ("" when none), searched for the cid: references
+ * that make an attachment an inline, hidden one.  Contents of at most
+ * decode_max bytes in all are decoded into memory now (bytes); the rest
+ * stay parts of msg, which must then live until the write.  Returns true
+ * when every content is in memory (msg is no longer needed).  Thread-safe
+ * on a msg no other thread uses.
+ */
+bool pst_plan_attachments(struct pst_attach_list *l, GMimeMessage *msg, GMimeObject *body,
+			  GMimeObject *html, const char *html_text, uint64_t decode_max);
+
+/*
+ * pst_write_planned_attachments: the planned attachments as attachments of
+ * pc, in order, with the attachment table; returns how many were written
+ * (hidden ones included).  The same bytes whether a content was decoded in
+ * advance or is read now.
+ */
+unsigned pst_write_planned_attachments(struct pst_pc *pc, const struct pst_attach_list *l,
+				       const struct pst_size_limit *lim);
+
+void pst_attach_list_release(struct pst_attach_list *l);
 
 /*
  * pst_write_raw_attachment: a message GMime could not parse goes in with

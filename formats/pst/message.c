@@ -282,14 +282,9 @@ void pst_part_text(GMimeObject *part, struct sbuf *out)
 #define NID_RECIPIENT_TABLE 0x692u
 
 
-static void recipient_row(struct pst_tc *t, uint32_t row, uint32_t type, InternetAddressMailbox *mb)
+static void recipient_row(struct pst_tc *t, uint32_t row, uint32_t type, const char *name,
+			  const char *addr)
 {
-	const char *addr = internet_address_mailbox_get_addr(mb);
-	const char *name = internet_address_get_name(INTERNET_ADDRESS(mb));
-	if (!addr)
-		addr = "";
-	if (!name || !*name)
-		name = addr;
 	struct sbuf key = SBUF_INIT;
 	sbuf_adds(&key, "SMTP:");
 	for (const char *p = addr; *p; p++)
@@ -310,30 +305,42 @@ static void recipient_row(struct pst_tc *t, uint32_t row, uint32_t type, Interne
 	sbuf_release(&key);
 }
 
-/* add_recipients: mailboxes of a list (groups flattened) as rows of one type */
-static void add_recipients(struct pst_tc *t, InternetAddressList *list, uint32_t type,
-			   uint32_t *row)
+/* a recipient row to be: its type (1 To, 2 Cc, 3 Bcc), name and address (g_malloc'd) */
+struct recipient {
+	uint32_t type;
+	char *name, *addr;
+};
+
+/* plan_recipients: mailboxes of a list (groups flattened) as recipients of one type */
+static void plan_recipients(GArray *out, InternetAddressList *list, uint32_t type)
 {
 	for (int i = 0; list && i < internet_address_list_length(list); i++) {
 		InternetAddress *ia = internet_address_list_get_address(list, i);
-		if (INTERNET_ADDRESS_IS_GROUP(ia))
-			add_recipients(t, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
-				       type, row);
-		else if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-			recipient_row(t, (*row)++, type, INTERNET_ADDRESS_MAILBOX(ia));
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			plan_recipients(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
+					type);
+		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
+			InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(ia);
+			const char *addr = internet_address_mailbox_get_addr(mb);
+			const char *name = internet_address_get_name(ia);
+			if (!addr)
+				addr = "";
+			if (!name || !*name)
+				name = addr;
+			struct recipient r = { type, g_strdup(name), g_strdup(addr) };
+			g_array_append_val(out, r);
+		}
 	}
 }
 
 /* write_recipients: the recipient table 0x692 (To, Cc, Bcc), always present */
-static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
+static void write_recipients(struct pst_pc *pc, const GArray *recips)
 {
 	struct pst_tc t;
 	pst_tc_init(&t, pc->ndb, pst_recipient_cols, pst_recipient_ncols);
-	uint32_t row = 0;
-	if (msg) {
-		add_recipients(&t, g_mime_message_get_to(msg), 1, &row);
-		add_recipients(&t, g_mime_message_get_cc(msg), 2, &row);
-		add_recipients(&t, g_mime_message_get_bcc(msg), 3, &row);
+	for (guint i = 0; i < recips->len; i++) {
+		const struct recipient *r = &g_array_index(recips, struct recipient, i);
+		recipient_row(&t, i, r->type, r->name, r->addr);
 	}
 	uint64_t data, sub;
 	pst_tc_write(&t, &data, &sub);
@@ -345,6 +352,7 @@ static void write_recipients(struct pst_pc *pc, GMimeMessage *msg)
 struct fields {
 	struct sbuf subject, from_name, from_addr, to, cc, bcc, msgid, headers, body;
 	struct sbuf prefix, in_reply_to, references;
+	struct sbuf headers16, body16;	/* headers and body as UTF-16LE (pst_utf16le) */
 	uint32_t importance;		/* 0 low, 1 normal, 2 high */
 	uint32_t sensitivity;		/* 0 none, 1 personal, 2 private, 3 confidential */
 	int64_t sent;			/* Date:, or the internal date */
@@ -521,9 +529,10 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	set_text(pc, tc, 0x0E04, &f->to);
 	set_text(pc, tc, 0x0E03, &f->cc);
 	set_text(pc, NULL, 0x0E02, &f->bcc);		/* PR_DISPLAY_BCC */
-	set_text(pc, NULL, 0x007D, &f->headers);
+	/* PR_TRANSPORT_MESSAGE_HEADERS and PR_BODY: made UTF-16 by prepare */
+	pst_pc_add_binary(pc, 0x007D, PT_UNICODE, f->headers16.buf, f->headers16.len);
 	if (f->body.len)
-		set_text(pc, NULL, 0x1000, &f->body);
+		pst_pc_add_binary(pc, 0x1000, PT_UNICODE, f->body16.buf, f->body16.len);
 	if (f->html.len) {
 		pst_pc_add_binary(pc, 0x1013, PT_BINARY, f->html.buf, f->html.len);	/* PR_HTML */
 		pst_pc_add_u32(pc, 0x3FDE, PT_LONG, 65001);	/* PR_INTERNET_CPID: UTF-8 */
@@ -554,34 +563,116 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	pst_pc_add_binary(pc, 0x300B, PT_BINARY, digest, 16);
 }
 
-int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
-		      uint32_t folder_nid, const struct pst_msg_in *m)
-{
+/*
+ * What prepare makes of a message: everything the PST takes of it that is
+ * not PST state.  The GMime message (with its parser and stream) is kept
+ * only while an attachment is still to be read from it.
+ */
+struct pst_prepared {
 	struct fields f;
-	struct sbuf *all[] = { &f.subject, &f.from_name, &f.from_addr, &f.to, &f.cc, &f.bcc,
-			       &f.msgid, &f.headers, &f.body, &f.html, &f.prefix,
-			       &f.in_reply_to, &f.references };
+	struct sbuf kept;		/* the bounded header block, when cut */
+	bool cut;
+	bool parsed;			/* GMime made a message of it */
+	GArray *recipients;		/* struct recipient */
+	struct pst_attach_list attachments;
+	GMimeStream *st;
+	GMimeParser *parser;
+	GMimeMessage *msg;
+};
+
+static void fields_init(struct fields *f, int64_t received)
+{
+	memset(f, 0, sizeof(*f));
+	struct sbuf *all[] = { &f->subject, &f->from_name, &f->from_addr, &f->to, &f->cc, &f->bcc,
+			       &f->msgid, &f->headers, &f->body, &f->html, &f->prefix,
+			       &f->in_reply_to, &f->references, &f->headers16, &f->body16 };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_init(all[i]);
-	f.sent = m->received;
-	f.body_part = f.html_part = NULL;
-	f.importance = 1;
-	f.sensitivity = 0;
-	f.attachments = f.hidden = 0;
+	f->sent = received;
+	f->importance = 1;
+}
+
+static void fields_release(struct fields *f)
+{
+	struct sbuf *all[] = { &f->subject, &f->from_name, &f->from_addr, &f->to, &f->cc, &f->bcc,
+			       &f->msgid, &f->headers, &f->body, &f->html, &f->prefix,
+			       &f->in_reply_to, &f->references, &f->headers16, &f->body16 };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		sbuf_release(all[i]);
+}
+
+/* drop_mime: the GMime message, its parser and stream, once nothing reads them */
+static void drop_mime(struct pst_prepared *p)
+{
+	if (p->msg)
+		g_object_unref(p->msg);
+	if (p->parser)
+		g_object_unref(p->parser);
+	if (p->st)
+		g_object_unref(p->st);
+	p->msg = NULL;
+	p->parser = NULL;
+	p->st = NULL;
+	p->f.body_part = p->f.html_part = NULL;
+}
+
+struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t decode_max)
+{
+	struct pst_prepared *p = g_new0(struct pst_prepared, 1);
+	fields_init(&p->f, m->received);
+	sbuf_init(&p->kept);
 	/* a file is parsed where it lies: GMime reads parts on demand */
-	struct sbuf kept = SBUF_INIT;
-	bool cut = false;
-	GMimeStream *st = m->raw ?
-		g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
-		pst_message_stream(m->msg, m->len, m->head, m->head_len, &kept, &cut);
-	const unsigned char *head = cut ? (const unsigned char *)kept.buf : m->head;
-	size_t head_len = cut ? kept.len : m->head_len;
-	wintext_to_utf8(&f.headers, (const char *)head, head_len);
-	GMimeParser *parser = g_mime_parser_new_with_stream(st);
-	g_mime_parser_set_persist_stream(parser, TRUE);	/* parts stay in the file */
-	GMimeMessage *msg = g_mime_parser_construct_message(parser, NULL);
-	if (msg)
-		fields_from_mime(msg, m, &f);
+	p->st = m->raw ? g_mime_stream_mem_new_with_buffer((const char *)m->raw, m->len) :
+		pst_message_stream(m->msg, m->len, m->head, m->head_len, &p->kept, &p->cut);
+	const unsigned char *head = p->cut ? (const unsigned char *)p->kept.buf : m->head;
+	size_t head_len = p->cut ? p->kept.len : m->head_len;
+	wintext_to_utf8(&p->f.headers, (const char *)head, head_len);
+	pst_utf16le(&p->f.headers16, p->f.headers.buf);
+	p->parser = g_mime_parser_new_with_stream(p->st);
+	g_mime_parser_set_persist_stream(p->parser, TRUE);	/* parts stay in the file */
+	p->msg = g_mime_parser_construct_message(p->parser, NULL);
+	p->parsed = p->msg != NULL;
+	p->recipients = g_array_new(FALSE, FALSE, sizeof(struct recipient));
+	if (p->msg) {
+		fields_from_mime(p->msg, m, &p->f);
+		pst_utf16le(&p->f.body16, p->f.body.buf);
+		plan_recipients(p->recipients, g_mime_message_get_to(p->msg), 1);
+		plan_recipients(p->recipients, g_mime_message_get_cc(p->msg), 2);
+		plan_recipients(p->recipients, g_mime_message_get_bcc(p->msg), 3);
+		if (pst_plan_attachments(&p->attachments, p->msg, p->f.body_part, p->f.html_part,
+					 p->f.html.buf, decode_max))
+			drop_mime(p);
+	} else {
+		drop_mime(p);	/* written raw (pst_write_raw_attachment) */
+	}
+	return p;
+}
+
+void pst_prepared_free(struct pst_prepared *p)
+{
+	if (!p)
+		return;
+	drop_mime(p);
+	pst_attach_list_release(&p->attachments);
+	for (guint i = 0; i < p->recipients->len; i++) {
+		struct recipient *r = &g_array_index(p->recipients, struct recipient, i);
+		g_free(r->name);
+		g_free(r->addr);
+	}
+	g_array_free(p->recipients, TRUE);
+	sbuf_release(&p->kept);
+	fields_release(&p->f);
+	g_free(p);
+}
+
+int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
+		      uint32_t folder_nid, const struct pst_msg_in *m, struct pst_prepared *p)
+{
+	if (!p)			/* the same work, here; attachments are read as written */
+		p = pst_prepare_message(m, 0);
+	struct fields *f = &p->f;
+	const unsigned char *head = p->cut ? (const unsigned char *)p->kept.buf : m->head;
+	size_t head_len = p->cut ? p->kept.len : m->head_len;
 	struct pst_pc pc;
 	pst_pc_init(&pc, n);
 	/*
@@ -591,21 +682,21 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	 * bytes or more), the bodies (UTF-16 text, UTF-8 HTML), the heaps.
 	 */
 	struct pst_size_limit lim = { m->size_max ? m->size_max : PST_SIZE_MAX,
-				      16384 + 40 * (uint64_t)f.headers.len +
-				      2 * (uint64_t)f.body.len + (uint64_t)f.html.len, m->left_out };
-	f.attachments = msg ? pst_write_attachments(&pc, msg, f.body_part, f.html_part, f.html.buf,
-						  &f.hidden, &lim) :
-			      pst_write_raw_attachment(&pc, m, &lim);
-	int ret = msg ? 0 : -1;
+				      16384 + 40 * (uint64_t)f->headers.len +
+				      2 * (uint64_t)f->body.len + (uint64_t)f->html.len, m->left_out };
+	f->attachments = p->parsed ? pst_write_planned_attachments(&pc, &p->attachments, &lim) :
+			 pst_write_raw_attachment(&pc, m, &lim);
+	f->hidden = p->parsed ? p->attachments.hidden : 0;
+	int ret = p->parsed ? 0 : -1;
 	/* every read of the file is done: was it one version of it? */
 	if (m->watch && msg_unchanged(m->watch, m->changed) != CONV_OK) {
 		ret = -2;
 		goto out;
 	}
-	write_recipients(&pc, msg);
+	write_recipients(&pc, p->recipients);
 	if (contents)
 		pst_tc_row_begin(contents, nid);
-	add_properties(&pc, contents, &f, m, head, head_len);
+	add_properties(&pc, contents, f, m, head, head_len);
 	uint64_t data, sub;
 	pst_pc_write(&pc, &data, &sub);
 	if (pc.size_saturated && m->left_out)	/* only when `reserved` fell short */
@@ -618,12 +709,6 @@ int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
 	pst_ndb_add_node(n, nid, data, sub, folder_nid);
 out:
 	pst_pc_release(&pc);
-	if (msg)
-		g_object_unref(msg);
-	g_object_unref(parser);
-	g_object_unref(st);
-	sbuf_release(&kept);
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		sbuf_release(all[i]);
+	pst_prepared_free(p);
 	return ret;
 }

@@ -87,8 +87,28 @@ GMimeStream *pst_message_stream(const struct mail_msg *m, uint64_t size,
 uint64_t pst_filetime(int64_t unix_seconds);
 
 /*
+ * pst_prepare_message: the work on a message that needs no PST state,
+ * ahead of pst_write_message: GMime's parse, the text fields and bodies
+ * (charsets decoded, UTF-16 made), the recipients, the attachments'
+ * names, types and, up to decode_max bytes in all, their decoded content.
+ * Thread-safe: any number at once, each on its own message (m->msg's body
+ * is only read); reports nothing (what is left out is found at write).
+ * The result may read m->msg's body and refer to m->head, so it is
+ * written with the same m, or freed.
+ */
+struct pst_prepared;
+struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t decode_max);
+void pst_prepared_free(struct pst_prepared *p);	/* NULL: nothing */
+
+/* how much attachment content the PST writer's prepare decodes ahead, per message */
+#define PST_PREPARE_DECODE_MAX (16u * 1024 * 1024)
+
+/*
  * pst_write_message: the message node nid (parent folder_nid) and its row
- * in `contents`.  Returns 0, or -1 when GMime could not parse it: then the
+ * in `contents`, from p (pst_prepare_message of the same m; consumed and
+ * freed here) or, p NULL, prepared here (attachments then read as they
+ * are written, so memory stays flat in attachment size): the same bytes
+ * either way.  Returns 0, or -1 when GMime could not parse it: then the
  * message is written with its raw header block and its whole bytes as an
  * attachment "message.eml", so nothing is lost (up to the size limit, see
  * left_out); or -2 when m->watch changed while it was read: then neither
@@ -96,6 +116,6 @@ uint64_t pst_filetime(int64_t unix_seconds);
  * were already written to are left unreferenced in the file).
  */
 int pst_write_message(struct pst_ndb *n, struct pst_tc *contents, uint32_t nid,
-		      uint32_t folder_nid, const struct pst_msg_in *m);
+		      uint32_t folder_nid, const struct pst_msg_in *m, struct pst_prepared *p);
 
 #endif

@@ -193,6 +193,31 @@ static int discard(void *ctx, const void *data, size_t len)
 	return 0;
 }
 
+/* msg_in: what the messaging layer takes of msg (left_out, changed: the caller's) */
+static struct pst_msg_in msg_in(const struct mail_msg *msg, struct sbuf *left_out,
+				struct sbuf *changed)
+{
+	return (struct pst_msg_in){ NULL, msg->size, msg, msg->prefix, msg->head_len, msg->flags,
+				    msg->received, left_out, 0, msg, changed };
+}
+
+/*
+ * pst_prepare: the writer's prepare (writer.h): pst_prepare_message, which
+ * touches no writer state; thread-safe.  Its bytes of attachments decoded
+ * ahead are bounded (PST_PREPARE_DECODE_MAX), past that they are read at
+ * write time.
+ */
+static void *pst_prepare(const struct mail_msg *msg)
+{
+	struct pst_msg_in in = msg_in(msg, NULL, NULL);
+	return pst_prepare_message(&in, PST_PREPARE_DECODE_MAX);
+}
+
+static void pst_prepared_release(void *prepared)
+{
+	pst_prepared_free(prepared);
+}
+
 static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 			 struct mail_item_loc *loc)
 {
@@ -206,13 +231,14 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	 * to its size and mtime at open again before the message is added.
 	 */
 	int ret = msg_copy_range(msg, 0, discard, NULL, &err);
-	if (ret != CONV_OK)
+	if (ret != CONV_OK) {
+		pst_prepared_free(msg->prepared);
 		return mail_writer_take_error(w, ret, &err);
+	}
 	struct sbuf left_out = SBUF_INIT;
-	struct pst_msg_in in = { NULL, msg->size, msg, msg->prefix, msg->head_len,
-				 msg->flags, msg->received, &left_out, 0, msg, &err };
+	struct pst_msg_in in = msg_in(msg, &left_out, &err);
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
-	ret = pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in);
+	ret = pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in, msg->prepared);
 	if (ret == -2) {	/* nothing of it in the folder: the next one takes its ID */
 		p->next_message_index--;
 		sbuf_release(&left_out);
@@ -356,6 +382,8 @@ const struct mail_writer_ops pst_writer_ops = {
 	.open = pst_open,
 	.begin_folder = pst_begin_folder,
 	.write_msg = pst_write_msg,
+	.prepare = pst_prepare,
+	.prepared_free = pst_prepared_release,
 	.end_folder = pst_end_folder,
 	.commit = pst_commit,
 	.rollback = pst_rollback,
