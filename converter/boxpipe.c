@@ -93,12 +93,13 @@ static void folder_free(struct folder_copy *c)
 	free(c);
 }
 
-static void mem_msg_free(struct mem_msg *mm, const struct mail_writer_ops *w)
+/* mem_msg_free: mm and, unless the writer was given it, its prepare result */
+static void mem_msg_free(struct mem_msg *mm, const struct mail_writer_ops *w, bool written)
 {
 	if (!mm)
 		return;
-	if (mm->m.prepared && w->prepared_free)
-		w->prepared_free(mm->m.prepared);
+	if (!written)
+		mail_writer_prepared_free(w, mm->m.prepared);
 	mem_body_release(&mm->body);
 	free(mm->origin);
 	free(mm->name);
@@ -115,7 +116,7 @@ static void slot_free(struct slot *s, const struct mail_writer_ops *w)
 	sbuf_release(&s->it.capture);
 	sbuf_release(&s->it.hash_err);
 	folder_free(s->folder);
-	mem_msg_free(s->mem, w);
+	mem_msg_free(s->mem, w, s->it.written);
 	free(s);
 }
 
@@ -308,8 +309,7 @@ static void prepare_item(struct boxpipe *p, struct slot *s, struct msg_hash *h)
 	msg_hash_reset(h);
 	msg_hash_feed(h, 0, mb->bytes->data, mb->bytes->len);
 	s->it.hashed = msg_hash_final(h, m, s->it.sha256, &s->it.hash_err) == 1;
-	if (p->w->prepare)
-		m->prepared = p->w->prepare(m);
+	m->prepared = mail_writer_prepare(p->w, m);
 }
 
 static void *worker_main(void *arg)

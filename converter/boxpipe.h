@@ -41,6 +41,8 @@ struct pipe_item {
 	bool hashed;		/* sha256 holds the message's SHA-256 (read into memory) */
 	char sha256[65];
 	struct sbuf hash_err;	/* not hashed although in memory: why */
+	/* the writer was given msg (its prepared result is the writer's now) */
+	bool written;
 };
 
 struct boxpipe;

@@ -202,6 +202,8 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 		      struct sbuf *err)
 {
 	*changed = false;
+	if (b->item && b->item->msg == *msg)
+		b->item->written = true;	/* its prepare result is the writer's from here */
 	int ret = mail_writer_write_msg(b->w, *msg, &b->loc);
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
 		diag_warn(&b->diag, "%s; reading it again from the start", b->w->error.buf);
