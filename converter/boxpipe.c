@@ -17,7 +17,7 @@
 
 #define RING 256			/* items in flight */
 #define MEM_MSG_MAX (8u << 20)		/* bigger messages are handed over live */
-#define MEM_INFLIGHT_MAX (24u << 20)	/* bytes read ahead, in all */
+#define MEM_INFLIGHT_MAX (16u << 20)	/* bytes read ahead, in all (prepared results add about as much) */
 
 struct folder_copy {
 	struct mail_folder f;
