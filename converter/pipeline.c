@@ -54,7 +54,8 @@ static int open_run(struct run *run, const struct options *o)
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
 	run->hash = o->dry_run ? NULL : msg_hash_new();
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
+					.index_mem = o->index_mem };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
