@@ -82,6 +82,25 @@ static void create_fails(void)
 	recsort_free(s);
 }
 
+static void too_big(void)
+{
+	test_group("a record over RECSORT_MAX_REC");
+	struct recsort *s = recsort_new(0, recsort_memcmp, dir);
+	char *big = calloc(RECSORT_MAX_REC + 1, 1);
+	if (!big)
+		abort();
+	recsort_add(s, "a", 1);
+	recsort_add(s, big, RECSORT_MAX_REC + 1);
+	free(big);
+	const void *rec;
+	size_t len;
+	test_assert(recsort_next(s, &rec, &len) == -1);
+	struct sbuf msg = SBUF_INIT;
+	test_assert(recsort_error(s, &msg) == EINVAL);
+	sbuf_release(&msg);
+	recsort_free(s);
+}
+
 static void empty_case(void)
 {
 	test_group("empty");
@@ -104,6 +123,7 @@ int main(void)
 	check_case("in order added, in memory", 3001, 0, false, false);
 	check_case("in order added, 4 KiB: many runs", 3001, 4096, false, true);
 	create_fails();
+	too_big();
 	rmdir(dir);
 	return test_done();
 }

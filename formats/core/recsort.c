@@ -56,7 +56,8 @@ int recsort_memcmp(const void *a, size_t alen, const void *b, size_t blen)
 struct recsort *recsort_new(size_t mem, recsort_cmp cmp, const char *dir)
 {
 	struct recsort *s = xcalloc(1, sizeof(*s));
-	s->mem = mem ? mem : RECSORT_DEFAULT_MEM;
+	/* at most 1 GiB: the arena's offsets are 32 bits */
+	s->mem = !mem ? RECSORT_DEFAULT_MEM : mem > ((size_t)1 << 30) ? (size_t)1 << 30 : mem;
 	s->cmp = cmp;
 	const char *env = getenv("TMPDIR");
 	s->dir = xstrdup(dir ? dir : env && *env ? env : "/tmp");
@@ -190,8 +191,10 @@ static void spill(struct recsort *s)
 
 void recsort_add(struct recsort *s, const void *rec, size_t len)
 {
-	if (s->reading || s->error || len > RECSORT_MAX_REC)
-		return;		/* a caller's mistake; readers never come near the limit */
+	if (s->reading || len > RECSORT_MAX_REC)	/* a caller's mistake */
+		fail(s, EINVAL, "add");
+	if (s->error)
+		return;
 	size_t whole = sizeof(uint32_t) + len;
 	if (s->n && s->len + whole + (s->n + 1) * sizeof(uint32_t) > s->mem)
 		spill(s);

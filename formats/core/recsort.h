@@ -38,11 +38,14 @@ typedef int (*recsort_cmp)(const void *a, size_t alen, const void *b, size_t ble
 
 struct recsort;
 
-/* recsort_new: mem 0 means RECSORT_DEFAULT_MEM; dir NULL means $TMPDIR, else /tmp */
+/* recsort_new: mem 0 means RECSORT_DEFAULT_MEM (at most 1 GiB); dir NULL: $TMPDIR, else /tmp */
 struct recsort *recsort_new(size_t mem, recsort_cmp cmp, const char *dir);
 void recsort_free(struct recsort *s);
 
-/* recsort_add: one record (copied); only before the first recsort_next */
+/*
+ * recsort_add: one record (copied); only before the first recsort_next and
+ * at most RECSORT_MAX_REC bytes, else the sticky error EINVAL
+ */
 void recsort_add(struct recsort *s, const void *rec, size_t len);
 
 /*
