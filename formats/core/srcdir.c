@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,7 +105,19 @@ void src_iter_close(struct src_iter *it)
 	it->dir = NULL;
 }
 
+static ssize_t list_names(int dirfd, struct src_name **out, bool dirs_only);
+
 ssize_t src_list_dir(int dirfd, struct src_name **out)
+{
+	return list_names(dirfd, out, false);
+}
+
+ssize_t src_list_subdirs(int dirfd, struct src_name **out)
+{
+	return list_names(dirfd, out, true);
+}
+
+static ssize_t list_names(int dirfd, struct src_name **out, bool dirs_only)
 {
 	*out = NULL;
 	struct src_iter it;
@@ -116,6 +129,8 @@ ssize_t src_list_dir(int dirfd, struct src_name **out)
 	enum src_kind kind;
 	int r;
 	while ((r = src_iter_next(&it, &name, &kind)) == 1) {
+		if (dirs_only && kind != SRC_DIR)
+			continue;
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 32;
 			v = xreallocarray(v, alloc, sizeof(*v));

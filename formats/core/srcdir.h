@@ -41,6 +41,8 @@ void src_iter_close(struct src_iter *it);
  * each with its kind.  Returns the count, or -1 (errno).
  */
 ssize_t src_list_dir(int dirfd, struct src_name **out);
+/* src_list_subdirs: src_list_dir keeping only the directories (a folder of a million files) */
+ssize_t src_list_subdirs(int dirfd, struct src_name **out);
 void src_names_free(struct src_name *v, size_t n);
 
 #endif

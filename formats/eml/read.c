@@ -229,7 +229,7 @@ static void load_folders(struct er_reader *r)
 		head++;
 		int fd = open_rel(r, rel);
 		struct src_name *v = NULL;
-		ssize_t n = fd < 0 ? -1 : src_list_dir(fd, &v);
+		ssize_t n = fd < 0 ? -1 : src_list_subdirs(fd, &v);
 		if (fd >= 0)
 			close(fd);
 		for (ssize_t i = 0; i < n; i++) {
