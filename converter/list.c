@@ -115,7 +115,8 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 int cmd_list(const struct options *o)
 {
 	struct diag d = { .quiet = o->quiet };
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
+					.index_mem = o->index_mem };
 	struct sbuf err = SBUF_INIT, j = SBUF_INIT;
 	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (!r) {

@@ -392,6 +392,13 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			return usage_error(usage, "unknown option", word);
 		}
 	}
+	/*
+	 * not an option: a knob for tests and benchmarks, which force the
+	 * readers' indexes to spill to disk with a tiny budget
+	 */
+	const char *mem = getenv("MDEXPORT_INDEX_MEM");
+	if (mem && *mem)
+		o->index_mem = (size_t)strtoull(mem, NULL, 10);
 	return positional(argc, argv, cmd, o);
 }
 

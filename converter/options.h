@@ -36,6 +36,7 @@ struct options {
 	size_t ndomains;
 	const char **maps;	/* WINPREFIX=LOCALDIR */
 	size_t nmaps;
+	size_t index_mem;	/* MDEXPORT_INDEX_MEM: bytes of a folder's index in memory (0: default) */
 	const char *report;	/* --report FILE, or NULL */
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: every mailbox */
 	char *const *reports;	/* report: the REPORT files */

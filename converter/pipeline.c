@@ -55,7 +55,8 @@ static int open_run(struct run *run, const struct options *o)
 	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
+					.index_mem = o->index_mem };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {

@@ -741,7 +741,8 @@ static int open_run(struct vrun *run, const struct options *o)
 		fprintf(stderr, "mdexport: the export '%s' is not a directory\n", o->output);
 		return -1;
 	}
-	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps };
+	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
+					.index_mem = o->index_mem };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {

@@ -28,6 +28,12 @@
 struct reader_settings {
 	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
 	size_t nmaps;
+	/*
+	 * bytes of a folder's index a reader keeps in memory before it spills
+	 * sorted runs to a temporary file in $TMPDIR (core/recsort.h); 0:
+	 * RECSORT_DEFAULT_MEM
+	 */
+	size_t index_mem;
 };
 
 struct mail_reader;

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,9 +67,8 @@ void src_names_free(struct src_name *v, size_t n)
 	free(v);
 }
 
-ssize_t src_list_dir(int dirfd, struct src_name **out)
+int src_iter_open(struct src_iter *it, int dirfd)
 {
-	*out = NULL;
 	/* a descriptor of its own: closedir() closes it, dirfd stays open */
 	int fd = src_open_at(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d = fd < 0 ? NULL : fdopendir(fd);
@@ -79,25 +79,69 @@ ssize_t src_list_dir(int dirfd, struct src_name **out)
 		errno = e;
 		return -1;
 	}
-	struct src_name *v = NULL;
-	size_t n = 0, alloc = 0;
+	it->dir = d;
+	it->dirfd = dirfd;
+	return 0;
+}
+
+int src_iter_next(struct src_iter *it, const char **name, enum src_kind *kind)
+{
 	const struct dirent *de;
 	errno = 0;
-	while ((de = readdir(d))) {
+	while ((de = readdir(it->dir))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		*name = de->d_name;
+		*kind = kind_at(it->dirfd, de->d_name, de->d_type);
+		return 1;
+	}
+	return errno ? -1 : 0;
+}
+
+void src_iter_close(struct src_iter *it)
+{
+	if (it->dir)
+		closedir(it->dir);
+	it->dir = NULL;
+}
+
+static ssize_t list_names(int dirfd, struct src_name **out, bool dirs_only);
+
+ssize_t src_list_dir(int dirfd, struct src_name **out)
+{
+	return list_names(dirfd, out, false);
+}
+
+ssize_t src_list_subdirs(int dirfd, struct src_name **out)
+{
+	return list_names(dirfd, out, true);
+}
+
+static ssize_t list_names(int dirfd, struct src_name **out, bool dirs_only)
+{
+	*out = NULL;
+	struct src_iter it;
+	if (src_iter_open(&it, dirfd) < 0)
+		return -1;
+	struct src_name *v = NULL;
+	size_t n = 0, alloc = 0;
+	const char *name;
+	enum src_kind kind;
+	int r;
+	while ((r = src_iter_next(&it, &name, &kind)) == 1) {
+		if (dirs_only && kind != SRC_DIR)
 			continue;
 		if (n == alloc) {
 			alloc = alloc ? alloc * 2 : 32;
 			v = xreallocarray(v, alloc, sizeof(*v));
 		}
-		v[n].name = xstrdup(de->d_name);
-		v[n].kind = kind_at(dirfd, de->d_name, de->d_type);
+		v[n].name = xstrdup(name);
+		v[n].kind = kind;
 		n++;
-		errno = 0;
 	}
 	int e = errno;
-	closedir(d);
-	if (e) {
+	src_iter_close(&it);
+	if (r < 0) {
 		src_names_free(v, n);
 		errno = e;
 		return -1;

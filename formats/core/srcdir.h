@@ -23,10 +23,26 @@ struct src_name {
 };
 
 /*
+ * A directory read name by name, in the order the file system gives
+ * (memory flat however many names it holds): src_iter_open (0, or -1 and
+ * errno), src_iter_next (1 with *name valid until the next call, 0 at the
+ * end, -1 and errno), src_iter_close.  "." and ".." are left out.
+ */
+struct src_iter {
+	void *dir;		/* DIR * */
+	int dirfd;
+};
+int src_iter_open(struct src_iter *it, int dirfd);
+int src_iter_next(struct src_iter *it, const char **name, enum src_kind *kind);
+void src_iter_close(struct src_iter *it);
+
+/*
  * src_list_dir: the names in dirfd (not "." nor ".."), sorted by strcmp,
  * each with its kind.  Returns the count, or -1 (errno).
  */
 ssize_t src_list_dir(int dirfd, struct src_name **out);
+/* src_list_subdirs: src_list_dir keeping only the directories (a folder of a million files) */
+ssize_t src_list_subdirs(int dirfd, struct src_name **out);
 void src_names_free(struct src_name *v, size_t n);
 
 #endif

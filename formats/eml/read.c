@@ -33,6 +33,7 @@
 
 #include "core/filemsg.h"
 #include "core/onebox.h"
+#include "core/recsort.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
 #include "core/sysio.h"
@@ -44,8 +45,13 @@ struct er_folder {
 	size_t ndirs;
 };
 
+/*
+ * A message file as the folder's index holds it (core/recsort.h: a folder
+ * of a million files stays flat), in the order given, by name and then
+ * directory: "<name>\0" <dir, 4 bytes big-endian> <size>.
+ */
 struct er_entry {
-	char *name;
+	const char *name;
 	size_t dir;		/* index into the folder's dirs */
 	uint64_t size;
 };
@@ -61,8 +67,11 @@ struct er_reader {
 	struct mail_folder folder;
 	int *dir_fds;		/* the current folder's directories; -1: unreadable */
 	size_t ndir_fds;
-	struct er_entry *entries;
-	size_t nentries, next_entry;
+	size_t index_mem;	/* reader_settings.index_mem */
+	struct recsort *index;	/* the folder's files, by name then directory */
+	struct er_entry cur;	/* the last one given (its name in cur_name) */
+	struct sbuf cur_name;
+	size_t next_entry;
 	struct mail_msg msg;
 	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
@@ -220,7 +229,7 @@ static void load_folders(struct er_reader *r)
 		head++;
 		int fd = open_rel(r, rel);
 		struct src_name *v = NULL;
-		ssize_t n = fd < 0 ? -1 : src_list_dir(fd, &v);
+		ssize_t n = fd < 0 ? -1 : src_list_subdirs(fd, &v);
 		if (fd >= 0)
 			close(fd);
 		for (ssize_t i = 0; i < n; i++) {
@@ -248,11 +257,9 @@ static void load_folders(struct er_reader *r)
 
 static void entries_release(struct er_reader *r)
 {
-	for (size_t i = 0; i < r->nentries; i++)
-		free(r->entries[i].name);
-	free(r->entries);
-	r->entries = NULL;
-	r->nentries = r->next_entry = 0;
+	recsort_free(r->index);
+	r->index = NULL;
+	r->next_entry = 0;
 	for (size_t i = 0; i < r->ndir_fds; i++)
 		if (r->dir_fds[i] >= 0)
 			close(r->dir_fds[i]);
@@ -261,57 +268,86 @@ static void entries_release(struct er_reader *r)
 	r->ndir_fds = 0;
 }
 
-static int cmp_entry(const void *a, const void *b)
+static uint64_t add_entry(struct recsort *index, const char *name, size_t dir, int fd,
+		      struct sbuf *rec)
 {
-	const struct er_entry *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-	return c ? c : (x->dir > y->dir) - (x->dir < y->dir);
+	struct stat st;
+	uint64_t size = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size : 0;
+	uint8_t be[4] = { (uint8_t)(dir >> 24), (uint8_t)(dir >> 16), (uint8_t)(dir >> 8),
+			  (uint8_t)dir };
+	sbuf_reset(rec);
+	sbuf_add(rec, name, strlen(name) + 1);
+	sbuf_add(rec, be, sizeof(be));
+	sbuf_add(rec, &size, sizeof(size));
+	recsort_add(index, rec->buf, rec->len);
+	return size;
 }
 
-static void add_entry(struct er_reader *r, size_t *alloc, const char *name, size_t dir,
-		      int fd)
+static void decode_entry(const uint8_t *p, struct er_entry *e)
 {
-	if (r->nentries == *alloc) {
-		*alloc = *alloc ? *alloc * 2 : 64;
-		r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
+	e->name = (const char *)p;
+	const uint8_t *q = p + strlen(e->name) + 1;
+	e->dir = (size_t)q[0] << 24 | (size_t)q[1] << 16 | (size_t)q[2] << 8 | q[3];
+	memcpy(&e->size, q + 4, sizeof(e->size));
+}
+
+/*
+ * list_dir: the .eml files of the directory open as fd to the index (the
+ * names as the directory gives them, never all in memory at once), the
+ * links to links (said in name order after), the rest counted in *others
+ */
+static int list_dir(struct er_reader *r, int fd, size_t k, struct recsort *links,
+		    unsigned *others)
+{
+	struct src_iter it;
+	if (src_iter_open(&it, fd) < 0)
+		return -1;
+	struct sbuf rec = SBUF_INIT;
+	const char *name;
+	enum src_kind kind;
+	int got;
+	while ((got = src_iter_next(&it, &name, &kind)) == 1) {
+		if (kind == SRC_LINK) {
+			recsort_add(links, name, strlen(name));
+		} else if (kind == SRC_FILE && is_eml(name)) {
+			r->folder.bytes += add_entry(r->index, name, k, fd, &rec);
+			r->folder.messages++;
+		} else if (kind != SRC_DIR) {
+			++*others;
+		}
 	}
-	struct stat st;
-	r->entries[r->nentries++] = (struct er_entry){
-		.name = xstrdup(name), .dir = dir,
-		.size = fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (uint64_t)st.st_size : 0,
-	};
+	int e = errno;
+	src_iter_close(&it);
+	sbuf_release(&rec);
+	errno = e;
+	return got;
 }
 
 /* scan_dir: the .eml files of the folder's directory k (its subdirectories are folders) */
-static int scan_dir(struct er_reader *r, const struct er_folder *f, size_t k, size_t *alloc,
-		    struct sbuf *err)
+static int scan_dir(struct er_reader *r, const struct er_folder *f, size_t k, struct sbuf *err)
 {
 	const char *rel = f->dirs[k];
 	int fd = open_rel(r, rel);
-	struct src_name *v = NULL;
-	ssize_t n = fd < 0 ? -1 : src_list_dir(fd, &v);
-	if (n < 0) {
+	unsigned others = 0;
+	struct recsort *links = recsort_new(r->index_mem, recsort_memcmp, NULL);
+	if (fd < 0 || list_dir(r, fd, k, links, &others) < 0) {
 		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
 			  display(rel), strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		recsort_free(links);
 		return CONV_FOLDER_BAD;
 	}
 	r->dir_fds[k] = fd;
-	unsigned others = 0;
-	for (size_t i = 0; i < (size_t)n; i++) {
-		if (v[i].kind == SRC_LINK)
-			diag_warn(r->ob.m.diag, "'%s%s%s' is a symbolic link; not followed",
-				  rel, *rel ? "/" : "", v[i].name);
-		else if (v[i].kind == SRC_FILE && is_eml(v[i].name))
-			add_entry(r, alloc, v[i].name, k, fd);
-		else if (v[i].kind != SRC_DIR)
-			others++;
-	}
+	const void *p;
+	size_t len;
+	while (recsort_next(links, &p, &len) == 1)
+		diag_warn(r->ob.m.diag, "'%s%s%.*s' is a symbolic link; not followed",
+			  rel, *rel ? "/" : "", (int)len, (const char *)p);
+	recsort_free(links);
 	if (others)
 		diag_warn(r->ob.m.diag, "'%s': %u file%s not named *.eml, not read as messages",
 			  display(rel), others, others == 1 ? "" : "s");
-	src_names_free(v, (size_t)n);
 	return CONV_OK;
 }
 
@@ -322,17 +358,11 @@ static int load_messages(struct er_reader *r, const struct er_folder *f, struct 
 	r->ndir_fds = f->ndirs;
 	for (size_t k = 0; k < f->ndirs; k++)
 		r->dir_fds[k] = -1;
-	size_t alloc = 0;
+	r->index = recsort_new(r->index_mem, recsort_memcmp, NULL);
 	int ret = CONV_OK;
 	for (size_t k = 0; k < f->ndirs; k++)
-		if (scan_dir(r, f, k, &alloc, err) != CONV_OK)
+		if (scan_dir(r, f, k, err) != CONV_OK)
 			ret = CONV_FOLDER_BAD;
-	if (r->nentries)
-		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry);
-	for (size_t i = 0; i < r->nentries; i++) {
-		r->folder.messages++;
-		r->folder.bytes += r->entries[i].size;
-	}
 	return ret;
 }
 
@@ -351,7 +381,7 @@ static int open_msg(struct er_reader *r, const struct er_entry *e, struct sbuf *
 	struct mail_msg *m = &r->msg;
 	memset(m, 0, sizeof(*m));
 	m->origin = r->msg_origin;
-	m->name = e->name;
+	m->name = r->cur_name.buf;
 	m->seq = (unsigned)r->next_entry;
 	struct stat st;
 	/* a failed open leaves nothing open */
@@ -383,7 +413,7 @@ static void er_close(struct mail_reader *rd);
 static struct mail_reader *er_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
-	(void)set;	/* --map names MDaemon folders: nothing here */
+	/* set->maps name MDaemon folders: nothing here */
 	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -397,6 +427,8 @@ static struct mail_reader *er_open(const char *source, const struct reader_setti
 	r->root_fd = fd;
 	file_msg_init(&r->file);
 	sbuf_init(&r->prefix);
+	sbuf_init(&r->cur_name);
+	r->index_mem = set ? set->index_mem : 0;
 	char *real = realpath(source, NULL);
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
@@ -446,10 +478,21 @@ static int er_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 {
 	struct er_reader *r = ER_OF(mm);
 	close_msg(r);
-	if (r->next_entry >= r->nentries)
+	const void *p;
+	size_t len;
+	int got = r->index ? recsort_next(r->index, &p, &len) : 0;
+	if (got < 0) {
+		recsort_error(r->index, err);
+		return CONV_FOLDER_BAD;
+	}
+	if (got == 0)
 		return CONV_DONE;
-	const struct er_entry *e = &r->entries[r->next_entry++];
-	int ret = open_msg(r, e, err);
+	decode_entry(p, &r->cur);
+	sbuf_reset(&r->cur_name);
+	sbuf_adds(&r->cur_name, r->cur.name);
+	r->cur.name = r->cur_name.buf;
+	r->next_entry++;
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -461,7 +504,7 @@ static int er_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	close_msg(r);
 	if (r->next_entry == 0)
 		return CONV_DONE;
-	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -477,6 +520,7 @@ static void er_close(struct mail_reader *rd)
 	if (r->root_fd >= 0)
 		close(r->root_fd);
 	sbuf_release(&r->prefix);
+	sbuf_release(&r->cur_name);
 	free(r->msg_origin);
 	free(r->mailbox);
 	free(r->root);

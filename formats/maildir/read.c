@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
+#include "core/recsort.h"
 #include "core/filemsg.h"
 #include "core/flags.h"
 #include "core/mutf7.h"
@@ -44,8 +45,12 @@ struct mr_folder {
 	char *dir;		/* directory name in SOURCE; NULL: INBOX (SOURCE itself) */
 };
 
+/*
+ * A message file as the folder's index holds it, decoded from a record of
+ * core/recsort.h: the index of a folder of a million files stays flat.
+ */
 struct mr_entry {
-	char *name;
+	const char *name;
 	int sub;		/* 0: cur/, 1: new/ */
 	uint64_t size;
 	uint32_t uid;		/* from dovecot-uidlist; 0: none */
@@ -64,8 +69,11 @@ struct mr_reader {
 	struct mail_folder folder;
 	char *folder_origin;
 	int sub_fd[2];		/* cur/ and new/ of the current folder; -1: none */
-	struct mr_entry *entries;
-	size_t nentries, next_entry;
+	size_t index_mem;	/* reader_settings.index_mem */
+	struct recsort *index;	/* the folder's files in the order they are given */
+	struct mr_entry cur;	/* the last one given (its name in cur_name) */
+	struct sbuf cur_name;
+	size_t next_entry;
 	struct mail_msg msg;
 	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
@@ -249,11 +257,9 @@ static void load_folders(struct mr_reader *r)
 
 static void entries_release(struct mr_reader *r)
 {
-	for (size_t i = 0; i < r->nentries; i++)
-		free(r->entries[i].name);
-	free(r->entries);
-	r->entries = NULL;
-	r->nentries = r->next_entry = 0;
+	recsort_free(r->index);
+	r->index = NULL;
+	r->next_entry = 0;
 	for (int i = 0; i < 2; i++) {
 		if (r->sub_fd[i] >= 0)
 			close(r->sub_fd[i]);
@@ -261,16 +267,65 @@ static void entries_release(struct mr_reader *r)
 	}
 }
 
-/* by UID when the folder has them, the files without one after, in name order */
-static int cmp_entry(const void *a, const void *b)
+/*
+ * The index is built in two sorts (core/recsort.h compares records as
+ * memcmp does, so each record starts with its sort key):
+ *   by base name ("<base>\0" <sub> "<name>\0" <size>), to meet the
+ *   dovecot-uidlist records ("<base>\0" <uid>) in one pass, and then
+ *   in the order given: by UID when the folder has them, the files without
+ *   one after, in name order (<0 with UID, 1 without> <uid> "<name>\0"
+ *   <sub> <size>; UIDs big-endian so that memcmp orders them).
+ */
+static void put_u32be(uint8_t *p, uint32_t v)
 {
-	const struct mr_entry *x = a, *y = b;
-	if (!x->uid != !y->uid)
-		return x->uid ? -1 : 1;
-	if (x->uid != y->uid)
-		return x->uid < y->uid ? -1 : 1;
-	int c = strcmp(x->name, y->name);
-	return c ? c : x->sub - y->sub;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_u32be(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* add_file: a file of cur/ or new/ to the by-base-name sort */
+static void add_file(struct recsort *by_base, const char *name, int sub, uint64_t size,
+		     struct sbuf *rec)
+{
+	sbuf_reset(rec);
+	size_t blen = strcspn(name, ":");
+	sbuf_add(rec, name, blen);
+	sbuf_addch(rec, '\0');
+	sbuf_addch(rec, (char)sub);
+	sbuf_add(rec, name, strlen(name) + 1);
+	sbuf_add(rec, &size, sizeof(size));
+	recsort_add(by_base, rec->buf, rec->len);
+}
+
+/* add_entry: a file with its UID (0: none) to the index in the order given */
+static void add_entry(struct recsort *index, const char *name, int sub, uint64_t size,
+		      uint32_t uid, struct sbuf *rec)
+{
+	uint8_t key[5] = { uid ? 0 : 1 };
+	put_u32be(key + 1, uid);
+	sbuf_reset(rec);
+	sbuf_add(rec, key, sizeof(key));
+	sbuf_add(rec, name, strlen(name) + 1);
+	sbuf_addch(rec, (char)sub);
+	sbuf_add(rec, &size, sizeof(size));
+	recsort_add(index, rec->buf, rec->len);
+}
+
+/* decode_entry: an index record back into e (e->name points into it) */
+static void decode_entry(const uint8_t *p, size_t len, struct mr_entry *e)
+{
+	e->uid = get_u32be(p + 1);
+	e->name = (const char *)p + 5;
+	size_t n = strlen(e->name) + 1;
+	e->sub = p[5 + n];
+	memcpy(&e->size, p + 5 + n + 1, sizeof(e->size));
+	(void)len;
 }
 
 /* where: the folder's directory relative to SOURCE, as a prefix ("" or ".A/") */
@@ -290,8 +345,63 @@ static void sub_display(const struct mr_reader *r, int sub, const char *name, st
 		sbuf_addf(out, "/%s", name);
 }
 
-/* scan_sub: the messages of cur/ (sub 0) or new/ (1) of the folder open as fd */
-static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct sbuf *err)
+/* warn_odd: the names of a sub that are not message files, said in name order */
+static void warn_odd(struct mr_reader *r, struct recsort *odd, const char *disp)
+{
+	const void *p;
+	size_t len;
+	while (recsort_next(odd, &p, &len) == 1) {
+		const char *name = p;
+		if (name[len - 1] == (char)SRC_LINK)
+			diag_warn(r->ob.m.diag, "'%s/%.*s' is a symbolic link; not followed",
+				  disp, (int)(len - 2), name);
+		else
+			diag_warn(r->ob.m.diag, "'%s/%.*s' is not a regular file; skipped",
+				  disp, (int)(len - 2), name);
+	}
+}
+
+/*
+ * list_sub: every file of cur/ or new/ (open as sfd) to by_base, as the
+ * directory gives them (never all the names in memory at once), and what
+ * is not a message file to odd ("<name>\0" <kind>)
+ */
+static int list_sub(int sfd, int sub, struct recsort *by_base, struct recsort *odd,
+		    uint64_t *count)
+{
+	struct src_iter it;
+	if (src_iter_open(&it, sfd) < 0)
+		return -1;
+	struct sbuf rec = SBUF_INIT;
+	const char *name;
+	enum src_kind kind;
+	int got;
+	struct stat st;
+	while ((got = src_iter_next(&it, &name, &kind)) == 1) {
+		if (name[0] == '.')
+			continue;
+		if (kind != SRC_FILE) {
+			sbuf_reset(&rec);
+			sbuf_add(&rec, name, strlen(name) + 1);
+			sbuf_addch(&rec, (char)kind);
+			recsort_add(odd, rec.buf, rec.len);
+			continue;
+		}
+		uint64_t size = fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+				(uint64_t)st.st_size : 0;
+		add_file(by_base, name, sub, size, &rec);
+		++*count;
+	}
+	int e = errno;
+	src_iter_close(&it);
+	sbuf_release(&rec);
+	errno = e;
+	return got;
+}
+
+/* scan_sub: the messages of cur/ (sub 0) or new/ (1) of the folder open as fd, to by_base */
+static int scan_sub(struct mr_reader *r, int fd, int sub, struct recsort *by_base,
+		    uint64_t *count, struct sbuf *err)
 {
 	struct sbuf disp = SBUF_INIT;
 	int ret = CONV_OK;
@@ -305,43 +415,19 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, size_t *alloc, struct 
 		goto out;
 	}
 	int sfd = src_open_dir_at(fd, sub_names[sub]);
-	struct src_name *v = NULL;
-	ssize_t n = sfd < 0 ? -1 : src_list_dir(sfd, &v);
-	if (n < 0) {
+	struct recsort *odd = recsort_new(r->index_mem, recsort_memcmp, NULL);
+	if (sfd < 0 || list_sub(sfd, sub, by_base, odd, count) < 0) {
 		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
 			  disp.buf, strerror(errno));
 		if (sfd >= 0)
 			close(sfd);
+		recsort_free(odd);
 		ret = CONV_FOLDER_BAD;
 		goto out;
 	}
 	r->sub_fd[sub] = sfd;
-	for (size_t i = 0; i < (size_t)n; i++) {
-		const struct src_name *e = &v[i];
-		if (e->name[0] == '.')
-			continue;
-		if (e->kind == SRC_LINK) {
-			diag_warn(r->ob.m.diag, "'%s/%s' is a symbolic link; not followed",
-				  disp.buf, e->name);
-			continue;
-		}
-		if (e->kind != SRC_FILE) {
-			diag_warn(r->ob.m.diag, "'%s/%s' is not a regular file; skipped",
-				  disp.buf, e->name);
-			continue;
-		}
-		if (r->nentries == *alloc) {
-			*alloc = *alloc ? *alloc * 2 : 64;
-			r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
-		}
-		struct mr_entry *m = &r->entries[r->nentries++];
-		m->name = xstrdup(e->name);
-		m->sub = sub;
-		m->uid = 0;	/* until the uidlist gives one */
-		m->size = fstatat(sfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
-			  (uint64_t)st.st_size : 0;
-	}
-	src_names_free(v, (size_t)n);
+	warn_odd(r, odd, disp.buf);
+	recsort_free(odd);
 out:
 	sbuf_release(&disp);
 	return ret;
@@ -360,24 +446,17 @@ out:
  * the flags begin) and holds no '/'.  Anything else makes the whole file
  * untrusted: better no UIDs than wrong ones.
  */
-struct uid_rec {
-	char *base;
-	uint32_t uid;
-	bool taken;		/* given to a file already */
-};
-
 struct uidlist {
 	unsigned version;
 	uint32_t uidvalidity, uidnext, last_uid;
-	struct uid_rec *recs;
-	size_t n, alloc;
+	struct recsort *recs;	/* "<base>\0" <uid, big-endian>: by base name, then UID */
+	struct sbuf rec;
 };
 
 static void uidlist_release(struct uidlist *u)
 {
-	for (size_t i = 0; i < u->n; i++)
-		free(u->recs[i].base);
-	free(u->recs);
+	recsort_free(u->recs);
+	sbuf_release(&u->rec);
 	*u = (struct uidlist){ 0 };
 }
 
@@ -461,11 +540,13 @@ static const char *parse_entry(struct uidlist *u, const char *line)
 	if (strchr(p, '/'))
 		return "a file name holding '/'";
 	u->last_uid = uid;
-	if (u->n == u->alloc) {
-		u->alloc = u->alloc ? u->alloc * 2 : 64;
-		u->recs = xreallocarray(u->recs, u->alloc, sizeof(*u->recs));
-	}
-	u->recs[u->n++] = (struct uid_rec){ .base = xstrndup(p, strcspn(p, ":")), .uid = uid };
+	uint8_t be[4];
+	put_u32be(be, uid);
+	sbuf_reset(&u->rec);
+	sbuf_add(&u->rec, p, strcspn(p, ":"));
+	sbuf_addch(&u->rec, '\0');
+	sbuf_add(&u->rec, be, sizeof(be));
+	recsort_add(u->recs, u->rec.buf, u->rec.len);
 	return NULL;
 }
 
@@ -497,16 +578,9 @@ static const char *parse_uidlist(struct uidlist *u, FILE *f, unsigned *lineno)
 	return why;
 }
 
-static int cmp_uid_rec(const void *a, const void *b)
-{
-	const struct uid_rec *x = a, *y = b;
-	int c = strcmp(x->base, y->base);
-	return c ? c : (x->uid > y->uid) - (x->uid < y->uid);
-}
-
 /*
  * read_uidlist: the folder's dovecot-uidlist (its directory open as fd),
- * sorted by base name; false when there is none or it cannot be trusted
+ * sorted by base name (u->recs made by the caller); false when there is none or it cannot be trusted
  * (a warning then, naming the file and the line)
  */
 static bool read_uidlist(struct mr_reader *r, int fd, struct uidlist *u)
@@ -538,51 +612,95 @@ static bool read_uidlist(struct mr_reader *r, int fd, struct uidlist *u)
 		uidlist_release(u);
 	} else {
 		ok = true;
-		if (u->n)
-			qsort(u->recs, u->n, sizeof(*u->recs), cmp_uid_rec);
 	}
 	free(disp);
 	return ok;
 }
 
-/*
- * uid_of: the UID the list gives the file name (its base name, before the
- * first ':'), 0 when it gives none; a name listed twice has the later
- * (higher) UID, as Dovecot reads it, and a UID goes to one file only
- */
-static uint32_t uid_of(struct uidlist *u, const char *name)
+/* a run of records of the same base name: the base, and (uidlist) the last UID */
+struct group {
+	const uint8_t *p;
+	size_t len;
+	bool more;		/* false: the records are done (or failed) */
+};
+
+static void group_next(struct recsort *s, struct group *g)
 {
-	size_t blen = strcspn(name, ":");
-	size_t lo = 0, hi = u->n;
-	while (lo < hi) {	/* the first record whose base is not below the name's */
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strncmp(u->recs[mid].base, name, blen);
-		if (c == 0 && u->recs[mid].base[blen])
-			c = 1;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t last = lo;
-	while (last < u->n && strlen(u->recs[last].base) == blen &&
-	       !strncmp(u->recs[last].base, name, blen))
-		last++;
-	if (last == lo || u->recs[last - 1].taken)
-		return 0;
-	u->recs[last - 1].taken = true;
-	return u->recs[last - 1].uid;
+	const void *p;
+	g->more = s && recsort_next(s, &p, &g->len) == 1;
+	g->p = g->more ? p : NULL;
 }
 
-/* apply_uidlist: the folder's UIDVALIDITY and next UID, and each file's UID */
-static void apply_uidlist(struct mr_reader *r, struct uidlist *u)
+/*
+ * uids_next: the UID the list gives the base name (0: none), its records
+ * of lower bases passed over; a name listed twice has the later (higher)
+ * UID, as Dovecot reads it
+ */
+static uint32_t uids_next(struct recsort *recs, struct group *u, const char *base)
+{
+	while (u->more && strcmp((const char *)u->p, base) < 0)
+		group_next(recs, u);
+	uint32_t uid = 0;
+	while (u->more && !strcmp((const char *)u->p, base)) {
+		uid = get_u32be(u->p + strlen(base) + 1);
+		group_next(recs, u);
+	}
+	return uid;
+}
+
+/*
+ * join_uids: each file (by base name from by_base) with the UID the list
+ * gives its base name, to the index in the order given.  A UID goes to one
+ * file only: the first of its base name in the order cur/ then new/, each
+ * by name (the order the files were listed in before issue 12), as Dovecot
+ * gives it to one.
+ */
+static bool join_uids(struct mr_reader *r, struct recsort *by_base, struct recsort *uids)
+{
+	struct group f, u;
+	group_next(uids, &u);
+	struct sbuf base = SBUF_INIT, rec = SBUF_INIT;
+	bool first = true;
+	uint32_t uid = 0;
+	for (group_next(by_base, &f); f.more; group_next(by_base, &f)) {
+		const char *b = (const char *)f.p;
+		size_t blen = strlen(b);
+		if (first || strcmp(base.buf, b)) {
+			sbuf_reset(&base);
+			sbuf_add(&base, b, blen);
+			uid = uids ? uids_next(uids, &u, b) : 0;
+			first = false;
+		}
+		const char *name = b + blen + 2;
+		uint64_t size;
+		memcpy(&size, name + strlen(name) + 1, sizeof(size));
+		add_entry(r->index, name, f.p[blen + 1], size, uid, &rec);
+		r->folder.bytes += size;
+		uid = 0;	/* the others of this base name get none */
+	}
+	sbuf_release(&base);
+	sbuf_release(&rec);
+	struct sbuf why = SBUF_INIT;
+	bool ok = !recsort_error(by_base, &why) && !(uids && recsort_error(uids, &why)) &&
+		  !recsort_error(r->index, &why);
+	if (!ok)
+		diag_error(r->ob.m.diag, "%s", why.buf);
+	sbuf_release(&why);
+	return ok;
+}
+
+static int cmp_entry(const void *a, size_t alen, const void *b, size_t blen)
+{
+	return recsort_memcmp(a, alen, b, blen);
+}
+
+/* apply_uidlist: the folder's UIDVALIDITY and next UID */
+static void apply_uidlist(struct mr_reader *r, const struct uidlist *u)
 {
 	r->folder.has_index = true;
 	r->folder.uidvalidity = u->uidvalidity;
 	/* as Dovecot does: a listed UID at or above the header's next one moves it on */
 	r->folder.uidnext = u->uidnext > u->last_uid ? u->uidnext : u->last_uid + 1;
-	for (size_t i = 0; i < r->nentries; i++)
-		r->entries[i].uid = uid_of(u, r->entries[i].name);
 }
 
 static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct sbuf *err)
@@ -593,23 +711,27 @@ static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct 
 		sbuf_addf(err, "cannot read folder '%s': %s", f->dir, strerror(errno));
 		return CONV_FOLDER_BAD;
 	}
-	size_t alloc = 0;
+	struct recsort *by_base = recsort_new(r->index_mem, recsort_memcmp, NULL);
+	uint64_t count = 0;
 	int ret = CONV_OK;
 	for (int sub = 0; sub < 2; sub++)
-		if (scan_sub(r, fd, sub, &alloc, err) != CONV_OK)
+		if (scan_sub(r, fd, sub, by_base, &count, err) != CONV_OK)
 			ret = CONV_FOLDER_BAD;
-	struct uidlist u = { 0 };
-	if (read_uidlist(r, fd, &u))
+	struct uidlist u = { .recs = recsort_new(r->index_mem, recsort_memcmp, NULL) };
+	bool have = read_uidlist(r, fd, &u);
+	if (have)
 		apply_uidlist(r, &u);
-	uidlist_release(&u);
 	if (fd != r->root_fd)
 		close(fd);
-	if (r->nentries)
-		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry);
-	for (size_t i = 0; i < r->nentries; i++) {
-		r->folder.messages++;
-		r->folder.bytes += r->entries[i].size;
+	r->index = recsort_new(r->index_mem, cmp_entry, NULL);
+	if (!join_uids(r, by_base, have ? u.recs : NULL)) {
+		sbuf_addf(err, "%scannot index folder '%s'", err->len ? "; " : "",
+			  f->dir ? f->dir : ".");
+		ret = CONV_FOLDER_BAD;
 	}
+	uidlist_release(&u);
+	recsort_free(by_base);
+	r->folder.messages = (unsigned)count;
 	return ret;
 }
 
@@ -643,7 +765,7 @@ static int open_msg(struct mr_reader *r, const struct mr_entry *e, struct sbuf *
 	struct mail_msg *m = &r->msg;
 	memset(m, 0, sizeof(*m));
 	m->origin = r->msg_origin;
-	m->name = e->name;
+	m->name = r->cur_name.buf;
 	/*
 	 * flags from the name wherever it is: Dovecot leaves a message it
 	 * has not yet seen as recent in new/ with its ":2,S" (doveadm flags
@@ -713,7 +835,7 @@ static bool is_maildir(struct mr_reader *r, const char *source, struct sbuf *err
 static struct mail_reader *mr_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
-	(void)set;	/* --map names MDaemon folders: nothing here */
+	/* set->maps name MDaemon folders: nothing here */
 	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		sbuf_addf(err, "cannot open the Maildir '%s': %s", source, strerror(errno));
@@ -730,7 +852,9 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 	r->root_fd = fd;
 	file_msg_init(&r->file);
 	r->sub_fd[0] = r->sub_fd[1] = -1;
+	r->index_mem = set ? set->index_mem : 0;
 	sbuf_init(&r->prefix);
+	sbuf_init(&r->cur_name);
 	char *real = realpath(source, NULL);
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
@@ -787,10 +911,21 @@ static int mr_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 {
 	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
-	if (r->next_entry >= r->nentries)
+	const void *p;
+	size_t len;
+	int got = r->index ? recsort_next(r->index, &p, &len) : 0;
+	if (got < 0) {
+		recsort_error(r->index, err);
+		return CONV_FOLDER_BAD;
+	}
+	if (got == 0)
 		return CONV_DONE;
-	const struct mr_entry *e = &r->entries[r->next_entry++];
-	int ret = open_msg(r, e, err);
+	decode_entry(p, len, &r->cur);
+	sbuf_reset(&r->cur_name);
+	sbuf_adds(&r->cur_name, r->cur.name);
+	r->cur.name = r->cur_name.buf;
+	r->next_entry++;
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -802,7 +937,7 @@ static int mr_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	close_msg(r);
 	if (r->next_entry == 0)
 		return CONV_DONE;
-	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -818,6 +953,7 @@ static void mr_close(struct mail_reader *rd)
 	if (r->root_fd >= 0)
 		close(r->root_fd);
 	sbuf_release(&r->prefix);
+	sbuf_release(&r->cur_name);
 	free(r->msg_origin);
 	free(r->folder_origin);
 	free(r->mailbox);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/onebox.h"
+#include "core/recsort.h"
 #include "core/outdir.h"
 #include "core/srcdir.h"
 #include "core/sysio.h"
@@ -595,8 +596,13 @@ struct indexer {
 	uint64_t size;
 	const char *display;	/* the file, for messages */
 	struct diag *diag;	/* NULL: no warnings (a second pass) */
-	struct mb_rec *recs;
-	size_t n, alloc;
+	/*
+	 * the messages' records (struct mb_rec, as they are: they never leave
+	 * this process) in file order, flat in memory (core/recsort.h)
+	 */
+	struct recsort *recs;
+	size_t n;
+	uint64_t bytes;		/* the messages' filtered lengths, summed */
 	struct mb_rec cur;
 	bool in_msg, pseudo;
 	bool any;		/* a From_ line was found */
@@ -699,11 +705,9 @@ static void end_msg(struct indexer *ix, uint64_t end)
 	ix->cur.end = end;
 	if (ix->pseudo)
 		return;
-	if (ix->n == ix->alloc) {
-		ix->alloc = ix->alloc ? ix->alloc * 2 : 64;
-		ix->recs = xreallocarray(ix->recs, ix->alloc, sizeof(*ix->recs));
-	}
-	ix->recs[ix->n++] = ix->cur;
+	recsort_add(ix->recs, &ix->cur, sizeof(ix->cur));
+	ix->n++;
+	ix->bytes += ix->cur.len;
 }
 
 /* peek_from: the strict From_ line at off in the file (scan's buffer left as it is) */
@@ -848,8 +852,10 @@ struct mb_reader {
 	int fd;			/* the current folder's file; -1: none */
 	struct stat st;		/* it, when indexed */
 	const char *display;	/* it, relative to SOURCE */
-	struct mb_rec *recs;
+	size_t index_mem;	/* reader_settings.index_mem */
+	struct recsort *recs;	/* the current folder's messages (struct indexer) */
 	size_t nrecs, next_rec;
+	struct mb_rec rec;	/* the last one given */
 	struct mail_msg msg;
 	struct mb_body body;
 	struct sbuf prefix;
@@ -1065,7 +1071,7 @@ static void close_folder(struct mb_reader *r)
 	if (r->fd >= 0 && r->fd != r->file_fd)
 		close(r->fd);
 	r->fd = -1;
-	free(r->recs);
+	recsort_free(r->recs);
 	r->recs = NULL;
 	r->nrecs = r->next_rec = 0;
 }
@@ -1073,7 +1079,7 @@ static void close_folder(struct mb_reader *r)
 /* index_folder: the open folder file's messages, anew (r->st taken now); warn: say what is odd */
 static int index_folder(struct mb_reader *r, bool warn, struct sbuf *err)
 {
-	free(r->recs);
+	recsort_free(r->recs);
 	r->recs = NULL;
 	r->nrecs = 0;
 	if (fstat(r->fd, &r->st) < 0) {
@@ -1085,12 +1091,14 @@ static int index_folder(struct mb_reader *r, bool warn, struct sbuf *err)
 		return CONV_FOLDER_BAD;
 	}
 	struct indexer ix = { .size = (uint64_t)r->st.st_size, .display = r->display,
-			      .diag = warn ? r->ob.m.diag : NULL };
+			      .diag = warn ? r->ob.m.diag : NULL,
+			      .recs = recsort_new(r->index_mem, NULL, NULL) };
 	scan_start(&ix.scan, r->fd, 0, ix.size);
 	int ret = index_file(&ix, err);
 	free(ix.scan.buf);
 	r->recs = ix.recs;
 	r->nrecs = ix.n;
+	r->folder.bytes = ix.bytes;
 	r->folder.has_index = ix.has_base;
 	r->folder.uidvalidity = ix.uidvalidity;
 	r->folder.uidnext = ix.uidnext;
@@ -1106,10 +1114,7 @@ static int open_folder(struct mb_reader *r, const struct mb_folder *f, struct sb
 		return CONV_FOLDER_BAD;
 	}
 	int ret = index_folder(r, true, err);
-	for (size_t i = 0; i < r->nrecs; i++) {
-		r->folder.messages++;
-		r->folder.bytes += r->recs[i].len;
-	}
+	r->folder.messages = (unsigned)r->nrecs;
 	return ret;
 }
 
@@ -1216,7 +1221,7 @@ static struct mb_reader *mb_new(struct diag *d)
 static struct mail_reader *mb_open(const char *source, const struct reader_settings *set,
 				   struct diag *d, struct sbuf *err)
 {
-	(void)set;	/* --map names MDaemon folders: nothing here */
+	/* set->maps name MDaemon folders: nothing here */
 	/* SOURCE itself may be a link the admin made: followed, as a Maildir SOURCE is */
 	int fd = src_open_at(AT_FDCWD, source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
@@ -1232,6 +1237,7 @@ static struct mail_reader *mb_open(const char *source, const struct reader_setti
 		return NULL;
 	}
 	struct mb_reader *r = mb_new(d);
+	r->index_mem = set ? set->index_mem : 0;
 	bool file = S_ISREG(st.st_mode);
 	if (file)
 		r->file_fd = fd;
@@ -1283,6 +1289,20 @@ static int mb_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	return open_folder(r, f, err);
 }
 
+/* next_rec: the folder's next record into r->rec; false with err set when it cannot be read */
+static bool next_rec(struct mb_reader *r, struct sbuf *err)
+{
+	const void *p;
+	size_t len;
+	if (recsort_next(r->recs, &p, &len) != 1 || len != sizeof(r->rec)) {
+		if (!recsort_error(r->recs, err))
+			sbuf_addf(err, "the index of '%s' lost a message", r->display);
+		return false;
+	}
+	memcpy(&r->rec, p, sizeof(r->rec));
+	return true;
+}
+
 static int mb_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		       struct sbuf *err)
 {
@@ -1290,8 +1310,10 @@ static int mb_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	r->msg.body = NULL;
 	if (r->next_rec >= r->nrecs)
 		return CONV_DONE;
-	const struct mb_rec *e = &r->recs[r->next_rec++];
-	int ret = open_msg(r, e, err);
+	if (!next_rec(r, err))
+		return CONV_FOLDER_BAD;
+	r->next_rec++;
+	int ret = open_msg(r, &r->rec, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -1313,7 +1335,10 @@ static int mb_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 			  r->display, at + 1);
 		return CONV_MSG_BAD;
 	}
-	return open_msg(r, &r->recs[at], err);
+	for (size_t i = 0; i <= at; i++)	/* the records are read in order only */
+		if (!next_rec(r, err))
+			return CONV_MSG_BAD;
+	return open_msg(r, &r->rec, err);
 }
 
 static void mb_close(struct mail_reader *rd)
