@@ -40,8 +40,8 @@ FORMAT_SRC := formats/formats.c \
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
-CONV_LIB_SRC := converter/places.c
-APP_SRC := converter/select.c converter/pipeline.c converter/manifest.c converter/report.c \
+CONV_LIB_SRC := converter/places.c converter/progress.c
+APP_SRC := converter/select.c converter/prescan.c converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))

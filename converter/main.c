@@ -58,7 +58,7 @@ static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
-"                       [--report FILE] [--shard K/N] [--quiet]\n"
+"                       [--report FILE] [--shard K/N] [--progress WHEN] [--quiet]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -83,6 +83,13 @@ static const char usage_export[] =
 "                            on one machine or many, into one DIR or several,\n"
 "                            export every mailbox exactly once (a mailbox's\n"
 "                            shard is a hash of MAILBOX@DOMAIN: stable)\n"
+"      --progress WHEN       auto (default): a line on stderr, redrawn each\n"
+"                            second, with mailboxes, messages and MB done of\n"
+"                            the totals, messages/s and an ETA, when stderr\n"
+"                            is a terminal; always: that line even when not;\n"
+"                            never: only the summaries; json: one JSON object\n"
+"                            per line on stderr (progress every second, each\n"
+"                            mailbox's end, the summaries as \"log\" lines)\n"
 "  -q, --quiet               no warnings (errors, summaries and the report\n"
 "                            table are still shown)\n"
 "  -h, --help                this help\n"
@@ -102,6 +109,7 @@ static const char usage_export[] =
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
+"                       [--progress WHEN]\n"
 "\n"
 "Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
 "through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
@@ -119,6 +127,8 @@ static const char usage_verify[] =
 "                            where a MailDir named in userlist.dat lives here\n"
 "      --shard K/N           only the K-th of N shards, as export takes them\n"
 "                            (manifests of other mailboxes are not strays)\n"
+"      --progress WHEN       auto, always, never or json, as export takes it\n"
+"                            (on stderr; --json's document is on stdout)\n"
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
@@ -127,7 +137,7 @@ static const char usage_verify[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS };
 
 static void push(const char ***v, size_t *n, const char *s)
 {
@@ -172,6 +182,8 @@ static bool allowed(enum command cmd, int c)
 		return cmd != CMD_LIST;
 	case OPT_JSON:
 		return cmd != CMD_EXPORT;
+	case OPT_PROGRESS:
+		return cmd != CMD_LIST;
 	default:
 		return true;
 	}
@@ -230,6 +242,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -275,6 +288,11 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			if (select_parse_shard(optarg, &o->shard_k, &o->shard_n) < 0)
 				return usage_error(usage, "--shard wants K/N, whole numbers with "
 						   "1 <= K <= N <= 100000, not", optarg);
+			break;
+		case OPT_PROGRESS:
+			if (progress_mode_parse(optarg, &o->progress) < 0)
+				return usage_error(usage, "--progress wants auto, always, never "
+						   "or json, not", optarg);
 			break;
 		case 'q': o->quiet = true; break;
 		case ':':

@@ -26,6 +26,8 @@
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
+#include "prescan.h"
+#include "progress.h"
 #include "report.h"
 #include "select.h"
 
@@ -42,14 +44,17 @@ struct run {
 	struct tree root;	/* DIR, opened once (not for a dry run) */
 	struct msg_hash *hash;	/* NULL for a dry run: no manifest, nothing to hash */
 	struct report report;
+	struct progress *progress;	/* the line, the JSON stream; every stderr line goes through it */
 };
 
-static int open_run(struct run *run, const struct options *o)
+static int open_run(struct run *run, const struct options *o, struct progress *p)
 {
 	memset(run, 0, sizeof(*run));
 	run->o = o;
+	run->progress = p;
 	run->diag.quiet = o->quiet;
-	run->diag.progress = isatty(STDERR_FILENO) && !o->json;
+	run->diag.out = progress_diag_out;	/* the mailboxes' diags are copies of this one */
+	run->diag.out_ctx = p;
 	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
@@ -181,6 +186,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	const struct mail_msg *msg;
 	while ((ret = r->v->next_msg(r, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
+		progress_add(run->progress, 1, ret == CONV_OK ? msg->size : 0);	/* hook: progress */
 		if (ret != CONV_OK) {
 			diag_error(&b->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;
@@ -199,8 +205,6 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
 			note_msg(b, f, msg, NULL, NULL);
-			diag_progress(&b->diag, "%s@%s: %s: %u messages", b->box->mailbox,
-				      b->box->domain, f->path, b->stats.messages);
 		} else if (ret == CONV_FATAL) {
 			diag_fatal(&b->diag, "%s", err.buf);
 			break;
@@ -252,48 +256,57 @@ static const char *plural(unsigned n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-static void print_summary(struct box_run *b, bool failed)
+/* summary: the mailbox's summary lines, into out */
+static void summary(struct box_run *b, bool failed, struct sbuf *out)
 {
 	const struct conv_stats *s = &b->stats;
 	bool dry = b->run->o->dry_run;
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
-	diag_progress_clear(&b->diag);
 	if (b->shared) {
-		fprintf(stderr, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
+		sbuf_addf(out, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
 			b->box->path, b->box->shared_with, b->box->shared_with);
 		return;
 	}
 	if (b->locked) {
-		fprintf(stderr, "mdexport: %s@%s: skipped, another mdexport run is writing "
+		sbuf_addf(out, "mdexport: %s@%s: skipped, another mdexport run is writing "
 			"'%s' (its lock is held); nothing of it was touched; run again when "
 			"that run has finished\n", b->box->mailbox, b->box->domain, b->dest.buf);
 		return;
 	}
 	if (b->unreadable_box) {
-		fprintf(stderr, "mdexport: %s@%s: not exported, the mailbox could not be "
+		sbuf_addf(out, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
 			b->box->domain, s->unreadable, s->warnings);
 		if (s->problems.len)
-			fputs(s->problems.buf, stderr);
+			sbuf_adds(out, s->problems.buf);
 		return;
 	}
-	fprintf(stderr, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
+	sbuf_addf(out, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
 		failed ? "FAILED, nothing written; had read" :
 		dry ? "would export" : "exported",
 		s->messages, plural(s->messages, "message", "messages"), size,
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
-	fprintf(stderr, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
+	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
 		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->problems.len)
-		fputs(s->problems.buf, stderr);
+		sbuf_adds(out, s->problems.buf);
 	if (s->problems_listed > 50)
-		fprintf(stderr, "  ... and %u more\n", s->problems_listed - 50);
+		sbuf_addf(out, "  ... and %u more\n", s->problems_listed - 50);
+}
+
+/* print_summary: the summary through the progress display, in one piece */
+static void print_summary(struct box_run *b, bool failed)
+{
+	struct sbuf out = SBUF_INIT;
+	summary(b, failed, &out);
+	progress_print(b->run->progress, out.buf, out.len);
+	sbuf_release(&out);
 }
 
 /*
@@ -494,6 +507,13 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* result_of: the mailbox's result, as the report and the progress stream name it */
+static const char *result_of(const struct box_run *b, bool failed)
+{
+	return b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
+	       failed ? "failed" : b->run->o->dry_run ? "dry-run" : "exported";
+}
+
 /* add_report_row: the mailbox's row of the end-of-run report */
 static void add_report_row(struct box_run *b, bool failed)
 {
@@ -502,9 +522,7 @@ static void add_report_row(struct box_run *b, bool failed)
 	struct report_row row = {
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
-		.result = b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
-			  failed ? "failed" :
-			  b->run->o->dry_run ? "dry-run" : "exported",
+		.result = result_of(b, failed),
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
 		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
@@ -531,7 +549,7 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	b.domain = b.work = (struct tree)TREE_INIT;
 	b.lock_fd = -1;
 	mail_item_loc_init(&b.loc);
-	b.diag = run->diag;	/* its settings and the progress line's state */
+	b.diag = run->diag;	/* its settings and where its lines go */
 	b.diag.stats = &b.stats;
 	b.diag.unattributed = 0;
 	bool failed = false;
@@ -561,15 +579,17 @@ static void export_mailbox(struct run *run, const struct mail_box *box,
 	}
 	if (b.mb)
 		b.mb->v->close_mailbox(b.mb);
-	print_summary(&b, failed);
+	char *name = xasprintf("%s@%s", box->mailbox, box->domain);	/* hook: progress */
+	progress_mailbox_done(run->progress, name, result_of(&b, failed),
+			      failed ? 0 : b.stats.messages, failed ? 0 : b.stats.bytes);
+	free(name);
+	print_summary(&b, failed);	/* after: the line it redraws counts this mailbox */
 	add_report_row(&b, failed);
 	run->mailboxes++;
 	run->messages += failed ? 0 : b.stats.messages;	/* a failed mailbox wrote none */
 	run->unreadable += b.stats.unreadable;
 	run->failed += failed;
 	run->locked += b.locked;
-	run->diag.progress_shown = b.diag.progress_shown;	/* one terminal line for the run */
-	run->diag.progress_at = b.diag.progress_at;
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
 	sbuf_release(&b.rel);
@@ -668,6 +688,15 @@ static int close_report(struct report_file *rf, bool publish)
 	return e;
 }
 
+/* print_report: the table on stderr, through the progress display in one piece */
+static void print_report(struct run *run)
+{
+	struct sbuf out = SBUF_INIT;
+	report_print(&run->report, run->o->dry_run, &out);
+	progress_print(run->progress, out.buf, out.len);
+	sbuf_release(&out);
+}
+
 /*
  * finish_report: the table on stderr, the JSON into the report file;
  * returns the exit status.  A report that could not be written whole is
@@ -676,7 +705,7 @@ static int close_report(struct report_file *rf, bool publish)
 static int finish_report(struct run *run, struct report_file *rf, int status)
 {
 	const struct options *o = run->o;
-	report_print(&run->report, o->dry_run);
+	print_report(run);
 	if (rf->fd >= 0) {
 		int e = report_write(&run->report, o, (int64_t)time(NULL), status, rf->fd);
 		if (!e && sys_fsync(rf->fd) < 0)
@@ -724,13 +753,22 @@ out:
 	return ret;
 }
 
-int cmd_export(const struct options *o)
+/* start_progress: the pre-scan's totals (only when progress is shown: it costs a walk) */
+static void start_progress(struct progress *p, const struct options *o)
+{
+	struct progress_totals t = { 0 };
+	if (progress_shown(p))
+		prescan(o, &t);
+	progress_start(p, &t);
+}
+
+static int export_run(const struct options *o, struct progress *p)
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
 	struct report_file report;
 	struct places guard = { 0 };
-	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
+	if (open_run(&run, o, p) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
 	guarded_places(&run, &guard);
 	if (open_report(o, &guard, &report) < 0 || (!o->dry_run && open_output(&run, &guard) < 0)) {
@@ -740,6 +778,7 @@ int cmd_export(const struct options *o)
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
+	start_progress(p, o);
 	const struct mail_box *box;
 	int ret;
 	struct mail_reader *r = run.reader;
@@ -748,15 +787,28 @@ int cmd_export(const struct options *o)
 			export_mailbox(&run, box, ret, &err);
 		sbuf_reset(&err);
 	}
-	sbuf_release(&err);
+	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
 	int status = finish_report(&run, &report, close_run(&run));
 	char locked[64] = "";
 	if (run.locked)
 		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);
-	fprintf(stderr, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
-		"items; %u mailboxes failed%s; exit status %d\n",
-		o->dry_run ? "would export" : "exported", run.messages,
-		run.mailboxes, run.unreadable, run.failed, locked, status);
+	sbuf_reset(&err);
+	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
+		  "items; %u mailboxes failed%s; exit status %d\n",
+		  o->dry_run ? "would export" : "exported", run.messages,
+		  run.mailboxes, run.unreadable, run.failed, locked, status);
+	progress_print(p, err.buf, err.len);
+	sbuf_release(&err);
+	return status;
+}
+
+int cmd_export(const struct options *o)
+{
+	struct progress *p = progress_new(o->progress, "export");
+	int status = export_run(o, p);
+	progress_stop(p);
+	progress_done(p, status);
+	progress_free(&p);
 	return status;
 }

@@ -44,32 +44,32 @@ static int width(const char *s)
 	return n;
 }
 
-static void print_row(const struct report_row *x, const char *name, int w)
+static void print_row(struct sbuf *out, const struct report_row *x, const char *name, int w)
 {
 	char size[32];
 	human_bytes(size, sizeof(size), x->bytes);
-	fprintf(stderr, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
+	sbuf_addf(out, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
 		w - width(name), "", x->folders, x->found, x->exported, x->deleted,
 		x->unreadable_msgs, size, x->elapsed, x->result);
 }
 
-void report_print(const struct report *r, bool dry_run)
+void report_print(const struct report *r, bool dry_run, struct sbuf *out)
 {
 	int w = 7;			/* "mailbox" */
 	for (size_t i = 0; i < r->count; i++)
 		if (width(r->rows[i].mailbox) > w)
 			w = width(r->rows[i].mailbox);
-	fprintf(stderr, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
-	fprintf(stderr, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
-	fprintf(stderr, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
+	sbuf_addf(out, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
+	sbuf_addf(out, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
+	sbuf_addf(out, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
 		"folders", "found", "exported", "deleted", "unreadable", "bytes", "elapsed",
 		"result");
 	for (size_t i = 0; i < r->count; i++)
-		print_row(&r->rows[i], r->rows[i].mailbox, w);
+		print_row(out, &r->rows[i], r->rows[i].mailbox, w);
 	struct report_row t = sum(r);
 	char name[64];
 	snprintf(name, sizeof(name), "total (%zu)", r->count);
-	print_row(&t, name, w);
+	print_row(out, &t, name, w);
 }
 
 static void json_counts(struct sbuf *j, const struct report_row *x)

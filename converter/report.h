@@ -33,8 +33,8 @@ struct report {
 
 /* report_add: append a row; the report takes over its strings */
 void report_add(struct report *r, const struct report_row *row);
-/* report_print: the table, on stderr */
-void report_print(const struct report *r, bool dry_run);
+/* report_print: the table (for stderr), appended to out */
+void report_print(const struct report *r, bool dry_run, struct sbuf *out);
 /*
  * report_write: the JSON document into fd (opened by the caller); ended is
  * the time the run ended.  Returns 0, or the errno of the failed write.

@@ -5,14 +5,6 @@
 
 #define PROBLEMS_KEPT 50
 
-void diag_progress_clear(struct diag *d)
-{
-	if (d->progress_shown) {
-		fputs("\r\033[K", stderr);
-		d->progress_shown = false;
-	}
-}
-
 static void __attribute__((format(printf, 3, 0)))
 note_problem(struct diag *d, const char *level, const char *fmt, va_list ap)
 {
@@ -31,13 +23,18 @@ static void __attribute__((format(printf, 4, 0)))
 emit(struct diag *d, const char *level, bool count_problem, const char *fmt, va_list ap)
 {
 	va_list cp;
-	if (!d->quiet || count_problem) {
-		diag_progress_clear(d);
-		fprintf(stderr, "mdexport: %s: ", level);
+	if (!d->quiet || count_problem) {	/* one line, written whole */
+		struct sbuf line = SBUF_INIT;
+		sbuf_addf(&line, "mdexport: %s: ", level);
 		va_copy(cp, ap);
-		vfprintf(stderr, fmt, cp);
+		sbuf_vaddf(&line, fmt, cp);
 		va_end(cp);
-		fputc('\n', stderr);
+		sbuf_addch(&line, '\n');
+		if (d->out)
+			d->out(d->out_ctx, line.buf, line.len);
+		else
+			fwrite(line.buf, 1, line.len, stderr);
+		sbuf_release(&line);
 	}
 	if (count_problem)
 		note_problem(d, level, fmt, ap);
@@ -71,23 +68,6 @@ void diag_fatal(struct diag *d, const char *fmt, ...)
 	va_start(ap, fmt);
 	emit(d, "error", true, fmt, ap);
 	va_end(ap);
-}
-
-void diag_progress(struct diag *d, const char *fmt, ...)
-{
-	if (!d->progress)
-		return;
-	time_t now = time(NULL);
-	if (d->progress_shown && now == d->progress_at)
-		return;
-	d->progress_at = now;
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("\r\033[K", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fflush(stderr);
-	d->progress_shown = true;
 }
 
 void conv_stats_release(struct conv_stats *s)

@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "core/sbuf.h"
 
@@ -36,9 +35,14 @@ struct diag {
 	struct conv_stats *stats; /* NULL outside a mailbox */
 	unsigned unattributed;	/* errors while stats was NULL (e.g. finding accounts) */
 	bool quiet;		/* no warnings on stderr (--quiet) */
-	bool progress;		/* stderr is a terminal */
-	bool progress_shown;	/* a progress line needs clearing */
-	time_t progress_at;
+	/*
+	 * out: NULL, or where each line goes instead of stderr, whole (text
+	 * ends in '\n'), so that the converter can keep it off a half-drawn
+	 * progress line or hold it back; it must be thread-safe when diags of
+	 * several threads share it (the converter's progress_print is)
+	 */
+	void (*out)(void *ctx, const char *text, size_t len);
+	void *out_ctx;
 };
 
 void diag_warn(struct diag *d, const char *fmt, ...)
@@ -48,10 +52,6 @@ void diag_error(struct diag *d, const char *fmt, ...)
 /* diag_fatal: an error that ends the mailbox (output side); not counted as unreadable */
 void diag_fatal(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* diag_progress: at most once a second, rewrite one status line on a tty */
-void diag_progress(struct diag *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void diag_progress_clear(struct diag *d);
 
 void conv_stats_release(struct conv_stats *s);
 
