@@ -33,6 +33,7 @@ struct progress {
 	_Atomic uint64_t bytes;
 	unsigned mailboxes_done;
 	size_t drawn;		/* the length of the line on screen; 0: none */
+	bool held;		/* progress_hold: another stream is writing to the terminal */
 	struct sbuf out;	/* what one write puts on stderr */
 };
 
@@ -326,8 +327,10 @@ static void *tick(void *arg)
 			;
 		if (p->stopping)
 			break;
-		draw(p);
-		flush(p);
+		if (p->show == SHOW_JSON || !p->held) {
+			draw(p);
+			flush(p);
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -411,12 +414,36 @@ void progress_print(struct progress *p, const char *text, size_t len)
 	if (p->show == SHOW_JSON) {
 		log_json(p, text, len);
 	} else {
-		bool redraw = p->drawn > 0;
+		bool redraw = p->drawn > 0 || (p->ticking && !p->held);
 		clear_line(p);
 		sbuf_add(&p->out, text, len);
 		if (redraw)
 			draw(p);
 	}
+	flush(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void progress_hold(struct progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->held = true;
+	clear_line(p);
+	flush(p);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void progress_resume(struct progress *p)
+{
+	if (!p)
+		return;
+	fflush(stdout);
+	pthread_mutex_lock(&p->lock);
+	p->held = false;
+	if (p->show == SHOW_LINE && !p->stopping)
+		draw(p);
 	flush(p);
 	pthread_mutex_unlock(&p->lock);
 }

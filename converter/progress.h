@@ -95,6 +95,13 @@ void progress_mailbox_done(struct progress *p, const char *mailbox, const char *
 			   uint64_t messages, uint64_t bytes);
 /* progress_print: text on stderr, the progress line cleared first and drawn again after */
 void progress_print(struct progress *p, const char *text, size_t len);
+/*
+ * progress_hold .. progress_resume: the line off the terminal while the
+ * caller writes another stream (verify's report on stdout) to it; the
+ * ticker draws nothing in between (JSON objects go on: they are on stderr)
+ */
+void progress_hold(struct progress *p);
+void progress_resume(struct progress *p);
 /* progress_diag_out: progress_print for struct diag's out (ctx: the struct progress) */
 void progress_diag_out(void *ctx, const char *text, size_t len);
 /* progress_stop: the ticker stopped and the line cleared for good (text goes on as is) */

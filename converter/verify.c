@@ -23,6 +23,8 @@
 #include "core/outdir.h"
 #include "core/xalloc.h"
 #include "formats.h"
+#include "prescan.h"
+#include "progress.h"
 #include "verify_cmd.h"
 
 enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
@@ -541,6 +543,10 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 			continue;
 		vbox_folder(&b->rep, f->path);
 		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+			uint64_t size = ret == CONV_OK ? m->size : 0;
+			progress_add(b->run->progress, 1, size);
+			b->walked++;
+			b->walked_bytes += size;
 			check_message(b, f, m, ret, &err);
 			sbuf_reset(&err);
 		}
@@ -585,7 +591,13 @@ static void verify_mailbox(struct vrun *run, const struct mail_box *box, int sta
 		mb->v->close_mailbox(mb);
 	}
 	sbuf_release(&open_err);
+	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
+	progress_mailbox_done(run->progress, name, vbox_failed(&b.rep) ? "problems" : "verified",
+			      b.walked, b.walked_bytes);
+	free(name);
+	progress_hold(run->progress);	/* the report goes to stdout, maybe the same terminal */
 	vreport_box(&run->rep, &b.rep);
+	progress_resume(run->progress);
 	box_release(&b);
 }
 
@@ -647,11 +659,18 @@ static int open_run(struct vrun *run, const struct options *o)
 	return 0;
 }
 
-int cmd_verify(const struct options *o)
+static int verify_run(const struct options *o, struct progress *p)
 {
 	struct vrun run;
 	if (open_run(&run, o) < 0)
 		return EXIT_FATAL;
+	run.progress = p;
+	run.diag.out = progress_diag_out;	/* the reader keeps &run.diag: set in time */
+	run.diag.out_ctx = p;
+	struct progress_totals t = { 0 };
+	if (progress_shown(p))
+		prescan(o, &t);
+	progress_start(p, &t);
 	struct sbuf err = SBUF_INIT;
 	const struct mail_box *box;
 	int ret;
@@ -663,15 +682,21 @@ int cmd_verify(const struct options *o)
 		}
 		if (ret == CONV_OK && box->shared_with) {
 			/* its mail is verified as the account that exported it */
+			progress_hold(p);
 			if (!run.rep.json)
 				printf("%s@%s: not exported: its mail folder is %s's, verified "
 				       "there\n", box->mailbox, box->domain, box->shared_with);
+			progress_resume(p);
+			char *name = xasprintf("%s@%s", box->mailbox, box->domain);
+			progress_mailbox_done(p, name, "shared", 0, 0);
+			free(name);
 		} else {
 			verify_mailbox(&run, box, ret, &err);
 		}
 		sbuf_reset(&err);
 	}
 	sbuf_release(&err);
+	progress_stop(p);
 	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
 		stray_manifests(&run);
 	bool bad_filter = select_unmatched(&run.sel);
@@ -684,4 +709,14 @@ int cmd_verify(const struct options *o)
 	select_release(&run.sel);
 	g_hash_table_destroy(run.manifests_seen);
 	return bad_filter ? EXIT_FATAL : status;
+}
+
+int cmd_verify(const struct options *o)
+{
+	struct progress *p = progress_new(o->progress, "verify");
+	int status = verify_run(o, p);
+	progress_stop(p);
+	progress_done(p, status);
+	progress_free(&p);
+	return status;
 }

@@ -23,6 +23,7 @@ struct vrun {
 	struct select sel;	/* --user, --domain, --shard */
 	struct vreport rep;
 	GHashTable *manifests_seen;	/* manifest paths relative to DIR */
+	struct progress *progress;
 };
 
 struct vbox {
@@ -40,6 +41,7 @@ struct vbox {
 	struct check_line *chk;	/* per line */
 	size_t n;
 	GHashTable *by_source;	/* source path -> index + 1 */
+	uint64_t walked, walked_bytes;	/* source messages read, for the progress display */
 };
 
 /* vpath: DIR/rel (malloc'd) */
