@@ -97,13 +97,17 @@ void progress_fmt_count(char *buf, size_t n, uint64_t v)
 	char digits[32];
 	int len = snprintf(digits, sizeof(digits), "%llu", (unsigned long long)v);
 	size_t o = 0;
+	if (!n)
+		return;
 	for (int i = 0; i < len && o + 1 < n; i++) {
-		if (i > 0 && (len - i) % 3 == 0 && o + 2 < n)
+		if (i > 0 && (len - i) % 3 == 0) {
 			buf[o++] = ',';
+			if (o + 1 >= n)
+				break;	/* cut, never a number without its commas */
+		}
 		buf[o++] = digits[i];
 	}
-	if (n)
-		buf[o < n ? o : n - 1] = '\0';
+	buf[o] = '\0';
 }
 
 /* mb: bytes in MB (binary, as the summaries), a decimal below 10 so small runs move */
