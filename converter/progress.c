@@ -326,7 +326,11 @@ static void *tick(void *arg)
 	struct timespec next;
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	while (!p->stopping) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
 		next.tv_sec++;
+		if (next.tv_sec <= now.tv_sec)	/* stopped (SIGSTOP, a suspended VM): no burst */
+			next.tv_sec = now.tv_sec + 1;
 		while (!p->stopping && pthread_cond_timedwait(&p->wake, &p->lock, &next) != ETIMEDOUT)
 			;
 		if (p->stopping)
