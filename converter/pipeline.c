@@ -753,15 +753,6 @@ out:
 	return ret;
 }
 
-/* start_progress: the pre-scan's totals (only when progress is shown: it costs a walk) */
-static void start_progress(struct progress *p, const struct options *o)
-{
-	struct progress_totals t = { 0 };
-	if (progress_shown(p))
-		prescan(o, &t);
-	progress_start(p, &t);
-}
-
 static int export_run(const struct options *o, struct progress *p)
 {
 	struct sbuf err = SBUF_INIT;
@@ -778,7 +769,8 @@ static int export_run(const struct options *o, struct progress *p)
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
-	start_progress(p, o);
+	progress_start(p);
+	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	const struct mail_box *box;
 	int ret;
 	struct mail_reader *r = run.reader;
@@ -787,6 +779,7 @@ static int export_run(const struct options *o, struct progress *p)
 			export_mailbox(&run, box, ret, &err);
 		sbuf_reset(&err);
 	}
+	prescan_finish(&scan);
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
 	int status = finish_report(&run, &report, close_run(&run));

@@ -7,7 +7,11 @@
  */
 #include "prescan.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <time.h>
+
+#include "core/xalloc.h"
 
 #include "select.h"
 
@@ -88,4 +92,44 @@ void prescan(const struct options *o, struct progress_totals *t)
 	sbuf_release(&err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	t->scan_seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+}
+
+struct prescan {
+	pthread_t thread;
+	const struct options *o;
+	struct progress *p;
+};
+
+static void *scan_thread(void *arg)
+{
+	struct prescan *ps = arg;
+	struct progress_totals t;
+	prescan(ps->o, &t);
+	progress_set_totals(ps->p, &t);
+	return NULL;
+}
+
+struct prescan *prescan_start(const struct options *o, struct progress *p)
+{
+	if (!progress_shown(p))
+		return NULL;
+	struct prescan *ps = xcalloc(1, sizeof(*ps));
+	ps->o = o;
+	ps->p = p;
+	if (pthread_create(&ps->thread, NULL, scan_thread, ps) != 0)
+		scan_thread(ps);	/* no thread to be had: scan now, the run waits */
+	else
+		return ps;
+	free(ps);
+	return NULL;
+}
+
+void prescan_finish(struct prescan **psp)
+{
+	struct prescan *ps = *psp;
+	if (!ps)
+		return;
+	pthread_join(ps->thread, NULL);
+	free(ps);
+	*psp = NULL;
 }

@@ -16,4 +16,16 @@
  */
 void prescan(const struct options *o, struct progress_totals *t);
 
+/*
+ * prescan_start: prescan on a thread of its own, its totals handed to p
+ * (progress_set_totals) when it ends, so that the run does not wait for
+ * it: the line shows what is done until the totals are there.  Nothing
+ * when p shows nothing.  prescan_finish waits for it (call it before
+ * progress_stop).  Thread-safe: the scan has its own reader and diag and
+ * reads o only.
+ */
+struct prescan;
+struct prescan *prescan_start(const struct options *o, struct progress *p);
+void prescan_finish(struct prescan **ps);
+
 #endif

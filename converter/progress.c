@@ -68,6 +68,8 @@ static double left(uint64_t done, uint64_t total, double elapsed)
 
 double progress_eta(const struct progress_snap *s)
 {
+	if (!s->total.known)
+		return -1;
 	if (s->total.messages_known && s->total.messages)
 		return left(s->messages_done, s->total.messages, s->elapsed);
 	if (s->total.bytes_known && s->total.bytes)
@@ -127,18 +129,23 @@ static void format_parts(char parts[NPARTS][PART_MAX], const struct progress_sna
 {
 	char a[32], b[32];
 	const struct progress_totals *t = &s->total;
-	snprintf(parts[PART_MAILBOXES], PART_MAX, "mailboxes %u/%u", s->mailboxes_done, t->mailboxes);
+	if (t->known)
+		snprintf(parts[PART_MAILBOXES], PART_MAX, "mailboxes %u/%u", s->mailboxes_done,
+			 t->mailboxes);
+	else
+		snprintf(parts[PART_MAILBOXES], PART_MAX, "mailboxes %u", s->mailboxes_done);
 	progress_fmt_count(a, sizeof(a), s->messages_done);
 	progress_fmt_count(b, sizeof(b), t->messages);
-	if (t->messages_known)
+	if (t->known && t->messages_known)
 		snprintf(parts[PART_MESSAGES], PART_MAX, "messages %s/%s", a, b);
 	else
 		snprintf(parts[PART_MESSAGES], PART_MAX, "messages %s", a);
-	uint64_t top = t->bytes_known && t->bytes > s->bytes_done ? t->bytes : s->bytes_done;
+	bool bytes_known = t->known && t->bytes_known;
+	uint64_t top = bytes_known && t->bytes > s->bytes_done ? t->bytes : s->bytes_done;
 	bool decimal = top < (10u << 20);
 	fmt_mb(a, sizeof(a), s->bytes_done, decimal);
 	fmt_mb(b, sizeof(b), t->bytes, decimal);
-	if (t->bytes_known)
+	if (bytes_known)
 		snprintf(parts[PART_MB], PART_MAX, "%s/%s MB", a, b);
 	else
 		snprintf(parts[PART_MB], PART_MAX, "%s MB", a);
@@ -196,18 +203,25 @@ void progress_format_json(struct sbuf *out, const char *type, const struct progr
 	const struct progress_totals *t = &s->total;
 	double eta = progress_eta(s);
 	sbuf_addf(out, "{\"type\":\"%s\",\"time\":%.3f,\"elapsed\":%.3f,\"mailboxes_done\":%u,"
-		  "\"mailboxes_total\":%u,\"messages_done\":%llu", type, now, s->elapsed,
-		  s->mailboxes_done, t->mailboxes, (unsigned long long)s->messages_done);
-	add_total(out, "messages_total", t->messages_known, t->messages);
+		  "\"mailboxes_total\":", type, now, s->elapsed, s->mailboxes_done);
+	if (t->known)
+		sbuf_addf(out, "%u", t->mailboxes);
+	else
+		sbuf_adds(out, "null");
+	sbuf_addf(out, ",\"messages_done\":%llu", (unsigned long long)s->messages_done);
+	add_total(out, "messages_total", t->known && t->messages_known, t->messages);
 	sbuf_addf(out, ",\"bytes_done\":%llu", (unsigned long long)s->bytes_done);
-	add_total(out, "bytes_total", t->bytes_known, t->bytes);
+	add_total(out, "bytes_total", t->known && t->bytes_known, t->bytes);
 	sbuf_addf(out, ",\"rate_msgs\":%.1f,\"rate_bytes\":%.0f", progress_rate(s),
 		  s->elapsed > 0 ? (double)s->bytes_done / s->elapsed : 0.0);
 	if (eta >= 0)
 		sbuf_addf(out, ",\"eta_seconds\":%.0f", eta);
 	else
 		sbuf_adds(out, ",\"eta_seconds\":null");
-	sbuf_addf(out, ",\"prescan_seconds\":%.3f}", t->scan_seconds);
+	if (t->known)
+		sbuf_addf(out, ",\"prescan_seconds\":%.3f}", t->scan_seconds);
+	else
+		sbuf_adds(out, ",\"prescan_seconds\":null}");
 }
 
 /* ---- the shared state ---------------------------------------------------------------- */
@@ -344,12 +358,11 @@ static void *tick(void *arg)
 	return NULL;
 }
 
-void progress_start(struct progress *p, const struct progress_totals *t)
+void progress_start(struct progress *p)
 {
 	if (!p)
 		return;
 	pthread_mutex_lock(&p->lock);
-	p->total = *t;
 	clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	if (p->show != SHOW_NOTHING) {
 		if (p->show == SHOW_JSON) {
@@ -363,6 +376,23 @@ void progress_start(struct progress *p, const struct progress_totals *t)
 		flush(p);
 		/* no ticker (no memory, a thread limit): the line is drawn at each print */
 		p->ticking = pthread_create(&p->ticker, NULL, tick, p) == 0;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+void progress_set_totals(struct progress *p, const struct progress_totals *t)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->total = *t;
+	p->total.known = true;
+	if (p->show == SHOW_JSON) {	/* an orchestrator learns them at once */
+		struct progress_snap s;
+		snap(p, &s);
+		progress_format_json(&p->out, "totals", &s, now_unix());
+		sbuf_addch(&p->out, '\n');
+		flush(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 }
@@ -388,8 +418,12 @@ void progress_mailbox_done(struct progress *p, const char *mailbox, const char *
 		sbuf_adds(&p->out, ",\"result\":");
 		sbuf_add_json_str(&p->out, result);
 		sbuf_addf(&p->out, ",\"messages\":%llu,\"bytes\":%llu,\"mailboxes_done\":%u,"
-			  "\"mailboxes_total\":%u}\n", (unsigned long long)messages,
-			  (unsigned long long)bytes, p->mailboxes_done, p->total.mailboxes);
+			  "\"mailboxes_total\":", (unsigned long long)messages,
+			  (unsigned long long)bytes, p->mailboxes_done);
+		if (p->total.known)
+			sbuf_addf(&p->out, "%u}\n", p->total.mailboxes);
+		else
+			sbuf_adds(&p->out, "null}\n");
 		flush(p);
 	}
 	pthread_mutex_unlock(&p->lock);

@@ -38,6 +38,7 @@ int progress_mode_parse(const char *word, enum progress_mode *mode);
 
 /* What the pre-scan found (the run's totals); a count not known is left out of the line */
 struct progress_totals {
+	bool known;		/* false: the pre-scan has not finished (nothing below is set) */
 	unsigned mailboxes;
 	uint64_t messages;
 	uint64_t bytes;
@@ -86,8 +87,10 @@ struct progress;
 struct progress *progress_new(enum progress_mode mode, const char *command);
 /* progress_shown: whether anything is shown (then the pre-scan is worth its cost) */
 bool progress_shown(const struct progress *p);
-/* progress_start: the totals known, the clock started, the ticker running */
-void progress_start(struct progress *p, const struct progress_totals *t);
+/* progress_start: the clock started, the ticker running (totals: progress_set_totals) */
+void progress_start(struct progress *p);
+/* progress_set_totals: the pre-scan's totals, when it has finished (any thread) */
+void progress_set_totals(struct progress *p, const struct progress_totals *t);
 /* progress_add: a message handled (exported, skipped or unreadable) and its bytes */
 void progress_add(struct progress *p, uint64_t messages, uint64_t bytes);
 /* progress_mailbox_done: a mailbox ended; result: the report's word ("exported", ...) */

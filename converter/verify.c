@@ -667,10 +667,8 @@ static int verify_run(const struct options *o, struct progress *p)
 	run.progress = p;
 	run.diag.out = progress_diag_out;	/* the reader keeps &run.diag: set in time */
 	run.diag.out_ctx = p;
-	struct progress_totals t = { 0 };
-	if (progress_shown(p))
-		prescan(o, &t);
-	progress_start(p, &t);
+	progress_start(p);
+	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	struct sbuf err = SBUF_INIT;
 	const struct mail_box *box;
 	int ret;
@@ -696,6 +694,7 @@ static int verify_run(const struct options *o, struct progress *p)
 		sbuf_reset(&err);
 	}
 	sbuf_release(&err);
+	prescan_finish(&scan);
 	progress_stop(p);
 	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
 		stray_manifests(&run);

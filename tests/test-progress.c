@@ -9,7 +9,7 @@ static struct progress_snap snap_of(double elapsed, uint64_t msgs, uint64_t msgs
 {
 	struct progress_snap s = {
 		.elapsed = elapsed, .mailboxes_done = 3, .messages_done = msgs, .bytes_done = bytes,
-		.total = { .mailboxes = 8, .messages = msgs_total, .bytes = bytes_total,
+		.total = { .known = true, .mailboxes = 8, .messages = msgs_total, .bytes = bytes_total,
 			   .messages_known = true, .bytes_known = true },
 	};
 	return s;
@@ -107,6 +107,12 @@ static void test_line(void)
 	s.total.bytes_known = false;
 	progress_format_line(b, sizeof(b), &s, 200);
 	test_assert_str(b, "mailboxes 3/8  messages 10  0.3 MB  5 msg/s  ETA --");
+	/* before the pre-scan has finished: no totals at all, no ETA */
+	s = snap_of(60, 12345, 40000, 312u << 20, 1024u << 20);
+	s.total.known = false;
+	progress_format_line(b, sizeof(b), &s, 200);
+	test_assert_str(b, "mailboxes 3  messages 12,345  312 MB  206 msg/s  ETA --");
+	test_assert(progress_eta(&s) < 0);
 }
 
 static void test_json(void)
@@ -128,6 +134,11 @@ static void test_json(void)
 	test_assert(strstr(j.buf, "\"messages_total\":null,") != NULL);
 	test_assert(strstr(j.buf, "\"bytes_total\":null,") != NULL);
 	test_assert(strstr(j.buf, "\"eta_seconds\":null,") != NULL);
+	sbuf_reset(&j);
+	s.total.known = false;
+	progress_format_json(&j, "start", &s, 1);
+	test_assert(strstr(j.buf, "\"mailboxes_total\":null,") != NULL);
+	test_assert(strstr(j.buf, "\"prescan_seconds\":null}") != NULL);
 	sbuf_release(&j);
 }
 

@@ -98,14 +98,25 @@ objs = parse_json_lines(err, "json")
 types = [o.get("type") for o in objs]
 tap.ok(types and types[0] == "start" and types[-1] == "done" and types.count("start") == 1 and
        types.count("done") == 1, "json: one start first, one done last", types)
-tap.ok(set(types) <= {"start", "progress", "mailbox", "log", "done"}, "json: known types only",
-       set(types))
+tap.ok(set(types) <= {"start", "totals", "progress", "mailbox", "log", "done"},
+       "json: known types only", set(types))
 monotone(objs, "json")
-start, done = objs[0], objs[-1]
-tap.eq((start["mailboxes_total"], start["messages_total"], start["bytes_total"]),
+
+
+def totals_of(objs):
+    t = [o for o in objs if o.get("type") == "totals"]
+    tap.ok(len(t) == 1, "json: one totals line (the pre-scan, run beside the export)", len(t))
+    return t[0] if t else {}
+
+
+start, done, totals = objs[0], objs[-1], totals_of(objs)
+tap.eq((totals.get("mailboxes_total"), totals.get("messages_total"), totals.get("bytes_total")),
        (5, 42, 29880), "json: the pre-scan's totals: 5 mailboxes, 42 messages, 29,880 bytes")
-tap.ok(isinstance(start.get("prescan_seconds"), float) and start["prescan_seconds"] >= 0,
-       "json: the pre-scan's cost is given", start)
+tap.ok(isinstance(totals.get("prescan_seconds"), float) and totals["prescan_seconds"] >= 0 and
+       totals["prescan_seconds"] == done.get("prescan_seconds"),
+       "json: the pre-scan's cost is given", totals)
+tap.ok(start.get("mailboxes_total") in (None, 5) and start.get("messages_done") == 0,
+       "json: start: nothing done, totals not yet known (null)", start)
 tap.eq((done["mailboxes_done"], done["messages_done"], done["bytes_done"]), (5, 42, 29880),
        "json: done: every mailbox, message and byte counted")
 tap.eq(done.get("status"), st, "json: done carries the exit status")
@@ -143,13 +154,14 @@ if tap.ok(fetch.returncode == 0, "the corpus is fetched", fetch.stderr[-800:]):
     objs = parse_json_lines(err, "json, 3,000 messages")
     monotone(objs, "json, 3,000 messages")
     done = objs[-1] if objs else {}
+    totals_of(objs)
     ticks = [o for o in objs if o.get("type") == "progress"]
     elapsed = done.get("elapsed", 0)
     tap.ok(len(ticks) >= int(elapsed) - 1 and (elapsed < 1.5 or ticks),
            "json: a progress line each second (%.1f s, %d lines)" % (elapsed, len(ticks)))
     gaps = [b["elapsed"] - a["elapsed"] for a, b in zip(ticks, ticks[1:])]
     tap.ok(all(0.5 < g < 1.6 for g in gaps), "json: progress lines about a second apart", gaps)
-    tap.ok(all(t["messages_total"] == 3000 and 0 <= t["messages_done"] <= 3000 and
+    tap.ok(all(t["messages_total"] in (None, 3000) and 0 <= t["messages_done"] <= 3000 and
                (t["eta_seconds"] is None or t["eta_seconds"] >= 0) for t in ticks),
            "json: progress lines carry the totals and an ETA", ticks[:2])
     tap.eq((done.get("messages_done"), done.get("messages_total")), (3000, 3000),
@@ -162,17 +174,20 @@ st, _, err = e2e.run(["export", "mbox:" + mbox_src, "--format", "eml", "--output
 objs = parse_json_lines(err, "json, mbox SOURCE")
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(mbox_src) for f in fs
            if f.endswith(".mbox"))
-tap.eq((st, objs[0].get("messages_total"), objs[0].get("bytes_total")), (0, None, size),
+tot = totals_of(objs)
+tap.eq((st, tot.get("mailboxes_total"), tot.get("messages_total"), tot.get("bytes_total")),
+       (0, 1, None, size),
        "json, mbox SOURCE: messages unknown (null), bytes the files' sizes")
 tap.eq(objs[-1].get("messages_done"), 36, "json, mbox SOURCE: done counts its 36 messages")
 st, _, err = e2e.run(["export", PST, "--format", "eml", "--output",
                       os.path.join(work, "from-pst"), "--progress", "json"])
 objs = parse_json_lines(err, "json, PST SOURCE")
-tap.ok(st in (0, 1) and objs[0].get("bytes_total") is None and
-       objs[0].get("messages_total") == objs[-1].get("messages_done") and
+tot = totals_of(objs)
+tap.ok(st in (0, 1) and tot.get("bytes_total", 0) is None and
+       tot.get("messages_total") == objs[-1].get("messages_done") and
        objs[-1].get("messages_done", 0) > 0,
        "json, PST SOURCE: messages known and all counted, bytes unknown (null)",
-       (st, objs[0], objs[-1]))
+       (st, tot, objs[-1]))
 
 # ---- json for verify: stderr JSON, stdout the report as without it ---------------------------
 st0, out0, _ = e2e.run(["verify", STORE, out, "--progress", "never"])
@@ -180,6 +195,7 @@ st1, out1, err1 = e2e.run(["verify", STORE, out, "--progress", "json"])
 tap.eq((st0, st1), (0, 0), "verify: exit 0 with never and json")
 tap.eq(out1, out0, "verify: json leaves stdout's report as it is")
 objs = parse_json_lines(err1, "verify json")
+tap.eq(totals_of(objs).get("messages_total"), 42, "verify json: the pre-scan's 42 messages")
 vb = [o for o in objs if o.get("type") == "mailbox"]
 tap.eq(sorted((b["mailbox"], b["result"]) for b in vb), sorted((b, "verified") for b in BOXES),
        "verify json: each mailbox 'verified'")
@@ -259,8 +275,8 @@ tap.eq(TIMES.sub("", "\n".join(screen) + "\n").splitlines(), never_lines,
 
 st, _, tty = run_pty(["export", STORE, "--format", "mbox", "--output", out], cols=40)
 drawn = re.findall(r"\r([^\r\n\033]*)\033\[K", tty)
-tap.ok(drawn and all(len(d) <= 39 and " MB" not in d and "msg/s" not in d for d in drawn),
-       "pty, 40 columns: a shorter line (no MB, no rate), never wider than 39", drawn[:3])
+tap.ok(drawn and all(len(d) <= 39 and "msg/s" not in d for d in drawn),
+       "pty, 40 columns: a shorter line (no rate), never wider than 39", drawn[:3])
 
 st, _, tty = run_pty(["export", STORE, "--format", "mbox", "--output", out, "--progress", "never"])
 tap.ok(st == 0 and "\r" not in tty and "\033" not in tty and
