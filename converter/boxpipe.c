@@ -5,7 +5,7 @@
  * hashing, preparing) is done outside it by the one thread that owns the
  * item at that moment.
  */
-#include "converter/boxpipe.h"
+#include "boxpipe.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -64,7 +64,8 @@ static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
-"                       [--report FILE] [--shard K/N] [--jobs N] [--quiet]\n"
+"                       [--report FILE] [--shard K/N] [--jobs N]\n"
+"                       [--progress WHEN] [--quiet]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -93,6 +94,13 @@ static const char usage_export[] =
 "                            at once, a big one read ahead by threads of its\n"
 "                            own; what is written and printed is the same for\n"
 "                            every N (-j 1: no threads)\n"
+"      --progress WHEN       auto (default): a line on stderr, redrawn each\n"
+"                            second, with mailboxes, messages and MB done of\n"
+"                            the totals, messages/s and an ETA, when stderr\n"
+"                            is a terminal; always: that line even when not;\n"
+"                            never: only the summaries; json: one JSON object\n"
+"                            per line on stderr (progress every second, each\n"
+"                            mailbox's end, the summaries as \"log\" lines)\n"
 "  -q, --quiet               no warnings (errors, summaries and the report\n"
 "                            table are still shown)\n"
 "  -h, --help                this help\n"
@@ -112,7 +120,7 @@ static const char usage_export[] =
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
-"                       [--jobs N]\n"
+"                       [--jobs N] [--progress WHEN]\n"
 "\n"
 "Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
 "through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
@@ -132,6 +140,8 @@ static const char usage_verify[] =
 "                            (manifests of other mailboxes are not strays)\n"
 "  -j, --jobs N              mailboxes checked at once (default: one per\n"
 "                            online CPU); the report is the same for every N\n"
+"      --progress WHEN       auto, always, never or json, as export takes it\n"
+"                            (on stderr; --json's document is on stdout)\n"
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
@@ -166,7 +176,7 @@ static const char usage_report[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -217,6 +227,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_JSON:
 		return cmd != CMD_EXPORT;
 	case 'j':
+	case OPT_PROGRESS:
 		return cmd != CMD_LIST;
 	default:
 		return true;
@@ -294,18 +305,22 @@ static void forget(struct options *o, const char *w)
 }
 
 /*
- * unrecord_jobs: the -j option just parsed, left out of the recorded
- * command line: "-j N", "--jobs N", "-jN", "--jobs=N" (a -j inside a group
- * of short options, "-qj4", stays: the group says more than -j)
+ * unrecord: the option just parsed (-j or --progress: they change nothing
+ * in what is written), left out of the recorded command line: "-j N",
+ * "--jobs N", "-jN", "--jobs=N", "--progress json" (long: its first three
+ * characters, `lead`; a -j inside a group of short options, "-qj4", stays:
+ * the group says more than -j)
  */
-static void unrecord_jobs(char **argv, struct options *o)
+static void unrecord(char **argv, struct options *o, const char *lead)
 {
 	const char *last = argv[optind - 1];
+	bool dash_j = lead[2] == 'j';
 	if (optarg == last && optind >= 2 &&
-	    (!strcmp(argv[optind - 2], "-j") || !strncmp(argv[optind - 2], "--j", 3))) {
+	    ((dash_j && !strcmp(argv[optind - 2], "-j")) || !strncmp(argv[optind - 2], lead, 3))) {
 		forget(o, argv[optind - 2]);
 		forget(o, last);
-	} else if (optarg != last && (!strncmp(last, "-j", 2) || !strncmp(last, "--j", 3))) {
+	} else if (optarg != last && ((dash_j && !strncmp(last, "-j", 2)) ||
+				      !strncmp(last, lead, 3))) {
 		forget(o, last);
 	}
 }
@@ -332,6 +347,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "map", required_argument, NULL, OPT_MAP },
 		{ "report", required_argument, NULL, OPT_REPORT },
 		{ "shard", required_argument, NULL, OPT_SHARD },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
@@ -379,12 +395,18 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 				return usage_error(usage, "--shard wants K/N, whole numbers with "
 						   "1 <= K <= N <= 100000, not", optarg);
 			break;
+		case OPT_PROGRESS:
+			if (progress_mode_parse(optarg, &o->progress) < 0)
+				return usage_error(usage, "--progress wants auto, always, never "
+						   "or json, not", optarg);
+			unrecord(argv, o, "--p");
+			break;
 		case 'q': o->quiet = true; break;
 		case 'j':
 			if (parse_jobs(optarg, &o->jobs) < 0)
 				return usage_error(usage, "--jobs wants a whole number from 1 to "
 						   "1024, not", optarg);
-			unrecord_jobs(argv, o);
+			unrecord(argv, o, "--j");
 			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);

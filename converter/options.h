@@ -10,6 +10,7 @@
 
 #include "core/reader.h"
 #include "core/writer.h"
+#include "progress.h"
 
 #ifndef MDEXPORT_VERSION
 #define MDEXPORT_VERSION "0.1.0"
@@ -45,6 +46,7 @@ struct options {
 	bool dry_run;
 	bool json;
 	bool quiet;
+	enum progress_mode progress;	/* --progress (export, verify) */
 };
 
 enum exit_code {

@@ -16,8 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "converter/boxpipe.h"
-#include "converter/pool.h"
+#include "boxpipe.h"
+#include "pool.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/reader.h"
@@ -28,6 +28,8 @@
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
+#include "prescan.h"
+#include "progress.h"
 #include "report.h"
 #include "select.h"
 
@@ -44,14 +46,17 @@ struct run {
 	struct tree root;	/* DIR, opened once (not for a dry run) */
 	struct report report;
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
+	struct progress *progress;	/* the line, the JSON stream; every stderr line goes through it */
 };
 
-static int open_run(struct run *run, const struct options *o)
+static int open_run(struct run *run, const struct options *o, struct progress *p)
 {
 	memset(run, 0, sizeof(*run));
 	run->o = o;
+	run->progress = p;
 	run->diag.quiet = o->quiet;
-	run->diag.progress = isatty(STDERR_FILENO) && !o->json;
+	run->diag.write = progress_diag_out;	/* the mailboxes' diags are copies of this one */
+	run->diag.write_ctx = p;
 	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
@@ -234,6 +239,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	const struct mail_msg *msg;
 	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
+		progress_add(run->progress, 1, ret == CONV_OK ? msg->size : 0);
 		if (ret != CONV_OK) {
 			diag_error(&b->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;
@@ -252,8 +258,6 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
 			note_msg(b, f, msg, NULL, NULL);
-			diag_progress(&b->diag, "%s@%s: %s: %u messages", b->box->mailbox,
-				      b->box->domain, f->path, b->stats.messages);
 		} else if (ret == CONV_FATAL) {
 			diag_fatal(&b->diag, "%s", err.buf);
 			break;
@@ -334,48 +338,57 @@ static const char *plural(unsigned n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-static void print_summary(struct box_run *b, bool failed)
+/* summary: the mailbox's summary lines, into out */
+static void summary(struct box_run *b, bool failed, struct sbuf *out)
 {
 	const struct conv_stats *s = &b->stats;
 	bool dry = b->run->o->dry_run;
 	char size[32];
 	human_bytes(size, sizeof(size), s->bytes);
-	diag_progress_clear(&b->diag);
 	if (b->shared) {
-		diag_printf(&b->diag, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
+		sbuf_addf(out, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
 			b->box->path, b->box->shared_with, b->box->shared_with);
 		return;
 	}
 	if (b->locked) {
-		diag_printf(&b->diag, "mdexport: %s@%s: skipped, another mdexport run is writing "
+		sbuf_addf(out, "mdexport: %s@%s: skipped, another mdexport run is writing "
 			"'%s' (its lock is held); nothing of it was touched; run again when "
 			"that run has finished\n", b->box->mailbox, b->box->domain, b->dest.buf);
 		return;
 	}
 	if (b->unreadable_box) {
-		diag_printf(&b->diag, "mdexport: %s@%s: not exported, the mailbox could not be "
+		sbuf_addf(out, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
 			b->box->domain, s->unreadable, s->warnings);
 		if (s->problems.len)
-			diag_printf(&b->diag, "%s", s->problems.buf);
+			sbuf_addf(out, "%s", s->problems.buf);
 		return;
 	}
-	diag_printf(&b->diag, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
+	sbuf_addf(out, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
 		failed ? "FAILED, nothing written; had read" :
 		dry ? "would export" : "exported",
 		s->messages, plural(s->messages, "message", "messages"), size,
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
-	diag_printf(&b->diag, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
+	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
 		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->problems.len)
-		diag_printf(&b->diag, "%s", s->problems.buf);
+		sbuf_addf(out, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
-		diag_printf(&b->diag, "  ... and %u more\n", s->problems_listed - 50);
+		sbuf_addf(out, "  ... and %u more\n", s->problems_listed - 50);
+}
+
+/* print_summary: the summary where the mailbox's lines go, in one piece */
+static void print_summary(struct box_run *b, bool failed)
+{
+	struct sbuf out = SBUF_INIT;
+	summary(b, failed, &out);
+	diag_printf(&b->diag, "%s", out.buf);
+	sbuf_release(&out);
 }
 
 /*
@@ -702,7 +715,6 @@ static void export_mailbox(struct box_job *j)
 	if (run->pool) {
 		b.diag.write = job_write;
 		b.diag.write_ctx = &j->pj;
-		b.diag.progress = false;
 	}
 	bool failed = false;
 	struct sbuf err = SBUF_INIT;
@@ -729,12 +741,12 @@ static void export_mailbox(struct box_job *j)
 	}
 	if (b.mb)
 		b.mb->v->close_mailbox(b.mb);
-	print_summary(&b, failed);
+	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
 	fill_result(&b, j, failed);
-	if (!run->pool) {	/* one terminal line for the run */
-		run->diag.progress_shown = b.diag.progress_shown;
-		run->diag.progress_at = b.diag.progress_at;
-	}
+	progress_mailbox_done(run->progress, name, j->row.result, j->messages,
+			      failed ? 0 : b.stats.bytes);
+	free(name);
+	print_summary(&b, failed);	/* after: the line it redraws counts this mailbox */
 	msg_hash_free(&b.hash);
 	sbuf_release(&err);
 	sbuf_release(&b.dest);
@@ -768,14 +780,15 @@ static void export_all(struct run *run)
 {
 	const struct options *o = run->o;
 	struct sbuf err = SBUF_INIT, listing = SBUF_INIT;
+	struct diag said = run->diag;	/* where the run's lines go */
 	if (o->jobs > 1) {
 		run->pool = pool_new(o->jobs, run_job, finish_job, run, &err);
-		if (!run->pool)
+		if (!run->pool) {
 			diag_warn(&run->diag, "%s; one mailbox at a time", err.buf);
-		else {
+		} else {
+			pool_set_sink(run->pool, said.write, said.write_ctx);
 			run->diag.write = keep_listing;
 			run->diag.write_ctx = &listing;
-			run->diag.progress = false;
 		}
 		sbuf_reset(&err);
 	}
@@ -810,7 +823,8 @@ static void export_all(struct run *run)
 	if (run->pool) {
 		pool_finish(run->pool);
 		run->pool = NULL;
-		run->diag.write = NULL;
+		run->diag.write = said.write;
+		run->diag.write_ctx = said.write_ctx;
 	}
 	sbuf_release(&listing);
 }
@@ -905,6 +919,22 @@ static int close_report(struct report_file *rf, bool publish)
 	return e;
 }
 
+/* print_report: the table, where the run's lines go, in one piece */
+static void print_report(struct run *run)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (!mem) {
+		report_print(&run->report, run->o->dry_run);
+		return;
+	}
+	report_print_to(mem, &run->report, run->o->dry_run);
+	if (fclose(mem) == 0)
+		progress_print(run->progress, text, len);
+	free(text);
+}
+
 /*
  * finish_report: the table on stderr, the JSON into the report file;
  * returns the exit status.  A report that could not be written whole is
@@ -913,7 +943,7 @@ static int close_report(struct report_file *rf, bool publish)
 static int finish_report(struct run *run, struct report_file *rf, int status)
 {
 	const struct options *o = run->o;
-	report_print(&run->report, o->dry_run);
+	print_report(run);
 	if (rf->fd >= 0) {
 		int e = report_write(&run->report, o, (int64_t)time(NULL), status, rf->fd);
 		if (!e && sys_fsync(rf->fd) < 0)
@@ -961,12 +991,13 @@ out:
 	return ret;
 }
 
-int cmd_export(const struct options *o)
+static int export_run(const struct options *o, struct progress *p)
 {
+	struct sbuf err = SBUF_INIT;
 	struct run run;
 	struct report_file report;
 	struct places guard = { 0 };
-	if (open_run(&run, o) < 0)	/* SOURCE first: nothing is created for a bad one */
+	if (open_run(&run, o, p) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
 	guarded_places(&run, &guard);
 	if (open_report(o, &guard, &report) < 0 || (!o->dry_run && open_output(&run, &guard) < 0)) {
@@ -976,15 +1007,31 @@ int cmd_export(const struct options *o)
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
+	progress_start(p);
+	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	export_all(&run);
+	prescan_finish(&scan);
+	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
 	int status = finish_report(&run, &report, close_run(&run));
 	char locked[64] = "";
 	if (run.locked)
 		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);
-	fprintf(stderr, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
-		"items; %u mailboxes failed%s; exit status %d\n",
-		o->dry_run ? "would export" : "exported", run.messages,
-		run.mailboxes, run.unreadable, run.failed, locked, status);
+	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
+		  "items; %u mailboxes failed%s; exit status %d\n",
+		  o->dry_run ? "would export" : "exported", run.messages,
+		  run.mailboxes, run.unreadable, run.failed, locked, status);
+	progress_print(p, err.buf, err.len);
+	sbuf_release(&err);
+	return status;
+}
+
+int cmd_export(const struct options *o)
+{
+	struct progress *p = progress_new(o->progress, "export");
+	int status = export_run(o, p);
+	progress_stop(p);
+	progress_done(p, status);
+	progress_free(&p);
 	return status;
 }

@@ -5,7 +5,7 @@
  * run by whichever thread sees it become done at the head, under the lock,
  * so finish steps never run two at a time.
  */
-#include "converter/pool.h"
+#include "pool.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -20,10 +20,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "converter/pool.h"
+#include "pool.h"
 #include "core/outdir.h"
 #include "core/xalloc.h"
 #include "formats.h"
+#include "prescan.h"
+#include "progress.h"
 #include "verify_cmd.h"
 
 enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
@@ -492,7 +494,6 @@ static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *bo
 	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
 	vbox_report_init(&b->rep, name, NULL, b->out_rel, b->manifest_rel);
 	free(name);
-	b->diag = run->diag;
 }
 
 static void box_release(struct vbox *b)
@@ -542,6 +543,10 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 			continue;
 		vbox_folder(&b->rep, f->path);
 		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+			uint64_t size = ret == CONV_OK ? m->size : 0;
+			progress_add(b->run->progress, 1, size);
+			b->walked++;
+			b->walked_bytes += size;
 			check_message(b, f, m, ret, &err);
 			sbuf_reset(&err);
 		}
@@ -574,6 +579,7 @@ struct vjob {
 	struct sbuf err;
 	/* its mail folder is another account's: its mail is verified as that account */
 	bool shared;
+	struct diag diag;	/* the run's diag settings, as they were when it was listed */
 	struct vbox b;
 };
 
@@ -588,6 +594,7 @@ static void verify_mailbox(struct vjob *j)
 	struct vrun *run = j->run;
 	struct vbox *b = &j->b;
 	box_init(b, run, j->box);
+	b->diag = j->diag;
 	if (run->pool) {
 		b->diag.write = job_write;
 		b->diag.write_ctx = &j->pj;
@@ -622,6 +629,12 @@ static void finish_job(struct pool_job *pj, void *ctx)
 {
 	struct vjob *j = (struct vjob *)pj;
 	struct vrun *run = ctx;
+	char *name = xasprintf("%s@%s", j->box->mailbox, j->box->domain);
+	progress_mailbox_done(run->progress, name, j->shared ? "shared" :
+			      vbox_failed(&j->b.rep) ? "problems" : "verified",
+			      j->b.walked, j->b.walked_bytes);
+	free(name);
+	progress_hold(run->progress);	/* the report goes to stdout, maybe the same terminal */
 	if (j->shared && !run->rep.json)
 		printf("%s@%s: not exported: its mail folder is %s's, verified there\n",
 		       j->box->mailbox, j->box->domain, j->box->shared_with);
@@ -630,6 +643,7 @@ static void finish_job(struct pool_job *pj, void *ctx)
 		vreport_box(&run->rep, &j->b.rep);
 		box_release(&j->b);
 	}
+	progress_resume(run->progress);
 	mail_box_free(j->box);
 	sbuf_release(&j->err);
 	sbuf_release(&j->pj.text);
@@ -644,6 +658,7 @@ static struct vjob *job_new(struct vrun *run, const struct mail_box *box, int st
 	j->box = mail_box_dup(box);
 	j->status = status;
 	j->shared = status == CONV_OK && box->shared_with;
+	j->diag = run->diag;
 	sbuf_init(&j->err);
 	sbuf_add(&j->err, err->buf, err->len);
 	return j;
@@ -659,9 +674,11 @@ static void keep_listing(void *ctx, const char *text, size_t len)
 static void verify_all(struct vrun *run)
 {
 	struct sbuf err = SBUF_INIT, listing = SBUF_INIT;
+	struct diag said = run->diag;	/* where the run's lines go */
 	if (run->o->jobs > 1) {
 		run->pool = pool_new(run->o->jobs, run_job, finish_job, run, &err);
 		if (run->pool) {
+			pool_set_sink(run->pool, said.write, said.write_ctx);
 			run->diag.write = keep_listing;
 			run->diag.write_ctx = &listing;
 		}
@@ -692,7 +709,8 @@ static void verify_all(struct vrun *run)
 		pool_print(run->pool, listing.buf, listing.len);
 		pool_finish(run->pool);
 		run->pool = NULL;
-		run->diag.write = NULL;
+		run->diag.write = said.write;
+		run->diag.write_ctx = said.write_ctx;
 	}
 	sbuf_release(&listing);
 	sbuf_release(&err);
@@ -757,12 +775,19 @@ static int open_run(struct vrun *run, const struct options *o)
 	return 0;
 }
 
-int cmd_verify(const struct options *o)
+static int verify_run(const struct options *o, struct progress *p)
 {
 	struct vrun run;
 	if (open_run(&run, o) < 0)
 		return EXIT_FATAL;
+	run.progress = p;
+	run.diag.write = progress_diag_out;	/* the reader keeps &run.diag: set in time */
+	run.diag.write_ctx = p;
+	progress_start(p);
+	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	verify_all(&run);
+	prescan_finish(&scan);
+	progress_stop(p);
 	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
 		stray_manifests(&run);
 	bool bad_filter = select_unmatched(&run.sel);
@@ -775,4 +800,14 @@ int cmd_verify(const struct options *o)
 	select_release(&run.sel);
 	g_hash_table_destroy(run.manifests_seen);
 	return bad_filter ? EXIT_FATAL : status;
+}
+
+int cmd_verify(const struct options *o)
+{
+	struct progress *p = progress_new(o->progress, "verify");
+	int status = verify_run(o, p);
+	progress_stop(p);
+	progress_done(p, status);
+	progress_free(&p);
+	return status;
 }

@@ -26,6 +26,7 @@ struct vrun {
 	struct vreport rep;
 	GHashTable *manifests_seen;	/* manifest paths relative to DIR */
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
+	struct progress *progress;
 };
 
 struct vbox {
@@ -44,6 +45,7 @@ struct vbox {
 	struct check_line *chk;	/* per line */
 	size_t n;
 	GHashTable *by_source;	/* source path -> index + 1 */
+	uint64_t walked, walked_bytes;	/* source messages read, for the progress display */
 };
 
 /* vpath: DIR/rel (malloc'd) */

@@ -137,35 +137,7 @@ static size_t head_len(const char *p, size_t len)
 	return len;
 }
 
-/* ---- an in-memory body, as the -j pipeline has one ------------------------------ */
-
-struct mem_body {
-	struct msg_body body;
-	const struct sbuf *bytes;
-};
-
-static ssize_t mem_read(const struct msg_body *b, void *buf, size_t len, uint64_t off)
-{
-	const struct mem_body *mb = (const struct mem_body *)b;
-	if (off >= mb->bytes->len)
-		return 0;
-	if (len > mb->bytes->len - off)
-		len = (size_t)(mb->bytes->len - off);
-	memcpy(buf, mb->bytes->buf + off, len);
-	return (ssize_t)len;
-}
-
-static GMimeStream *mem_stream(const struct msg_body *b, uint64_t from, uint64_t to)
-{
-	const struct mem_body *mb = (const struct mem_body *)b;
-	if (to > mb->bytes->len)
-		to = mb->bytes->len;
-	if (from > to)
-		from = to;
-	return g_mime_stream_mem_new_with_buffer(mb->bytes->buf + from, (size_t)(to - from));
-}
-
-static const struct msg_body_ops mem_body_ops = { .read = mem_read, .stream = mem_stream };
+/* the in-memory body is core's (conv.h mem_body), the one the -j pipeline uses */
 
 /* ---- the three ways --------------------------------------------------------------- */
 
@@ -197,7 +169,9 @@ static void make_msgs(struct msgs *s, const struct inputs *in, bool in_memory)
 		s->fd[i] = -1;
 		const struct msg_body *body;
 		if (in_memory) {
-			s->mem[i] = (struct mem_body){ { &mem_body_ops }, b };
+			GByteArray *bytes = g_byte_array_sized_new((guint)b->len);
+			g_byte_array_append(bytes, (const guint8 *)b->buf, (guint)b->len);
+			mem_body_init(&s->mem[i], bytes);
 			body = &s->mem[i].body;
 		} else {
 			s->fd[i] = file_of(b);
@@ -220,6 +194,8 @@ static void free_msgs(struct msgs *s)
 		if (s->fd[i] >= 0)
 			close(s->fd[i]);
 	free(s->m);
+	for (size_t i = 0; i < s->n; i++)
+		mem_body_release(&s->mem[i]);
 	free(s->mem);
 	free(s->file);
 	free(s->fd);

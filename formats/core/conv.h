@@ -117,7 +117,7 @@ struct mail_folder {
 	uint32_t uidvalidity;
 	uint32_t uidnext;
 	unsigned messages;	/* .msg files found (known before reading them) */
-	uint64_t bytes;		/* their total size */
+	uint64_t bytes;		/* their total size; 0 with messages: not known (PST) */
 };
 
 /*

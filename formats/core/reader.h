@@ -39,6 +39,14 @@ struct reader_settings {
 struct mail_reader;
 struct mail_mailbox;
 
+/* What a mailbox holds, as far as a reader can tell without reading its mail */
+struct mail_estimate {
+	uint64_t messages;
+	uint64_t bytes;
+	bool messages_known;
+	bool bytes_known;	/* an estimate: file sizes, framing included */
+};
+
 /*
  * A directory the reader reads: SOURCE itself, and every account's MailDir
  * (from userlist.dat, --map or Users/), wherever it is.  dev and ino are
@@ -104,6 +112,16 @@ struct mail_reader_ops {
 	 * returns its length.
 	 */
 	size_t (*mail_dirs)(struct mail_reader *r, const struct mail_dir **dirs_r);
+	/*
+	 * estimate (optional): for the progress display's totals, what the
+	 * mailbox (opened, no folder read yet) holds, learned without reading
+	 * any message file, for a reader whose next_folder reads each folder
+	 * whole (mbox indexes its file).  NULL: the converter walks the
+	 * folders with next_folder and sums mail_folder.messages and .bytes,
+	 * which cost a directory listing (MDaemon, Maildir, EML) or a folder's
+	 * descriptor (PST).  Thread-safe as far as the mailbox handle is.
+	 */
+	void (*estimate)(struct mail_mailbox *m, struct mail_estimate *e);
 };
 
 struct mail_reader {

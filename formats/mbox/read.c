@@ -1303,6 +1303,30 @@ static bool next_rec(struct mb_reader *r, struct sbuf *err)
 	return true;
 }
 
+/*
+ * mb_estimate: the size of every mbox file (From_ lines and quoting
+ * included), found by a directory walk and one fstatat each: indexing the
+ * files to count their messages would read them whole, as the export does
+ */
+static void mb_estimate(struct mail_mailbox *mm, struct mail_estimate *e)
+{
+	struct mb_reader *r = MB_OF(mm);
+	*e = (struct mail_estimate){ .bytes_known = true };
+	if (!r->ob.given)
+		return;
+	if (!r->folders_listed) {
+		load_folders(r);
+		r->folders_listed = true;
+	}
+	for (size_t i = 0; i < r->nfolders; i++) {
+		struct stat st;
+		const char *rel = r->folders[i].rel;
+		if (rel ? fstatat(r->root_fd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 :
+			  fstat(r->file_fd, &st) == 0)
+			e->bytes += (uint64_t)st.st_size;
+	}
+}
+
 static int mb_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		       struct sbuf *err)
 {
@@ -1433,4 +1457,5 @@ const struct mail_reader_ops mbox_reader_ops = {
 	.close_mailbox = mb_close_mailbox,
 	.close = mb_close,
 	.mail_dirs = onebox_mail_dirs,
+	.estimate = mb_estimate,
 };
