@@ -11,6 +11,9 @@
     and `verify` of the whole DIR, and of each shard, passes.
   - The same three shards run one after the other into three DIRs
     copied together: the same tree.
+  - The README's `--sshlogin` recipe: 4 shards spread by GNU parallel over
+    two hosts, through a stand-in ssh (tests/lib/fakessh: no ssh server
+    here) that runs the command on this machine; verify passes.
   - Usage errors: 0/3, 4/3, 1/0, 1/x, 1 (exit 2, the value named).
 """
 
@@ -121,6 +124,20 @@ for fmt in ("mbox", "maildir", "eml", "pst"):
         diff = e2e.tree_diff(want, tree(top))
         tap.ok(not diff, "%s: the shards %s give, byte for byte, what one run gives (files, "
                "mtimes, manifests but for the run line)" % (fmt, label), "\n".join(diff[:10]))
+
+# the README's --sshlogin recipe: GNU parallel spreads the shards over two "hosts"; there is
+# no ssh server here, so parallel's --ssh is a stand-in (tests/lib/fakessh) that runs the
+# command on this machine as ssh would run it on the host (both see SOURCE and DIR alike)
+fakessh = os.path.join(e2e.ROOT, "tests", "lib", "fakessh")
+remote = os.path.join(work, "remote")
+jobs = subprocess.run(["parallel", "--will-cite", "--ssh", fakessh, "--sshlogin", "host1,host2",
+                       e2e.MDEXPORT, "export", store, "-f", "mbox", "-o", remote,
+                       "--shard", "{}/4", ":::", "1", "2", "3", "4"], capture_output=True, text=True)
+tap.ok(jobs.returncode == 0, "--sshlogin host1,host2: 4 shards spread by GNU parallel over two "
+       "hosts (a stand-in ssh), every one exit 0", jobs.stderr[-1500:])
+rc, out, err = e2e.run(["verify", store, remote])
+tap.ok(rc == 0 and "everything verifies" in out + err, "--sshlogin: verify of the DIR the "
+       "hosts shared passes (every mailbox once)", (out + err)[-800:])
 
 for bad in ("0/3", "4/3", "1/0", "1/x", "1", "-1/3", "1/3/4"):
     rc, _out, err = e2e.run(["export", store, "-f", "mbox", "-o", os.path.join(work, "bad"),
