@@ -44,7 +44,9 @@ struct boxpipe {
 	struct sbuf *capture;
 	const struct mail_writer_ops *w;
 	pthread_mutex_t lock;
-	pthread_cond_t changed;	/* any of the state below moved */
+	pthread_cond_t to_reader;	/* room in the ring or the budget, a live item released */
+	pthread_cond_t to_workers;	/* an item to prepare, or the end */
+	pthread_cond_t to_writer;	/* an item became ready */
 	struct slot *ring[RING];
 	uint64_t head;		/* the item the writer has (or takes next) */
 	uint64_t work;		/* the next item a worker looks at */
@@ -179,7 +181,7 @@ static bool reserve(struct boxpipe *p, uint64_t bytes)
 {
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop && p->inflight && p->inflight + bytes > MEM_INFLIGHT_MAX)
-		pthread_cond_wait(&p->changed, &p->lock);
+		pthread_cond_wait(&p->to_reader, &p->lock);
 	bool ok = !p->stop;
 	if (ok)
 		p->inflight += bytes;
@@ -191,7 +193,7 @@ static void unreserve(struct boxpipe *p, uint64_t bytes)
 {
 	pthread_mutex_lock(&p->lock);
 	p->inflight -= bytes;
-	pthread_cond_broadcast(&p->changed);
+
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -207,7 +209,7 @@ static bool post(struct boxpipe *p, struct slot *s)
 	s->ready = !s->mem;	/* nothing for a worker to do */
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop && p->tail - p->head >= RING)
-		pthread_cond_wait(&p->changed, &p->lock);
+		pthread_cond_wait(&p->to_reader, &p->lock);
 	if (p->stop) {
 		pthread_mutex_unlock(&p->lock);
 		if (s->bytes)
@@ -217,10 +219,10 @@ static bool post(struct boxpipe *p, struct slot *s)
 	}
 	uint64_t seq = p->tail++;
 	p->ring[seq % RING] = s;
-	pthread_cond_broadcast(&p->changed);
+	pthread_cond_signal(s->ready ? &p->to_writer : &p->to_workers);
 	if (s->it.live)		/* the writer uses the reader's own: wait until it is released */
 		while (!p->stop && p->head <= seq)
-			pthread_cond_wait(&p->changed, &p->lock);
+			pthread_cond_wait(&p->to_reader, &p->lock);
 	bool ok = !p->stop;
 	pthread_mutex_unlock(&p->lock);
 	return ok;
@@ -294,7 +296,7 @@ static void *reader_main(void *arg)
 	}
 	pthread_mutex_lock(&p->lock);
 	p->reader_done = true;
-	pthread_cond_broadcast(&p->changed);
+	pthread_cond_broadcast(&p->to_workers);
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
@@ -325,7 +327,7 @@ static void *worker_main(void *arg)
 		if (p->stop || (p->work == p->tail && p->reader_done))
 			break;
 		if (p->work == p->tail) {
-			pthread_cond_wait(&p->changed, &p->lock);
+			pthread_cond_wait(&p->to_workers, &p->lock);
 			continue;
 		}
 		struct slot *s = p->ring[p->work++ % RING];
@@ -334,7 +336,7 @@ static void *worker_main(void *arg)
 		prepare_item(p, s, h);
 		pthread_mutex_lock(&p->lock);
 		s->ready = true;
-		pthread_cond_broadcast(&p->changed);
+		pthread_cond_signal(&p->to_writer);
 	}
 	pthread_mutex_unlock(&p->lock);
 	msg_hash_free(&h);
@@ -351,7 +353,9 @@ struct boxpipe *boxpipe_start(struct mail_mailbox *mb, struct sbuf *capture, uns
 	p->capture = capture;
 	p->w = w;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->changed, NULL);
+	pthread_cond_init(&p->to_reader, NULL);
+	pthread_cond_init(&p->to_workers, NULL);
+	pthread_cond_init(&p->to_writer, NULL);
 	p->workers = xcalloc(workers ? workers : 1, sizeof(*p->workers));
 	for (; p->nworkers < workers; p->nworkers++) {
 		int e = pthread_create(&p->workers[p->nworkers], NULL, worker_main, p);
@@ -379,7 +383,7 @@ static void release_head(struct boxpipe *p)
 	p->head++;
 	p->writer_has_head = false;
 	p->inflight -= s->bytes;
-	pthread_cond_broadcast(&p->changed);
+	pthread_cond_signal(&p->to_reader);
 	pthread_mutex_unlock(&p->lock);
 	if (s->folder) {
 		folder_free(p->writer_folder);
@@ -396,7 +400,7 @@ struct pipe_item *boxpipe_next(struct boxpipe *p)
 	if (p->writer_has_head)
 		release_head(p);
 	while (!(p->head < p->tail && p->ring[p->head % RING]->ready))
-		pthread_cond_wait(&p->changed, &p->lock);	/* the reader always posts an end */
+		pthread_cond_wait(&p->to_writer, &p->lock);	/* the reader always posts an end */
 	struct slot *s = p->ring[p->head % RING];
 	p->writer_has_head = true;
 	pthread_mutex_unlock(&p->lock);
@@ -409,7 +413,9 @@ void boxpipe_stop(struct boxpipe *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stop = true;
-	pthread_cond_broadcast(&p->changed);
+	pthread_cond_broadcast(&p->to_reader);
+	pthread_cond_broadcast(&p->to_workers);
+	pthread_cond_broadcast(&p->to_writer);
 	pthread_mutex_unlock(&p->lock);
 	if (p->reader_started)
 		pthread_join(p->reader, NULL);
@@ -418,7 +424,9 @@ void boxpipe_stop(struct boxpipe *p)
 	for (uint64_t seq = p->head; seq < p->tail; seq++)
 		slot_free(p->ring[seq % RING], p->w);
 	folder_free(p->writer_folder);
-	pthread_cond_destroy(&p->changed);
+	pthread_cond_destroy(&p->to_reader);
+	pthread_cond_destroy(&p->to_workers);
+	pthread_cond_destroy(&p->to_writer);
 	pthread_mutex_destroy(&p->lock);
 	free(p->workers);
 	free(p);
