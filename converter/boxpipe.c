@@ -53,6 +53,12 @@ struct boxpipe {
 	uint64_t tail;		/* the next item the reader posts */
 	uint64_t inflight;	/* bytes read ahead and not yet released */
 	bool writer_has_head;	/* ring[head] was handed out */
+	/*
+	 * who sleeps, so that a change wakes only a thread that waits for it:
+	 * each wake-up is a system call and a switch, and the messages are small
+	 */
+	bool reader_waits, writer_waits;
+	unsigned workers_idle;
 	/* the folder the writer is in: its messages come after its item is released */
 	struct folder_copy *writer_folder;
 	bool stop;		/* the writer gave up: everyone leaves */
@@ -176,12 +182,20 @@ static struct mem_msg *mem_copy(const struct mail_msg *m)
 	return mm;
 }
 
+/* reader_wait: the reader sleeps until the writer releases an item (lock held) */
+static void reader_wait(struct boxpipe *p)
+{
+	p->reader_waits = true;
+	pthread_cond_wait(&p->to_reader, &p->lock);
+	p->reader_waits = false;
+}
+
 /* reserve: room for `bytes` more read ahead (one item may always be); false: stopped */
 static bool reserve(struct boxpipe *p, uint64_t bytes)
 {
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop && p->inflight && p->inflight + bytes > MEM_INFLIGHT_MAX)
-		pthread_cond_wait(&p->to_reader, &p->lock);
+		reader_wait(p);
 	bool ok = !p->stop;
 	if (ok)
 		p->inflight += bytes;
@@ -209,7 +223,7 @@ static bool post(struct boxpipe *p, struct slot *s)
 	s->ready = !s->mem;	/* nothing for a worker to do */
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop && p->tail - p->head >= RING)
-		pthread_cond_wait(&p->to_reader, &p->lock);
+		reader_wait(p);
 	if (p->stop) {
 		pthread_mutex_unlock(&p->lock);
 		if (s->bytes)
@@ -219,10 +233,13 @@ static bool post(struct boxpipe *p, struct slot *s)
 	}
 	uint64_t seq = p->tail++;
 	p->ring[seq % RING] = s;
-	pthread_cond_signal(s->ready ? &p->to_writer : &p->to_workers);
+	if (!s->ready && p->workers_idle)
+		pthread_cond_signal(&p->to_workers);
+	else if (s->ready && p->writer_waits && seq == p->head)
+		pthread_cond_signal(&p->to_writer);
 	if (s->it.live)		/* the writer uses the reader's own: wait until it is released */
 		while (!p->stop && p->head <= seq)
-			pthread_cond_wait(&p->to_reader, &p->lock);
+			reader_wait(p);
 	bool ok = !p->stop;
 	pthread_mutex_unlock(&p->lock);
 	return ok;
@@ -327,7 +344,9 @@ static void *worker_main(void *arg)
 		if (p->stop || (p->work == p->tail && p->reader_done))
 			break;
 		if (p->work == p->tail) {
+			p->workers_idle++;
 			pthread_cond_wait(&p->to_workers, &p->lock);
+			p->workers_idle--;
 			continue;
 		}
 		struct slot *s = p->ring[p->work++ % RING];
@@ -336,7 +355,8 @@ static void *worker_main(void *arg)
 		prepare_item(p, s, h);
 		pthread_mutex_lock(&p->lock);
 		s->ready = true;
-		pthread_cond_signal(&p->to_writer);
+		if (p->writer_waits && p->ring[p->head % RING] == s)	/* the one it waits for */
+			pthread_cond_signal(&p->to_writer);
 	}
 	pthread_mutex_unlock(&p->lock);
 	msg_hash_free(&h);
@@ -383,7 +403,8 @@ static void release_head(struct boxpipe *p)
 	p->head++;
 	p->writer_has_head = false;
 	p->inflight -= s->bytes;
-	pthread_cond_signal(&p->to_reader);
+	if (p->reader_waits)
+		pthread_cond_signal(&p->to_reader);
 	pthread_mutex_unlock(&p->lock);
 	if (s->folder) {
 		folder_free(p->writer_folder);
@@ -400,7 +421,11 @@ struct pipe_item *boxpipe_next(struct boxpipe *p)
 	if (p->writer_has_head)
 		release_head(p);
 	while (!(p->head < p->tail && p->ring[p->head % RING]->ready))
-		pthread_cond_wait(&p->to_writer, &p->lock);	/* the reader always posts an end */
+	{
+		p->writer_waits = true;	/* the reader always posts an end */
+		pthread_cond_wait(&p->to_writer, &p->lock);
+		p->writer_waits = false;
+	}
 	struct slot *s = p->ring[p->head % RING];
 	p->writer_has_head = true;
 	pthread_mutex_unlock(&p->lock);
