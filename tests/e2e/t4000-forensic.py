@@ -29,6 +29,7 @@ fixture store and on a slice of the SpamAssassin corpus (with attachments).
 """
 
 import base64
+import glob
 import json
 import os
 import re
@@ -255,7 +256,7 @@ def strace_problems(trace, source, cwd):
         p = os.path.normpath(p)
         return p == src or p.startswith(src + "/")
 
-    for line in open(trace, encoding="utf-8", errors="surrogateescape"):
+    for line in trace_lines(trace):
         m = STRACE_LINE.match(line.strip())
         if not m:
             continue
@@ -285,8 +286,17 @@ def strace_problems(trace, source, cwd):
 
 
 def strace_prefix(trace):
-    return ["strace", "-f", "-y", "-qq", "-s", "4096", "-o", trace,
+    """strace following every thread (-j N), one file per thread (-ff: trace.PID), so that
+    no call is split into "<unfinished ...>" and "resumed" lines by another thread's"""
+    return ["strace", "-ff", "-y", "-qq", "-s", "4096", "-o", trace,
             "-e", "trace=%file,%desc,%memory"]
+
+
+def trace_lines(trace):
+    """every line of every thread's trace (strace -ff wrote trace.PID)"""
+    for path in sorted(glob.glob(trace + ".*")):
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            yield from f
 
 
 # ---- the manifest ---------------------------------------------------------------

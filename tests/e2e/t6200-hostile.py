@@ -568,7 +568,10 @@ def sec_race():
         return
     before = output_state(o)
     lock = lock_path(o, "example.com", "big")
-    a = subprocess.Popen([e2e.MDEXPORT, "export", store, "-f", "eml", "-o", o],
+    # A works one mailbox at a time (-j 1), so that stopped while it holds big's lock it holds
+    # no other: with more threads it may be writing small too, and B then rightly finds small
+    # locked as well; B runs with the default (every CPU)
+    a = subprocess.Popen([e2e.MDEXPORT, "export", store, "-f", "eml", "-o", o, "-j", "1"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=work)
     caught = False
     deadline = time.time() + 60
