@@ -3,6 +3,7 @@
  * program-wide state) and hands over to the command.  Only this file exits.
  */
 #include <getopt.h>
+#include <iconv.h>
 #include <gmime/gmime.h>
 #include <locale.h>
 #include <stdio.h>
@@ -467,11 +468,24 @@ int main(int argc, char **argv)
 			     .record_argv = recorded, .jobs = online_cpus() };
 	int ret = parse(argc - 1, argv + 1, (enum command)command, &o);
 	if (ret == 0) {
+		/*
+		 * The converters the writers open and close for every message, one
+		 * of each kept open for the run: glibc then keeps their modules
+		 * loaded, instead of loading and unloading them (dlopen, under a
+		 * process-wide lock the -j threads queue for) at every open.
+		 */
+		iconv_t kept[] = { iconv_open("UTF-8", "WINDOWS-1252"),
+				   iconv_open("UTF-8", "ISO-8859-1"),
+				   iconv_open("UTF-8", "ISO-8859-15"),
+				   iconv_open("UTF-16LE", "UTF-8") };
 		g_mime_init();
 		ret = command == CMD_EXPORT ? cmd_export(&o) :
 		      command == CMD_VERIFY ? cmd_verify(&o) :
 		      command == CMD_REPORT ? cmd_report(&o) : cmd_list(&o);
 		g_mime_shutdown();
+		for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
+			if (kept[i] != (iconv_t)-1)
+				iconv_close(kept[i]);
 	} else if (ret < 0) {
 		ret = EXIT_OK;
 	}
