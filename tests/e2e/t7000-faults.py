@@ -19,8 +19,8 @@ ftruncate and header, the middle and the last call.  Each time:
 The same over a complete earlier export (a failed re-run must leave it
 intact), with a disk that stays full (write:N+:ENOSPC), and with --report.
 All of it with -j 1, then again with -j 4 on one mailbox (-u
-alice@example.com, read ahead by its own threads: its output calls are all
-made by its one writer thread, so the Nth call is the same call every run).
+alice@example.com; to PST it is read ahead by its own threads): its output
+calls are all made by one thread, so the Nth call is the same call every run).
 
 Then a real size-limited file system: a tmpfs smaller than the export
 (`mount -t tmpfs -o size=`), enlarged with `mount -o remount,size=` for the

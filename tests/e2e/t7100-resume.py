@@ -25,8 +25,8 @@ For every format:
     at DIR/.mdexport/<domain>/<mailbox>/manifest.partial; then the re-run ends
     with the new export exactly.
 All with -j 1; then with -j 4: the kills at chosen calls and during a
-re-run on one mailbox (-u alice@example.com, read ahead by its own threads:
-its output calls come from its one writer thread, so call N is the same
+re-run on one mailbox (-u alice@example.com; to PST read ahead by its own
+threads: its output calls come from one thread, so call N is the same
 call every run), and the random kills on the whole store (several
 mailboxes written at once)."""
 
@@ -209,7 +209,7 @@ if FAULTY:
         timed_kills(fmt, clean)
         rerun_kills(fmt, case, clean)
     # With threads, kills at chosen calls need the Nth call to be the same call every run:
-    # one mailbox (-u), read ahead by its own threads, makes its output calls from one writer
+    # one mailbox (-u; to PST read ahead by its own threads) makes its output calls from one
     # thread; several mailboxes side by side do not (which thread makes a shared folder of
     # DIR/.mdexport, or removes it, varies), so they are killed at random moments instead.
     for fmt in of.FORMATS:

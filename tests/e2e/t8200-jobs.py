@@ -8,10 +8,10 @@ exit status and the same stderr (the summaries, warnings and the report
 table, in the same order; only the table's times and the DIR names differ):
   - the fixture store (5 mailboxes, damaged ones among them: several
     mailboxes side by side, warnings and errors from the reader);
-  - one mailbox of it (-u alice@example.com: read ahead by its own
+  - one mailbox of it (-u alice@example.com: to PST read ahead by its own
     threads, the reader's warnings replayed in their place);
   - a single-mailbox store of 800 corpus messages as Maildir, mbox, EML
-    and PST sources (each read ahead by its own threads);
+    and PST sources (to PST each read ahead by its own threads);
   - --skip-deleted and --dry-run with -j 4 as with -j 1.
 `verify -j 4` prints what `verify -j 1` prints and passes on each export.
 Then bad values of -j are usage errors (exit 2, the value named), and -j
