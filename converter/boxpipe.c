@@ -163,7 +163,8 @@ static struct mem_msg *mem_copy(const struct mail_msg *m)
 	GByteArray *bytes = g_byte_array_sized_new((guint)m->size);
 	g_byte_array_set_size(bytes, (guint)m->size);
 	size_t pre = m->prefix_len < m->size ? m->prefix_len : (size_t)m->size;
-	memcpy(bytes->data, m->prefix, pre);
+	if (pre)	/* an empty message may have no prefix at all */
+		memcpy(bytes->data, m->prefix, pre);
 	if (!read_all(m, bytes->data, pre) || msg_unchanged(m, NULL) != CONV_OK) {
 		g_byte_array_unref(bytes);
 		return NULL;
