@@ -920,14 +920,19 @@ static int scan_dir(struct md_mailbox *r, size_t di, struct sbuf *err)
 	const char *dir = r->dirnames[di] = node_display(r, node);
 	int fd = open_node(r, node);
 	r->dirfds[di] = fd;
+	if (fd < 0) {
+		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(errno));
+		return -1;
+	}
 	struct listing l = { .fd = fd, .rec = SBUF_INIT };
 	l.files = recsort_new(r->index_mem, recsort_memcmp, NULL);
 	l.odd = recsort_new(r->index_mem, recsort_memcmp, NULL);
-	if (fd < 0 || dirlist_each(fd, NULL, list_one, &l) < 0) {
-		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(errno));
+	if (dirlist_each(fd, NULL, list_one, &l) < 0) {
+		int e = errno;
 		recsort_free(l.files);
 		recsort_free(l.odd);
 		sbuf_release(&l.rec);
+		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(e));
 		return -1;
 	}
 	sbuf_release(&l.rec);
