@@ -336,3 +336,15 @@ int recsort_next(struct recsort *s, const void **rec, size_t *len)
 	*len = best_len;
 	return 1;
 }
+
+void recsort_rewind(struct recsort *s)
+{
+	if (!s->reading)
+		return;		/* not begun: the next recsort_next starts from the first anyway */
+	s->pos = 0;
+	s->pending = 0;
+	for (size_t i = 0; i < s->nruns; i++) {
+		s->runs[i].off = s->runs[i].start;
+		s->runs[i].have = s->runs[i].pos = 0;
+	}
+}

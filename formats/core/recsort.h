@@ -54,6 +54,13 @@ void recsort_add(struct recsort *s, const void *rec, size_t len);
  */
 int recsort_next(struct recsort *s, const void **rec, size_t *len);
 
+/*
+ * recsort_rewind: read the records again from the first, in the same order
+ * (after recsort_next has begun; the runs are kept until recsort_free):
+ * a caller that must look at every record before it uses them
+ */
+void recsort_rewind(struct recsort *s);
+
 /* recsort_count: the records added; recsort_runs: the runs written (0: all in memory) */
 uint64_t recsort_count(const struct recsort *s);
 size_t recsort_runs(const struct recsort *s);

@@ -1385,6 +1385,8 @@ static void mb_close(struct mail_reader *rd)
 	free(r);
 }
 
+static bool probe_dir(int dirfd, int depth);
+
 /* probe_file: name in dirfd is a regular file starting with "From " */
 static bool probe_file(int dirfd, const char *name)
 {
@@ -1400,28 +1402,45 @@ static bool probe_file(int dirfd, const char *name)
 	return yes;
 }
 
-/* probe_dir: dirfd holds an mbox file, at its top or (depth 1) one folder down */
-static bool probe_dir(int dirfd, int depth)
+/*
+ * probe_pass: one read of dirfd's names (in the order the file system
+ * gives: only whether one matches counts), its files probed, or (subdirs)
+ * its folders probed at depth 0; 1 yes, 0 no, -1 the listing failed
+ */
+static int probe_pass(int dirfd, bool subdirs)
 {
-	struct src_name *v;
-	ssize_t n = src_list_dir(dirfd, &v);
-	if (n < 0)
-		return false;
-	bool yes = false;
-	for (size_t i = 0; i < (size_t)n && !yes; i++)
-		if (v[i].kind == SRC_FILE)
-			yes = probe_file(dirfd, v[i].name);
-	for (size_t i = 0; i < (size_t)n && !yes && depth; i++) {
-		if (v[i].kind != SRC_DIR || v[i].name[0] == '.')
-			continue;
-		int fd = src_open_dir_at(dirfd, v[i].name);
-		if (fd >= 0) {
-			yes = probe_dir(fd, 0);
-			close(fd);
+	struct src_iter it;
+	if (src_iter_open(&it, dirfd) < 0)
+		return -1;
+	const char *name;
+	enum src_kind kind;
+	int r, yes = 0;
+	while (!yes && (r = src_iter_next(&it, &name, &kind)) == 1) {
+		if (!subdirs && kind == SRC_FILE) {
+			yes = probe_file(dirfd, name);
+		} else if (subdirs && kind == SRC_DIR && name[0] != '.') {
+			int fd = src_open_dir_at(dirfd, name);
+			if (fd >= 0) {
+				yes = probe_dir(fd, 0);
+				close(fd);
+			}
 		}
 	}
-	src_names_free(v, (size_t)n);
-	return yes;
+	src_iter_close(&it);
+	return yes ? 1 : r < 0 ? -1 : 0;
+}
+
+/*
+ * probe_dir: dirfd holds an mbox file, at its top or (depth 1) one folder
+ * down.  The names are read as they come, none kept: a folder of a
+ * million EML files is probed in flat memory (issue 12).
+ */
+static bool probe_dir(int dirfd, int depth)
+{
+	int yes = probe_pass(dirfd, false);
+	if (!yes && depth)
+		yes = probe_pass(dirfd, true);
+	return yes == 1;
 }
 
 /*

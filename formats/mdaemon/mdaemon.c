@@ -14,6 +14,7 @@
  */
 #include "mdaemon/mdaemon.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "core/filemsg.h"
 #include "core/mutf7.h"
+#include "core/recsort.h"
 #include "core/sysio.h"
 #include "core/wintext.h"
 #include "core/xalloc.h"
@@ -72,7 +74,7 @@ struct md_folder {
 };
 
 struct md_entry {
-	char *name;		/* file name on disk */
+	const char *name;	/* file name on disk */
 	size_t dir;		/* index into the folder's dirs */
 	bool has_record;
 	struct mrk_record rec;
@@ -83,6 +85,7 @@ struct md_entry {
 struct md_reader {
 	struct mail_reader r;
 	char *root;		/* realpath of SOURCE, for relative names */
+	size_t index_mem;	/* reader_settings.index_mem */
 	struct md_accounts accounts;
 	size_t next_account;
 	struct mail_box box;
@@ -94,6 +97,7 @@ struct md_reader {
 struct md_mailbox {
 	struct mail_mailbox m;
 	const char *root;	/* the store's, for relative names */
+	size_t index_mem;	/* a folder's index in memory (core/recsort.h) */
 	int box_fd;		/* the mailbox's MailDir, while it is read */
 	char *box_rel;		/* its path relative to SOURCE, for messages */
 	struct md_node *nodes;
@@ -108,8 +112,10 @@ struct md_mailbox {
 	bool folders_listed;
 	struct mail_folder folder;
 	char *folder_origin;
-	struct md_entry *entries;
-	size_t nentries, next_entry;
+	struct recsort *index;	/* the folder's messages, in output order (see below) */
+	uint64_t next_entry;	/* messages handed out */
+	struct md_entry cur;	/* the last one (its name in cur_name) */
+	struct sbuf cur_name;
 	int *dirfds;		/* one per dir of the current folder */
 	char **dirnames;	/* and its path relative to SOURCE */
 	size_t ndirfds;
@@ -319,6 +325,16 @@ static void walk_folders(struct md_mailbox *r, int fd, const struct dirlist *dl,
 			 int depth);
 
 /*
+ * walk_wants: what the folder walk looks at in a directory (subfolders,
+ * HIWATER.MRK), so that a folder of a million .msg files is not listed
+ * into memory to find them
+ */
+static bool walk_wants(const char *name)
+{
+	return has_suffix_ci(name, ".IMAP") || !strcasecmp(name, "HIWATER.MRK");
+}
+
+/*
  * visit_subfolder: one "<name>.IMAP" directory of the directory dirfd
  * (node), which is depth levels below the MailDir.  Its descriptor stays
  * open while its subfolders are walked: the walk holds one per level.
@@ -344,7 +360,7 @@ static void visit_subfolder(struct md_mailbox *r, int dirfd, size_t node, const 
 	size_t sub = add_node(r, node, name);
 	int fd = open_dir_at(dirfd, name);
 	struct dirlist dl;
-	bool listed = fd >= 0 && dirlist_read(fd, &dl) == 0;
+	bool listed = fd >= 0 && dirlist_read_if(fd, walk_wants, &dl) == 0;
 	char *cls = listed ? hiwater_class(r, sub, fd, &dl) : NULL;
 	const char *eff = cls ? cls : parent_class;	/* a calendar's child is a calendar */
 	add_folder(r, logical.buf, sub, eff);
@@ -401,7 +417,7 @@ static void load_folders(struct md_mailbox *r)
 	size_t root = add_node(r, 0, NULL);
 	add_folder(r, "INBOX", root, NULL);
 	struct dirlist dl;
-	if (dirlist_read(r->box_fd, &dl) == 0) {
+	if (dirlist_read_if(r->box_fd, walk_wants, &dl) == 0) {
 		walk_folders(r, r->box_fd, &dl, root, NULL, NULL, 0);
 		dirlist_release(&dl);
 	}	/* else reported when INBOX is read */
@@ -410,13 +426,59 @@ static void load_folders(struct md_mailbox *r)
 
 /* ---- messages of one folder ------------------------------------------- */
 
+/*
+ * A folder's index is kept in core/recsort lists, flat in memory however
+ * many messages it holds (issue 12).  For each directory of the folder:
+ *
+ *   the listing     "<lower name>\0<name>\0" <size, 8 bytes>: the .msg files
+ *                   by name ignoring case, then by name;
+ *   the records     "<lower name>\0<name>\0" <position, big-endian 8 bytes>
+ *                   <flags 1, UID 4, size 4, date 4>: IMAP.MRK's usable
+ *                   records in the same order, then file order;
+ *   the odd ones    "<name>\0" <'l' link | 'o' other>: .msg names that are
+ *                   not regular files, by name, for the warnings;
+ *
+ * and one merge of the first two gives each file its record, into the
+ * folder's index (all its directories):
+ *
+ *   "<dir, big-endian 4>" <0: a record, 1: none> "<UID, big-endian 4>"
+ *   "<name>\0" <flags 1, record size 4, date 4, file size 8>
+ *
+ * which sorts in the output order: by directory, records by UID, then the
+ * files without one by name.  "Lower" is tolower() byte by byte, the order
+ * and the equality strcasecmp gives.
+ */
+#define OUT_NAME 9		/* where the name starts in an index record */
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* add_lower_key: "<lower name>\0<name>\0" */
+static void add_lower_key(struct sbuf *out, const char *name)
+{
+	size_t n = strlen(name);
+	sbuf_grow(out, 2 * n + 2);
+	for (size_t i = 0; i < n; i++)
+		sbuf_addch(out, (char)tolower((unsigned char)name[i]));
+	sbuf_add(out, "", 1);
+	sbuf_add(out, name, n + 1);
+}
+
 static void entries_release(struct md_mailbox *r)
 {
-	for (size_t i = 0; i < r->nentries; i++)
-		free(r->entries[i].name);
-	free(r->entries);
-	r->entries = NULL;
-	r->nentries = r->next_entry = 0;
+	recsort_free(r->index);
+	r->index = NULL;
+	r->next_entry = 0;
 	for (size_t i = 0; i < r->ndirfds; i++) {
 		if (r->dirfds[i] >= 0)
 			close(r->dirfds[i]);
@@ -429,195 +491,231 @@ static void entries_release(struct md_mailbox *r)
 	r->ndirfds = 0;
 }
 
-static void add_entry(struct md_mailbox *r, size_t *alloc, const char *name,
-		      size_t dir, uint64_t size)
+/* index_add: one file of directory dir into the folder's index */
+static void index_add(struct md_mailbox *r, const struct md_entry *e, struct sbuf *rec)
 {
-	if (r->nentries == *alloc) {
-		*alloc = *alloc ? *alloc * 2 : 64;
-		r->entries = xreallocarray(r->entries, *alloc, sizeof(*r->entries));
-	}
-	struct md_entry *e = &r->entries[r->nentries++];
+	uint8_t head[OUT_NAME], tail[17];
+	put_be32(head, (uint32_t)e->dir);
+	head[4] = !e->has_record;
+	put_be32(head + 5, e->has_record ? e->rec.uid : 0);
+	tail[0] = e->rec.flags;
+	memcpy(tail + 1, &e->rec.size, 4);
+	memcpy(tail + 5, &e->rec.date, 4);
+	memcpy(tail + 9, &e->size, 8);
+	sbuf_reset(rec);
+	sbuf_add(rec, head, sizeof(head));
+	sbuf_add(rec, e->name, strlen(e->name) + 1);
+	sbuf_add(rec, tail, sizeof(tail));
+	recsort_add(r->index, rec->buf, rec->len);
+	r->folder.messages++;
+	r->folder.bytes += e->size;
+}
+
+/* index_decode: an index record into e (e->name points into it) */
+static void index_decode(const uint8_t *p, struct md_entry *e)
+{
 	memset(e, 0, sizeof(*e));
-	e->name = xstrdup(name);
-	e->dir = dir;
-	e->size = size;
+	e->dir = get_be32(p);
+	e->has_record = !p[4];
+	e->rec.uid = get_be32(p + 5);
+	e->name = (const char *)p + OUT_NAME;
+	const uint8_t *t = p + OUT_NAME + strlen(e->name) + 1;
+	e->rec.flags = t[0];
+	memcpy(&e->rec.size, t + 1, 4);
+	memcpy(&e->rec.date, t + 5, 4);
+	memcpy(&e->size, t + 9, 8);
 }
 
-static int cmp_entry_name_ci(const void *a, const void *b)
-{
-	const struct md_entry *x = a, *y = b;
-	int c = strcasecmp(x->name, y->name);
-	return c ? c : strcmp(x->name, y->name);
-}
-
-/* by name, then file order: of two records for one file the first is used */
-static int cmp_record_name_ci(const void *a, const void *b)
-{
-	const struct mrk_record *x = a, *y = b;
-	int c = strcasecmp(x->name, y->name);
-	if (!c)
-		c = strcmp(x->name, y->name);
-	return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
-}
-
-/* output order: records by UID, then record-less files by name */
-static int cmp_entry_output(const void *a, const void *b)
-{
-	const struct md_entry *x = a, *y = b;
-	if (x->dir != y->dir)
-		return x->dir < y->dir ? -1 : 1;
-	if (x->has_record != y->has_record)
-		return x->has_record ? -1 : 1;
-	if (x->has_record && x->rec.uid != y->rec.uid)
-		return x->rec.uid < y->rec.uid ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-enum rec_warn { RW_SIZE, RW_TWICE, RW_NOT_MSG, RW_STALE, RW_KINDS };
-
-static const char *const rec_warn_kind[RW_KINDS] = {
-	"the size differs from the file's",
-	"a file named again; ignored",
-	"not a .msg file; ignored",
-	"the file is missing; skipped",
+/* what listing one directory finds (dirlist_each) */
+struct listing {
+	int fd;
+	struct recsort *files, *odd;
+	size_t nmsgs;
+	struct sbuf rec;
+	/* IMAP.MRK: an exact match, else the first by name of those equal ignoring case */
+	char mrk[sizeof("IMAP.MRK")];
+	enum dent_type mrk_type;
+	bool mrk_found;
 };
 
-/*
- * join_records: attach records to the entries [first, nentries) of one
- * directory, by name, case-insensitively (an exact match wins).  Records
- * without a file are reported as stale; a second record for one file is
- * reported and ignored.  Each kind of finding gets WARN_EACH lines, then
- * one line counting the rest.
- */
-static void join_records(struct md_mailbox *r, size_t first, struct mrk *m,
-			 const char *dir)
+static void list_one(void *ctx, const char *name, enum dent_type type)
 {
-	struct md_entry *ents = r->entries + first;
-	size_t ne = r->nentries - first;
-	size_t seen[RW_KINDS] = { 0 };
-	if (ne)		/* qsort(NULL, 0, ...) is undefined (UBSan says so) */
-		qsort(ents, ne, sizeof(*ents), cmp_entry_name_ci);
-	if (m->count)
-		qsort(m->records, m->count, sizeof(*m->records), cmp_record_name_ci);
-	size_t i = 0;
-	for (size_t k = 0; k < m->count; k++) {
-		struct mrk_record *rec = &m->records[k];
-		while (i < ne && strcasecmp(ents[i].name, rec->name) < 0)
-			i++;
-		struct md_entry *hit = NULL;
-		for (size_t j = i; j < ne && !strcasecmp(ents[j].name, rec->name); j++) {
-			if (ents[j].has_record)
-				continue;
-			if (!hit || !strcmp(ents[j].name, rec->name))
-				hit = &ents[j];
+	struct listing *l = ctx;
+	if (!strcasecmp(name, "IMAP.MRK")) {
+		if (!l->mrk_found || (strcmp(l->mrk, "IMAP.MRK") &&
+				      (!strcmp(name, "IMAP.MRK") || strcmp(name, l->mrk) < 0))) {
+			memcpy(l->mrk, name, sizeof(l->mrk));
+			l->mrk_type = type;
+			l->mrk_found = true;
 		}
-		if (hit) {
-			hit->has_record = true;
-			hit->rec = *rec;
-			if (hit->size != rec->size && ++seen[RW_SIZE] <= WARN_EACH)
-				diag_warn(r->m.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
-					  "file has %llu; the file is exported as it is",
-					  dir, hit->name, rec->size,
-					  (unsigned long long)hit->size);
-		} else if (i < ne && !strcasecmp(ents[i].name, rec->name)) {
-			if (++seen[RW_TWICE] <= WARN_EACH)
-				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
-					  "the extra record is ignored", dir,
-					  rec->name, rec->uid);
-		} else if (!has_suffix_ci(rec->name, ".msg")) {
-			/* never a message, whether or not such a file exists */
-			if (++seen[RW_NOT_MSG] <= WARN_EACH)
-				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which "
-					  "is not a .msg file; ignored", dir, rec->name,
-					  rec->uid);
-		} else {
-			diag_stale(r->m.diag);
-			if (++seen[RW_STALE] <= WARN_EACH)
-				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
-					  "file is missing; skipped", dir,
-					  rec->name, rec->uid);
-		}
+		return;
 	}
-	for (int kind = 0; kind < RW_KINDS; kind++)
-		if (seen[kind] > WARN_EACH)
-			diag_warn(r->m.diag, "'%s/IMAP.MRK': %zu more records like this (%s)",
-				  dir, seen[kind] - WARN_EACH, rec_warn_kind[kind]);
+	if (!has_suffix_ci(name, ".msg"))
+		return;
+	sbuf_reset(&l->rec);
+	if (type != DENT_FILE) {
+		sbuf_add(&l->rec, name, strlen(name) + 1);
+		sbuf_addch(&l->rec, type == DENT_LINK ? 'l' : 'o');
+		recsort_add(l->odd, l->rec.buf, l->rec.len);
+		return;
+	}
+	struct stat st;
+	uint64_t size = fstatat(l->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
+			(uint64_t)st.st_size : 0;
+	add_lower_key(&l->rec, name);
+	sbuf_add(&l->rec, &size, sizeof(size));
+	recsort_add(l->files, l->rec.buf, l->rec.len);
+	l->nmsgs++;
 }
 
-/* read_prefix_at: up to want bytes of fd from offset 0 into out; 0, or -1 (errno) */
-static int read_head_of(int fd, uint64_t want, struct sbuf *out)
+/* warn_odd: the .msg names that are not regular files, by name */
+static void warn_odd(struct md_mailbox *r, struct recsort *odd, const char *dir)
 {
-	sbuf_grow(out, (size_t)want);
-	while (out->len < want) {
-		ssize_t n = pread(fd, out->buf + out->len, (size_t)(want - out->len),
-				  (off_t)out->len);
+	const void *p;
+	size_t len;
+	while (recsort_next(odd, &p, &len) == 1) {
+		const char *name = p;
+		if (name[len - 1] == 'l')
+			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
+				  dir, name);
+		else
+			diag_error(r->m.diag, "'%s/%s' is not a regular file; skipped",
+				   dir, name);
+	}
+}
+
+/* ---- IMAP.MRK ---------------------------------------------------------- */
+
+/* the IMAP.MRK being read (mrk_scan's source and callback) */
+struct mrk_reading {
+	int fd;
+	int err;		/* the errno of a failed read */
+	uint64_t end;		/* where the file was found to end */
+	struct recsort *recs;
+	struct sbuf rec;
+};
+
+static ssize_t mrk_pread(void *ctx, uint64_t off, uint8_t *buf, size_t len)
+{
+	struct mrk_reading *m = ctx;
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = pread(m->fd, buf + got, len - got, (off_t)(off + got));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
+		if (n < 0) {
+			m->err = errno;
 			return -1;
-		if (n == 0)
+		}
+		if (n == 0) {
+			m->end = off + got;
 			break;
-		sbuf_setlen(out, out->len + (size_t)n);
+		}
+		got += (size_t)n;
 	}
-	return 0;
+	return (ssize_t)got;
+}
+
+static void mrk_add(void *ctx, const struct mrk_record *rec)
+{
+	struct mrk_reading *m = ctx;
+	uint8_t pos[8], tail[13];
+	for (int i = 0; i < 8; i++)
+		pos[i] = (uint8_t)((uint64_t)rec->pos >> (56 - 8 * i));
+	tail[0] = rec->flags;
+	memcpy(tail + 1, &rec->uid, 4);
+	memcpy(tail + 5, &rec->size, 4);
+	memcpy(tail + 9, &rec->date, 4);
+	sbuf_reset(&m->rec);
+	add_lower_key(&m->rec, rec->name);
+	sbuf_add(&m->rec, pos, sizeof(pos));
+	sbuf_add(&m->rec, tail, sizeof(tail));
+	recsort_add(m->recs, m->rec.buf, m->rec.len);
+}
+
+/* mrk_decode: a record of the records list (its lower key skipped) */
+static void mrk_decode(const uint8_t *p, struct mrk_record *rec)
+{
+	const char *lower = (const char *)p;
+	const char *name = lower + strlen(lower) + 1;
+	size_t n = strlen(name);
+	memset(rec, 0, sizeof(*rec));
+	memcpy(rec->name, name, n < MRK_NAME_SIZE ? n : MRK_NAME_SIZE);
+	const uint8_t *t = (const uint8_t *)name + n + 1 + 8;
+	rec->flags = t[0];
+	memcpy(&rec->uid, t + 1, 4);
+	memcpy(&rec->size, t + 5, 4);
+	memcpy(&rec->date, t + 9, 4);
 }
 
 /*
- * read_mrk: the first records of an IMAP.MRK (at most max_records), its
- * whole size in *size_r.  0, or -1 (errno).
+ * scan_mrk: the records of an IMAP.MRK into a new list in *recs_r, as
+ * mrk_scan returns.  What it reads: at most max_records records (as far
+ * as the file's size said when it was opened); a file that turns out
+ * shorter is read again as long as it is found to be (as when it was read
+ * into memory, where the bytes there were what was parsed).
  */
-static int read_mrk(int dirfd, const char *name, size_t max_records, struct sbuf *data,
-		    uint64_t *size_r)
+static int scan_mrk(struct md_mailbox *r, int dirfd, const char *name, size_t max_records,
+		    struct mrk *m, struct recsort **recs_r, struct sbuf *warn)
 {
 	struct stat st;
-	int fd = open_regular_at(dirfd, name, &st);
-	if (fd < 0)
-		return -1;
+	struct mrk_reading rd = { .fd = open_regular_at(dirfd, name, &st), .rec = SBUF_INIT };
+	if (rd.fd < 0)
+		return MRK_READ_FAILED;
 	uint64_t size = (uint64_t)st.st_size;
 	uint64_t want = MRK_HEADER_SIZE + (uint64_t)max_records * MRK_WIDE_RECORD_SIZE;
-	if (want > size)
-		want = size;
-	int e = read_head_of(fd, want, data) < 0 ? errno : 0;
-	close(fd);
-	if (e) {
-		errno = e;
-		return -1;
+	struct mrk_source src = { .read = mrk_pread, .ctx = &rd, .len = want < size ? want : size,
+				  .file_size = size };
+	int ret = MRK_SHORT;
+	for (int tries = 0; ret == MRK_SHORT && tries < 8; tries++) {
+		recsort_free(rd.recs);
+		rd.recs = recsort_new(r->index_mem, recsort_memcmp, NULL);
+		sbuf_reset(warn);
+		ret = mrk_scan(&src, max_records, mrk_add, &rd, m, warn);
+		src.len = src.file_size = rd.end;	/* if it was short */
 	}
-	*size_r = data->len < want ? data->len : size;	/* shrank: what is there */
-	return 0;
+	close(rd.fd);
+	sbuf_release(&rd.rec);
+	if (ret < 0) {
+		recsort_free(rd.recs);
+		rd.recs = NULL;
+		errno = ret == MRK_SHORT ? EAGAIN : rd.err;	/* short each time: it keeps changing */
+	}
+	*recs_r = rd.recs;
+	return ret;
 }
 
-/* read_index: parse the directory's IMAP.MRK into m; 1 if there was one */
-static int read_index(struct md_mailbox *r, int dirfd, const struct dirlist *dl,
-		      const char *rdir, size_t nmsgs, struct mrk *m)
+/*
+ * read_index: the directory's IMAP.MRK (mrk: the listing's) into m and a
+ * new records list in *recs_r; 1 if there was a usable one
+ */
+static int read_index(struct md_mailbox *r, int dirfd, const struct listing *l,
+		      const char *rdir, struct mrk *m, struct recsort **recs_r)
 {
 	memset(m, 0, sizeof(*m));
-	const struct dent *e = dirlist_find_ci(dl, "IMAP.MRK");
+	*recs_r = NULL;
 	int ret = 0;
-	struct sbuf data = SBUF_INIT, warn = SBUF_INIT;
-	size_t max_records = MRK_SLACK_RECORDS + MRK_PER_MSG * nmsgs;
-	uint64_t size = 0;
-	if (e && e->type == DENT_LINK) {
+	struct sbuf warn = SBUF_INIT;
+	size_t max_records = MRK_SLACK_RECORDS + MRK_PER_MSG * l->nmsgs;
+	if (l->mrk_found && l->mrk_type == DENT_LINK) {
 		diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed; its "
-			  "messages are exported without flags", rdir, e->name);
-	} else if (!e || e->type != DENT_FILE) {
-		if (nmsgs && r->folder.is_mail)
+			  "messages are exported without flags", rdir, l->mrk);
+	} else if (!l->mrk_found || l->mrk_type != DENT_FILE) {
+		if (l->nmsgs && r->folder.is_mail)
 			diag_warn(r->m.diag, "'%s' has no IMAP.MRK; its messages are exported "
 				  "without flags, dated by X-MDArrival-Date or file time", rdir);
-	} else if (read_mrk(dirfd, e->name, max_records, &data, &size) < 0) {
+	} else if ((ret = scan_mrk(r, dirfd, l->mrk, max_records, m, recs_r, &warn)) < 0) {
 		diag_warn(r->m.diag, "cannot read '%s/%s': %s; its messages are exported "
-			  "without flags", rdir, e->name, strerror(errno));
+			  "without flags", rdir, l->mrk, strerror(errno));
+		ret = 0;
 	} else {
-		ret = mrk_parse_prefix((const uint8_t *)data.buf, data.len, size,
-				       max_records, m, &warn);
 		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl++ = '\0';
-			diag_warn(r->m.diag, "'%s/%s': %s", rdir, e->name, line);
+			diag_warn(r->m.diag, "'%s/%s': %s", rdir, l->mrk, line);
 		}
 	}
-	sbuf_release(&data);
 	sbuf_release(&warn);
 	return ret;
 }
@@ -627,12 +725,9 @@ static int read_index(struct md_mailbox *r, int dirfd, const struct dirlist *dl,
  * some .msg file of the directory found no record among those read (its
  * flags may be in the part not read), else a warning.
  */
-static void index_cut_short(struct md_mailbox *r, const struct mrk *m, size_t first,
-			    const char *rdir)
+static void index_cut_short(struct md_mailbox *r, const struct mrk *m, size_t nmsgs,
+			    size_t without, const char *rdir)
 {
-	size_t without = 0, nmsgs = r->nentries - first;
-	for (size_t i = first; i < r->nentries; i++)
-		without += !r->entries[i].has_record;
 	if (without)
 		diag_error(r->m.diag, "'%s/IMAP.MRK' holds %zu records for %zu .msg files; "
 			   "only the first %zu are read (at most %u plus %u per .msg file); "
@@ -647,70 +742,255 @@ static void index_cut_short(struct md_mailbox *r, const struct mrk *m, size_t fi
 			  MRK_PER_MSG);
 }
 
-/* scan_dir: entries for the .msg files of one directory of the folder */
-static int scan_dir(struct md_mailbox *r, size_t di, size_t *alloc, struct sbuf *err)
+/* ---- the join ----------------------------------------------------------- */
+
+enum rec_warn { RW_SIZE, RW_TWICE, RW_NOT_MSG, RW_STALE, RW_KINDS };
+
+static const char *const rec_warn_kind[RW_KINDS] = {
+	"the size differs from the file's",
+	"a file named again; ignored",
+	"not a .msg file; ignored",
+	"the file is missing; skipped",
+};
+
+/*
+ * The files of one name ignoring case (a store copied from Windows has one;
+ * a Linux directory may hold "A.msg" and "a.msg"), as the join holds them:
+ * the only part of a directory in memory at once.
+ */
+struct group {
+	struct recsort *files;
+	bool more;		/* files has a record at head */
+	const uint8_t *head;
+	struct sbuf lower;	/* the group's key */
+	struct md_entry *v;
+	size_t n, alloc;
+	size_t dir;
+};
+
+static void group_advance(struct group *g)
+{
+	const void *p;
+	size_t len;
+	g->more = recsort_next(g->files, &p, &len) == 1;
+	g->head = g->more ? p : NULL;
+}
+
+static void group_clear(struct group *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		free((char *)g->v[i].name);
+	g->n = 0;
+}
+
+/* group_load: the next files of one name ignoring case (none: g->n is 0) */
+static void group_load(struct group *g)
+{
+	group_clear(g);
+	if (!g->more)
+		return;
+	sbuf_reset(&g->lower);
+	sbuf_adds(&g->lower, (const char *)g->head);
+	while (g->more && !strcmp((const char *)g->head, g->lower.buf)) {
+		if (g->n == g->alloc) {
+			g->alloc = g->alloc ? g->alloc * 2 : 4;
+			g->v = xreallocarray(g->v, g->alloc, sizeof(*g->v));
+		}
+		struct md_entry *e = &g->v[g->n++];
+		memset(e, 0, sizeof(*e));
+		const char *name = (const char *)g->head + g->lower.len + 1;
+		e->name = xstrdup(name);
+		e->dir = g->dir;
+		memcpy(&e->size, name + strlen(name) + 1, sizeof(e->size));
+		group_advance(g);
+	}
+}
+
+/* group_flush: the group's files into the folder's index; those without a record counted */
+static void group_flush(struct md_mailbox *r, struct group *g, struct sbuf *rec,
+			size_t *without)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		*without += !g->v[i].has_record;
+		index_add(r, &g->v[i], rec);
+	}
+	group_clear(g);
+}
+
+/* key_cmp: a group's key against a record's (both "<lower name>\0") */
+static int key_cmp(const struct group *g, const uint8_t *rec)
+{
+	return strcmp(g->lower.buf, (const char *)rec);
+}
+
+/*
+ * join_records: the directory's files (g->files) each given its record
+ * (recs: sorted the same way; NULL: no index), by name ignoring case (an
+ * exact match wins), into the folder's index.  Records without a file are
+ * reported as stale; a second record for one file is reported and
+ * ignored.  Each kind of finding gets WARN_EACH lines, then one line
+ * counting the rest.  Returns the files left without a record.
+ */
+static size_t join_records(struct md_mailbox *r, struct group *g, struct recsort *recs,
+			   const char *dir)
+{
+	size_t seen[RW_KINDS] = { 0 }, without = 0;
+	struct sbuf rec = SBUF_INIT;
+	const void *p;
+	size_t len;
+	group_advance(g);
+	group_load(g);
+	while (recs && recsort_next(recs, &p, &len) == 1) {
+		struct mrk_record mr;
+		mrk_decode(p, &mr);
+		while (g->n && key_cmp(g, p) < 0) {
+			group_flush(r, g, &rec, &without);
+			group_load(g);
+		}
+		struct md_entry *hit = NULL;
+		bool named = g->n && !key_cmp(g, p);
+		for (size_t j = 0; named && j < g->n; j++) {
+			if (g->v[j].has_record)
+				continue;
+			if (!hit || !strcmp(g->v[j].name, mr.name))
+				hit = &g->v[j];
+		}
+		if (hit) {
+			hit->has_record = true;
+			hit->rec = mr;
+			if (hit->size != mr.size && ++seen[RW_SIZE] <= WARN_EACH)
+				diag_warn(r->m.diag, "'%s/%s': IMAP.MRK says %u bytes, the "
+					  "file has %llu; the file is exported as it is",
+					  dir, hit->name, mr.size,
+					  (unsigned long long)hit->size);
+		} else if (named) {
+			if (++seen[RW_TWICE] <= WARN_EACH)
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' twice (UID %u); "
+					  "the extra record is ignored", dir,
+					  mr.name, mr.uid);
+		} else if (!has_suffix_ci(mr.name, ".msg")) {
+			/* never a message, whether or not such a file exists */
+			if (++seen[RW_NOT_MSG] <= WARN_EACH)
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u), which "
+					  "is not a .msg file; ignored", dir, mr.name,
+					  mr.uid);
+		} else {
+			diag_stale(r->m.diag);
+			if (++seen[RW_STALE] <= WARN_EACH)
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' lists '%s' (UID %u) but the "
+					  "file is missing; skipped", dir,
+					  mr.name, mr.uid);
+		}
+	}
+	for (; g->n; group_load(g))
+		group_flush(r, g, &rec, &without);
+	sbuf_release(&rec);
+	for (int kind = 0; kind < RW_KINDS; kind++)
+		if (seen[kind] > WARN_EACH)
+			diag_warn(r->m.diag, "'%s/IMAP.MRK': %zu more records like this (%s)",
+				  dir, seen[kind] - WARN_EACH, rec_warn_kind[kind]);
+	return without;
+}
+
+/* index_trouble: a failed list's error (once per folder); true if there was one */
+static bool index_trouble(struct md_mailbox *r, struct recsort *const *lists, size_t n,
+			  const char *dir, struct sbuf *err)
+{
+	struct sbuf why = SBUF_INIT;
+	for (size_t i = 0; i < n && !why.len; i++)
+		if (lists[i])
+			recsort_error(lists[i], &why);
+	if (why.len) {
+		diag_error(r->m.diag, "%s", why.buf);
+		sbuf_addf(err, "%scannot index folder '%s'", err->len ? "; " : "", dir);
+	}
+	sbuf_release(&why);
+	return why.len != 0;
+}
+
+/*
+ * scan_dir: the .msg files of one directory of the folder, with their
+ * records, into the folder's index.  0; -1: the directory cannot be
+ * listed (its messages are missing, the others are read); -2: a list of
+ * the index failed (its temporary file).
+ */
+static int scan_dir(struct md_mailbox *r, size_t di, struct sbuf *err)
 {
 	size_t node = r->folders[r->next_folder - 1].dirs[di];
 	const char *dir = r->dirnames[di] = node_display(r, node);
 	int fd = open_node(r, node);
 	r->dirfds[di] = fd;
-	struct dirlist dl;
-	if (fd < 0 || dirlist_read(fd, &dl) < 0) {
+	if (fd < 0) {
 		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(errno));
 		return -1;
 	}
-	size_t first = r->nentries;
-	for (size_t i = 0; i < dl.count; i++) {
-		const struct dent *e = &dl.ents[i];
-		if (!has_suffix_ci(e->name, ".msg"))
-			continue;
-		if (e->type == DENT_LINK) {
-			diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed",
-				  dir, e->name);
-			continue;
-		}
-		if (e->type != DENT_FILE) {
-			diag_error(r->m.diag, "'%s/%s' is not a regular file; skipped",
-				   dir, e->name);
-			continue;
-		}
-		struct stat st;
-		uint64_t size = fstatat(fd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 ?
-				(uint64_t)st.st_size : 0;
-		add_entry(r, alloc, e->name, di, size);
+	struct listing l = { .fd = fd, .rec = SBUF_INIT };
+	l.files = recsort_new(r->index_mem, recsort_memcmp, NULL);
+	l.odd = recsort_new(r->index_mem, recsort_memcmp, NULL);
+	if (dirlist_each(fd, NULL, list_one, &l) < 0) {
+		int e = errno;
+		recsort_free(l.files);
+		recsort_free(l.odd);
+		sbuf_release(&l.rec);
+		sbuf_addf(err, "cannot read folder '%s': %s", dir, strerror(e));
+		return -1;
 	}
+	sbuf_release(&l.rec);
+	warn_odd(r, l.odd, dir);
 	struct mrk m;
-	if (read_index(r, fd, &dl, dir, r->nentries - first, &m)) {
+	struct recsort *recs = NULL;
+	struct group g = { .files = l.files, .lower = SBUF_INIT, .dir = di };
+	if (read_index(r, fd, &l, dir, &m, &recs)) {
 		if (!r->folder.has_index) {
 			r->folder.uidvalidity = m.uidvalidity;
 			r->folder.uidnext = m.uidnext;
 		}
 		r->folder.has_index = true;
-		join_records(r, first, &m, dir);
+		size_t without = join_records(r, &g, recs, dir);
 		if (m.read_records < m.file_records)
-			index_cut_short(r, &m, first, dir);
+			index_cut_short(r, &m, l.nmsgs, without, dir);
+	} else {
+		join_records(r, &g, NULL, dir);
 	}
-	mrk_release(&m);
-	dirlist_release(&dl);
-	return 0;
+	struct recsort *lists[] = { l.odd, l.files, recs, r->index };
+	bool bad = index_trouble(r, lists, sizeof(lists) / sizeof(lists[0]), dir, err);
+	group_clear(&g);
+	free(g.v);
+	sbuf_release(&g.lower);
+	recsort_free(recs);
+	recsort_free(l.files);
+	recsort_free(l.odd);
+	return bad ? -2 : 0;
 }
 
 /*
  * warn_duplicate_uids: two files of one directory given the same UID by its
- * IMAP.MRK (entries are sorted by directory, then UID).  Both are exported,
- * in file name order; a reader that keys on UIDs would see only one.
+ * IMAP.MRK (the index is sorted by directory, then UID).  Both are
+ * exported, in file name order; a reader that keys on UIDs would see only
+ * one.  The index is read through once for this, then rewound.
  */
 static void warn_duplicate_uids(struct md_mailbox *r)
 {
 	size_t seen = 0;
-	for (size_t i = 1; i < r->nentries; i++) {
-		const struct md_entry *a = &r->entries[i - 1], *b = &r->entries[i];
-		if (a->has_record && b->has_record && a->dir == b->dir &&
-		    a->rec.uid == b->rec.uid && ++seen <= WARN_EACH)
-			diag_warn(r->m.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' and "
-				  "'%s'; both are exported", r->dirnames[a->dir],
-				  a->rec.uid, a->name, b->name);
+	struct sbuf prev = SBUF_INIT;	/* the record before, whole */
+	const void *p;
+	size_t len;
+	while (recsort_next(r->index, &p, &len) == 1) {
+		struct md_entry a, b;
+		index_decode(p, &b);
+		if (prev.len) {
+			index_decode((const uint8_t *)prev.buf, &a);
+			if (a.has_record && b.has_record && a.dir == b.dir &&
+			    a.rec.uid == b.rec.uid && ++seen <= WARN_EACH)
+				diag_warn(r->m.diag, "'%s/IMAP.MRK' gives UID %u to both '%s' "
+					  "and '%s'; both are exported", r->dirnames[a.dir],
+					  a.rec.uid, a.name, b.name);
+		}
+		sbuf_reset(&prev);
+		sbuf_add(&prev, p, len);
 	}
+	sbuf_release(&prev);
+	recsort_rewind(r->index);
 	if (seen > WARN_EACH)
 		diag_warn(r->m.diag, "'%s/IMAP.MRK': %zu more files given the UID of "
 			  "the file before them; all are exported", r->dirnames[0],
@@ -725,18 +1005,23 @@ static int load_messages(struct md_mailbox *r, struct md_folder *f, struct sbuf 
 	r->ndirfds = f->ndirs;
 	for (size_t i = 0; i < f->ndirs; i++)
 		r->dirfds[i] = -1;
-	size_t alloc = 0;
+	r->index = recsort_new(r->index_mem, recsort_memcmp, NULL);
 	int ret = CONV_OK;
-	for (size_t i = 0; i < f->ndirs; i++)
-		if (scan_dir(r, i, &alloc, err) < 0)
+	bool bad_index = false;
+	for (size_t i = 0; i < f->ndirs && !bad_index; i++) {
+		int got = scan_dir(r, i, err);
+		if (got < 0)
 			ret = CONV_FOLDER_BAD;
-	if (r->nentries)
-		qsort(r->entries, r->nentries, sizeof(*r->entries), cmp_entry_output);
-	warn_duplicate_uids(r);
-	for (size_t i = 0; i < r->nentries; i++) {
-		r->folder.messages++;
-		r->folder.bytes += r->entries[i].size;
+		bad_index = got == -2;
 	}
+	if (bad_index) {	/* the folder is not read: its index is not whole */
+		recsort_free(r->index);
+		r->index = NULL;
+		r->folder.messages = 0;
+		r->folder.bytes = 0;
+		return ret;
+	}
+	warn_duplicate_uids(r);
 	return ret;
 }
 
@@ -856,6 +1141,7 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	struct md_reader *r = xcalloc(1, sizeof(*r));
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
+	r->index_mem = set ? set->index_mem : 0;
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
 		free(r);
 		return NULL;
@@ -899,6 +1185,7 @@ static void md_close_mailbox(struct mail_mailbox *mm)
 		close(r->box_fd);
 	free(r->box_rel);
 	sbuf_release(&r->prefix);
+	sbuf_release(&r->cur_name);
 	free(r->msg_origin);
 	free(r->folder_origin);
 	free(r);
@@ -921,6 +1208,8 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	r->m.diag = d;
 	r->m.hash = hash;
 	r->root = s->root;
+	r->index_mem = s->index_mem;
+	sbuf_init(&r->cur_name);
 	file_msg_init(&r->file);
 	r->box_fd = -1;
 	sbuf_init(&r->prefix);
@@ -968,10 +1257,21 @@ static int md_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 {
 	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
-	if (r->next_entry >= r->nentries)
+	const void *p;
+	size_t len;
+	int got = r->index ? recsort_next(r->index, &p, &len) : 0;
+	if (got < 0) {
+		recsort_error(r->index, err);
+		return CONV_FOLDER_BAD;
+	}
+	if (got == 0)
 		return CONV_DONE;
-	const struct md_entry *e = &r->entries[r->next_entry++];
-	int ret = open_msg(r, e, err);
+	index_decode(p, &r->cur);
+	sbuf_reset(&r->cur_name);
+	sbuf_adds(&r->cur_name, r->cur.name);
+	r->cur.name = r->cur_name.buf;
+	r->next_entry++;
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }
@@ -983,7 +1283,7 @@ static int md_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	close_msg(r);
 	if (r->next_entry == 0)
 		return CONV_DONE;
-	int ret = open_msg(r, &r->entries[r->next_entry - 1], err);
+	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
 }

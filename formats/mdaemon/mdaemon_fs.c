@@ -36,9 +36,8 @@ static enum dent_type type_of(int dirfd, const struct dirent *de)
 	return S_ISLNK(st.st_mode) ? DENT_LINK : DENT_OTHER;
 }
 
-int dirlist_read(int dirfd, struct dirlist *out)
+int dirlist_each(int dirfd, dent_keep_fn keep, dent_fn fn, void *ctx)
 {
-	memset(out, 0, sizeof(*out));
 	int fd = dup(dirfd);
 	if (fd < 0)
 		return -1;
@@ -48,23 +47,44 @@ int dirlist_read(int dirfd, struct dirlist *out)
 		return -1;
 	}
 	rewinddir(d);
-	size_t alloc = 0;
 	struct dirent *de;
 	errno = 0;
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (out->count == alloc) {
-			alloc = alloc ? alloc * 2 : 64;
-			out->ents = xreallocarray(out->ents, alloc, sizeof(*out->ents));
-		}
-		out->ents[out->count].name = xstrdup(de->d_name);
-		out->ents[out->count].type = type_of(dirfd, de);
-		out->count++;
+		/*
+		 * As when every entry was kept: each one's type is looked up, and
+		 * a failed lookup's errno fails the listing; fn's does not.
+		 */
+		enum dent_type type = type_of(dirfd, de);
+		int e = errno;
+		if (!keep || keep(de->d_name))
+			fn(ctx, de->d_name, type);
+		errno = e;
 	}
 	int saved = errno;
 	closedir(d);
-	if (saved) {
+	errno = saved;
+	return saved ? -1 : 0;
+}
+
+static void dirlist_append(void *ctx, const char *name, enum dent_type type)
+{
+	struct dirlist *out = ctx;
+	if (out->count == out->alloc) {
+		out->alloc = out->alloc ? out->alloc * 2 : 64;
+		out->ents = xreallocarray(out->ents, out->alloc, sizeof(*out->ents));
+	}
+	out->ents[out->count].name = xstrdup(name);
+	out->ents[out->count].type = type;
+	out->count++;
+}
+
+int dirlist_read_if(int dirfd, dent_keep_fn keep, struct dirlist *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (dirlist_each(dirfd, keep, dirlist_append, out) < 0) {
+		int saved = errno;
 		dirlist_release(out);
 		errno = saved;
 		return -1;
@@ -72,6 +92,11 @@ int dirlist_read(int dirfd, struct dirlist *out)
 	if (out->count)
 		qsort(out->ents, out->count, sizeof(*out->ents), cmp_dent);
 	return 0;
+}
+
+int dirlist_read(int dirfd, struct dirlist *out)
+{
+	return dirlist_read_if(dirfd, NULL, out);
 }
 
 void dirlist_release(struct dirlist *dl)

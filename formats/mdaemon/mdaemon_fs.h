@@ -22,11 +22,24 @@ struct dent {
 
 struct dirlist {
 	struct dent *ents;
-	size_t count;
+	size_t count, alloc;
 };
+
+/* dent_keep_fn: whether a listing wants the entry */
+typedef bool (*dent_keep_fn)(const char *name);
+typedef void (*dent_fn)(void *ctx, const char *name, enum dent_type type);
 
 /* dirlist_read: entries of dirfd sorted by name. Returns 0, or -1 (errno) */
 int dirlist_read(int dirfd, struct dirlist *out);
+/* dirlist_read_if: dirlist_read of the entries keep wants (NULL: all) */
+int dirlist_read_if(int dirfd, dent_keep_fn keep, struct dirlist *out);
+/*
+ * dirlist_each: fn for each entry keep wants (NULL: all), in the order the
+ * file system gives, nothing kept: a directory of a million files listed
+ * in flat memory.  0, or -1 (errno) when the listing failed (fn may have
+ * seen some entries by then).
+ */
+int dirlist_each(int dirfd, dent_keep_fn keep, dent_fn fn, void *ctx);
 void dirlist_release(struct dirlist *dl);
 /* dirlist_find_ci: entry whose name equals name ignoring ASCII case; exact match preferred */
 const struct dent *dirlist_find_ci(const struct dirlist *dl, const char *name);

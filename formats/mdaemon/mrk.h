@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/sbuf.h"
 
@@ -76,5 +77,38 @@ int mrk_parse(const uint8_t *data, size_t len, struct mrk *out, struct sbuf *war
 int mrk_parse_prefix(const uint8_t *data, size_t len, uint64_t file_size,
 		     size_t max_records, struct mrk *out, struct sbuf *warnings);
 void mrk_release(struct mrk *m);
+
+/*
+ * The same parse over a source read a chunk at a time, each record handed
+ * to a callback as it is decoded (out->records stays NULL): a folder of a
+ * million messages is indexed without its IMAP.MRK in memory (issue 12).
+ *
+ * read: up to len bytes at off into buf; the count read (fewer only where
+ * the file ends), or -1 (errno).  len: the bytes of the file the source
+ * may read (the prefix a caller is willing to hold), file_size: the whole
+ * file's.  Every byte of the first len is read, whatever the parse needs,
+ * so that a source that fails or ends early fails the same way however
+ * the records look.
+ */
+typedef ssize_t (*mrk_read_fn)(void *ctx, uint64_t off, uint8_t *buf, size_t len);
+typedef void (*mrk_each_fn)(void *ctx, const struct mrk_record *rec);
+
+struct mrk_source {
+	mrk_read_fn read;
+	void *ctx;
+	uint64_t len;
+	uint64_t file_size;
+};
+
+#define MRK_READ_FAILED (-1)	/* read returned -1: its errno is kept */
+#define MRK_SHORT (-2)		/* the file ended before len: scan again with what it holds */
+
+/*
+ * mrk_scan: as mrk_parse_prefix, returning 1 or 0, or MRK_READ_FAILED /
+ * MRK_SHORT; on those the records given and the warnings written are void.
+ * Thread safety: none of its own state; one source per call.
+ */
+int mrk_scan(const struct mrk_source *src, size_t max_records, mrk_each_fn each, void *ectx,
+	     struct mrk *out, struct sbuf *warnings);
 
 #endif
