@@ -716,7 +716,7 @@ static void export_mailbox(struct box_job *j)
 	b.lock_fd = -1;
 	b.hash = run->o->dry_run ? NULL : msg_hash_new();
 	mail_item_loc_init(&b.loc);
-	b.diag = j->diag;	/* its settings and the progress line's state */
+	b.diag = j->diag;	/* its settings and where its lines go */
 	b.diag.stats = &b.stats;
 	if (run->pool) {
 		b.diag.write = job_write;
