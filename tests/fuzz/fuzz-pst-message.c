@@ -33,7 +33,11 @@ static char *scratch;		/* the directory the PSTs are written in */
 
 static void cleanup(void)
 {
-	rmdir(scratch);		/* each PST is removed when checked */
+	/* each PST is removed when checked; its staging folder, made once, goes here */
+	char *work = xasprintf("%s/work", scratch);
+	rmdir(work);
+	free(work);
+	rmdir(scratch);
 	free(scratch);
 	scratch = NULL;
 }
