@@ -672,11 +672,6 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 	j->locked = b->locked;
 }
 
-static void job_write(void *ctx, const char *text, size_t len)
-{
-	pool_write(ctx, text, len);
-}
-
 /*
  * open_box: the mailbox opened for reading; read ahead by its own threads
  * when it is the last work of a run with idle cores and its format has work
@@ -719,7 +714,7 @@ static void export_mailbox(struct box_job *j)
 	b.diag = j->diag;	/* its settings and where its lines go */
 	b.diag.stats = &b.stats;
 	if (run->pool) {
-		b.diag.write = job_write;
+		b.diag.write = pool_job_write;
 		b.diag.write_ctx = &j->pj;
 	}
 	bool failed = false;
@@ -769,12 +764,6 @@ static void run_job(struct pool_job *pj, void *ctx)
 	export_mailbox((struct box_job *)pj);
 }
 
-/* keep_listing: the store's own lines (finding the mailboxes), until their place is known */
-static void keep_listing(void *ctx, const char *text, size_t len)
-{
-	sbuf_add(ctx, text, len);
-}
-
 /*
  * export_all: every mailbox wanted, one at a time, or side by side on
  * -j N threads.  Side by side, each is listed one ahead, so that the last
@@ -793,7 +782,7 @@ static void export_all(struct run *run)
 			diag_warn(&run->diag, "%s; one mailbox at a time", err.buf);
 		} else {
 			pool_set_sink(run->pool, said.write, said.write_ctx);
-			run->diag.write = keep_listing;
+			run->diag.write = pool_keep_text;
 			run->diag.write_ctx = &listing;
 		}
 		sbuf_reset(&err);

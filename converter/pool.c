@@ -140,6 +140,16 @@ void pool_write(struct pool_job *job, const char *text, size_t len)
 	pthread_mutex_unlock(&p->lock);
 }
 
+void pool_job_write(void *job, const char *text, size_t len)
+{
+	pool_write(job, text, len);
+}
+
+void pool_keep_text(void *sbuf, const char *text, size_t len)
+{
+	sbuf_add(sbuf, text, len);
+}
+
 void pool_print(struct pool *p, const char *text, size_t len)
 {
 	pthread_mutex_lock(&p->lock);

@@ -41,6 +41,14 @@ void pool_set_sink(struct pool *p, pool_sink_fn *sink, void *sink_ctx);
 void pool_submit(struct pool *p, struct pool_job *job, bool last);
 /* pool_write: text of a job, in its place in the order (thread-safe) */
 void pool_write(struct pool_job *job, const char *text, size_t len);
+/* pool_job_write: pool_write in the shape of a diag's writer (ctx: the struct pool_job) */
+void pool_job_write(void *job, const char *text, size_t len);
+/*
+ * pool_keep_text: a diag's writer that keeps the text in ctx (a struct sbuf):
+ * the store's lines while the main thread lists, until pool_print gives them
+ * their place among the jobs'
+ */
+void pool_keep_text(void *sbuf, const char *text, size_t len);
 /* pool_print: text of the main thread, printed before the next job's */
 void pool_print(struct pool *p, const char *text, size_t len);
 /*

@@ -583,11 +583,6 @@ struct vjob {
 	struct vbox b;
 };
 
-static void job_write(void *ctx, const char *text, size_t len)
-{
-	pool_write(ctx, text, len);
-}
-
 /* verify_mailbox: the mailbox's report, in j->b (added to the run's by finish_job) */
 static void verify_mailbox(struct vjob *j)
 {
@@ -596,7 +591,7 @@ static void verify_mailbox(struct vjob *j)
 	box_init(b, run, j->box);
 	b->diag = j->diag;
 	if (run->pool) {
-		b->diag.write = job_write;
+		b->diag.write = pool_job_write;
 		b->diag.write_ctx = &j->pj;
 	}
 	struct sbuf open_err = SBUF_INIT;
@@ -664,12 +659,6 @@ static struct vjob *job_new(struct vrun *run, const struct mail_box *box, int st
 	return j;
 }
 
-/* keep_listing: the store's own lines, until their place among the mailboxes' is known */
-static void keep_listing(void *ctx, const char *text, size_t len)
-{
-	sbuf_add(ctx, text, len);
-}
-
 /* verify_all: every mailbox wanted, one at a time or side by side (-j N), reported in order */
 static void verify_all(struct vrun *run)
 {
@@ -679,7 +668,7 @@ static void verify_all(struct vrun *run)
 		run->pool = pool_new(run->o->jobs, run_job, finish_job, run, &err);
 		if (run->pool) {
 			pool_set_sink(run->pool, said.write, said.write_ctx);
-			run->diag.write = keep_listing;
+			run->diag.write = pool_keep_text;
 			run->diag.write_ctx = &listing;
 		}
 		sbuf_reset(&err);
