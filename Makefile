@@ -19,7 +19,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
 BUILD := build
 # formats/core: the base every format uses (includes nothing above it)
 CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c formats/core/sysio.c \
-	formats/core/outfile.c formats/core/outdir.c formats/core/writer.c \
+	formats/core/outfile.c formats/core/outdir.c formats/core/merge.c formats/core/writer.c \
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
 	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
 	formats/core/check.c formats/core/recsort.c

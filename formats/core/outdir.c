@@ -1,4 +1,5 @@
 #include "core/outdir.h"
+#include "core/merge.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -393,6 +394,9 @@ static int stage_prepare(struct stage *st, const struct out_target *t, const cha
 	st->final = xasprintf("%s%s", t->name, suffix ? suffix : "");
 	st->final_display = tree_display(t->domain, st->final);
 	st->begun = true;
+	st->merge = t->merge;
+	st->publish = t->publish;
+	sbuf_init(&st->steps);
 	if (tree_refuse_link(st->domain, st->final, err) < 0)
 		return -1;
 	char *pd = stage_partial_display(st);
@@ -503,6 +507,12 @@ static int swap_in(struct stage *st, struct sbuf *err)
 
 int stage_commit(struct stage *st, struct sbuf *err)
 {
+	if (st->merge) {
+		if (stage_merge_commit(st, err) < 0)
+			return -1;
+		stage_abort(st);
+		return 0;
+	}
 	int fd = st->file_fd >= 0 ? st->file_fd : st->partial.fd;
 	if (sys_syncfs(fd) < 0) {
 		char *pd = stage_partial_display(st);
@@ -521,6 +531,15 @@ int stage_commit(struct stage *st, struct sbuf *err)
 	return 0;
 }
 
+int stage_final_fd(const struct stage *st, struct sbuf *err)
+{
+	int fd = openat(st->domain->fd, st->final, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		sbuf_addf(err, "cannot open the earlier rounds' output '%s': %s", st->final_display,
+			  strerror(errno));
+	return fd;
+}
+
 void stage_abort(struct stage *st)
 {
 	if (!st->begun)
@@ -536,6 +555,7 @@ void stage_abort(struct stage *st)
 	free(st->final);
 	free(st->final_display);
 	st->final = st->final_display = NULL;
+	sbuf_release(&st->steps);
 	st->begun = false;
 }
 

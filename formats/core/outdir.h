@@ -109,6 +109,15 @@ struct out_target {
 	struct tree *domain;	/* DIR/<domain> */
 	const char *name;	/* the escaped mailbox name, without the format's suffix */
 	struct tree *work;	/* DIR/.mdexport/<domain>/<mailbox> */
+	/*
+	 * a round of export --incremental (merge.h): the output joins the one
+	 * at <domain>/<name>[suffix] instead of replacing it; publish: pairs of
+	 * names (in work, then in domain) renamed as the plan's last steps,
+	 * NULL-terminated (the manifests)
+	 */
+	bool merge;
+	unsigned round;		/* the round's number (2, 3, ...); 0 or 1: not a round */
+	const char *const *publish;
 };
 
 /*
@@ -123,6 +132,10 @@ struct stage {
 	struct tree partial;	/* the partial output directory (stage_begin_dir) */
 	int file_fd;		/* the partial output file (stage_begin_file); -1: none */
 	bool begun;
+	bool merge;		/* a round: joined to final by a plan (merge.h), not swapped */
+	bool append;		/* a round's files are appended to final's of the same name */
+	struct sbuf steps;	/* the plan's R and D steps (merge.h) */
+	const char *const *publish;
 };
 
 #define STAGE_PARTIAL "output.partial"
@@ -143,6 +156,8 @@ char *stage_partial_display(const struct stage *st);
  * name is as it was and the partial output is left for stage_abort.
  */
 int stage_commit(struct stage *st, struct sbuf *err);
+/* stage_final_fd: the final output's folder (a round: it exists), opened; -1 (err set) */
+int stage_final_fd(const struct stage *st, struct sbuf *err);
 /* stage_abort: remove the partial output */
 void stage_abort(struct stage *st);
 

@@ -66,6 +66,22 @@ struct mail_writer_ops {
 	void *(*prepare)(const struct mail_msg *msg);
 	void (*prepared_free)(void *prepared);
 	int (*end_folder)(struct mail_writer *w);
+	/*
+	 * A round of export --incremental (out_target.merge): optional, NULL when the
+	 * format records such a change without touching its output.
+	 * update_flags: an item an earlier round wrote at file (relative to the output)
+	 * whose flags are now msg's: loc says where it will be.  remove_item (--prune):
+	 * an earlier round's item whose source is gone, removed.  Both take effect at
+	 * commit, with the round's new items.
+	 */
+	int (*update_flags)(struct mail_writer *w, const char *file, const struct mail_msg *msg,
+			    struct mail_item_loc *loc);
+	int (*remove_item)(struct mail_writer *w, const char *file);
+	/*
+	 * rounds_in_parts: each round is an output of its own beside the earlier ones
+	 * (<mailbox>.round-NNN + dest_suffix: a PST), not joined to them
+	 */
+	bool rounds_in_parts;
 	int (*commit)(struct mail_writer *w);
 	void (*rollback)(struct mail_writer *w);
 	void (*free)(struct mail_writer *w);

@@ -22,6 +22,7 @@
 #include "core/flags.h"
 #include "core/linefilter.h"
 #include "core/mutf7.h"
+#include "core/merge.h"
 #include "core/outdir.h"
 #include "core/writer.h"
 #include "core/xalloc.h"
@@ -33,6 +34,7 @@ struct maildir_writer {
 	struct sbuf folder_dir;		/* cur/ of the current folder lives here */
 	struct sbuf subscriptions;
 	struct sbuf path;
+	unsigned round;		/* export --incremental: the round (> 1: joined to the earlier) */
 };
 
 static struct mail_writer *maildir_alloc(void)
@@ -104,6 +106,7 @@ static int maildir_open(struct mail_writer *w, const struct out_target *t,
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->subscriptions);
 	sbuf_adds(&m->subscriptions, "V\t2\n\n");
+	m->round = t->merge ? t->round : 0;
 	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0 ||
 	    make_maildir(&m->stage.partial, "", false, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
@@ -177,8 +180,16 @@ bool maildir_folder_dir(struct sbuf *out, const char *path)
 
 void maildir_file_name(struct sbuf *out, const struct mail_msg *msg)
 {
+	maildir_file_name_round(out, msg, 0);
+}
+
+void maildir_file_name_round(struct sbuf *out, const struct mail_msg *msg, unsigned round)
+{
 	size_t start = out->len;
-	sbuf_addf(out, "%lld.M%u_", (long long)msg->received, msg->seq);
+	sbuf_addf(out, "%lld.M%u", (long long)msg->received, msg->seq);
+	if (round > 1)
+		sbuf_addf(out, "R%u", round);
+	sbuf_addch(out, '_');
 	char letters[8], suffix[24];
 	flags_maildir(msg->flags, letters);
 	snprintf(suffix, sizeof(suffix), ".mdexport:2,%s", letters);
@@ -214,7 +225,7 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->path);
 	sbuf_addf(&m->path, "%s%scur/", m->folder_dir.buf, m->folder_dir.len ? "/" : "");
-	maildir_file_name(&m->path, msg);
+	maildir_file_name_round(&m->path, msg, m->round);
 	struct outfile of;
 	if (outfile_create(&of, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
@@ -255,6 +266,34 @@ static int maildir_commit(struct mail_writer *w)
 	return CONV_OK;
 }
 
+/*
+ * maildir_update_flags: a message an earlier round wrote whose flags have
+ * changed since: its name's flags part (after ":2,") is renamed when the
+ * round is joined to the earlier output
+ */
+static int maildir_update_flags(struct mail_writer *w, const char *file,
+				const struct mail_msg *msg, struct mail_item_loc *loc)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	const char *info = strstr(file, ":2,");
+	if (!info)
+		return mail_writer_set_error(w, CONV_MSG_BAD, "'%s' has no Maildir flags part", file);
+	char letters[8];
+	flags_maildir(msg->flags, letters);
+	sbuf_reset(&loc->file);
+	sbuf_add(&loc->file, file, (size_t)(info - file) + 3);
+	sbuf_adds(&loc->file, letters);
+	stage_merge_rename(&m->stage, file, loc->file.buf);
+	return CONV_OK;
+}
+
+/* maildir_remove_item: --prune: an earlier round's file removed when the round is joined */
+static int maildir_remove_item(struct mail_writer *w, const char *file)
+{
+	stage_merge_remove(&((struct maildir_writer *)w)->stage, file);
+	return CONV_OK;
+}
+
 static void maildir_rollback(struct mail_writer *w)
 {
 	stage_abort(&((struct maildir_writer *)w)->stage);
@@ -278,6 +317,8 @@ const struct mail_writer_ops maildir_writer_ops = {
 	.write_msg = maildir_write_msg,
 	.end_folder = maildir_end_folder,
 	.commit = maildir_commit,
+	.update_flags = maildir_update_flags,
+	.remove_item = maildir_remove_item,
 	.rollback = maildir_rollback,
 	.free = maildir_free,
 };

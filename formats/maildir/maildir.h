@@ -31,6 +31,13 @@ bool maildir_folder_dir(struct sbuf *out, const char *path);
  * the stem cut so that the name stays within MAILDIR_NAME_MAX bytes
  */
 void maildir_file_name(struct sbuf *out, const struct mail_msg *msg);
+/*
+ * maildir_file_name_round: the same for a message added by round N of
+ * export --incremental (N > 1): M<seq>R<N>, so that it can never meet a
+ * name an earlier round gave (a position in the folder is no longer unique
+ * once messages come and go between rounds)
+ */
+void maildir_file_name_round(struct sbuf *out, const struct mail_msg *msg, unsigned round);
 
 /* the Maildir++ writer (formats.c lists it) */
 extern const struct mail_writer_ops maildir_writer_ops;

@@ -17,7 +17,9 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "core/flags.h"
 #include "core/linefilter.h"
@@ -34,6 +36,8 @@ struct mbox_writer {
 	struct sbuf path;
 	struct sbuf scratch;
 	int64_t newest;		/* latest internal date in the folder: the file's mtime */
+	int final_fd;		/* a round: the earlier rounds' output folder; else -1 */
+	uint64_t base;		/* a round: the size of the folder's file before it */
 };
 
 static struct mail_writer *mbox_alloc(void)
@@ -42,6 +46,7 @@ static struct mail_writer *mbox_alloc(void)
 	sbuf_init(&m->path);
 	sbuf_init(&m->scratch);
 	m->out.fd = -1;
+	m->final_fd = -1;
 	return &m->w;
 }
 
@@ -52,6 +57,10 @@ static int mbox_open(struct mail_writer *w, const struct out_target *t,
 	(void)box;
 	struct sbuf err = SBUF_INIT;
 	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0)
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	/* a round: its folders' files are appended to the earlier ones (merge.h) */
+	m->stage.append = t->merge;
+	if (t->merge && (m->final_fd = stage_final_fd(&m->stage, &err)) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
@@ -87,6 +96,10 @@ static int mbox_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	m->open_file = true;
 	m->newest = -1;
+	/* where the round's messages will start in the earlier file (offsets in the manifest) */
+	struct stat st;
+	m->base = m->final_fd >= 0 && fstatat(m->final_fd, m->path.buf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		  S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -177,7 +190,7 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 		m->newest = msg->received;
 	/* from its From_ line up to the next one: the separator is its last byte */
 	sbuf_adds(&loc->file, m->path.buf);
-	loc->offset = (int64_t)start;
+	loc->offset = (int64_t)(m->base + start);
 	loc->length = m->out.offset - start;
 	sbuf_release(&err);
 	return CONV_OK;
@@ -211,6 +224,9 @@ static void mbox_rollback(struct mail_writer *w)
 		outfile_abort(&m->out);
 	m->open_file = false;
 	stage_abort(&m->stage);
+	if (m->final_fd >= 0)
+		close(m->final_fd);
+	m->final_fd = -1;
 }
 
 static void mbox_free(struct mail_writer *w)

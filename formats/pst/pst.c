@@ -378,6 +378,7 @@ static void pst_free(struct mail_writer *w)
 const struct mail_writer_ops pst_writer_ops = {
 	.name = "pst",
 	.dest_suffix = ".pst",
+	.rounds_in_parts = true,
 	.alloc = pst_alloc,
 	.open = pst_open,
 	.begin_folder = pst_begin_folder,
