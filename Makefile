@@ -41,7 +41,7 @@ FORMAT_SRC := formats/formats.c \
 VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
 CONV_LIB_SRC := converter/places.c converter/json.c converter/progress.c
-APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/manifest.c converter/report.c \
+APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))

@@ -177,7 +177,8 @@ static const char usage_report[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
+       OPT_INCREMENTAL, OPT_PRUNE };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -222,6 +223,7 @@ static bool allowed(enum command cmd, int c)
 	case 'o':
 		return cmd == CMD_EXPORT || cmd == CMD_REPORT;
 	case 'f': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
+	case OPT_INCREMENTAL: case OPT_PRUNE:
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
@@ -276,8 +278,11 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 		o->output = argv[optind + 1];
 	if (cmd == CMD_EXPORT && !o->format)
 		return usage_error(usage, "--format is required", NULL);
-	if (cmd == CMD_EXPORT && !o->output && !o->dry_run)
-		return usage_error(usage, "--output is required", NULL);
+	if (cmd == CMD_EXPORT && !o->output && (!o->dry_run || o->incremental))
+		return usage_error(usage, o->dry_run ? "--output is required with --incremental "
+				   "(the earlier rounds are read there)" : "--output is required", NULL);
+	if (cmd == CMD_EXPORT && o->prune && !o->incremental)
+		return usage_error(usage, "--prune goes with --incremental", NULL);
 	return 0;
 }
 
@@ -351,6 +356,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
+		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -384,6 +391,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			break;
 		case 'd': push(&o->domains, &o->ndomains, optarg); break;
 		case OPT_SKIP_DELETED: o->skip_deleted = true; break;
+		case OPT_INCREMENTAL: o->incremental = true; break;
+		case OPT_PRUNE: o->prune = true; break;
 		case 'n': o->dry_run = true; break;
 		case OPT_MAP:
 			if (!strchr(optarg, '=') || optarg[0] == '=')

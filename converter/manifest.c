@@ -14,6 +14,7 @@
 #include "core/sysio.h"
 #include "core/xalloc.h"
 #include "options.h"
+#include "verify.h"
 
 /* the message lines go to the temporary file in chunks of this size */
 #define LINES_CHUNK (64 * 1024)
@@ -23,6 +24,15 @@ struct manifest_totals {
 };
 
 #define MANIFEST_PARTIAL "manifest.partial"
+#define ROUND_PARTIAL "round.partial"
+
+/* one file of lines: the whole export's, or a round's own record */
+struct lines {
+	int fd;			/* an unnamed temporary file; -1: none */
+	struct sbuf pending;	/* lines not yet written to it */
+	int error;		/* its first write error (sticky), 0 while all is well */
+	struct manifest_totals totals;
+};
 
 struct manifest {
 	struct tree *domain;	/* where it is published */
@@ -31,11 +41,11 @@ struct manifest {
 	char *final;		/* DIR/<domain>/<name>, for messages */
 	char *partial;		/* the same of manifest.partial */
 	char *output;		/* the mailbox's output relative to DIR */
-	int lines_fd;		/* the message lines: an unnamed temporary file */
-	struct sbuf pending;	/* lines not yet written to it */
-	int lines_error;	/* its first write error (sticky), 0 while all is well */
+	struct lines all;	/* the message lines of the whole export */
+	struct lines round;	/* a round's own (fd -1: not a round) */
+	char *round_name;	/* the round's record's name in domain */
+	const char *publish[5];	/* (partial, final) names, NULL-ended */
 	bool partial_made;
-	struct manifest_totals totals;
 	struct sbuf line;	/* scratch */
 	struct sbuf value;	/* scratch */
 };
@@ -75,8 +85,10 @@ struct manifest *manifest_open(const struct out_target *t, const char *name,
 	m->final = tree_display(t->domain, name);
 	m->partial = tree_display(t->work, MANIFEST_PARTIAL);
 	m->output = xstrdup(output);
-	m->lines_fd = fd;
-	sbuf_init(&m->pending);
+	m->all.fd = fd;
+	m->round.fd = -1;
+	sbuf_init(&m->all.pending);
+	sbuf_init(&m->round.pending);
 	sbuf_init(&m->line);
 	sbuf_init(&m->value);
 	return m;
@@ -128,12 +140,12 @@ static void add_header(struct manifest *m, const struct mail_msg *msg, const cha
 }
 
 /* add_flags: the IMAP names of the flags set, in enum msg_flags order */
-static void add_flags(struct sbuf *s, unsigned flags)
+static void add_flags(struct sbuf *s, const char *key, unsigned flags)
 {
 	static const unsigned order[] = { MSG_SEEN, MSG_ANSWERED, MSG_FLAGGED,
 					  MSG_DELETED, MSG_DRAFT };
 	bool first = true;
-	add_key(s, "flags", false);
+	add_key(s, key, false);
 	sbuf_addch(s, '[');
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		if (!(flags & order[i]))
@@ -196,16 +208,27 @@ static void count(struct manifest_totals *t, const struct manifest_msg *it)
 	t->skipped++;
 	if (!strcmp(it->reason, "deleted"))
 		t->deleted++;
-	else
+	else if (strcmp(it->reason, "removed"))
 		t->unreadable++;
 }
 
 /* flush_lines: the pending lines to the temporary file (errors are sticky) */
-static void flush_lines(struct manifest *m)
+static void flush_lines(struct lines *l)
 {
-	if (!m->lines_error && m->pending.len)
-		m->lines_error = sys_write_all(m->lines_fd, m->pending.buf, m->pending.len);
-	sbuf_reset(&m->pending);
+	if (!l->error && l->pending.len && l->fd >= 0)
+		l->error = sys_write_all(l->fd, l->pending.buf, l->pending.len);
+	sbuf_reset(&l->pending);
+}
+
+/* put_line: the line in m->line into l, counted */
+static void put_line(struct manifest *m, struct lines *l, const struct manifest_msg *it)
+{
+	if (l->fd < 0)
+		return;
+	sbuf_add(&l->pending, m->line.buf, m->line.len);
+	if (l->pending.len >= LINES_CHUNK)
+		flush_lines(l);		/* its error is sticky: manifest_prepare reports it */
+	count(&l->totals, it);
 }
 
 void manifest_add(struct manifest *m, const struct manifest_msg *it)
@@ -235,7 +258,9 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 		add_u64(s, msg->uid);
 	else
 		sbuf_adds(s, "null");
-	add_flags(s, msg->flags);
+	add_flags(s, "flags", msg->flags);
+	if (it->written_flags && *it->written_flags != msg->flags)
+		add_flags(s, "written_flags", *it->written_flags);
 	add_key(s, "internal_date", false);
 	if (msg->date_source) {
 		sbuf_addch(s, '"');
@@ -249,15 +274,66 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	add_str_or_null(s, "status", it->reason ? "skipped" : "exported");
 	add_str_or_null(s, "reason", it->reason);
 	add_str_or_null(s, "detail", it->detail);
-	add_output(m, it->reason ? NULL : it->loc);
+	if (!it->reason && !it->loc && it->output_json) {
+		add_key(s, "output", false);
+		sbuf_adds(s, it->output_json);
+	} else {
+		add_output(m, it->reason ? NULL : it->loc);
+	}
 	sbuf_adds(s, "}\n");
-	sbuf_add(&m->pending, s->buf, s->len);
-	if (m->pending.len >= LINES_CHUNK)
-		flush_lines(m);		/* its error is sticky: manifest_prepare reports it */
-	count(&m->totals, it);
+	put_line(m, &m->all, it);
+	if (!it->earlier)
+		put_line(m, &m->round, it);
 }
 
-static void run_line(struct manifest *m, const struct manifest_run *run, struct sbuf *s)
+void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const char *output_json,
+			  bool news, bool pruned)
+{
+	struct sbuf *s = &m->line;
+	sbuf_reset(s);
+	sbuf_addch(s, '{');
+	add_key(s, "source", true);
+	sbuf_add_json_str(s, e->source);
+	add_key(s, "size", false);
+	add_u64(s, e->size);
+	add_str_or_null(s, "sha256", e->has_sha ? e->sha256 : NULL);
+	add_key(s, "folder", false);
+	sbuf_add_json_str(s, e->folder);
+	add_key(s, "uidvalidity", false);
+	if (e->has_uidvalidity)
+		add_u64(s, e->uidvalidity);
+	else
+		sbuf_adds(s, "null");
+	add_key(s, "uid", false);
+	if (e->has_uid)
+		add_u64(s, e->uid);
+	else
+		sbuf_adds(s, "null");
+	add_flags(s, "flags", e->flags);
+	if (e->has_written_flags)
+		add_flags(s, "written_flags", e->written_flags);
+	add_key(s, "internal_date", false);
+	sbuf_addch(s, '"');
+	sbuf_add_utc(s, e->internal_date);
+	sbuf_addch(s, '"');
+	add_str_or_null(s, "date_header", e->date_header);
+	add_str_or_null(s, "message_id", e->message_id);
+	add_str_or_null(s, "status", "skipped");
+	add_str_or_null(s, "reason", "removed");
+	add_str_or_null(s, "detail", pruned ? "pruned" : NULL);
+	add_key(s, "output", false);
+	sbuf_adds(s, output_json);
+	sbuf_adds(s, "}\n");
+	struct mail_msg sized = { .size = e->size };
+	struct manifest_msg it = { .msg = &sized, .reason = "removed" };
+	if (!pruned)
+		put_line(m, &m->all, &it);
+	if (news)
+		put_line(m, &m->round, &it);
+}
+
+static void run_line(struct manifest *m, const struct manifest_run *run,
+		     const struct manifest_totals *t, struct sbuf *s)
 {
 	char host[256] = "";
 	if (gethostname(host, sizeof(host) - 1) < 0)
@@ -282,21 +358,24 @@ static void run_line(struct manifest *m, const struct manifest_run *run, struct 
 	sbuf_addf(&m->value, "%s@%s", run->box->mailbox, run->box->domain);
 	sbuf_add_json_str(s, m->value.buf);
 	add_str_or_null(s, "output", m->output);
-	const struct manifest_totals *t = &m->totals;
+	if (run->round > 1) {	/* a round of export --incremental after the first */
+		add_key(s, "round", false);
+		add_u64(s, run->round);
+	}
 	sbuf_addf(s, ",\"totals\":{\"messages\":%llu,\"exported\":%llu,\"skipped\":%llu,"
 		  "\"deleted\":%llu,\"unreadable\":%llu,\"bytes\":%llu}}\n", t->messages,
 		  t->exported, t->skipped, t->deleted, t->unreadable, t->bytes);
 }
 
 /* copy_lines: the temporary file's lines after the run line; 0 or errno */
-static int copy_lines(struct manifest *m, struct outfile *of)
+static int copy_lines(struct lines *l, struct outfile *of)
 {
-	flush_lines(m);
-	if (m->lines_error)
-		return m->lines_error;
+	flush_lines(l);
+	if (l->error)
+		return l->error;
 	char buf[65536];
 	for (off_t at = 0;;) {
-		ssize_t n = pread(m->lines_fd, buf, sizeof(buf), at);
+		ssize_t n = pread(l->fd, buf, sizeof(buf), at);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -308,29 +387,79 @@ static int copy_lines(struct manifest *m, struct outfile *of)
 	}
 }
 
-int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err)
+/* write_partial: the run line and l's lines as partial in the working folder, synced */
+static int write_partial(struct manifest *m, const struct manifest_run *run, struct lines *l,
+			 const char *partial, const char *final, struct sbuf *err)
 {
 	struct outfile of;
-	unlinkat(m->work->fd, MANIFEST_PARTIAL, 0);	/* left by an interrupted run */
-	if (outfile_create(&of, m->work, MANIFEST_PARTIAL, err) < 0)
+	unlinkat(m->work->fd, partial, 0);	/* left by an interrupted run */
+	if (outfile_create(&of, m->work, partial, err) < 0)
 		return -1;
 	m->partial_made = true;
 	sbuf_reset(&m->line);
-	run_line(m, run, &m->line);
+	run_line(m, run, &l->totals, &m->line);
 	outfile_write(&of, m->line.buf, m->line.len);
-	int e = copy_lines(m, &of);
+	int e = copy_lines(l, &of);
 	if (e) {
 		outfile_abort(&of);
 		sbuf_addf(err, "cannot write the manifest's temporary file in '%s/' for '%s': %s",
-			  m->work->display, m->final, strerror(e));
+			  m->work->display, final, strerror(e));
 		return -1;
 	}
 	outfile_sync(&of);	/* its errors are sticky: outfile_close reports them */
 	return outfile_close(&of, -1, err);
 }
 
+int manifest_prepare(struct manifest *m, const struct manifest_run *run, struct sbuf *err)
+{
+	if (write_partial(m, run, &m->all, MANIFEST_PARTIAL, m->final, err) < 0)
+		return -1;
+	return m->round.fd < 0 ? 0 :
+	       write_partial(m, run, &m->round, ROUND_PARTIAL, m->round_name, err);
+}
+
+int manifest_add_round(struct manifest *m, const char *record_name, struct sbuf *err)
+{
+	if (tree_refuse_link(m->domain, record_name, err) < 0)
+		return -1;
+	m->round.fd = open_unnamed(m->work->fd);
+	if (m->round.fd < 0) {
+		sbuf_addf(err, "cannot create a temporary file in '%s': %s", m->work->display,
+			  strerror(errno));
+		return -1;
+	}
+	m->round_name = xstrdup(record_name);
+	return 0;
+}
+
+const char *const *manifest_publish_names(struct manifest *m)
+{
+	size_t n = 0;
+	if (m->round.fd >= 0) {	/* the record first: the manifest says the round is whole */
+		m->publish[n++] = ROUND_PARTIAL;
+		m->publish[n++] = m->round_name;
+	}
+	m->publish[n++] = MANIFEST_PARTIAL;
+	m->publish[n++] = m->name;
+	m->publish[n] = NULL;
+	return m->publish;
+}
+
+void manifest_published(struct manifest *m)
+{
+	m->partial_made = false;
+}
+
 int manifest_publish(struct manifest *m, struct sbuf *err)
 {
+	if (m->round.fd >= 0 &&
+	    (tree_refuse_link(m->domain, m->round_name, err) < 0 ||
+	     sys_renameat(m->work->fd, ROUND_PARTIAL, m->domain->fd, m->round_name, 0) < 0)) {
+		if (!err->len)
+			sbuf_addf(err, "cannot rename '%s/%s' to '%s/%s': %s", m->work->display,
+				  ROUND_PARTIAL, m->domain->display, m->round_name, strerror(errno));
+		return -1;
+	}
 	if (tree_refuse_link(m->domain, m->name, err) < 0 ||
 	    sys_renameat(m->work->fd, MANIFEST_PARTIAL, m->domain->fd, m->name, 0) < 0) {
 		if (!err->len)
@@ -352,14 +481,20 @@ void manifest_free(struct manifest **mp)
 	struct manifest *m = *mp;
 	if (!m)
 		return;
-	if (m->partial_made)
+	if (m->partial_made) {
 		unlinkat(m->work->fd, MANIFEST_PARTIAL, 0);
-	close(m->lines_fd);
+		unlinkat(m->work->fd, ROUND_PARTIAL, 0);
+	}
+	close(m->all.fd);
+	if (m->round.fd >= 0)
+		close(m->round.fd);
+	free(m->round_name);
+	sbuf_release(&m->round.pending);
 	free(m->name);
 	free(m->final);
 	free(m->partial);
 	free(m->output);
-	sbuf_release(&m->pending);
+	sbuf_release(&m->all.pending);
 	sbuf_release(&m->line);
 	sbuf_release(&m->value);
 	free(m);

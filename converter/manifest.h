@@ -31,6 +31,16 @@ struct manifest_msg {
 	const char *reason;	/* NULL, "deleted", "unreadable" or "changed" */
 	const char *detail;	/* NULL, or why it is unreadable or changed */
 	const struct mail_item_loc *loc;	/* where it went (exported only) */
+	/*
+	 * Rounds (--incremental).  A message an earlier round wrote: output_json is
+	 * its line's "output" object as that round wrote it (used when loc is NULL),
+	 * written_flags the flags its output item holds when they are no longer
+	 * the source's (NULL: they are).  earlier: the line goes only into the
+	 * whole export's manifest, not the round's own record (it is no news).
+	 */
+	const char *output_json;
+	const unsigned *written_flags;
+	bool earlier;
 };
 
 struct manifest_run {
@@ -40,6 +50,7 @@ struct manifest_run {
 	const char *source;	/* SOURCE as given */
 	const char *format;
 	const struct mail_box *box;
+	unsigned round;		/* export --incremental: this round (1: the first, or none) */
 };
 
 /*
@@ -50,6 +61,26 @@ struct manifest_run {
  */
 struct manifest *manifest_open(const struct out_target *t, const char *name,
 			       const char *output, struct sbuf *err);
+/*
+ * manifest_add_round: a round after the first also writes its own record,
+ * record_name in t->domain: the run line and the lines of what the round
+ * did (new messages, flags changed, messages removed); 0, or -1 (err set)
+ */
+int manifest_add_round(struct manifest *m, const char *record_name, struct sbuf *err);
+/*
+ * manifest_add_removed: a message an earlier round wrote whose source is
+ * gone: its earlier line e, again, with status "skipped", reason "removed"
+ * and its output (output_json) kept.  news: it left the source in this
+ * round (the line goes into the round's record too); pruned: --prune
+ * removed its output, and it leaves the whole export's manifest.
+ */
+struct mf_entry;
+void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const char *output_json,
+			  bool news, bool pruned);
+/* manifest_publish_names: the (partial, final) names manifest_publish renames; NULL-ended */
+const char *const *manifest_publish_names(struct manifest *m);
+/* manifest_published: the merge plan has published them (merge.h) */
+void manifest_published(struct manifest *m);
 /* manifest_add: one message line (a write error is kept for manifest_prepare) */
 void manifest_add(struct manifest *m, const struct manifest_msg *it);
 /* manifest_prepare: write and sync manifest.partial; 0, or -1 with err set */

@@ -42,6 +42,8 @@ struct options {
 	unsigned shard_k, shard_n;	/* --shard K/N; shard_n 0: every mailbox */
 	char *const *reports;	/* report: the REPORT files */
 	size_t nreports;
+	bool incremental;	/* --incremental: a round added to the export in DIR */
+	bool prune;		/* --prune: a round removes what left the source (Maildir, EML) */
 	bool skip_deleted;
 	bool dry_run;
 	bool json;

@@ -30,6 +30,13 @@ static struct report_row sum(const struct report *r)
 		t.warnings += x->warnings;
 		t.bytes += x->bytes;
 		t.elapsed += x->elapsed;
+		t.round = x->round > t.round ? x->round : t.round;
+		t.unchanged += x->unchanged;
+		t.flags_changed += x->flags_changed;
+		t.removed += x->removed;
+		t.pruned += x->pruned;
+		t.renamed += x->renamed;
+		t.reindexed += x->reindexed;
 	}
 	t.errors += r->unattributed;
 	return t;
@@ -85,6 +92,12 @@ static void json_counts(struct sbuf *j, const struct report_row *x)
 		  x->folders, x->groupware, x->found, x->exported, x->deleted,
 		  x->unreadable_msgs, (unsigned long long)x->bytes, x->stale, x->errors,
 		  x->warnings, x->elapsed);
+	if (x->round)
+		sbuf_addf(j, ",\"incremental\":{\"round\":%u,\"unchanged\":%u,"
+			  "\"flags_changed\":%u,\"removed\":%u,\"pruned\":%u,"
+			  "\"folders_renamed\":%u,\"uidvalidity_changed\":%u}", x->round,
+			  x->unchanged, x->flags_changed, x->removed, x->pruned, x->renamed,
+			  x->reindexed);
 }
 
 static void json_str_or_null(struct sbuf *j, const char *s)

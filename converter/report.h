@@ -22,6 +22,13 @@ struct report_row {
 	unsigned stale, errors, warnings;
 	uint64_t bytes;		/* source bytes of the exported messages */
 	double elapsed;		/* seconds */
+	/*
+	 * export --incremental (round 0: not asked for): the round made, and what
+	 * changed since the last: messages already exported, flags changed,
+	 * removed from the source (pruned: their output removed too), folders
+	 * renamed, folders with a new UIDVALIDITY (exported again)
+	 */
+	unsigned round, unchanged, flags_changed, removed, pruned, renamed, reindexed;
 };
 
 struct report {

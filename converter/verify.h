@@ -17,7 +17,9 @@
 /* ---- the manifest (spec: README, "Manifest") ---------------------------- */
 
 /* "changed": the export found the file changing while it read it, twice; not exported */
-enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED };
+/* "removed" (export --incremental): an earlier round wrote it, its source has gone since */
+enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED,
+		 MF_REASON_REMOVED };
 
 struct mf_totals {
 	uint64_t messages, exported, skipped, deleted, unreadable, bytes;
@@ -29,6 +31,7 @@ struct mf_run {			/* line 1 */
 	size_t ncommand;
 	int64_t started, ended;
 	char *host, *source, *format, *mailbox, *output;
+	unsigned round;		/* export --incremental: the round (1 when the line has none) */
 	struct mf_totals totals;
 };
 
@@ -42,12 +45,15 @@ struct mf_entry {		/* one message line */
 	bool has_uidvalidity, has_uid;
 	uint32_t uidvalidity, uid;
 	unsigned flags;		/* enum msg_flags */
+	/* rounds: the flags the output item holds, when no longer the source's */
+	bool has_written_flags;
+	unsigned written_flags;
 	int64_t internal_date;
 	char *date_header;	/* NULL: null */
 	char *message_id;	/* NULL: null */
 	bool exported;		/* status "exported" (else "skipped") */
 	enum mf_reason reason;
-	char *detail;		/* NULL: null */
+	char *detail;		/* NULL: null; a removed line: "pruned" or null */
 	bool has_output;
 	struct check_loc out;	/* the "output" object: the keys the format's read-back names */
 };

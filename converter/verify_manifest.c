@@ -342,6 +342,11 @@ static int run_fields(struct cur *c, struct mf_run *r)
 	str(c, &r->mailbox);
 	lit(c, ",\"output\":");
 	str(c, &r->output);
+	uint64_t round = 1;
+	if (peek(c, ",\"round\":") && lit(c, ",\"round\":") == 0 && num(c, UINT32_MAX, &round) == 0 &&
+	    round < 2)
+		fail(c, "round is written only from 2 on");
+	r->round = (unsigned)round;
 	lit(c, ",\"totals\":");
 	totals(c, &r->totals);
 	lit(c, "}");
@@ -436,6 +441,12 @@ static int status_fields(struct cur *c, struct mf_entry *e)
 	}
 	if (lit(c, "\"skipped\",\"reason\":") < 0)
 		return -1;
+	if (peek(c, "\"removed\"")) {	/* its output is kept: the object follows */
+		e->reason = MF_REASON_REMOVED;
+		lit(c, "\"removed\",\"detail\":");
+		str_or_null(c, &e->detail);
+		return lit(c, ",\"output\":");
+	}
 	if (peek(c, "\"deleted\"")) {
 		e->reason = MF_REASON_DELETED;
 		return lit(c, "\"deleted\",\"detail\":null,\"output\":null");
@@ -497,13 +508,17 @@ static int entry_fields(struct cur *c, const char *format, struct mf_entry *e)
 		e->uid = (uint32_t)v;
 	lit(c, ",\"flags\":");
 	flag_list(c, &e->flags);
+	if (peek(c, ",\"written_flags\":")) {
+		lit(c, ",\"written_flags\":");
+		e->has_written_flags = flag_list(c, &e->written_flags) == 0;
+	}
 	lit(c, ",\"internal_date\":");
 	time_value(c, &e->internal_date);
 	lit(c, ",\"date_header\":");
 	str_or_null(c, &e->date_header);
 	lit(c, ",\"message_id\":");
 	str_or_null(c, &e->message_id);
-	if (status_fields(c, e) == 0 && e->exported) {
+	if (status_fields(c, e) == 0 && (e->exported || e->reason == MF_REASON_REMOVED)) {
 		e->has_output = true;
 		output_object(c, format, &e->out);
 	}
