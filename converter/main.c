@@ -177,7 +177,8 @@ static const char usage_report[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
+       OPT_SINCE, OPT_UNTIL, OPT_FOLDER, OPT_EXCLUDE_FOLDER, OPT_MIN_SIZE, OPT_MAX_SIZE };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -333,6 +334,50 @@ static unsigned online_cpus(void)
 	return n < 1 ? 1 : n > JOBS_MAX ? JOBS_MAX : (unsigned)n;
 }
 
+/*
+ * parse_filter: --since, --until, --folder, --exclude-folder, --min-size,
+ * --max-size into o->filter; 0 (also for an option that is no filter), or -1
+ * for a bad value (filter_error says what is wanted)
+ */
+static int parse_filter(int c, struct options *o)
+{
+	struct filter *f = &o->filter;
+	switch (c) {
+	case OPT_SINCE:
+		f->has_since = true;
+		f->since_text = optarg;
+		return filter_parse_date(optarg, false, &f->since);
+	case OPT_UNTIL:
+		f->has_until = true;
+		f->until_text = optarg;
+		return filter_parse_date(optarg, true, &f->until);
+	case OPT_FOLDER:
+		filter_add_folder(f, optarg);
+		return 0;
+	case OPT_EXCLUDE_FOLDER:
+		filter_add_exclude(f, optarg);
+		return 0;
+	case OPT_MIN_SIZE:
+		f->has_min = true;
+		return parse_size(optarg, &f->min_size);
+	case OPT_MAX_SIZE:
+		f->has_max = true;
+		return parse_size(optarg, &f->max_size);
+	default:
+		return 0;
+	}
+}
+
+static const char *filter_error(int c)
+{
+	switch (c) {
+	case OPT_SINCE: return "--since wants a date YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM], not";
+	case OPT_UNTIL: return "--until wants a date YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM], not";
+	case OPT_MIN_SIZE: return "--min-size wants a size in bytes, or with K, M, G or T, not";
+	default: return "--max-size wants a size in bytes, or with K, M, G or T, not";
+	}
+}
+
 /* parse: fill o from argv (after the command word); -1 when help was shown */
 static int parse(int argc, char **argv, enum command cmd, struct options *o)
 {
@@ -351,6 +396,12 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "folder", required_argument, NULL, OPT_FOLDER },
+		{ "exclude-folder", required_argument, NULL, OPT_EXCLUDE_FOLDER },
+		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -411,9 +462,21 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
+		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
+		case OPT_MIN_SIZE: case OPT_MAX_SIZE:	/* filters (filter.h) */
+			if (parse_filter(c, o) < 0)
+				return usage_error(usage, filter_error(c), optarg);
+			break;
 		default:
 			return usage_error(usage, "unknown option", word);
 		}
+	}
+	const struct filter *flt = &o->filter;
+	if (flt->has_since && flt->has_until && flt->since > flt->until) {
+		fprintf(stderr, "mdexport: --since '%s' is after --until '%s'\n",
+			flt->since_text, flt->until_text);
+		fputs(usage, stderr);
+		return EXIT_FATAL;
 	}
 	/*
 	 * not an option: a knob for tests and benchmarks, which force the
@@ -492,6 +555,7 @@ int main(int argc, char **argv)
 	free(o.users);
 	free(o.domains);
 	free(o.maps);
+	filter_release(&o.filter);
 	free(given);
 	free(recorded);
 	return ret;

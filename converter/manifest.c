@@ -196,7 +196,7 @@ static void count(struct manifest_totals *t, const struct manifest_msg *it)
 	t->skipped++;
 	if (!strcmp(it->reason, "deleted"))
 		t->deleted++;
-	else
+	else if (strcmp(it->reason, "filtered"))	/* a filtered one is only skipped */
 		t->unreadable++;
 }
 

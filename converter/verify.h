@@ -17,7 +17,8 @@
 /* ---- the manifest (spec: README, "Manifest") ---------------------------- */
 
 /* "changed": the export found the file changing while it read it, twice; not exported */
-enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED };
+enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED,
+		 MF_REASON_FILTERED };
 
 struct mf_totals {
 	uint64_t messages, exported, skipped, deleted, unreadable, bytes;
