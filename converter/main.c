@@ -49,6 +49,8 @@ static const char usage_main[] =
 
 static const char usage_list[] =
 "usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
+"                     [--since DATE] [--until DATE] [--folder GLOB]...\n"
+"                     [--exclude-folder GLOB]... [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
 "List every domain, mailbox and folder of the store with its class\n"
 "(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
@@ -59,14 +61,18 @@ static const char usage_list[] =
 "  --shard K/N               only the K-th of N shards of the mailboxes\n"
 "                            (see export --help)\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
-"  -h, --help                this help\n";
+"  -h, --help                this help\n"
+"With filters (below), MESSAGES and BYTES count only the messages taken\n"
+"(each message is then read).\n";
 
 static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
 "                       [--report FILE] [--shard K/N] [--jobs N]\n"
-"                       [--progress WHEN] [--quiet]\n"
+"                       [--progress WHEN] [--quiet] [--since DATE] [--until DATE]\n"
+"                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
+"                       [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -106,6 +112,11 @@ static const char usage_export[] =
 "                            table are still shown)\n"
 "  -h, --help                this help\n"
 "\n"
+"A message a filter (below) leaves out is not exported: it is counted as filtered\n"
+"and has a manifest line \"skipped\", reason \"filtered\".  A folder left out\n"
+"by --folder/--exclude-folder is not written at all, and its messages get\n"
+"no manifest line.\n"
+"\n"
 "Each mailbox is written in DIR/.mdexport/ (locked: a second run into DIR\n"
 "skips it, exit status 3) and swapped into place when complete; a re-run\n"
 "replaces it.  No symbolic link under DIR is ever followed.  Next to it goes\n"
@@ -121,7 +132,7 @@ static const char usage_export[] =
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
-"                       [--jobs N] [--progress WHEN]\n"
+"                       [--jobs N] [--progress WHEN] [filters, as export takes them]\n"
 "\n"
 "Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
 "through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
@@ -146,6 +157,10 @@ static const char usage_verify[] =
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
+"Give verify the filters (below) the export had: a message they left out is then\n"
+"skipped; without them it is missing (and a message of a folder left out\n"
+"has no manifest line), so the export does not verify.\n"
+"\n"
 "Exit status: 0 everything verifies, 1 something does not (each named),\n"
 "2 usage error, or SOURCE or DIR unusable.\n";
 
@@ -166,7 +181,7 @@ static const char usage_report[] =
 "  -h, --help          this help\n"
 "\n"
 "Every REPORT must be an export's report, all of one job (the same format,\n"
-"--dry-run and --skip-deleted) and one split (the same N, or no --shard).\n"
+"--dry-run, --skip-deleted and filters) and one split (the same N, or no --shard).\n"
 "A shard given twice, a mailbox in two reports, or in a report of a shard\n"
 "it does not belong to, is an error: nothing is summed.\n"
 "\n"
@@ -174,6 +189,24 @@ static const char usage_report[] =
 "the worst exit status of the runs (1 at least when a shard is missing);\n"
 "2 for a REPORT that cannot be read, is not valid (named with its line and\n"
 "column) or does not fit with the others.\n";
+
+/* after the usage of list, export and verify */
+static const char usage_filters[] =
+"\n"
+"Filters (export, verify, list; a message must pass all of them):\n"
+"      --since DATE          only messages received at or after DATE (their\n"
+"                            internal date); DATE is YYYY-MM-DD (from 00:00:00)\n"
+"                            or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC when no zone)\n"
+"      --until DATE          only those received at or before DATE; a bare\n"
+"                            date includes that whole day (up to 23:59:59 UTC)\n"
+"      --folder GLOB         only folders whose path (as in the manifest,\n"
+"                            'INBOX/Projects') matches GLOB, case-insensitive;\n"
+"                            '*' does not cross '/': 'INBOX' is that folder,\n"
+"                            'INBOX/*' its subfolders (repeatable: any of them)\n"
+"      --exclude-folder GLOB leave out folders matching GLOB (repeatable;\n"
+"                            wins over --folder)\n"
+"      --min-size SIZE       only messages of at least SIZE bytes; SIZE may\n"
+"      --max-size SIZE       end in K, M, G or T (powers of 1024), e.g. 10M\n";
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
@@ -187,6 +220,14 @@ static void push(const char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = s;
 }
 
+/* fputs_usage: a command's usage; list's, export's and verify's with the filters' */
+static void fputs_usage(const char *usage, FILE *f)
+{
+	fputs(usage, f);
+	if (usage == usage_list || usage == usage_export || usage == usage_verify)
+		fputs(usage_filters, f);
+}
+
 /* usage_error: "mdexport: <what> '<arg>'" and the usage text */
 static int usage_error(const char *usage, const char *what, const char *arg)
 {
@@ -194,7 +235,7 @@ static int usage_error(const char *usage, const char *what, const char *arg)
 	if (arg)
 		fprintf(stderr, " '%s'", arg);
 	fputc('\n', stderr);
-	fputs(usage, stderr);
+	fputs_usage(usage, stderr);
 	return EXIT_FATAL;
 }
 
@@ -420,7 +461,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		if (!allowed(cmd, c))
 			return usage_error(usage, not_valid[cmd], word);
 		switch (c) {
-		case 'h': fputs(usage, stdout); return -1;
+		case 'h': fputs_usage(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
 		case 'f':
 			o->format = formats_writer(optarg);
@@ -475,7 +516,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 	if (flt->has_since && flt->has_until && flt->since > flt->until) {
 		fprintf(stderr, "mdexport: --since '%s' is after --until '%s'\n",
 			flt->since_text, flt->until_text);
-		fputs(usage, stderr);
+		fputs_usage(usage, stderr);
 		return EXIT_FATAL;
 	}
 	/*
@@ -508,7 +549,7 @@ int main(int argc, char **argv)
 		int which = command_of(argv[2]);
 		if (which < 0)
 			return usage_error(usage_main, "unknown command", argv[2]);
-		fputs(usages[which], stdout);
+		fputs_usage(usages[which], stdout);
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
