@@ -1,5 +1,7 @@
 /*
- * `mdexport list`: what the store holds, without reading any message.
+ * `mdexport list`: what the store holds, without reading any message
+ * (but with --since, --until, --min-size or --max-size: each message's
+ * date and size are then read to count only those taken).
  * A table for people, --json for scripts (one document on stdout).
  */
 #include <stdio.h>
@@ -18,6 +20,31 @@ struct list_totals {
 	unsigned mailboxes, folders, messages, problems;
 	uint64_t bytes;
 };
+
+/*
+ * taken_counts: the folder's messages and bytes that the message filters
+ * take (filter.h), from each message read (the index alone has no dates
+ * for every store); a message that cannot be read counts as found
+ */
+static void taken_counts(struct mail_mailbox *mb, const struct filter *flt, unsigned *messages,
+			 uint64_t *bytes, struct diag *d)
+{
+	struct sbuf err = SBUF_INIT;
+	const struct mail_msg *m;
+	int ret;
+	*messages = 0;
+	*bytes = 0;
+	while ((ret = mb->v->next_msg(mb, &m, &err)) != CONV_DONE) {
+		if (ret != CONV_OK)
+			diag_warn(d, "%s", err.buf);
+		sbuf_reset(&err);
+		if (ret == CONV_OK && !filter_msg(flt, m))
+			continue;
+		(*messages)++;
+		*bytes += m->size;
+	}
+	sbuf_release(&err);
+}
 
 static void json_folder(struct sbuf *j, const struct mail_folder *f, bool first)
 {
@@ -96,6 +123,13 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 			diag_error(r->diag, "%s", err->buf);
 			sbuf_reset(err);
 			t->problems++;
+		}
+		if (!filter_folder(&o->filter, f->path))	/* --folder, --exclude-folder */
+			continue;
+		struct mail_folder taken = *f;
+		if (f->is_mail && filter_by_msg(&o->filter)) {
+			taken_counts(mb, &o->filter, &taken.messages, &taken.bytes, r->diag);
+			f = &taken;
 		}
 		json_folder(j, f, first);
 		first = false;

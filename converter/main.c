@@ -49,6 +49,8 @@ static const char usage_main[] =
 
 static const char usage_list[] =
 "usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
+"                     [--since DATE] [--until DATE] [--folder GLOB]...\n"
+"                     [--exclude-folder GLOB]... [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
 "List every domain, mailbox and folder of the store with its class\n"
 "(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
@@ -59,14 +61,18 @@ static const char usage_list[] =
 "  --shard K/N               only the K-th of N shards of the mailboxes\n"
 "                            (see export --help)\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
-"  -h, --help                this help\n";
+"  -h, --help                this help\n"
+"With filters (below), MESSAGES and BYTES count only the messages taken\n"
+"(each message is then read).\n";
 
 static const char usage_export[] =
 "usage: mdexport export SOURCE --format mbox|maildir|eml|pst --output DIR\n"
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
 "                       [--report FILE] [--shard K/N] [--jobs N]\n"
-"                       [--progress WHEN] [--quiet]\n"
+"                       [--progress WHEN] [--quiet] [--since DATE] [--until DATE]\n"
+"                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
+"                       [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -106,6 +112,11 @@ static const char usage_export[] =
 "                            table are still shown)\n"
 "  -h, --help                this help\n"
 "\n"
+"A message a filter (below) leaves out is not exported: it is counted as filtered\n"
+"and has a manifest line \"skipped\", reason \"filtered\".  A folder left out\n"
+"by --folder/--exclude-folder is not written at all, and its messages get\n"
+"no manifest line.\n"
+"\n"
 "Each mailbox is written in DIR/.mdexport/ (locked: a second run into DIR\n"
 "skips it, exit status 3) and swapped into place when complete; a re-run\n"
 "replaces it.  No symbolic link under DIR is ever followed.  Next to it goes\n"
@@ -121,7 +132,7 @@ static const char usage_export[] =
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
-"                       [--jobs N] [--progress WHEN]\n"
+"                       [--jobs N] [--progress WHEN] [filters, as export takes them]\n"
 "\n"
 "Check an export in DIR against the store in SOURCE, mailbox by mailbox,\n"
 "through DIR/DOMAIN/MAILBOX.manifest.jsonl: every source message is listed\n"
@@ -146,6 +157,10 @@ static const char usage_verify[] =
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
+"Give verify the filters (below) the export had: a message they left out is then\n"
+"skipped; without them it is missing (and a message of a folder left out\n"
+"has no manifest line), so the export does not verify.\n"
+"\n"
 "Exit status: 0 everything verifies, 1 something does not (each named),\n"
 "2 usage error, or SOURCE or DIR unusable.\n";
 
@@ -166,7 +181,7 @@ static const char usage_report[] =
 "  -h, --help          this help\n"
 "\n"
 "Every REPORT must be an export's report, all of one job (the same format,\n"
-"--dry-run and --skip-deleted) and one split (the same N, or no --shard).\n"
+"--dry-run, --skip-deleted and filters) and one split (the same N, or no --shard).\n"
 "A shard given twice, a mailbox in two reports, or in a report of a shard\n"
 "it does not belong to, is an error: nothing is summed.\n"
 "\n"
@@ -175,9 +190,28 @@ static const char usage_report[] =
 "2 for a REPORT that cannot be read, is not valid (named with its line and\n"
 "column) or does not fit with the others.\n";
 
+/* after the usage of list, export and verify */
+static const char usage_filters[] =
+"\n"
+"Filters (export, verify, list; a message must pass all of them):\n"
+"      --since DATE          only messages received at or after DATE (their\n"
+"                            internal date); DATE is YYYY-MM-DD (from 00:00:00)\n"
+"                            or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM] (UTC when no zone)\n"
+"      --until DATE          only those received at or before DATE; a bare\n"
+"                            date includes that whole day (up to 23:59:59 UTC)\n"
+"      --folder GLOB         only folders whose path (as in the manifest,\n"
+"                            'INBOX/Projects') matches GLOB, case-insensitive;\n"
+"                            '*' does not cross '/': 'INBOX' is that folder,\n"
+"                            'INBOX/*' its subfolders (repeatable: any of them)\n"
+"      --exclude-folder GLOB leave out folders matching GLOB (repeatable;\n"
+"                            wins over --folder)\n"
+"      --min-size SIZE       only messages of at least SIZE bytes; SIZE may\n"
+"      --max-size SIZE       end in K, M, G or T (powers of 1024), e.g. 10M\n";
+
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
+       OPT_SINCE, OPT_UNTIL, OPT_FOLDER, OPT_EXCLUDE_FOLDER, OPT_MIN_SIZE, OPT_MAX_SIZE,
        OPT_INCREMENTAL, OPT_PRUNE };
 #define JOBS_MAX 1024
 
@@ -187,6 +221,14 @@ static void push(const char ***v, size_t *n, const char *s)
 	(*v)[(*n)++] = s;
 }
 
+/* fputs_usage: a command's usage; list's, export's and verify's with the filters' */
+static void fputs_usage(const char *usage, FILE *f)
+{
+	fputs(usage, f);
+	if (usage == usage_list || usage == usage_export || usage == usage_verify)
+		fputs(usage_filters, f);
+}
+
 /* usage_error: "mdexport: <what> '<arg>'" and the usage text */
 static int usage_error(const char *usage, const char *what, const char *arg)
 {
@@ -194,7 +236,7 @@ static int usage_error(const char *usage, const char *what, const char *arg)
 	if (arg)
 		fprintf(stderr, " '%s'", arg);
 	fputc('\n', stderr);
-	fputs(usage, stderr);
+	fputs_usage(usage, stderr);
 	return EXIT_FATAL;
 }
 
@@ -338,6 +380,50 @@ static unsigned online_cpus(void)
 	return n < 1 ? 1 : n > JOBS_MAX ? JOBS_MAX : (unsigned)n;
 }
 
+/*
+ * parse_filter: --since, --until, --folder, --exclude-folder, --min-size,
+ * --max-size into o->filter; 0 (also for an option that is no filter), or -1
+ * for a bad value (filter_error says what is wanted)
+ */
+static int parse_filter(int c, struct options *o)
+{
+	struct filter *f = &o->filter;
+	switch (c) {
+	case OPT_SINCE:
+		f->has_since = true;
+		f->since_text = optarg;
+		return filter_parse_date(optarg, false, &f->since);
+	case OPT_UNTIL:
+		f->has_until = true;
+		f->until_text = optarg;
+		return filter_parse_date(optarg, true, &f->until);
+	case OPT_FOLDER:
+		filter_add_folder(f, optarg);
+		return 0;
+	case OPT_EXCLUDE_FOLDER:
+		filter_add_exclude(f, optarg);
+		return 0;
+	case OPT_MIN_SIZE:
+		f->has_min = true;
+		return parse_size(optarg, &f->min_size);
+	case OPT_MAX_SIZE:
+		f->has_max = true;
+		return parse_size(optarg, &f->max_size);
+	default:
+		return 0;
+	}
+}
+
+static const char *filter_error(int c)
+{
+	switch (c) {
+	case OPT_SINCE: return "--since wants a date YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM], not";
+	case OPT_UNTIL: return "--until wants a date YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM], not";
+	case OPT_MIN_SIZE: return "--min-size wants a size in bytes, or with K, M, G or T, not";
+	default: return "--max-size wants a size in bytes, or with K, M, G or T, not";
+	}
+}
+
 /* parse: fill o from argv (after the command word); -1 when help was shown */
 static int parse(int argc, char **argv, enum command cmd, struct options *o)
 {
@@ -356,6 +442,12 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "folder", required_argument, NULL, OPT_FOLDER },
+		{ "exclude-folder", required_argument, NULL, OPT_EXCLUDE_FOLDER },
+		{ "min-size", required_argument, NULL, OPT_MIN_SIZE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
 		{ NULL, 0, NULL, 0 },
@@ -376,7 +468,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		if (!allowed(cmd, c))
 			return usage_error(usage, not_valid[cmd], word);
 		switch (c) {
-		case 'h': fputs(usage, stdout); return -1;
+		case 'h': fputs_usage(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
 		case 'f':
 			o->format = formats_writer(optarg);
@@ -420,9 +512,21 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
+		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
+		case OPT_MIN_SIZE: case OPT_MAX_SIZE:	/* filters (filter.h) */
+			if (parse_filter(c, o) < 0)
+				return usage_error(usage, filter_error(c), optarg);
+			break;
 		default:
 			return usage_error(usage, "unknown option", word);
 		}
+	}
+	const struct filter *flt = &o->filter;
+	if (flt->has_since && flt->has_until && flt->since > flt->until) {
+		fprintf(stderr, "mdexport: --since '%s' is after --until '%s'\n",
+			flt->since_text, flt->until_text);
+		fputs_usage(usage, stderr);
+		return EXIT_FATAL;
 	}
 	/*
 	 * not an option: a knob for tests and benchmarks, which force the
@@ -454,7 +558,7 @@ int main(int argc, char **argv)
 		int which = command_of(argv[2]);
 		if (which < 0)
 			return usage_error(usage_main, "unknown command", argv[2]);
-		fputs(usages[which], stdout);
+		fputs_usage(usages[which], stdout);
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
@@ -501,6 +605,7 @@ int main(int argc, char **argv)
 	free(o.users);
 	free(o.domains);
 	free(o.maps);
+	filter_release(&o.filter);
 	free(given);
 	free(recorded);
 	return ret;

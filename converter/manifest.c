@@ -208,7 +208,7 @@ static void count(struct manifest_totals *t, const struct manifest_msg *it)
 	t->skipped++;
 	if (!strcmp(it->reason, "deleted"))
 		t->deleted++;
-	else if (strcmp(it->reason, "removed"))
+	else if (strcmp(it->reason, "removed") && strcmp(it->reason, "filtered"))
 		t->unreadable++;
 }
 

@@ -28,7 +28,7 @@ struct manifest_msg {
 	const struct mail_folder *folder;
 	const struct mail_msg *msg;
 	const char *sha256;	/* lower-case hex, or NULL when the file could not be read */
-	const char *reason;	/* NULL, "deleted", "unreadable" or "changed" */
+	const char *reason;	/* NULL, "deleted", "filtered", "unreadable" or "changed" */
 	const char *detail;	/* NULL, or why it is unreadable or changed */
 	const struct mail_item_loc *loc;	/* where it went (exported only) */
 	/*

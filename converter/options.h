@@ -10,6 +10,7 @@
 
 #include "core/reader.h"
 #include "core/writer.h"
+#include "filter.h"
 #include "progress.h"
 
 #ifndef MDEXPORT_VERSION
@@ -49,6 +50,7 @@ struct options {
 	bool json;
 	bool quiet;
 	enum progress_mode progress;	/* --progress (export, verify) */
+	struct filter filter;	/* --since, --until, --folder, ... (export, verify, list) */
 };
 
 enum exit_code {

@@ -144,7 +144,7 @@ static void note_msg(struct box_run *b, const struct mail_folder *f,
 	bool hashed = false;
 	const struct pipe_item *it = b->item;
 	bool ahead = it && it->kind == PIPE_MSG && !it->live && it->msg == msg;
-	if (msg->body && (!reason || !strcmp(reason, "deleted"))) {
+	if (msg->body && (!reason || !strcmp(reason, "deleted") || !strcmp(reason, "filtered"))) {
 		struct sbuf err = SBUF_INIT;
 		if (ahead && it->hashed)	/* hashed when it was read ahead */
 			memcpy(hex, it->sha256, sizeof(hex));
@@ -252,6 +252,11 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			note_msg(b, f, msg, "deleted", NULL);
 			continue;
 		}
+		if (!filter_msg(&run->o->filter, msg)) {	/* --since, --until, --min/max-size */
+			b->stats.filtered++;
+			note_msg(b, f, msg, "filtered", NULL);
+			continue;
+		}
 		bool changed;
 		ret = write_item(b, &msg, &changed, &err);
 		if (ret == CONV_OK) {
@@ -278,6 +283,22 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	return CONV_OK;
 }
 
+/*
+ * skip_folder: a folder --folder/--exclude-folder leave out: nothing of it
+ * is written or counted.  Read ahead, its messages are in the pipe
+ * (boxpipe.c reads every mail folder's): taken out unseen, and what the
+ * reader said about them is dropped, as the serial loop never reads them.
+ */
+static void skip_folder(struct box_run *b, const struct mail_folder *f)
+{
+	if (!b->pipe || !f->is_mail)
+		return;
+	const struct pipe_item *it;
+	do
+		it = b->item = boxpipe_next(b->pipe);
+	while (it->kind == PIPE_MSG && it->status != CONV_DONE);
+}
+
 /* read_folders: every folder of the mailbox; CONV_FATAL on output failure */
 static int read_folders(struct box_run *b)
 {
@@ -289,6 +310,10 @@ static int read_folders(struct box_run *b)
 		if (ret != CONV_OK) {
 			diag_error(d, "%s", err.buf);
 			sbuf_reset(&err);
+		}
+		if (!filter_folder(&b->run->o->filter, f->path)) {	/* filter.h */
+			skip_folder(b, f);
+			continue;
 		}
 		if (!f->is_mail) {
 			b->stats.groupware++;
@@ -372,9 +397,9 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		s->messages, plural(s->messages, "message", "messages"), size,
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
-	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u groupware %s (not mail), "
-		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
-		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
+	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u filtered, %u groupware %s "
+		"(not mail), %u stale index %s (file missing); unreadable: %u; warnings: %u\n",
+		s->deleted_skipped, s->filtered, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->problems.len)
 		sbuf_addf(out, "%s", s->problems.buf);
@@ -657,6 +682,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 			  b->run->o->dry_run ? "dry-run" : "exported",
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
+		.filtered = s->filtered,
 		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
 		.errors = s->unreadable, .warnings = s->warnings,
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),

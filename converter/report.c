@@ -24,6 +24,7 @@ static struct report_row sum(const struct report *r)
 		t.found += x->found;
 		t.exported += x->exported;
 		t.deleted += x->deleted;
+		t.filtered += x->filtered;
 		t.unreadable_msgs += x->unreadable_msgs;
 		t.stale += x->stale;
 		t.errors += x->errors;
@@ -55,9 +56,9 @@ static void print_row(FILE *f, const struct report_row *x, const char *name, int
 {
 	char size[32];
 	human_bytes(size, sizeof(size), x->bytes);
-	fprintf(f, "  %s%*s %7u %8u %8u %9u %10u %11s %8.2fs  %s\n", name,
+	fprintf(f, "  %s%*s %7u %8u %8u %9u %10u %8u %11s %8.2fs  %s\n", name,
 		w - width(name), "", x->folders, x->found, x->exported, x->deleted,
-		x->unreadable_msgs, size, x->elapsed, x->result);
+		x->unreadable_msgs, x->filtered, size, x->elapsed, x->result);
 }
 
 void report_print(const struct report *r, bool dry_run)
@@ -72,10 +73,11 @@ void report_print_to(FILE *f, const struct report *r, bool dry_run)
 		if (width(r->rows[i].mailbox) > w)
 			w = width(r->rows[i].mailbox);
 	fprintf(f, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
-	fprintf(f, "  %*s %7s %8s %8s %s\n", w, "", "", "", "", "------ skipped -----");
-	fprintf(f, "  %-*s %7s %8s %8s %9s %10s %11s %9s  %s\n", w, "mailbox",
-		"folders", "found", "exported", "deleted", "unreadable", "bytes", "elapsed",
-		"result");
+	fprintf(f, "  %*s %7s %8s %8s %s\n", w, "", "", "", "",
+		"----------- skipped -----------");
+	fprintf(f, "  %-*s %7s %8s %8s %9s %10s %8s %11s %9s  %s\n", w, "mailbox",
+		"folders", "found", "exported", "deleted", "unreadable", "filtered", "bytes",
+		"elapsed", "result");
 	for (size_t i = 0; i < r->count; i++)
 		print_row(f, &r->rows[i], r->rows[i].mailbox, w);
 	struct report_row t = sum(r);
@@ -87,10 +89,11 @@ void report_print_to(FILE *f, const struct report *r, bool dry_run)
 static void json_counts(struct sbuf *j, const struct report_row *x)
 {
 	sbuf_addf(j, "\"folders\":%u,\"groupware_folders\":%u,\"found\":%u,\"exported\":%u,"
-		  "\"skipped\":{\"deleted\":%u,\"unreadable\":%u},\"bytes\":%llu,"
-		  "\"stale_records\":%u,\"errors\":%u,\"warnings\":%u,\"elapsed\":%.3f",
+		  "\"skipped\":{\"deleted\":%u,\"unreadable\":%u},\"filtered\":%u,"
+		  "\"bytes\":%llu,\"stale_records\":%u,\"errors\":%u,\"warnings\":%u,"
+		  "\"elapsed\":%.3f",
 		  x->folders, x->groupware, x->found, x->exported, x->deleted,
-		  x->unreadable_msgs, (unsigned long long)x->bytes, x->stale, x->errors,
+		  x->unreadable_msgs, x->filtered, (unsigned long long)x->bytes, x->stale, x->errors,
 		  x->warnings, x->elapsed);
 	if (x->round)
 		sbuf_addf(j, ",\"incremental\":{\"round\":%u,\"unchanged\":%u,"
@@ -148,6 +151,8 @@ static void json_head(struct sbuf *j, const struct report *r, const struct repor
 	sbuf_addf(j, ",\"dry_run\":%s,\"skip_deleted\":%s,\"shard\":",
 		  m->dry_run ? "true" : "false", m->skip_deleted ? "true" : "false");
 	json_str_or_null(j, m->shard);
+	sbuf_adds(j, ",\"filters\":");
+	sbuf_adds(j, m->filters ? m->filters : "null");
 	sbuf_addf(j, ",\"exit_status\":%d", m->exit_status);
 	if (m->extra)
 		sbuf_adds(j, m->extra);
@@ -183,13 +188,19 @@ int report_write(const struct report *r, const struct options *o, int64_t ended,
 		host[0] = '\0';
 	if (o->shard_n)
 		snprintf(shard, sizeof(shard), "%u/%u", o->shard_k, o->shard_n);
+	struct sbuf filters = SBUF_INIT;
+	if (filter_any(&o->filter))	/* else null, as in a report from before filters */
+		filter_json(&o->filter, &filters);
 	struct report_meta m = {
+		.filters = filters.len ? filters.buf : NULL,
 		.argc = o->argc, .argv = o->argv, .ended = ended, .host = host,
 		.source = o->source, .format = o->format->name, .output = o->output,
 		.shard = o->shard_n ? shard : NULL, .dry_run = o->dry_run,
 		.skip_deleted = o->skip_deleted, .exit_status = exit_status,
 	};
-	return report_write_meta(r, &m, fd);
+	int ret = report_write_meta(r, &m, fd);
+	sbuf_release(&filters);
+	return ret;
 }
 
 void report_release(struct report *r)

@@ -19,6 +19,7 @@ struct report_row {
 	char *manifest;		/* relative to DIR; NULL when none was written */
 	const char *result;	/* "exported", "failed", "unreadable", "dry-run" */
 	unsigned folders, groupware, found, exported, deleted, unreadable_msgs;
+	unsigned filtered;	/* left out by --since, --until, --min-size, --max-size */
 	unsigned stale, errors, warnings;
 	uint64_t bytes;		/* source bytes of the exported messages */
 	double elapsed;		/* seconds */
@@ -62,6 +63,7 @@ struct report_meta {
 	bool dry_run, skip_deleted;
 	int exit_status;
 	const char *extra;	/* NULL, or more members for the head: ,"key":value... */
+	const char *filters;	/* the "filters" object (filter_json), or NULL: null */
 };
 
 /* report_write_meta: report_write with the head given (`mdexport report`); 0 or errno */

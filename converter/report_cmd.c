@@ -34,6 +34,7 @@
 struct input {			/* one REPORT file's head */
 	const char *path;
 	char *version, *host, *source, *format, *output;
+	char *filters;		/* its "filters" object re-written (filters_text), or NULL */
 	bool dry_run, skip_deleted;
 	unsigned shard_k, shard_n;	/* shard_n 0: the run took every mailbox */
 	int exit_status;
@@ -192,6 +193,8 @@ static void read_row(struct merge *m, const struct json *x, size_t i, struct sbu
 		.exported = get_uint(x, where, "exported", err),
 		.deleted = get_uint(sk, skipped, "deleted", err),
 		.unreadable_msgs = get_uint(sk, skipped, "unreadable", err),
+		/* a report from before filters has none: 0 */
+		.filtered = json_get(x, "filtered") ? get_uint(x, where, "filtered", err) : 0,
 		.stale = get_uint(x, where, "stale_records", err),
 		.errors = get_uint(x, where, "errors", err),
 		.warnings = get_uint(x, where, "warnings", err),
@@ -241,6 +244,41 @@ static void shard_of_command(const struct json *cmd, struct input *in)
 	}
 }
 
+/*
+ * filters_text: a JSON value written back compactly, members in document
+ * order: two reports' "filters" objects (filter_json, always the same keys
+ * in the same order) are the same filters exactly when these are equal
+ */
+static void filters_text(const struct json *v, struct sbuf *out)
+{
+	switch (v->type) {
+	case JSON_NULL: sbuf_adds(out, "null"); break;
+	case JSON_FALSE: sbuf_adds(out, "false"); break;
+	case JSON_TRUE: sbuf_adds(out, "true"); break;
+	case JSON_INT: sbuf_addf(out, "%lld", (long long)v->u.i); break;
+	case JSON_DOUBLE: sbuf_addf(out, "%.17g", v->u.d); break;
+	case JSON_STRING: sbuf_add_json_str(out, v->u.str.s); break;
+	case JSON_ARRAY:
+		sbuf_addch(out, '[');
+		for (size_t i = 0; i < v->u.arr.n; i++) {
+			sbuf_adds(out, i ? "," : "");
+			filters_text(&v->u.arr.v[i], out);
+		}
+		sbuf_addch(out, ']');
+		break;
+	case JSON_OBJECT:
+		sbuf_addch(out, '{');
+		for (size_t i = 0; i < v->u.obj.n; i++) {
+			sbuf_adds(out, i ? "," : "");
+			sbuf_add_json_str(out, v->u.obj.v[i].key);
+			sbuf_addch(out, ':');
+			filters_text(&v->u.obj.v[i].value, out);
+		}
+		sbuf_addch(out, '}');
+		break;
+	}
+}
+
 /* check_kind: an export's report of schema 1, or what the document is instead */
 static void check_kind(const struct json *doc, struct sbuf *err)
 {
@@ -282,6 +320,12 @@ static void read_head(const struct json *doc, struct input *in, struct sbuf *err
 	in->started = get_utc(doc, "started", err);
 	in->ended = get_utc(doc, "ended", err);
 	in->exit_status = (int)get_count(doc, "", "exit_status", EXIT_LOCKED, err);
+	const struct json *filters = json_get(doc, "filters");	/* none before filters */
+	if (filters && filters->type != JSON_NULL) {
+		struct sbuf t = SBUF_INIT;
+		filters_text(filters, &t);
+		in->filters = sbuf_detach(&t);
+	}
 	const struct json *shard = json_get(doc, "shard");
 	if (!shard) {	/* a report from before "shard" was written */
 		shard_of_command(json_get(doc, "command"), in);
@@ -369,6 +413,10 @@ static void check_job(struct merge *m)
 			    a->format, b->format, a->dry_run ? "yes" : "no",
 			    b->dry_run ? "yes" : "no", a->skip_deleted ? "yes" : "no",
 			    b->skip_deleted ? "yes" : "no");
+		if (!same(a->filters, b->filters))
+			say(m, true, "%s and %s are not runs of one job (their filters differ: "
+			    "%s and %s)", a->path, b->path, a->filters ? a->filters : "none",
+			    b->filters ? b->filters : "none");
 		if (!same(a->source, b->source))
 			say(m, false, "%s read %s but %s read %s (the same store mounted "
 			    "elsewhere?)", a->path, a->source, b->path, b->source);
@@ -582,6 +630,7 @@ static int publish(struct merge *m, struct report *r)
 		.argc = o->argc, .argv = o->argv, .host = host.buf, .source = first->source,
 		.format = first->format, .output = output, .dry_run = first->dry_run,
 		.skip_deleted = first->skip_deleted, .exit_status = status, .extra = extra.buf,
+		.filters = first->filters,
 	};
 	for (size_t i = 0; i < m->nin; i++) {
 		r->started = i && r->started < m->in[i].started ? r->started : m->in[i].started;
@@ -613,6 +662,7 @@ static void merge_release(struct merge *m)
 		free(in->source);
 		free(in->format);
 		free(in->output);
+		free(in->filters);
 	}
 	for (size_t i = 0; i < m->nrows; i++) {
 		free(m->rows[i].row.mailbox);

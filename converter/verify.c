@@ -28,7 +28,8 @@
 #include "progress.h"
 #include "verify_cmd.h"
 
-enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11 };
+/* RESULT_FILTERED_OUT: the export's filters left it out, this verify's take it */
+enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11, RESULT_FILTERED_OUT = 12 };
 
 char *vpath(const struct vbox *b, const char *rel)
 {
@@ -370,6 +371,23 @@ static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f
 	sbuf_release(&why);
 }
 
+/*
+ * check_filtered: a message the export's filters left out is skipped when
+ * this verify's filters leave it out too; else it is missing: a verify
+ * without the export's filters must not pass as if all had been exported
+ */
+static void check_filtered(struct vbox *b, size_t i, const struct mail_folder *f,
+			   const struct mail_msg *m)
+{
+	const struct filter *vf = &b->run->o->filter;
+	if (!filter_folder(vf, f->path) || !filter_msg(vf, m))
+		set_result(&b->chk[i], RESULT_SKIPPED, NULL);
+	else
+		set_result(&b->chk[i], RESULT_FILTERED_OUT, "not exported: the export's filters "
+			   "left it out (see the manifest's run line); verify with the same "
+			   "filters to accept that");
+}
+
 /* check_readable: a message the reader could read; its line and its output */
 static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f,
 			   const struct mail_msg *m)
@@ -391,6 +409,8 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 			  e->detail);
 		set_result(c, RESULT_NOT_EXPORTED, w.buf);
 		sbuf_release(&w);
+	} else if (e->reason == MF_REASON_FILTERED) {
+		check_filtered(b, i, f, m);
 	} else if (e->exported) {
 		check_exported(b, i, f, m);
 	} else if (e->reason == MF_REASON_DELETED) {
@@ -404,6 +424,16 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 	}
 }
 
+/* folder_filtered: the export's command (the run line's) has --folder or --exclude-folder */
+static bool folder_filtered(const struct vbox *b)
+{
+	for (size_t i = 0; i < b->mrun.ncommand; i++)
+		if (!strncmp(b->mrun.command[i], "--folder", 8) ||
+		    !strncmp(b->mrun.command[i], "--exclude-folder", 16))
+			return true;
+	return false;
+}
+
 static void check_message(struct vbox *b, const struct mail_folder *f, const struct mail_msg *m,
 			  int status, const struct sbuf *err)
 {
@@ -414,7 +444,11 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 	gpointer hit = g_hash_table_lookup(b->by_source, m->origin);
 	if (!hit) {
 		struct vproblem p = { .kind = VK_MANIFEST, .folder = f->path, .source = m->origin,
-				      .what = "the manifest has no line for this source message" };
+				      .what = folder_filtered(b) ?
+				      "the manifest has no line for this source message (the "
+				      "export's --folder/--exclude-folder left its folder out? "
+				      "verify with the same filters)" :
+				      "the manifest has no line for this source message" };
 		vbox_problem(&b->rep, &p);
 		return;
 	}
@@ -443,6 +477,7 @@ static enum vkind kind_of(int result)
 	switch (result) {
 	case VERIFY_SAME: return VK_VERIFIED;
 	case RESULT_SKIPPED: return VK_SKIPPED;
+	case RESULT_FILTERED_OUT: return VK_MISSING;
 	case VERIFY_DIFFERS: return VK_ALTERED;
 	case VERIFY_ABSENT: return VK_MISSING;
 	case VERIFY_INCOMPLETE: return VK_INCOMPLETE;
@@ -541,13 +576,17 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 		sbuf_reset(&err);
 		if (!f->is_mail)
 			continue;
-		vbox_folder(&b->rep, f->path);
+		/* a folder the filters leave out: only what the manifest lists of it is checked */
+		bool taken = filter_folder(&b->run->o->filter, f->path);
+		if (taken)
+			vbox_folder(&b->rep, f->path);
 		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
 			uint64_t size = ret == CONV_OK ? m->size : 0;
 			progress_add(b->run->progress, 1, size);
 			b->walked++;
 			b->walked_bytes += size;
-			check_message(b, f, m, ret, &err);
+			if (taken || (b->format && g_hash_table_lookup(b->by_source, m->origin)))
+				check_message(b, f, m, ret, &err);
 			sbuf_reset(&err);
 		}
 	}

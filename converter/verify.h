@@ -17,9 +17,10 @@
 /* ---- the manifest (spec: README, "Manifest") ---------------------------- */
 
 /* "changed": the export found the file changing while it read it, twice; not exported */
+/* "filtered": left out by --since, --until, --min-size or --max-size */
 /* "removed" (export --incremental): an earlier round wrote it, its source has gone since */
 enum mf_reason { MF_REASON_NONE, MF_REASON_DELETED, MF_REASON_UNREADABLE, MF_REASON_CHANGED,
-		 MF_REASON_REMOVED };
+		 MF_REASON_FILTERED, MF_REASON_REMOVED };
 
 struct mf_totals {
 	uint64_t messages, exported, skipped, deleted, unreadable, bytes;

@@ -451,6 +451,10 @@ static int status_fields(struct cur *c, struct mf_entry *e)
 		e->reason = MF_REASON_DELETED;
 		return lit(c, "\"deleted\",\"detail\":null,\"output\":null");
 	}
+	if (peek(c, "\"filtered\"")) {	/* left out by the export's filters */
+		e->reason = MF_REASON_FILTERED;
+		return lit(c, "\"filtered\",\"detail\":null,\"output\":null");
+	}
 	e->reason = peek(c, "\"changed\"") ? MF_REASON_CHANGED : MF_REASON_UNREADABLE;
 	if (lit(c, e->reason == MF_REASON_CHANGED ? "\"changed\",\"detail\":" :
 		   "\"unreadable\",\"detail\":") < 0 || str(c, &e->detail) < 0)

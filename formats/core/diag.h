@@ -23,6 +23,7 @@ struct conv_stats {
 	unsigned found;		/* messages the reader found in mail folders */
 	unsigned messages;	/* messages exported */
 	unsigned deleted_skipped; /* \Deleted left out (--skip-deleted) */
+	unsigned filtered;	/* left out by --since, --until, --min-size, --max-size */
 	unsigned unreadable_msgs; /* messages left out because they could not be read */
 	unsigned unreadable;	/* items that could not be read (errors, messages included) */
 	unsigned stale;		/* index records without a file */
