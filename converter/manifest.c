@@ -286,8 +286,32 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 		put_line(m, &m->round, it);
 }
 
+/* entry_line: an earlier line again, from its parsed form, into m->line */
+static void entry_line(struct manifest *m, const struct mf_entry *e, const char *output_json,
+		       bool removed, bool pruned);
+
+void manifest_add_kept(struct manifest *m, const struct mf_entry *e, const char *output_json)
+{
+	entry_line(m, e, output_json, false, false);
+	struct mail_msg sized = { .size = e->size };
+	struct manifest_msg it = { .msg = &sized };
+	put_line(m, &m->all, &it);
+}
+
 void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const char *output_json,
 			  bool news, bool pruned)
+{
+	entry_line(m, e, output_json, true, pruned);
+	struct mail_msg sized = { .size = e->size };
+	struct manifest_msg it = { .msg = &sized, .reason = "removed" };
+	if (!pruned)
+		put_line(m, &m->all, &it);
+	if (news)
+		put_line(m, &m->round, &it);
+}
+
+static void entry_line(struct manifest *m, const struct mf_entry *e, const char *output_json,
+		       bool removed, bool pruned)
 {
 	struct sbuf *s = &m->line;
 	sbuf_reset(s);
@@ -318,18 +342,12 @@ void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const ch
 	sbuf_addch(s, '"');
 	add_str_or_null(s, "date_header", e->date_header);
 	add_str_or_null(s, "message_id", e->message_id);
-	add_str_or_null(s, "status", "skipped");
-	add_str_or_null(s, "reason", "removed");
+	add_str_or_null(s, "status", removed ? "skipped" : "exported");
+	add_str_or_null(s, "reason", removed ? "removed" : NULL);
 	add_str_or_null(s, "detail", pruned ? "pruned" : NULL);
 	add_key(s, "output", false);
 	sbuf_adds(s, output_json);
 	sbuf_adds(s, "}\n");
-	struct mail_msg sized = { .size = e->size };
-	struct manifest_msg it = { .msg = &sized, .reason = "removed" };
-	if (!pruned)
-		put_line(m, &m->all, &it);
-	if (news)
-		put_line(m, &m->round, &it);
 }
 
 static void run_line(struct manifest *m, const struct manifest_run *run,
@@ -357,7 +375,7 @@ static void run_line(struct manifest *m, const struct manifest_run *run,
 	sbuf_reset(&m->value);
 	sbuf_addf(&m->value, "%s@%s", run->box->mailbox, run->box->domain);
 	sbuf_add_json_str(s, m->value.buf);
-	add_str_or_null(s, "output", m->output);
+	add_str_or_null(s, "output", run->output ? run->output : m->output);
 	if (run->round > 1) {	/* a round of export --incremental after the first */
 		add_key(s, "round", false);
 		add_u64(s, run->round);

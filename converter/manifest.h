@@ -51,6 +51,9 @@ struct manifest_run {
 	const char *format;
 	const struct mail_box *box;
 	unsigned round;		/* export --incremental: this round (1: the first, or none) */
+	/* the mailbox's output named in the run line, when not the output the lines are in
+	 * (a round written as a part of its own: the lines name the part) */
+	const char *output;
 };
 
 /*
@@ -77,6 +80,11 @@ int manifest_add_round(struct manifest *m, const char *record_name, struct sbuf 
 struct mf_entry;
 void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const char *output_json,
 			  bool news, bool pruned);
+/*
+ * manifest_add_kept: an earlier round's exported line e carried over as it
+ * was (its folder is left out of this round by --folder/--exclude-folder)
+ */
+void manifest_add_kept(struct manifest *m, const struct mf_entry *e, const char *output_json);
 /* manifest_publish_names: the (partial, final) names manifest_publish renames; NULL-ended */
 const char *const *manifest_publish_names(struct manifest *m);
 /* manifest_published: the merge plan has published them (merge.h) */

@@ -18,6 +18,7 @@
 
 #include "boxpipe.h"
 #include "pool.h"
+#include "core/merge.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/reader.h"
@@ -31,6 +32,7 @@
 #include "prescan.h"
 #include "progress.h"
 #include "report.h"
+#include "rounds.h"
 #include "select.h"
 
 struct run {
@@ -95,6 +97,20 @@ static int close_run(struct run *run)
 
 /* ---- export ----------------------------------------------------------- */
 
+/*
+ * A round of export --incremental: what the earlier rounds wrote (NULL
+ * for the first round, or without --incremental) and what this round
+ * found changed since the last.
+ */
+struct round_run {
+	struct rounds *r;
+	unsigned number;	/* this round (1: the first) */
+	struct round_folder rf;	/* the folder being read */
+	struct sbuf output;	/* scratch: an earlier line's "output" object */
+	struct sbuf notes;	/* the folders renamed, for the summary */
+	unsigned unchanged, flags_changed, removed, pruned, renamed, reindexed;
+};
+
 struct box_run {
 	struct run *run;
 	const struct mail_box *box;
@@ -116,6 +132,8 @@ struct box_run {
 	struct sbuf dest;	/* DIR/<domain>/<mailbox>, escaped */
 	struct sbuf rel;	/* the output relative to DIR: <domain>/<mailbox>[suffix] */
 	struct sbuf name;	/* <mailbox>, escaped */
+	struct sbuf part;	/* a round written as a part of its own: its name (<name>.round-NNN) */
+	struct sbuf part_rel;	/* and its output relative to DIR; empty: not such a round */
 	struct tree domain;	/* DIR/<domain> */
 	struct tree work;	/* DIR/.mdexport/<domain>/<mailbox> */
 	int lock_fd;		/* its lock, held while the mailbox is written; -1: none */
@@ -123,6 +141,7 @@ struct box_run {
 	bool locked;		/* another run holds the lock: nothing touched */
 	bool shared;		/* its MailDir is another account's, exported as that one */
 	struct manifest *manifest;	/* NULL for a dry run */
+	struct round_run round;	/* export --incremental */
 	struct mail_item_loc loc;	/* where the writer put the last message */
 	int64_t started;	/* Unix seconds */
 	struct timespec t0;	/* for the elapsed time */
@@ -225,6 +244,163 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 	return ret;
 }
 
+/* ---- rounds (export --incremental) ------------------------------------------------ */
+
+/* round_folder: what the earlier rounds knew of the folder about to be read */
+static void round_folder(struct box_run *b, const struct mail_folder *f)
+{
+	struct round_run *rr = &b->round;
+	if (!rr->r)
+		return;
+	rounds_folder(rr->r, f, &rr->rf);
+	if (rr->rf.uidvalidity_changed) {
+		rr->reindexed++;
+		diag_warn(&b->diag, "%s@%s: folder '%s' has a new UIDVALIDITY (%u; it was %u): "
+			  "the UIDs the earlier rounds recorded mean nothing now, so it is "
+			  "exported again in full", b->box->mailbox, b->box->domain, f->path,
+			  f->uidvalidity, rr->rf.old_uidvalidity);
+	}
+	if (rr->rf.renamed_from) {
+		rr->renamed++;
+		sbuf_addf(&rr->notes, "  folder '%s' was '%s' in the earlier rounds (the same "
+			  "UIDVALIDITY and UIDs): its messages written then are where they "
+			  "were written\n", f->path, rr->rf.renamed_from);
+	}
+}
+
+/* round_sha: the SHA-256 of a message that has no index record (its key) */
+static int round_sha(struct box_run *b, const struct mail_msg *msg, char hex[65])
+{
+	const struct pipe_item *it = b->item;
+	if (it && it->kind == PIPE_MSG && !it->live && it->msg == msg && it->hashed) {
+		memcpy(hex, it->sha256, 65);
+		return 0;
+	}
+	struct sbuf err = SBUF_INIT;
+	int ret = verify_sha256_msg(msg, hex, &err) == CONV_OK ? 0 : -1;
+	sbuf_release(&err);
+	return ret;
+}
+
+/* in_output: an earlier line's output file (relative to DIR) relative to the mailbox's output */
+static const char *in_output(const struct box_run *b, const char *file)
+{
+	size_t n = b->rel.len;
+	if (!strncmp(file, b->rel.buf, n) && file[n] == '/')
+		return file + n + 1;
+	return NULL;
+}
+
+/*
+ * round_update_flags: an earlier item whose flags changed: the writer
+ * renames it where its format shows flags in the name (Maildir); loc then
+ * says where it will be.  false: the change is only recorded.
+ */
+static bool round_update_flags(struct box_run *b, const struct mf_entry *e,
+			       const struct mail_msg *msg)
+{
+	const char *file = in_output(b, e->out.file);
+	if (!b->w->v->update_flags || b->run->o->dry_run || !file)
+		return false;
+	mail_item_loc_reset(&b->loc);
+	if (b->w->v->update_flags(b->w, file, msg, &b->loc) == CONV_OK)
+		return true;
+	diag_warn(&b->diag, "%s; its change of flags is only recorded", b->w->error.buf);
+	return false;
+}
+
+/*
+ * round_known: 1 when an earlier round wrote this message (it is not
+ * written again: its line is carried over, its flags brought up to date),
+ * 0 when it is new, -1 when the earlier line cannot be read again (the
+ * mailbox fails: going on could double it)
+ */
+static int round_known(struct box_run *b, const struct mail_folder *f, const struct mail_msg *msg)
+{
+	struct round_run *rr = &b->round;
+	char hex[65];
+	if (!rr->r)
+		return 0;
+	bool by_hash = rounds_keyed_by_hash(f, msg);
+	if (by_hash && round_sha(b, msg, hex) < 0)
+		return 0;	/* cannot be read: the normal path says so */
+	struct round_item *it = rounds_find(rr->r, &rr->rf, f, msg, by_hash ? hex : NULL);
+	if (!it)
+		return 0;
+	struct mf_entry e;
+	struct sbuf err = SBUF_INIT;
+	if (rounds_line(rr->r, it, &e, &rr->output, &err) < 0) {
+		diag_fatal(&b->diag, "%s", err.buf);
+		sbuf_release(&err);
+		return -1;
+	}
+	sbuf_release(&err);
+	unsigned written = e.has_written_flags ? e.written_flags : e.flags;
+	bool renamed = false, news = it->removed;
+	if (e.flags != msg->flags) {
+		rr->flags_changed++;
+		news = true;
+		renamed = round_update_flags(b, &e, msg);
+		if (renamed)
+			written = msg->flags;
+	} else {
+		rr->unchanged++;
+	}
+	if (b->manifest) {
+		struct manifest_msg rec = { .folder = f, .msg = msg, .sha256 = e.sha256,
+					    .loc = renamed ? &b->loc : NULL,
+					    .output_json = rr->output.buf,
+					    .written_flags = &written, .earlier = !news };
+		manifest_add(b->manifest, &rec);
+	}
+	mf_entry_release(&e);
+	return 1;
+}
+
+/*
+ * round_removed: the earlier rounds' messages this round did not find in
+ * the source: kept in the output and recorded as removed (--prune: their
+ * output removed where the format has a file per message)
+ */
+static int round_removed(struct box_run *b)
+{
+	struct round_run *rr = &b->round;
+	if (!rr->r)
+		return CONV_OK;
+	struct sbuf err = SBUF_INIT;
+	struct mf_entry e;
+	struct round_item *it;
+	int ret = CONV_OK;
+	for (size_t iter = 0; ret == CONV_OK && (it = rounds_next_unmatched(rr->r, &iter)); ) {
+		if (rounds_line(rr->r, it, &e, &rr->output, &err) < 0) {
+			diag_fatal(&b->diag, "%s", err.buf);
+			ret = CONV_FATAL;
+			break;
+		}
+		if (!it->removed && !filter_folder(&b->run->o->filter, e.folder)) {
+			/* its folder is left out of this round: as it was */
+			if (b->manifest)
+				manifest_add_kept(b->manifest, &e, rr->output.buf);
+			mf_entry_release(&e);
+			continue;
+		}
+		const char *file = in_output(b, e.out.file);
+		bool news = !it->removed;
+		bool prune = b->run->o->prune && b->w->v->remove_item && file;
+		if (prune && !b->run->o->dry_run && b->w->v->remove_item(b->w, file) != CONV_OK) {
+			diag_fatal(&b->diag, "%s", b->w->error.buf);
+			ret = CONV_FATAL;
+		}
+		rr->removed += news;
+		rr->pruned += prune;
+		if (b->manifest)
+			manifest_add_removed(b->manifest, &e, rr->output.buf, news || prune, prune);
+		mf_entry_release(&e);
+	}
+	sbuf_release(&err);
+	return ret;
+}
+
 /* export_folder: returns CONV_FATAL when the output failed */
 static int export_folder(struct box_run *b, const struct mail_folder *f)
 {
@@ -236,6 +412,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 		return CONV_FATAL;
 	}
 	b->stats.folders++;
+	round_folder(b, f);
 	const struct mail_msg *msg;
 	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
@@ -247,6 +424,13 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			sbuf_reset(&err);
 			continue;
 		}
+		int known = round_known(b, f, msg);
+		if (known < 0) {
+			ret = CONV_FATAL;
+			break;
+		}
+		if (known)
+			continue;
 		if (run->o->skip_deleted && (msg->flags & MSG_DELETED)) {
 			b->stats.deleted_skipped++;
 			note_msg(b, f, msg, "deleted", NULL);
@@ -363,6 +547,26 @@ static const char *plural(unsigned n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* round_summary: what a round of --incremental found changed since the last */
+static void round_summary(const struct box_run *b, struct sbuf *out)
+{
+	const struct round_run *rr = &b->round;
+	if (!b->run->o->incremental)
+		return;
+	if (!rr->r) {
+		sbuf_addf(out, "  round 1: no earlier round in DIR: every message is new\n");
+		return;
+	}
+	sbuf_addf(out, "  round %u: %u new; already exported: %u unchanged, %u with changed "
+		  "flags (%s); removed from the source: %u%s; folders renamed: %u; folders "
+		  "with a new UIDVALIDITY (exported again): %u\n", rr->number, b->stats.messages,
+		  rr->unchanged, rr->flags_changed,
+		  b->run->o->format->update_flags ? "renamed" : "recorded in the manifest",
+		  rr->removed, b->run->o->prune ? " (--prune: their output removed)" :
+		  " (kept in the output)", rr->renamed, rr->reindexed);
+	sbuf_add(out, rr->notes.buf, rr->notes.len);
+}
+
 /* summary: the mailbox's summary lines, into out */
 static void summary(struct box_run *b, bool failed, struct sbuf *out)
 {
@@ -397,6 +601,7 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		s->messages, plural(s->messages, "message", "messages"), size,
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
+	round_summary(b, out);
 	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u filtered, %u groupware %s "
 		"(not mail), %u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->filtered, s->groupware, plural(s->groupware, "folder", "folders"),
@@ -508,6 +713,24 @@ static int open_target(struct box_run *b, struct sbuf *err)
 }
 
 /*
+ * dry_target: a dry run of a round reads the earlier rounds' manifest in
+ * DIR/<domain> (nothing is made; none there: a first round); always 1
+ */
+static int dry_target(struct box_run *b)
+{
+	struct run *run = b->run;
+	if (!run->o->incremental || run->root.fd < 0)
+		return 1;
+	struct sbuf dom = SBUF_INIT, ignored = SBUF_INIT;
+	fsname_escape(&dom, b->box->domain);
+	if (tree_sub(&b->domain, &run->root, dom.buf, false, &ignored) < 0)
+		b->domain = (struct tree)TREE_INIT;
+	sbuf_release(&dom);
+	sbuf_release(&ignored);
+	return 1;
+}
+
+/*
  * close_target: the lock released and the working folder removed, with
  * the folders above it when empty, so a finished run leaves nothing of its
  * own in DIR but outputs and manifests (a killed run's leftovers are in
@@ -532,15 +755,74 @@ static void close_target(struct box_run *b)
 	tree_close(&b->domain);
 }
 
+/*
+ * open_rounds: --incremental: the earlier rounds' manifest, read; this
+ * round is then joined to their output (t->merge), or is a part of its own
+ * beside it (a PST: <mailbox>.round-NNN.pst).  Round 2 keeps the first
+ * round's manifest as <mailbox>.round-001.jsonl (a second name of the
+ * file: a manifest is only ever replaced whole, never written in place).
+ */
+static int open_rounds(struct box_run *b, struct out_target *t, struct sbuf *err)
+{
+	const struct options *o = b->run->o;
+	struct round_run *rr = &b->round;
+	rr->number = 1;
+	if (!o->incremental || b->domain.fd < 0)
+		return 0;
+	char *name = xasprintf("%s.manifest.jsonl", b->name.buf);
+	char *display = tree_display(&b->domain, name);
+	int ret = rounds_open(&rr->r, b->domain.fd, name, display, o->format->name, err);
+	free(display);
+	if (ret > 0) {
+		rr->number = rounds_number(rr->r);
+		if (rr->number == 2 && !o->dry_run) {
+			char *first = xasprintf("%s.round-001.jsonl", b->name.buf);
+			if (linkat(b->domain.fd, name, b->domain.fd, first, 0) < 0 && errno != EEXIST)
+				diag_warn(&b->diag, "cannot keep the first round's manifest as '%s': %s",
+					  first, strerror(errno));
+			free(first);
+		}
+	}
+	free(name);
+	if (ret <= 0)
+		return ret;
+	if (o->format->rounds_in_parts) {
+		sbuf_addf(&b->part, "%s.round-%03u", b->name.buf, rr->number);
+		t->name = b->part.buf;
+		size_t dom = strlen(b->rel.buf) - strlen(b->name.buf) -
+			     (o->format->dest_suffix ? strlen(o->format->dest_suffix) : 0);
+		sbuf_reset(&b->part_rel);
+		sbuf_addf(&b->part_rel, "%.*s%s%s", (int)dom, b->rel.buf, b->part.buf,
+			  o->format->dest_suffix ? o->format->dest_suffix : "");
+		sbuf_reset(&b->dest);	/* the summary names the part (write_mailbox adds the suffix) */
+		sbuf_addf(&b->dest, "%s/%.*s%s", o->output, (int)dom, b->rel.buf, b->part.buf);
+	} else {
+		t->merge = true;
+		t->round = rr->number;
+	}
+	return 0;
+}
+
 /* open_manifest: DIR/<domain>/<mailbox>.manifest.jsonl, unless a dry run */
-static int open_manifest(struct box_run *b, const struct out_target *t, struct sbuf *err)
+static int open_manifest(struct box_run *b, struct out_target *t, struct sbuf *err)
 {
 	if (b->run->o->dry_run)
 		return 0;
 	char *name = xasprintf("%s.manifest.jsonl", b->name.buf);
-	b->manifest = manifest_open(t, name, b->rel.buf, err);
+	b->manifest = manifest_open(t, name, b->part_rel.len ? b->part_rel.buf : b->rel.buf, err);
 	free(name);
-	return b->manifest ? 0 : -1;
+	if (!b->manifest)
+		return -1;
+	if (b->round.number > 1) {
+		char *record = xasprintf("%s.round-%03u.jsonl", b->name.buf, b->round.number);
+		int ret = manifest_add_round(b->manifest, record, err);
+		free(record);
+		if (ret < 0)
+			return -1;
+	}
+	if (t->merge)	/* the round's plan publishes them (merge.h) */
+		t->publish = manifest_publish_names(b->manifest);
+	return 0;
 }
 
 /* prepare_manifest: the manifest's partial file, complete and synced */
@@ -552,7 +834,8 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
 	struct manifest_run mr = {
 		.argv = o->record_argv, .argc = o->record_argc, .started = b->started,
 		.ended = (int64_t)time(NULL), .source = o->source,
-		.format = o->format->name, .box = b->box,
+		.format = o->format->name, .box = b->box, .round = b->round.number,
+		.output = b->rel.buf,
 	};
 	return manifest_prepare(b->manifest, &mr, err);
 }
@@ -573,17 +856,28 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
 	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work };
 	bool dry = b->run->o->dry_run;
-	if (open_manifest(b, &t, err) < 0)
+	/* a round a killed run had begun to join to the output: carried out first */
+	if (!dry && stage_recover(&b->domain, &b->work, err) < 0)
+		return err->buf;
+	if (open_rounds(b, &t, err) < 0 || open_manifest(b, &t, err) < 0)
 		return err->buf;
 	if (mail_writer_open(b->w, dry ? NULL : &t, b->box) != CONV_OK)
 		return b->w->error.buf;
-	if (export_folders(b) == CONV_FATAL)
+	if (export_folders(b) == CONV_FATAL || round_removed(b) == CONV_FATAL)
 		return "";
 	if (prepare_manifest(b, err) < 0)
 		return err->buf;
-	if (mail_writer_commit(b->w) != CONV_OK)
+	if (b->part_rel.len && !b->stats.messages) {
+		/* a round of its own with nothing new: no part (nothing to import); its record stays */
+		mail_writer_rollback(b->w);
+		sbuf_reset(&b->part_rel);
+		dest_path(b);	/* the summary names the mailbox's output */
+	} else if (mail_writer_commit(b->w) != CONV_OK) {
 		return b->w->error.buf;
-	if (b->manifest && manifest_publish(b->manifest, err) < 0) {
+	}
+	if (b->manifest && t.merge) {
+		manifest_published(b->manifest);
+	} else if (b->manifest && manifest_publish(b->manifest, err) < 0) {
 		sbuf_addf(err, "; the output of %s@%s is in place without a manifest",
 			  b->box->mailbox, b->box->domain);
 		return err->buf;
@@ -689,8 +983,22 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 	};
 	if (wrote) {
 		const char *suffix = b->run->o->format->dest_suffix;
-		size_t n = strlen(j->row.output) - (suffix ? strlen(suffix) : 0);
-		j->row.manifest = xasprintf("%.*s.manifest.jsonl", (int)n, j->row.output);
+		size_t n = strlen(b->rel.buf) - (suffix ? strlen(suffix) : 0);
+		j->row.manifest = xasprintf("%.*s.manifest.jsonl", (int)n, b->rel.buf);
+		if (b->part_rel.len) {	/* a round of its own: the part it wrote */
+			free(j->row.output);
+			j->row.output = xstrdup(b->part_rel.buf);
+		}
+	}
+	if (b->run->o->incremental) {
+		const struct round_run *rr = &b->round;
+		j->row.round = rr->number;
+		j->row.unchanged = rr->unchanged;
+		j->row.flags_changed = rr->flags_changed;
+		j->row.removed = rr->removed;
+		j->row.pruned = rr->pruned;
+		j->row.renamed = rr->renamed;
+		j->row.reindexed = rr->reindexed;
 	}
 	j->messages = failed ? 0 : s->messages;	/* a failed mailbox wrote none */
 	j->unreadable = s->unreadable;
@@ -732,6 +1040,10 @@ static void export_mailbox(struct box_job *j)
 	sbuf_init(&b.dest);
 	sbuf_init(&b.rel);
 	sbuf_init(&b.name);
+	sbuf_init(&b.part);
+	sbuf_init(&b.part_rel);
+	sbuf_init(&b.round.output);
+	sbuf_init(&b.round.notes);
 	sbuf_init(&b.rcapture);
 	b.domain = b.work = (struct tree)TREE_INIT;
 	b.lock_fd = -1;
@@ -754,7 +1066,7 @@ static void export_mailbox(struct box_job *j)
 		b.shared = true;
 	} else {
 		dest_path(&b);
-		int ready = run->o->dry_run ? 1 : open_target(&b, &err);
+		int ready = run->o->dry_run ? dry_target(&b) : open_target(&b, &err);
 		if (ready < 0) {
 			diag_fatal(&b.diag, "%s", err.buf);
 			failed = true;
@@ -779,6 +1091,11 @@ static void export_mailbox(struct box_job *j)
 	sbuf_release(&b.dest);
 	sbuf_release(&b.rel);
 	sbuf_release(&b.name);
+	sbuf_release(&b.part);
+	sbuf_release(&b.part_rel);
+	sbuf_release(&b.round.output);
+	sbuf_release(&b.round.notes);
+	rounds_free(&b.round.r);
 	sbuf_release(&b.rcapture);
 	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
@@ -1021,6 +1338,12 @@ static int export_run(const struct options *o, struct progress *p)
 	if (open_run(&run, o, p) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
 	guarded_places(&run, &guard);
+	if (o->dry_run && o->incremental) {	/* the earlier rounds are read there */
+		struct sbuf ignored = SBUF_INIT;
+		if (tree_open_root(&run.root, o->output, &ignored) < 0)
+			run.root = (struct tree)TREE_INIT;
+		sbuf_release(&ignored);
+	}
 	if (open_report(o, &guard, &report) < 0 || (!o->dry_run && open_output(&run, &guard) < 0)) {
 		close_report(&report, false);	/* nothing was exported: no report either */
 		places_release(&guard);

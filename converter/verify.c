@@ -104,6 +104,13 @@ static void check_totals(struct vbox *b, uint64_t lines)
 static void add_entry(struct vbox *b, struct mf_entry *e)
 {
 	gpointer first = g_hash_table_lookup(b->by_source, e->source);
+	if (e->reason == MF_REASON_REMOVED) {	/* a round's: its source is gone */
+		b->e = xreallocarray(b->e, b->n + 1, sizeof(*b->e));
+		b->e[b->n++] = *e;
+		return;
+	}
+	if (first && b->e[GPOINTER_TO_SIZE(first) - 1].reason == MF_REASON_REMOVED)
+		first = NULL;	/* removed once, its source back (a folder exported again) */
 	if (first) {
 		manifest_problem(b, e->line, e->source, "lists the source message again "
 				 "(first at line %u)", b->e[GPOINTER_TO_SIZE(first) - 1].line);
@@ -347,6 +354,19 @@ static void set_result(struct check_line *c, int result, const char *why)
 	c->why = why && *why ? xstrdup(why) : NULL;
 }
 
+/*
+ * round_file: a later round of export --incremental names its new items
+ * on from the earlier ones (EML numbers, Maildir's R<round> tag), which the
+ * source alone cannot say: the line's file is taken when the export has
+ * rounds and the file is inside the mailbox's output
+ */
+static bool round_file(const struct vbox *b, const char *file)
+{
+	size_t n = strlen(b->out_rel);
+	return b->mrun.round > 1 && !strncmp(file, b->out_rel, n) && file[n] == '/' &&
+	       !strstr(file + n, "/../") && !strstr(file + n, "/./");
+}
+
 static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f,
 			   const struct mail_msg *m)
 {
@@ -356,6 +376,10 @@ static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f
 	b->ops->locate(b->out, f->path, m, &loc);
 	c->location = loc.file;
 	loc.file = NULL;
+	if (strcmp(e->out.file, c->location) && round_file(b, e->out.file)) {
+		free(c->location);
+		c->location = xstrdup(e->out.file);
+	}
 	if (strcmp(e->out.file, c->location))
 		manifest_problem(b, e->line, e->source, "output file '%s' is not the name the "
 				 "writer gives it ('%s')", e->out.file, c->location);
@@ -366,6 +390,12 @@ static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f
 				 "writer puts folder '%s' ('%s')", e->out.folder, f->path, loc.folder);
 	check_loc_release(&loc);
 	struct sbuf why = SBUF_INIT;
+	struct mail_msg as_written;	/* a round recorded a change of flags its output does not show */
+	if (e->has_written_flags) {
+		as_written = *m;
+		as_written.flags = e->written_flags;
+		m = &as_written;
+	}
 	int ret = b->ops->compare(b->out, c, m, &why);
 	set_result(c, ret, why.buf);
 	sbuf_release(&why);
@@ -596,10 +626,16 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 /* finish: what only the whole mailbox can tell */
 static void finish(struct vbox *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (!b->chk[i].seen)
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->e[i].reason == MF_REASON_REMOVED) {	/* kept in the output: counted */
+			b->chk[i].seen = true;
+			b->chk[i].folder = xstrdup(b->e[i].folder);
+			set_result(&b->chk[i], RESULT_SKIPPED, NULL);
+		} else if (!b->chk[i].seen) {
 			manifest_problem(b, b->e[i].line, b->e[i].source, "the source has no such "
 					 "message (in a mail folder)");
+		}
+	}
 	if (b->ops->reconcile) {
 		struct check_report rep = { box_problem, b };
 		b->ops->reconcile(b->out, b->chk, b->n, &rep);

@@ -58,7 +58,7 @@ static void known_items(struct extras *x)
 	for (size_t i = 0; i < x->b->n; i++) {
 		const struct mf_entry *e = &x->b->e[i];
 		const struct check_line *c = &x->b->chk[i];
-		if (!e->exported)
+		if (!e->exported && e->reason != MF_REASON_REMOVED)	/* removed: its item is kept */
 			continue;
 		struct check_loc where = e->out;
 		where.file = c->location ? c->location : e->out.file;
