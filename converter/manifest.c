@@ -450,6 +450,11 @@ int manifest_add_round(struct manifest *m, const char *record_name, struct sbuf 
 	return 0;
 }
 
+unsigned long long manifest_round_lines(const struct manifest *m)
+{
+	return m->round.totals.messages;
+}
+
 const char *const *manifest_publish_names(struct manifest *m)
 {
 	size_t n = 0;

@@ -85,6 +85,8 @@ void manifest_add_removed(struct manifest *m, const struct mf_entry *e, const ch
  * was (its folder is left out of this round by --folder/--exclude-folder)
  */
 void manifest_add_kept(struct manifest *m, const struct mf_entry *e, const char *output_json);
+/* manifest_round_lines: the lines of the round's own record so far (0: nothing changed) */
+unsigned long long manifest_round_lines(const struct manifest *m);
 /* manifest_publish_names: the (partial, final) names manifest_publish renames; NULL-ended */
 const char *const *manifest_publish_names(struct manifest *m);
 /* manifest_published: the merge plan has published them (merge.h) */

@@ -109,6 +109,7 @@ struct round_run {
 	struct sbuf output;	/* scratch: an earlier line's "output" object */
 	struct sbuf notes;	/* the folders renamed, for the summary */
 	unsigned unchanged, flags_changed, removed, pruned, renamed, reindexed;
+	bool idle;		/* nothing changed since the last round: nothing written */
 };
 
 struct box_run {
@@ -385,7 +386,9 @@ static int round_removed(struct box_run *b)
 			continue;
 		}
 		const char *file = in_output(b, e.out.file);
-		bool news = !it->removed;
+		/* a folder exported again under its new UIDVALIDITY: its earlier copies
+		 * are recorded as removed, but counted there, not as removed */
+		bool news = !it->removed && !rounds_reindexed(rr->r, e.folder);
 		bool prune = b->run->o->prune && b->w->v->remove_item && file;
 		if (prune && !b->run->o->dry_run && b->w->v->remove_item(b->w, file) != CONV_OK) {
 			diag_fatal(&b->diag, "%s", b->w->error.buf);
@@ -394,7 +397,8 @@ static int round_removed(struct box_run *b)
 		rr->removed += news;
 		rr->pruned += prune;
 		if (b->manifest)
-			manifest_add_removed(b->manifest, &e, rr->output.buf, news || prune, prune);
+			manifest_add_removed(b->manifest, &e, rr->output.buf,
+					     !it->removed || prune, prune);
 		mf_entry_release(&e);
 	}
 	sbuf_release(&err);
@@ -557,6 +561,9 @@ static void round_summary(const struct box_run *b, struct sbuf *out)
 		sbuf_addf(out, "  round 1: no earlier round in DIR: every message is new\n");
 		return;
 	}
+	if (rr->idle)
+		sbuf_addf(out, "  round %u: nothing changed since round %u: nothing written\n",
+			  rr->number, rr->number - 1);
 	sbuf_addf(out, "  round %u: %u new; already exported: %u unchanged, %u with changed "
 		  "flags (%s); removed from the source: %u%s; folders renamed: %u; folders "
 		  "with a new UIDVALIDITY (exported again): %u\n", rr->number, b->stats.messages,
@@ -865,6 +872,14 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 		return b->w->error.buf;
 	if (export_folders(b) == CONV_FATAL || round_removed(b) == CONV_FATAL)
 		return "";
+	if (b->manifest && b->round.r && !manifest_round_lines(b->manifest)) {
+		/* a round that found nothing changed writes nothing (a run again after a
+		 * round that was killed once it was whole ends as the round itself) */
+		mail_writer_rollback(b->w);
+		b->round.idle = true;
+		dest_path(b);
+		return NULL;
+	}
 	if (prepare_manifest(b, err) < 0)
 		return err->buf;
 	if (b->part_rel.len && !b->stats.messages) {

@@ -15,6 +15,7 @@ struct round_dir {
 	bool has_index;
 	uint32_t uidvalidity;
 	bool seen;		/* this round has it (or a folder renamed from it) */
+	bool reindexed;		/* this round found it with a new UIDVALIDITY */
 };
 
 struct rounds {
@@ -190,11 +191,18 @@ void rounds_folder(struct rounds *r, const struct mail_folder *f, struct round_f
 		if (d->has_index && f->has_index && d->uidvalidity != f->uidvalidity) {
 			rf->uidvalidity_changed = true;
 			rf->old_uidvalidity = d->uidvalidity;
+			d->reindexed = true;
 		}
 		return;
 	}
 	if (f->has_index && (rf->renamed_from = renamed_from(r, f)) != NULL)
 		rf->key_folder = rf->renamed_from;
+}
+
+bool rounds_reindexed(const struct rounds *r, const char *folder)
+{
+	const struct round_dir *d = g_hash_table_lookup(r->dirs, folder);
+	return d && d->reindexed;
 }
 
 bool rounds_keyed_by_hash(const struct mail_folder *f, const struct mail_msg *m)

@@ -52,6 +52,8 @@ int rounds_open(struct rounds **out, int domain_fd, const char *name, const char
 /* rounds_number: the number of the round this run makes (the last one's + 1) */
 unsigned rounds_number(const struct rounds *r);
 void rounds_folder(struct rounds *r, const struct mail_folder *f, struct round_folder *rf);
+/* rounds_reindexed: this round found the folder with a new UIDVALIDITY (rounds_folder) */
+bool rounds_reindexed(const struct rounds *r, const char *folder);
 /* rounds_keyed_by_hash: the message has no index record: it is found by its SHA-256 */
 bool rounds_keyed_by_hash(const struct mail_folder *f, const struct mail_msg *m);
 /* rounds_find: the earlier line of this message (marked matched), or NULL: it is new */

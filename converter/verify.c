@@ -627,10 +627,14 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 static void finish(struct vbox *b)
 {
 	for (size_t i = 0; i < b->n; i++) {
-		if (b->e[i].reason == MF_REASON_REMOVED) {	/* kept in the output: counted */
-			b->chk[i].seen = true;
-			b->chk[i].folder = xstrdup(b->e[i].folder);
-			set_result(&b->chk[i], RESULT_SKIPPED, NULL);
+		if (b->e[i].reason == MF_REASON_REMOVED) {
+			/* kept in the output where the line says: counted as skipped; a
+			 * format that reconciles its files sees its item claimed there */
+			struct check_line *c = &b->chk[i];
+			c->seen = c->exported = c->claimed = true;
+			c->folder = xstrdup(b->e[i].folder);
+			c->location = xstrdup(b->e[i].out.file);
+			set_result(c, RESULT_SKIPPED, NULL);
 		} else if (!b->chk[i].seen) {
 			manifest_problem(b, b->e[i].line, b->e[i].source, "the source has no such "
 					 "message (in a mail folder)");

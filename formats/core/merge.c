@@ -92,6 +92,7 @@ static int walk_partial(struct plan_walk *w, int dir_fd, const char *rel)
 				  strerror(errno));
 			ret = -1;
 		} else if (S_ISDIR(st.st_mode)) {
+			sbuf_addf(w->plan, "K\t%s\n", sub);	/* made even when empty (Maildir's tmp/) */
 			int sfd = openat(dirfd(d), names[i]->d_name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			ret = sfd < 0 ? -1 : walk_partial(w, sfd, sub);
@@ -303,6 +304,8 @@ static int run_step(struct plan_run *r, char *line)
 	for (char *save = NULL, *p = strtok_r(line, "\t", &save); p && n < 5;
 	     p = strtok_r(NULL, "\t", &save))
 		f[n++] = p;
+	if (n == 2 && !strcmp(f[0], "K"))
+		return tree_mkdirs(&r->final, f[1], r->err);
 	if (n == 2 && !strcmp(f[0], "M"))
 		return step_move(r, f[1]);
 	if (n == 4 && !strcmp(f[0], "A"))

@@ -526,7 +526,8 @@ def tree_bytes(top):
         for f in files:
             p = os.path.join(dirpath, f)
             data = read(p)
-            manifest = f.endswith(".manifest.jsonl")
+            # a manifest, or a round's record (export --incremental): the same run line
+            manifest = f.endswith(".manifest.jsonl") or f.endswith(".jsonl")
             if manifest:
                 data = manifest_stable(data)
             meta = f in ("subscriptions", "maildirfolder") or not data or manifest
