@@ -73,6 +73,7 @@ static const char usage_export[] =
 "                       [--progress WHEN] [--quiet] [--since DATE] [--until DATE]\n"
 "                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
 "                       [--min-size SIZE] [--max-size SIZE]\n"
+"                       [--incremental [--prune]]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -208,6 +209,23 @@ static const char usage_filters[] =
 "      --min-size SIZE       only messages of at least SIZE bytes; SIZE may\n"
 "      --max-size SIZE       end in K, M, G or T (powers of 1024), e.g. 10M\n";
 
+/* after export's usage and its filters */
+static const char usage_rounds[] =
+"\n"
+"Rounds (migrations: a full pass, then what arrived since):\n"
+"      --incremental         export again into a DIR holding an earlier export:\n"
+"                            only what is new since (by folder, UIDVALIDITY\n"
+"                            and UID, or SHA-256 without an index), each once;\n"
+"                            mbox appends, Maildir and EML add files, PST\n"
+"                            writes a part MAILBOX.round-NNN.pst; flags\n"
+"                            changed, messages removed, folders renamed or\n"
+"                            with a new UIDVALIDITY are reported; the\n"
+"                            manifest covers every round, each round also\n"
+"                            has MAILBOX.round-NNN.jsonl; with --dry-run:\n"
+"                            what the round would add\n"
+"      --prune               with --incremental: remove the output of\n"
+"                            messages gone from the source (Maildir, EML)\n";
+
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
@@ -227,6 +245,8 @@ static void fputs_usage(const char *usage, FILE *f)
 	fputs(usage, f);
 	if (usage == usage_list || usage == usage_export || usage == usage_verify)
 		fputs(usage_filters, f);
+	if (usage == usage_export)
+		fputs(usage_rounds, f);
 }
 
 /* usage_error: "mdexport: <what> '<arg>'" and the usage text */
