@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/flags.h"
+#include "core/merge.h"
 #include "core/outdir.h"
 #include "core/outfile.h"
 #include "core/sysio.h"
@@ -504,7 +505,8 @@ void manifest_free(struct manifest **mp)
 	struct manifest *m = *mp;
 	if (!m)
 		return;
-	if (m->partial_made) {
+	/* a round whose plan is written publishes them when the next run carries it out */
+	if (m->partial_made && faccessat(m->work->fd, MERGE_PLAN, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		unlinkat(m->work->fd, MANIFEST_PARTIAL, 0);
 		unlinkat(m->work->fd, ROUND_PARTIAL, 0);
 	}

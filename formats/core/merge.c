@@ -378,8 +378,10 @@ int stage_merge_commit(struct stage *st, struct sbuf *err)
 	tree_close(&st->partial);	/* the plan moves it away */
 	if (ret == 0)
 		ret = write_plan(st->work, &plan, err);
-	if (ret == 0)
-		ret = run_plan(st->domain, st->work, plan.buf, err);
+	if (ret == 0 && run_plan(st->domain, st->work, plan.buf, err) < 0) {
+		sbuf_addf(err, "; the round is whole: the next run into DIR finishes joining it");
+		ret = -1;
+	}
 	sbuf_release(&plan);
 	return ret;
 }

@@ -549,7 +549,9 @@ void stage_abort(struct stage *st)
 	if (st->file_fd >= 0)
 		close(st->file_fd);
 	st->file_fd = -1;
-	tree_remove(st->work->fd, STAGE_PARTIAL, "", &ignored);
+	/* a round whose plan is written is whole: the next run carries it out (merge.h) */
+	if (faccessat(st->work->fd, MERGE_PLAN, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		tree_remove(st->work->fd, STAGE_PARTIAL, "", &ignored);
 	tree_remove(st->work->fd, STAGE_OLD, "", &ignored);
 	sbuf_release(&ignored);
 	free(st->final);

@@ -314,6 +314,32 @@ def kill_round2(fmt, base, faulty):
                        (n, what, krc, rrc, left, "\n".join(d[:5]), rerr[-400:]))
     tap.ok(not bad, "%s: round 2 killed at %d chosen calls and run again gives the uninterrupted "
            "round's bytes, nothing left in DIR/.mdexport" % (fmt, len(pts)), "\n".join(bad[:5]))
+    # the same calls failing with ENOSPC: the mailbox fails (exit 2, named), and a run again
+    # gives the uninterrupted round's bytes
+    bad = []
+    for n, what in sorted(pts.items()):
+        case = os.path.join(work, "enospc-%s" % fmt, "out")
+        shutil.rmtree(os.path.dirname(case), ignore_errors=True)
+        shutil.copytree(base, case, symlinks=True)
+        frc, _o, ferr = export(fmt, case, "--incremental", binary=faulty,
+                               fault="write:%d:ENOSPC" % n)
+        rrc, _o, rerr = export(fmt, case, "--incremental")
+        d = e2e.tree_diff(clean, of.tree(case))
+        named = "FAILED" in ferr or "No space left on device" in ferr
+        if frc not in (0, 2) or (frc == 2 and not named) or rrc != 0 or d or \
+           of.partial_left(case):
+            bad.append("ENOSPC at %d (%s): exit %d, re-run exit %d\n%s\n%s\n%s" %
+                       (n, what, frc, rrc, "\n".join(d[:5]), ferr[-400:], rerr[-400:]))
+    tap.ok(not bad, "%s: round 2 with ENOSPC at the same %d calls: the mailbox fails alone, a run "
+           "again gives the uninterrupted round's bytes" % (fmt, len(pts)), "\n".join(bad[:5]))
+    # with threads: the same bytes as -j 1
+    case = os.path.join(work, "threads-%s" % fmt, "out")
+    shutil.rmtree(os.path.dirname(case), ignore_errors=True)
+    shutil.copytree(base, case, symlinks=True)
+    rc, _o, err = export(fmt, case, "--incremental", "-j", "4")
+    d = e2e.tree_diff(clean, of.tree(case))
+    tap.ok(rc == 0 and not d, "%s: round 2 with -j 4 writes the bytes -j 1 writes" % fmt,
+           "exit %d\n%s\n%s" % (rc, "\n".join(d[:5]), err[-600:]))
 
 
 def mdaemon_filtered_first_round():
