@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 
 #include "core/xalloc.h"
 #include "formats.h"
@@ -66,7 +68,7 @@ static const char usage_export[] =
 "                       [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--skip-deleted] [--dry-run] [--map WINPREFIX=LOCALDIR]...\n"
 "                       [--report FILE] [--shard K/N] [--jobs N]\n"
-"                       [--progress WHEN] [--quiet]\n"
+"                       [--progress WHEN] [--quiet] [--split-size SIZE]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -104,6 +106,10 @@ static const char usage_export[] =
 "                            mailbox's end, the summaries as \"log\" lines)\n"
 "  -q, --quiet               no warnings (errors, summaries and the report\n"
 "                            table are still shown)\n"
+"      --split-size SIZE     pst: start a new part (MAILBOX-002.pst, ...)\n"
+"                            before a part would pass SIZE (K, M, G, T:\n"
+"                            1024-based; default 20G, Microsoft 365's\n"
+"                            import limit; 0: never split)\n"
 "  -h, --help                this help\n"
 "\n"
 "Each mailbox is written in DIR/.mdexport/ (locked: a second run into DIR\n"
@@ -177,7 +183,8 @@ static const char usage_report[] =
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
-enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS };
+enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
+       OPT_SPLIT_SIZE /* i13-split */ };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -222,6 +229,7 @@ static bool allowed(enum command cmd, int c)
 	case 'o':
 		return cmd == CMD_EXPORT || cmd == CMD_REPORT;
 	case 'f': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
+	case OPT_SPLIT_SIZE:
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
@@ -292,6 +300,34 @@ static int parse_jobs(const char *arg, unsigned *jobs)
 	return 0;
 }
 
+/*
+ * parse_split_size: SIZE of --split-size: a whole number with an optional
+ * K, M, G or T (powers of 1024) and an optional B; 0 never splits.
+ * TODO(merge): use filter.c's parse_size (i13-filters), and keep this
+ * file's only the --split-size check.
+ */
+static int parse_split_size(const char *arg, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(arg, &end, 10);
+	if (errno || end == arg || arg[0] == '-' || arg[0] == '+')
+		return -1;
+	static const char units[] = "KMGT";
+	unsigned shift = 0;
+	const char *u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (u) {
+		shift = 10 * (unsigned)(u - units + 1);
+		end++;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || (shift && n > (UINT64_MAX >> shift)))
+		return -1;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
 /* forget: drop the word w (by identity) from the recorded command line */
 static void forget(struct options *o, const char *w)
 {
@@ -351,6 +387,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "split-size", required_argument, NULL, OPT_SPLIT_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -409,6 +446,13 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 						   "1024, not", optarg);
 			unrecord(argv, o, "--j");
 			break;
+		case OPT_SPLIT_SIZE:
+			if (parse_split_size(optarg, &o->split_size) < 0)
+				return usage_error(usage, "--split-size wants a size (a number, "
+						   "optionally K, M, G or T, 1024-based; 0: never "
+						   "split), not", optarg);
+			o->split_size_given = true;
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		default:
@@ -422,7 +466,13 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 	const char *mem = getenv("MDEXPORT_INDEX_MEM");
 	if (mem && *mem)
 		o->index_mem = (size_t)strtoull(mem, NULL, 10);
-	return positional(argc, argv, cmd, o);
+	int ret = positional(argc, argv, cmd, o);
+	/* i13-split: --split-size is PST's; PST's default is Microsoft's 20 GB */
+	if (ret == 0 && o->split_size_given && o->format != formats_writer("pst"))
+		return usage_error(usage, "--split-size is for --format pst only", NULL);
+	if (ret == 0 && !o->split_size_given)
+		o->split_size = SPLIT_SIZE_DEFAULT;
+	return ret;
 }
 
 /* command_of: the command word, or -1 */

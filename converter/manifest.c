@@ -162,6 +162,12 @@ static void add_output(struct manifest *m, const struct mail_item_loc *loc)
 	struct sbuf *path = &m->value;
 	sbuf_reset(path);
 	sbuf_adds(path, m->output);
+	if (loc->sibling) {	/* a file next to the output: its folder, then the name */
+		const char *slash = strrchr(m->output, '/');
+		sbuf_reset(path);
+		if (slash)
+			sbuf_add(path, m->output, (size_t)(slash - m->output));
+	}
 	if (loc->file.len) {
 		sbuf_addch(path, '/');
 		sbuf_add(path, loc->file.buf, loc->file.len);

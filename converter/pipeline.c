@@ -546,7 +546,8 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
  */
 static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
-	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work };
+	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work,
+				.split_size = b->run->o->split_size /* i13-split */ };
 	bool dry = b->run->o->dry_run;
 	if (open_manifest(b, &t, err) < 0)
 		return err->buf;

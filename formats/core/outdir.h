@@ -23,6 +23,7 @@
 #define MDX_OUTDIR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/sbuf.h"
@@ -109,6 +110,8 @@ struct out_target {
 	struct tree *domain;	/* DIR/<domain> */
 	const char *name;	/* the escaped mailbox name, without the format's suffix */
 	struct tree *work;	/* DIR/.mdexport/<domain>/<mailbox> */
+	/* i13-split: PST --split-size, bytes per part file; 0: one file (other formats: unused) */
+	uint64_t split_size;
 };
 
 /*
