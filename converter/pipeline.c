@@ -399,7 +399,7 @@ static void dest_path(struct box_run *b)
 {
 	const struct options *o = b->run->o;
 	sbuf_reset(&b->name);
-	fsname_escape_room(&b->name, b->box->mailbox, FSNAME_MAILBOX_ROOM);
+	fsname_escape_mailbox(&b->name, b->box->mailbox);	/* i13-split: never -NNN */
 	sbuf_reset(&b->rel);
 	fsname_escape(&b->rel, b->box->domain);
 	sbuf_addch(&b->rel, '/');

@@ -492,7 +492,7 @@ static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *bo
 	struct sbuf rel = SBUF_INIT;
 	fsname_escape(&rel, box->domain);
 	sbuf_addch(&rel, '/');
-	fsname_escape_room(&rel, box->mailbox, FSNAME_MAILBOX_ROOM);
+	fsname_escape_mailbox(&rel, box->mailbox);
 	b->out_rel = xstrdup(rel.buf);
 	sbuf_adds(&rel, ".manifest.jsonl");
 	b->manifest_rel = sbuf_detach(&rel);
