@@ -376,6 +376,11 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
+	if (s->import_warnings)		/* i13-split */
+		sbuf_addf(out, "  Microsoft 365 import: %u %s over its limits (items over 150 MB "
+			"are skipped, folders deeper than 299 levels refused; see the warnings)\n",
+			s->import_warnings, plural(s->import_warnings, "item or folder",
+						   "items or folders"));
 	if (s->problems.len)
 		sbuf_addf(out, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
@@ -660,6 +665,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
 		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
 		.errors = s->unreadable, .warnings = s->warnings,
+		.import_warnings = s->import_warnings,	/* i13-split */
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
 	};
 	if (wrote) {
