@@ -52,7 +52,7 @@ static void record_key(const struct pst_parts *ps, size_t k, uint8_t out[16])
 /* begin_part: part k's staging file and ndb */
 static int begin_part(struct pst_parts *ps, size_t k, struct sbuf *err)
 {
-	ps->v = xreallocarray(ps->v, k + 1, sizeof(*ps->v));
+	ps->v = xreallocarray(ps->v, k + 1, sizeof(struct pst_part *));
 	struct pst_part *p = ps->v[k] = xcalloc(1, sizeof(*p));
 	p->work = (struct tree)TREE_INIT;
 	p->stage.file_fd = -1;
