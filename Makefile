@@ -29,7 +29,7 @@ FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mdaemon_fs.c formats/mdaemon/mdaemon_accounts.c formats/mdaemon/mdaemon.c \
 	formats/mbox/mbox.c formats/mbox/read.c formats/maildir/maildir.c formats/maildir/read.c formats/eml/eml.c formats/eml/read.c formats/null/null.c \
 	formats/mdaemon/driver.c formats/maildir/driver.c formats/mbox/driver.c formats/eml/driver.c formats/pst/driver.c \
-	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
+	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/parts.c \
 	formats/pst/ltp.c formats/pst/tc.c formats/pst/namemap.c formats/pst/store.c \
 	formats/pst/message.c formats/pst/attach.c formats/pst/pst.c \
 	formats/pst/read.c formats/pst/read_mime.c \

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 
 #include "core/xalloc.h"
 #include "formats.h"
@@ -73,7 +75,7 @@ static const char usage_export[] =
 "                       [--progress WHEN] [--quiet] [--since DATE] [--until DATE]\n"
 "                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
 "                       [--min-size SIZE] [--max-size SIZE]\n"
-"                       [--incremental [--prune]]\n"
+"                       [--incremental [--prune]] [--split-size SIZE]\n"
 "\n"
 "Export every mail folder of every mailbox (or of those chosen).\n"
 "\n"
@@ -224,13 +226,19 @@ static const char usage_rounds[] =
 "                            has MAILBOX.round-NNN.jsonl; with --dry-run:\n"
 "                            what the round would add\n"
 "      --prune               with --incremental: remove the output of\n"
-"                            messages gone from the source (Maildir, EML)\n";
+"                            messages gone from the source (Maildir, EML)\n"
+"\n"
+"PST:\n"
+"      --split-size SIZE     pst: start a new part (MAILBOX-002.pst, ...)\n"
+"                            before a part would pass SIZE (K, M, G, T:\n"
+"                            1024-based; default 20G, Microsoft 365's\n"
+"                            import limit; 0: never split)\n";
 
 enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
        OPT_SINCE, OPT_UNTIL, OPT_FOLDER, OPT_EXCLUDE_FOLDER, OPT_MIN_SIZE, OPT_MAX_SIZE,
-       OPT_INCREMENTAL, OPT_PRUNE };
+       OPT_INCREMENTAL, OPT_PRUNE, OPT_SPLIT_SIZE };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -286,6 +294,7 @@ static bool allowed(enum command cmd, int c)
 		return cmd == CMD_EXPORT || cmd == CMD_REPORT;
 	case 'f': case 'n': case OPT_SKIP_DELETED: case OPT_REPORT:
 	case OPT_INCREMENTAL: case OPT_PRUNE:
+	case OPT_SPLIT_SIZE:
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
@@ -470,6 +479,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "incremental", no_argument, NULL, OPT_INCREMENTAL },
 		{ "prune", no_argument, NULL, OPT_PRUNE },
+		{ "split-size", required_argument, NULL, OPT_SPLIT_SIZE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -530,6 +540,13 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 						   "1024, not", optarg);
 			unrecord(argv, o, "--j");
 			break;
+		case OPT_SPLIT_SIZE:
+			if (parse_size(optarg, &o->split_size) < 0)
+				return usage_error(usage, "--split-size wants a size (a number, "
+						   "optionally K, M, G or T, 1024-based; 0: never "
+						   "split), not", optarg);
+			o->split_size_given = true;
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -555,7 +572,13 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 	const char *mem = getenv("MDEXPORT_INDEX_MEM");
 	if (mem && *mem)
 		o->index_mem = (size_t)strtoull(mem, NULL, 10);
-	return positional(argc, argv, cmd, o);
+	int ret = positional(argc, argv, cmd, o);
+	/* i13-split: --split-size is PST's; PST's default is Microsoft's 20 GB */
+	if (ret == 0 && o->split_size_given && o->format != formats_writer("pst"))
+		return usage_error(usage, "--split-size is for --format pst only", NULL);
+	if (ret == 0 && !o->split_size_given)
+		o->split_size = SPLIT_SIZE_DEFAULT;
+	return ret;
 }
 
 /* command_of: the command word, or -1 */

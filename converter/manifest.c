@@ -175,6 +175,12 @@ static void add_output(struct manifest *m, const struct mail_item_loc *loc)
 	struct sbuf *path = &m->value;
 	sbuf_reset(path);
 	sbuf_adds(path, m->output);
+	if (loc->sibling) {	/* a file next to the output: its folder, then the name */
+		const char *slash = strrchr(m->output, '/');
+		sbuf_reset(path);
+		if (slash)
+			sbuf_add(path, m->output, (size_t)(slash - m->output));
+	}
 	if (loc->file.len) {
 		sbuf_addch(path, '/');
 		sbuf_add(path, loc->file.buf, loc->file.len);
@@ -489,9 +495,13 @@ int manifest_publish(struct manifest *m, struct sbuf *err)
 		if (!err->len)
 			sbuf_addf(err, "cannot rename '%s' to '%s': %s", m->partial, m->final,
 				  strerror(errno));
-		/* it would describe the previous output (a link is left alone) */
+		/*
+		 * it would describe the previous output (a link is left alone); a
+		 * round's part is beside the earlier rounds' output, which it still
+		 * describes: kept, and the next run writes the round again
+		 */
 		struct stat st;
-		if (fstatat(m->domain->fd, m->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		if (m->round.fd < 0 && fstatat(m->domain->fd, m->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    !S_ISLNK(st.st_mode))
 			unlinkat(m->domain->fd, m->name, 0);
 		return -1;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/reader.h"
 #include "core/writer.h"
@@ -51,7 +52,13 @@ struct options {
 	bool quiet;
 	enum progress_mode progress;	/* --progress (export, verify) */
 	struct filter filter;	/* --since, --until, --folder, ... (export, verify, list) */
+	/* i13-split: --split-size, PST's bytes per part file (0: one file) */
+	uint64_t split_size;
+	bool split_size_given;
 };
+
+/* --split-size's default: Microsoft's largest PST for its import service, 20 GB */
+#define SPLIT_SIZE_DEFAULT (20ull << 30)
 
 enum exit_code {
 	EXIT_OK = 0,		/* everything exported */

@@ -613,6 +613,11 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		"(not mail), %u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->filtered, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
+	if (s->import_warnings)		/* i13-split */
+		sbuf_addf(out, "  Microsoft 365 import: %u %s over its limits (items over 150 MB "
+			"are skipped, folders deeper than 299 levels refused; see the warnings)\n",
+			s->import_warnings, plural(s->import_warnings, "item or folder",
+						   "items or folders"));
 	if (s->problems.len)
 		sbuf_addf(out, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
@@ -636,7 +641,7 @@ static void dest_path(struct box_run *b)
 {
 	const struct options *o = b->run->o;
 	sbuf_reset(&b->name);
-	fsname_escape_room(&b->name, b->box->mailbox, FSNAME_MAILBOX_ROOM);
+	fsname_escape_mailbox(&b->name, b->box->mailbox);	/* i13-split: never -NNN */
 	sbuf_reset(&b->rel);
 	fsname_escape(&b->rel, b->box->domain);
 	sbuf_addch(&b->rel, '/');
@@ -861,7 +866,8 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
  */
 static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
-	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work };
+	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work,
+				.split_size = b->run->o->split_size /* i13-split */ };
 	bool dry = b->run->o->dry_run;
 	/* a round a killed run had begun to join to the output: carried out first */
 	if (!dry && stage_recover(&b->domain, &b->work, err) < 0)
@@ -994,6 +1000,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.filtered = s->filtered,
 		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
 		.errors = s->unreadable, .warnings = s->warnings,
+		.import_warnings = s->import_warnings,	/* i13-split */
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
 	};
 	if (wrote) {

@@ -29,6 +29,7 @@ static struct report_row sum(const struct report *r)
 		t.stale += x->stale;
 		t.errors += x->errors;
 		t.warnings += x->warnings;
+		t.import_warnings += x->import_warnings;
 		t.bytes += x->bytes;
 		t.elapsed += x->elapsed;
 		t.round = x->round > t.round ? x->round : t.round;
@@ -95,6 +96,7 @@ static void json_counts(struct sbuf *j, const struct report_row *x)
 		  x->folders, x->groupware, x->found, x->exported, x->deleted,
 		  x->unreadable_msgs, x->filtered, (unsigned long long)x->bytes, x->stale, x->errors,
 		  x->warnings, x->elapsed);
+	sbuf_addf(j, ",\"import_warnings\":%u", x->import_warnings);	/* i13-split */
 	if (x->round)
 		sbuf_addf(j, ",\"incremental\":{\"round\":%u,\"unchanged\":%u,"
 			  "\"flags_changed\":%u,\"removed\":%u,\"pruned\":%u,"

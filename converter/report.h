@@ -21,6 +21,7 @@ struct report_row {
 	unsigned folders, groupware, found, exported, deleted, unreadable_msgs;
 	unsigned filtered;	/* left out by --since, --until, --min-size, --max-size */
 	unsigned stale, errors, warnings;
+	unsigned import_warnings;	/* i13-split: of warnings, Microsoft 365 import limits */
 	uint64_t bytes;		/* source bytes of the exported messages */
 	double elapsed;		/* seconds */
 	/*

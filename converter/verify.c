@@ -376,7 +376,10 @@ static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f
 	b->ops->locate(b->out, f->path, m, &loc);
 	c->location = loc.file;
 	loc.file = NULL;
-	if (strcmp(e->out.file, c->location) && round_file(b, e->out.file)) {
+	/* a line naming another file of the output (a PST part) or a round's name: checked there */
+	if (strcmp(e->out.file, c->location) &&
+	    (round_file(b, e->out.file) ||
+	     (b->ops->names_part && b->ops->names_part(b->out, e->out.file)))) {
 		free(c->location);
 		c->location = xstrdup(e->out.file);
 	}
@@ -551,7 +554,7 @@ static void box_init(struct vbox *b, struct vrun *run, const struct mail_box *bo
 	struct sbuf rel = SBUF_INIT;
 	fsname_escape(&rel, box->domain);
 	sbuf_addch(&rel, '/');
-	fsname_escape_room(&rel, box->mailbox, FSNAME_MAILBOX_ROOM);
+	fsname_escape_mailbox(&rel, box->mailbox);
 	b->out_rel = xstrdup(rel.buf);
 	sbuf_adds(&rel, ".manifest.jsonl");
 	b->manifest_rel = sbuf_detach(&rel);

@@ -38,6 +38,38 @@ static char *escaped(const char *name, size_t room)
 	return sbuf_detach(&e);
 }
 
+/* mailbox names never end in -<digits>: a PST's parts and the rounds' files are named so */
+static void test_mailbox_names(void)
+{
+	test_group("mailbox names and the names of parts");
+	static const char *const cases[][2] = {
+		{ "john-002", "john%2D002" }, { "john-2", "john%2D2" },
+		{ "a.round-001", "a.round%2D001" }, { "john-", "john-" },
+		{ "john-x2", "john-x2" }, { "-12", "%2D12" }, { "12", "12" },
+		{ "john", "john" }, { "a-b-7", "a-b%2D7" }, { "j.pst", "j%2Epst" },
+		{ "x-002.pst", "x-002%2Epst" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct sbuf e = SBUF_INIT, back = SBUF_INIT;
+		fsname_escape_mailbox(&e, cases[i][0]);
+		test_assert_str(e.buf, cases[i][1]);
+		fsname_unescape(&back, e.buf);
+		test_assert_str(back.buf, cases[i][0]);
+		sbuf_release(&e);
+		sbuf_release(&back);
+	}
+	/* a long name ending in digits: shortened (it ends in the digest) and never -<digits> */
+	char longname[400];
+	memset(longname, 'a', sizeof(longname));
+	memcpy(longname + sizeof(longname) - 5, "-0002", 5);
+	longname[sizeof(longname) - 1] = '\0';
+	struct sbuf e = SBUF_INIT;
+	fsname_escape_mailbox(&e, longname);
+	test_assert(e.len <= FSNAME_MAILBOX_ROOM);
+	test_assert(strstr(e.buf, "%~") != NULL);
+	sbuf_release(&e);
+}
+
 static void test_suffixes(void)
 {
 	test_group("reserved suffixes");
@@ -264,6 +296,7 @@ int main(void)
 		return 1;
 	}
 	test_suffixes();
+	test_mailbox_names();
 	test_shortening();
 	test_tree();
 	test_stage();

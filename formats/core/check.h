@@ -183,6 +183,13 @@ struct mail_check_ops {
 			  const struct check_report *rep);
 	/* list: every item the output holds that can hold a message */
 	void (*list)(struct mail_check *c, const struct check_lister *l);
+	/*
+	 * names_part (NULL: none): whether file (relative to DIR), which is not
+	 * where locate puts a message, is by the format's naming rules another
+	 * file of the same output that may hold it (a PST's parts,
+	 * <mailbox>-NNN.pst, --split-size); compare then looks there
+	 */
+	bool (*names_part)(const struct mail_check *c, const char *file);
 };
 
 /* ---- helpers the formats share ------------------------------------------- */

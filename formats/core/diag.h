@@ -28,6 +28,7 @@ struct conv_stats {
 	unsigned unreadable;	/* items that could not be read (errors, messages included) */
 	unsigned stale;		/* index records without a file */
 	unsigned warnings;
+	unsigned import_warnings; /* of warnings: what Microsoft 365's PST import will not take */
 	uint64_t bytes;		/* source bytes of exported messages */
 	struct sbuf problems;	/* first lines of errors, for the summary */
 	unsigned problems_listed;

@@ -95,6 +95,38 @@ void fsname_escape_room(struct sbuf *out, const char *name, size_t room)
 	shorten(out, start, name, room);
 }
 
+/*
+ * protect_number: the name from start on ends in '-' and digits: that '-'
+ * becomes %2D, so no mailbox meets the names the tool gives a mailbox's
+ * other files (<mailbox>-002.pst, <mailbox>.round-001.pst)
+ */
+static void protect_number(struct sbuf *out, size_t start)
+{
+	size_t i = out->len;
+	while (i > start && out->buf[i - 1] >= '0' && out->buf[i - 1] <= '9')
+		i--;
+	if (i == out->len || i <= start + 1 || out->buf[i - 1] != '-')
+		return;
+	char *tail = xstrdup(out->buf + i);
+	sbuf_setlen(out, i - 1);
+	sbuf_adds(out, "%2D");
+	sbuf_adds(out, tail);
+	free(tail);
+}
+
+void fsname_escape_mailbox(struct sbuf *out, const char *name)
+{
+	if (!*name) {
+		sbuf_adds(out, "%00");
+		return;
+	}
+	size_t start = out->len;
+	escape_plain(out, name);
+	protect_suffix(out, start);
+	protect_number(out, start);
+	shorten(out, start, name, FSNAME_MAILBOX_ROOM);
+}
+
 void fsname_escape(struct sbuf *out, const char *name)
 {
 	fsname_escape_room(out, name, FSNAME_MAX);

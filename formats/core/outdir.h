@@ -23,6 +23,7 @@
 #define MDX_OUTDIR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "core/sbuf.h"
@@ -55,6 +56,15 @@ void fsname_escape(struct sbuf *out, const char *name);
 /* fsname_escape_room: the same, shortened to at most room bytes (not FSNAME_MAX) */
 void fsname_escape_room(struct sbuf *out, const char *name, size_t room);
 void fsname_unescape(struct sbuf *out, const char *name);
+/*
+ * fsname_escape_mailbox: a mailbox's name, as fsname_escape_room with
+ * FSNAME_MAILBOX_ROOM, and one rule more: a name ending in '-' and digits
+ * has that '-' written %2D ("john-002" -> "john%2D002", "a.round-001" ->
+ * "a.round%2D001"), so a mailbox never meets another's PST part
+ * (<mailbox>-002.pst) or round file (<mailbox>.round-001.pst).  Folder and
+ * domain names keep the plain rules.
+ */
+void fsname_escape_mailbox(struct sbuf *out, const char *name);
 
 /* mkdir_p: create path and its parents (DIR itself only). Returns 0, or -1 with err set. */
 int mkdir_p(const char *path, struct sbuf *err);
@@ -118,6 +128,8 @@ struct out_target {
 	bool merge;
 	unsigned round;		/* the round's number (2, 3, ...); 0 or 1: not a round */
 	const char *const *publish;
+	/* i13-split: PST --split-size, bytes per part file; 0: one file (other formats: unused) */
+	uint64_t split_size;
 };
 
 /*

@@ -76,6 +76,7 @@ void mail_item_loc_init(struct mail_item_loc *loc)
 	loc->offset = -1;
 	loc->length = 0;
 	loc->node = 0;
+	loc->sibling = false;
 }
 
 void mail_item_loc_reset(struct mail_item_loc *loc)
@@ -85,6 +86,7 @@ void mail_item_loc_reset(struct mail_item_loc *loc)
 	loc->offset = -1;
 	loc->length = 0;
 	loc->node = 0;
+	loc->sibling = false;
 }
 
 void mail_item_loc_release(struct mail_item_loc *loc)

@@ -37,6 +37,11 @@ struct mail_item_loc {
 	uint64_t length;	/* its bytes from offset (when offset >= 0) */
 	struct sbuf folder;	/* the folder as the format names it ("" : as the source does) */
 	uint64_t node;		/* its ID inside file (a PST node ID); 0: none */
+	/*
+	 * sibling: file is a file next to the output, in the same folder, not
+	 * one inside it (a PST's later parts, <mailbox>-002.pst: --split-size)
+	 */
+	bool sibling;
 };
 
 void mail_item_loc_init(struct mail_item_loc *loc);

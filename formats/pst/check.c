@@ -754,28 +754,144 @@ int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
 
 /* ---- the read-back ops ---------------------------------------------------------- */
 
-struct pst_check {
-	struct mail_check base;
+/* one file of the output: <mailbox>.pst, or a part <mailbox>-NNN.pst (--split-size) */
+struct pst_file {
+	char *rel;		/* relative to DIR */
 	struct verify_pst *p;	/* NULL: libpff cannot read the file */
 };
+
+struct pst_check {
+	struct mail_check base;
+	struct pst_file *files;	/* [0]: <mailbox>.pst, then the parts found, by name */
+	size_t n;
+};
+
+/* number_at: a part or round number at *p (3 digits or more, no leading 0 past 3), p moved past */
+static unsigned long number_at(const char **p)
+{
+	size_t nd = strspn(*p, "0123456789");
+	if (nd < 3 || (nd > 3 && **p == '0'))
+		return 0;
+	unsigned long k = strtoul(*p, NULL, 10);
+	*p += nd;
+	return k;
+}
+
+/*
+ * part_number: whether name is another file of the output named base:
+ * a part "<base>-NNN.pst" (2 and up, --split-size), a round's part
+ * "<base>.round-NNN.pst" (export --incremental) or a round's further part
+ * "<base>.round-NNN-MMM.pst"; 0 when not.  Escaped mailbox names never
+ * end in -<digits> (outdir.h), so such a name is only ever the mailbox's.
+ */
+static unsigned long part_number(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strncmp(name, base, bl))
+		return 0;
+	const char *d = name + bl;
+	unsigned long round = 0, part = 0;
+	if (!strncmp(d, ".round-", 7)) {
+		d += 7;
+		if ((round = number_at(&d)) < 2)
+			return 0;
+	}
+	if (*d == '-') {
+		d++;
+		if ((part = number_at(&d)) < 2)
+			return 0;
+	}
+	if (strcmp(d, ".pst") || (!round && !part))
+		return 0;
+	return round * 100000 + (part ? part : 1);
+}
+
+static int by_rel(const void *a, const void *b)
+{
+	const struct pst_file *x = a, *y = b;
+	size_t lx = strlen(x->rel), ly = strlen(y->rel);
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->rel, y->rel);
+}
+
+/* add_file: rel opened through libpff (err: why not, for the first file only) */
+static void add_file(struct pst_check *pc, char *rel, struct sbuf *err)
+{
+	pc->files = xreallocarray(pc->files, pc->n + 1, sizeof(*pc->files));
+	char *path = check_path(&pc->base, rel);
+	struct sbuf ignored = SBUF_INIT;
+	pc->files[pc->n].p = verify_pst_open(path, err ? err : &ignored);
+	pc->files[pc->n++].rel = rel;
+	sbuf_release(&ignored);
+	free(path);
+}
+
+/* add_parts: every <mailbox>-NNN.pst next to the output, in part order */
+static void add_parts(struct pst_check *pc, const char *out_rel)
+{
+	char *dir_rel = check_dir_of(out_rel);
+	const char *leaf = strrchr(out_rel, '/') ? strrchr(out_rel, '/') + 1 : out_rel;
+	size_t ll = strlen(leaf);
+	char *base = ll > 4 ? xstrndup(leaf, ll - 4) : xstrdup(leaf);	/* without ".pst" */
+	char *dir = check_path(&pc->base, dir_rel);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	size_t first = pc->n;
+	for (const char *name; d && (name = g_dir_read_name(d));)
+		if (part_number(name, base))
+			add_file(pc, *dir_rel ? xasprintf("%s/%s", dir_rel, name) : xstrdup(name),
+				 NULL);
+	if (d)
+		g_dir_close(d);
+	qsort(pc->files + first, pc->n - first, sizeof(*pc->files), by_rel);
+	free(dir);
+	free(base);
+	free(dir_rel);
+}
 
 static struct mail_check *pst_check_open(const char *dir, const char *out_rel,
 					 struct sbuf *err)
 {
 	struct pst_check *pc = xcalloc(1, sizeof(*pc));
 	check_init(&pc->base, &pst_check_ops, dir, out_rel);
-	char *path = check_path(&pc->base, out_rel);
-	pc->p = verify_pst_open(path, err);
-	free(path);
+	add_file(pc, xstrdup(out_rel), err);
+	add_parts(pc, out_rel);
 	return &pc->base;
 }
 
 static void pst_check_close(struct mail_check *c)
 {
 	struct pst_check *pc = (struct pst_check *)c;
-	verify_pst_close(pc->p);
+	for (size_t i = 0; i < pc->n; i++) {
+		verify_pst_close(pc->files[i].p);
+		free(pc->files[i].rel);
+	}
+	free(pc->files);
 	check_release(c);
 	free(pc);
+}
+
+/* file_of: the output file named rel, or NULL when there is none */
+static const struct pst_file *file_of(const struct pst_check *pc, const char *rel)
+{
+	for (size_t i = 0; i < pc->n; i++)
+		if (!strcmp(pc->files[i].rel, rel))
+			return &pc->files[i];
+	return NULL;
+}
+
+/* pst_names_part: rel is one of the output's files by the naming rule (it may be missing) */
+static bool pst_names_part(const struct mail_check *c, const char *rel)
+{
+	size_t ol = strlen(c->out_rel);
+	if (ol < 4)
+		return false;
+	char *slash = strrchr(c->out_rel, '/');
+	size_t dl = slash ? (size_t)(slash - c->out_rel) + 1 : 0;
+	if (strncmp(rel, c->out_rel, dl) || strchr(rel + dl, '/'))
+		return false;
+	char *base = xstrndup(c->out_rel + dl, ol - dl - 4);
+	bool yes = part_number(rel + dl, base) != 0;
+	free(base);
+	return yes;
 }
 
 /* folder_of: the PST folder a source folder becomes ("INBOX" -> "Inbox") */
@@ -807,13 +923,18 @@ static int pst_compare(struct mail_check *c, struct check_line *l, const struct 
 		       struct sbuf *why)
 {
 	struct pst_check *pc = (struct pst_check *)c;
-	if (!pc->p) {
-		sbuf_adds(why, "the PST cannot be read");
+	const struct pst_file *f = file_of(pc, l->want->file);
+	if (!f) {
+		sbuf_addf(why, "the PST part '%s' is missing", l->want->file);
+		return VERIFY_ABSENT;
+	}
+	if (!f->p) {
+		sbuf_addf(why, "the PST '%s' cannot be read", f->rel);
 		return VERIFY_ABSENT;
 	}
 	char *want = folder_of(l->folder);
-	const char *in = verify_pst_folder(pc->p, l->want->node);
-	int ret = verify_pst(pc->p, l->want->node, m, why);
+	const char *in = verify_pst_folder(f->p, l->want->node);
+	int ret = verify_pst(f->p, l->want->node, m, why);
 	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
 		struct sbuf w = SBUF_INIT;
 		sbuf_addf(&w, "it is in PST folder '%s', not '%s'%s%s", in, want,
@@ -827,24 +948,27 @@ static int pst_compare(struct mail_check *c, struct check_line *l, const struct 
 	return ret;
 }
 
-/* every message node, named by its subject */
+/* every message node of every file, named by its subject */
 static void pst_list(struct mail_check *c, const struct check_lister *l)
 {
 	struct pst_check *pc = (struct pst_check *)c;
-	if (!pc->p)
-		return;
-	size_t n;
-	const uint32_t *nids = verify_pst_nids(pc->p, &n);
-	for (size_t i = 0; i < n; i++) {
-		struct sbuf subject = SBUF_INIT, what = SBUF_INIT;
-		verify_pst_subject(pc->p, nids[i], &subject);
-		sbuf_addf(&what, "a message no manifest line names, subject '%s'", subject.buf);
-		struct check_item it = { .file = c->out_rel, .has_node = true, .node = nids[i],
-					 .container = verify_pst_folder(pc->p, nids[i]),
-					 .what = what.buf };
-		l->item(l->ctx, &it);
-		sbuf_release(&subject);
-		sbuf_release(&what);
+	for (size_t k = 0; k < pc->n; k++) {
+		struct verify_pst *p = pc->files[k].p;
+		size_t n = 0;
+		const uint32_t *nids = p ? verify_pst_nids(p, &n) : NULL;
+		for (size_t i = 0; i < n; i++) {
+			struct sbuf subject = SBUF_INIT, what = SBUF_INIT;
+			verify_pst_subject(p, nids[i], &subject);
+			sbuf_addf(&what, "a message no manifest line names, subject '%s'",
+				  subject.buf);
+			struct check_item it = { .file = pc->files[k].rel, .has_node = true,
+						 .node = nids[i],
+						 .container = verify_pst_folder(p, nids[i]),
+						 .what = what.buf };
+			l->item(l->ctx, &it);
+			sbuf_release(&subject);
+			sbuf_release(&what);
+		}
 	}
 }
 
@@ -859,4 +983,5 @@ const struct mail_check_ops pst_check_ops = {
 	.container = pst_container,
 	.compare = pst_compare,
 	.list = pst_list,
+	.names_part = pst_names_part,
 };

@@ -649,6 +649,19 @@ int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err
 	return ret;
 }
 
+uint64_t pst_ndb_final_size(const struct pst_ndb *n, uint64_t more)
+{
+	uint64_t extra = more / PST_BLOCK_DATA_MAX + 16;
+	uint64_t blocks = pst_spill_count(n->bbt) + extra;
+	uint64_t nodes = pst_spill_count(n->nbt) + extra;
+	uint64_t pages = (nodes + 11) / 12 + (blocks + 15) / 16 + 8;
+	uint64_t end = n->alloc.next + more + pages * PST_PAGE_SIZE;
+	/* every interval crossed starts with its map pages (AMap, and PMap/FMap now and then) */
+	end += ((end - n->alloc.next) / PST_INTERVAL + 1) * 4 * PST_PAGE_SIZE;
+	uint64_t k = end < PST_AMAP_FIRST ? 0 : (end - PST_AMAP_FIRST) / PST_INTERVAL;
+	return pst_interval_start(k + 1);
+}
+
 void pst_ndb_abort(struct pst_ndb *n)
 {
 	if (n->fd >= 0) {

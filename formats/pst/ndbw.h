@@ -151,6 +151,17 @@ int pst_ndb_finish(struct pst_ndb *n, const uint32_t rgnid[32], struct sbuf *err
  * converting the rest of the mailbox for nothing); else 0
  */
 int pst_ndb_check(const struct pst_ndb *n, struct sbuf *err);
+/*
+ * pst_ndb_final_size: what the file would measure if it were finished after
+ * `more` further bytes of blocks: the bytes allocated so far, `more` and
+ * the blocks and nodes it brings (one of each per started 8 KiB, plus 16),
+ * the B-trees over every entry (counted at 12 NBT and 16 BBT entries a
+ * page, below the 15 and 20 a full page holds, upper levels included),
+ * the map pages of the intervals that adds, and the end rounded up to the
+ * next interval as pst_ndb_finish does.  An upper bound, for a writer that
+ * splits its output at a size (pst.c, --split-size).
+ */
+uint64_t pst_ndb_final_size(const struct pst_ndb *n, uint64_t more);
 /* pst_ndb_abort: close and remove the file */
 void pst_ndb_abort(struct pst_ndb *n);
 

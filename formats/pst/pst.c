@@ -12,8 +12,22 @@
  * folder's contents table is written when the folder ends, folder objects
  * and hierarchy tables (which need the counts) at commit.  A folder's
  * contents table, however many rows, is written as it goes (ltp.h).
+ *
+ * Parts (--split-size, README "Splitting PSTs"): when the next message
+ * would take the part being written past the size asked for (its size so
+ * far, pst_ndb_final_size, plus a bound on the message's), and the part
+ * holds a message already, the folder being written ends its contents
+ * table in that part and a new part, <mailbox>-002.pst and so on, takes
+ * the rest.  Every part stays open until commit, because folders come one
+ * at a time and every part gets the whole folder tree: the folder objects,
+ * with each part's own counts, are written into every part at commit.
+ * Each part is staged in a working folder of its own and swapped in at
+ * commit, the highest first and <mailbox>.pst last (pst_parts.c).
+ * Message node IDs run on across parts, so a node ID names one message of
+ * the mailbox whichever part holds it.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,35 +38,47 @@
 #include "core/writer.h"
 #include "core/xalloc.h"
 #include "pst/message.h"
+#include "pst/ndbw.h"
+#include "pst/parts.h"
 #include "pst/pst.h"
 #include "pst/store.h"
 
 #define FIRST_FOLDER_INDEX 0x408u	/* past the indexes of Outlook's own folders */
 #define FIRST_MESSAGE_INDEX 0x10001u
+/* Microsoft 365's PST import: items it skips, folder depths it refuses */
+#define IMPORT_ITEM_MAX (150ull << 20)
+#define IMPORT_DEPTH_MAX 299
+/*
+ * a bound on what a message of `size` source bytes adds to a PST: its text
+ * body and headers become UTF-16 (at most twice the bytes), the rest is
+ * kept decoded (at most as big), plus its property context, recipient and
+ * attachment tables and their blocks
+ */
+#define MSG_BOUND(size) (2 * (uint64_t)(size) + 32768)
+/* what commit adds to a part per folder (its PC and three tables) and once (the skeleton) */
+#define FOLDER_BOUND 4096u
+#define SKELETON_BOUND 65536u
 
 struct pst_folder {
-	struct pst_folder_info info;
+	struct pst_folder_info info;	/* counts: the part's, set when it is written */
 	char *path;			/* logical path, "" for the IPM subtree */
 	char *name;
 	char *cls;
-	uint64_t contents_data, contents_sub;
-	bool has_contents;
+	bool seen;			/* the source gave it (each folder comes once) */
 };
 
 struct pst_writer {
 	struct mail_writer w;
-	struct pst_ndb *ndb;
-	struct stage stage;
-	uint8_t record_key[16];
+	struct pst_parts parts;		/* the files; parts.cur is the one being written */
 	struct pst_folder *folders;
 	size_t nfolders;
 	size_t current;			/* folder being written */
-	struct pst_tc contents;
+	struct pst_tc contents;		/* its contents table, in the current part */
 	bool in_folder;
 	uint32_t next_folder_index, next_message_index;
 	uint32_t sent_nid, drafts_nid, junk_nid;
-	char *store_name;
 	struct sbuf pst_path;		/* the current folder as the PST names it */
+	unsigned depth;			/* its depth below the top of the data file */
 };
 
 static struct mail_writer *pst_alloc(void)
@@ -81,26 +107,10 @@ static int pst_open(struct mail_writer *w, const struct out_target *t,
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct sbuf err = SBUF_INIT;
-	if (stage_begin_file(&p->stage, t, ".pst", &err) < 0)
+	if (pst_parts_open(&p->parts, t, box, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	char *display = stage_partial_display(&p->stage);
-	p->ndb = pst_ndb_create_fd(p->stage.file_fd, p->stage.work->fd, display, &err);
-	free(display);
-	if (!p->ndb)
-		return mail_writer_take_error(w, CONV_FATAL, &err);
-	/* the store's record key: derived from the mailbox, so re-runs match */
-	GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-	g_checksum_update(ck, (const guchar *)box->domain, (gssize)strlen(box->domain));
-	g_checksum_update(ck, (const guchar *)"/", 1);
-	g_checksum_update(ck, (const guchar *)box->mailbox, (gssize)strlen(box->mailbox));
-	guint8 digest[32];
-	gsize len = sizeof(digest);
-	g_checksum_get_digest(ck, digest, &len);
-	g_checksum_free(ck);
-	memcpy(p->record_key, digest, 16);
 	p->next_folder_index = FIRST_FOLDER_INDEX;
 	p->next_message_index = FIRST_MESSAGE_INDEX;
-	p->store_name = xasprintf("%s@%s", box->mailbox, box->domain);
 	add_folder(p, PST_NID_IPM_SUBTREE, PST_NID_ROOT, "", "Top of Outlook data file");
 	free(p->folders[0].cls);
 	p->folders[0].cls = NULL;
@@ -172,17 +182,76 @@ static void pst_path(const struct pst_writer *p, size_t i, struct sbuf *out)
 	sbuf_adds(out, p->folders[i].name);
 }
 
+/* import_warning: what Microsoft 365's import will not take, said and counted */
+static void import_warning(struct mail_writer *w, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void import_warning(struct mail_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	diag_warn(w->diag, "%s", text);
+	g_free(text);
+	if (w->diag->stats)
+		w->diag->stats->import_warnings++;
+}
+
 static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
 	p->current = folder_for(p, f->path);
 	sbuf_reset(&p->pst_path);
 	pst_path(p, p->current, &p->pst_path);
-	if (p->folders[p->current].has_contents)	/* cannot happen: paths are unique */
+	if (p->folders[p->current].seen)	/* cannot happen: paths are unique */
 		return mail_writer_set_error(w, CONV_FOLDER_BAD, "folder '%s' given twice", f->path);
-	pst_tc_init(&p->contents, p->ndb, pst_contents_cols, pst_contents_ncols);
+	p->folders[p->current].seen = true;
+	p->depth = 1;
+	for (const char *c = p->pst_path.buf; *c; c++)
+		p->depth += *c == '/';
+	if (p->depth > IMPORT_DEPTH_MAX)
+		import_warning(w, "folder '%s' is %u levels deep: Microsoft 365's import refuses "
+			       "folder trees deeper than %u levels", f->path, p->depth,
+			       IMPORT_DEPTH_MAX);
+	pst_tc_init(&p->contents, pst_parts_ndb(&p->parts), pst_contents_cols,
+		    pst_contents_ncols);
 	p->in_folder = true;
 	return CONV_OK;
+}
+
+/* close_contents: the current folder's contents table, ended in the current part */
+static void close_contents(struct pst_writer *p)
+{
+	struct pst_part_folder *pf = pst_parts_folder(&p->parts, p->current);
+	pst_tc_write(&p->contents, &pf->contents_data, &pf->contents_sub);
+	pst_tc_release(&p->contents);
+	pf->has_contents = true;
+}
+
+/*
+ * maybe_split: a new part for msg when it would take the current one past
+ * the split size and that part holds a message already; the folder being
+ * written goes on in the new part.  -1 with err when the part cannot be made.
+ */
+static int maybe_split(struct pst_writer *p, const struct mail_msg *msg, struct sbuf *err)
+{
+	uint64_t limit = p->parts.split_size;
+	struct pst_part *cur = pst_parts_current(&p->parts);
+	if (!limit || !cur->messages)
+		return 0;
+	uint64_t bound = MSG_BOUND(msg->size) + SKELETON_BOUND +
+			 (uint64_t)p->nfolders * FOLDER_BOUND;
+	if (pst_ndb_final_size(cur->ndb, bound) <= limit)
+		return 0;
+	close_contents(p);
+	if (pst_parts_next(&p->parts, err) < 0) {
+		p->in_folder = false;
+		return -1;
+	}
+	pst_tc_init(&p->contents, pst_parts_ndb(&p->parts), pst_contents_cols,
+		    pst_contents_ncols);
+	return 0;
 }
 
 static int discard(void *ctx, const void *data, size_t len)
@@ -224,6 +293,12 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct pst_writer *p = (struct pst_writer *)w;
 	struct pst_folder *f = &p->folders[p->current];
 	struct sbuf err = SBUF_INIT;
+	if (maybe_split(p, msg, &err) < 0) {
+		pst_prepared_free(msg->prepared);
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	}
+	struct pst_part *part = pst_parts_current(&p->parts);
+	struct pst_ndb *ndb = part->ndb;
 	/*
 	 * The file is read whole first, for its size and SHA-256 (the
 	 * manifest's) and to find it changed before anything is written; GMime
@@ -238,7 +313,7 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct sbuf left_out = SBUF_INIT;
 	struct pst_msg_in in = msg_in(msg, &left_out, &err);
 	uint32_t nid = p->next_message_index++ << 5 | 0x04;
-	ret = pst_write_message(p->ndb, &p->contents, nid, f->info.nid, &in, msg->prepared);
+	ret = pst_write_message(ndb, &p->contents, nid, f->info.nid, &in, msg->prepared);
 	if (ret == -2) {	/* nothing of it in the folder: the next one takes its ID */
 		p->next_message_index--;
 		sbuf_release(&left_out);
@@ -253,11 +328,21 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	     line = strtok_r(NULL, "\n", &save))
 		diag_error(w->diag, "'%s': %s", msg->origin, line);
 	sbuf_release(&left_out);
-	if (pst_ndb_check(p->ndb, &err) < 0)	/* a full disk: stop the mailbox now */
+	if (pst_ndb_check(ndb, &err) < 0)	/* a full disk: stop the mailbox now */
 		return mail_writer_take_error(w, CONV_FATAL, &err);
-	f->info.content_count++;
-	f->info.unread_count += !(msg->flags & MSG_SEEN);
-	sbuf_adds(&loc->folder, p->pst_path.buf);	/* file "": the PST itself */
+	struct pst_part_folder *pf = pst_parts_folder(&p->parts, p->current);
+	pf->count++;
+	pf->unread += !(msg->flags & MSG_SEEN);
+	part->messages++;
+	if (msg->size > IMPORT_ITEM_MAX)
+		import_warning(w, "'%s' in folder '%s': %llu bytes; Microsoft 365's import skips "
+			       "items over 150 MB", msg->origin, f->path,
+			       (unsigned long long)msg->size);
+	sbuf_adds(&loc->folder, p->pst_path.buf);
+	if (p->parts.cur > 0) {		/* a later part: named next to the first */
+		sbuf_adds(&loc->file, part->final);
+		loc->sibling = true;
+	}				/* else file "": the PST itself */
 	loc->node = nid;
 	sbuf_release(&err);
 	return CONV_OK;
@@ -266,40 +351,51 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 static int pst_end_folder(struct mail_writer *w)
 {
 	struct pst_writer *p = (struct pst_writer *)w;
-	struct pst_folder *f = &p->folders[p->current];
-	pst_tc_write(&p->contents, &f->contents_data, &f->contents_sub);
-	pst_tc_release(&p->contents);
-	f->has_contents = true;
+	close_contents(p);
 	p->in_folder = false;
 	return CONV_OK;
 }
 
 /* name_specials: the root folder and the Inbox carry the Drafts and junk entry IDs */
-static void name_specials(const struct pst_writer *p, struct pst_folder_info *f)
+static void name_specials(const struct pst_writer *p, const struct pst_part *part,
+			  struct pst_folder_info *f)
 {
-	f->record_key = p->record_key;
+	f->record_key = part->record_key;
 	f->drafts_nid = p->drafts_nid;
 	f->junk_nid = p->junk_nid;
 }
 
-/* write_folders: every folder object with its hierarchy rows, then the root */
-static void write_folders(struct pst_writer *p)
+/* folder_info: folder i as part k holds it (its counts there) */
+static struct pst_folder_info folder_info(struct pst_writer *p, size_t k, size_t i)
 {
+	struct pst_folder_info info = p->folders[i].info;
+	const struct pst_part_folder *pf = pst_parts_folder_of(&p->parts, k, i);
+	info.content_count = pf->count;
+	info.unread_count = pf->unread;
+	return info;
+}
+
+/* write_folders: every folder object of part k with its hierarchy rows, then the root */
+static void write_folders(struct pst_writer *p, size_t k)
+{
+	const struct pst_part *part = p->parts.v[k];
+	struct pst_ndb *ndb = part->ndb;
 	struct pst_folder_info *kids = xmalloc((p->nfolders + 4) * sizeof(*kids));
 	for (size_t i = 0; i < p->nfolders; i++) {
-		struct pst_folder *f = &p->folders[i];
-		if (!strcmp(f->path, "INBOX"))
-			name_specials(p, &f->info);
+		struct pst_folder_info info = folder_info(p, k, i);
+		if (!strcmp(p->folders[i].path, "INBOX"))
+			name_specials(p, part, &info);
 		size_t nk = 0;
 		for (size_t j = 0; j < p->nfolders; j++)
-			if (j != i && p->folders[j].info.parent == f->info.nid)
-				kids[nk++] = p->folders[j].info;
-		f->info.has_subfolders = nk > 0;
-		if (f->has_contents)
-			pst_write_folder_with_contents(p->ndb, &f->info, kids, nk,
-						       f->contents_data, f->contents_sub);
+			if (j != i && p->folders[j].info.parent == info.nid)
+				kids[nk++] = folder_info(p, k, j);
+		info.has_subfolders = nk > 0;
+		const struct pst_part_folder *pf = pst_parts_folder_of(&p->parts, k, i);
+		if (pf->has_contents)
+			pst_write_folder_with_contents(ndb, &info, kids, nk, pf->contents_data,
+						       pf->contents_sub);
 		else
-			pst_write_folder(p->ndb, &f->info, kids, nk);
+			pst_write_folder(ndb, &info, kids, nk);
 	}
 	struct pst_folder_info finder = { .nid = PST_NID_FINDER, .parent = PST_NID_ROOT,
 					  .name = "Search Root" };
@@ -309,28 +405,27 @@ static void write_folders(struct pst_writer *p)
 					.name = PST_SPAM_SEARCH_NAME };
 	struct pst_folder_info root = { .nid = PST_NID_ROOT, .parent = PST_NID_ROOT, .name = "",
 					.has_subfolders = 1 };
-	name_specials(p, &root);
+	name_specials(p, part, &root);
 	/* the root's rows in Outlook's order; the spam search folder's node: store.c */
-	kids[0] = p->folders[0].info;
+	kids[0] = folder_info(p, k, 0);
+	kids[0].has_subfolders = p->nfolders > 1;
 	kids[1] = finder;
 	kids[2] = spam;
 	kids[3] = views;
-	pst_write_folder(p->ndb, &finder, NULL, 0);
-	pst_write_folder(p->ndb, &views, NULL, 0);
-	pst_write_folder(p->ndb, &root, kids, 4);
+	pst_write_folder(ndb, &finder, NULL, 0);
+	pst_write_folder(ndb, &views, NULL, 0);
+	pst_write_folder(ndb, &root, kids, 4);
 	free(kids);
 }
 
-static int pst_commit(struct mail_writer *w)
+/* finish_part: part k's folders, skeleton, store and trees; the file complete */
+static int finish_part(struct pst_writer *p, size_t k, size_t inbox, struct sbuf *err)
 {
-	struct pst_writer *p = (struct pst_writer *)w;
-	struct sbuf err = SBUF_INIT;
-	size_t inbox = folder_for(p, "INBOX");	/* Outlook needs an Inbox even when empty */
-	if (!p->folders[inbox].has_contents)
-		p->folders[inbox].info.content_count = 0;
-	write_folders(p);
-	pst_write_skeleton(p->ndb, p->record_key, p->folders[inbox].info.nid);
-	pst_write_store(p->ndb, p->record_key, p->store_name, p->sent_nid, PST_NID_COMMON_VIEWS);
+	struct pst_part *part = p->parts.v[k];
+	write_folders(p, k);
+	pst_write_skeleton(part->ndb, part->record_key, p->folders[inbox].info.nid);
+	pst_write_store(part->ndb, part->record_key, part->store_name, p->sent_nid,
+			PST_NID_COMMON_VIEWS);
 	uint32_t rgnid[32];
 	for (int i = 0; i < 32; i++)
 		rgnid[i] = 0x400;
@@ -338,11 +433,20 @@ static int pst_commit(struct mail_writer *w)
 	rgnid[0x03] = 0x4000;
 	rgnid[0x04] = p->next_message_index;
 	rgnid[0x08] = 0x8000;
-	int ret = pst_ndb_finish(p->ndb, rgnid, &err);
-	p->ndb = NULL;
-	if (ret < 0)
-		return mail_writer_take_error(w, CONV_FATAL, &err);
-	if (stage_commit(&p->stage, &err) < 0)	/* atomic: old file or new */
+	int ret = pst_ndb_finish(part->ndb, rgnid, err);
+	part->ndb = NULL;
+	return ret;
+}
+
+static int pst_commit(struct mail_writer *w)
+{
+	struct pst_writer *p = (struct pst_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	size_t inbox = folder_for(p, "INBOX");	/* Outlook needs an Inbox even when empty */
+	for (size_t k = 0; k < p->parts.n; k++)
+		if (finish_part(p, k, inbox, &err) < 0)
+			return mail_writer_take_error(w, CONV_FATAL, &err);
+	if (pst_parts_commit(&p->parts, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_release(&err);
 	return CONV_OK;
@@ -354,10 +458,7 @@ static void pst_rollback(struct mail_writer *w)
 	if (p->in_folder)
 		pst_tc_release(&p->contents);
 	p->in_folder = false;
-	if (p->ndb)
-		pst_ndb_abort(p->ndb);
-	p->ndb = NULL;
-	stage_abort(&p->stage);
+	pst_parts_abort(&p->parts);
 }
 
 static void pst_free(struct mail_writer *w)
@@ -370,7 +471,7 @@ static void pst_free(struct mail_writer *w)
 		free(p->folders[i].cls);
 	}
 	free(p->folders);
-	free(p->store_name);
+	pst_parts_release(&p->parts);
 	sbuf_release(&p->pst_path);
 	free(p);
 }
