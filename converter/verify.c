@@ -388,7 +388,9 @@ static void check_exported(struct vbox *b, size_t i, const struct mail_folder *f
 				 "writer gives it ('%s')", e->out.file, c->location);
 	/* a format that names folders inside its file: nothing is looked at in an
 	 * output that cannot be read */
-	if (loc.folder && !b->out_bad && e->out.folder && strcmp(e->out.folder, loc.folder))
+	/* rounds: a folder renamed since keeps what earlier rounds wrote under its old name */
+	if (loc.folder && !b->out_bad && e->out.folder && strcmp(e->out.folder, loc.folder) &&
+	    b->mrun.round < 2)
 		manifest_problem(b, e->line, e->source, "output folder '%s' is not where the "
 				 "writer puts folder '%s' ('%s')", e->out.folder, f->path, loc.folder);
 	check_loc_release(&loc);

@@ -932,7 +932,9 @@ static int pst_compare(struct mail_check *c, struct check_line *l, const struct 
 		sbuf_addf(why, "the PST '%s' cannot be read", f->rel);
 		return VERIFY_ABSENT;
 	}
-	char *want = folder_of(l->folder);
+	/* where the line says (verify holds that against where the writer puts the
+	 * folder; a round keeps a renamed folder's earlier messages under its old name) */
+	char *want = l->want->folder ? xstrdup(l->want->folder) : folder_of(l->folder);
 	const char *in = verify_pst_folder(f->p, l->want->node);
 	int ret = verify_pst(f->p, l->want->node, m, why);
 	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
