@@ -47,6 +47,12 @@ struct options {
 	bool json;
 	bool quiet;
 	enum progress_mode progress;	/* --progress (export, verify) */
+	/* export: the import files of importmap.h (issue 13); NULL: not asked for */
+	const char *m365_mapping;	/* --m365-mapping FILE */
+	const char *exchange_script;	/* --exchange-script FILE */
+	const char *unc;		/* --unc PREFIX */
+	const char *address_map;	/* --address-map FILE */
+	const char *target_root;	/* --target-root-folder PATH */
 };
 
 enum exit_code {
