@@ -616,14 +616,14 @@ static int write_csv(struct importmap *m, const struct import_row *rows, size_t 
 		     struct diag *d)
 {
 	const char *root_folder = m->o->target_root ? m->o->target_root : "/";
-	unsigned parts = n ? (unsigned)((n + IMPORTMAP_ROWS_MAX - 1) / IMPORTMAP_ROWS_MAX) : 1;
+	size_t max = m->o->import_rows ? m->o->import_rows : IMPORTMAP_ROWS_MAX;
+	unsigned parts = n ? (unsigned)((n + max - 1) / max) : 1;
 	struct sbuf text = SBUF_INIT;
 	int ret = 0;
 	for (unsigned p = 0; p < parts && ret == 0; p++) {
 		sbuf_reset(&text);
 		sbuf_adds(&text, csv_header);
-		for (size_t i = (size_t)p * IMPORTMAP_ROWS_MAX;
-		     i < n && i < ((size_t)p + 1) * IMPORTMAP_ROWS_MAX; i++)
+		for (size_t i = (size_t)p * max; i < n && i < ((size_t)p + 1) * max; i++)
 			csv_row(&text, &rows[i], root_folder);
 		char *base = importmap_part_name(m->csv.base, p);
 		char *shown = importmap_part_name(m->csv.given, p);

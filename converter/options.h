@@ -53,6 +53,7 @@ struct options {
 	const char *unc;		/* --unc PREFIX */
 	const char *address_map;	/* --address-map FILE */
 	const char *target_root;	/* --target-root-folder PATH */
+	size_t import_rows;	/* MDEXPORT_IMPORT_ROWS: rows a mapping file (0: 500); tests only */
 };
 
 enum exit_code {
