@@ -41,6 +41,8 @@ FORMAT_SRC := formats/formats.c \
 VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
 CONV_LIB_SRC := converter/places.c converter/json.c converter/progress.c converter/filter.c
+# issue 13: the Microsoft 365 mapping and the Exchange script (--m365-mapping)
+CONV_LIB_SRC += converter/importmap.c
 APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
@@ -50,6 +52,7 @@ APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 TOOLS := tools/pstcheck
 
 UNIT_TESTS := test-filter test-recsort test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
+UNIT_TESTS += test-importmap
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

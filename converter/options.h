@@ -55,6 +55,13 @@ struct options {
 	/* i13-split: --split-size, PST's bytes per part file (0: one file) */
 	uint64_t split_size;
 	bool split_size_given;
+	/* export: the import files of importmap.h (issue 13); NULL: not asked for */
+	const char *m365_mapping;	/* --m365-mapping FILE */
+	const char *exchange_script;	/* --exchange-script FILE */
+	const char *unc;		/* --unc PREFIX */
+	const char *address_map;	/* --address-map FILE */
+	const char *target_root;	/* --target-root-folder PATH */
+	size_t import_rows;	/* MDEXPORT_IMPORT_ROWS: rows a mapping file (0: 500); tests only */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -26,6 +26,7 @@
 #include "core/writer.h"
 #include "core/xalloc.h"
 #include "formats.h"
+#include "importmap.h"
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
@@ -49,6 +50,7 @@ struct run {
 	struct report report;
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
 	struct progress *progress;	/* the line, the JSON stream; every stderr line goes through it */
+	struct importmap *imap;	/* issue 13: --m365-mapping, --exchange-script; NULL: none */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -146,6 +148,7 @@ struct box_run {
 	struct mail_item_loc loc;	/* where the writer put the last message */
 	int64_t started;	/* Unix seconds */
 	struct timespec t0;	/* for the elapsed time */
+	struct import_box *imp;	/* issue 13: its store files (its job's); NULL: not asked for */
 };
 
 /*
@@ -451,6 +454,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
 			note_msg(b, f, msg, NULL, NULL);
+			import_box_note(b->imp, &b->loc, msg->flags);	/* issue 13 */
 		} else if (ret == CONV_FATAL) {
 			diag_fatal(&b->diag, "%s", err.buf);
 			break;
@@ -946,6 +950,7 @@ struct box_job {
 	unsigned messages;	/* exported (none for a failed mailbox) */
 	unsigned unreadable;
 	bool failed, locked;
+	struct import_box *imp;	/* issue 13: its store files, handed to the run in finish_job */
 };
 
 static struct box_job *job_new(struct run *run, const struct mail_box *box, int status,
@@ -959,6 +964,8 @@ static struct box_job *job_new(struct run *run, const struct mail_box *box, int 
 	sbuf_add(&j->reader_err, err->buf, err->len);
 	j->diag = run->diag;
 	j->diag.unattributed = 0;
+	if (run->imap)	/* issue 13 */
+		j->imp = import_box_new(box->mailbox, box->domain);
 	return j;
 }
 
@@ -967,6 +974,7 @@ static void job_free(struct box_job *j)
 	mail_box_free(j->box);
 	sbuf_release(&j->reader_err);
 	sbuf_release(&j->pj.text);
+	import_box_free(&j->imp);
 	free(j);
 }
 
@@ -975,6 +983,7 @@ static void finish_job(struct pool_job *pj, void *ctx)
 {
 	struct box_job *j = (struct box_job *)pj;
 	struct run *run = ctx;
+	importmap_add(run->imap, &j->imp, j->row.output);	/* issue 13; before the row moves */
 	report_add(&run->report, &j->row);
 	run->mailboxes++;
 	run->messages += j->messages;
@@ -1073,6 +1082,7 @@ static void export_mailbox(struct box_job *j)
 	mail_item_loc_init(&b.loc);
 	b.diag = j->diag;	/* its settings and where its lines go */
 	b.diag.stats = &b.stats;
+	b.imp = j->imp;	/* issue 13 */
 	if (run->pool) {
 		b.diag.write = pool_job_write;
 		b.diag.write_ctx = &j->pj;
@@ -1351,6 +1361,23 @@ out:
 	return ret;
 }
 
+/*
+ * open_import_files: issue 13's --m365-mapping / --exchange-script (and
+ * --address-map) checked and their folders opened before anything is
+ * exported
+ */
+static int open_import_files(struct run *run, const struct places *guard)
+{
+	struct sbuf err = SBUF_INIT;
+	int ret = importmap_open(run->o, &run->imap, &err);
+	if (ret == 0)
+		ret = importmap_guard(run->imap, guard, &err);
+	if (ret < 0)
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+	sbuf_release(&err);
+	return ret;
+}
+
 static int export_run(const struct options *o, struct progress *p)
 {
 	struct sbuf err = SBUF_INIT;
@@ -1366,8 +1393,10 @@ static int export_run(const struct options *o, struct progress *p)
 			run.root = (struct tree)TREE_INIT;
 		sbuf_release(&ignored);
 	}
-	if (open_report(o, &guard, &report) < 0 || (!o->dry_run && open_output(&run, &guard) < 0)) {
+	if (open_report(o, &guard, &report) < 0 || open_import_files(&run, &guard) < 0 ||
+	    (!o->dry_run && open_output(&run, &guard) < 0)) {
 		close_report(&report, false);	/* nothing was exported: no report either */
+		importmap_free(&run.imap);
 		places_release(&guard);
 		close_run(&run);
 		return EXIT_FATAL;
@@ -1379,7 +1408,11 @@ static int export_run(const struct options *o, struct progress *p)
 	prescan_finish(&scan);
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
-	int status = finish_report(&run, &report, close_run(&run));
+	/* issue 13: the import files, before the report (a failure to write one is fatal) */
+	bool import_failed = importmap_finish(run.imap, &run.root, &run.diag) < 0;
+	importmap_free(&run.imap);
+	int status = close_run(&run);
+	status = finish_report(&run, &report, import_failed ? EXIT_FATAL : status);
 	char locked[64] = "";
 	if (run.locked)
 		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);

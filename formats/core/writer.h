@@ -90,6 +90,12 @@ struct mail_writer_ops {
 	int (*commit)(struct mail_writer *w);
 	void (*rollback)(struct mail_writer *w);
 	void (*free)(struct mail_writer *w);
+	/*
+	 * import_stores: its files are mail stores an import takes whole (PST:
+	 * Microsoft 365's PST Import, Exchange's New-MailboxImportRequest), so
+	 * export may list them in --m365-mapping / --exchange-script files
+	 */
+	bool import_stores;
 };
 
 struct mail_writer {

@@ -490,4 +490,5 @@ const struct mail_writer_ops pst_writer_ops = {
 	.commit = pst_commit,
 	.rollback = pst_rollback,
 	.free = pst_free,
+	.import_stores = true,
 };
