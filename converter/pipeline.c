@@ -951,6 +951,7 @@ struct box_job {
 	unsigned unreadable;
 	bool failed, locked;
 	struct import_box *imp;	/* issue 13: its store files, handed to the run in finish_job */
+	bool round_wrote;	/* not a round, or a round that wrote output of its own */
 };
 
 static struct box_job *job_new(struct run *run, const struct mail_box *box, int status,
@@ -983,7 +984,9 @@ static void finish_job(struct pool_job *pj, void *ctx)
 {
 	struct box_job *j = (struct box_job *)pj;
 	struct run *run = ctx;
-	importmap_add(run->imap, &j->imp, j->row.output);	/* issue 13; before the row moves */
+	/* issue 13; before the row moves.  A round that wrote no part of its own has no
+	 * new file to import (the earlier rounds' were in their runs' files) */
+	importmap_add(run->imap, &j->imp, j->round_wrote ? j->row.output : NULL);
 	report_add(&run->report, &j->row);
 	run->mailboxes++;
 	run->messages += j->messages;
@@ -1021,6 +1024,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 			j->row.output = xstrdup(b->part_rel.buf);
 		}
 	}
+	j->round_wrote = !b->round.r || (b->part_rel.len && !b->round.idle);
 	if (b->run->o->incremental) {
 		const struct round_run *rr = &b->round;
 		j->row.round = rr->number;

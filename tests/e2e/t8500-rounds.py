@@ -279,7 +279,28 @@ def one_format(fmt):
                not any(x.get("message_id") == "<inbox-2@rounds.example>" for x in cum[1:]) and
                vrc == 0, "%s: --prune: the removed message's file and line are gone, the new one "
                "added, verify passes" % fmt, "exit %d %d\n%s\n%s" % (rc, vrc, err[-800:], vout[-800:]))
+    if fmt == "pst":
+        m365_rounds()
     return base
+
+
+def m365_rounds():
+    """--m365-mapping over rounds: each round's file names only the PSTs that round wrote."""
+    import csv
+    round1_source()
+    out = os.path.join(work, "m365-pst")
+    names = []
+    for r in (1, 2, 3):
+        if r == 2:
+            round2_changes()
+        mapping = os.path.join(work, "m365-%d.csv" % r)
+        extra = ["--incremental"] if r > 1 else []
+        rc, _o, err = export("pst", out, *extra, "--m365-mapping", mapping)
+        rows = list(csv.DictReader(open(mapping, newline=""))) if os.path.exists(mapping) else None
+        names.append((rc, rows and [x["Name"] for x in rows]))
+    tap.eq(names, [(0, ["bea.pst"]), (0, ["bea.round-002.pst"]), (0, [])],
+           "pst: --m365-mapping lists each round's own PST only (round 3, with nothing new: "
+           "no file to import: a mapping of no rows)")
 
 
 def kill_round2(fmt, base, faulty):
