@@ -51,10 +51,14 @@ static void file_step(struct plan_walk *w, const char *rel)
 		sbuf_addf(w->plan, "M\t%s\n", rel);
 }
 
-/* walk_partial: every regular file below dirfd (rel: its path so far), in name order */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* walk_partial: every regular file below dir_fd (rel: its path so far), in name order */
 static int walk_partial(struct plan_walk *w, int dir_fd, const char *rel)
 {
-	struct dirent **names = NULL;
 	int fd = dup(dir_fd);
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	if (!d) {
@@ -63,38 +67,34 @@ static int walk_partial(struct plan_walk *w, int dir_fd, const char *rel)
 		sbuf_addf(w->err, "cannot read the round's output: %s", strerror(errno));
 		return -1;
 	}
+	char **names = NULL;
 	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
+	for (struct dirent *de; (de = readdir(d));) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 16;
-			names = xreallocarray(names, cap, sizeof(*names));
+			names = xreallocarray(names, cap, sizeof(char *));
 		}
-		names[n] = xmalloc(sizeof(**names));
-		*names[n++] = *de;
+		names[n++] = xstrdup(de->d_name);
 	}
+	if (n)
+		qsort(names, n, sizeof(char *), by_name);
 	int ret = 0;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = i + 1; j < n; j++)
-			if (strcmp(names[j]->d_name, names[i]->d_name) < 0) {
-				struct dirent *t = names[i];
-				names[i] = names[j];
-				names[j] = t;
-			}
 	for (size_t i = 0; i < n && ret == 0; i++) {
-		char *sub = *rel ? xasprintf("%s/%s", rel, names[i]->d_name) :
-				   xstrdup(names[i]->d_name);
+		char *sub = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		struct stat st;
-		if (fstatat(dirfd(d), names[i]->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			sbuf_addf(w->err, "cannot read the round's output '%s': %s", sub,
 				  strerror(errno));
 			ret = -1;
 		} else if (S_ISDIR(st.st_mode)) {
 			sbuf_addf(w->plan, "K\t%s\n", sub);	/* made even when empty (Maildir's tmp/) */
-			int sfd = openat(dirfd(d), names[i]->d_name,
+			int sfd = openat(dirfd(d), names[i],
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sfd < 0)
+				sbuf_addf(w->err, "cannot open the round's folder '%s': %s", sub,
+					  strerror(errno));
 			ret = sfd < 0 ? -1 : walk_partial(w, sfd, sub);
 			if (sfd >= 0)
 				close(sfd);
@@ -213,7 +213,7 @@ static int step_append(struct plan_run *r, const char *rel, uint64_t size, int64
 	int from = openat(sfd, sleaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (from < 0)
 		return 0;	/* appended already */
-	struct stat fst;
+	struct stat fst = { 0 };
 	int dfd = final_parent(r, rel, &dleaf);
 	int to = dfd < 0 ? -1 : sys_openat(dfd, dleaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 	int e = dfd < 0 ? EIO : to < 0 ? errno : 0;

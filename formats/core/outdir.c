@@ -105,7 +105,7 @@ static void protect_number(struct sbuf *out, size_t start)
 	size_t i = out->len;
 	while (i > start && out->buf[i - 1] >= '0' && out->buf[i - 1] <= '9')
 		i--;
-	if (i == out->len || i <= start + 1 || out->buf[i - 1] != '-')
+	if (i == out->len || i <= start || out->buf[i - 1] != '-')
 		return;
 	char *tail = xstrdup(out->buf + i);
 	sbuf_setlen(out, i - 1);

@@ -165,7 +165,8 @@ tap.ok(rc == 1 and first and first[0]["kind"] == "missing" and first[0]["folder"
        and first[0]["output"] == pst_rel and first[0]["source"] is None,
        "pst: a PST removed is missing as the mailbox's output", diag)
 rest = sorted((p["kind"], p["source"], p["output"], p.get("nid"), p["what"]) for p in ps[1:])
-want = sorted(("missing", e["source"], pst_rel, e["output"]["nid"], "the PST cannot be read")
+want = sorted(("missing", e["source"], pst_rel, e["output"]["nid"],
+               "the PST '%s' cannot be read" % pst_rel)
               for e in pl)
 tap.ok(rest == want, "pst: and each of its %d messages is missing, by its node" % len(pl),
        "%r\n%r" % (rest[:3], want[:3]))

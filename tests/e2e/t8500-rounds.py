@@ -397,7 +397,35 @@ def read_tree_ids(top):
     return got
 
 
+def unindexed_rounds():
+    """Without index records (no dovecot-uidlist): messages are known by folder and
+    SHA-256; the same bytes twice in a folder are two messages."""
+    round1_source()
+    for folder in ("INBOX", "Work", "Old", "Trash"):
+        os.unlink(os.path.join(folder_dir(folder), "dovecot-uidlist"))
+    twin = os.path.join(folder_dir("Work"), "cur")
+    first = sorted(os.listdir(twin))[0]
+    shutil.copy2(os.path.join(twin, first), os.path.join(twin, "1700000099.M99P1.host:2,"))
+    out = os.path.join(work, "unindexed-mbox")
+    rc1, _o, err1 = export("mbox", out)
+    _mid, data = message("Work", 15)
+    new = os.path.join(twin, "1700000100.M100P1.host:2,")
+    with open(new, "wb") as f:
+        f.write(data)
+    shutil.copy2(os.path.join(twin, first), os.path.join(twin, "1700000101.M101P1.host:2,"))
+    rc2, _o, err2 = export("mbox", out, "--incremental")
+    got, _f = read_output("mbox", out)
+    vrc, vout = verify(out)
+    tap.ok(rc1 == 0 and rc2 == 0 and round_line(err2)[:3] == (2, 2, 12) and
+           got[("Work", "<work-15@rounds.example>")] == 1 and
+           got[("Work", "<work-11@rounds.example>")] == 3 and vrc == 0,
+           "without index records: a round adds the new message and a third copy of a message "
+           "already there twice, nothing else (by folder and SHA-256); verify passes",
+           "exit %d %d %r\n%s\n%s" % (rc1, rc2, round_line(err2), err2[-800:], vout[-600:]))
+
+
 bases = {fmt: one_format(fmt) for fmt in FORMATS}
+unindexed_rounds()
 FAULTY = of.faulty_binary(tap)
 if FAULTY:
     for fmt in FORMATS:
