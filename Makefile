@@ -27,6 +27,7 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
 	formats/mdaemon/mdaemon_fs.c formats/mdaemon/mdaemon_accounts.c formats/mdaemon/mdaemon.c \
+	formats/mdaemon/settle.c \
 	formats/mbox/mbox.c formats/mbox/read.c formats/maildir/maildir.c formats/maildir/read.c formats/eml/eml.c formats/eml/read.c formats/null/null.c \
 	formats/mdaemon/driver.c formats/maildir/driver.c formats/mbox/driver.c formats/eml/driver.c formats/pst/driver.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c \
@@ -41,7 +42,7 @@ FORMAT_SRC := formats/formats.c \
 VERIFY_SRC := converter/verify_manifest.c
 # converter pieces the unit tests link too
 CONV_LIB_SRC := converter/places.c converter/json.c converter/progress.c
-APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/manifest.c converter/report.c \
+APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))

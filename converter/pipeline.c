@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boxpipe.h"
+#include "live.h"
 #include "pool.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
@@ -43,6 +44,7 @@ struct run {
 	unsigned unreadable;
 	unsigned failed;	/* mailboxes whose output failed */
 	unsigned locked;	/* mailboxes another run was writing: skipped */
+	unsigned changing;	/* live stores: folders that never settled (exit 1) */
 	struct tree root;	/* DIR, opened once (not for a dry run) */
 	struct report report;
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
@@ -79,7 +81,7 @@ static int close_run(struct run *run)
 {
 	int status = EXIT_OK;
 	run->unreadable += run->diag.unattributed;
-	if (run->unreadable)
+	if (run->unreadable || run->changing)	/* changing: live stores, issue 13 */
 		status = EXIT_PARTIAL;
 	if (select_unmatched(&run->sel))
 		status = EXIT_FATAL;
@@ -126,6 +128,7 @@ struct box_run {
 	struct mail_item_loc loc;	/* where the writer put the last message */
 	int64_t started;	/* Unix seconds */
 	struct timespec t0;	/* for the elapsed time */
+	unsigned live_try;	/* live stores (issue 13): this read of the mailbox, from 1 */
 };
 
 /*
@@ -214,6 +217,7 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
 		diag_warn(&b->diag, "%s; reading it again from the start", b->w->error.buf);
 		ret = feed_reopen(b, msg, err);
+		b->stats.read_again++;	/* live stores: reported (summary, report) */
 		if (ret != CONV_OK)
 			return ret;
 		ret = mail_writer_write_msg(b->w, *msg, &b->loc);
@@ -376,6 +380,11 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		"%u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
+	if (s->read_again || s->changing)	/* live stores (issue 13) */
+		sbuf_addf(out, "  live source: %u %s read again (changed while read), %u %s "
+			  "still changing after %u tries\n", s->read_again,
+			  plural(s->read_again, "message", "messages"), s->changing,
+			  plural(s->changing, "folder", "folders"), LIVE_TRIES);
 	if (s->problems.len)
 		sbuf_addf(out, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
@@ -532,6 +541,63 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
 	return manifest_prepare(b->manifest, &mr, err);
 }
 
+/* ---- live stores (issue 13; converter/live.h) ---------------------------- */
+
+/* write_steps' answer when the mailbox is to be read again (compared by address) */
+static const char live_again[] = "read the mailbox again";
+static void open_box(struct box_run *b, int reader_status, struct sbuf *reader_err);
+
+/*
+ * live_settled: after every folder was read, true when none changed while
+ * it was read, or when this was the last try (those still changing are
+ * then named and counted, and what was read is committed); false: the
+ * mailbox is to be read again (write_mailbox)
+ */
+static bool live_settled(struct box_run *b)
+{
+	struct sbuf what = SBUF_INIT;
+	unsigned n = live_unsettled(b->mb, &what);
+	bool settled = n == 0 || b->live_try >= LIVE_TRIES;
+	if (n && settled) {
+		char *name = xasprintf("%s@%s", b->box->mailbox, b->box->domain);
+		live_note_changing(&b->diag, name, &what);
+		free(name);
+		b->stats.changing = n;
+	}
+	sbuf_release(&what);
+	return settled;
+}
+
+/*
+ * live_reopen: the mailbox closed and opened again for another try, its
+ * counts started again (the summary and report give the last try's), the
+ * warning saying why.  The output of the try before is rolled back by the
+ * caller: the whole mailbox is staged until commit, so dropping it is the
+ * writers' ordinary rollback (README, "Exporting a live store").
+ * -1: the mailbox can no longer be opened (err set).
+ */
+static int live_reopen(struct box_run *b, struct sbuf *err)
+{
+	struct sbuf what = SBUF_INIT;
+	live_unsettled(b->mb, &what);
+	b->mb->v->close_mailbox(b->mb);
+	b->mb = NULL;
+	conv_stats_release(&b->stats);
+	b->stats = (struct conv_stats){ .problems = SBUF_INIT };
+	char *name = xasprintf("%s@%s", b->box->mailbox, b->box->domain);
+	live_note_again(&b->diag, name, b->live_try + 1, &what);
+	struct sbuf rerr = SBUF_INIT;
+	open_box(b, CONV_OK, &rerr);
+	if (!b->mb)
+		sbuf_addf(err, "%s: cannot open the mailbox again: %s", name, rerr.buf);
+	free(name);
+	sbuf_release(&rerr);
+	sbuf_release(&what);
+	return b->mb ? 0 : -1;
+}
+
+/* ---- end of live stores --------------------------------------------------- */
+
 /*
  * write_mailbox: open, every folder, then commit the output and the
  * manifest.  The manifest is complete before the output is committed and
@@ -554,6 +620,8 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 		return b->w->error.buf;
 	if (export_folders(b) == CONV_FATAL)
 		return "";
+	if (!live_settled(b))	/* live stores (issue 13): read it again */
+		return live_again;
 	if (prepare_manifest(b, err) < 0)
 		return err->buf;
 	if (mail_writer_commit(b->w) != CONV_OK)
@@ -569,8 +637,21 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 static bool write_mailbox(struct box_run *b, const struct mail_writer_ops *ops,
 			  struct sbuf *err)
 {
-	b->w = mail_writer_new(ops, &b->diag);
-	const char *failure = write_steps(b, err);
+	const char *failure;
+	for (b->live_try = 1;; b->live_try++) {	/* live stores (issue 13): up to LIVE_TRIES */
+		b->w = mail_writer_new(ops, &b->diag);
+		failure = write_steps(b, err);
+		if (failure != live_again)
+			break;
+		mail_writer_rollback(b->w);
+		mail_writer_free(&b->w);
+		manifest_free(&b->manifest);
+		if (live_reopen(b, err) < 0) {
+			failure = err->buf;
+			b->w = mail_writer_new(ops, &b->diag);	/* rolled back below: nothing */
+			break;
+		}
+	}
 	if (failure && *failure)
 		diag_fatal(&b->diag, "%s", failure);
 	if (failure)
@@ -605,6 +686,7 @@ struct box_job {
 	struct report_row row;
 	unsigned messages;	/* exported (none for a failed mailbox) */
 	unsigned unreadable;
+	unsigned changing;	/* live stores (issue 13) */
 	bool failed, locked;
 };
 
@@ -641,6 +723,7 @@ static void finish_job(struct pool_job *pj, void *ctx)
 	run->unreadable += j->unreadable;
 	run->failed += j->failed;
 	run->locked += j->locked;
+	run->changing += j->changing;
 	job_free(j);
 }
 
@@ -660,6 +743,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.unreadable_msgs = s->unreadable_msgs, .stale = s->stale,
 		.errors = s->unreadable, .warnings = s->warnings,
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
+		.read_again = s->read_again, .changing = failed ? 0 : s->changing,
 	};
 	if (wrote) {
 		const char *suffix = b->run->o->format->dest_suffix;
@@ -744,6 +828,7 @@ static void export_mailbox(struct box_job *j)
 		b.mb->v->close_mailbox(b.mb);
 	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
 	fill_result(&b, j, failed);
+	j->changing = failed ? 0 : b.stats.changing;	/* live stores (issue 13) */
 	progress_mailbox_done(run->progress, name, j->row.result, j->messages,
 			      failed ? 0 : b.stats.bytes);
 	free(name);

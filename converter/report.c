@@ -29,6 +29,8 @@ static struct report_row sum(const struct report *r)
 		t.errors += x->errors;
 		t.warnings += x->warnings;
 		t.bytes += x->bytes;
+		t.read_again += x->read_again;
+		t.changing += x->changing;
 		t.elapsed += x->elapsed;
 	}
 	t.errors += r->unattributed;
@@ -85,6 +87,8 @@ static void json_counts(struct sbuf *j, const struct report_row *x)
 		  x->folders, x->groupware, x->found, x->exported, x->deleted,
 		  x->unreadable_msgs, (unsigned long long)x->bytes, x->stale, x->errors,
 		  x->warnings, x->elapsed);
+	/* live stores (issue 13): messages read again, folders that never settled */
+	sbuf_addf(j, ",\"read_again\":%u,\"changing\":%u", x->read_again, x->changing);
 }
 
 static void json_str_or_null(struct sbuf *j, const char *s)

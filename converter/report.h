@@ -20,6 +20,7 @@ struct report_row {
 	const char *result;	/* "exported", "failed", "unreadable", "dry-run" */
 	unsigned folders, groupware, found, exported, deleted, unreadable_msgs;
 	unsigned stale, errors, warnings;
+	unsigned read_again, changing;	/* live stores (issue 13; converter/live.h) */
 	uint64_t bytes;		/* source bytes of the exported messages */
 	double elapsed;		/* seconds */
 };

@@ -28,6 +28,8 @@ struct conv_stats {
 	unsigned stale;		/* index records without a file */
 	unsigned warnings;
 	uint64_t bytes;		/* source bytes of exported messages */
+	unsigned read_again;	/* messages that changed while read, read again (live store) */
+	unsigned changing;	/* folders that never settled while read (live store) */
 	struct sbuf problems;	/* first lines of errors, for the summary */
 	unsigned problems_listed;
 };
