@@ -249,6 +249,12 @@ static void source_fault(int fd)
 void sys_fault_source(int fd, const char *origin)
 {
 	parse_env();
+	if (hook.pause_on) {	/* "read ORIGIN", on the thread that reads */
+		char what[2 * PATH_MAX + 16];
+		snprintf(what, sizeof(what), "read %s", origin);
+		if (strstr(what, hook.pause_on))
+			pause_here(0);
+	}
 	if (hook.source == SOURCE_OFF || fd < 0 || !strstr(origin, hook.pattern))
 		return;
 	if (atomic_fetch_add(&hook.source_hits, 1) && hook.source_once)

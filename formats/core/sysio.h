@@ -38,10 +38,13 @@
  *   MDX_PAUSE_AT=N             at the Nth output call (numbered as count
  *                              numbers them)
  *   MDX_PAUSE_ON=TEXT          at each output call whose "op path" (as count
- *                              traces it) contains TEXT
+ *                              traces it) contains TEXT, and at each first
+ *                              read of a source message, as "read ORIGIN"
+ *                              (its path relative to SOURCE), on the
+ *                              thread that reads it
  *                              the thread creates PATH (holding the call's
- *                              number) and waits until PATH is removed, at
- *                              most 60 s, then makes the call
+ *                              number, 0 for a read) and waits until PATH is
+ *                              removed, at most 60 s, then goes on
  *
  * A production build has no hook, no global state and no getenv: the
  * wrappers are the plain calls.
