@@ -22,7 +22,7 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 	formats/core/outfile.c formats/core/outdir.c formats/core/writer.c \
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
 	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
-	formats/core/check.c formats/core/recsort.c
+	formats/core/check.c formats/core/recsort.c formats/core/settle.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \

@@ -15,7 +15,7 @@
 #include "core/reader.h"
 #include "core/sbuf.h"
 
-#define LIVE_TRIES 3
+#define LIVE_TRIES 3u
 
 /*
  * live_unsettled: after the mailbox's last folder was read, the folders

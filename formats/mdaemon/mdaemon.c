@@ -561,7 +561,7 @@ static void list_one(void *ctx, const char *name, enum dent_type type)
 	}
 	if (!has_suffix_ci(name, ".msg"))
 		return;
-	md_dirstate_add_name(&l->state, name);
+	name_digest_add(&l->state.msgs, name);
 	sbuf_reset(&l->rec);
 	if (type != DENT_FILE) {
 		sbuf_add(&l->rec, name, strlen(name) + 1);
@@ -1058,14 +1058,15 @@ static void check_settled(struct md_mailbox *r)
 		if (!r->dirstates[i].taken || r->dirfds[i] < 0)
 			continue;
 		struct md_dirstate now;
-		size_t before = why.len;
-		if (why.len)
-			sbuf_adds(&why, "; ");
+		struct sbuf one = SBUF_INIT;
 		if (md_dirstate_take(r->dirfds[i], &now) < 0)
-			sbuf_addf(&why, "'%s' cannot be listed again: %s", r->dirnames[i],
+			sbuf_addf(&one, "'%s' cannot be listed again: %s", r->dirnames[i],
 				  strerror(errno));
-		else if (!md_dirstate_changed(&r->dirstates[i], &now, &why))
-			sbuf_setlen(&why, before);
+		else
+			md_dirstate_changed(&r->dirstates[i], &now, &one);
+		if (one.len)
+			sbuf_addf(&why, "%s%s", why.len ? "; " : "", one.buf);
+		sbuf_release(&one);
 	}
 	if (why.len) {
 		r->unsettled++;

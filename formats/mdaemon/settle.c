@@ -8,24 +8,6 @@
 #include "mdaemon/mdaemon_fs.h"
 #include "mdaemon/mrk.h"
 
-/* FNV-1a, then a finalizer, so that the sum of many names stays spread */
-static uint64_t name_hash(const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325u;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		h = (h ^ *p) * 0x100000001b3u;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdu;
-	h ^= h >> 33;
-	return h;
-}
-
-void md_dirstate_add_name(struct md_dirstate *s, const char *name)
-{
-	s->msgs++;
-	s->digest += name_hash(name);
-}
-
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
@@ -76,7 +58,7 @@ static void relist_one(void *ctx, const char *name, enum dent_type type)
 		return;
 	}
 	if (has_suffix_ci(name, ".msg"))
-		md_dirstate_add_name(l->s, name);
+		name_digest_add(&l->s->msgs, name);
 }
 
 int md_dirstate_take(int dirfd, struct md_dirstate *s)
@@ -94,11 +76,7 @@ bool md_dirstate_changed(const struct md_dirstate *then, const struct md_dirstat
 			 struct sbuf *why)
 {
 	size_t len = why->len;
-	if (then->msgs != now->msgs)
-		sbuf_addf(why, "%llu .msg files, %llu when it was opened",
-			  (unsigned long long)now->msgs, (unsigned long long)then->msgs);
-	else if (then->digest != now->digest)
-		sbuf_adds(why, "its .msg files are not those listed when it was opened");
+	name_digest_changed(&then->msgs, &now->msgs, ".msg files", why);
 	if (then->mrk != now->mrk)
 		sbuf_addf(why, "%sIMAP.MRK %s", why->len > len ? "; " : "",
 			  now->mrk ? "appeared" : "went away");

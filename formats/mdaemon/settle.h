@@ -13,22 +13,15 @@
 #include <stdint.h>
 
 #include "core/sbuf.h"
+#include "core/settle.h"
 
 struct md_dirstate {
 	bool taken;		/* false: the directory could not be read */
-	uint64_t msgs;		/* .msg names listed */
-	/*
-	 * a sum of the names' hashes: the same for the same set of names in
-	 * whatever order the file system lists them, without keeping or
-	 * sorting the names (flat memory for a folder of a million)
-	 */
-	uint64_t digest;
+	struct name_digest msgs;	/* the .msg names listed */
 	bool mrk;		/* an IMAP.MRK header was read */
 	uint32_t uidnext, write_counter;
 };
 
-/* md_dirstate_add_name: one .msg name of the listing into s */
-void md_dirstate_add_name(struct md_dirstate *s, const char *name);
 /*
  * md_dirstate_read_mrk: the header of the directory's IMAP.MRK (mrk_name,
  * NULL: none listed) into s; a file that cannot be read or is shorter than

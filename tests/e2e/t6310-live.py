@@ -17,6 +17,8 @@ LastWriteCounter moved on, and lets the export go on.
      3", two reads of the message in all; the output holds every message of
      the clean run and the new one exactly once (Python's mailbox for mbox
      and Maildir, `mdexport verify` for all), "changing" 0;
+     The same for a Maildir SOURCE (cur/ and new/ listed again): a message
+     delivered into new/ during the first try;
   2. changed during every try: exactly 3 tries, exit 1, a warning naming
      INBOX "on each of 3 tries", summary "1 folder still changing", report
      "changing": 1; the output is complete for what the last try listed:
@@ -76,7 +78,7 @@ def deliver(store, n):
     return mid
 
 
-def export(store, out, fmt, env_add, on_pause=None, jobs=1):
+def export(store, out, fmt, env_add, on_pause=None, jobs=1, who=("--user", ADDR)):
     """The export with the pause set; on_pause(i) is called at the i-th pause
     (from 1) before the export goes on.  Returns (rc, stderr, pauses, report)."""
     pause = os.path.join(work, "pause")
@@ -88,7 +90,7 @@ def export(store, out, fmt, env_add, on_pause=None, jobs=1):
     env["MDX_PAUSE_FILE"] = pause
     errf = open(out + ".stderr", "wb")
     p = subprocess.Popen([FAULTY, "export", store, "--format", fmt, "--output", out,
-                          "--user", ADDR, "--report", report, "-j", str(jobs)],
+                          "--report", report, "-j", str(jobs)] + list(who),
                          stdout=subprocess.DEVNULL, stderr=errf, env=env)
     pauses = 0
     deadline = time.time() + 40
@@ -108,10 +110,10 @@ def export(store, out, fmt, env_add, on_pause=None, jobs=1):
     return rc, err, pauses, rep
 
 
-def message_ids(fmt, out):
+def message_ids(fmt, out, box=("example.com", "alice")):
     """Every Message-ID in the output, with repeats, read by Python's mailbox."""
     ids = []
-    top = os.path.join(out, "example.com", "alice")
+    top = os.path.join(out, *box)
     for root, dirs, files in os.walk(top):
         if fmt == "mbox":
             for name in files:
@@ -237,6 +239,53 @@ def case_every(fmt):
 
 case_every("mbox")
 case_every("maildir")
+
+
+# ---- 1b. a Maildir SOURCE: cur/ and new/ listed again -------------------------------------
+def case_maildir_source():
+    label = "a Maildir SOURCE, a message delivered during the first try"
+    d = os.path.join(work, "maildir-source")
+    src = os.path.join(d, "bea", "Maildir")
+    os.makedirs(os.path.dirname(src))
+    md = mailbox.Maildir(src, create=True)
+    ids = []
+    for n in (1, 2, 3):
+        m = mailbox.MaildirMessage(("From: x@example.net\nTo: bea@example.com\nSubject: %d\n"
+                                    "Message-ID: <m%d@example.net>\n\nbody %d\n"
+                                    % (n, n, n)).encode())
+        m.set_subdir("cur")
+        m.set_flags("S")
+        md.add(m)
+        ids.append("<m%d@example.net>" % n)
+    md.close()
+    first = sorted(os.listdir(os.path.join(src, "cur")))[0].split(":")[0]
+
+    def deliver_maildir(i):
+        if i != 1:
+            return
+        tmp = os.path.join(src, "tmp", "1800000000.M9P9.live")
+        with open(tmp, "wb") as f:      # as an MDA delivers: tmp/, then new/
+            f.write(b"From: y@example.net\nTo: bea@example.com\nSubject: new\n"
+                    b"Message-ID: <live@example.net>\n\narrived during the export\n")
+        os.rename(tmp, os.path.join(src, "new", "1800000000.M9P9.live"))
+        ids.append("<live@example.net>")
+    out = os.path.join(d, "out")
+    rc, err, pauses, rep = export("maildir:" + src, out, "mbox", {"MDX_PAUSE_ON": first},
+                                  deliver_maildir, who=())
+    again = [ln for ln in err.splitlines()
+             if ln.startswith("mdexport: warning: bea@localhost: folder 'INBOX'")]
+    tap.ok(rc == 0 and pauses == 2 and len(again) == 1 and
+           "1 files in new/, 0 when it was opened" in again[0] and "try 2 of 3" in again[0],
+           "%s: exit 0, 2 tries, a warning names INBOX and new/" % label,
+           "exit %d, %d pauses\n%s" % (rc, pauses, err[-2500:]))
+    tap.eq(message_ids("mbox", out, ("localhost", "bea")), sorted(ids),
+           "%s: the output holds the 3 messages and the new one, each once" % label)
+    vrc, vo, ve = e2e.run(["verify", "maildir:" + src, out])
+    tap.ok(vrc == 0, "%s: verify passes against the changed Maildir" % label,
+           (vo + ve)[-2000:])
+
+
+case_maildir_source()
 
 
 # ---- 3. a .msg rewritten while it is read --------------------------------------------------
