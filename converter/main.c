@@ -116,7 +116,12 @@ static const char usage_export[] =
 "(deleted, unreadable), bytes and time.  Every time written is UTC.\n"
 "Groupware folders (calendar, contacts, tasks, notes, documents) are listed\n"
 "but not exported as mail.  SOURCE is only read: nothing under it is\n"
-"created, changed, renamed or locked, and access times are kept.\n";
+"created, changed, renamed or locked, and access times are kept.\n"
+"A live store (MDaemon or a Maildir still receiving mail): a folder whose\n"
+"listing or IMAP.MRK header changed while it was read makes the mailbox be\n"
+"read again, up to 3 tries; one that never settles is exported as the last\n"
+"try read it and reported as changing (exit status 1).  A message that\n"
+"changed while it was read is read again once and counted (\"read again\").\n";
 
 static const char usage_verify[] =
 "usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
