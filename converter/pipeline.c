@@ -754,6 +754,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 	j->unreadable = s->unreadable;
 	j->failed = failed;
 	j->locked = b->locked;
+	j->changing = failed ? 0 : s->changing;	/* live stores (issue 13) */
 }
 
 /*
@@ -828,7 +829,6 @@ static void export_mailbox(struct box_job *j)
 		b.mb->v->close_mailbox(b.mb);
 	char *name = xasprintf("%s@%s", box->mailbox, box->domain);
 	fill_result(&b, j, failed);
-	j->changing = failed ? 0 : b.stats.changing;	/* live stores (issue 13) */
 	progress_mailbox_done(run->progress, name, j->row.result, j->messages,
 			      failed ? 0 : b.stats.bytes);
 	free(name);
@@ -1094,9 +1094,13 @@ static int export_run(const struct options *o, struct progress *p)
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
 	int status = finish_report(&run, &report, close_run(&run));
-	char locked[64] = "";
+	char locked[128] = "";
 	if (run.locked)
 		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);
+	if (run.changing)	/* live stores (issue 13) */
+		snprintf(locked + strlen(locked), sizeof(locked) - strlen(locked),
+			 "; %u %s still changing", run.changing,
+			 run.changing == 1 ? "folder" : "folders");
 	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
 		  "items; %u mailboxes failed%s; exit status %d\n",
 		  o->dry_run ? "would export" : "exported", run.messages,

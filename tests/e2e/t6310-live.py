@@ -20,11 +20,11 @@ LastWriteCounter moved on, and lets the export go on.
      The same for a Maildir SOURCE (cur/ and new/ listed again): a message
      delivered into new/ during the first try;
   2. changed during every try: exactly 3 tries, exit 1, a warning naming
-     INBOX "on each of 3 tries", summary "1 folder still changing", report
-     "changing": 1; the output is complete for what the last try listed:
-     the messages delivered during tries 1 and 2 once each, the one
-     delivered during try 3 (after INBOX was listed) not at all, the clean
-     run's messages all there;
+     INBOX "on each of 3 tries", summary "1 folder still changing" (and the
+     run's last line), report "changing": 1; the output is complete for
+     what the last try listed: the messages delivered during tries 1 and 2
+     once each, the one delivered during try 3 (after INBOX was listed) not
+     at all, the clean run's messages all there;
   3. a .msg rewritten while it is read (MDX_FAULT=grow-once): read again,
      exit 0, summary "1 message read again", report "read_again": 1,
      "changing": 0, no mailbox retry."""
@@ -221,6 +221,8 @@ def case_every(fmt):
     summ = e2e.summary(err, ADDR)
     tap.ok("1 folder still changing after 3 tries" in summ,
            "%s: the summary counts the folder as still changing" % label, summ)
+    tap.ok("; 1 folder still changing; exit status 1" in err.splitlines()[-1],
+           "%s: the run's last line says why it exits 1" % label, err[-300:])
     t = rep and rep["totals"]
     row = rep and rep["mailboxes"][0]
     tap.ok(t is not None and t["changing"] == 1 and row["changing"] == 1 and
