@@ -22,11 +22,12 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 	formats/core/outfile.c formats/core/outdir.c formats/core/merge.c formats/core/writer.c \
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
 	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
-	formats/core/check.c formats/core/recsort.c
+	formats/core/check.c formats/core/recsort.c formats/core/settle.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
 	formats/mdaemon/mdaemon_fs.c formats/mdaemon/mdaemon_accounts.c formats/mdaemon/mdaemon.c \
+	formats/mdaemon/settle.c \
 	formats/mbox/mbox.c formats/mbox/read.c formats/maildir/maildir.c formats/maildir/read.c formats/eml/eml.c formats/eml/read.c formats/null/null.c \
 	formats/mdaemon/driver.c formats/maildir/driver.c formats/mbox/driver.c formats/eml/driver.c formats/pst/driver.c \
 	formats/pst/ndb.c formats/pst/spill.c formats/pst/btree.c formats/pst/ndbw.c formats/pst/parts.c \
@@ -43,7 +44,7 @@ VERIFY_SRC := converter/verify_manifest.c
 CONV_LIB_SRC := converter/places.c converter/json.c converter/progress.c converter/filter.c
 # issue 13: the Microsoft 365 mapping and the Exchange script (--m365-mapping)
 CONV_LIB_SRC += converter/importmap.c
-APP_SRC := converter/select.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
+APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
@@ -51,7 +52,7 @@ APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
 TOOLS := tools/pstcheck
 
-UNIT_TESTS := test-filter test-recsort test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
+UNIT_TESTS := test-filter test-recsort test-settle test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
 UNIT_TESTS += test-importmap
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 

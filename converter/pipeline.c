@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "boxpipe.h"
+#include "live.h"
 #include "pool.h"
 #include "core/merge.h"
 #include "core/msghash.h"
@@ -46,6 +47,7 @@ struct run {
 	unsigned unreadable;
 	unsigned failed;	/* mailboxes whose output failed */
 	unsigned locked;	/* mailboxes another run was writing: skipped */
+	unsigned changing;	/* live stores: folders that never settled (exit 1) */
 	struct tree root;	/* DIR, opened once (not for a dry run) */
 	struct report report;
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
@@ -83,7 +85,7 @@ static int close_run(struct run *run)
 {
 	int status = EXIT_OK;
 	run->unreadable += run->diag.unattributed;
-	if (run->unreadable)
+	if (run->unreadable || run->changing)	/* changing: live stores, issue 13 */
 		status = EXIT_PARTIAL;
 	if (select_unmatched(&run->sel))
 		status = EXIT_FATAL;
@@ -149,6 +151,7 @@ struct box_run {
 	int64_t started;	/* Unix seconds */
 	struct timespec t0;	/* for the elapsed time */
 	struct import_box *imp;	/* issue 13: its store files (its job's); NULL: not asked for */
+	unsigned live_try;	/* live stores (issue 13): this read of the mailbox, from 1 */
 };
 
 /*
@@ -237,6 +240,7 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 	if (ret == CONV_MSG_BAD && msg_unchanged(*msg, NULL) != CONV_OK) {
 		diag_warn(&b->diag, "%s; reading it again from the start", b->w->error.buf);
 		ret = feed_reopen(b, msg, err);
+		b->stats.read_again++;	/* live stores: reported (summary, report) */
 		if (ret != CONV_OK)
 			return ret;
 		ret = mail_writer_write_msg(b->w, *msg, &b->loc);
@@ -622,6 +626,11 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 			"are skipped, folders deeper than 299 levels refused; see the warnings)\n",
 			s->import_warnings, plural(s->import_warnings, "item or folder",
 						   "items or folders"));
+	if (s->read_again || s->changing)	/* live stores (issue 13) */
+		sbuf_addf(out, "  live source: %u %s read again (changed while read), %u %s "
+			  "still changing after %u tries\n", s->read_again,
+			  plural(s->read_again, "message", "messages"), s->changing,
+			  plural(s->changing, "folder", "folders"), LIVE_TRIES);
 	if (s->problems.len)
 		sbuf_addf(out, "%s", s->problems.buf);
 	if (s->problems_listed > 50)
@@ -856,6 +865,77 @@ static int prepare_manifest(struct box_run *b, struct sbuf *err)
 	return manifest_prepare(b->manifest, &mr, err);
 }
 
+/* ---- live stores (issue 13; converter/live.h) ---------------------------- */
+
+/* write_steps' answer when the mailbox is to be read again (compared by address) */
+static const char live_again[] = "read the mailbox again";
+static void open_box(struct box_run *b, int reader_status, struct sbuf *reader_err);
+
+/*
+ * live_settled: after every folder was read, true when none changed while
+ * it was read, or when this was the last try (those still changing are
+ * then named and counted, and what was read is committed); false: the
+ * mailbox is to be read again (write_mailbox)
+ */
+static bool live_settled(struct box_run *b)
+{
+	struct sbuf what = SBUF_INIT;
+	unsigned n = live_unsettled(b->mb, &what);
+	bool settled = n == 0 || b->live_try >= LIVE_TRIES;
+	if (n && settled) {
+		char *name = xasprintf("%s@%s", b->box->mailbox, b->box->domain);
+		live_note_changing(&b->diag, name, &what);
+		free(name);
+		b->stats.changing = n;
+	}
+	sbuf_release(&what);
+	return settled;
+}
+
+/*
+ * live_reopen: the mailbox closed and opened again for another try, its
+ * counts started again (the summary and report give the last try's), the
+ * warning saying why.  The output of the try before is rolled back by the
+ * caller: the whole mailbox is staged until commit, so dropping it is the
+ * writers' ordinary rollback (README, "Exporting a live store").
+ * -1: the mailbox can no longer be opened (err set).
+ */
+static int live_reopen(struct box_run *b, struct sbuf *err)
+{
+	struct sbuf what = SBUF_INIT;
+	live_unsettled(b->mb, &what);
+	b->mb->v->close_mailbox(b->mb);
+	b->mb = NULL;
+	conv_stats_release(&b->stats);
+	b->stats = (struct conv_stats){ .problems = SBUF_INIT };
+	char *name = xasprintf("%s@%s", b->box->mailbox, b->box->domain);
+	live_note_again(&b->diag, name, b->live_try + 1, &what);
+	struct sbuf rerr = SBUF_INIT;
+	open_box(b, CONV_OK, &rerr);
+	if (!b->mb)
+		sbuf_addf(err, "%s: cannot open the mailbox again: %s", name, rerr.buf);
+	free(name);
+	sbuf_release(&rerr);
+	sbuf_release(&what);
+	return b->mb ? 0 : -1;
+}
+
+/* round_reset: a round read again from the start (the earlier rounds' manifest too) */
+static void round_reset(struct box_run *b)
+{
+	struct round_run *rr = &b->round;
+	rounds_free(&rr->r);
+	sbuf_reset(&rr->notes);
+	rr->unchanged = rr->flags_changed = rr->removed = rr->pruned = 0;
+	rr->renamed = rr->reindexed = 0;
+	rr->idle = false;
+	sbuf_reset(&b->part);
+	sbuf_reset(&b->part_rel);
+	dest_path(b);
+}
+
+/* ---- end of live stores --------------------------------------------------- */
+
 /*
  * write_mailbox: open, every folder, then commit the output and the
  * manifest.  The manifest is complete before the output is committed and
@@ -880,7 +960,11 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 		return err->buf;
 	if (mail_writer_open(b->w, dry ? NULL : &t, b->box) != CONV_OK)
 		return b->w->error.buf;
-	if (export_folders(b) == CONV_FATAL || round_removed(b) == CONV_FATAL)
+	if (export_folders(b) == CONV_FATAL)
+		return "";
+	if (!live_settled(b))	/* live stores (issue 13): read it again */
+		return live_again;
+	if (round_removed(b) == CONV_FATAL)
 		return "";
 	if (b->manifest && b->round.r && !manifest_round_lines(b->manifest)) {
 		/* a round that found nothing changed writes nothing (a run again after a
@@ -913,8 +997,22 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 static bool write_mailbox(struct box_run *b, const struct mail_writer_ops *ops,
 			  struct sbuf *err)
 {
-	b->w = mail_writer_new(ops, &b->diag);
-	const char *failure = write_steps(b, err);
+	const char *failure;
+	for (b->live_try = 1;; b->live_try++) {	/* live stores (issue 13): up to LIVE_TRIES */
+		b->w = mail_writer_new(ops, &b->diag);
+		failure = write_steps(b, err);
+		if (failure != live_again)
+			break;
+		mail_writer_rollback(b->w);
+		mail_writer_free(&b->w);
+		manifest_free(&b->manifest);
+		round_reset(b);
+		if (live_reopen(b, err) < 0) {
+			failure = err->buf;
+			b->w = mail_writer_new(ops, &b->diag);	/* rolled back below: nothing */
+			break;
+		}
+	}
 	if (failure && *failure)
 		diag_fatal(&b->diag, "%s", failure);
 	if (failure)
@@ -949,6 +1047,7 @@ struct box_job {
 	struct report_row row;
 	unsigned messages;	/* exported (none for a failed mailbox) */
 	unsigned unreadable;
+	unsigned changing;	/* live stores (issue 13) */
 	bool failed, locked;
 	struct import_box *imp;	/* issue 13: its store files, handed to the run in finish_job */
 	bool round_wrote;	/* not a round, or a round that wrote output of its own */
@@ -993,6 +1092,7 @@ static void finish_job(struct pool_job *pj, void *ctx)
 	run->unreadable += j->unreadable;
 	run->failed += j->failed;
 	run->locked += j->locked;
+	run->changing += j->changing;
 	job_free(j);
 }
 
@@ -1014,6 +1114,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.errors = s->unreadable, .warnings = s->warnings,
 		.import_warnings = s->import_warnings,	/* i13-split */
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
+		.read_again = s->read_again, .changing = failed ? 0 : s->changing,
 	};
 	if (wrote) {
 		const char *suffix = b->run->o->format->dest_suffix;
@@ -1039,6 +1140,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 	j->unreadable = s->unreadable;
 	j->failed = failed;
 	j->locked = b->locked;
+	j->changing = failed ? 0 : s->changing;	/* live stores (issue 13) */
 }
 
 /*
@@ -1417,9 +1519,13 @@ static int export_run(const struct options *o, struct progress *p)
 	importmap_free(&run.imap);
 	int status = close_run(&run);
 	status = finish_report(&run, &report, import_failed ? EXIT_FATAL : status);
-	char locked[64] = "";
+	char locked[128] = "";
 	if (run.locked)
 		snprintf(locked, sizeof(locked), "; %u skipped (locked by another run)", run.locked);
+	if (run.changing)	/* live stores (issue 13) */
+		snprintf(locked + strlen(locked), sizeof(locked) - strlen(locked),
+			 "; %u %s still changing", run.changing,
+			 run.changing == 1 ? "folder" : "folders");
 	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
 		  "items; %u mailboxes failed%s; exit status %d\n",
 		  o->dry_run ? "would export" : "exported", run.messages,

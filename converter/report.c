@@ -31,6 +31,8 @@ static struct report_row sum(const struct report *r)
 		t.warnings += x->warnings;
 		t.import_warnings += x->import_warnings;
 		t.bytes += x->bytes;
+		t.read_again += x->read_again;
+		t.changing += x->changing;
 		t.elapsed += x->elapsed;
 		t.round = x->round > t.round ? x->round : t.round;
 		t.unchanged += x->unchanged;
@@ -103,6 +105,8 @@ static void json_counts(struct sbuf *j, const struct report_row *x)
 			  "\"folders_renamed\":%u,\"uidvalidity_changed\":%u}", x->round,
 			  x->unchanged, x->flags_changed, x->removed, x->pruned, x->renamed,
 			  x->reindexed);
+	/* live stores (issue 13): messages read again, folders that never settled */
+	sbuf_addf(j, ",\"read_again\":%u,\"changing\":%u", x->read_again, x->changing);
 }
 
 static void json_str_or_null(struct sbuf *j, const char *s)

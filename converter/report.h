@@ -22,6 +22,7 @@ struct report_row {
 	unsigned filtered;	/* left out by --since, --until, --min-size, --max-size */
 	unsigned stale, errors, warnings;
 	unsigned import_warnings;	/* i13-split: of warnings, Microsoft 365 import limits */
+	unsigned read_again, changing;	/* live stores (issue 13; converter/live.h) */
 	uint64_t bytes;		/* source bytes of the exported messages */
 	double elapsed;		/* seconds */
 	/*

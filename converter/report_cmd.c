@@ -136,6 +136,13 @@ static unsigned get_uint(const struct json *o, const char *where, const char *ke
 	return (unsigned)get_count(o, where, key, UINT_MAX, err);
 }
 
+/* get_uint_since: get_uint for a field newer reports have; 0 when it is not there */
+static unsigned get_uint_since(const struct json *o, const char *where, const char *key,
+			       struct sbuf *err)
+{
+	return json_get(o, key) ? get_uint(o, where, key, err) : 0;
+}
+
 static double get_seconds(const struct json *o, const char *where, const char *key,
 			  struct sbuf *err)
 {
@@ -198,6 +205,9 @@ static void read_row(struct merge *m, const struct json *x, size_t i, struct sbu
 		.stale = get_uint(x, where, "stale_records", err),
 		.errors = get_uint(x, where, "errors", err),
 		.warnings = get_uint(x, where, "warnings", err),
+		/* live stores (issue 13): absent from reports written before it */
+		.read_again = get_uint_since(x, where, "read_again", err),
+		.changing = get_uint_since(x, where, "changing", err),
 		.bytes = get_count(x, where, "bytes", INT64_MAX, err),
 		.elapsed = get_seconds(x, where, "elapsed", err),
 	};

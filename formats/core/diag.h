@@ -30,6 +30,8 @@ struct conv_stats {
 	unsigned warnings;
 	unsigned import_warnings; /* of warnings: what Microsoft 365's PST import will not take */
 	uint64_t bytes;		/* source bytes of exported messages */
+	unsigned read_again;	/* messages that changed while read, read again (live store) */
+	unsigned changing;	/* folders that never settled while read (live store) */
 	struct sbuf problems;	/* first lines of errors, for the summary */
 	unsigned problems_listed;
 };

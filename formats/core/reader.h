@@ -122,6 +122,17 @@ struct mail_reader_ops {
 	 * descriptor (PST).  Thread-safe as far as the mailbox handle is.
 	 */
 	void (*estimate)(struct mail_mailbox *m, struct mail_estimate *e);
+	/*
+	 * unsettled (optional; issue 13, live stores): after the mailbox's
+	 * last folder was read (next_folder gave CONV_DONE), how many of its
+	 * folders were found changed while they were read, each named on a
+	 * line of what ("'<folder>': <why>\n").  The reader checks a folder on
+	 * the thread that reads it, right after its last message (next_msg
+	 * gave CONV_DONE), against what it listed when the folder was opened;
+	 * it says nothing on its diag about it: the converter decides (read
+	 * the mailbox again, or report it).  NULL: never checked.
+	 */
+	unsigned (*unsettled)(struct mail_mailbox *m, struct sbuf *what);
 };
 
 struct mail_reader {

@@ -24,7 +24,7 @@
  * spec is parsed once (pthread_once), so each call still gets its own
  * number, though which call gets which number then depends on timing.
  */
-enum fault_mode { FAULT_OFF, FAULT_COUNT, FAULT_FAIL, FAULT_KILL };
+enum fault_mode { FAULT_OFF, FAULT_COUNT, FAULT_FAIL, FAULT_KILL, FAULT_PAUSE };
 enum source_mode { SOURCE_OFF, SOURCE_GROW, SOURCE_SHRINK, SOURCE_TOUCH };
 
 static pthread_once_t hook_once = PTHREAD_ONCE_INIT;
@@ -38,7 +38,19 @@ static struct {
 	bool source_once;		/* -once: only the first matching file */
 	const char *pattern;		/* in the environment's MDX_FAULT */
 	atomic_ulong source_hits;
+	/*
+	 * The pause (live-store tests): at output call pause_at (MDX_PAUSE_AT),
+	 * or at each call whose "op path" holds pause_on (MDX_PAUSE_ON), the
+	 * calling thread creates pause_file (MDX_PAUSE_FILE) and waits until
+	 * it is removed (at most PAUSE_MAX_SECONDS), so that a test changes the
+	 * source at a known point of the export
+	 */
+	unsigned long pause_at;
+	const char *pause_on;
+	const char *pause_file;
 } hook;
+
+#define PAUSE_MAX_SECONDS 60
 
 static void report_count(void)
 {
@@ -120,7 +132,7 @@ static bool parse_spec(const char *spec)
  * relative to a directory descriptor (fd >= 0 with a path) as that
  * directory's path, '/', the name
  */
-static void trace(unsigned long call, const char *op, const char *path, int fd)
+static void describe(char *out, size_t size, const char *op, const char *path, int fd)
 {
 	char link[64], target[PATH_MAX];
 	target[0] = '\0';
@@ -129,12 +141,68 @@ static void trace(unsigned long call, const char *op, const char *path, int fd)
 		ssize_t n = readlink(link, target, sizeof(target) - 1);
 		target[n > 0 ? n : 0] = '\0';
 	}
-	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s %s%s%s\n", call, op, target,
-		path && fd >= 0 ? "/" : "", path ? path : "");
+	snprintf(out, size, "%s %s%s%s", op, target, path && fd >= 0 ? "/" : "", path ? path : "");
+}
+
+static void trace(unsigned long call, const char *op, const char *path, int fd)
+{
+	char what[2 * PATH_MAX + 16];
+	describe(what, sizeof(what), op, path, fd);
+	fprintf(stderr, "mdexport: MDX_FAULT: %lu %s\n", call, what);
+}
+
+/* pause: pause_file created, then waited for until it is gone (bounded) */
+static void pause_here(unsigned long call)
+{
+	int fd = open(hook.pause_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || dprintf(fd, "%lu\n", call) < 0 || close(fd) < 0) {
+		fprintf(stderr, "mdexport: MDX_PAUSE_FILE: cannot create '%s'\n", hook.pause_file);
+		exit(2);
+	}
+	struct timespec tick = { .tv_sec = 0, .tv_nsec = 10 * 1000 * 1000 };
+	for (int i = 0; i < PAUSE_MAX_SECONDS * 100 && access(hook.pause_file, F_OK) == 0; i++)
+		nanosleep(&tick, NULL);
+}
+
+static void maybe_pause(unsigned long call, const char *op, const char *path, int fd)
+{
+	bool now = call == hook.pause_at;
+	if (!now && hook.pause_on) {
+		char what[2 * PATH_MAX + 16];
+		describe(what, sizeof(what), op, path, fd);
+		now = strstr(what, hook.pause_on) != NULL;
+	}
+	if (now)
+		pause_here(call);
+}
+
+/* parse_pause: MDX_PAUSE_FILE with MDX_PAUSE_AT=N and/or MDX_PAUSE_ON=PATTERN */
+static bool parse_pause(void)
+{
+	const char *at = getenv("MDX_PAUSE_AT"), *on = getenv("MDX_PAUSE_ON");
+	hook.pause_file = getenv("MDX_PAUSE_FILE");
+	hook.pause_on = on && *on ? on : NULL;
+	if (at && *at) {
+		char *end;
+		errno = 0;
+		hook.pause_at = strtoul(at, &end, 10);
+		if (*end || errno || !hook.pause_at)
+			return false;
+	}
+	if ((hook.pause_at || hook.pause_on) && (!hook.pause_file || !*hook.pause_file))
+		return false;
+	if (hook.pause_at || hook.pause_on)
+		hook.mode = hook.mode == FAULT_OFF ? FAULT_PAUSE : hook.mode;
+	return true;
 }
 
 static void parse_env_once(void)
 {
+	if (!parse_pause()) {
+		fprintf(stderr, "mdexport: MDX_PAUSE_AT/MDX_PAUSE_ON need MDX_PAUSE_FILE, and "
+			"a number > 0\n");
+		exit(2);
+	}
 	const char *spec = getenv("MDX_FAULT");
 	if (spec && *spec && !parse_spec(spec)) {
 		fprintf(stderr, "mdexport: MDX_FAULT: cannot parse '%s'\n", spec);
@@ -181,6 +249,12 @@ static void source_fault(int fd)
 void sys_fault_source(int fd, const char *origin)
 {
 	parse_env();
+	if (hook.pause_on) {	/* "read ORIGIN", on the thread that reads */
+		char what[2 * PATH_MAX + 16];
+		snprintf(what, sizeof(what), "read %s", origin);
+		if (strstr(what, hook.pause_on))
+			pause_here(0);
+	}
 	if (hook.source == SOURCE_OFF || fd < 0 || !strstr(origin, hook.pattern))
 		return;
 	if (atomic_fetch_add(&hook.source_hits, 1) && hook.source_once)
@@ -195,6 +269,8 @@ static int fault(const char *op, const char *path, int fd)
 	if (hook.mode == FAULT_OFF)
 		return 0;
 	unsigned long call = atomic_fetch_add(&hook.calls, 1) + 1;
+	if (hook.pause_at || hook.pause_on)
+		maybe_pause(call, op, path, fd);
 	if (hook.mode == FAULT_COUNT)
 		trace(call, op, path, fd);
 	else if (hook.mode == FAULT_KILL && call == hook.at)

@@ -31,6 +31,21 @@
  *                              the first open of such a file, so that a
  *                              re-read finds it still
  *
+ * and a pause, for tests that change SOURCE at a known point of an export
+ * (live stores, tests/e2e/t6310-live.py), alone or with any of the above:
+ *
+ *   MDX_PAUSE_FILE=PATH        with one or both of:
+ *   MDX_PAUSE_AT=N             at the Nth output call (numbered as count
+ *                              numbers them)
+ *   MDX_PAUSE_ON=TEXT          at each output call whose "op path" (as count
+ *                              traces it) contains TEXT, and at each first
+ *                              read of a source message, as "read ORIGIN"
+ *                              (its path relative to SOURCE), on the
+ *                              thread that reads it
+ *                              the thread creates PATH (holding the call's
+ *                              number, 0 for a read) and waits until PATH is
+ *                              removed, at most 60 s, then goes on
+ *
  * A production build has no hook, no global state and no getenv: the
  * wrappers are the plain calls.
  */

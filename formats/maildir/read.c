@@ -31,6 +31,7 @@
 
 #include "core/onebox.h"
 #include "core/recsort.h"
+#include "core/settle.h"
 #include "core/filemsg.h"
 #include "core/flags.h"
 #include "core/mutf7.h"
@@ -79,6 +80,12 @@ struct mr_reader {
 	struct sbuf prefix;
 	char *msg_origin;
 	struct msg_hash *hash;
+	/* live stores (core/settle.h): cur/ and new/ as listed, checked at the folder's end */
+	struct name_digest listed[2];
+	bool listed_ok[2];
+	bool folder_checked;
+	unsigned unsettled;		/* folders found changed (mr_unsettled) */
+	struct sbuf unsettled_what;
 };
 
 /* ---- files and directories ------------------------------------------------------ */
@@ -367,7 +374,7 @@ static void warn_odd(struct mr_reader *r, struct recsort *odd, const char *disp)
  * is not a message file to odd ("<name>\0" <kind>)
  */
 static int list_sub(int sfd, int sub, struct recsort *by_base, struct recsort *odd,
-		    uint64_t *count)
+		    uint64_t *count, struct name_digest *listed)
 {
 	struct src_iter it;
 	if (src_iter_open(&it, sfd) < 0)
@@ -380,6 +387,7 @@ static int list_sub(int sfd, int sub, struct recsort *by_base, struct recsort *o
 	while ((got = src_iter_next(&it, &name, &kind)) == 1) {
 		if (name[0] == '.')
 			continue;
+		name_digest_add(listed, name);
 		if (kind != SRC_FILE) {
 			sbuf_reset(&rec);
 			sbuf_add(&rec, name, strlen(name) + 1);
@@ -416,7 +424,8 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, struct recsort *by_bas
 	}
 	int sfd = src_open_dir_at(fd, sub_names[sub]);
 	struct recsort *odd = recsort_new(r->index_mem, recsort_memcmp, NULL);
-	if (sfd < 0 || list_sub(sfd, sub, by_base, odd, count) < 0) {
+	r->listed[sub] = (struct name_digest){ 0 };
+	if (sfd < 0 || list_sub(sfd, sub, by_base, odd, count, &r->listed[sub]) < 0) {
 		sbuf_addf(err, "%scannot read folder '%s': %s", err->len ? "; " : "",
 			  disp.buf, strerror(errno));
 		if (sfd >= 0)
@@ -426,6 +435,7 @@ static int scan_sub(struct mr_reader *r, int fd, int sub, struct recsort *by_bas
 		goto out;
 	}
 	r->sub_fd[sub] = sfd;
+	r->listed_ok[sub] = true;
 	warn_odd(r, odd, disp.buf);
 	recsort_free(odd);
 out:
@@ -714,6 +724,7 @@ static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct 
 	struct recsort *by_base = recsort_new(r->index_mem, recsort_memcmp, NULL);
 	uint64_t count = 0;
 	int ret = CONV_OK;
+	r->listed_ok[0] = r->listed_ok[1] = r->folder_checked = false;
 	for (int sub = 0; sub < 2; sub++)
 		if (scan_sub(r, fd, sub, by_base, &count, err) != CONV_OK)
 			ret = CONV_FOLDER_BAD;
@@ -733,6 +744,64 @@ static int load_messages(struct mr_reader *r, const struct mr_folder *f, struct 
 	recsort_free(by_base);
 	r->folder.messages = (unsigned)count;
 	return ret;
+}
+
+/* ---- live stores (issue 13) ----------------------------------------------------- */
+
+/* relist: the names of cur/ or new/ (open as sfd) as list_sub digests them; -1 (errno) */
+static int relist(int sfd, struct name_digest *d)
+{
+	struct src_iter it;
+	if (src_iter_open(&it, sfd) < 0)
+		return -1;
+	const char *name;
+	enum src_kind kind;
+	int got;
+	while ((got = src_iter_next(&it, &name, &kind)) == 1)
+		if (name[0] != '.')
+			name_digest_add(d, name);
+	int e = errno;
+	src_iter_close(&it);
+	errno = e;
+	return got;
+}
+
+/*
+ * check_settled: once, after the folder's last message was read, cur/ and
+ * new/ listed again; a folder whose file names changed since it was opened
+ * (a message delivered, expunged, moved from new/ to cur/, or its flags
+ * changed: they are in its name) is noted for mr_unsettled
+ */
+static void check_settled(struct mr_reader *r)
+{
+	if (r->folder_checked)
+		return;
+	r->folder_checked = true;
+	struct sbuf why = SBUF_INIT;
+	for (int sub = 0; sub < 2; sub++) {
+		if (!r->listed_ok[sub] || r->sub_fd[sub] < 0)
+			continue;
+		struct name_digest now = { 0 };
+		char what[32];
+		snprintf(what, sizeof(what), "files in %s/", sub_names[sub]);
+		if (relist(r->sub_fd[sub], &now) < 0)
+			sbuf_addf(&why, "%s%s/ cannot be listed again: %s", why.len ? "; " : "",
+				  sub_names[sub], strerror(errno));
+		else
+			name_digest_changed(&r->listed[sub], &now, what, &why);
+	}
+	if (why.len) {
+		r->unsettled++;
+		sbuf_addf(&r->unsettled_what, "'%s': %s\n", r->folder.path, why.buf);
+	}
+	sbuf_release(&why);
+}
+
+static unsigned mr_unsettled(struct mail_mailbox *mm, struct sbuf *what)
+{
+	struct mr_reader *r = onebox_of(mm);
+	sbuf_add(what, r->unsettled_what.buf, r->unsettled_what.len);
+	return r->unsettled;
 }
 
 /* ---- one message ---------------------------------------------------------------- */
@@ -855,6 +924,7 @@ static struct mail_reader *mr_open(const char *source, const struct reader_setti
 	r->index_mem = set ? set->index_mem : 0;
 	sbuf_init(&r->prefix);
 	sbuf_init(&r->cur_name);
+	sbuf_init(&r->unsettled_what);
 	char *real = realpath(source, NULL);
 	r->root = real ? xstrdup(real) : xstrdup(source);
 	free(real);
@@ -877,6 +947,11 @@ static void mr_close_mailbox(struct mail_mailbox *mm)
 	struct mr_reader *r = MR_OF(mm);
 	close_msg(r);
 	entries_release(r);
+	/* opened again (a live store's next try, issue 13): its folders listed anew */
+	folders_release(r);
+	r->folders_listed = false;
+	r->unsettled = 0;
+	sbuf_reset(&r->unsettled_what);
 	onebox_close_mailbox(mm);
 }
 
@@ -918,8 +993,10 @@ static int mr_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		recsort_error(r->index, err);
 		return CONV_FOLDER_BAD;
 	}
-	if (got == 0)
+	if (got == 0) {
+		check_settled(r);
 		return CONV_DONE;
+	}
 	decode_entry(p, len, &r->cur);
 	sbuf_reset(&r->cur_name);
 	sbuf_adds(&r->cur_name, r->cur.name);
@@ -954,6 +1031,7 @@ static void mr_close(struct mail_reader *rd)
 		close(r->root_fd);
 	sbuf_release(&r->prefix);
 	sbuf_release(&r->cur_name);
+	sbuf_release(&r->unsettled_what);
 	free(r->msg_origin);
 	free(r->folder_origin);
 	free(r->mailbox);
@@ -992,4 +1070,5 @@ const struct mail_reader_ops maildir_reader_ops = {
 	.close_mailbox = mr_close_mailbox,
 	.close = mr_close,
 	.mail_dirs = onebox_mail_dirs,
+	.unsettled = mr_unsettled,
 };

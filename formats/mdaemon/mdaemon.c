@@ -31,6 +31,7 @@
 #include "core/xalloc.h"
 #include "mdaemon/mdaemon_fs.h"
 #include "mdaemon/mrk.h"
+#include "mdaemon/settle.h"
 
 #define HIWATER_MAX (1024u * 1024)
 #define DEPTH_MAX 200
@@ -119,6 +120,11 @@ struct md_mailbox {
 	int *dirfds;		/* one per dir of the current folder */
 	char **dirnames;	/* and its path relative to SOURCE */
 	size_t ndirfds;
+	/* live stores (settle.h): each dir as listed, checked again at the folder's end */
+	struct md_dirstate *dirstates;
+	bool folder_checked;
+	unsigned unsettled;		/* folders found changed (md_unsettled) */
+	struct sbuf unsettled_what;
 	struct mail_msg msg;
 	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
@@ -486,8 +492,10 @@ static void entries_release(struct md_mailbox *r)
 	}
 	free(r->dirfds);
 	free(r->dirnames);
+	free(r->dirstates);
 	r->dirfds = NULL;
 	r->dirnames = NULL;
+	r->dirstates = NULL;
 	r->ndirfds = 0;
 }
 
@@ -536,6 +544,7 @@ struct listing {
 	char mrk[sizeof("IMAP.MRK")];
 	enum dent_type mrk_type;
 	bool mrk_found;
+	struct md_dirstate state;	/* the .msg names, for the check at the folder's end */
 };
 
 static void list_one(void *ctx, const char *name, enum dent_type type)
@@ -552,6 +561,7 @@ static void list_one(void *ctx, const char *name, enum dent_type type)
 	}
 	if (!has_suffix_ci(name, ".msg"))
 		return;
+	name_digest_add(&l->state.msgs, name);
 	sbuf_reset(&l->rec);
 	if (type != DENT_FILE) {
 		sbuf_add(&l->rec, name, strlen(name) + 1);
@@ -936,6 +946,9 @@ static int scan_dir(struct md_mailbox *r, size_t di, struct sbuf *err)
 		return -1;
 	}
 	sbuf_release(&l.rec);
+	l.state.taken = true;
+	md_dirstate_read_mrk(fd, l.mrk_found && l.mrk_type == DENT_FILE ? l.mrk : NULL, &l.state);
+	r->dirstates[di] = l.state;
 	warn_odd(r, l.odd, dir);
 	struct mrk m;
 	struct recsort *recs = NULL;
@@ -1003,6 +1016,8 @@ static int load_messages(struct md_mailbox *r, struct md_folder *f, struct sbuf 
 	r->dirfds = xreallocarray(NULL, f->ndirs, sizeof(*r->dirfds));
 	r->dirnames = xcalloc(f->ndirs, sizeof(*r->dirnames));
 	r->ndirfds = f->ndirs;
+	r->dirstates = xcalloc(f->ndirs, sizeof(*r->dirstates));
+	r->folder_checked = false;
 	for (size_t i = 0; i < f->ndirs; i++)
 		r->dirfds[i] = -1;
 	r->index = recsort_new(r->index_mem, recsort_memcmp, NULL);
@@ -1023,6 +1038,41 @@ static int load_messages(struct md_mailbox *r, struct md_folder *f, struct sbuf 
 	}
 	warn_duplicate_uids(r);
 	return ret;
+}
+
+/*
+ * check_settled: once, after the folder's last message was read, each of
+ * its directories listed again and its IMAP.MRK header read again; a
+ * folder that changed since it was opened is noted for md_unsettled (live
+ * stores, issue 13).  A directory that could not be read at open is not
+ * checked (it is reported already); one that cannot be listed now counts
+ * as changed.
+ */
+static void check_settled(struct md_mailbox *r)
+{
+	if (r->folder_checked || !r->dirstates)
+		return;
+	r->folder_checked = true;
+	struct sbuf why = SBUF_INIT;
+	for (size_t i = 0; i < r->ndirfds; i++) {
+		if (!r->dirstates[i].taken || r->dirfds[i] < 0)
+			continue;
+		struct md_dirstate now;
+		struct sbuf one = SBUF_INIT;
+		if (md_dirstate_take(r->dirfds[i], &now) < 0)
+			sbuf_addf(&one, "'%s' cannot be listed again: %s", r->dirnames[i],
+				  strerror(errno));
+		else
+			md_dirstate_changed(&r->dirstates[i], &now, &one);
+		if (one.len)
+			sbuf_addf(&why, "%s%s", why.len ? "; " : "", one.buf);
+		sbuf_release(&one);
+	}
+	if (why.len) {
+		r->unsettled++;
+		sbuf_addf(&r->unsettled_what, "'%s': %s\n", r->folder.path, why.buf);
+	}
+	sbuf_release(&why);
 }
 
 /* ---- reading one message ---------------------------------------------- */
@@ -1186,6 +1236,7 @@ static void md_close_mailbox(struct mail_mailbox *mm)
 	free(r->box_rel);
 	sbuf_release(&r->prefix);
 	sbuf_release(&r->cur_name);
+	sbuf_release(&r->unsettled_what);
 	free(r->msg_origin);
 	free(r->folder_origin);
 	free(r);
@@ -1210,6 +1261,7 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	r->root = s->root;
 	r->index_mem = s->index_mem;
 	sbuf_init(&r->cur_name);
+	sbuf_init(&r->unsettled_what);
 	file_msg_init(&r->file);
 	r->box_fd = -1;
 	sbuf_init(&r->prefix);
@@ -1264,8 +1316,10 @@ static int md_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 		recsort_error(r->index, err);
 		return CONV_FOLDER_BAD;
 	}
-	if (got == 0)
+	if (got == 0) {
+		check_settled(r);
 		return CONV_DONE;
+	}
 	index_decode(p, &r->cur);
 	sbuf_reset(&r->cur_name);
 	sbuf_adds(&r->cur_name, r->cur.name);
@@ -1286,6 +1340,13 @@ static int md_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 	int ret = open_msg(r, &r->cur, err);
 	*msg_r = &r->msg;
 	return ret;
+}
+
+static unsigned md_unsettled(struct mail_mailbox *mm, struct sbuf *what)
+{
+	struct md_mailbox *r = (struct md_mailbox *)mm;
+	sbuf_add(what, r->unsettled_what.buf, r->unsettled_what.len);
+	return r->unsettled;
 }
 
 static void md_close(struct mail_reader *rd)
@@ -1314,4 +1375,5 @@ const struct mail_reader_ops mdaemon_reader_ops = {
 	.close_mailbox = md_close_mailbox,
 	.close = md_close,
 	.mail_dirs = md_mail_dirs,
+	.unsettled = md_unsettled,
 };
