@@ -21,7 +21,8 @@ static const char hexdigits[] = "0123456789ABCDEF";
 /* ---- names ------------------------------------------------------------------------------- */
 
 /* the suffixes the tool appends to escaped names (writers and the manifest) */
-static const char *const reserved_suffixes[] = { ".pst", ".mbox", ".eml", ".manifest.jsonl" };
+/* ".jsonl": the manifests, and a round's own record (<mailbox>.round-NNN.jsonl) */
+static const char *const reserved_suffixes[] = { ".pst", ".mbox", ".eml", ".jsonl" };
 
 static void escape_plain(struct sbuf *out, const char *name)
 {

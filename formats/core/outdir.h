@@ -33,7 +33,8 @@
 
 /* a file name's limit (NAME_MAX), and what fits before the suffixes the tool appends */
 #define FSNAME_MAX 255
-#define FSNAME_MAILBOX_ROOM (FSNAME_MAX - 15)	/* + ".manifest.jsonl" */
+/* + ".manifest.jsonl", ".round-NNNNN.jsonl", ".round-NNNNN-NNNN.pst" (rounds, parts) */
+#define FSNAME_MAILBOX_ROOM (FSNAME_MAX - 24)
 #define FSNAME_MBOX_ROOM (FSNAME_MAX - 5)	/* + ".mbox" */
 
 /*
@@ -42,7 +43,7 @@
  * impossible); the empty name becomes %00.  Everything else, including
  * UTF-8, is kept.  Then two rules keep names from colliding:
  *   - a name ending (ASCII case-insensitively) in a suffix the tool appends
- *     to names (.pst, .mbox, .eml, .manifest.jsonl) has its last '.' written
+ *     to names (.pst, .mbox, .eml, .jsonl) has its last '.' written
  *     %2E, so "john.pst" can never meet the PST of "john";
  *   - a name longer than FSNAME_MAX bytes (or the room the caller has, for
  *     a name that gets a suffix) keeps its first bytes (never a cut

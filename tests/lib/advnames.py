@@ -46,7 +46,8 @@ import random
 import struct
 import unicodedata
 
-RESERVED_SUFFIXES = (".pst", ".mbox", ".eml", ".manifest.jsonl")
+# ".jsonl": the manifests and the rounds' records (<mailbox>.round-NNN.jsonl)
+RESERVED_SUFFIXES = (".pst", ".mbox", ".eml", ".jsonl")
 NAME_MAX = 255
 FOLDER_NAME_MAX = NAME_MAX - len(".IMAP")
 
