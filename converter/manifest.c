@@ -115,6 +115,15 @@ static void add_u64(struct sbuf *s, uint64_t v)
 	sbuf_add(s, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+static void add_u64_or_null(struct sbuf *s, const char *key, bool has, uint64_t v)
+{
+	add_key(s, key, false);
+	if (has)
+		add_u64(s, v);
+	else
+		sbuf_adds(s, "null");
+}
+
 static void add_str_or_null(struct sbuf *s, const char *key, const char *v)
 {
 	add_key(s, key, false);
@@ -247,24 +256,12 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	sbuf_addch(s, '{');
 	add_key(s, "source", true);
 	sbuf_add_json_str(s, msg->origin);
-	add_key(s, "size", false);
-	if (msg->size_known)
-		add_u64(s, msg->size);
-	else
-		sbuf_adds(s, "null");
+	add_u64_or_null(s, "size", msg->size_known, msg->size);
 	add_str_or_null(s, "sha256", it->sha256);
 	add_key(s, "folder", false);
 	sbuf_add_json_str(s, f->path);
-	add_key(s, "uidvalidity", false);
-	if (f->has_index)
-		add_u64(s, f->uidvalidity);
-	else
-		sbuf_adds(s, "null");
-	add_key(s, "uid", false);
-	if (msg->uid)
-		add_u64(s, msg->uid);
-	else
-		sbuf_adds(s, "null");
+	add_u64_or_null(s, "uidvalidity", f->has_index, f->uidvalidity);
+	add_u64_or_null(s, "uid", msg->uid != 0, msg->uid);
 	add_flags(s, "flags", msg->flags);
 	if (it->written_flags && *it->written_flags != msg->flags)
 		add_flags(s, "written_flags", *it->written_flags);
@@ -325,21 +322,12 @@ static void entry_line(struct manifest *m, const struct mf_entry *e, const char 
 	sbuf_addch(s, '{');
 	add_key(s, "source", true);
 	sbuf_add_json_str(s, e->source);
-	add_key(s, "size", false);
-	add_u64(s, e->size);
+	add_u64_or_null(s, "size", e->has_size, e->size);
 	add_str_or_null(s, "sha256", e->has_sha ? e->sha256 : NULL);
 	add_key(s, "folder", false);
 	sbuf_add_json_str(s, e->folder);
-	add_key(s, "uidvalidity", false);
-	if (e->has_uidvalidity)
-		add_u64(s, e->uidvalidity);
-	else
-		sbuf_adds(s, "null");
-	add_key(s, "uid", false);
-	if (e->has_uid)
-		add_u64(s, e->uid);
-	else
-		sbuf_adds(s, "null");
+	add_u64_or_null(s, "uidvalidity", e->has_uidvalidity, e->uidvalidity);
+	add_u64_or_null(s, "uid", e->has_uid, e->uid);
 	add_flags(s, "flags", e->flags);
 	if (e->has_written_flags)
 		add_flags(s, "written_flags", e->written_flags);

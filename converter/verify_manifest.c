@@ -156,10 +156,17 @@ static int str(struct cur *c, char **out)
 			fail(c, "control character in a string");
 			break;
 		}
-		if (ch != '\\')
-			sbuf_addch(&s, ch);
-		else if (escape(c, &s) < 0)
-			break;
+		if (ch == '\\') {
+			if (escape(c, &s) < 0)
+				break;
+			continue;
+		}
+		/* a run of plain bytes at once (a manifest is mostly them; rounds read every line) */
+		const char *run = c->p - 1;
+		while (c->p < c->end && *c->p != '"' && *c->p != '\\' &&
+		       (unsigned char)*c->p >= 0x20 && *c->p != 0x7f)
+			c->p++;
+		sbuf_add(&s, run, (size_t)(c->p - run));
 	}
 	sbuf_release(&s);
 	return -1;

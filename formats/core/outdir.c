@@ -84,17 +84,6 @@ static void shorten(struct sbuf *out, size_t start, const char *name, size_t roo
 	}
 }
 
-void fsname_escape_room(struct sbuf *out, const char *name, size_t room)
-{
-	if (!*name) {
-		sbuf_adds(out, "%00");
-		return;
-	}
-	size_t start = out->len;
-	escape_plain(out, name);
-	protect_suffix(out, start);
-	shorten(out, start, name, room);
-}
 
 /*
  * protect_number: the name from start on ends in '-' and digits: that '-'
@@ -115,7 +104,8 @@ static void protect_number(struct sbuf *out, size_t start)
 	free(tail);
 }
 
-void fsname_escape_mailbox(struct sbuf *out, const char *name)
+/* escape_name: the escaping of every name; a mailbox's never ends in -<digits> */
+static void escape_name(struct sbuf *out, const char *name, size_t room, bool mailbox)
 {
 	if (!*name) {
 		sbuf_adds(out, "%00");
@@ -124,8 +114,19 @@ void fsname_escape_mailbox(struct sbuf *out, const char *name)
 	size_t start = out->len;
 	escape_plain(out, name);
 	protect_suffix(out, start);
-	protect_number(out, start);
-	shorten(out, start, name, FSNAME_MAILBOX_ROOM);
+	if (mailbox)
+		protect_number(out, start);
+	shorten(out, start, name, room);
+}
+
+void fsname_escape_room(struct sbuf *out, const char *name, size_t room)
+{
+	escape_name(out, name, room, false);
+}
+
+void fsname_escape_mailbox(struct sbuf *out, const char *name)
+{
+	escape_name(out, name, FSNAME_MAILBOX_ROOM, true);
 }
 
 void fsname_escape(struct sbuf *out, const char *name)

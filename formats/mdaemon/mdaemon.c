@@ -551,8 +551,7 @@ static void list_one(void *ctx, const char *name, enum dent_type type)
 {
 	struct listing *l = ctx;
 	if (!strcasecmp(name, "IMAP.MRK")) {
-		if (!l->mrk_found || (strcmp(l->mrk, "IMAP.MRK") &&
-				      (!strcmp(name, "IMAP.MRK") || strcmp(name, l->mrk) < 0))) {
+		if (mrk_better(l->mrk, l->mrk_found, name)) {
 			memcpy(l->mrk, name, sizeof(l->mrk));
 			l->mrk_type = type;
 			l->mrk_found = true;

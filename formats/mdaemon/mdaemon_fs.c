@@ -189,3 +189,9 @@ int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out
 	close(fd);
 	return 0;
 }
+
+bool mrk_better(const char *cur, bool found, const char *name)
+{
+	return !found || (strcmp(cur, "IMAP.MRK") &&
+			  (!strcmp(name, "IMAP.MRK") || strcmp(name, cur) < 0));
+}

@@ -53,5 +53,11 @@ int open_file_at(int dirfd, const char *name);
 int open_regular_at(int dirfd, const char *name, struct stat *st);
 /* read_small_file_at: whole file (up to max bytes) into out. 0, or -1 (errno) */
 int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out);
+/*
+ * mrk_better: whether name (IMAP.MRK in some case) is the index to read
+ * rather than cur (found: one was seen before): the exact spelling first,
+ * else the first in byte order, so every listing picks the same one
+ */
+bool mrk_better(const char *cur, bool found, const char *name);
 
 #endif
