@@ -344,7 +344,8 @@ static int round_known(struct box_run *b, const struct mail_folder *f, const str
 	}
 	sbuf_release(&err);
 	unsigned written = e.has_written_flags ? e.written_flags : e.flags;
-	bool renamed = false, news = it->removed;
+	/* news for the round's own record: back in the source, or in a folder renamed since */
+	bool renamed = false, news = it->removed || rr->rf.renamed_from;
 	if (e.flags != msg->flags) {
 		rr->flags_changed++;
 		news = true;
