@@ -182,6 +182,24 @@ static const char *result_of(const char *word)
 	return NULL;
 }
 
+/* read_rounds: a row's "incremental" object (export --incremental), when it has one */
+static void read_rounds(const struct json *x, const char *where, struct report_row *r,
+			struct sbuf *err)
+{
+	if (!json_get(x, "incremental"))
+		return;
+	char inc[64];
+	snprintf(inc, sizeof(inc), "%s.incremental", where);
+	const struct json *o = field(x, where, "incremental", JSON_OBJECT, false, err);
+	r->round = get_uint(o, inc, "round", err);
+	r->unchanged = get_uint(o, inc, "unchanged", err);
+	r->flags_changed = get_uint(o, inc, "flags_changed", err);
+	r->removed = get_uint(o, inc, "removed", err);
+	r->pruned = get_uint(o, inc, "pruned", err);
+	r->renamed = get_uint(o, inc, "folders_renamed", err);
+	r->reindexed = get_uint(o, inc, "uidvalidity_changed", err);
+}
+
 static void read_row(struct merge *m, const struct json *x, size_t i, struct sbuf *err)
 {
 	char where[48], skipped[64];
@@ -208,9 +226,11 @@ static void read_row(struct merge *m, const struct json *x, size_t i, struct sbu
 		/* live stores (issue 13): absent from reports written before it */
 		.read_again = get_uint_since(x, where, "read_again", err),
 		.changing = get_uint_since(x, where, "changing", err),
+		.import_warnings = get_uint_since(x, where, "import_warnings", err),
 		.bytes = get_count(x, where, "bytes", INT64_MAX, err),
 		.elapsed = get_seconds(x, where, "elapsed", err),
 	};
+	read_rounds(x, where, &r, err);
 	if (!err->len && res && !r.result)
 		sbuf_addf(err, "%s.result: \"%s\" is not a result a report has", where,
 			  res->u.str.s);

@@ -196,7 +196,7 @@ def verify(out):
     return p.returncode, p.stdout + p.stderr
 
 
-def check_round2(fmt, out, rc, err, report):
+def check_round2(fmt, out, rc, err, report, report_path):
     line = round_line(err)
     # new: INBOX 5, 6; New 41, 42; Trash 31, 32 again.  Unchanged: INBOX 3, 4; Work 3;
     # Old (now Archive) 2.  Flags: INBOX 1.  Removed: INBOX 2.  One rename, one reindex.
@@ -219,6 +219,12 @@ def check_round2(fmt, out, rc, err, report):
     tap.eq(inc, {"round": 2, "unchanged": 7, "flags_changed": 1, "removed": 1, "pruned": 0,
                  "folders_renamed": 1, "uidvalidity_changed": 1},
            "%s: the report's incremental counts say the same" % fmt)
+    merged = subprocess.run([e2e.MDEXPORT, "report", report_path, "--json"], capture_output=True,
+                            text=True)
+    mrows = json.loads(merged.stdout)["mailboxes"] if merged.returncode == 0 else []
+    tap.ok(mrows and mrows[0].get("incremental") == inc,
+           "%s: `mdexport report` carries the incremental counts over" % fmt,
+           merged.stdout[-600:] + merged.stderr[-600:])
     rec = manifest_lines(os.path.join(out, "localhost", "bea.round-002.jsonl"))
     by = collections.Counter((x.get("status"), x.get("reason")) for x in rec[1:])
     changed = [x for x in rec[1:] if x.get("written_flags") is not None or
@@ -251,7 +257,7 @@ def one_format(fmt):
     rc, _o, err = export(fmt, out, "--incremental", "--report", rep)
     with open(rep) as f:
         report = json.load(f)
-    check_round2(fmt, out, rc, err, report)
+    check_round2(fmt, out, rc, err, report, rep)
     after2 = of.tree(out)
     # round 3, nothing changed: nothing added, no output byte changed
     rc, _o, err = export(fmt, out, "--incremental")
