@@ -432,7 +432,23 @@ def unindexed_rounds():
            "exit %d %d %r\n%s\n%s" % (rc1, rc2, round_line(err2), err2[-800:], vout[-600:]))
 
 
+def refusals():
+    """A round of another format is refused (its manifest named); usage errors."""
+    out = os.path.join(work, "out-mbox")
+    before = of.tree(out)
+    rc, _o, err = export("eml", out, "--incremental")
+    tap.ok(rc == 2 and "the earlier rounds are mbox, not eml" in err and
+           "bea.manifest.jsonl" in err and not e2e.tree_diff(before, of.tree(out)),
+           "a round of another format (eml onto mbox) fails the mailbox, names the manifest, "
+           "touches nothing", "exit %d\n%s" % (rc, err[-800:]))
+    for args, what in ((["-o", out, "--prune"], "--prune goes with --incremental"),
+                       (["--dry-run", "--incremental"], "--output is required with --incremental")):
+        rc, _o, err = e2e.run(["export", "maildir:" + SRC, "-f", "mbox"] + args)
+        tap.ok(rc == 2 and what in err, "usage: %s (exit 2)" % what, err[-600:])
+
+
 bases = {fmt: one_format(fmt) for fmt in FORMATS}
+refusals()
 unindexed_rounds()
 FAULTY = of.faulty_binary(tap)
 if FAULTY:
