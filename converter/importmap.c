@@ -552,7 +552,8 @@ static char *box_address(struct importmap *m, const struct import_box *b, struct
 static struct import_row *collect(struct importmap *m, const struct tree *root,
 				  struct diag *d, size_t *nrows)
 {
-	qsort(m->boxes, m->n, sizeof(struct import_box *), cmp_box);
+	if (m->n > 1)	/* qsort of NULL is undefined, even for none */
+		qsort(m->boxes, m->n, sizeof(struct import_box *), cmp_box);
 	struct import_row *rows = NULL;
 	*nrows = 0;
 	for (size_t i = 0; i < m->n; i++) {
