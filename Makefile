@@ -9,7 +9,7 @@ WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wconversion -Wpointer-arit
 # make check builds with WERROR=-Werror: a warning fails CI, not a user's build
 WERROR ?=
 CFLAGS ?= -O2 -g
-DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto 2>/dev/null)
+DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto libxml-2.0 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz -pthread
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
@@ -23,6 +23,8 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 	formats/core/flags.c formats/core/message.c formats/core/msghash.c \
 	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
 	formats/core/check.c formats/core/recsort.c formats/core/settle.c
+# issue 14: groupware items (gwitem), their zones (tzone) and text (gwtext)
+CORE_SRC += formats/core/gwitem.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \

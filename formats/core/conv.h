@@ -90,6 +90,22 @@ enum msg_flags {		/* one canonical set; see flags.c */
 	MSG_DRAFT = (1 << 4),
 };
 
+/*
+ * What an item is.  Groupware items (calendar, contacts, tasks, notes;
+ * issue 14) come through the same interface as mail: their bytes are the
+ * item as the source holds it, and mail_msg.gw what the reader understood
+ * of it (gwitem.h).
+ */
+enum item_kind {
+	ITEM_MAIL = 0,
+	ITEM_CALENDAR,
+	ITEM_CONTACT,
+	ITEM_TASK,
+	ITEM_NOTE,
+};
+
+struct gw_item;			/* gwitem.h */
+
 struct mail_box {		/* one account */
 	const char *domain;	/* as the store names it */
 	const char *mailbox;	/* local part */
@@ -112,7 +128,13 @@ struct mail_folder {
 	const char *path;	/* logical, UTF-8, '/'-separated: "INBOX/Projects" */
 	const char *origin;	/* source directory relative to SOURCE */
 	const char *folder_class; /* "IPF.Note" for mail, else groupware */
-	bool is_mail;
+	bool is_mail;		/* holds only mail (kind ITEM_MAIL) */
+	/*
+	 * issue 14: the groupware items it holds (ITEM_CALENDAR ...); a
+	 * groupware folder may hold mail too (.msg files beside its XML file),
+	 * handed out after its items.  ITEM_MAIL: a mail folder.
+	 */
+	enum item_kind kind;
 	bool has_index;		/* an IMAP.MRK was read */
 	uint32_t uidvalidity;
 	uint32_t uidnext;
@@ -120,18 +142,6 @@ struct mail_folder {
 	uint64_t bytes;		/* their total size; 0 with messages: not known (PST) */
 };
 
-/*
- * What an item is.  Every reader hands out mail today; the groupware
- * readers (calendar, contacts, tasks, notes) hand out their items through
- * the same interface, with the item's iCalendar or vCard text as its bytes.
- */
-enum item_kind {
-	ITEM_MAIL = 0,
-	ITEM_CALENDAR,
-	ITEM_CONTACT,
-	ITEM_TASK,
-	ITEM_NOTE,
-};
 
 /*
  * A message.  The reader hands out its bytes as a body (above) and reads
@@ -152,6 +162,8 @@ struct mail_msg {
 	int64_t received;	/* internal date, Unix seconds UTC */
 	const char *date_source; /* "record", "x-mdarrival-date", "mtime"; NULL: unknown */
 	enum item_kind kind;	/* ITEM_MAIL unless the reader says otherwise */
+	/* a groupware item (kind != ITEM_MAIL): what the reader understood of it (gwitem.h) */
+	const struct gw_item *gw;
 	/*
 	 * the envelope sender where the store keeps one (an mbox's From_ line);
 	 * NULL: taken from the header (msg_envelope_sender)

@@ -131,6 +131,8 @@ struct out_target {
 	const char *const *publish;
 	/* i13-split: PST --split-size, bytes per part file; 0: one file (other formats: unused) */
 	uint64_t split_size;
+	/* issue 14: vCard version for contacts written as text (3 or 4; 0: 4) */
+	unsigned vcard_version;
 };
 
 /*

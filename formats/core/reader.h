@@ -25,6 +25,8 @@
 #include "core/conv.h"
 #include "core/diag.h"
 
+struct tzone;			/* tzone.h */
+
 struct reader_settings {
 	const char *const *maps;	/* "WINPREFIX=LOCALDIR" */
 	size_t nmaps;
@@ -34,6 +36,12 @@ struct reader_settings {
 	 * RECSORT_DEFAULT_MEM
 	 */
 	size_t index_mem;
+	/*
+	 * issue 14: the zone the store's local times are in (--timezone);
+	 * NULL: not given (a groupware reader then uses what the source
+	 * reveals, and warns)
+	 */
+	const struct tzone *zone;
 };
 
 struct mail_reader;
