@@ -24,7 +24,7 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 	formats/core/wintext.c formats/core/linefilter.c formats/core/mutf7.c formats/core/srcdir.c formats/core/onebox.c formats/core/filemsg.c \
 	formats/core/check.c formats/core/recsort.c formats/core/settle.c
 # issue 14: groupware items (gwitem), their zones (tzone) and text (gwtext)
-CORE_SRC += formats/core/gwitem.c
+CORE_SRC += formats/core/gwitem.c formats/core/tzone.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
