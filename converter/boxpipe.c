@@ -258,7 +258,11 @@ static struct slot *read_msg(struct boxpipe *p, bool *stopped)
 		return s;
 	s->it.msg = m;
 	s->it.live = true;
-	if (s->it.status != CONV_OK || !m->body || m->size > MEM_MSG_MAX)
+	/*
+	 * a groupware item (issue 14) is handed over live: what the reader
+	 * understood of it (m->gw) is the reader's until its next call
+	 */
+	if (s->it.status != CONV_OK || !m->body || m->size > MEM_MSG_MAX || m->kind != ITEM_MAIL)
 		return s;
 	if (!reserve(p, m->size)) {
 		*stopped = true;
@@ -302,7 +306,8 @@ static void *reader_main(void *arg)
 		const struct mail_folder *f = NULL;
 		s->it.status = mb->v->next_folder(mb, &f, &s->it.err);
 		bool end = s->it.status == CONV_DONE;
-		bool mail = !end && f->is_mail;
+		/* a groupware folder's items and mail are read too (issue 14) */
+		bool mail = !end && (f->is_mail || f->kind != ITEM_MAIL);
 		if (!end) {
 			s->folder = folder_copy(f);
 			s->it.folder = &s->folder->f;

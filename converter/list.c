@@ -150,7 +150,7 @@ int cmd_list(const struct options *o)
 {
 	struct diag d = { .quiet = o->quiet };
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
-					.index_mem = o->index_mem };
+					.index_mem = o->index_mem, .zone = o->zone };
 	struct sbuf err = SBUF_INIT, j = SBUF_INIT;
 	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (!r) {

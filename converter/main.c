@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "core/tzone.h"
 #include "core/xalloc.h"
 #include "formats.h"
 #include "options.h"
@@ -125,9 +126,22 @@ static const char usage_export[] =
 "went or why it was skipped).  After the mailboxes' summaries a table on\n"
 "stderr shows, per mailbox, folders, messages found, exported and skipped\n"
 "(deleted, unreadable), bytes and time.  Every time written is UTC.\n"
-"Groupware folders (calendar, contacts, tasks, notes, documents) are listed\n"
-"but not exported as mail.  SOURCE is only read: nothing under it is\n"
+"Calendars, contacts, tasks and notes are exported too (below); documents\n"
+"folders are listed but not exported.  SOURCE is only read: nothing under it is\n"
 "created, changed, renamed or locked, and access times are kept.\n";
+
+/* issue 14: groupware (list, export, verify; --vcard: export) */
+static const char usage_groupware[] =
+"\n"
+"Calendars, contacts, tasks and notes (README \"Calendars, contacts, tasks\n"
+"and notes\"):\n"
+"      --timezone ZONE       the IANA zone (Europe/Paris) the store's local\n"
+"                            times are in; without it, the offset the files\n"
+"                            reveal, with a warning\n"
+"      --vcard VERSION       export: contacts as vCard 4.0 (default) or 3.0\n"
+"PST holds them as Outlook items; mbox, Maildir and EML as FOLDER.ics\n"
+"(events, tasks), FOLDER.vcf (contacts) and FOLDER.txt (notes) beside the\n"
+"folder's mail.\n";
 
 /*
  * issue 13: export's import-file options, a string of their own (one string
@@ -272,6 +286,8 @@ enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PRO
        OPT_INCREMENTAL, OPT_PRUNE, OPT_SPLIT_SIZE };
 /* issue 13: the import files (importmap.h) */
 enum { OPT_M365_MAPPING = 512, OPT_EXCHANGE_SCRIPT, OPT_UNC, OPT_ADDRESS_MAP, OPT_TARGET_ROOT };
+/* issue 14: groupware */
+enum { OPT_TIMEZONE = 768, OPT_VCARD };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -286,6 +302,8 @@ static void fputs_usage(const char *usage, FILE *f)
 	fputs(usage, f);
 	if (usage == usage_list || usage == usage_export || usage == usage_verify)
 		fputs(usage_filters, f);
+	if (usage == usage_list || usage == usage_export || usage == usage_verify)
+		fputs(usage_groupware, f);
 	if (usage == usage_export)
 		fputs(usage_rounds, f);
 	if (usage == usage_export)
@@ -319,6 +337,18 @@ static void option_word(char *buf, size_t n, const struct option *longopts,
 		snprintf(buf, n, "%s", last);
 }
 
+/* parse_timezone: --timezone ZONE, an IANA zone the system knows (issue 14) */
+static int parse_timezone(const char *usage, const char *name, struct options *o)
+{
+	struct sbuf err = SBUF_INIT;
+	tzone_free(o->zone);
+	o->zone = tzone_new_iana(name, &err);
+	if (!o->zone)
+		usage_error(usage, err.buf, NULL);
+	sbuf_release(&err);
+	return o->zone ? 0 : -1;
+}
+
 /* allowed: whether option c is one of cmd's */
 static bool allowed(enum command cmd, int c)
 {
@@ -332,6 +362,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_SPLIT_SIZE:
 	case OPT_M365_MAPPING: case OPT_EXCHANGE_SCRIPT: case OPT_UNC: case OPT_ADDRESS_MAP:
 	case OPT_TARGET_ROOT:	/* issue 13 */
+	case OPT_VCARD:		/* issue 14 */
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
@@ -581,6 +612,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "unc", required_argument, NULL, OPT_UNC },
 		{ "address-map", required_argument, NULL, OPT_ADDRESS_MAP },
 		{ "target-root-folder", required_argument, NULL, OPT_TARGET_ROOT },
+		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
+		{ "vcard", required_argument, NULL, OPT_VCARD },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -653,6 +686,17 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case OPT_UNC: o->unc = optarg; break;
 		case OPT_ADDRESS_MAP: o->address_map = optarg; break;
 		case OPT_TARGET_ROOT: o->target_root = optarg; break;
+		case OPT_TIMEZONE:	/* issue 14 */
+			if (parse_timezone(usage, optarg, o) < 0)
+				return EXIT_FATAL;
+			break;
+		case OPT_VCARD:
+			if (strcmp(optarg, "3.0") && strcmp(optarg, "4.0") &&
+			    strcmp(optarg, "3") && strcmp(optarg, "4"))
+				return usage_error(usage, "--vcard wants 4.0 (the default) or 3.0, not",
+						   optarg);
+			o->vcard_version = optarg[0] == '3' ? 3 : 4;
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -761,6 +805,7 @@ int main(int argc, char **argv)
 	free(o.domains);
 	free(o.maps);
 	filter_release(&o.filter);
+	tzone_free(o.zone);
 	free(given);
 	free(recorded);
 	return ret;

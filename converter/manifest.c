@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/flags.h"
+#include "core/gwitem.h"
 #include "core/merge.h"
 #include "core/outdir.h"
 #include "core/outfile.h"
@@ -149,6 +150,23 @@ static void add_header(struct manifest *m, const struct mail_msg *msg, const cha
 	add_str_or_null(&m->line, key, found ? v->buf : NULL);
 }
 
+/*
+ * add_item: a groupware item's own object (issue 14): its kind, the
+ * source's ID and the UID written, and why it was not converted whole
+ */
+static void add_item(struct sbuf *s, const struct mail_msg *msg)
+{
+	const struct gw_item *gw = msg->gw;
+	add_key(s, "item", false);
+	sbuf_addch(s, '{');
+	add_key(s, "kind", true);
+	sbuf_add_json_str(s, gw_kind_name(msg->kind));
+	add_str_or_null(s, "id", gw ? gw->id : NULL);
+	add_str_or_null(s, "uid", gw ? gw->uid : NULL);
+	add_str_or_null(s, "recovered", gw ? gw->recovered : NULL);
+	sbuf_addch(s, '}');
+}
+
 /* add_flags: the IMAP names of the flags set, in enum msg_flags order */
 static void add_flags(struct sbuf *s, const char *key, unsigned flags)
 {
@@ -273,8 +291,14 @@ void manifest_add(struct manifest *m, const struct manifest_msg *it)
 	} else {
 		sbuf_adds(s, "null");
 	}
-	add_header(m, msg, "date_header", "Date");
-	add_header(m, msg, "message_id", "Message-ID");
+	if (msg->kind == ITEM_MAIL) {
+		add_header(m, msg, "date_header", "Date");
+		add_header(m, msg, "message_id", "Message-ID");
+	} else {
+		add_str_or_null(s, "date_header", NULL);
+		add_str_or_null(s, "message_id", NULL);
+		add_item(s, msg);
+	}
 	add_str_or_null(s, "status", it->reason ? "skipped" : "exported");
 	add_str_or_null(s, "reason", it->reason);
 	add_str_or_null(s, "detail", it->detail);
@@ -337,6 +361,12 @@ static void entry_line(struct manifest *m, const struct mf_entry *e, const char 
 	sbuf_addch(s, '"');
 	add_str_or_null(s, "date_header", e->date_header);
 	add_str_or_null(s, "message_id", e->message_id);
+	if (e->item_kind) {	/* a groupware item's object, as it was */
+		struct gw_item gw = { .id = e->item_id, .uid = e->item_uid,
+				      .recovered = e->item_recovered };
+		struct mail_msg item = { .kind = (enum item_kind)e->item_kind, .gw = &gw };
+		add_item(s, &item);
+	}
 	add_str_or_null(s, "status", removed ? "skipped" : "exported");
 	add_str_or_null(s, "reason", removed ? "removed" : NULL);
 	add_str_or_null(s, "detail", pruned ? "pruned" : NULL);

@@ -62,6 +62,9 @@ struct options {
 	const char *address_map;	/* --address-map FILE */
 	const char *target_root;	/* --target-root-folder PATH */
 	size_t import_rows;	/* MDEXPORT_IMPORT_ROWS: rows a mapping file (0: 500); tests only */
+	/* issue 14: groupware */
+	struct tzone *zone;	/* --timezone ZONE (made once by main); NULL: not given */
+	unsigned vcard_version;	/* --vcard 3.0 / 4.0: 3 or 4 (0: 4) */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

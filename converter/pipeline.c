@@ -19,6 +19,7 @@
 #include "boxpipe.h"
 #include "live.h"
 #include "pool.h"
+#include "core/gwitem.h"
 #include "core/merge.h"
 #include "core/msghash.h"
 #include "core/outdir.h"
@@ -67,7 +68,7 @@ static int open_run(struct run *run, const struct options *o, struct progress *p
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
-					.index_mem = o->index_mem };
+					.index_mem = o->index_mem, .zone = o->zone };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
@@ -148,6 +149,7 @@ struct box_run {
 	struct manifest *manifest;	/* NULL for a dry run */
 	struct round_run round;	/* export --incremental */
 	struct mail_item_loc loc;	/* where the writer put the last message */
+	struct sbuf recovered;	/* issue 14: items not converted whole, JSON objects ("," between) */
 	int64_t started;	/* Unix seconds */
 	struct timespec t0;	/* for the elapsed time */
 	struct import_box *imp;	/* issue 13: its store files (its job's); NULL: not asked for */
@@ -250,6 +252,32 @@ static int write_item(struct box_run *b, const struct mail_msg **msg, bool *chan
 		sbuf_addf(err, "%s%s", b->w->error.buf,
 			  *changed ? " (it changed again when read a second time; not exported)" : "");
 	return ret;
+}
+
+/*
+ * note_item: a groupware item written (issue 14): counted by kind; one not
+ * converted whole is said (a warning naming it and why) and listed in the
+ * report
+ */
+static void note_item(struct box_run *b, const struct mail_msg *msg)
+{
+	b->stats.items[msg->kind]++;
+	const struct gw_item *gw = msg->gw;
+	if (!gw || !gw->recovered)
+		return;
+	b->stats.recovered++;
+	diag_warn(&b->diag, "'%s': %s exported as far as it could be recovered (categories "
+		  "%s): %s", msg->origin, gw_kind_name(msg->kind), GW_CAT_RECOVERED,
+		  gw->recovered);
+	if (b->recovered.len)
+		sbuf_addch(&b->recovered, ',');
+	sbuf_adds(&b->recovered, "{\"source\":");
+	sbuf_add_json_str(&b->recovered, msg->origin);
+	sbuf_adds(&b->recovered, ",\"kind\":");
+	sbuf_add_json_str(&b->recovered, gw_kind_name(msg->kind));
+	sbuf_adds(&b->recovered, ",\"why\":");
+	sbuf_add_json_str(&b->recovered, gw->recovered);
+	sbuf_addch(&b->recovered, '}');
 }
 
 /* ---- rounds (export --incremental) ------------------------------------------------ */
@@ -397,7 +425,8 @@ static int round_removed(struct box_run *b)
 		/* a folder exported again under its new UIDVALIDITY: its earlier copies
 		 * are recorded as removed, but counted there, not as removed */
 		bool news = !it->removed && !rounds_reindexed(rr->r, e.folder);
-		bool prune = b->run->o->prune && b->w->v->remove_item && file;
+		/* a groupware item's text shares its file with the folder's others: kept */
+		bool prune = b->run->o->prune && b->w->v->remove_item && file && !e.item_kind;
 		if (prune && !b->run->o->dry_run && b->w->v->remove_item(b->w, file) != CONV_OK) {
 			diag_fatal(&b->diag, "%s", b->w->error.buf);
 			ret = CONV_FATAL;
@@ -458,6 +487,8 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 		if (ret == CONV_OK) {
 			b->stats.messages++;
 			b->stats.bytes += msg->size;
+			if (msg->kind != ITEM_MAIL)
+				note_item(b, msg);	/* issue 14 */
 			note_msg(b, f, msg, NULL, NULL);
 			import_box_note(b->imp, &b->loc, msg->flags);	/* issue 13 */
 		} else if (ret == CONV_FATAL) {
@@ -488,7 +519,7 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
  */
 static void skip_folder(struct box_run *b, const struct mail_folder *f)
 {
-	if (!b->pipe || !f->is_mail)
+	if (!b->pipe || (!f->is_mail && f->kind == ITEM_MAIL))
 		return;
 	const struct pipe_item *it;
 	do
@@ -512,7 +543,8 @@ static int read_folders(struct box_run *b)
 			skip_folder(b, f);
 			continue;
 		}
-		if (!f->is_mail) {
+		/* groupware the reader cannot read (documents): counted, left out */
+		if (!f->is_mail && f->kind == ITEM_MAIL) {
 			b->stats.groupware++;
 			continue;
 		}
@@ -618,8 +650,16 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
 	round_summary(b, out);
+	if (s->items[ITEM_CALENDAR] + s->items[ITEM_CONTACT] + s->items[ITEM_TASK] +
+	    s->items[ITEM_NOTE])	/* issue 14 */
+		sbuf_addf(out, "  of them groupware: %u %s, %u %s, %u %s, %u %s (%u recovered, "
+			  "not whole)\n", s->items[ITEM_CALENDAR],
+			  plural(s->items[ITEM_CALENDAR], "event", "events"), s->items[ITEM_CONTACT],
+			  plural(s->items[ITEM_CONTACT], "contact", "contacts"), s->items[ITEM_TASK],
+			  plural(s->items[ITEM_TASK], "task", "tasks"), s->items[ITEM_NOTE],
+			  plural(s->items[ITEM_NOTE], "note", "notes"), s->recovered);
 	sbuf_addf(out, "  skipped: %u deleted (--skip-deleted), %u filtered, %u groupware %s "
-		"(not mail), %u stale index %s (file missing); unreadable: %u; warnings: %u\n",
+		"(documents, not exported), %u stale index %s (file missing); unreadable: %u; warnings: %u\n",
 		s->deleted_skipped, s->filtered, s->groupware, plural(s->groupware, "folder", "folders"),
 		s->stale, plural(s->stale, "record", "records"), s->unreadable, s->warnings);
 	if (s->import_warnings)		/* i13-split */
@@ -952,7 +992,8 @@ static void round_reset(struct box_run *b)
 static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
 	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work,
-				.split_size = b->run->o->split_size /* i13-split */ };
+				.split_size = b->run->o->split_size /* i13-split */,
+				.vcard_version = b->run->o->vcard_version /* issue 14 */ };
 	bool dry = b->run->o->dry_run;
 	/* a round a killed run had begun to join to the output: carried out first */
 	if (!dry && stage_recover(&b->domain, &b->work, err) < 0)
@@ -1117,6 +1158,11 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.bytes = failed ? 0 : s->bytes, .elapsed = seconds_since(&b->t0),
 		.read_again = s->read_again, .changing = failed ? 0 : s->changing,
 	};
+	/* issue 14: groupware items */
+	for (int k = ITEM_CALENDAR; k <= ITEM_NOTE; k++)
+		j->row.items[k] = failed ? 0 : s->items[k];
+	j->row.recovered = failed ? 0 : s->recovered;
+	j->row.recovered_json = failed || !b->recovered.len ? NULL : xstrdup(b->recovered.buf);
 	if (wrote) {
 		const char *suffix = b->run->o->format->dest_suffix;
 		size_t n = strlen(b->rel.buf) - (suffix ? strlen(suffix) : 0);
@@ -1183,6 +1229,7 @@ static void export_mailbox(struct box_job *j)
 	sbuf_init(&b.round.output);
 	sbuf_init(&b.round.notes);
 	sbuf_init(&b.rcapture);
+	sbuf_init(&b.recovered);
 	b.domain = b.work = (struct tree)TREE_INIT;
 	b.lock_fd = -1;
 	b.hash = run->o->dry_run ? NULL : msg_hash_new();
@@ -1236,6 +1283,7 @@ static void export_mailbox(struct box_job *j)
 	sbuf_release(&b.round.notes);
 	rounds_free(&b.round.r);
 	sbuf_release(&b.rcapture);
+	sbuf_release(&b.recovered);
 	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
 }

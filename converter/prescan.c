@@ -31,7 +31,7 @@ static void walk_folders(struct mail_mailbox *m, struct progress_totals *t)
 	int ret;
 	while ((ret = m->v->next_folder(m, &f, &err)) != CONV_DONE) {
 		sbuf_reset(&err);
-		if (ret != CONV_OK || !f->is_mail)
+		if (ret != CONV_OK || (!f->is_mail && f->kind == ITEM_MAIL))
 			continue;
 		t->messages += f->messages;
 		t->bytes += f->bytes;
@@ -69,7 +69,7 @@ void prescan(const struct options *o, struct progress_totals *t)
 	*t = (struct progress_totals){ .messages_known = true, .bytes_known = true };
 	struct diag d = { .quiet = true, .write = discard };
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
-					.index_mem = o->index_mem };
+					.index_mem = o->index_mem, .zone = o->zone };
 	struct sbuf err = SBUF_INIT;
 	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (r) {

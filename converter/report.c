@@ -41,6 +41,9 @@ static struct report_row sum(const struct report *r)
 		t.pruned += x->pruned;
 		t.renamed += x->renamed;
 		t.reindexed += x->reindexed;
+		for (int k = 0; k < 5; k++)	/* issue 14 */
+			t.items[k] += x->items[k];
+		t.recovered += x->recovered;
 	}
 	t.errors += r->unattributed;
 	return t;
@@ -107,6 +110,13 @@ static void json_counts(struct sbuf *j, const struct report_row *x)
 			  x->reindexed);
 	/* live stores (issue 13): messages read again, folders that never settled */
 	sbuf_addf(j, ",\"read_again\":%u,\"changing\":%u", x->read_again, x->changing);
+	/* issue 14: groupware items (events, contacts, tasks, notes) and those recovered */
+	sbuf_addf(j, ",\"groupware\":{\"events\":%u,\"contacts\":%u,\"tasks\":%u,\"notes\":%u,"
+		  "\"recovered\":%u", x->items[1], x->items[2], x->items[3], x->items[4],
+		  x->recovered);
+	if (x->recovered_json)
+		sbuf_addf(j, ",\"recovered_items\":[%s]", x->recovered_json);
+	sbuf_addch(j, '}');
 }
 
 static void json_str_or_null(struct sbuf *j, const char *s)
@@ -215,6 +225,7 @@ void report_release(struct report *r)
 		free(r->rows[i].mailbox);
 		free(r->rows[i].output);
 		free(r->rows[i].manifest);
+		free(r->rows[i].recovered_json);
 	}
 	free(r->rows);
 	r->rows = NULL;

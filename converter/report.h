@@ -32,6 +32,13 @@ struct report_row {
 	 * renamed, folders with a new UIDVALIDITY (exported again)
 	 */
 	unsigned round, unchanged, flags_changed, removed, pruned, renamed, reindexed;
+	/*
+	 * issue 14: groupware items exported by kind (index: enum item_kind) and
+	 * those recovered, not whole; recovered_json: their JSON objects, ","
+	 * between (NULL: none), owned by the row
+	 */
+	unsigned items[5], recovered;
+	char *recovered_json;
 };
 
 struct report {

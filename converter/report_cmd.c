@@ -200,6 +200,43 @@ static void read_rounds(const struct json *x, const char *where, struct report_r
 	r->reindexed = get_uint(o, inc, "uidvalidity_changed", err);
 }
 
+/*
+ * read_groupware: issue 14's groupware counts and recovered items (absent
+ * from reports written before it: none)
+ */
+static void read_groupware(const struct json *x, const char *where, struct report_row *r,
+			   struct sbuf *err)
+{
+	static const char *const keys[] = { NULL, "events", "contacts", "tasks", "notes" };
+	const struct json *g = json_get(x, "groupware");
+	if (!g)
+		return;
+	char gw[64];
+	snprintf(gw, sizeof(gw), "%s.groupware", where);
+	g = field(x, where, "groupware", JSON_OBJECT, false, err);
+	for (int k = 1; k < 5 && g; k++)
+		r->items[k] = get_uint(g, gw, keys[k], err);
+	r->recovered = g ? get_uint(g, gw, "recovered", err) : 0;
+	const struct json *list = g ? json_get(g, "recovered_items") : NULL;
+	if (!list || list->type != JSON_ARRAY || !list->u.arr.n)
+		return;
+	struct sbuf j = SBUF_INIT;
+	for (size_t i = 0; i < list->u.arr.n; i++) {
+		static const char *const fields[] = { "source", "kind", "why" };
+		sbuf_adds(&j, i ? ",{" : "{");
+		for (int f = 0; f < 3; f++) {
+			const struct json *v = json_get(&list->u.arr.v[i], fields[f]);
+			sbuf_addf(&j, "%s\"%s\":", f ? "," : "", fields[f]);
+			if (v && v->type == JSON_STRING)
+				sbuf_add_json_str(&j, v->u.str.s);
+			else
+				sbuf_adds(&j, "null");
+		}
+		sbuf_addch(&j, '}');
+	}
+	r->recovered_json = sbuf_detach(&j);
+}
+
 static void read_row(struct merge *m, const struct json *x, size_t i, struct sbuf *err)
 {
 	char where[48], skipped[64];
@@ -231,6 +268,7 @@ static void read_row(struct merge *m, const struct json *x, size_t i, struct sbu
 		.elapsed = get_seconds(x, where, "elapsed", err),
 	};
 	read_rounds(x, where, &r, err);
+	read_groupware(x, where, &r, err);	/* issue 14 */
 	if (!err->len && res && !r.result)
 		sbuf_addf(err, "%s.result: \"%s\" is not a result a report has", where,
 			  res->u.str.s);
@@ -698,6 +736,7 @@ static void merge_release(struct merge *m)
 		free(m->rows[i].row.mailbox);
 		free(m->rows[i].row.output);
 		free(m->rows[i].row.manifest);
+		free(m->rows[i].row.recovered_json);
 	}
 	free(m->in);
 	free(m->rows);

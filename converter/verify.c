@@ -27,6 +27,7 @@
 #include "prescan.h"
 #include "progress.h"
 #include "verify_cmd.h"
+#include "verify_item.h"
 
 /* RESULT_FILTERED_OUT: the export's filters left it out, this verify's take it */
 enum { RESULT_SKIPPED = 10, RESULT_NOT_EXPORTED = 11, RESULT_FILTERED_OUT = 12 };
@@ -344,7 +345,8 @@ static void check_fields(struct vbox *b, const struct mf_entry *e, const struct 
 		manifest_problem(b, e->line, e->source, "folder '%s' is not the source's ('%s')",
 				 e->folder, f->path);
 	check_index(b, e, f, m);
-	check_headers(b, e, m);
+	if (m->kind == ITEM_MAIL)	/* an item's object is checked by verify_item */
+		check_headers(b, e, m);
 }
 
 static void set_result(struct check_line *c, int result, const char *why)
@@ -446,6 +448,11 @@ static void check_readable(struct vbox *b, size_t i, const struct mail_folder *f
 		sbuf_release(&w);
 	} else if (e->reason == MF_REASON_FILTERED) {
 		check_filtered(b, i, f, m);
+	} else if (e->exported && m->kind != ITEM_MAIL) {	/* issue 14 */
+		struct sbuf why = SBUF_INIT;
+		int ret = verify_item(b, i, m, &why);
+		set_result(c, ret, why.buf);
+		sbuf_release(&why);
 	} else if (e->exported) {
 		check_exported(b, i, f, m);
 	} else if (e->reason == MF_REASON_DELETED) {
@@ -501,8 +508,13 @@ static void check_message(struct vbox *b, const struct mail_folder *f, const str
 		set_result(c, VERIFY_SOURCE_BAD, w.buf);
 		sbuf_release(&w);
 	}
-	if (!b->ops->reconcile)
+	if (!b->ops->reconcile || m->kind != ITEM_MAIL) {
 		record_outcome(b, i);	/* else once reconcile has been through its file */
+		if (m->kind != ITEM_MAIL) {	/* an item's text file is no format's to reconcile */
+			free(c->location);
+			c->location = NULL;
+		}
+	}
 }
 
 /* ---- outcomes ------------------------------------------------------------------ */
@@ -609,7 +621,7 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 		if (ret != CONV_OK)
 			diag_error(&b->diag, "%s", err.buf);
 		sbuf_reset(&err);
-		if (!f->is_mail)
+		if (!f->is_mail && f->kind == ITEM_MAIL)	/* documents: never exported */
 			continue;
 		/* a folder the filters leave out: only what the manifest lists of it is checked */
 		bool taken = filter_folder(&b->run->o->filter, f->path);
@@ -833,7 +845,7 @@ static int open_run(struct vrun *run, const struct options *o)
 		return -1;
 	}
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
-					.index_mem = o->index_mem };
+					.index_mem = o->index_mem, .zone = o->zone };
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {

@@ -52,6 +52,9 @@ struct mf_entry {		/* one message line */
 	int64_t internal_date;
 	char *date_header;	/* NULL: null */
 	char *message_id;	/* NULL: null */
+	/* a groupware item's "item" object (issue 14); item_kind 0: a message */
+	int item_kind;		/* enum item_kind */
+	char *item_id, *item_uid, *item_recovered;
 	bool exported;		/* status "exported" (else "skipped") */
 	enum mf_reason reason;
 	char *detail;		/* NULL: null; a removed line: "pruned" or null */

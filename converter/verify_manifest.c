@@ -500,6 +500,30 @@ static int output_object(struct cur *c, const char *format, struct check_loc *o)
 	return lit(c, "}");
 }
 
+/* item_object: a groupware item's kind, ID, UID and why it was recovered (issue 14) */
+static int item_object(struct cur *c, struct mf_entry *e)
+{
+	static const char *const kinds[] = { "\"calendar\"", "\"contact\"", "\"task\"",
+					     "\"note\"" };
+	static const enum item_kind values[] = { ITEM_CALENDAR, ITEM_CONTACT, ITEM_TASK,
+						 ITEM_NOTE };
+	lit(c, ",\"item\":{\"kind\":");
+	for (size_t i = 0; i < 4 && !e->item_kind; i++)
+		if (peek(c, kinds[i])) {
+			lit(c, kinds[i]);
+			e->item_kind = (int)values[i];
+		}
+	if (!e->item_kind)
+		return fail(c, "an item's kind is calendar, contact, task or note");
+	lit(c, ",\"id\":");
+	str_or_null(c, &e->item_id);
+	lit(c, ",\"uid\":");
+	str_or_null(c, &e->item_uid);
+	lit(c, ",\"recovered\":");
+	str_or_null(c, &e->item_recovered);
+	return lit(c, "}");
+}
+
 static int entry_fields(struct cur *c, const char *format, struct mf_entry *e)
 {
 	uint64_t v;
@@ -529,6 +553,8 @@ static int entry_fields(struct cur *c, const char *format, struct mf_entry *e)
 	str_or_null(c, &e->date_header);
 	lit(c, ",\"message_id\":");
 	str_or_null(c, &e->message_id);
+	if (peek(c, ",\"item\":"))
+		item_object(c, e);
 	if (status_fields(c, e) == 0 && (e->exported || e->reason == MF_REASON_REMOVED)) {
 		e->has_output = true;
 		output_object(c, format, &e->out);
@@ -595,6 +621,9 @@ void mf_entry_release(struct mf_entry *e)
 	free(e->folder);
 	free(e->date_header);
 	free(e->message_id);
+	free(e->item_id);
+	free(e->item_uid);
+	free(e->item_recovered);
 	free(e->detail);
 	check_loc_release(&e->out);
 	memset(e, 0, sizeof(*e));

@@ -19,7 +19,14 @@
 
 struct conv_stats {
 	unsigned folders;	/* mail folders exported */
-	unsigned groupware;	/* non-mail folders left out */
+	unsigned groupware;	/* non-mail folders left out (documents) */
+	/*
+	 * issue 14: groupware items exported, by enum item_kind (1 calendar,
+	 * 2 contact, 3 task, 4 note), and how many of them were recovered
+	 * (not converted whole)
+	 */
+	unsigned items[5];
+	unsigned recovered;
 	unsigned found;		/* messages the reader found in mail folders */
 	unsigned messages;	/* messages exported */
 	unsigned deleted_skipped; /* \Deleted left out (--skip-deleted) */

@@ -22,6 +22,7 @@
 #include "core/conv.h"
 #include "core/diag.h"
 #include "core/outdir.h"
+#include "core/outfile.h"
 
 struct mail_writer;
 
@@ -96,7 +97,22 @@ struct mail_writer_ops {
 	 * export may list them in --m365-mapping / --exchange-script files
 	 */
 	bool import_stores;
+	/*
+	 * Groupware items (issue 14; mail_msg.kind != ITEM_MAIL).  native_items:
+	 * write_msg takes them itself (PST: Outlook items).  Otherwise the
+	 * wrappers write each groupware folder's items as text (core/gwtext.h)
+	 * into one file beside the folder's mail: item_file creates it in the
+	 * output being made, named after the folder with suffix (".ics",
+	 * ".vcf", ".txt", or ".round-NNN.ics" in a round), and says its name
+	 * relative to the output in rel.  Neither: items are refused
+	 * (CONV_MSG_BAD, "<format> keeps no ... items").
+	 */
+	bool native_items;
+	int (*item_file)(struct mail_writer *w, const struct mail_folder *f, const char *suffix,
+			 struct outfile *of, struct sbuf *rel, struct sbuf *err);
 };
+
+struct gw_sidecar;		/* writer.c: a groupware folder's text file */
 
 struct mail_writer {
 	const struct mail_writer_ops *v;
@@ -104,6 +120,11 @@ struct mail_writer {
 	struct sbuf error;	/* last error text */
 	bool dead;		/* a CONV_FATAL happened */
 	bool in_folder;
+	/* groupware items as text (item_file): the folder, its file, the options */
+	const struct mail_folder *folder;
+	struct gw_sidecar *side;
+	unsigned vcard_version;
+	unsigned round;
 };
 
 

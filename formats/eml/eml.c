@@ -95,6 +95,17 @@ static int eml_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	return CONV_OK;
 }
 
+/* eml_item_file: a groupware folder's items (issue 14) beside its folder: Calendar/ and Calendar.ics */
+static int eml_item_file(struct mail_writer *w, const struct mail_folder *f, const char *suffix,
+			 struct outfile *of, struct sbuf *rel, struct sbuf *err)
+{
+	struct eml_writer *e = (struct eml_writer *)w;
+	(void)f;		/* begin_folder named its directory: e->dir */
+	sbuf_add(rel, e->dir.buf, e->dir.len);
+	sbuf_adds(rel, suffix);
+	return outfile_create(of, &e->stage.partial, rel->buf, err) < 0 ? CONV_FATAL : CONV_OK;
+}
+
 static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 			 struct mail_item_loc *loc)
 {
@@ -165,6 +176,7 @@ const struct mail_writer_ops eml_writer_ops = {
 	.open = eml_open,
 	.begin_folder = eml_begin_folder,
 	.write_msg = eml_write_msg,
+	.item_file = eml_item_file,
 	.end_folder = eml_end_folder,
 	.commit = eml_commit,
 	.remove_item = eml_remove_item,

@@ -138,6 +138,22 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 }
 
 /*
+ * maildir_item_file: a groupware folder's items (issue 14) in the Maildir's
+ * root, named as its folder's directory without the leading dot
+ * (.Calendar: Calendar.ics; .Clients.Acme: Clients.Acme.ics); INBOX's:
+ * INBOX.ics.  A file there is no folder to Dovecot or any Maildir++ reader.
+ */
+static int maildir_item_file(struct mail_writer *w, const struct mail_folder *f,
+			     const char *suffix, struct outfile *of, struct sbuf *rel,
+			     struct sbuf *err)
+{
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	sbuf_adds(rel, strcmp(f->path, "INBOX") ? m->folder_dir.buf + 1 : "INBOX");
+	sbuf_adds(rel, suffix);
+	return outfile_create(of, &m->stage.partial, rel->buf, err) < 0 ? CONV_FATAL : CONV_OK;
+}
+
+/*
  * name_digest: 64 bits of the SHA-256 of a name that must be shortened; a
  * cryptographic digest, so that names cannot be made to collide on purpose
  * (and two that did would fail on the O_EXCL maildirfolder, never merge)
@@ -315,6 +331,7 @@ const struct mail_writer_ops maildir_writer_ops = {
 	.open = maildir_open,
 	.begin_folder = maildir_begin_folder,
 	.write_msg = maildir_write_msg,
+	.item_file = maildir_item_file,
 	.end_folder = maildir_end_folder,
 	.commit = maildir_commit,
 	.update_flags = maildir_update_flags,

@@ -88,6 +88,28 @@ static int folder_file(struct mbox_writer *m, const char *folder, struct sbuf *e
 	return 0;
 }
 
+/*
+ * mbox_item_file: a groupware folder's items (issue 14) beside its mbox file:
+ * Calendar.mbox and Calendar.ics
+ */
+static int mbox_item_file(struct mail_writer *w, const struct mail_folder *f, const char *suffix,
+			  struct outfile *of, struct sbuf *rel, struct sbuf *err)
+{
+	struct mbox_writer *m = (struct mbox_writer *)w;
+	struct sbuf mail_file = SBUF_INIT;
+	sbuf_add(&mail_file, m->path.buf, m->path.len);	/* the folder's, kept */
+	int ret = folder_file(m, f->path, err);
+	if (ret == 0) {
+		sbuf_add(rel, m->path.buf, m->path.len - strlen(".mbox"));
+		sbuf_adds(rel, suffix);
+		ret = outfile_create(of, &m->stage.partial, rel->buf, err);
+	}
+	sbuf_reset(&m->path);
+	sbuf_add(&m->path, mail_file.buf, mail_file.len);
+	sbuf_release(&mail_file);
+	return ret < 0 ? CONV_FATAL : CONV_OK;
+}
+
 static int mbox_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 {
 	struct mbox_writer *m = (struct mbox_writer *)w;
@@ -244,6 +266,7 @@ const struct mail_writer_ops mbox_writer_ops = {
 	.open = mbox_open,
 	.begin_folder = mbox_begin_folder,
 	.write_msg = mbox_write_msg,
+	.item_file = mbox_item_file,
 	.end_folder = mbox_end_folder,
 	.commit = mbox_commit,
 	.rollback = mbox_rollback,
