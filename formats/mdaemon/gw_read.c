@@ -234,7 +234,7 @@ struct gwr_folder *gwr_open(int dirfd, const char *dir, const char *path, enum i
 		g->nspans = 0;
 	} else if (env->zone) {
 		g->zone = env->zone;
-	} else if (g->nspans) {	/* no items: no times to read */
+	} else if (g->nspans && kind != ITEM_CONTACT) {	/* contacts: no times to read */
 		guess_zone(g, &root);
 	}
 	if (!g->zone)

@@ -88,6 +88,21 @@ static void end_tag_done(struct gwx_scan *s)
 	}
 }
 
+/*
+ * tag_cut_short: a '<' inside a start tag, which XML does not allow: the
+ * tag ended there (a record's item starts with it, so that its bytes are
+ * still handed out, damaged), and the '<' starts new markup
+ */
+static void tag_cut_short(struct gwx_scan *s)
+{
+	if (is_record(s)) {
+		s->slash = false;
+		start_tag_done(s);
+	}
+	s->mark = s->pos;
+	s->state = S_LT;
+}
+
 /* tail_is: the last bytes seen (up to 3) spell end */
 static bool tail_is(const struct gwx_scan *s, const char *end)
 {
@@ -192,8 +207,7 @@ static void step(struct gwx_scan *s, unsigned char c)
 		break;
 	case S_NAME:
 		if (c == '<') {	/* a tag cut short: resynchronise on the new one */
-			s->mark = s->pos;
-			s->state = S_LT;
+			tag_cut_short(s);
 		} else if (is_space(c) || c == '/' || c == '>') {
 			s->state = S_ATTRS;
 			step_tag(s, c);
@@ -208,8 +222,7 @@ static void step(struct gwx_scan *s, unsigned char c)
 			 * '<' cannot stand in an attribute value: the tag was cut
 			 * short (an unclosed quote must not swallow the items after)
 			 */
-			s->mark = s->pos;
-			s->state = S_LT;
+			tag_cut_short(s);
 		} else if (s->state == S_ATTRS) {
 			step_tag(s, c);
 		} else if (c == (unsigned char)s->quote) {
