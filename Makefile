@@ -11,6 +11,8 @@ WERROR ?=
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto libxml-2.0 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz -pthread
+# issue 14: the MDaemon groupware reader parses its XML with libxml2
+DEPS_LIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
@@ -40,6 +42,8 @@ FORMAT_SRC := formats/formats.c \
 	formats/pst/read_props.c formats/pst/read_io.c \
 	formats/mbox/check.c formats/mbox/check_align.c formats/maildir/check.c formats/eml/check.c \
 	formats/pst/check.c
+# issue 14: the MDaemon groupware reader
+FORMAT_SRC += formats/mdaemon/gw_read.c formats/mdaemon/gw_xml.c formats/mdaemon/gw_split.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
@@ -62,6 +66,8 @@ UNIT_TESTS += test-importmap
 UNIT_TESTS += test-tzone test-gwtext
 # a test driver (not itself a test: run-tests runs test-*; t8610 runs it)
 UNIT_TESTS += gwtext-dump
+# issue 14: the MDaemon groupware reader
+UNIT_TESTS += test-gw-read
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

@@ -24,11 +24,13 @@
 #include <unistd.h>
 
 #include "core/filemsg.h"
+#include "core/gwitem.h"
 #include "core/mutf7.h"
 #include "core/recsort.h"
 #include "core/sysio.h"
 #include "core/wintext.h"
 #include "core/xalloc.h"
+#include "mdaemon/gw_read.h"	/* issue 14: groupware folders */
 #include "mdaemon/mdaemon_fs.h"
 #include "mdaemon/mrk.h"
 #include "mdaemon/settle.h"
@@ -87,6 +89,7 @@ struct md_reader {
 	struct mail_reader r;
 	char *root;		/* realpath of SOURCE, for relative names */
 	size_t index_mem;	/* reader_settings.index_mem */
+	const struct tzone *zone;	/* reader_settings.zone (issue 14) */
 	struct md_accounts accounts;
 	size_t next_account;
 	struct mail_box box;
@@ -129,6 +132,13 @@ struct md_mailbox {
 	struct file_msg file;	/* the open message file */
 	struct sbuf prefix;
 	char *msg_origin;
+	/* issue 14: the groupware folder's items, handed out before its mail */
+	struct gwr_env gw_env;
+	struct gwr_zones gw_zones;
+	struct gwr_folder *gw;
+	bool gw_pending;	/* a groupware folder whose file is not open yet */
+	bool gw_last;		/* the last message handed out was an item */
+	char *domain, *mailbox;
 };
 
 /* rel: abs relative to SOURCE, for messages (abs itself when outside) */
@@ -337,7 +347,8 @@ static void walk_folders(struct md_mailbox *r, int fd, const struct dirlist *dl,
  */
 static bool walk_wants(const char *name)
 {
-	return has_suffix_ci(name, ".IMAP") || !strcasecmp(name, "HIWATER.MRK");
+	return has_suffix_ci(name, ".IMAP") || !strcasecmp(name, "HIWATER.MRK") ||
+		gwr_wants(name);
 }
 
 /*
@@ -368,6 +379,10 @@ static void visit_subfolder(struct md_mailbox *r, int dirfd, size_t node, const 
 	struct dirlist dl;
 	bool listed = fd >= 0 && dirlist_read_if(fd, walk_wants, &dl) == 0;
 	char *cls = listed ? hiwater_class(r, sub, fd, &dl) : NULL;
+	if (!cls && listed && !parent_class) {	/* issue 14: no FolderClass */
+		const char *guess = gwr_class_guess(&dl, decoded.buf, !parent);
+		cls = guess ? xstrdup(guess) : NULL;
+	}
 	const char *eff = cls ? cls : parent_class;	/* a calendar's child is a calendar */
 	add_folder(r, logical.buf, sub, eff);
 	if (depth + 1 > DEPTH_MAX) {
@@ -1118,7 +1133,7 @@ static int open_msg(struct md_mailbox *r, const struct md_entry *e, struct sbuf 
 	m->name = e->name;
 	m->uid = e->has_record ? e->rec.uid : 0;
 	m->flags = e->has_record ? flags_from_record(e->rec.flags) : 0;
-	m->seq = (unsigned)r->next_entry;
+	m->seq = (unsigned)r->next_entry + gwr_count(r->gw);
 	if (e->has_record && e->rec.date) {	/* known even if the file cannot be read */
 		m->received = e->rec.date;
 		m->date_source = "record";
@@ -1191,6 +1206,8 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	r->r.v = &mdaemon_reader_ops;
 	r->r.diag = d;
 	r->index_mem = set ? set->index_mem : 0;
+	r->zone = set ? set->zone : NULL;
+	gwr_init();	/* before any mailbox is read on its own thread */
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
 		free(r);
 		return NULL;
@@ -1230,6 +1247,10 @@ static void md_close_mailbox(struct mail_mailbox *mm)
 	close_msg(r);
 	entries_release(r);
 	folders_release(r);
+	gwr_close(r->gw);
+	gwr_zones_release(&r->gw_zones);
+	free(r->domain);
+	free(r->mailbox);
 	if (r->box_fd >= 0)
 		close(r->box_fd);
 	free(r->box_rel);
@@ -1259,6 +1280,10 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	r->m.hash = hash;
 	r->root = s->root;
 	r->index_mem = s->index_mem;
+	r->domain = xstrdup(box->domain);
+	r->mailbox = xstrdup(box->mailbox);
+	r->gw_env = (struct gwr_env){ .mb = &r->m, .domain = r->domain, .mailbox = r->mailbox,
+				      .zone = s->zone, .zones = &r->gw_zones };
 	sbuf_init(&r->cur_name);
 	sbuf_init(&r->unsettled_what);
 	file_msg_init(&r->file);
@@ -1283,6 +1308,9 @@ static int md_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
 	entries_release(r);
+	gwr_close(r->gw);
+	r->gw = NULL;
+	r->gw_last = r->gw_pending = false;
 	if (r->box_fd < 0)
 		return CONV_DONE;
 	if (!r->folders_listed) {
@@ -1299,7 +1327,10 @@ static int md_next_folder(struct mail_mailbox *mm, const struct mail_folder **fo
 	r->folder.origin = r->folder_origin;
 	r->folder.folder_class = f->folder_class ? f->folder_class : "IPF.Note";
 	r->folder.is_mail = !f->folder_class;
+	r->folder.kind = gw_kind_of_class(f->folder_class);
 	*folder_r = &r->folder;
+	/* issue 14: its XML file is opened at its first next_msg (list reads none) */
+	r->gw_pending = r->folder.kind != ITEM_MAIL;
 	return load_messages(r, f, err);
 }
 
@@ -1308,6 +1339,21 @@ static int md_next_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 {
 	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
+	r->gw_last = false;
+	if (r->gw_pending && r->ndirfds) {
+		struct md_folder *f = &r->folders[r->next_folder - 1];
+		r->gw = gwr_open(r->dirfds[0], r->dirnames[0], f->path, r->folder.kind,
+				 &r->gw_env);
+	}
+	r->gw_pending = false;
+	if (r->gw) {	/* issue 14: a groupware folder's items first */
+		int got = gwr_next(r->gw, &r->msg, &r->prefix, err);
+		*msg_r = &r->msg;
+		if (got != CONV_DONE) {
+			r->gw_last = true;
+			return got;
+		}
+	}
 	const void *p;
 	size_t len;
 	int got = r->index ? recsort_next(r->index, &p, &len) : 0;
@@ -1334,6 +1380,10 @@ static int md_reopen_msg(struct mail_mailbox *mm, const struct mail_msg **msg_r,
 {
 	struct md_mailbox *r = (struct md_mailbox *)mm;
 	close_msg(r);
+	if (r->gw_last) {
+		*msg_r = &r->msg;
+		return gwr_again(r->gw, &r->msg, &r->prefix, err);
+	}
 	if (r->next_entry == 0)
 		return CONV_DONE;
 	int ret = open_msg(r, &r->cur, err);
