@@ -490,13 +490,18 @@ static void loc_value(struct cur *c, const char *key, struct check_loc *o)
 }
 
 /* output_object: "file", then the keys the format's read-back names, in its order */
-static int output_object(struct cur *c, const char *format, struct check_loc *o)
+static int output_object(struct cur *c, const char *format, bool item, struct check_loc *o)
 {
+	/* a groupware item a format keeps as text: its bytes in the folder's file (issue 14) */
+	static const char *const text_keys[] = { "offset", "length", NULL };
 	const struct mail_check_ops *ops = formats_checker(format);
+	const struct mail_writer_ops *w = formats_writer(format);
+	const char *const *keys = item && w && !w->native_items ? text_keys :
+				  ops ? ops->loc_keys : NULL;
 	lit(c, "{\"file\":");
 	str(c, &o->file);
-	for (size_t i = 0; ops && ops->loc_keys[i]; i++)
-		loc_value(c, ops->loc_keys[i], o);
+	for (size_t i = 0; keys && keys[i]; i++)
+		loc_value(c, keys[i], o);
 	return lit(c, "}");
 }
 
@@ -557,7 +562,7 @@ static int entry_fields(struct cur *c, const char *format, struct mf_entry *e)
 		item_object(c, e);
 	if (status_fields(c, e) == 0 && (e->exported || e->reason == MF_REASON_REMOVED)) {
 		e->has_output = true;
-		output_object(c, format, &e->out);
+		output_object(c, format, e->item_kind != 0, &e->out);
 	}
 	lit(c, "}");
 	if (!c->failed && c->p != c->end)

@@ -45,6 +45,13 @@ struct gwr_folder {
 	struct gw_item item;
 	struct mem_body body;
 	char *name;		/* "Calendar.mrk#7" */
+	/*
+	 * the item's origin, unique in the mailbox (the manifest's "source",
+	 * verify's key): "<file>#<ID>", or "<file>@<byte offset>" for an item
+	 * without an ID or with one an earlier item of the file had
+	 */
+	char *item_origin;
+	GHashTable *ids;	/* IDs handed out so far */
 };
 
 void gwr_init(void)
@@ -251,6 +258,8 @@ static void release_item(struct gwr_folder *g)
 	mem_body_release(&g->body);
 	free(g->name);
 	g->name = NULL;
+	free(g->item_origin);
+	g->item_origin = NULL;
 }
 
 /* damage_known: what the split found, before the item's own reasons */
@@ -311,7 +320,17 @@ static int hand_out(struct gwr_folder *g, const struct span *sp, struct mail_msg
 		    struct sbuf *prefix, struct sbuf *err)
 {
 	memset(m, 0, sizeof(*m));
-	m->origin = g->origin;
+	if (!g->item_origin) {
+		if (!g->ids)
+			g->ids = g_hash_table_new_full(g_str_hash, g_str_equal, free, NULL);
+		const char *id = g->item.id;
+		bool unique = id && *id && !g_hash_table_contains(g->ids, id);
+		if (unique)
+			g_hash_table_add(g->ids, xstrdup(id));
+		g->item_origin = unique ? xasprintf("%s#%s", g->origin, id) :
+			xasprintf("%s@%llu", g->origin, (unsigned long long)sp->off);
+	}
+	m->origin = g->item_origin;
 	m->kind = g->kind;
 	m->seq = (unsigned)g->next;
 	m->received = (int64_t)g->st.st_mtim.tv_sec;
@@ -404,6 +423,8 @@ void gwr_close(struct gwr_folder *g)
 	if (g->fd >= 0)
 		close(g->fd);
 	gwx_unknowns_release(&g->unknown);
+	if (g->ids)
+		g_hash_table_destroy(g->ids);
 	free(g->spans);
 	free(g->origin);
 	free(g->fname);
