@@ -49,6 +49,8 @@ CONV_LIB_SRC += converter/importmap.c
 APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
+# issue 14: mdexport accounts
+APP_SRC += converter/accounts.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -62,6 +62,9 @@ struct options {
 	const char *address_map;	/* --address-map FILE */
 	const char *target_root;	/* --target-root-folder PATH */
 	size_t import_rows;	/* MDEXPORT_IMPORT_ROWS: rows a mapping file (0: 500); tests only */
+	/* issue 14 (i14-accounts) */
+	bool no_public_folders;	/* --no-public-folders: list, export, verify */
+	bool csv;		/* accounts --csv */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */
@@ -78,5 +81,6 @@ int cmd_list(const struct options *o);
 int cmd_export(const struct options *o);
 int cmd_verify(const struct options *o);
 int cmd_report(const struct options *o);
+int cmd_accounts(const struct options *o);	/* issue 14: accounts.c */
 
 #endif
