@@ -11,6 +11,11 @@ WERROR ?=
 CFLAGS ?= -O2 -g
 DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto libxml-2.0 2>/dev/null)
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz -pthread
+# issue 14: every symbol bound at start (no lazy binding): the dynamic
+# linker's lazy-binding trampoline saves the vector registers on the stack,
+# and they may hold what memcpy/memchr last moved (a userlist.dat line and
+# its password); nothing of a password may outlive the parse (accounts)
+DEPS_LIBS += -Wl,-z,now
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
