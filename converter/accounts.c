@@ -217,7 +217,7 @@ static void json_cell(const struct acc_row *w, enum col c, struct sbuf *j)
 static void put_json(const struct acc_rows *rows, FILE *f)
 {
 	struct sbuf j = SBUF_INIT;
-	sbuf_adds(&j, "[");
+	fputs("[", f);
 	for (size_t i = 0; i < rows->count; i++) {
 		sbuf_adds(&j, i ? ",\n  {" : "\n  {");
 		for (int c = 0; c < C_COUNT; c++) {
