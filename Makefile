@@ -13,6 +13,11 @@ DEPS_CFLAGS := $(shell $(PKG_CONFIG) --cflags gmime-3.0 libpff libbfio libcrypto
 DEPS_LIBS := $(shell $(PKG_CONFIG) --libs gmime-3.0 libpff libbfio libcrypto 2>/dev/null) -lz -pthread
 # issue 14: the MDaemon groupware reader parses its XML with libxml2
 DEPS_LIBS += $(shell $(PKG_CONFIG) --libs libxml-2.0 2>/dev/null)
+# issue 14: every symbol bound at start (no lazy binding): the dynamic
+# linker's lazy-binding trampoline saves the vector registers on the stack,
+# and they may hold what memcpy/memchr last moved (a userlist.dat line and
+# its password); nothing of a password may outlive the parse (accounts)
+DEPS_LIBS += -Wl,-z,now
 # includes name their folder: "core/sbuf.h", "pst/ltp.h" (formats/), "converter/verify.h" (tests)
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
@@ -56,6 +61,8 @@ APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpip
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
 # issue 14: verify of groupware items
 APP_SRC += converter/verify_item.c
+# issue 14: mdexport accounts
+APP_SRC += converter/accounts.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

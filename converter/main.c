@@ -35,6 +35,9 @@ static const char usage_main[] =
 "  report REPORT... [--json] [--output FILE]\n"
 "                                sum the --report files of the shards of one\n"
 "                                job into one report; say a missing shard\n"
+"  accounts SOURCE [--csv | --json]\n"
+"                                one row per account (address, name, access,\n"
+"                                quotas, mail found), to create them elsewhere\n"
 "  help COMMAND                  that command's help\n"
 "\n"
 "SOURCE is an MDaemon folder (holding Users\\ and App\\), its Users folder\n"
@@ -245,6 +248,41 @@ static const char usage_filters[] =
 "      --min-size SIZE       only messages of at least SIZE bytes; SIZE may\n"
 "      --max-size SIZE       end in K, M, G or T (powers of 1024), e.g. 10M\n";
 
+/* issue 14: after the usage of list, export and verify (and their filters) */
+static const char usage_public[] =
+"\n"
+"Public folders (an MDaemon root's \"Public Folders\"): one more mailbox,\n"
+"'Public Folders@public' (DIR/public/Public Folders[.pst]), taken unless\n"
+"--user or --domain leave it out:\n"
+"      --no-public-folders   leave the public folders out\n";
+
+/* issue 14: `mdexport accounts` */
+static const char usage_accounts[] =
+"usage: mdexport accounts SOURCE [--csv | --json] [--user MAILBOX@DOMAIN]...\n"
+"                         [--domain DOMAIN]... [--map WINPREFIX=LOCALDIR]...\n"
+"\n"
+"One row per account of the store's account list (MDaemon: App/userlist.dat,\n"
+"and mailboxes found under Users/ that it lacks), for creating the accounts\n"
+"elsewhere (Active Directory, Microsoft 365) before importing their mail:\n"
+"domain, mailbox, e-mail address, full name, mail folder found or not and\n"
+"its path, access type, disabled, quotas as the list holds them, mail\n"
+"messages and bytes found (from the folder listings and indexes; no message\n"
+"is read), and where the account was found.  Passwords are never read.\n"
+"Public folders are no account and are not listed.  Nothing is written.\n"
+"\n"
+"  (default)                 an aligned table; a count and totals on stderr\n"
+"      --csv                 CSV (RFC 4180: a header row, CRLF, UTF-8)\n"
+"      --json                one JSON array of objects (fields: see mdexport(1))\n"
+"  -u, --user MAILBOX@DOMAIN only this account (repeatable)\n"
+"  -d, --domain DOMAIN       only the accounts of this domain (repeatable)\n"
+"      --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
+"  -q, --quiet               no warnings (errors are still shown)\n"
+"  -h, --help                this help\n"
+"\n"
+"Exit status: 0, 1 when an account's mail folder could not be found or read\n"
+"(it is still listed), 2 usage error, unusable SOURCE, or a SOURCE whose\n"
+"format has no account list.\n";
+
 /* after export's usage and its filters */
 static const char usage_rounds[] =
 "\n"
@@ -279,7 +317,7 @@ static const char usage_rounds[] =
 "                            1024-based; default 20G, Microsoft 365's\n"
 "                            import limit; 0: never split)\n";
 
-enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT };
+enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT, CMD_ACCOUNTS /* issue 14 */ };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
        OPT_SINCE, OPT_UNTIL, OPT_FOLDER, OPT_EXCLUDE_FOLDER, OPT_MIN_SIZE, OPT_MAX_SIZE,
@@ -288,6 +326,8 @@ enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PRO
 enum { OPT_M365_MAPPING = 512, OPT_EXCHANGE_SCRIPT, OPT_UNC, OPT_ADDRESS_MAP, OPT_TARGET_ROOT };
 /* issue 14: groupware */
 enum { OPT_TIMEZONE = 768, OPT_VCARD };
+/* issue 14 (i14-accounts) */
+enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -302,8 +342,10 @@ static void fputs_usage(const char *usage, FILE *f)
 	fputs(usage, f);
 	if (usage == usage_list || usage == usage_export || usage == usage_verify)
 		fputs(usage_filters, f);
-	if (usage == usage_list || usage == usage_export || usage == usage_verify)
-		fputs(usage_groupware, f);
+	if (usage == usage_list || usage == usage_export || usage == usage_verify) {
+		fputs(usage_groupware, f);	/* issue 14 */
+		fputs(usage_public, f);
+	}
 	if (usage == usage_export)
 		fputs(usage_rounds, f);
 	if (usage == usage_export)
@@ -354,6 +396,13 @@ static bool allowed(enum command cmd, int c)
 {
 	if (cmd == CMD_REPORT)
 		return c == 'h' || c == 'o' || c == 'q' || c == OPT_JSON || c == ':' || c == '?';
+	if (cmd == CMD_ACCOUNTS)	/* issue 14 */
+		return c == 'h' || c == 'q' || c == 'u' || c == 'd' || c == OPT_MAP ||
+		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
+	if (c == OPT_CSV)
+		return false;
+	if (c == OPT_NO_PUBLIC_FOLDERS)
+		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	switch (c) {
 	case 'o':
 		return cmd == CMD_EXPORT || cmd == CMD_REPORT;
@@ -376,11 +425,13 @@ static bool allowed(enum command cmd, int c)
 	}
 }
 
-static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report };
+static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report,
+				      usage_accounts };
 static const char *const not_valid[] = { "this option is not valid with list:",
 					 "this option is not valid with export:",
 					 "this option is not valid with verify:",
-					 "this option is not valid with report:" };
+					 "this option is not valid with report:",
+					 "this option is not valid with accounts:" };
 
 /* unknown_format: --format names no format that can be written */
 static int unknown_format(const char *usage, const char *name)
@@ -614,6 +665,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "target-root-folder", required_argument, NULL, OPT_TARGET_ROOT },
 		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
 		{ "vcard", required_argument, NULL, OPT_VCARD },
+		{ "no-public-folders", no_argument, NULL, OPT_NO_PUBLIC_FOLDERS },	/* issue 14 */
+		{ "csv", no_argument, NULL, OPT_CSV },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -697,6 +750,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 						   optarg);
 			o->vcard_version = optarg[0] == '3' ? 3 : 4;
 			break;
+		case OPT_NO_PUBLIC_FOLDERS: o->no_public_folders = true; break;	/* issue 14 */
+		case OPT_CSV: o->csv = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -728,6 +783,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		o->import_rows = (size_t)strtoull(rows, NULL, 10);
 	if (import_options(usage, o) < 0)
 		return EXIT_FATAL;
+	if (o->csv && o->json)	/* issue 14: accounts */
+		return usage_error(usage, "--csv and --json: choose one", NULL);
 	int ret = positional(argc, argv, cmd, o);
 	/* --split-size is for a format whose files an import takes (PST), 20 GB by default */
 	if (ret == 0 && o->split_size_given && !o->format->import_stores)
@@ -740,8 +797,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 /* command_of: the command word, or -1 */
 static int command_of(const char *word)
 {
-	static const char *const words[] = { "list", "export", "verify", "report" };
-	for (int i = 0; i < 4; i++)
+	static const char *const words[] = { "list", "export", "verify", "report", "accounts" };
+	for (int i = 0; i < 5; i++)
 		if (!strcmp(word, words[i]))
 			return i;
 	return -1;
@@ -793,7 +850,8 @@ int main(int argc, char **argv)
 		g_mime_init();
 		ret = command == CMD_EXPORT ? cmd_export(&o) :
 		      command == CMD_VERIFY ? cmd_verify(&o) :
-		      command == CMD_REPORT ? cmd_report(&o) : cmd_list(&o);
+		      command == CMD_REPORT ? cmd_report(&o) :
+		      command == CMD_ACCOUNTS ? cmd_accounts(&o) : cmd_list(&o);
 		g_mime_shutdown();
 		for (size_t i = 0; i < sizeof(kept) / sizeof(kept[0]); i++)
 			if (kept[i] != (iconv_t)-1)

@@ -65,6 +65,9 @@ struct options {
 	/* issue 14: groupware */
 	struct tzone *zone;	/* --timezone ZONE (made once by main); NULL: not given */
 	unsigned vcard_version;	/* --vcard 3.0 / 4.0: 3 or 4 (0: 4) */
+	/* issue 14 (i14-accounts) */
+	bool no_public_folders;	/* --no-public-folders: list, export, verify */
+	bool csv;		/* accounts --csv */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */
@@ -81,5 +84,6 @@ int cmd_list(const struct options *o);
 int cmd_export(const struct options *o);
 int cmd_verify(const struct options *o);
 int cmd_report(const struct options *o);
+int cmd_accounts(const struct options *o);	/* issue 14: accounts.c */
 
 #endif

@@ -846,6 +846,7 @@ static int open_run(struct vrun *run, const struct options *o)
 	}
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
+	set.no_public_folders = o->no_public_folders;	/* issue 14 */
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {

@@ -149,9 +149,37 @@ static void test_stream(void)
 	sbuf_release(&b);
 }
 
+/* issue 14: access type and quotas (mdexport accounts) */
+static void test_options(void)
+{
+	struct sbuf b = SBUF_INIT, w = SBUF_INIT;
+	struct userlist ul;
+	const char *dir = "C:\\M\\x\\";
+	sbuf_addf(&b, "%-45s%-30s%-30s%-90s%-20s%s%s%s\r\n", "a.com", "pop", "", dir,
+		  "SECRETPASSWORD", "NNPNYNNYNN", " 500", "512000");
+	sbuf_addf(&b, "%-45s%-30s%-30s%-90s%-20s%s%s%s\r\n", "a.com", "off", "", dir,
+		  "", "NNcNYNNNNN", "0000", "00000x");
+	sbuf_addf(&b, "%-45s%-30s%-30s%-90s%-20s%s\r\n", "a.com", "cut", "", dir, "", "NNQ");
+	sbuf_addf(&b, "%-45s%-30s%-30s%-90s\r\n", "a.com", "bare", "", dir);
+	test_group("options");
+	userlist_parse(b.buf, b.len, &ul, &w);
+	test_assert(ul.count == 4);
+	test_assert(ul.entries[0].access == 'P' && ul.entries[0].apply_quotas == 'Y');
+	test_assert(ul.entries[0].max_messages == 500 && ul.entries[0].max_disk_kb == 512000);
+	test_assert(ul.entries[1].access == 'C' && ul.entries[1].apply_quotas == 'N');
+	test_assert(ul.entries[1].max_messages == 0 && ul.entries[1].max_disk_kb == -1);
+	test_assert(ul.entries[2].access == '\0' && ul.entries[2].apply_quotas == '\0');
+	test_assert(ul.entries[2].max_messages == -1 && ul.entries[2].max_disk_kb == -1);
+	test_assert(ul.entries[3].access == '\0' && ul.entries[3].max_messages == -1);
+	userlist_release(&ul);
+	sbuf_release(&b);
+	sbuf_release(&w);
+}
+
 int main(void)
 {
 	test_records();
+	test_options();
 	test_stream();
 	return test_done();
 }

@@ -42,6 +42,26 @@ struct reader_settings {
 	 * reveals, and warns)
 	 */
 	const struct tzone *zone;
+	/*
+	 * issue 14: --no-public-folders: a store's public folders (an MDaemon
+	 * root's "Public Folders") are not handed out as a mailbox
+	 */
+	bool no_public_folders;
+};
+
+/*
+ * issue 14 (mdexport accounts): what a store's account list says of an
+ * account beyond its struct mail_box, as the list holds it.  Unknown
+ * values (an account found only by its folder): NULL or -1.
+ */
+struct mail_account {
+	char access;		/* the list's own code ('Y', 'P', 'I', 'N', 'C' in MDaemon) */
+	const char *access_text;	/* "POP and IMAP", "POP only", ...; NULL: not known */
+	int disabled;		/* 1 or 0; -1: not known */
+	int apply_quotas;	/* 1 or 0; -1: not known */
+	long max_messages;	/* the limits as held (0: none); -1: not known */
+	long max_disk_kb;
+	const char *problem;	/* why its mail folder is not read; NULL: it is */
 };
 
 struct mail_reader;
@@ -141,6 +161,16 @@ struct mail_reader_ops {
 	 * the mailbox again, or report it).  NULL: never checked.
 	 */
 	unsigned (*unsettled)(struct mail_mailbox *m, struct sbuf *what);
+	/*
+	 * account (optional; issue 14): for the mailbox next_mailbox last
+	 * described (box), what the store's account list says of it, into *a
+	 * (strings owned by the reader, valid until the next next_mailbox).
+	 * Returns 1, or 0 when that mailbox is no account (public folders).
+	 * Reads nothing of the mailbox.  NULL: the store has no account list.
+	 * A password is never part of it.
+	 */
+	int (*account)(struct mail_reader *r, const struct mail_box *box,
+		       struct mail_account *a);
 };
 
 struct mail_reader {

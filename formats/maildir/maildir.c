@@ -105,7 +105,11 @@ static int maildir_open(struct mail_writer *w, const struct out_target *t,
 	(void)box;
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->subscriptions);
-	sbuf_adds(&m->subscriptions, "V\t2\n\n");
+	/*
+	 * the root Maildir (INBOX) is always made, so always subscribed, also
+	 * for a mailbox with no INBOX folder (public folders, issue 14)
+	 */
+	sbuf_adds(&m->subscriptions, "V\t2\n\nINBOX\n");
 	m->round = t->merge ? t->round : 0;
 	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0 ||
 	    make_maildir(&m->stage.partial, "", false, &err) < 0)
@@ -129,10 +133,8 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 		/* subscriptions name what is on disk: its parts, tab-separated */
 		for (const char *p = m->folder_dir.buf + 1; *p; p++)
 			sbuf_addch(&m->subscriptions, *p == '.' ? '\t' : *p);
-	} else {
-		sbuf_adds(&m->subscriptions, "INBOX");
-	}
-	sbuf_addch(&m->subscriptions, '\n');
+		sbuf_addch(&m->subscriptions, '\n');
+	}	/* INBOX: subscribed at open */
 	sbuf_release(&err);
 	return CONV_OK;
 }

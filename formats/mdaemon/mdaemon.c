@@ -114,6 +114,7 @@ struct md_mailbox {
 	 * mailbox's summary.
 	 */
 	bool folders_listed;
+	bool no_inbox;		/* issue 14: public folders: the root is no folder */
 	struct mail_folder folder;
 	char *folder_origin;
 	struct recsort *index;	/* the folder's messages, in output order (see below) */
@@ -432,11 +433,36 @@ static int cmp_folder(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+static bool is_msg_name(const char *name)
+{
+	return has_suffix_ci(name, ".msg");
+}
+
+/*
+ * warn_root_msgs: public folders (issue 14): .msg files directly in
+ * "Public Folders" are in no folder any client sees; they are named, not
+ * exported
+ */
+static void warn_root_msgs(struct md_mailbox *r)
+{
+	struct dirlist dl;
+	if (dirlist_read_if(r->box_fd, is_msg_name, &dl) < 0)
+		return;		/* the walk below says what is wrong with the folder */
+	if (dl.count)
+		diag_warn(r->m.diag, "'%s' holds %zu message file%s outside any folder "
+			  "(first: '%s'); not exported", r->box_rel, dl.count,
+			  dl.count == 1 ? "" : "s", dl.ents[0].name);
+	dirlist_release(&dl);
+}
+
 static void load_folders(struct md_mailbox *r)
 {
 	folders_release(r);
 	size_t root = add_node(r, 0, NULL);
-	add_folder(r, "INBOX", root, NULL);
+	if (r->no_inbox)
+		warn_root_msgs(r);
+	else
+		add_folder(r, "INBOX", root, NULL);
 	struct dirlist dl;
 	if (dirlist_read_if(r->box_fd, walk_wants, &dl) == 0) {
 		walk_folders(r, r->box_fd, &dl, root, NULL, NULL, 0);
@@ -1291,6 +1317,9 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	sbuf_init(&r->prefix);
 	if (box->shared_with)
 		return &r->m;
+	for (size_t i = 0; i < s->accounts.count; i++)	/* issue 14 */
+		if (s->accounts.v[i].is_public && !strcmp(s->accounts.v[i].path, box->path))
+			r->no_inbox = true;
 	r->box_rel = xstrdup(rel(s->root, box->path));
 	r->box_fd = open_dir_at(AT_FDCWD, box->path);	/* opens only when readable */
 	if (r->box_fd < 0) {
@@ -1398,6 +1427,42 @@ static unsigned md_unsettled(struct mail_mailbox *mm, struct sbuf *what)
 	return r->unsettled;
 }
 
+/* access_text: userlist.dat's AccessType in words (mdaemon-store.md 9.1) */
+static const char *access_text(char code)
+{
+	switch (code) {
+	case 'Y': return "POP and IMAP";
+	case 'P': return "POP only";
+	case 'I': return "IMAP only";
+	case 'N': return "none";
+	case 'C': return "none (disabled)";
+	default: return NULL;
+	}
+}
+
+/* md_account: issue 14, `mdexport accounts`: the account next_mailbox last gave */
+static int md_account(struct mail_reader *rd, const struct mail_box *box,
+		      struct mail_account *out)
+{
+	const struct md_reader *r = (const struct md_reader *)rd;
+	(void)box;		/* always the one next_mailbox described */
+	memset(out, 0, sizeof(*out));
+	if (!r->next_account)
+		return 0;
+	const struct md_account *a = &r->accounts.v[r->next_account - 1];
+	if (a->is_public)
+		return 0;
+	bool listed = a->line > 0;	/* from userlist.dat: its options are known */
+	out->access = a->access;
+	out->access_text = access_text(a->access);
+	out->disabled = a->access ? a->access == 'C' : -1;
+	out->apply_quotas = a->apply_quotas ? a->apply_quotas == 'Y' : -1;
+	out->max_messages = listed ? a->max_messages : -1;
+	out->max_disk_kb = listed ? a->max_disk_kb : -1;
+	out->problem = a->problem;
+	return 1;
+}
+
 static void md_close(struct mail_reader *rd)
 {
 	struct md_reader *r = (struct md_reader *)rd;
@@ -1425,4 +1490,5 @@ const struct mail_reader_ops mdaemon_reader_ops = {
 	.close = md_close,
 	.mail_dirs = md_mail_dirs,
 	.unsettled = md_unsettled,
+	.account = md_account,
 };

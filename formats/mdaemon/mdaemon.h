@@ -20,6 +20,13 @@ struct md_account {
 	char *problem;		/* why it is not read (path NULL) */
 	char *shared_with;	/* NULL, or the account ("a@b") that reads this MailDir */
 	size_t line;		/* userlist.dat line; 0 when not from there */
+	/* issue 14: userlist.dat's options (userlist.h); '\0' and -1 when not known */
+	char access;
+	char apply_quotas;
+	long max_messages;
+	long max_disk_kb;
+	/* issue 14: SOURCE's "Public Folders": not an account, and no INBOX */
+	bool is_public;
 	bool has_id;		/* dev/ino are those of the opened MailDir */
 	dev_t dev;
 	ino_t ino;
@@ -40,6 +47,17 @@ struct md_accounts {
  * once, as the first of them in userlist.dat order; the others get a
  * warning and a problem ("shares its mail folder ...") and are not read.
  */
+/*
+ * Public folders (issue 14): an MDaemon root's "Public Folders" directory
+ * is one more mailbox, named MD_PUBLIC_MAILBOX in domain MD_PUBLIC_DOMAIN
+ * (output DIR/public/Public Folders[.pst]), listed after the accounts,
+ * unless set->no_public_folders.  Its folders are its *.IMAP
+ * directories; it has no INBOX.
+ */
+#define MD_PUBLIC_DIR "Public Folders"
+#define MD_PUBLIC_DOMAIN "public"
+#define MD_PUBLIC_MAILBOX "Public Folders"
+
 int md_find_accounts(const char *source, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err);
 void md_accounts_release(struct md_accounts *a);

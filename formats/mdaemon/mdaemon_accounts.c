@@ -182,6 +182,9 @@ static struct md_account *add_account(struct md_accounts *a, const char *domain,
 	acc->has_id = false;
 	acc->dev = 0;
 	acc->ino = 0;
+	acc->access = acc->apply_quotas = '\0';
+	acc->max_messages = acc->max_disk_kb = -1;
+	acc->is_public = false;
 	return acc;
 }
 
@@ -420,8 +423,14 @@ static void read_userlist(const char *source, const char *app,
 			xasprintf("MailDir '%s' (userlist.dat line %zu) was not found "
 				  "under SOURCE; use --map 'WINPREFIX=LOCALDIR'",
 				  ue->maildir, ue->line);
-		add_account(out, ue->domain, ue->mailbox, ue->full_name, path,
-			    "userlist.dat", problem)->line = ue->line;
+		struct md_account *acc = add_account(out, ue->domain, ue->mailbox,
+						     ue->full_name, path, "userlist.dat",
+						     problem);
+		acc->line = ue->line;
+		acc->access = ue->access;
+		acc->apply_quotas = ue->apply_quotas;
+		acc->max_messages = ue->max_messages;
+		acc->max_disk_kb = ue->max_disk_kb;
 		userlist_entry_release(ue);
 	}
 	free(u.v);
@@ -551,6 +560,25 @@ static void add_single_mailbox(const char *source, struct md_accounts *out)
 	free(parent);
 }
 
+/*
+ * add_public: SOURCE's "Public Folders" (any case) as the last mailbox;
+ * a link there is warned about and not followed
+ */
+static void add_public(const char *source, struct md_accounts *out, struct diag *d)
+{
+	char *name = find_dir_ci(source, MD_PUBLIC_DIR);
+	if (!name) {
+		warn_if_link_ci(source, MD_PUBLIC_DIR, d);
+		return;
+	}
+	struct md_account *acc = add_account(out, MD_PUBLIC_DOMAIN, MD_PUBLIC_MAILBOX,
+					     MD_PUBLIC_MAILBOX,
+					     xasprintf("%s/%s", source, name),
+					     MD_PUBLIC_DIR "/", NULL);
+	acc->is_public = true;
+	free(name);
+}
+
 int md_find_accounts(const char *source_arg, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err)
 {
@@ -594,10 +622,12 @@ int md_find_accounts(const char *source_arg, const struct reader_settings *set,
 			  source_arg);
 		ret = -1;
 	}
-	free(users);
-	free(source);
 	if (out->count)
 		qsort(out->v, out->count, sizeof(*out->v), cmp_account);
+	if (users && !(set && set->no_public_folders))	/* an MDaemon root: after the accounts */
+		add_public(source, out, d);
+	free(users);
+	free(source);
 	return ret;
 }
 

@@ -14,7 +14,52 @@ enum {
 	UL_MAILBOX = 45, UL_MAILBOX_LEN = 30,
 	UL_NAME = 75, UL_NAME_LEN = 30,
 	UL_MAILDIR = 105, UL_MAILDIR_LEN = 90,
+	/* the password field (195/20) lies between: never read */
+	UL_ACCESS = 217, UL_QUOTAS = 222,
+	UL_MAX_MSGS = 225, UL_MAX_MSGS_LEN = 4,
+	UL_MAX_DISK = 229, UL_MAX_DISK_LEN = 6,
 };
+
+/* letter: the one-letter option at off, if it is one of allowed; else '\0' */
+static char letter(const char *line, size_t linelen, size_t off, const char *allowed)
+{
+	if (off >= linelen || !line[off])
+		return '\0';
+	char c = line[off];
+	if (c >= 'a' && c <= 'z')
+		c = (char)(c - 'a' + 'A');
+	return strchr(allowed, c) ? c : '\0';
+}
+
+/* number: the space-padded decimal field [off, off+n); -1 when missing or not a number */
+static long number(const char *line, size_t linelen, size_t off, size_t n)
+{
+	if (off + n > linelen)
+		return -1;
+	size_t i = off, end = off + n;
+	while (i < end && line[i] == ' ')
+		i++;
+	while (end > i && line[end - 1] == ' ')
+		end--;
+	if (i == end)
+		return -1;
+	long v = 0;
+	for (; i < end; i++) {
+		if (line[i] < '0' || line[i] > '9')
+			return -1;
+		v = v * 10 + (line[i] - '0');
+	}
+	return v;
+}
+
+/* options: the account's access type and quotas (userlist.h) */
+static void options(const char *line, size_t len, struct userlist_entry *e)
+{
+	e->access = letter(line, len, UL_ACCESS, "YPINC");
+	e->apply_quotas = letter(line, len, UL_QUOTAS, "YN");
+	e->max_messages = number(line, len, UL_MAX_MSGS, UL_MAX_MSGS_LEN);
+	e->max_disk_kb = number(line, len, UL_MAX_DISK, UL_MAX_DISK_LEN);
+}
 
 /* field: bytes [off, off+n) of the line clipped to its length, trimmed */
 static char *field(const char *line, size_t linelen, size_t off, size_t n,
@@ -55,6 +100,7 @@ static int parse_line(const char *line, size_t len, size_t lineno,
 	bool key_ctl = ctl;
 	e->full_name = field(line, len, UL_NAME, UL_NAME_LEN, &ctl);
 	e->maildir = field(line, len, UL_MAILDIR, UL_MAILDIR_LEN, &ctl);
+	options(line, len, e);
 	*problem = NULL;
 	if (!*e->domain || !*e->mailbox)
 		*problem = "too short to hold a domain and a mailbox";
@@ -130,6 +176,8 @@ int userlist_read(int fd, userlist_account_fn *account, userlist_refused_fn *ref
 				go = account(ctx, &e);
 			else if (r < 0)
 				refused(ctx, lineno, problem);
+			/* the line held a password: leave none of it in memory */
+			explicit_bzero(line.buf, line.len);
 			sbuf_reset(&line);
 			pending = false;
 		}
@@ -137,6 +185,8 @@ int userlist_read(int fd, userlist_account_fn *account, userlist_refused_fn *ref
 			break;
 	}
 	int saved = errno;
+	explicit_bzero(buf, sizeof(buf));
+	explicit_bzero(line.buf, line.len);
 	sbuf_release(&line);
 	errno = saved;
 	return ret;

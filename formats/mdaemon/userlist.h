@@ -1,7 +1,9 @@
 /*
  * App/userlist.dat: one fixed-width account record per line (237 bytes with
- * CRLF): Domain 0/45, Mailbox 45/30, FullName 75/30, MailDir 105/90, then
- * password and option fields we do not need.  Fields are space padded.
+ * CRLF): Domain 0/45, Mailbox 45/30, FullName 75/30, MailDir 105/90,
+ * Password 195/20 (never read), then one-letter options 215..224
+ * (AccessType at 217, ApplyQuotas at 222), MaxMessageCount 225/4 and
+ * MaxDiskSpace 229/6 (KB).  Fields are space padded.
  */
 #ifndef MDX_USERLIST_H
 #define MDX_USERLIST_H
@@ -17,6 +19,18 @@ struct userlist_entry {
 	char *full_name;
 	char *maildir;		/* Windows path as stored, e.g. C:\MDaemon\Users\x\y\ */
 	size_t line;		/* 1-based line number */
+	/*
+	 * issue 14 (mdexport accounts): the account's options as the line
+	 * holds them.  access: 'Y' POP and IMAP, 'P' POP only, 'I' IMAP only,
+	 * 'N' neither, 'C' disabled; '\0' when the line is too short or the
+	 * byte is none of these.  apply_quotas: 'Y', 'N' or '\0'.  The limits:
+	 * -1 when the field is missing or not a number (0 is what the file
+	 * says; MDaemon takes it as "no limit").
+	 */
+	char access;
+	char apply_quotas;
+	long max_messages;
+	long max_disk_kb;
 };
 
 struct userlist {

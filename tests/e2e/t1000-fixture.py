@@ -22,9 +22,9 @@ spec = json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"),
 
 expected = e2e.fixture_expected(store, spec, MTIME_CASE)
 mail_folders = {(mb["domain"], mb["mailbox"]): [f["path"] for f in mb["folders"] if f["mail"]]
-                for mb in spec["mailboxes"]}
+                for mb in e2e.fixture_mailboxes(spec)}
 groupware = {(mb["domain"], mb["mailbox"]): [f for f in mb["folders"] if not f["mail"]]
-             for mb in spec["mailboxes"]}
+             for mb in e2e.fixture_mailboxes(spec)}
 
 frozen = e2e.freeze(store)
 

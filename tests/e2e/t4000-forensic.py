@@ -99,7 +99,7 @@ def fixture_store():
     spec = json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"), encoding="utf-8"))
     by_rel = {e["rel"]: e for e in e2e.fixture_expected(store, spec, MTIME_CASE)}
     out = []
-    for mb in spec["mailboxes"]:
+    for mb in e2e.fixture_mailboxes(spec):
         for m in mb["messages"]:
             if m.get("source_b64"):
                 rel = base64.b64decode(m["source_b64"]).decode("utf-8", "surrogateescape")
@@ -669,7 +669,9 @@ rc, _, err = mdx(args)
 table = err[err.find("mdexport: report:"):]
 tap.ok(rc == 0 and "mdexport: report:" in err and "warning:" not in err,
        "--quiet: no warnings, but the report table is printed", err[-2000:])
-rows = {ln.split()[0]: ln.split() for ln in table.splitlines()[3:] if ln.startswith("  ")}
+# columns are 2 or more spaces apart ("Public Folders@public" has one inside)
+rows = {re.split(r"\s{2,}", ln.strip())[0]: re.split(r"\s{2,}", ln.strip())
+        for ln in table.splitlines()[3:] if ln.startswith("  ")}
 report = json.load(open(rep)) if os.path.exists(rep) else {}
 manifests = read_manifests(o)
 problems = []

@@ -268,7 +268,8 @@ fstore = e2e.copytree(os.path.join(ROOT, "fixtures", "store"), os.path.join(work
 fout = os.path.join(work, "fixture-pst")
 p = subprocess.run([e2e.MDEXPORT, "export", fstore, "-f", "pst", "-o", fout, "-q"], capture_output=True)
 psts = sorted(glob.glob(os.path.join(fout, "*", "*.pst")))
-tap.ok(p.returncode == 0 and len(psts) == 5, "the fixture store exported to 5 PSTs", p.stderr.decode()[-800:])
+# 5 accounts and the public folders (issue 14)
+tap.ok(p.returncode == 0 and len(psts) == 6, "the fixture store exported to 6 PSTs", p.stderr.decode()[-800:])
 for pst in psts:
     rc, out, err = check(pst)
     tap.ok(rc == 0 and errors(out) == [], "%s (written by mdexport): 0 errors"

@@ -37,7 +37,7 @@ ALL = e2e.fixture_expected(store, spec)
 for e in ALL:
     e["size"] = os.path.getsize(e["path"])
 FOLDERS = {(mb["domain"], mb["mailbox"]): [(f["path"], f["mail"]) for f in mb["folders"]]
-           for mb in spec["mailboxes"]}
+           for mb in e2e.fixture_mailboxes(spec)}
 
 
 def glob_re(g):
