@@ -306,9 +306,10 @@ for fmt in ("mbox", "maildir", "eml"):
 mb = os.path.join(work, "out-mbox", "example.com", "erika", "Calendar.ics")
 data = open(mb, "rb").read()
 open(mb, "wb").write(data.replace(b"SUMMARY:Budget review", b"SUMMARY:Budget revieW", 1))
-st, _, err = e2e.run(["verify", STORE, os.path.join(work, "out-mbox")])
-tap.ok(st == 1 and "1 altered" in err and "Calendar.mrk#11" in err,
-       "verify names the one edited event as altered", err[-1500:])
+st, vout, err = e2e.run(["verify", STORE, os.path.join(work, "out-mbox")])
+tap.ok(st == 1 and "16 verified, 1 altered" in vout and "altered: Users/example.com/erika/"
+       "Calendar.IMAP/Calendar.mrk#11 -> " in vout,
+       "verify names the one edited event as altered", vout[-1500:] + err[-500:])
 v3 = os.path.join(work, "out-v3")
 st, _, _ = e2e.run(["export", STORE, "-f", "eml", "-o", v3, "--vcard", "3.0", "-u", "erika@example.com"])
 vcf = open(os.path.join(v3, "example.com", "erika", "Contacts.vcf"), encoding="utf-8").read()
