@@ -39,6 +39,8 @@ FORMAT_SRC := formats/formats.c \
 	formats/pst/read_props.c formats/pst/read_io.c \
 	formats/mbox/check.c formats/mbox/check_align.c formats/maildir/check.c formats/eml/check.c \
 	formats/pst/check.c
+# issue 14: groupware items as Outlook items
+FORMAT_SRC += formats/pst/gwpst.c formats/pst/gwrecur.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
