@@ -58,6 +58,7 @@ TOOLS := tools/pstcheck
 
 UNIT_TESTS := test-filter test-recsort test-settle test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
 UNIT_TESTS += test-importmap
+UNIT_TESTS += test-pst-gw
 UNIT_TESTS += test-tzone
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 

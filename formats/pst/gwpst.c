@@ -143,6 +143,7 @@ static void common(struct pst_pc *pc, struct pst_tc *tc, const struct gw_item *i
 	pst_pc_add_u32(pc, 0x1080, PT_LONG, icon);		/* PR_ICON_INDEX */
 	pst_pc_add_u32(pc, 0x3FFD, PT_LONG, 65001);		/* PR_MESSAGE_CODEPAGE */
 	add_time(pc, 0x3007, created);
+	add_time(pc, 0x0E06, created);				/* PR_MESSAGE_DELIVERY_TIME */
 	add_time(pc, 0x3008, modified);
 	pst_pc_add_u32(pc, 0x0E08, PT_LONG, 0);			/* PR_MESSAGE_SIZE, set at write */
 	pst_pc_set_size_prop(pc, 0x0E08);
@@ -574,6 +575,8 @@ static void exception_message(struct pst_pc *apc, const struct gw_item *it,
 		obj[4 + i] = (uint8_t)(pst_size_value(m.written_size) >> (8 * i));
 	}
 	pst_pc_add_binary(apc, 0x3701, PT_OBJECT, obj, sizeof(obj));
+	/* PR_ATTACH_SIZE counts the embedded object's size, not its 8-byte record */
+	apc->value_bytes += pst_size_value(m.written_size) - sizeof(obj);
 	pst_pc_release(&m);
 }
 
@@ -641,10 +644,6 @@ static void appointment(struct pst_pc *pc, struct pst_tc *tc, const struct gw_it
 		add_time(pc, PST_PID_CLIP_START, s.start);
 		add_time(pc, PST_PID_CLIP_END, s.end);
 		pst_pc_add_u32(pc, PST_PID_RECURRENCE_TYPE, PT_LONG, 0);
-	}
-	if (tc) {
-		struct span s = span_of(it);
-		pst_tc_set_u64(tc, PROP(0x0039, PT_SYSTIME), pst_filetime(s.start));
 	}
 }
 
