@@ -49,6 +49,8 @@ FORMAT_SRC := formats/formats.c \
 	formats/pst/check.c
 # issue 14: the MDaemon groupware reader
 FORMAT_SRC += formats/mdaemon/gw_read.c formats/mdaemon/gw_xml.c formats/mdaemon/gw_split.c
+# issue 14: groupware items as Outlook items
+FORMAT_SRC += formats/pst/gwpst.c formats/pst/gwrecur.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
@@ -75,6 +77,7 @@ UNIT_TESTS += test-tzone test-gwtext
 UNIT_TESTS += gwtext-dump
 # issue 14: the MDaemon groupware reader
 UNIT_TESTS += test-gw-read
+UNIT_TESTS += test-pst-gw
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

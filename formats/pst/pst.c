@@ -37,6 +37,7 @@
 #include "core/sysio.h"
 #include "core/writer.h"
 #include "core/xalloc.h"
+#include "pst/gwpst.h"
 #include "pst/message.h"
 #include "pst/ndbw.h"
 #include "pst/parts.h"
@@ -79,6 +80,10 @@ struct pst_writer {
 	uint32_t sent_nid, drafts_nid, junk_nid;
 	struct sbuf pst_path;		/* the current folder as the PST names it */
 	unsigned depth;			/* its depth below the top of the data file */
+	/* issue 14: the first folder of each groupware kind (ITEM_CALENDAR..ITEM_NOTE), items seen */
+	uint32_t gw_nid[ITEM_NOTE + 1];
+	bool groupware;
+	char *owner;			/* the mailbox's address, for meetings */
 };
 
 static struct mail_writer *pst_alloc(void)
@@ -111,6 +116,8 @@ static int pst_open(struct mail_writer *w, const struct out_target *t,
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	p->next_folder_index = FIRST_FOLDER_INDEX;
 	p->next_message_index = FIRST_MESSAGE_INDEX;
+	p->owner = g_strdup_printf("%s@%s", box->mailbox ? box->mailbox : "",	/* issue 14 */
+				   box->domain ? box->domain : "");
 	add_folder(p, PST_NID_IPM_SUBTREE, PST_NID_ROOT, "", "Top of Outlook data file");
 	free(p->folders[0].cls);
 	p->folders[0].cls = NULL;
@@ -207,6 +214,14 @@ static int pst_begin_folder(struct mail_writer *w, const struct mail_folder *f)
 	if (p->folders[p->current].seen)	/* cannot happen: paths are unique */
 		return mail_writer_set_error(w, CONV_FOLDER_BAD, "folder '%s' given twice", f->path);
 	p->folders[p->current].seen = true;
+	if (f->kind != ITEM_MAIL && f->kind <= ITEM_NOTE) {	/* issue 14: a groupware folder */
+		struct pst_folder *pf = &p->folders[p->current];
+		free(pf->cls);
+		pf->cls = xstrdup(pst_folder_class(f->kind));
+		pf->info.container_class = pf->cls;
+		if (!p->gw_nid[f->kind])
+			p->gw_nid[f->kind] = pf->info.nid;
+	}
 	p->depth = 1;
 	for (const char *c = p->pst_path.buf; *c; c++)
 		p->depth += *c == '/';
@@ -278,6 +293,8 @@ static struct pst_msg_in msg_in(const struct mail_msg *msg, struct sbuf *left_ou
  */
 static void *pst_prepare(const struct mail_msg *msg)
 {
+	if (msg->kind != ITEM_MAIL)	/* issue 14: an item is written whole at write_msg */
+		return NULL;
 	struct pst_msg_in in = msg_in(msg, NULL, NULL);
 	return pst_prepare_message(&in, PST_PREPARE_DECODE_MAX);
 }
@@ -286,6 +303,9 @@ static void pst_prepared_release(void *prepared)
 {
 	pst_prepared_free(prepared);
 }
+
+static int written(struct pst_writer *p, const struct mail_msg *msg, struct mail_item_loc *loc,
+		   uint32_t nid, struct sbuf *errp);
 
 static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 			 struct mail_item_loc *loc)
@@ -310,9 +330,18 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 		pst_prepared_free(msg->prepared);
 		return mail_writer_take_error(w, ret, &err);
 	}
+	uint32_t nid = p->next_message_index << 5 | 0x04;
+	if (msg->kind != ITEM_MAIL && msg->gw) {	/* issue 14: an Outlook item */
+		pst_prepared_free(msg->prepared);
+		if (pst_write_gw_item(ndb, &p->contents, nid, f->info.nid, msg, p->owner, &err) < 0)
+			return mail_writer_take_error(w, CONV_MSG_BAD, &err);
+		p->next_message_index++;
+		p->groupware = true;
+		return written(p, msg, loc, nid, &err);
+	}
 	struct sbuf left_out = SBUF_INIT;
 	struct pst_msg_in in = msg_in(msg, &left_out, &err);
-	uint32_t nid = p->next_message_index++ << 5 | 0x04;
+	p->next_message_index++;
 	ret = pst_write_message(ndb, &p->contents, nid, f->info.nid, &in, msg->prepared);
 	if (ret == -2) {	/* nothing of it in the folder: the next one takes its ID */
 		p->next_message_index--;
@@ -328,11 +357,22 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	     line = strtok_r(NULL, "\n", &save))
 		diag_error(w->diag, "'%s': %s", msg->origin, line);
 	sbuf_release(&left_out);
-	if (pst_ndb_check(ndb, &err) < 0)	/* a full disk: stop the mailbox now */
+	return written(p, msg, loc, nid, &err);
+}
+
+/* written: the message is in the part: counted, checked for a full disk, located */
+static int written(struct pst_writer *p, const struct mail_msg *msg, struct mail_item_loc *loc,
+		   uint32_t nid, struct sbuf *errp)
+{
+	struct mail_writer *w = &p->w;
+	struct pst_folder *f = &p->folders[p->current];
+	struct pst_part *part = pst_parts_current(&p->parts);
+	struct sbuf err = *errp;
+	if (pst_ndb_check(part->ndb, &err) < 0)	/* a full disk: stop the mailbox now */
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	struct pst_part_folder *pf = pst_parts_folder(&p->parts, p->current);
 	pf->count++;
-	pf->unread += !(msg->flags & MSG_SEEN);
+	pf->unread += msg->kind == ITEM_MAIL && !(msg->flags & MSG_SEEN);	/* items: read */
 	part->messages++;
 	if (msg->size > IMPORT_ITEM_MAX)
 		import_warning(w, "'%s' in folder '%s': %llu bytes; Microsoft 365's import skips "
@@ -363,6 +403,10 @@ static void name_specials(const struct pst_writer *p, const struct pst_part *par
 	f->record_key = part->record_key;
 	f->drafts_nid = p->drafts_nid;
 	f->junk_nid = p->junk_nid;
+	f->calendar_nid = p->gw_nid[ITEM_CALENDAR];	/* issue 14 */
+	f->contacts_nid = p->gw_nid[ITEM_CONTACT];
+	f->tasks_nid = p->gw_nid[ITEM_TASK];
+	f->notes_nid = p->gw_nid[ITEM_NOTE];
 }
 
 /* folder_info: folder i as part k holds it (its counts there) */
@@ -423,7 +467,8 @@ static int finish_part(struct pst_writer *p, size_t k, size_t inbox, struct sbuf
 {
 	struct pst_part *part = p->parts.v[k];
 	write_folders(p, k);
-	pst_write_skeleton(part->ndb, part->record_key, p->folders[inbox].info.nid);
+	pst_write_skeleton_gw(part->ndb, part->record_key, p->folders[inbox].info.nid,
+			      p->groupware);
 	pst_write_store(part->ndb, part->record_key, part->store_name, p->sent_nid,
 			PST_NID_COMMON_VIEWS);
 	uint32_t rgnid[32];
@@ -471,6 +516,7 @@ static void pst_free(struct mail_writer *w)
 		free(p->folders[i].cls);
 	}
 	free(p->folders);
+	g_free(p->owner);
 	pst_parts_release(&p->parts);
 	sbuf_release(&p->pst_path);
 	free(p);

@@ -329,6 +329,12 @@ static void write_spam_search_folder(struct pst_ndb *n)
 
 void pst_write_skeleton(struct pst_ndb *n, const uint8_t record_key[16], uint32_t inbox_nid)
 {
+	pst_write_skeleton_gw(n, record_key, inbox_nid, false);
+}
+
+void pst_write_skeleton_gw(struct pst_ndb *n, const uint8_t record_key[16], uint32_t inbox_nid,
+			   bool groupware)
+{
 	write_empty_table(n, 0x60D, pst_hierarchy_cols, pst_hierarchy_ncols);
 	write_empty_table(n, 0x60E, pst_contents_cols, pst_contents_ncols);
 	write_empty_table(n, 0x60F, fai_cols, NCOLS(fai_cols));
@@ -352,7 +358,7 @@ void pst_write_skeleton(struct pst_ndb *n, const uint8_t record_key[16], uint32_
 	pst_tc_release(&tc);
 	write_undocumented(n, record_key);
 	write_spam_search_folder(n);
-	pst_write_name_map(n);
+	pst_write_name_map_gw(n, groupware);
 }
 
 /* add_eid: an EntryID property naming nid in this store */
@@ -373,6 +379,14 @@ static void add_special_eids(struct pst_pc *pc, const struct pst_folder_info *f)
 {
 	if (f->drafts_nid)
 		add_eid(pc, 0x36D7, f->record_key, f->drafts_nid);
+	/* issue 14: [MS-OXOSFLD] 2.2.3; no journal (0x36D2): MDaemon has none */
+	const struct { uint16_t id; uint32_t nid; } gw[] = {
+		{ 0x36D0, f->calendar_nid }, { 0x36D1, f->contacts_nid },
+		{ 0x36D3, f->notes_nid }, { 0x36D4, f->tasks_nid },
+	};
+	for (size_t i = 0; i < sizeof(gw) / sizeof(gw[0]); i++)
+		if (gw[i].nid)
+			add_eid(pc, gw[i].id, f->record_key, gw[i].nid);
 	if (!f->junk_nid)
 		return;
 	/* PT_MV_BINARY: count, offsets of the values, then the values */

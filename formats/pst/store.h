@@ -8,6 +8,7 @@
 #ifndef MDX_PST_STORE_H
 #define MDX_PST_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pst/ltp.h"
@@ -43,6 +44,9 @@ extern const size_t pst_recipient_ncols;
  * Outlook's undocumented queues, and the name-to-ID map.
  */
 void pst_write_skeleton(struct pst_ndb *n, const uint8_t record_key[16], uint32_t inbox_nid);
+/* pst_write_skeleton_gw: the same; groupware: the name map has the names Outlook items need */
+void pst_write_skeleton_gw(struct pst_ndb *n, const uint8_t record_key[16], uint32_t inbox_nid,
+			   bool groupware);
 /* pst_derive_guid: a GUID made from the store's record key and a label (no randomness) */
 void pst_derive_guid(uint8_t out[16], const uint8_t record_key[16], const char *label);
 
@@ -57,6 +61,11 @@ struct pst_folder_info {
 	/* the root folder and the Inbox name the special folders (0: none) */
 	const uint8_t *record_key;	/* NULL on other folders */
 	uint32_t drafts_nid, junk_nid;
+	/*
+	 * issue 14: the first calendar, contacts, notes and tasks folders
+	 * (PidTagIpm{Appointment,Contact,Note,Task}EntryId; 0: none)
+	 */
+	uint32_t calendar_nid, contacts_nid, notes_nid, tasks_nid;
 };
 
 /*
