@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/gwitem.h"
 #include "core/xalloc.h"
 #include "pst/message.h"
 
@@ -722,6 +723,32 @@ static int check_attachments(libpff_item_t *item, const struct want *w, struct s
 	return ret;
 }
 
+/*
+ * check_item: a groupware item (issue 14) read back: its message class is
+ * the one its kind is written as, and its subject the item's (a contact's
+ * is its display name, made from its names: not compared)
+ */
+static int check_item(libpff_item_t *item, const struct mail_msg *src, struct sbuf *why)
+{
+	const struct gw_item *it = src->gw;
+	const char *cls = src->kind == ITEM_CALENDAR ? "IPM.Appointment" :
+			  src->kind == ITEM_TASK ? "IPM.Task" : src->kind == ITEM_NOTE ?
+			  "IPM.StickyNote" : it && it->is_group ? "IPM.DistList" : "IPM.Contact";
+	struct props pr;
+	props_open(&pr, item);
+	struct sbuf got = SBUF_INIT;
+	if (!prop_string(&pr, 0x001A, &got) || strcmp(got.buf, cls))
+		problem(why, "its message class is '%s', not %s", got.buf ? got.buf : "", cls);
+	sbuf_reset(&got);
+	const char *subject = it && it->subject ? it->subject : "";
+	if (src->kind != ITEM_CONTACT &&
+	    (!prop_string(&pr, 0x0037, &got) ? *subject : strcmp(got.buf, subject)))
+		problem(why, "PR_SUBJECT is '%s', the item's '%s'", got.buf ? got.buf : "", subject);
+	sbuf_release(&got);
+	props_close(&pr);
+	return why->len ? VERIFY_DIFFERS : VERIFY_SAME;
+}
+
 int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
 	       struct sbuf *why)
 {
@@ -734,6 +761,11 @@ int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
 	if (libpff_file_get_item_by_identifier(p->file, nid, &item, &e) != 1) {
 		pff_error(&e, "libpff cannot read the message", why);
 		return VERIFY_DIFFERS;
+	}
+	if (src->kind != ITEM_MAIL) {	/* issue 14 */
+		int ret = check_item(item, src, why);
+		libpff_item_free(&item, NULL);
+		return ret;
 	}
 	struct want w;
 	want_init(&w, src);

@@ -537,4 +537,5 @@ const struct mail_writer_ops pst_writer_ops = {
 	.rollback = pst_rollback,
 	.free = pst_free,
 	.import_stores = true,
+	.native_items = true,	/* issue 14: Outlook items (gwpst.h) */
 };
