@@ -67,6 +67,7 @@ const struct mail_writer_ops null_writer_ops = {
 	.open = null_open,
 	.begin_folder = null_begin_folder,
 	.write_msg = null_write_msg,
+	.native_items = true,	/* a dry run counts groupware items as it counts mail */
 	.end_folder = null_done,
 	.commit = null_done,
 	.rollback = null_rollback,

@@ -264,6 +264,8 @@ def read_eml_tree(emldir):
         rel = os.path.relpath(dirpath, emldir)
         folder = "/".join(fs_unescape(p) for p in rel.split(os.sep))
         for fn in sorted(files):
+            if fn.endswith((".ics", ".vcf", ".txt")):    # groupware beside the folders (issue 14)
+                continue
             p = os.path.join(dirpath, fn)
             out.setdefault(folder, []).append((fn, read(p), int(os.stat(p).st_mtime)))
     return out
@@ -442,14 +444,24 @@ def fixture_mailboxes(spec):
     return boxes
 
 
+# issue 14: the folder classes whose items are exported, and with them the
+# folder's .msg files, as mail (documents folders are still left out)
+GROUPWARE_EXPORTED = ("IPF.Appointment", "IPF.Contact", "IPF.Task", "IPF.StickyNote")
+# what fixtures/store's groupware files hold: alice's AddrBook.mrk, one contact
+# (her Calendar.mrk is an empty <Calendar/>, Tasks and Notes hold no XML file)
+FIXTURE_GROUPWARE_ITEMS = {"alice": 1}
+
+
 def fixture_expected(store, spec, mtime=FIXTURE_MTIME):
     """The mail messages fixtures/store.expected.json says a copy of the
-    fixture at `store` must export (groupware folders' messages are listed
-    there but never exported).  The one message dated by its file's mtime
-    gets `mtime` (git keeps no mtimes)."""
+    fixture at `store` must export: those of mail folders, and since issue
+    14 the .msg files of calendar, contacts, tasks and notes folders (a
+    documents folder's are listed there but never exported).  The one
+    message dated by its file's mtime gets `mtime` (git keeps no mtimes)."""
     expected = []
     for mb in fixture_mailboxes(spec):
-        mail = {f["path"] for f in mb["folders"] if f["mail"]}
+        mail = {f["path"] for f in mb["folders"]
+                if f["mail"] or f.get("class") in GROUPWARE_EXPORTED}
         for m in mb["messages"]:
             if m["folder"] not in mail:
                 continue
