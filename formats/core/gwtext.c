@@ -170,7 +170,9 @@ static void need_zone(struct gwtext_file *f, const struct gw_item *it, struct sb
 	int lo, hi;
 	item_years(it, &lo, &hi);
 	tzone_vtimezone(it->zone, lo, hi, out);
-	f->zones = xreallocarray(f->zones, f->nzones + 1, sizeof(*f->zones));
+	/* a list of pointers: each element is one `const struct tzone *` */
+	typedef const struct tzone *zone_ptr;
+	f->zones = xreallocarray(f->zones, f->nzones + 1, sizeof(zone_ptr));
 	f->zones[f->nzones++] = it->zone;
 }
 
