@@ -160,6 +160,15 @@ static void test_task(void)
 			"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:Deferred one\r\n"
 			"TRIGGER;VALUE=DATE-TIME:20240531T093000Z\r\nEND:VALARM\r\nEND:VTODO\r\n");
 	free(s);
+
+	/* a date start and a timed due: one type, the date at midnight */
+	it.start = tm(2024, 5, 30, 0, 0);
+	it.start.date_only = true;
+	it.due = tm(2024, 6, 1, 17, 0);
+	s = item_text(GWTEXT_ICS, 4, &it);
+	test_assert(strstr(s, "\r\nDTSTART;TZID=\"UTC+00:00\":20240530T000000\r\n"
+			      "DUE;TZID=\"UTC+00:00\":20240601T170000\r\n") != NULL);
+	free(s);
 	gw_item_release(&it);
 	tzone_free(z);
 }

@@ -170,7 +170,9 @@ static void need_zone(struct gwtext_file *f, const struct gw_item *it, struct sb
 	int lo, hi;
 	item_years(it, &lo, &hi);
 	tzone_vtimezone(it->zone, lo, hi, out);
-	f->zones = xreallocarray(f->zones, f->nzones + 1, sizeof(*f->zones));
+	/* a list of pointers: each element is one `const struct tzone *` */
+	typedef const struct tzone *zone_ptr;
+	f->zones = xreallocarray(f->zones, f->nzones + 1, sizeof(zone_ptr));
 	f->zones[f->nzones++] = it->zone;
 }
 
@@ -495,11 +497,18 @@ static void put_vtodo(struct gwline *e, const struct gw_item *it)
 {
 	gwl_put_raw(e, "BEGIN", "VTODO");
 	put_stamps(e, it);
-	put_time(e, "DTSTART", it, &it->start, false);
-	put_time(e, "DUE", it, &it->due, false);
+	/*
+	 * DTSTART and DUE must be of one type (RFC 5545 3.8.2.3): when one
+	 * is a date and the other a time, the date is written as its midnight
+	 */
+	struct gw_time start = it->start, due = it->due;
+	if (start.set && due.set && start.date_only != due.date_only)
+		start.date_only = due.date_only = false;
+	put_time(e, "DTSTART", it, &start, false);
+	put_time(e, "DUE", it, &due, false);
 	put_utc(e, "COMPLETED", it, &it->completed_on);
 	put_task_status(e, it);
-	put_rrule(e, it, it->start.set && it->start.date_only);
+	put_rrule(e, it, start.set && start.date_only);
 	put_common(e, it);
 	put_task_effort(e, it);
 	put_creator(e, it);

@@ -282,7 +282,8 @@ static struct tz_period *zone_periods(const struct tzone *z, int first, int last
 {
 	if (last < first)
 		last = first;
-	struct tz_period *ps = xreallocarray(NULL, (size_t)(last - first + 1), sizeof(*ps));
+	int years = last - first + 1;
+	struct tz_period *ps = xreallocarray(NULL, (size_t)years, sizeof(*ps));
 	*n = 0;
 	for (int year = first; year <= last; year++) {
 		struct tz_year y;
