@@ -972,7 +972,12 @@ def check_store(label, store, expected):
                      pff_checks)
         if pstx_ok:
             prc, perr, pgot, patts, precords = read_pstx(pst)
+            # issue 14: alice's contact is an Outlook contact in her Contacts folder
+            # (its fields: t8600, t3400); not one of the messages compared here
+            contacts = pgot.pop("Contacts", []) if label == "fixture" and box == "alice" else []
             problems = compare(want, pgot)
+            if label == "fixture" and box == "alice" and [c[0] for c in contacts] != ["Carol Example"]:
+                problems.append("Contacts: %r, want alice's one contact, Carol Example" % contacts)
             tap.ok(prc == 0 and not problems,
                    "%s %s@%s (pst-extractor): %d messages, each once in its folder with subject, "
                    "read flag, delivery and submit times" % (label, box, dom, len(exp)),
@@ -998,7 +1003,10 @@ def check_store(label, store, expected):
         # (seen on these corpus files, different ones each run); serially it
         # is exact every time
         subprocess.run(["readpst", "-q", "-D", "-M", "-j", "0", "-o", rp, pst], capture_output=True)
-        found = sum(1 for dp, _, fs in os.walk(rp) for f in fs if f.isdigit())
+        # issue 14: readpst writes alice's contact (Contacts/) as one more file
+        n_items = e2e.FIXTURE_GROUPWARE_ITEMS.get(box, 0) if label == "fixture" else 0
+        found = sum(1 for dp, _, fs in os.walk(rp) for f in fs if f.isdigit()
+                    and not (n_items and os.path.basename(dp) == "Contacts"))
         tap.ok(found == len(exp), "%s %s@%s (readpst): %d messages" % (label, box, dom, len(exp)),
                "readpst wrote %d" % found)
         # readpst -M: one RFC 822 file per message, in a directory per folder.
@@ -1009,7 +1017,7 @@ def check_store(label, store, expected):
         # (readpst_uses_header); the body and attachments come from PR_BODY
         # and the attachment objects, every CR removed from the body
         # (removeCR in write_body_part).
-        rrecs = read_readpst(rp)
+        rrecs = [r for r in read_readpst(rp) if not (n_items and r["key"][0] == "Contacts")]
         rsrcs = [dict(readpst_source(s), key=s["rkey"]) for s in srcs]
         problems = []
         want_keys = Counter(s["key"] for s in rsrcs)
