@@ -89,6 +89,12 @@ const char *gwr_class_guess(const struct dirlist *dl, const char *name, bool top
 		if (e && e->type == DENT_FILE)
 			return kinds[i].cls;
 	}
+	/*
+	 * a folder with a Hiwater.mrk that names no class (or cannot be read)
+	 * is a mail folder: MDaemon writes FolderClass for groupware folders
+	 */
+	if (dirlist_find_ci(dl, "HIWATER.MRK"))
+		return NULL;
 	for (size_t i = 0; top && i < NKINDS; i++)
 		if (!strcasecmp(name, kinds[i].folder))
 			return kinds[i].cls;

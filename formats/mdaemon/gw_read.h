@@ -45,8 +45,8 @@ void gwr_init(void);
 /*
  * gwr_class_guess: a folder's class when its Hiwater.mrk names none: from
  * the XML file it holds (dl: its listing), else, for a folder at the top
- * of the mailbox, from its name (Calendar, Contacts, Tasks, Notes); NULL:
- * a mail folder
+ * of the mailbox with no Hiwater.mrk at all, from its name (Calendar,
+ * Contacts, Tasks, Notes); NULL: a mail folder
  */
 const char *gwr_class_guess(const struct dirlist *dl, const char *name, bool top);
 /* gwr_wants: the file names gwr_class_guess looks for */
