@@ -55,11 +55,9 @@ void gwr_init(void)
 void gwr_zones_release(struct gwr_zones *z)
 {
 	for (size_t i = 0; i < z->n; i++)
-		tzone_free(z->v[i]);
+		tzone_free(z->v[i].zone);
 	free(z->v);
-	free(z->offsets);
 	z->v = NULL;
-	z->offsets = NULL;
 	z->n = 0;
 }
 
@@ -160,12 +158,11 @@ static const struct tzone *keep_zone(const struct gwr_env *env, int offset_min)
 {
 	struct gwr_zones *z = env->zones;
 	for (size_t i = 0; i < z->n; i++)
-		if (z->offsets[i] == offset_min)
-			return z->v[i];
+		if (z->v[i].offset == offset_min)
+			return z->v[i].zone;
 	z->v = xreallocarray(z->v, z->n + 1, sizeof(*z->v));
-	z->offsets = xreallocarray(z->offsets, z->n + 1, sizeof(*z->offsets));
-	z->offsets[z->n] = offset_min;
-	return z->v[z->n++] = tzone_new_fixed(offset_min);
+	z->v[z->n].offset = offset_min;
+	return z->v[z->n++].zone = tzone_new_fixed(offset_min);
 }
 
 /*

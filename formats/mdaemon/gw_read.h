@@ -22,9 +22,12 @@
 #define GWR_ITEM_MAX (16u * 1024 * 1024)
 
 /* the zones made for a mailbox's files: they live as long as its handle */
+struct gwr_zone {
+	struct tzone *zone;
+	int offset;		/* minutes east of UTC */
+};
 struct gwr_zones {
-	struct tzone **v;
-	int *offsets;		/* each one's, minutes east of UTC */
+	struct gwr_zone *v;
 	size_t n;
 };
 void gwr_zones_release(struct gwr_zones *z);
