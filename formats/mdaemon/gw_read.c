@@ -297,6 +297,23 @@ static void parse_item(struct gwr_folder *g, const struct span *sp)
 	damage_known(&g->item, sp->flags);
 }
 
+/*
+ * check_unchanged: at the end of the items, the file is as it was when it
+ * was split (the items were read at the offsets found then); an error
+ * when not, so that the run's exit status says to read it again
+ */
+static void check_unchanged(struct gwr_folder *g)
+{
+	struct stat now;
+	if (g->fd < 0 || !g->nspans)
+		return;
+	if (fstat(g->fd, &now) < 0 || now.st_size != g->st.st_size ||
+	    now.st_mtim.tv_sec != g->st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != g->st.st_mtim.tv_nsec)
+		diag_error(g->env->mb->diag, "'%s' changed while its items were read; they may "
+			   "be damaged: export it again", g->origin);
+}
+
 static void report_unknown(struct gwr_folder *g)
 {
 	if (g->reported || !g->unknown.n)
@@ -366,7 +383,10 @@ int gwr_next(struct gwr_folder *g, struct mail_msg *m, struct sbuf *prefix, stru
 	release_item(g);
 	gw_item_init(&g->item, g->kind);
 	if (g->next >= g->nspans) {
+		if (!g->reported)
+			check_unchanged(g);
 		report_unknown(g);
+		g->reported = true;
 		return CONV_DONE;
 	}
 	const struct span *sp = &g->spans[g->next++];
