@@ -595,6 +595,70 @@ static void test_split(void)
 	split("<C><Event>a</Event><Event><S>cut", "3+16/0;19+13/1;");
 }
 
+/* ---- an item over the cap ------------------------------------------------ */
+
+static void put(const char *dir, const char *name, const char *data, size_t len)
+{
+	char *path = g_build_filename(dir, name, NULL);
+	if (!g_file_set_contents(path, data, (gssize)len, NULL))
+		abort();
+	g_free(path);
+}
+
+static void test_big_item(void)
+{
+	test_group("groupware reader: an item over 16 MiB is reported and skipped, the next read");
+	char top[] = "/tmp/mdx-gwread-XXXXXX";
+	if (!mkdtemp(top))
+		abort();
+	char *cal = g_build_filename(top, "Users", "example.com", "u", "Calendar.IMAP", NULL);
+	if (g_mkdir_with_parents(cal, 0755) < 0)
+		abort();
+	GString *f = g_string_new("<Calendar>\r\n<Event ID=\"1\"><Start>2024-01-01 10:00</Start>"
+				  "<End>2024-01-01 11:00</End></Event>\r\n<Event ID=\"2\"><Comment>");
+	for (size_t i = 0; i < (17u << 20) / 64; i++)
+		g_string_append(f, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\n");
+	g_string_append(f, "</Comment></Event>\r\n<Event ID=\"3\"><Start>2024-01-02 10:00</Start>"
+			"<End>2024-01-02 11:00</End></Event>\r\n</Calendar>\r\n");
+	put(cal, "Calendar.mrk", f->str, f->len);
+	g_string_free(f, TRUE);
+	struct conv_stats stats = { 0 };
+	struct diag d = { .quiet = true, .stats = &stats };
+	struct reader_settings set = { 0 };
+	struct sbuf err = SBUF_INIT;
+	struct mail_reader *r = mdaemon_reader_ops.open(top, &set, &d, &err);
+	const struct mail_box *box;
+	struct sbuf got = SBUF_INIT;
+	while (r && r->v->next_mailbox(r, &box, &err) == CONV_OK) {
+		struct mail_mailbox *mb = r->v->open_mailbox(r, box, &d, NULL, &err);
+		const struct mail_folder *fo;
+		while (mb && mb->v->next_folder(mb, &fo, &err) != CONV_DONE) {
+			const struct mail_msg *m;
+			int ret;
+			while ((ret = mb->v->next_msg(mb, &m, &err)) != CONV_DONE) {
+				sbuf_addf(&got, "%d:%s:%s;", ret, m->name, m->gw && m->gw->id ?
+					  m->gw->id : "-");
+				if (ret != CONV_OK) {
+					test_assert(strstr(err.buf, "more than 16 MiB; skipped") != NULL);
+					sbuf_reset(&err);
+				}
+			}
+		}
+		if (mb)
+			mb->v->close_mailbox(mb);
+	}
+	test_assert_str(got.buf, "0:Calendar.mrk#1:1;-10:Calendar.mrk@94:-;0:Calendar.mrk#3:3;");
+	if (r)
+		r->v->close(r);
+	sbuf_release(&got);
+	sbuf_release(&err);
+	char *cmd = g_strdup_printf("rm -rf '%s'", top);
+	if (system(cmd) != 0)
+		abort();
+	g_free(cmd);
+	g_free(cal);
+}
+
 int main(void)
 {
 	g_mime_init();
@@ -610,6 +674,7 @@ int main(void)
 	test_split();
 	test_fixture(&exp);
 	test_zone_given(&exp);
+	test_big_item();
 	json_free(&exp);
 	g_free(text);
 	sbuf_release(&err);

@@ -62,11 +62,9 @@ void gwr_init(void)
 void gwr_zones_release(struct gwr_zones *z)
 {
 	for (size_t i = 0; i < z->n; i++)
-		tzone_free(z->v[i]);
+		tzone_free(z->v[i].zone);
 	free(z->v);
-	free(z->offsets);
 	z->v = NULL;
-	z->offsets = NULL;
 	z->n = 0;
 }
 
@@ -96,6 +94,12 @@ const char *gwr_class_guess(const struct dirlist *dl, const char *name, bool top
 		if (e && e->type == DENT_FILE)
 			return kinds[i].cls;
 	}
+	/*
+	 * a folder with a Hiwater.mrk that names no class (or cannot be read)
+	 * is a mail folder: MDaemon writes FolderClass for groupware folders
+	 */
+	if (dirlist_find_ci(dl, "HIWATER.MRK"))
+		return NULL;
 	for (size_t i = 0; top && i < NKINDS; i++)
 		if (!strcasecmp(name, kinds[i].folder))
 			return kinds[i].cls;
@@ -161,12 +165,11 @@ static const struct tzone *keep_zone(const struct gwr_env *env, int offset_min)
 {
 	struct gwr_zones *z = env->zones;
 	for (size_t i = 0; i < z->n; i++)
-		if (z->offsets[i] == offset_min)
-			return z->v[i];
+		if (z->v[i].offset == offset_min)
+			return z->v[i].zone;
 	z->v = xreallocarray(z->v, z->n + 1, sizeof(*z->v));
-	z->offsets = xreallocarray(z->offsets, z->n + 1, sizeof(*z->offsets));
-	z->offsets[z->n] = offset_min;
-	return z->v[z->n++] = tzone_new_fixed(offset_min);
+	z->v[z->n].offset = offset_min;
+	return z->v[z->n++].zone = tzone_new_fixed(offset_min);
 }
 
 /*
@@ -303,6 +306,23 @@ static void parse_item(struct gwr_folder *g, const struct span *sp)
 	damage_known(&g->item, sp->flags);
 }
 
+/*
+ * check_unchanged: at the end of the items, the file is as it was when it
+ * was split (the items were read at the offsets found then); an error
+ * when not, so that the run's exit status says to read it again
+ */
+static void check_unchanged(struct gwr_folder *g)
+{
+	struct stat now;
+	if (g->fd < 0 || !g->nspans)
+		return;
+	if (fstat(g->fd, &now) < 0 || now.st_size != g->st.st_size ||
+	    now.st_mtim.tv_sec != g->st.st_mtim.tv_sec ||
+	    now.st_mtim.tv_nsec != g->st.st_mtim.tv_nsec)
+		diag_error(g->env->mb->diag, "'%s' changed while its items were read; they may "
+			   "be damaged: export it again", g->origin);
+}
+
 static void report_unknown(struct gwr_folder *g)
 {
 	if (g->reported || !g->unknown.n)
@@ -382,7 +402,10 @@ int gwr_next(struct gwr_folder *g, struct mail_msg *m, struct sbuf *prefix, stru
 	release_item(g);
 	gw_item_init(&g->item, g->kind);
 	if (g->next >= g->nspans) {
+		if (!g->reported)
+			check_unchanged(g);
 		report_unknown(g);
+		g->reported = true;
 		return CONV_DONE;
 	}
 	const struct span *sp = &g->spans[g->next++];

@@ -22,9 +22,12 @@
 #define GWR_ITEM_MAX (16u * 1024 * 1024)
 
 /* the zones made for a mailbox's files: they live as long as its handle */
+struct gwr_zone {
+	struct tzone *zone;
+	int offset;		/* minutes east of UTC */
+};
 struct gwr_zones {
-	struct tzone **v;
-	int *offsets;		/* each one's, minutes east of UTC */
+	struct gwr_zone *v;
 	size_t n;
 };
 void gwr_zones_release(struct gwr_zones *z);
@@ -45,8 +48,8 @@ void gwr_init(void);
 /*
  * gwr_class_guess: a folder's class when its Hiwater.mrk names none: from
  * the XML file it holds (dl: its listing), else, for a folder at the top
- * of the mailbox, from its name (Calendar, Contacts, Tasks, Notes); NULL:
- * a mail folder
+ * of the mailbox with no Hiwater.mrk at all, from its name (Calendar,
+ * Contacts, Tasks, Notes); NULL: a mail folder
  */
 const char *gwr_class_guess(const struct dirlist *dl, const char *name, bool top);
 /* gwr_wants: the file names gwr_class_guess looks for */

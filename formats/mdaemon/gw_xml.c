@@ -371,11 +371,9 @@ static bool task_field(struct pctx *p, const char *name, const char *v)
 		set_time(p, &it->start, name, v);
 	else if (name_is(name, "Due"))
 		set_time(p, &it->due, name, v);
-	else if (name_is(name, "Complete"))
-		set_bool(p, &it->complete, name, v);
 	else if (name_is(name, "Completed") && gwx_parse_time(v, &t))
 		it->completed_on = t, it->complete = true;
-	else if (name_is(name, "Completed"))
+	else if (name_is(name, "Complete") || name_is(name, "Completed"))
 		set_bool(p, &it->complete, name, v);
 	else if (name_is(name, "EstimatedHours"))
 		set_hours(p, &it->estimated_min, name, v);
@@ -504,15 +502,10 @@ static bool scalar_field(struct pctx *p, const char *name, const char *v)
 /* where: "Event/Attendee@Type" into buf */
 static const char *where(char *buf, size_t n, const char *parent, char sep, const xmlChar *name)
 {
-	/* by hand: a name too long for buf is cut, which snprintf would warn of */
-	size_t a = strlen(parent), b = strlen((const char *)name), k = 0;
-	for (size_t i = 0; i < a && k + 1 < n; i++)
-		buf[k++] = parent[i];
-	if (k + 1 < n)
-		buf[k++] = sep;
-	for (size_t i = 0; i < b && k + 1 < n; i++)
-		buf[k++] = (char)name[i];
-	buf[k] = '\0';
+	int k = snprintf(buf, n, "%s%c%s", parent, sep, (const char *)name);
+	if (k < 0)
+		buf[0] = '\0';
+	/* else a name too long for buf is cut: names come from the file, any length */
 	return buf;
 }
 
