@@ -24,6 +24,7 @@ import collections
 import email
 import email.policy
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -159,6 +160,12 @@ def differences(want, got):
 
 
 compared = collections.Counter()     # (via, fmt): messages compared
+# the fixture's folders of Outlook's groupware kinds, by mailbox (issue 14)
+GW_FOLDERS = {}
+for _mb in e2e.fixture_mailboxes(json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"),
+                                                encoding="utf-8"))):
+    GW_FOLDERS[(_mb["domain"], _mb["mailbox"])] = [
+        f["path"] for f in _mb["folders"] if f.get("class") in e2e.GROUPWARE_EXPORTED]
 direct_box = {}
 for dom, box in boxes:
     for fmt in FORMATS:
@@ -183,6 +190,13 @@ for dom, box in boxes:
                 continue
             want = read_y(fmt, direct_box[(dom, box, fmt)], via)
             got = read_y(fmt, got_path, via)
+            if via == "pst":
+                # issue 14: the mail of a calendar, contacts, tasks or notes folder goes
+                # into that folder of Outlook's kind, which a PST SOURCE does not read
+                # yet (README "Calendars, contacts, tasks and notes"): not compared
+                for f in GW_FOLDERS.get((dom, box), ()):
+                    want.pop(f, None)
+                    want.pop("." + f, None)
             if via == "eml" and fmt in KEEPS_FLAGS and fmt != "pst":
                 flagless = read_y(fmt, got_path, "eml", flags_kept=True)
                 tap.ok(all_flags_empty(flagless),
