@@ -25,6 +25,7 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 	formats/core/check.c formats/core/recsort.c formats/core/settle.c
 # issue 14: groupware items (gwitem), their zones (tzone) and text (gwtext)
 CORE_SRC += formats/core/gwitem.c formats/core/tzone.c
+CORE_SRC += formats/core/gwtext.c formats/core/gwtext_line.c formats/core/gwtext_card.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
@@ -59,7 +60,9 @@ TOOLS := tools/pstcheck
 UNIT_TESTS := test-filter test-recsort test-settle test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
 UNIT_TESTS += test-importmap
 UNIT_TESTS += test-pst-gw
-UNIT_TESTS += test-tzone
+UNIT_TESTS += test-tzone test-gwtext
+# a test driver (not itself a test: run-tests runs test-*; t8610 runs it)
+UNIT_TESTS += gwtext-dump
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

@@ -158,8 +158,8 @@ static void test_vtimezone(void)
 	struct tzone *ny = zone("America/New_York");
 	sbuf_reset(&out);
 	tzone_vtimezone(ny, 2005, 2008, &out);
-	test_assert(strstr(out.buf, "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060402T070000Z\r\n"));
-	test_assert(strstr(out.buf, "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061029T060000Z\r\n"));
+	test_assert(strstr(out.buf, "RRULE:FREQ=YEARLY;BYMONTH=4;BYDAY=1SU;UNTIL=20060403T070000Z\r\n"));
+	test_assert(strstr(out.buf, "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU;UNTIL=20061030T060000Z\r\n"));
 	test_assert(strstr(out.buf, "DTSTART:20070311T020000\r\nTZOFFSETFROM:-0500\r\nTZOFFSETTO:-0400\r\n"
 			    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=2SU\r\n"));
 	test_assert(strstr(out.buf, "DTSTART:20071104T020000\r\nTZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500\r\n"

@@ -282,7 +282,8 @@ static struct tz_period *zone_periods(const struct tzone *z, int first, int last
 {
 	if (last < first)
 		last = first;
-	struct tz_period *ps = xreallocarray(NULL, (size_t)(last - first + 1), sizeof(*ps));
+	int years = last - first + 1;
+	struct tz_period *ps = xreallocarray(NULL, (size_t)years, sizeof(*ps));
 	*n = 0;
 	for (int year = first; year <= last; year++) {
 		struct tz_year y;
@@ -357,8 +358,13 @@ static void yearly_onset(const struct tzone *z, const struct tz_period *p, bool 
 	sbuf_addf(out, "RRULE:FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", o0->month,
 		  week == 5 ? -1 : week, ical_dow[o0->dow]);
 	if (ends) {
+		/*
+		 * UNTIL is inclusive and in UTC; a day after the last onset (the
+		 * next is a year away) also suits readers that compare it with
+		 * local times (dateutil's tzical does)
+		 */
 		sbuf_adds(out, ";UNTIL=");
-		struct gw_time u = gw_time_from_unix(on->utc);
+		struct gw_time u = gw_time_from_unix(on->utc + 86400);
 		sbuf_addf(out, "%04d%02d%02dT%02d%02d%02dZ", u.year, u.month, u.day,
 			  u.hour, u.minute, u.second);
 	}
