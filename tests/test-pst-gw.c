@@ -368,6 +368,7 @@ int main(int argc, char **argv)
 	test_assert(pst_default_names[PST_PID_TASK_STATUS - 0x8000].lid == 0x8101);
 	test_assert(pst_default_names[PST_PID_START_WHOLE - 0x8000].lid == 0x820D);
 	test_assert(pst_default_names[PST_PID_TZ_STRUCT - 0x8000].lid == 0x8233);
+	test_assert(pst_default_names[PST_PID_SIDE_EFFECTS - 0x8000].lid == 0x8510);
 	test_assert(!strcmp(pst_default_names[PST_PID_KEYWORDS - 0x8000].name, "Keywords"));
 	/* none of the appended names repeats a default */
 	int dup = 0;

@@ -137,6 +137,8 @@ static void common(struct pst_pc *pc, struct pst_tc *tc, const struct gw_item *i
 	add_str(pc, 0x1000, it->body);
 	pst_pc_add_u32(pc, 0x0017, PT_LONG, importance);
 	pst_pc_add_u32(pc, 0x0036, PT_LONG, it->private_item ? 2 : 0);
+	pst_pc_add_u32(pc, 0x0026, PT_LONG, importance == 2 ? 1 :		/* PR_PRIORITY */
+		       importance == 0 ? 0xFFFFFFFFu : 0);
 	pst_pc_add_u32(pc, 0x0E07, PT_LONG, flags);
 	pst_pc_add_u32(pc, 0x0E17, PT_LONG, 0);
 	pst_pc_add_bool(pc, 0x0E1B, attachments);
@@ -628,6 +630,8 @@ static void appointment(struct pst_pc *pc, struct pst_tc *tc, const struct gw_it
 			const char *owner, bool attachments)
 {
 	common(pc, tc, it, "IPM.Appointment", it->subject, appointment_icon(it), attachments);
+	/* what every appointment of Outlook's own carries (the OST in pst-extractor's test data) */
+	pst_pc_add_u32(pc, PST_PID_SIDE_EFFECTS, PT_LONG, 0x171);
 	event_times(pc, it, span_of(it), it->all_day, it->busy, it->reminder_set, it->reminder_min);
 	add_str(pc, GW(LOCATION), it->location);
 	pst_pc_add_u32(pc, GW(APPT_SEQUENCE), PT_LONG, (uint32_t)(it->sequence > 0 ? it->sequence : 0));

@@ -342,8 +342,7 @@ static void extended_exception(const struct gw_item *it, const struct gw_change 
 
 static int cmp_change(const void *a, const void *b)
 {
-	const struct gw_change *x = *(const struct gw_change *const *)a;
-	const struct gw_change *y = *(const struct gw_change *const *)b;
+	const struct gw_change *x = a, *y = b;
 	struct gw_time sx = change_start(x), sy = change_start(y);
 	return gw_time_cmp(&sx, &sy);
 }
@@ -362,16 +361,17 @@ void pst_appt_recur(const struct gw_item *it, struct sbuf *out)
 		len = (day_number(&it->end) - day_number(&it->start) + 1) * 1440;
 	put32(out, start_off);
 	put32(out, start_off + (uint32_t)(len > 0 ? len : 0));
-	const struct gw_change **v = xreallocarray(NULL, r->nchanged ? r->nchanged : 1, sizeof(*v));
-	for (size_t i = 0; i < r->nchanged; i++)
-		v[i] = &r->changed[i];
+	/* shallow copies, sorted by their start: the strings stay the item's */
+	struct gw_change *v = xreallocarray(NULL, r->nchanged ? r->nchanged : 1, sizeof(*v));
+	if (r->nchanged)
+		memcpy(v, r->changed, r->nchanged * sizeof(*v));
 	qsort(v, r->nchanged, sizeof(*v), cmp_change);
 	put16(out, (uint16_t)r->nchanged);
 	for (size_t i = 0; i < r->nchanged; i++)
-		exception_info(it, v[i], out);
+		exception_info(it, &v[i], out);
 	put32(out, 0);				/* ReservedBlock1Size */
 	for (size_t i = 0; i < r->nchanged; i++)
-		extended_exception(it, v[i], out);
+		extended_exception(it, &v[i], out);
 	put32(out, 0);				/* ReservedBlock2Size */
 	free(v);
 }

@@ -97,6 +97,7 @@ extern const struct pst_named_prop pst_gw_names[];
 #define PST_PID_CLIP_START 0x8006u	/* PidLidClipStart */
 #define PST_PID_CLIP_END 0x8007u	/* PidLidClipEnd */
 #define PST_PID_TZ_STRUCT 0x8008u	/* PidLidTimeZoneStruct */
+#define PST_PID_SIDE_EFFECTS 0x8010u	/* PidLidSideEffects, PSETID_Common 0x8510 */
 #define PST_PID_KEYWORDS 0x8013u	/* PS_PUBLIC_STRINGS "Keywords" */
 #define PST_PID_REMINDER_TIME 0x8019u	/* PidLidReminderTime, PSETID_Common 0x8502 */
 #define PST_PID_REMINDER_SET 0x8017u	/* PidLidReminderSet, 0x8503 */
