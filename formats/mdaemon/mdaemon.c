@@ -468,7 +468,8 @@ static void load_folders(struct md_mailbox *r)
 		walk_folders(r, r->box_fd, &dl, root, NULL, NULL, 0);
 		dirlist_release(&dl);
 	}	/* else reported when INBOX is read */
-	qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
+	if (r->nfolders > 1)	/* public folders may have none (no INBOX) */
+		qsort(r->folders, r->nfolders, sizeof(*r->folders), cmp_folder);
 }
 
 /* ---- messages of one folder ------------------------------------------- */

@@ -28,7 +28,9 @@ static char letter(const char *line, size_t linelen, size_t off, const char *all
 	char c = line[off];
 	if (c >= 'a' && c <= 'z')
 		c = (char)(c - 'a' + 'A');
-	return strchr(allowed, c) ? c : '\0';
+	if (!strchr(allowed, c))
+		return '\0';
+	return c;
 }
 
 /* number: the space-padded decimal field [off, off+n); -1 when missing or not a number */

@@ -52,6 +52,8 @@ def expected_path(op, path):
     an unnamed temporary file is named by its directory."""
     if path.endswith(" (deleted)"):
         return "'%s/" % os.path.dirname(path), True
+    if path.endswith("/."):     # an O_TMPFILE open of a directory: named by that directory
+        return "'%s'" % path[:-2], False
     return "'%s'" % path, False
 
 
