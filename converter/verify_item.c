@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,8 +73,9 @@ static int read_range(const struct vbox *b, const char *rel, uint64_t off, uint6
 	int e = errno;
 	close(fd);
 	if (got < 0 || (uint64_t)got != len) {
+		uint64_t end = off + len;
 		sbuf_addf(why, "cannot read bytes %llu-%llu of it: %s", (unsigned long long)off,
-			  (unsigned long long)(off + len), got < 0 ? strerror(e) : "the file is shorter");
+			  (unsigned long long)end, got < 0 ? strerror(e) : "the file is shorter");
 		return -1;
 	}
 	sbuf_setlen(out, (size_t)len);
