@@ -650,7 +650,8 @@ static void finish(struct vbox *b)
 			struct check_line *c = &b->chk[i];
 			c->seen = c->exported = c->claimed = true;
 			c->folder = xstrdup(b->e[i].folder);
-			c->location = xstrdup(b->e[i].out.file);
+			/* a groupware item's text file is no format's to reconcile (issue 14) */
+			c->location = b->e[i].item_kind ? NULL : xstrdup(b->e[i].out.file);
 			set_result(c, RESULT_SKIPPED, NULL);
 		} else if (!b->chk[i].seen) {
 			manifest_problem(b, b->e[i].line, b->e[i].source, "the source has no such "

@@ -387,5 +387,35 @@ tap.eq({k: v for k, v in kinds.items() if k != "Message"},
        {"Appointment": 26, "Contact": 4, "DistributionList": 1, "Task": 3, "Note": 2},
        "pst: pffexport reads every item as its kind (appointments, contacts, a list, tasks, notes)")
 
+# a round of --incremental: a changed event is a new item in FOLDER.round-002.ics (PST:
+# the round's part), its earlier version recorded as removed; nothing else is written
+# again, and verify reads both rounds
+for fmt in ("mbox", "pst"):
+    src = e2e.copytree(STORE, os.path.join(work, "round-src-" + fmt))
+    out = os.path.join(work, "round-" + fmt)
+    st1, _, _ = e2e.run(["export", src, "-f", fmt, "-o", out, "-u", "erika@example.com", "-q"])
+    cal = os.path.join(src, "Users", "example.com", "erika", "Calendar.IMAP", "Calendar.mrk")
+    data = open(cal, "rb").read()
+    open(cal, "wb").write(data.replace(b"Budget review", b"Budget review (moved)", 1))
+    st2, _, err = e2e.run(["export", src, "-f", fmt, "-o", out, "-u", "erika@example.com",
+                           "--incremental"])
+    man = [json.loads(x) for x in open(os.path.join(out, "example.com", "erika.manifest.jsonl"),
+                                        encoding="utf-8").read().splitlines()[1:]]
+    budget = [x for x in man if x["source"].endswith("Calendar.mrk#11")]
+    new = [x for x in budget if x["status"] == "exported"]
+    gone = [x for x in budget if x.get("reason") == "removed"]
+    where = (os.path.join(out, "example.com", "erika", "Calendar.round-002.ics") if fmt != "pst"
+             else os.path.join(out, "example.com", "erika.round-002.pst"))
+    round_ics = open(where, encoding="utf-8", newline="").read() if fmt != "pst" else ""
+    tap.ok(st1 == 0 and st2 == 0 and len(new) == 1 and len(gone) == 1 and os.path.exists(where)
+           and (fmt == "pst" or (round_ics.count("BEGIN:VEVENT") == 1 and
+                                 "SUMMARY:Budget review (moved)\r\n" in round_ics))
+           and "round 2: 1 new" in err,
+           "%s: a round writes the changed event alone (%s), the earlier version recorded as "
+           "removed" % (fmt, os.path.basename(where)), err[-1500:] + json.dumps(budget)[:600])
+    st, vout, _ = e2e.run(["verify", src, out, "-u", "erika@example.com"])
+    tap.ok(st == 0 and "1 skipped" in vout, "%s: verify reads both rounds (the removed version "
+           "skipped)" % fmt, vout[-800:])
+
 e2e.remove_work(work)
 tap.done()
