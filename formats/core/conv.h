@@ -106,6 +106,14 @@ enum item_kind {
 
 struct gw_item;			/* gwitem.h */
 
+/*
+ * issue 14: a store's public folders are one more mailbox of this name (an
+ * MDaemon root's "Public Folders"); a PST of them is named so too, and read
+ * back as that mailbox
+ */
+#define MAIL_PUBLIC_MAILBOX "Public Folders"
+#define MAIL_PUBLIC_DOMAIN "public"
+
 struct mail_box {		/* one account */
 	const char *domain;	/* as the store names it */
 	const char *mailbox;	/* local part */

@@ -55,8 +55,8 @@ struct md_accounts {
  * directories; it has no INBOX.
  */
 #define MD_PUBLIC_DIR "Public Folders"
-#define MD_PUBLIC_DOMAIN "public"
-#define MD_PUBLIC_MAILBOX "Public Folders"
+#define MD_PUBLIC_DOMAIN MAIL_PUBLIC_DOMAIN
+#define MD_PUBLIC_MAILBOX MAIL_PUBLIC_MAILBOX
 
 int md_find_accounts(const char *source, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err);

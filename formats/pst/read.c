@@ -105,6 +105,12 @@ static bool open_pff(struct pst_reader *r, const char *source, struct sbuf *err)
 static bool split_address(struct pst_reader *r, const char *s)
 {
 	const char *at = strrchr(s, '@');
+	/* the public folders' store (core/conv.h): its name is no address, but it is theirs */
+	if (!strcmp(s, MAIL_PUBLIC_MAILBOX "@" MAIL_PUBLIC_DOMAIN)) {
+		r->mailbox = xstrdup(MAIL_PUBLIC_MAILBOX);
+		r->domain = xstrdup(MAIL_PUBLIC_DOMAIN);
+		return true;
+	}
 	if (!at || at == s || !at[1] || strpbrk(s, " /\\<>\"") || strchr(at + 1, '.') == NULL ||
 	    memchr(s, '@', (size_t)(at - s)))
 		return false;

@@ -153,7 +153,10 @@ for dom, box in boxes:
                "%s@%s: EML -> %s: export exit 0, verify clean" % (box, dom, fmt),
                "export %d, verify %d\n%s\n%s" % (rc, vrc, err[-800:], (vout + verr)[-800:]))
         if fmt == "eml":
-            a = tree_files(os.path.join(emlout, dom, box))
+            # issue 14: FOLDER.ics/.vcf/.txt beside the folders are not read back by the
+            # EML reader (README "Calendars, contacts, tasks and notes"): not compared
+            a = {k: v for k, v in tree_files(os.path.join(emlout, dom, box)).items()
+                 if not k.endswith((".ics", ".vcf", ".txt"))}
             b = tree_files(os.path.join(o, "localhost", box))
             diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
             tap.ok(os.path.isdir(os.path.join(o, "localhost", box)) and not diff, "%s@%s: store -> EML -> EML is store -> EML byte for byte "

@@ -416,6 +416,12 @@ def compare(via, straight):
     return problems
 
 
+# the fixture's folders of Outlook's groupware kinds, by mailbox (issue 14)
+GW_FOLDERS = {}
+for _mb in e2e.fixture_mailboxes(json.load(open(os.path.join(e2e.ROOT, "fixtures", "store.expected.json"),
+                                                encoding="utf-8"))):
+    GW_FOLDERS[(_mb["domain"], _mb["mailbox"])] = [
+        f["path"] for f in _mb["folders"] if f.get("class") in e2e.GROUPWARE_EXPORTED]
 boxes = sorted((d, b[:-4]) for d in os.listdir(os.path.join(work, "pst1")) if not d.startswith(".")
                for b in os.listdir(os.path.join(work, "pst1", d)) if b.endswith(".pst"))
 tap.ok(len(boxes) >= 4, "one PST a mailbox", repr(boxes))
@@ -429,6 +435,10 @@ for dom, box in boxes:
            err[-1000:])
     via = e2e.read_mbox_tree(os.path.join(o, dom, box))
     straight = e2e.read_mbox_tree(os.path.join(direct, dom, box))
+    # issue 14: a calendar's (contacts', ...) folder goes into a PST folder of Outlook's
+    # kind, which a PST SOURCE does not read yet (README): its mail is not compared here
+    gw = set(GW_FOLDERS.get((dom, box), ()))
+    straight = {f: v for f, v in straight.items() if f not in gw}
     problems = compare(via, straight)
     n = sum(len(v) for v in straight.values())
     tap.ok(not problems and n == sum(len(v) for v in via.values()),
@@ -450,7 +460,7 @@ for dom, box in boxes:
         _rc, ms = pstx(p)
         return sorted((tuple(str(m[k]) for k in keys), norm_text(m["body"]),
                        tuple(sorted((a["name"], a["sha256"]) for a in m["attachments"])))
-                      for m in ms)
+                      for m in ms if m["folder"] not in gw)
     r1, r2 = rows(pst1), rows(pst2)
     diff = [x for x in r1 if x not in r2][:3] + [x for x in r2 if x not in r1][:3]
     tap.ok(r1 == r2 and len(r1) == n,
