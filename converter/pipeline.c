@@ -458,7 +458,9 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	const struct mail_msg *msg;
 	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
 		b->stats.found++;
-		progress_add(run->progress, 1, ret == CONV_OK ? msg->size : 0);
+		/* a groupware item is not in the pre-scan's totals (its XML is not read then) */
+		if (msg->kind == ITEM_MAIL)
+			progress_add(run->progress, 1, ret == CONV_OK ? msg->size : 0);
 		if (ret != CONV_OK) {
 			diag_error(&b->diag, "%s", err.buf);
 			b->stats.unreadable_msgs++;

@@ -629,7 +629,8 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 			vbox_folder(&b->rep, f->path);
 		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
 			uint64_t size = ret == CONV_OK ? m->size : 0;
-			progress_add(b->run->progress, 1, size);
+			if (m->kind == ITEM_MAIL)	/* items: not in the pre-scan's totals */
+				progress_add(b->run->progress, 1, size);
 			b->walked++;
 			b->walked_bytes += size;
 			if (taken || (b->format && g_hash_table_lookup(b->by_source, m->origin)))
