@@ -77,7 +77,11 @@ def want_rows():
     for mb in spec["mailboxes"]:
         addr = "%s@%s" % (mb["mailbox"], mb["domain"])
         ul = userlist.get(addr)
-        mine = [e for e in expected if (e["domain"], e["mailbox"]) == (mb["domain"], mb["mailbox"])]
+        # accounts counts the mail folders' messages, as list does (issue 14 exports a
+        # calendar folder's .msg files too, but they are no mail folder's)
+        mail_folders = {f["path"] for f in mb["folders"] if f["mail"]}
+        mine = [e for e in expected if (e["domain"], e["mailbox"]) == (mb["domain"], mb["mailbox"])
+                and e["folder"] in mail_folders]
         rows[addr] = {
             "domain": mb["domain"], "mailbox": mb["mailbox"], "address": addr,
             "full_name": mb["fullname"] or "", "mail_folder_found": True,
