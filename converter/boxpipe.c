@@ -288,7 +288,8 @@ static bool read_folder_msgs(struct boxpipe *p)
 		struct slot *s = read_msg(p, &stopped);
 		if (stopped)
 			return false;
-		bool end = s->it.status == CONV_DONE;
+		/* the rest of a folder that cannot be read is not read (pipeline.c export_folder) */
+		bool end = s->it.status == CONV_DONE || s->it.status == CONV_FOLDER_BAD;
 		if (!post(p, s))
 			return false;
 		if (end)

@@ -455,8 +455,18 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	}
 	b->stats.folders++;
 	round_folder(b, f);
-	const struct mail_msg *msg;
+	const struct mail_msg *msg = NULL;
 	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
+		/*
+		 * the rest of the folder cannot be read (its index cannot be read
+		 * back): said, and the folder ends here; no message is named
+		 */
+		if (ret == CONV_FOLDER_BAD || !msg) {
+			diag_error(&b->diag, "%s", err.buf);
+			sbuf_reset(&err);
+			ret = CONV_OK;
+			break;
+		}
 		b->stats.found++;
 		/* a groupware item is not in the pre-scan's totals (its XML is not read then) */
 		if (msg->kind == ITEM_MAIL)

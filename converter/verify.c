@@ -627,7 +627,13 @@ static void walk_source(struct vbox *b, struct mail_mailbox *r)
 		bool taken = filter_folder(&b->run->o->filter, f->path);
 		if (taken)
 			vbox_folder(&b->rep, f->path);
+		m = NULL;
 		while ((ret = r->v->next_msg(r, &m, &err)) != CONV_DONE) {
+			if (ret == CONV_FOLDER_BAD || !m) {	/* the rest of the folder cannot be read */
+				diag_error(&b->diag, "%s", err.buf);
+				sbuf_reset(&err);
+				break;
+			}
 			uint64_t size = ret == CONV_OK ? m->size : 0;
 			if (m->kind == ITEM_MAIL)	/* items: not in the pre-scan's totals */
 				progress_add(b->run->progress, 1, size);
