@@ -583,9 +583,7 @@ struct listing {
 	size_t nmsgs;
 	struct sbuf rec;
 	/* IMAP.MRK: an exact match, else the first by name of those equal ignoring case */
-	char mrk[sizeof("IMAP.MRK")];
-	enum dent_type mrk_type;
-	bool mrk_found;
+	struct mrk_pick mrk;
 	struct md_dirstate state;	/* the .msg names, for the check at the folder's end */
 };
 
@@ -593,11 +591,7 @@ static void list_one(void *ctx, const char *name, enum dent_type type)
 {
 	struct listing *l = ctx;
 	if (!strcasecmp(name, "IMAP.MRK")) {
-		if (mrk_better(l->mrk, l->mrk_found, name)) {
-			memcpy(l->mrk, name, sizeof(l->mrk));
-			l->mrk_type = type;
-			l->mrk_found = true;
-		}
+		mrk_consider(&l->mrk, name, type);
 		return;
 	}
 	if (!has_suffix_ci(name, ".msg"))
@@ -748,23 +742,23 @@ static int read_index(struct md_mailbox *r, int dirfd, const struct listing *l,
 	int ret = 0;
 	struct sbuf warn = SBUF_INIT;
 	size_t max_records = MRK_SLACK_RECORDS + MRK_PER_MSG * l->nmsgs;
-	if (l->mrk_found && l->mrk_type == DENT_LINK) {
+	if (l->mrk.found && l->mrk.type == DENT_LINK) {
 		diag_warn(r->m.diag, "'%s/%s' is a symbolic link; not followed; its "
-			  "messages are exported without flags", rdir, l->mrk);
-	} else if (!l->mrk_found || l->mrk_type != DENT_FILE) {
+			  "messages are exported without flags", rdir, l->mrk.name);
+	} else if (!mrk_file(&l->mrk)) {
 		if (l->nmsgs && r->folder.is_mail)
 			diag_warn(r->m.diag, "'%s' has no IMAP.MRK; its messages are exported "
 				  "without flags, dated by X-MDArrival-Date or file time", rdir);
-	} else if ((ret = scan_mrk(r, dirfd, l->mrk, max_records, m, recs_r, &warn)) < 0) {
+	} else if ((ret = scan_mrk(r, dirfd, l->mrk.name, max_records, m, recs_r, &warn)) < 0) {
 		diag_warn(r->m.diag, "cannot read '%s/%s': %s; its messages are exported "
-			  "without flags", rdir, l->mrk, strerror(errno));
+			  "without flags", rdir, l->mrk.name, strerror(errno));
 		ret = 0;
 	} else {
 		for (char *line = warn.len ? warn.buf : NULL, *nl; line; line = nl) {
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl++ = '\0';
-			diag_warn(r->m.diag, "'%s/%s': %s", rdir, l->mrk, line);
+			diag_warn(r->m.diag, "'%s/%s': %s", rdir, l->mrk.name, line);
 		}
 	}
 	sbuf_release(&warn);
@@ -988,7 +982,7 @@ static int scan_dir(struct md_mailbox *r, size_t di, struct sbuf *err)
 	}
 	sbuf_release(&l.rec);
 	l.state.taken = true;
-	md_dirstate_read_mrk(fd, l.mrk_found && l.mrk_type == DENT_FILE ? l.mrk : NULL, &l.state);
+	md_dirstate_read_mrk(fd, mrk_file(&l.mrk), &l.state);
 	r->dirstates[di] = l.state;
 	warn_odd(r, l.odd, dir);
 	struct mrk m;

@@ -190,8 +190,18 @@ int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out
 	return 0;
 }
 
-bool mrk_better(const char *cur, bool found, const char *name)
+void mrk_consider(struct mrk_pick *p, const char *name, enum dent_type type)
 {
-	return !found || (strcmp(cur, "IMAP.MRK") &&
-			  (!strcmp(name, "IMAP.MRK") || strcmp(name, cur) < 0));
+	bool better = !p->found || (strcmp(p->name, "IMAP.MRK") &&
+				    (!strcmp(name, "IMAP.MRK") || strcmp(name, p->name) < 0));
+	if (!better)
+		return;
+	memcpy(p->name, name, sizeof(p->name));
+	p->type = type;
+	p->found = true;
+}
+
+const char *mrk_file(const struct mrk_pick *p)
+{
+	return p->found && p->type == DENT_FILE ? p->name : NULL;
 }

@@ -54,10 +54,18 @@ int open_regular_at(int dirfd, const char *name, struct stat *st);
 /* read_small_file_at: whole file (up to max bytes) into out. 0, or -1 (errno) */
 int read_small_file_at(int dirfd, const char *name, size_t max, struct sbuf *out);
 /*
- * mrk_better: whether name (IMAP.MRK in some case) is the index to read
- * rather than cur (found: one was seen before): the exact spelling first,
- * else the first in byte order, so every listing picks the same one
+ * The IMAP.MRK a folder's listing picks among names equal to it ignoring
+ * case: the exact spelling first, else the first in byte order, so every
+ * listing (the reader's, a live store's second look) picks the same one.
  */
-bool mrk_better(const char *cur, bool found, const char *name);
+struct mrk_pick {
+	char name[sizeof("IMAP.MRK")];
+	enum dent_type type;
+	bool found;
+};
+/* mrk_consider: name (some case of IMAP.MRK), of that type, taken when it is the better one */
+void mrk_consider(struct mrk_pick *p, const char *name, enum dent_type type);
+/* mrk_file: the picked name when it is a regular file, else NULL */
+const char *mrk_file(const struct mrk_pick *p);
 
 #endif

@@ -40,20 +40,14 @@ void md_dirstate_read_mrk(int dirfd, const char *mrk_name, struct md_dirstate *s
 /* what md_dirstate_take's listing finds; IMAP.MRK chosen as the reader's listing chooses it */
 struct relisting {
 	struct md_dirstate *s;
-	char mrk[sizeof("IMAP.MRK")];
-	enum dent_type mrk_type;
-	bool mrk_found;
+	struct mrk_pick mrk;
 };
 
 static void relist_one(void *ctx, const char *name, enum dent_type type)
 {
 	struct relisting *l = ctx;
 	if (!strcasecmp(name, "IMAP.MRK")) {
-		if (mrk_better(l->mrk, l->mrk_found, name)) {
-			memcpy(l->mrk, name, sizeof(l->mrk));
-			l->mrk_type = type;
-			l->mrk_found = true;
-		}
+		mrk_consider(&l->mrk, name, type);
 		return;
 	}
 	if (has_suffix_ci(name, ".msg"))
@@ -66,7 +60,7 @@ int md_dirstate_take(int dirfd, struct md_dirstate *s)
 	struct relisting l = { .s = s };
 	if (dirlist_each(dirfd, NULL, relist_one, &l) < 0)
 		return -1;
-	md_dirstate_read_mrk(dirfd, l.mrk_found && l.mrk_type == DENT_FILE ? l.mrk : NULL, s);
+	md_dirstate_read_mrk(dirfd, mrk_file(&l.mrk), s);
 	s->taken = true;
 	return 0;
 }
