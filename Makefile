@@ -58,6 +58,8 @@ VERIFY_SRC := converter/verify_manifest.c
 CONV_LIB_SRC := converter/places.c converter/json.c converter/progress.c converter/filter.c
 # issue 13: the Microsoft 365 mapping and the Exchange script (--m365-mapping)
 CONV_LIB_SRC += converter/importmap.c
+# issue 16: "did you mean" for usage errors
+CONV_LIB_SRC += converter/suggest.c
 APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpipe.c converter/prescan.c converter/pipeline.c converter/rounds.c converter/manifest.c converter/report.c \
 	converter/list.c converter/main.c converter/verify.c \
 	converter/verify_out.c converter/verify_report.c converter/report_cmd.c
@@ -72,6 +74,7 @@ TOOLS := tools/pstcheck
 
 UNIT_TESTS := test-filter test-recsort test-settle test-progress test-sysio test-json test-outdir test-body test-mrk test-userlist test-names test-linefilter test-maildir-read test-eml-read test-mbox-read test-verify test-pst-ndb test-pst-spill test-pst-btree test-pst-ndbw test-pst-ltp test-pst-table test-pst-store test-pst-message test-pst-prepare
 UNIT_TESTS += test-importmap
+UNIT_TESTS += test-suggest
 UNIT_TESTS += test-tzone test-gwtext
 # a test driver (not itself a test: run-tests runs test-*; t8610 runs it)
 UNIT_TESTS += gwtext-dump

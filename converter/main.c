@@ -19,6 +19,7 @@
 #include "formats.h"
 #include "options.h"
 #include "select.h"
+#include "suggest.h"
 
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
@@ -352,15 +353,46 @@ static void fputs_usage(const char *usage, FILE *f)
 		fputs(usage_export_import, f);
 }
 
-/* usage_error: "mdexport: <what> '<arg>'" and the usage text */
-static int usage_error(const char *usage, const char *what, const char *arg)
+static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report,
+				      usage_accounts };
+/* the command words, in the order of enum command and usages[] */
+static const char *const command_words[] = { "list", "export", "verify", "report", "accounts" };
+#define NCOMMANDS (sizeof(command_words) / sizeof(command_words[0]))
+
+/* try_help: after a usage error's line, where the whole usage is */
+static void try_help(const char *usage)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		if (usages[i] == usage) {
+			fprintf(stderr, "Try 'mdexport %s --help'.\n", command_words[i]);
+			return;
+		}
+	}
+	fputs("Try 'mdexport --help'.\n", stderr);
+}
+
+/*
+ * usage_error_hint: "mdexport: <what> '<arg>'; did you mean '<hint>'?" and
+ * where help is: two lines, so that the one that matters is not scrolled
+ * away by the whole usage (--help prints that)
+ */
+static int usage_error_hint(const char *usage, const char *what, const char *arg,
+			    const char *hint)
 {
 	fprintf(stderr, "mdexport: %s", what);
 	if (arg)
 		fprintf(stderr, " '%s'", arg);
+	if (hint)
+		fprintf(stderr, "; did you mean '%s'?", hint);
 	fputc('\n', stderr);
-	fputs_usage(usage, stderr);
+	try_help(usage);
 	return EXIT_FATAL;
+}
+
+/* usage_error: "mdexport: <what> '<arg>'" and where help is */
+static int usage_error(const char *usage, const char *what, const char *arg)
+{
+	return usage_error_hint(usage, what, arg, NULL);
 }
 
 /*
@@ -425,8 +457,6 @@ static bool allowed(enum command cmd, int c)
 	}
 }
 
-static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report,
-				      usage_accounts };
 static const char *const not_valid[] = { "this option is not valid with list:",
 					 "this option is not valid with export:",
 					 "this option is not valid with verify:",
@@ -632,6 +662,44 @@ static int import_options(const char *usage, const struct options *o)
 }
 
 /* parse: fill o from argv (after the command word); -1 when help was shown */
+/*
+ * unknown_option: not an option of cmd; the nearest long option cmd takes
+ * is suggested ("--fromat": "--format")
+ */
+static int unknown_option(const char *usage, enum command cmd, const struct option *longopts,
+			  const char *word)
+{
+	if (strncmp(word, "--", 2))
+		return usage_error(usage, "unknown option", word);
+	char typed[64];
+	snprintf(typed, sizeof(typed), "%s", word + 2);
+	typed[strcspn(typed, "=")] = '\0';	/* --fromat=pst */
+	size_t n = 0;
+	while (longopts[n].name)
+		n++;
+	const char **names = xreallocarray(NULL, n, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = allowed(cmd, longopts[i].val) ? longopts[i].name : NULL;
+	const char *near = suggest_nearest(typed, names, n);
+	char hint[64];
+	if (near)
+		snprintf(hint, sizeof(hint), "--%s", near);
+	free(names);
+	return usage_error_hint(usage, "unknown option", word, near ? hint : NULL);
+}
+
+/* format_named: the writer of --format NAME, in any case ("PST", "Mbox") */
+static const struct mail_writer_ops *format_named(const char *name)
+{
+	char lower[32];
+	size_t n = strlen(name);
+	if (n >= sizeof(lower))
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char)g_ascii_tolower(name[i]);
+	return formats_writer(lower);
+}
+
 static int parse(int argc, char **argv, enum command cmd, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -688,7 +756,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case 'h': fputs_usage(usage, stdout); return -1;
 		case OPT_JSON: o->json = true; break;
 		case 'f':
-			o->format = formats_writer(optarg);
+			o->format = format_named(optarg);
 			if (!o->format)
 				return unknown_format(usage, optarg);
 			break;
@@ -760,14 +828,14 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 				return usage_error(usage, filter_error(c), optarg);
 			break;
 		default:
-			return usage_error(usage, "unknown option", word);
+			return unknown_option(usage, cmd, longopts, word);
 		}
 	}
 	const struct filter *flt = &o->filter;
 	if (flt->has_since && flt->has_until && flt->since > flt->until) {
 		fprintf(stderr, "mdexport: --since '%s' is after --until '%s'\n",
 			flt->since_text, flt->until_text);
-		fputs_usage(usage, stderr);
+		try_help(usage);
 		return EXIT_FATAL;
 	}
 	/*
@@ -797,11 +865,17 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 /* command_of: the command word, or -1 */
 static int command_of(const char *word)
 {
-	static const char *const words[] = { "list", "export", "verify", "report", "accounts" };
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(word, words[i]))
-			return i;
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(word, command_words[i]))
+			return (int)i;
 	return -1;
+}
+
+/* unknown_command: not a command; the nearest one ("Export", "exprot") is suggested */
+static int unknown_command(const char *word)
+{
+	const char *near = suggest_nearest(word, command_words, NCOMMANDS);
+	return usage_error_hint(usage_main, "unknown command", word, near);
 }
 
 int main(int argc, char **argv)
@@ -813,7 +887,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help") && argc > 2) {	/* mdexport help COMMAND */
 		int which = command_of(argv[2]);
 		if (which < 0)
-			return usage_error(usage_main, "unknown command", argv[2]);
+			return unknown_command(argv[2]);
 		fputs_usage(usages[which], stdout);
 		return EXIT_OK;
 	}
@@ -827,7 +901,7 @@ int main(int argc, char **argv)
 	}
 	int command = command_of(cmd);
 	if (command < 0)
-		return usage_error(usage_main, "unknown command", cmd);
+		return unknown_command(cmd);
 	/* getopt permutes argv: the manifest and the report want it as typed */
 	char **given = xreallocarray(NULL, (size_t)argc + 1, sizeof(*given));
 	memcpy(given, argv, ((size_t)argc + 1) * sizeof(*given));
