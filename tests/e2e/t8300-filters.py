@@ -279,7 +279,8 @@ for args, word in ((["--since", "2024-13-01"], "2024-13-01"), (["--since", "2024
                 ["verify", store, os.path.join(work, "never")], ["list", store]):
         rc, _o, err = e2e.run(cmd + args)
         tap.ok(rc == 2 and ("'%s'" % word if word != "''" else "''") in err.splitlines()[0] and
-               "usage:" in err, "%s %s: exit 2 naming the value" % (cmd[0], " ".join(args)),
+               err.splitlines()[1:] == ["Try 'mdexport %s --help'." % cmd[0]],
+               "%s %s: exit 2 naming the value, then where help is" % (cmd[0], " ".join(args)),
                err[:400])
 tap.ok(not os.path.exists(os.path.join(work, "never")), "a usage error writes nothing")
 tap.ok(e2e.run(["report", "--since", "2024-01-01", shards[0]])[0] == 2,

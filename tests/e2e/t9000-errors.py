@@ -189,8 +189,16 @@ def usage_case(args, what, needles, absent=(), writes=None):
     for n in absent:
         if n in err:
             problems.append("stderr says %r" % n)
-    if "usage: mdexport" not in err:
-        problems.append("no usage text on stderr")
+    # issue 16: one line that says it, then where help is; the usage text
+    # (40 lines) is --help's, not the error's: it scrolled the line away
+    known = args[0] if args and args[0] in ("list", "export", "verify", "report",
+                                             "accounts") else None
+    want_try = "Try 'mdexport %s--help'." % (known + " " if known else "")
+    lines = err.splitlines()
+    if len(lines) != 2 or lines[1] != want_try:
+        problems.append("stderr is not the error line and %r" % want_try)
+    if "usage:" in err:
+        problems.append("the usage text is on stderr")
     if out:
         problems.append("stdout not empty: %r" % out[:200])
     if writes and os.path.exists(writes):
@@ -203,7 +211,20 @@ def usage_case(args, what, needles, absent=(), writes=None):
 usage_case([], "no command", ["mdexport: a COMMAND is required"])
 usage_case(["frobnicate", src], "unknown command", ["unknown command 'frobnicate'"])
 usage_case(["Export", src, "-f", "eml", "-o", uout], "command in the wrong case",
-           ["unknown command 'Export'"], writes=uout)
+           ["unknown command 'Export'; did you mean 'export'?"], writes=uout)
+usage_case(["exprot", src], "a mistyped command", ["unknown command 'exprot'; did you mean 'export'?"])
+usage_case(["export", src, "--fromat", "pst", "-o", uout], "a mistyped option",
+           ["unknown option '--fromat'; did you mean '--format'?"], writes=uout)
+usage_case(["list", src, "--jsno"], "a mistyped option of list",
+           ["unknown option '--jsno'; did you mean '--json'?"])
+# only the options of the command are suggested: export has no --json
+usage_case(["export", src, "-f", "eml", "-o", uout, "--jsno"], "a mistyped option no "
+           "option of export is near", ["unknown option '--jsno'"], absent=["did you mean"],
+           writes=uout)
+for name in ("PST", "Mbox", "EML", "MailDir"):
+    rc, out, err = run(["export", src, "--format", name, "--dry-run", "-q"])
+    tap.ok(rc == 0 and "unknown format" not in err,
+           "--format %s: any case names the format (exit 0)" % name, err[-600:])
 usage_case(["export", src, "-o", uout], "export without --format", ["--format is required"],
            writes=uout)
 usage_case(["export", src, "-f", "mbox"], "export without --output", ["--output is required"])
