@@ -67,6 +67,8 @@ APP_SRC := converter/select.c converter/live.c converter/pool.c converter/boxpip
 APP_SRC += converter/verify_item.c
 # issue 14: mdexport accounts
 APP_SRC += converter/accounts.c
+# issue 16: clean interrupts
+APP_SRC += converter/interrupt.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

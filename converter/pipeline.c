@@ -29,6 +29,7 @@
 #include "core/xalloc.h"
 #include "formats.h"
 #include "importmap.h"
+#include "interrupt.h"
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
@@ -54,6 +55,9 @@ struct run {
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
 	struct progress *progress;	/* the line, the JSON stream; every stderr line goes through it */
 	struct importmap *imap;	/* issue 13: --m365-mapping, --exchange-script; NULL: none */
+	/* issue 16: SIGINT/SIGTERM/SIGHUP, looked at between messages; NULL: not watched */
+	const struct interrupt *intr;
+	unsigned interrupted;	/* mailboxes stopped by it, rolled back */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -155,6 +159,7 @@ struct box_run {
 	struct timespec t0;	/* for the elapsed time */
 	struct import_box *imp;	/* issue 13: its store files (its job's); NULL: not asked for */
 	unsigned live_try;	/* live stores (issue 13): this read of the mailbox, from 1 */
+	bool interrupted;	/* issue 16: stopped by a signal between two messages */
 };
 
 /*
@@ -456,7 +461,15 @@ static int export_folder(struct box_run *b, const struct mail_folder *f)
 	b->stats.folders++;
 	round_folder(b, f);
 	const struct mail_msg *msg = NULL;
-	while ((ret = feed_msg(b, &msg, &err)) != CONV_DONE) {
+	for (;;) {
+		/* issue 16: a signal stops the mailbox between two messages; it is rolled back */
+		if (interrupt_signal(run->intr)) {
+			b->interrupted = true;
+			ret = CONV_FATAL;
+			break;
+		}
+		if ((ret = feed_msg(b, &msg, &err)) == CONV_DONE)
+			break;
 		/*
 		 * the rest of the folder cannot be read (its index cannot be read
 		 * back): said, and the folder ends here; no message is named
@@ -657,6 +670,8 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 	}
 	sbuf_addf(out, "mdexport: %s@%s: %s %u %s (%s) in %u %s%s%s\n",
 		b->box->mailbox, b->box->domain,
+		b->interrupted ? "interrupted, nothing of this run written (an earlier "
+		"output is as it was); had read" :
 		failed ? "FAILED, nothing written; had read" :
 		dry ? "would export" : "exported",
 		s->messages, plural(s->messages, "message", "messages"), size,
@@ -1104,6 +1119,8 @@ struct box_job {
 	unsigned unreadable;
 	unsigned changing;	/* live stores (issue 13) */
 	bool failed, locked;
+	bool interrupted;	/* issue 16: stopped by a signal, rolled back */
+	bool not_started;	/* issue 16: its turn came after a signal: no row */
 	struct import_box *imp;	/* issue 13: its store files, handed to the run in finish_job */
 	bool round_wrote;	/* not a round, or a round that wrote output of its own */
 };
@@ -1138,6 +1155,10 @@ static void finish_job(struct pool_job *pj, void *ctx)
 {
 	struct box_job *j = (struct box_job *)pj;
 	struct run *run = ctx;
+	if (j->not_started) {	/* issue 16: nothing of it was looked at */
+		job_free(j);
+		return;
+	}
 	/* issue 13; before the row moves.  A round that wrote no part of its own has no
 	 * new file to import (the earlier rounds' were in their runs' files) */
 	importmap_add(run->imap, &j->imp, j->round_wrote ? j->row.output : NULL);
@@ -1146,6 +1167,7 @@ static void finish_job(struct pool_job *pj, void *ctx)
 	run->messages += j->messages;
 	run->unreadable += j->unreadable;
 	run->failed += j->failed;
+	run->interrupted += j->interrupted;
 	run->locked += j->locked;
 	run->changing += j->changing;
 	job_free(j);
@@ -1160,7 +1182,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
 		.result = b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
-			  failed ? "failed" :
+			  b->interrupted ? "interrupted" : failed ? "failed" :
 			  b->run->o->dry_run ? "dry-run" : "exported",
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
@@ -1198,7 +1220,8 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 	}
 	j->messages = failed ? 0 : s->messages;	/* a failed mailbox wrote none */
 	j->unreadable = s->unreadable;
-	j->failed = failed;
+	j->failed = failed && !b->interrupted;
+	j->interrupted = b->interrupted;
 	j->locked = b->locked;
 	j->changing = failed ? 0 : s->changing;	/* live stores (issue 13) */
 }
@@ -1304,7 +1327,12 @@ static void export_mailbox(struct box_job *j)
 static void run_job(struct pool_job *pj, void *ctx)
 {
 	(void)ctx;
-	export_mailbox((struct box_job *)pj);
+	struct box_job *j = (struct box_job *)pj;
+	/* issue 16: a mailbox whose turn comes after a signal is not started */
+	if (interrupt_signal(j->run->intr))
+		j->not_started = true;
+	else
+		export_mailbox(j);
 }
 
 /*
@@ -1335,8 +1363,14 @@ static void export_all(struct run *run)
 	const struct mail_box *box;
 	int ret;
 	for (;;) {
-		ret = r->v->next_mailbox(r, &box, &err);
+		/* issue 16: after a signal no mailbox is started; the one held is not run */
+		bool stop = interrupt_signal(run->intr) != 0;
+		ret = stop ? CONV_DONE : r->v->next_mailbox(r, &box, &err);
 		bool end = ret == CONV_DONE;
+		if (stop && held) {
+			job_free(held);
+			held = NULL;
+		}
 		if (held)
 			pool_submit(run->pool, &held->pj, end);
 		held = NULL;
@@ -1546,7 +1580,23 @@ static int open_import_files(struct run *run, const struct places *guard)
 	return ret;
 }
 
-static int export_run(const struct options *o, struct progress *p)
+/*
+ * interrupted_line: a run stopped by a signal says so once, with what is
+ * whole and how to go on (issue 16)
+ */
+static void interrupted_line(const struct run *run, int sig, struct sbuf *out)
+{
+	sbuf_addf(out, "mdexport: interrupted by %s: %u %s done (each whole, with its manifest); "
+		  "%u stopped and rolled back (an earlier output of it is as it was); the "
+		  "mailboxes not started are untouched. Run the same command again to "
+		  "export them all again, or add --incremental to add only what is missing\n",
+		  interrupt_name(sig), run->mailboxes - run->interrupted,
+		  run->mailboxes - run->interrupted == 1 ? "mailbox" : "mailboxes",
+		  run->interrupted);
+}
+
+static int export_run(const struct options *o, struct progress *p,
+		      const struct interrupt *intr)
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
@@ -1554,6 +1604,7 @@ static int export_run(const struct options *o, struct progress *p)
 	struct places guard = { 0 };
 	if (open_run(&run, o, p) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
+	run.intr = intr;
 	guarded_places(&run, &guard);
 	if (o->dry_run && o->incremental) {	/* the earlier rounds are read there */
 		struct sbuf ignored = SBUF_INIT;
@@ -1580,6 +1631,11 @@ static int export_run(const struct options *o, struct progress *p)
 	bool import_failed = importmap_finish(run.imap, &run.root, &run.diag) < 0;
 	importmap_free(&run.imap);
 	int status = close_run(&run);
+	int sig = interrupt_signal(intr);
+	if (sig) {	/* issue 16: 128 + the signal, as a shell says of a process it stopped */
+		status = 128 + sig;
+		run.report.interrupted = interrupt_name(sig);
+	}
 	status = finish_report(&run, &report, import_failed ? EXIT_FATAL : status);
 	char locked[128] = "";
 	if (run.locked)
@@ -1592,6 +1648,8 @@ static int export_run(const struct options *o, struct progress *p)
 		  "items; %u mailboxes failed%s; exit status %d\n",
 		  o->dry_run ? "would export" : "exported", run.messages,
 		  run.mailboxes, run.unreadable, run.failed, locked, status);
+	if (sig)
+		interrupted_line(&run, sig, &err);
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
 	return status;
@@ -1599,10 +1657,13 @@ static int export_run(const struct options *o, struct progress *p)
 
 int cmd_export(const struct options *o)
 {
+	/* before any thread starts: they inherit the signals blocked (interrupt.h) */
+	struct interrupt *intr = interrupt_start();
 	struct progress *p = progress_new(o->progress, "export");
-	int status = export_run(o, p);
+	int status = export_run(o, p, intr);
 	progress_stop(p);
 	progress_done(p, status);
 	progress_free(&p);
+	interrupt_stop(&intr);
 	return status;
 }

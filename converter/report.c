@@ -169,7 +169,12 @@ static void json_head(struct sbuf *j, const struct report *r, const struct repor
 	json_str_or_null(j, m->shard);
 	sbuf_adds(j, ",\"filters\":");
 	sbuf_adds(j, m->filters ? m->filters : "null");
-	sbuf_addf(j, ",\"exit_status\":%d", m->exit_status);
+	sbuf_addf(j, ",\"exit_status\":%d,\"interrupted\":%s", m->exit_status,
+		  m->interrupted ? "true" : "false");
+	if (m->interrupted) {	/* issue 16: which signal; the rows are the mailboxes done */
+		sbuf_adds(j, ",\"signal\":");
+		sbuf_add_json_str(j, m->interrupted);
+	}
 	if (m->extra)
 		sbuf_adds(j, m->extra);
 	sbuf_adds(j, ",\n\"mailboxes\":[");
@@ -213,6 +218,7 @@ int report_write(const struct report *r, const struct options *o, int64_t ended,
 		.source = o->source, .format = o->format->name, .output = o->output,
 		.shard = o->shard_n ? shard : NULL, .dry_run = o->dry_run,
 		.skip_deleted = o->skip_deleted, .exit_status = exit_status,
+		.interrupted = r->interrupted,
 	};
 	int ret = report_write_meta(r, &m, fd);
 	sbuf_release(&filters);

@@ -46,6 +46,8 @@ struct report {
 	size_t count;
 	unsigned unattributed;	/* errors outside any mailbox */
 	int64_t started;	/* Unix seconds */
+	/* issue 16: the signal that stopped the run ("SIGINT"), or NULL */
+	const char *interrupted;
 };
 
 /* report_add: append a row; the report takes over its strings */
@@ -71,6 +73,7 @@ struct report_meta {
 	const char *shard;	/* "K/N", or NULL: null (every mailbox) */
 	bool dry_run, skip_deleted;
 	int exit_status;
+	const char *interrupted;	/* issue 16: the signal's name, or NULL: not interrupted */
 	const char *extra;	/* NULL, or more members for the head: ,"key":value... */
 	const char *filters;	/* the "filters" object (filter_json), or NULL: null */
 };

@@ -38,6 +38,7 @@ struct input {			/* one REPORT file's head */
 	bool dry_run, skip_deleted;
 	unsigned shard_k, shard_n;	/* shard_n 0: the run took every mailbox */
 	int exit_status;
+	char *signal;		/* issue 16: the signal that interrupted the run, or NULL */
 	int64_t started, ended;
 };
 
@@ -387,7 +388,11 @@ static void read_head(const struct json *doc, struct input *in, struct sbuf *err
 	in->skip_deleted = get_bool(doc, "", "skip_deleted", err);
 	in->started = get_utc(doc, "started", err);
 	in->ended = get_utc(doc, "ended", err);
-	in->exit_status = (int)get_count(doc, "", "exit_status", EXIT_LOCKED, err);
+	/* 128 + a signal: a run interrupted (issue 16) */
+	in->exit_status = (int)get_count(doc, "", "exit_status", 255, err);
+	const struct json *intr = json_get(doc, "interrupted");	/* none before issue 16 */
+	if (intr && intr->type == JSON_TRUE)
+		in->signal = get_str(doc, "", "signal", false, err);
 	const struct json *filters = json_get(doc, "filters");	/* none before filters */
 	if (filters && filters->type != JSON_NULL) {
 		struct sbuf t = SBUF_INIT;
@@ -594,7 +599,8 @@ static void check_duplicates(struct merge *m)
 /* severity: the exit statuses from best to worst (as cmd_export ranks them) */
 static int severity(int status)
 {
-	return status == EXIT_OK ? 0 : status == EXIT_PARTIAL ? 1 : status == EXIT_LOCKED ? 2 : 3;
+	return status == EXIT_OK ? 0 : status == EXIT_PARTIAL ? 1 : status == EXIT_LOCKED ? 2 :
+	       status > 128 ? 4 : 3;	/* an interrupted shard did not finish: worst */
 }
 
 static int merged_status(const struct merge *m)
@@ -700,6 +706,8 @@ static int publish(struct merge *m, struct report *r)
 		.skip_deleted = first->skip_deleted, .exit_status = status, .extra = extra.buf,
 		.filters = first->filters,
 	};
+	for (size_t i = 0; i < m->nin && !meta.interrupted; i++)	/* issue 16 */
+		meta.interrupted = m->in[i].signal;
 	for (size_t i = 0; i < m->nin; i++) {
 		r->started = i && r->started < m->in[i].started ? r->started : m->in[i].started;
 		meta.ended = i && meta.ended > m->in[i].ended ? meta.ended : m->in[i].ended;
@@ -731,6 +739,7 @@ static void merge_release(struct merge *m)
 		free(in->format);
 		free(in->output);
 		free(in->filters);
+		free(in->signal);
 	}
 	for (size_t i = 0; i < m->nrows; i++) {
 		free(m->rows[i].row.mailbox);
