@@ -209,20 +209,24 @@ FORCE:
 # issue 16: make install / make uninstall (PREFIX, DESTDIR).  The binary is
 # stripped (INSTALL_STRIP= keeps its symbols: debian/rules leaves that to
 # dh_strip); the man page and the bash completion go where man and
-# bash-completion look.  uninstall removes these three files and nothing else
-# (not the folders, which other programs share).
+# bash-completion look, the README (which the man page refers to) to DOCDIR.
+# uninstall removes these four files and nothing else (not the folders,
+# which other programs share).
 STRIP ?= strip
 INSTALL_STRIP ?= -s --strip-program=$(STRIP)
 BINDIR ?= $(PREFIX)/bin
 MAN1DIR ?= $(PREFIX)/share/man/man1
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
-INSTALLED := $(BINDIR)/mdexport $(MAN1DIR)/mdexport.1 $(BASHCOMPDIR)/mdexport
+# the README the man page refers to
+DOCDIR ?= $(PREFIX)/share/doc/mdexport
+INSTALLED := $(BINDIR)/mdexport $(MAN1DIR)/mdexport.1 $(BASHCOMPDIR)/mdexport $(DOCDIR)/README.md
 .PHONY: uninstall deb
 install: mdexport
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
 	install -m 0755 $(INSTALL_STRIP) mdexport $(DESTDIR)$(BINDIR)/mdexport
 	install -m 0644 docs/mdexport.1 $(DESTDIR)$(MAN1DIR)/mdexport.1
 	install -m 0644 tools/mdexport.bash-completion $(DESTDIR)$(BASHCOMPDIR)/mdexport
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

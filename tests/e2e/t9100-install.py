@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """End-to-end: installing (issue 16).
 
-make install into a temporary DESTDIR puts exactly three files there (the
-binary, stripped; the man page; the bash completion), the installed binary's
+make install into a temporary DESTDIR puts exactly four files there (the
+binary, stripped; the man page; the bash completion; the README the man page
+refers to), the installed binary's
 --version names the release, the commit and the libraries it runs with
 (libpff as pffinfo -V says, the others as pkg-config does), the completion
 completes commands, each command's options (every one its --help lists, and
@@ -26,7 +27,7 @@ import e2e  # noqa: E402
 ROOT = e2e.ROOT
 PREFIX = "/usr/local"
 WANT_FILES = ["usr/local/bin/mdexport", "usr/local/share/bash-completion/completions/mdexport",
-              "usr/local/share/man/man1/mdexport.1"]
+              "usr/local/share/doc/mdexport/README.md", "usr/local/share/man/man1/mdexport.1"]
 LIBS = ["GMime", "GLib", "OpenSSL", "libpff", "zlib", "libxml2"]
 PKGCONFIG = {"GMime": "gmime-3.0", "GLib": "glib-2.0", "OpenSSL": "libcrypto", "zlib": "zlib",
              "libxml2": "libxml-2.0"}
@@ -60,7 +61,7 @@ make = ["make", "--no-print-directory", "-C", ROOT, "-o", "mdexport", "PREFIX=" 
         "DESTDIR=" + dest]
 rc, out, err = sh(make + ["install"])
 tap.ok(rc == 0, "make install DESTDIR=... PREFIX=%s" % PREFIX, out + err)
-tap.eq(files_under(dest), WANT_FILES, "make install installs the binary, the man page and the completion")
+tap.eq(files_under(dest), WANT_FILES, "make install installs the binary, the man page, the completion and the README")
 binary = os.path.join(dest, "usr/local/bin/mdexport")
 tap.ok(has_symtab(os.path.join(ROOT, "mdexport")) is True and has_symtab(binary) is False,
        "the installed binary is stripped (readelf -S: no .symtab; the built one has it)",
@@ -70,6 +71,11 @@ tap.ok(rc == 0 and ", stripped" in out, "file(1) says the installed binary is st
 man = os.path.join(dest, "usr/local/share/man/man1/mdexport.1")
 tap.ok(os.path.exists(man) and open(man, "rb").read() == open(os.path.join(ROOT, "docs/mdexport.1"), "rb").read(),
        "the man page installed is docs/mdexport.1")
+rc, out, err = sh(["man", "-l", man], env=dict(os.environ, MANWIDTH="80", MANPAGER="cat"))
+out = re.sub(r".\x08", "", out)   # the overstrikes of bold and underline
+tap.ok(rc == 0 and "SEE ALSO" in out and "share/doc/mdexport/README.md" in out,
+       "the man page renders (man -l) with a SEE ALSO and names where its README is installed",
+       "exit %d: %s" % (rc, err[:500]))
 
 # ---- --version ----------------------------------------------------------------------
 rc, out, err = sh([binary, "--version"])
