@@ -4,6 +4,13 @@ DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 VERSION := 0.1.0
+# issue 16: the commit --version names: `git describe` in a git work tree
+# (.git is a folder, or a file in a worktree), "unknown" in an exported tree
+# (a Debian source package); MDEXPORT_COMMIT=... (command line or
+# environment) wins: make deb passes it to the package's build
+ifndef MDEXPORT_COMMIT
+MDEXPORT_COMMIT := $(shell [ -e .git ] && git describe --always --dirty 2>/dev/null || echo unknown)
+endif
 
 WARN := -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wconversion -Wpointer-arith -Wstrict-prototypes
 # make check builds with WERROR=-Werror: a warning fails CI, not a user's build
@@ -22,6 +29,8 @@ DEPS_LIBS += -Wl,-z,now
 INCLUDES := -I. -Iformats
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) $(INCLUDES) \
 	-DMDEXPORT_VERSION='"$(VERSION)"' $(DEPS_CFLAGS) $(CFLAGS)
+# issue 16: the preprocessor flags a package build passes (dpkg-buildflags: _FORTIFY_SOURCE)
+ALL_CFLAGS += $(CPPFLAGS)
 
 BUILD := build
 # formats/core: the base every format uses (includes nothing above it)
@@ -69,6 +78,9 @@ APP_SRC += converter/verify_item.c
 APP_SRC += converter/accounts.c
 # issue 16: clean interrupts
 APP_SRC += converter/interrupt.c
+# issue 16: --version (the commit, the libraries' versions)
+APP_SRC += converter/version.c
+CORE_SRC += formats/core/libversions.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 
@@ -93,7 +105,7 @@ FUZZ_REPLAYS := $(addprefix test-fuzz-,$(FUZZ_TARGETS))
 UNIT_TESTS += $(FUZZ_REPLAYS)
 UNIT_BINS += $(addprefix $(BUILD)/tests/,$(FUZZ_REPLAYS))
 
-.PHONY: all deps demo check check-sanitize fault lint unit e2e bench fuzz fuzz-build install clean
+.PHONY: all deps test-deps demo check check-sanitize fault lint unit e2e bench fuzz fuzz-build install clean
 # object files are kept, not deleted as intermediates of the test-binary rule
 .SECONDARY: $(LIB_OBJ)
 all: mdexport $(TOOLS)
@@ -123,8 +135,12 @@ $(BUILD)/tests/%: tests/%.c $(LIB_OBJ) tests/unit.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB_OBJ) $(DEPS_LIBS)
 
+# what building needs (make demo); test-deps adds the test tools (make check, make fuzz)
 deps:
 	@tools/install-deps
+
+test-deps:
+	@tools/install-deps --test
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -132,7 +148,7 @@ demo: deps
 
 unit: $(UNIT_BINS)
 
-check: deps
+check: test-deps
 	@$(MAKE) --no-print-directory WERROR=-Werror all unit fault
 	@$(MAKE) --no-print-directory lint
 	@tools/run-tests
@@ -182,13 +198,48 @@ $(BUILD)/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/fuzz -fsanitize=fuzzer $(FUZZ_SAN) -o $@ \
 		tests/fuzz/fuzz-$*.c $(LIB_OBJ) $(DEPS_LIBS)
 
-fuzz: deps
+fuzz: test-deps
 	@tools/fuzz
 
+# only converter/version.o sees the commit, and it is rebuilt when the
+# commit changes: the stamp is rewritten only then
+$(BUILD)/commit.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(MDEXPORT_COMMIT)' | cmp -s - $@ || echo '$(MDEXPORT_COMMIT)' > $@
+$(BUILD)/converter/version.o: $(BUILD)/commit.stamp
+$(BUILD)/converter/version.o: ALL_CFLAGS += -DMDEXPORT_COMMIT='"$(MDEXPORT_COMMIT)"'
+.PHONY: FORCE
+FORCE:
+
+# issue 16: make install / make uninstall (PREFIX, DESTDIR).  The binary is
+# stripped (INSTALL_STRIP= keeps its symbols: debian/rules leaves that to
+# dh_strip); the man page and the bash completion go where man and
+# bash-completion look, the README (which the man page refers to) to DOCDIR.
+# uninstall removes these four files and nothing else (not the folders,
+# which other programs share).
+STRIP ?= strip
+INSTALL_STRIP ?= -s --strip-program=$(STRIP)
+BINDIR ?= $(PREFIX)/bin
+MAN1DIR ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# the README the man page refers to
+DOCDIR ?= $(PREFIX)/share/doc/mdexport
+INSTALLED := $(BINDIR)/mdexport $(MAN1DIR)/mdexport.1 $(BASHCOMPDIR)/mdexport $(DOCDIR)/README.md
+.PHONY: uninstall deb
 install: mdexport
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
-	install -m 0755 mdexport $(DESTDIR)$(PREFIX)/bin/mdexport
-	install -m 0644 docs/mdexport.1 $(DESTDIR)$(PREFIX)/share/man/man1/mdexport.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MAN1DIR) $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(INSTALL_STRIP) mdexport $(DESTDIR)$(BINDIR)/mdexport
+	install -m 0644 docs/mdexport.1 $(DESTDIR)$(MAN1DIR)/mdexport.1
+	install -m 0644 tools/mdexport.bash-completion $(DESTDIR)$(BASHCOMPDIR)/mdexport
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+
+# issue 16: the Debian package (debian/), built from a copy of the tree
+# (as from a source package: no .git, no build/) into dist/
+deb:
+	@MDEXPORT_COMMIT='$(MDEXPORT_COMMIT)' tools/mkdeb
 
 clean:
-	rm -rf $(BUILD) $(SAN_BUILD) $(FAULT_BUILD) $(FUZZ_BUILD) mdexport demo-out $(TOOLS)
+	rm -rf $(BUILD) $(SAN_BUILD) $(FAULT_BUILD) $(FUZZ_BUILD) mdexport demo-out $(TOOLS) dist

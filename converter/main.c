@@ -20,6 +20,7 @@
 #include "options.h"
 #include "select.h"
 #include "suggest.h"
+#include "version.h"	/* issue 16: --version */
 
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
@@ -48,7 +49,7 @@ static const char usage_main[] =
 "SOURCE is only ever read.\n"
 "\n"
 "  -h, --help       this help; `mdexport COMMAND --help` for a command\n"
-"  -V, --version    print the version\n"
+"  -V, --version    print the version, the commit and the libraries' versions\n"
 "\n"
 "Exit status: 0 all exported (verify: everything verifies), 1 finished but\n"
 "some items could not be read (verify: something does not verify), 2 usage\n"
@@ -896,8 +897,8 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
-		printf("mdexport %s\n", MDEXPORT_VERSION);
-		return EXIT_OK;
+		/* issue 16: the commit and the libraries' versions (converter/version.c) */
+		return print_version(stdout) ? EXIT_FATAL : EXIT_OK;
 	}
 	int command = command_of(cmd);
 	if (command < 0)

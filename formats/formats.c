@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/libversions.h"
 #include "null/null.h"
 
 /* each format's driver.c */
@@ -96,4 +97,12 @@ const struct mail_reader_ops *formats_source_reader(const char *source, const ch
 			return r;
 	}
 	return default_source->reader;
+}
+
+void formats_lib_versions(struct sbuf *out)
+{
+	core_lib_versions(out);
+	for (size_t i = 0; drivers[i]; i++)
+		if (drivers[i]->lib_versions)
+			drivers[i]->lib_versions(out);
 }

@@ -37,4 +37,11 @@ const struct mail_check_ops *formats_checker(const char *name);
  */
 const struct mail_reader_ops *formats_source_reader(const char *source, const char **path);
 
+/*
+ * formats_lib_versions: "NAME VERSION\n" for every library the formats
+ * run with (the base's, then each driver's), for --version: the converter
+ * names no library itself
+ */
+void formats_lib_versions(struct sbuf *out);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/check.h"
 #include "core/reader.h"
+#include "core/sbuf.h"
 #include "core/writer.h"
 
 /* what a format holds of a message, so that what it cannot hold is known, not guessed */
@@ -30,6 +31,11 @@ struct mail_driver {
 	const struct mail_writer_ops *writer;	/* NULL: cannot be written */
 	const struct mail_check_ops *check;	/* how verify reads the writer's output back */
 	unsigned keeps;		/* enum format_keeps */
+	/*
+	 * lib_versions: appends "NAME VERSION\n" for each library only this
+	 * format uses, as the running process has it (--version); NULL: none
+	 */
+	void (*lib_versions)(struct sbuf *out);
 };
 
 #endif

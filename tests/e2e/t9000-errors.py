@@ -14,6 +14,7 @@ the reason, never skipped."""
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -291,8 +292,11 @@ tap.ok(rc == 0 and "--skip-deleted" in out and not os.path.exists(uout),
        "export ... --help shows help, exits 0 and exports nothing", "exit %d\n%s" % (rc, err[:500]))
 for flag in ("--version", "-V"):
     rc, out, err = run([flag])
-    tap.ok(rc == 0 and out == "mdexport 0.1.0\n" and not err,
-           "mdexport %s prints 'mdexport 0.1.0'" % flag, "exit %d, stdout %r, stderr %r" % (rc, out, err))
+    # issue 16: the first line names the release and the commit; the libraries follow (t9100)
+    tap.ok(rc == 0 and re.match(r"mdexport 0\.1\.0 \([^()\s]+\)\n", out) is not None
+           and "\nlibpff " in out and not err,
+           "mdexport %s prints 'mdexport 0.1.0 (COMMIT)' and the libraries" % flag,
+           "exit %d, stdout %r, stderr %r" % (rc, out, err))
 
 # ---- 3. SOURCE that cannot be used: exit 2, SOURCE named, nothing written ------
 
