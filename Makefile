@@ -81,6 +81,9 @@ APP_SRC += converter/interrupt.c
 # issue 16: --version (the commit, the libraries' versions)
 APP_SRC += converter/version.c
 CORE_SRC += formats/core/libversions.c
+# issue 16: re-runs that cannot destroy an earlier export
+APP_SRC += converter/rerun.c
+APP_SRC += converter/verify_dir.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -172,7 +172,7 @@ static const char usage_export_import[] =
 "                            merged into the existing folders)\n";
 
 static const char usage_verify[] =
-"usage: mdexport verify SOURCE DIR [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
+"usage: mdexport verify SOURCE DIR [--all] [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "                       [--jobs N] [--progress WHEN] [filters, as export takes them]\n"
 "\n"
@@ -183,9 +183,13 @@ static const char usage_verify[] =
 "CRLF to LF, flags in the name; mbox: From_ and Status lines, mboxrd; PST:\n"
 "subject, dates, flags, bodies and every attachment, read back by libpff).\n"
 "Reports per mailbox and folder: verified, altered, missing, extra, naming\n"
-"each message that differs.  SOURCE is only read.\n"
+"each message that differs.  SOURCE is only read.  It checks the mailboxes\n"
+"DIR holds exports of (those of SOURCE with none are counted in one line),\n"
+"and names every file in DIR that no manifest describes.\n"
 "\n"
-"  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable)\n"
+"      --all                 every mailbox of SOURCE must be in DIR (one that\n"
+"                            is not is missing)\n"
+"  -u, --user MAILBOX@DOMAIN only this mailbox (repeatable; it must be in DIR)\n"
 "  -d, --domain DOMAIN       only this domain's mailboxes (repeatable)\n"
 "      --json                one JSON document on stdout, for scripts\n"
 "      --map WINPREFIX=LOCALDIR\n"
@@ -285,6 +289,15 @@ static const char usage_accounts[] =
 "(it is still listed), 2 usage error, unusable SOURCE, or a SOURCE whose\n"
 "format has no account list.\n";
 
+/* issue 16: after export's usage */
+static const char usage_rerun[] =
+"\n"
+"Re-runs (an export is evidence: a re-run never destroys one unasked):\n"
+"      --force               replace an earlier export in DIR made in another\n"
+"                            format or with options that change the bytes\n"
+"                            (without it such a mailbox is refused, exit 2;\n"
+"                            --dry-run says what would be created or replaced)\n";
+
 /* after export's usage and its filters */
 static const char usage_rounds[] =
 "\n"
@@ -330,6 +343,8 @@ enum { OPT_M365_MAPPING = 512, OPT_EXCHANGE_SCRIPT, OPT_UNC, OPT_ADDRESS_MAP, OP
 enum { OPT_TIMEZONE = 768, OPT_VCARD };
 /* issue 14 (i14-accounts) */
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
+/* issue 16 */
+enum { OPT_FORCE = 900, OPT_ALL };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -348,6 +363,8 @@ static void fputs_usage(const char *usage, FILE *f)
 		fputs(usage_groupware, f);	/* issue 14 */
 		fputs(usage_public, f);
 	}
+	if (usage == usage_export)
+		fputs(usage_rerun, f);	/* issue 16 */
 	if (usage == usage_export)
 		fputs(usage_rounds, f);
 	if (usage == usage_export)
@@ -445,7 +462,10 @@ static bool allowed(enum command cmd, int c)
 	case OPT_M365_MAPPING: case OPT_EXCHANGE_SCRIPT: case OPT_UNC: case OPT_ADDRESS_MAP:
 	case OPT_TARGET_ROOT:	/* issue 13 */
 	case OPT_VCARD:		/* issue 14 */
+	case OPT_FORCE:		/* issue 16 */
 		return cmd == CMD_EXPORT;
+	case OPT_ALL:
+		return cmd == CMD_VERIFY;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	case OPT_JSON:
@@ -736,6 +756,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "vcard", required_argument, NULL, OPT_VCARD },
 		{ "no-public-folders", no_argument, NULL, OPT_NO_PUBLIC_FOLDERS },	/* issue 14 */
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "force", no_argument, NULL, OPT_FORCE },	/* issue 16 */
+		{ "all", no_argument, NULL, OPT_ALL },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -821,6 +843,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			break;
 		case OPT_NO_PUBLIC_FOLDERS: o->no_public_folders = true; break;	/* issue 14 */
 		case OPT_CSV: o->csv = true; break;
+		case OPT_FORCE: o->force = true; break;	/* issue 16 */
+		case OPT_ALL: o->all = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:

@@ -68,6 +68,9 @@ struct options {
 	/* issue 14 (i14-accounts) */
 	bool no_public_folders;	/* --no-public-folders: list, export, verify */
 	bool csv;		/* accounts --csv */
+	/* issue 16: replace an earlier export of another format or other options */
+	bool force;
+	bool all;		/* verify --all: every mailbox of SOURCE must be in DIR */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -36,6 +36,7 @@
 #include "prescan.h"
 #include "progress.h"
 #include "report.h"
+#include "rerun.h"
 #include "rounds.h"
 #include "select.h"
 
@@ -160,6 +161,15 @@ struct box_run {
 	struct import_box *imp;	/* issue 13: its store files (its job's); NULL: not asked for */
 	unsigned live_try;	/* live stores (issue 13): this read of the mailbox, from 1 */
 	bool interrupted;	/* issue 16: stopped by a signal between two messages */
+	/*
+	 * issue 16: what DIR held of the mailbox that this run replaces (said in
+	 * the summary; empty: nothing), refused (another format or options, no
+	 * --force), and the earlier output to remove once this one is in place
+	 * (another format's: its name is not this run's)
+	 */
+	struct sbuf replaces;
+	bool refused;
+	char *earlier_output;
 };
 
 /*
@@ -660,6 +670,11 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 			"that run has finished\n", b->box->mailbox, b->box->domain, b->dest.buf);
 		return;
 	}
+	if (b->refused) {	/* issue 16: rerun_guard said why */
+		sbuf_addf(out, "mdexport: %s@%s: not exported; its earlier export in DIR is "
+			  "kept as it was (--force replaces it)\n", b->box->mailbox, b->box->domain);
+		return;
+	}
 	if (b->unreadable_box) {
 		sbuf_addf(out, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
@@ -678,6 +693,10 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		s->folders, plural(s->folders, "folder", "folders"),
 		failed || dry ? "" : " to ", failed || dry ? "" : b->dest.buf);
 	round_summary(b, out);
+	if (b->replaces.len && !failed)	/* issue 16 */
+		sbuf_addf(out, "  %s: %s\n", dry ? "would replace" : "replaced", b->replaces.buf);
+	else if (dry && !b->run->o->incremental)
+		sbuf_addf(out, "  would create: DIR holds no export of it\n");
 	if (s->items[ITEM_CALENDAR] + s->items[ITEM_CONTACT] + s->items[ITEM_TASK] +
 	    s->items[ITEM_NOTE])	/* issue 14 */
 		sbuf_addf(out, "  of them groupware: %u %s, %u %s, %u %s, %u %s (%u recovered, "
@@ -813,7 +832,7 @@ static int open_target(struct box_run *b, struct sbuf *err)
 static int dry_target(struct box_run *b)
 {
 	struct run *run = b->run;
-	if (!run->o->incremental || run->root.fd < 0)
+	if (run->root.fd < 0)	/* issue 16: every dry run says what it would replace */
 		return 1;
 	struct sbuf dom = SBUF_INIT, ignored = SBUF_INIT;
 	fsname_escape(&dom, b->box->domain);
@@ -1182,7 +1201,7 @@ static void fill_result(struct box_run *b, struct box_job *j, bool failed)
 		.mailbox = xasprintf("%s@%s", b->box->mailbox, b->box->domain),
 		.output = wrote ? xstrdup(b->rel.buf) : NULL,
 		.result = b->shared ? "shared" : b->locked ? "locked" : b->unreadable_box ? "unreadable" :
-			  b->interrupted ? "interrupted" : failed ? "failed" :
+			  b->interrupted ? "interrupted" : b->refused ? "refused" : failed ? "failed" :
 			  b->run->o->dry_run ? "dry-run" : "exported",
 		.folders = s->folders, .groupware = s->groupware, .found = s->found,
 		.exported = failed ? 0 : s->messages, .deleted = s->deleted_skipped,
@@ -1250,6 +1269,66 @@ static void open_box(struct box_run *b, int reader_status, struct sbuf *reader_e
 	diag_replay(&b->diag, &b->rcapture);
 }
 
+/*
+ * rerun_guard (issue 16): what DIR holds of the mailbox, read from its
+ * manifest.  Another format, or options that change the bytes, is refused
+ * without --force (an export is evidence: a re-run must not destroy it
+ * unasked); with --force, or the same format and options, it is replaced
+ * and the summary says so.  A round (--incremental) is rounds.c's to judge.
+ * Returns -1 when refused (err set).
+ */
+static int rerun_guard(struct box_run *b, struct sbuf *err)
+{
+	const struct options *o = b->run->o;
+	if (o->incremental || b->domain.fd < 0)
+		return 0;
+	char *manifest = xasprintf("%s.manifest.jsonl", b->name.buf);
+	struct earlier_export e;
+	struct sbuf why = SBUF_INIT, now = SBUF_INIT;
+	int found = earlier_export_read(b->domain.fd, manifest, &e, &why);
+	free(manifest);
+	if (found < 0)		/* a manifest that cannot be read is no export to keep */
+		diag_warn(&b->diag, "%s@%s: %s; replaced", b->box->mailbox, b->box->domain, why.buf);
+	int ret = 0;
+	if (found > 0) {
+		byte_options(o->record_argv, (size_t)o->record_argc, &now);
+		bool same = !strcmp(e.format, o->format->name) && !strcmp(e.options, now.buf);
+		sbuf_addf(&b->replaces, "the %s export made %s%s%s", e.format, e.started,
+			  e.options[0] ? " with " : "", e.options);
+		if (!same && o->dry_run)
+			sbuf_adds(&b->replaces, " (another format or options: refused without --force)");
+		if (!same && !o->force && !o->dry_run) {
+			sbuf_addf(err, "%s@%s: not exported: '%s/%s' holds %s; this run writes "
+				  "%s%s%s; it is not replaced without --force (or choose another "
+				  "--output)", b->box->mailbox, b->box->domain, o->output, e.output,
+				  b->replaces.buf, o->format->name, now.len ? " with " : "", now.buf);
+			b->refused = true;
+			ret = -1;
+		} else if (!same && strcmp(e.output, b->rel.buf)) {
+			b->earlier_output = xstrdup(e.output);
+		}
+		earlier_export_release(&e);
+	}
+	sbuf_release(&why);
+	sbuf_release(&now);
+	return ret;
+}
+
+/* drop_earlier_output: another format's output, once this run's is in place (--force) */
+static void drop_earlier_output(struct box_run *b)
+{
+	if (!b->earlier_output)
+		return;
+	const char *leaf = strrchr(b->earlier_output, '/');
+	leaf = leaf ? leaf + 1 : b->earlier_output;
+	struct sbuf err = SBUF_INIT;
+	char *display = tree_display(&b->domain, leaf);
+	if (tree_remove(b->domain.fd, leaf, display, &err) < 0 && errno != ENOENT)
+		diag_warn(&b->diag, "%s; the earlier export is still there", err.buf);
+	free(display);
+	sbuf_release(&err);
+}
+
 static void export_mailbox(struct box_job *j)
 {
 	struct run *run = j->run;
@@ -1267,6 +1346,7 @@ static void export_mailbox(struct box_job *j)
 	sbuf_init(&b.rcapture);
 	sbuf_init(&b.recovered);
 	b.domain = b.work = (struct tree)TREE_INIT;
+	sbuf_init(&b.replaces);
 	b.lock_fd = -1;
 	b.hash = run->o->dry_run ? NULL : msg_hash_new();
 	mail_item_loc_init(&b.loc);
@@ -1294,9 +1374,14 @@ static void export_mailbox(struct box_job *j)
 			failed = true;
 		} else if (ready == 0) {
 			b.locked = true;
+		} else if (rerun_guard(&b, &err) < 0) {	/* issue 16 */
+			diag_fatal(&b.diag, "%s", err.buf);
+			failed = true;
 		} else {
 			failed = !write_mailbox(&b, run->o->dry_run ? formats_dry_run_writer() :
 						run->o->format, &err);
+			if (!failed)
+				drop_earlier_output(&b);
 		}
 		close_target(&b);
 	}
@@ -1320,6 +1405,8 @@ static void export_mailbox(struct box_job *j)
 	rounds_free(&b.round.r);
 	sbuf_release(&b.rcapture);
 	sbuf_release(&b.recovered);
+	sbuf_release(&b.replaces);
+	free(b.earlier_output);
 	mail_item_loc_release(&b.loc);
 	conv_stats_release(&b.stats);
 }
@@ -1606,7 +1693,7 @@ static int export_run(const struct options *o, struct progress *p,
 		return EXIT_FATAL;
 	run.intr = intr;
 	guarded_places(&run, &guard);
-	if (o->dry_run && o->incremental) {	/* the earlier rounds are read there */
+	if (o->dry_run) {	/* the earlier rounds are read there; what a run would replace */
 		struct sbuf ignored = SBUF_INIT;
 		if (tree_open_root(&run.root, o->output, &ignored) < 0)
 			run.root = (struct tree)TREE_INIT;

@@ -176,7 +176,7 @@ static const char *result_of(const char *word)
 {
 	static const char *const results[] = {
 		"exported", "failed", "unreadable", "locked", "shared", "dry-run",
-		"interrupted",	/* issue 16 */
+		"interrupted", "refused",	/* issue 16 */
 	};
 	for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++)
 		if (!strcmp(word, results[i]))

@@ -22,6 +22,7 @@
 
 #include "pool.h"
 #include "core/outdir.h"
+#include "core/sbuf.h"
 #include "core/xalloc.h"
 #include "formats.h"
 #include "prescan.h"
@@ -763,6 +764,33 @@ static struct vjob *job_new(struct vrun *run, const struct mail_box *box, int st
 	return j;
 }
 
+/*
+ * in_scope (issue 16): verify checks the mailboxes DIR holds exports of; one
+ * of SOURCE that DIR holds nothing of is counted, said once, and not
+ * checked, unless --all, or --user/--domain named it: then it is required
+ */
+static bool in_scope(struct vrun *run, const struct mail_box *box)
+{
+	const struct options *o = run->o;
+	if (o->all || o->nusers || o->ndomains || box->shared_with)
+		return true;
+	struct sbuf path = SBUF_INIT;
+	sbuf_addf(&path, "%s/", o->output);
+	fsname_escape(&path, box->domain);
+	sbuf_addch(&path, '/');
+	fsname_escape_mailbox(&path, box->mailbox);
+	sbuf_adds(&path, ".manifest.jsonl");
+	struct stat st;
+	bool there = lstat(path.buf, &st) == 0 || errno != ENOENT;
+	sbuf_release(&path);
+	if (!there) {
+		char *name = xasprintf("%s@%s", box->mailbox, box->domain);
+		vreport_not_in_dir(&run->rep, name);
+		free(name);
+	}
+	return there;
+}
+
 /* verify_all: every mailbox wanted, one at a time or side by side (-j N), reported in order */
 static void verify_all(struct vrun *run)
 {
@@ -785,7 +813,7 @@ static void verify_all(struct vrun *run)
 			pool_print(run->pool, listing.buf, listing.len);
 			sbuf_reset(&listing);
 		}
-		if (!select_wanted(&run->sel, box)) {
+		if (!select_wanted(&run->sel, box) || !in_scope(run, box)) {
 			sbuf_reset(&err);
 			continue;
 		}
@@ -882,8 +910,10 @@ static int verify_run(const struct options *o, struct progress *p)
 	verify_all(&run);
 	prescan_finish(&scan);
 	progress_stop(p);
-	if (!o->nusers && !o->ndomains && !o->shard_n)	/* the others' are another run's */
+	if (!o->nusers && !o->ndomains && !o->shard_n) {	/* the others' are another run's */
 		stray_manifests(&run);
+		verify_unlisted(&run);	/* issue 16 */
+	}
 	bool bad_filter = select_unmatched(&run.sel);
 	int status = vreport_finish(&run.rep);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -29,6 +29,9 @@ struct vrun {
 	struct progress *progress;
 };
 
+/* verify_unlisted: every file in DIR that no manifest describes, named (verify_dir.c) */
+void verify_unlisted(struct vrun *run);
+
 struct vbox {
 	struct vrun *run;
 	const struct mail_box *box;

@@ -23,6 +23,7 @@ void vreport_init(struct vreport *r, bool json, const char *source, const char *
 	r->json = json;
 	sbuf_init(&r->doc);
 	sbuf_init(&r->other);
+	sbuf_init(&r->absent);
 	sbuf_adds(&r->doc, "{\"source\": ");
 	sbuf_add_json_str(&r->doc, source);
 	sbuf_adds(&r->doc, ", \"output\": ");
@@ -274,11 +275,36 @@ void vreport_other(struct vreport *r, const char *what, const char *path)
 	r->nother++;
 }
 
+void vreport_unlisted(struct vreport *r, const char *path, const char *what)
+{
+	r->n[VK_MANIFEST]++;
+	if (r->json) {
+		sbuf_adds(&r->other, r->nother ? ",\n  {\"what\": " : "\n  {\"what\": ");
+		sbuf_add_json_str(&r->other, what);
+		sbuf_adds(&r->other, ", \"path\": ");
+		sbuf_add_json_str(&r->other, path);
+		sbuf_addch(&r->other, '}');
+	} else {
+		printf("unlisted: %s: %s\n", path, what);
+	}
+	r->nother++;
+}
+
+void vreport_not_in_dir(struct vreport *r, const char *mailbox)
+{
+	if (r->not_in_dir++)
+		sbuf_adds(&r->absent, ", ");
+	sbuf_add_json_str(&r->absent, mailbox);
+}
+
 int vreport_finish(struct vreport *r)
 {
 	bool failed = false;
 	for (int k = VK_ALTERED; k < VK_NKINDS; k++)
 		failed = failed || r->n[k];
+	/* issue 16: a DIR holding no export of any mailbox of SOURCE verifies nothing */
+	bool nothing = !r->mailboxes && r->not_in_dir;
+	failed = failed || nothing;
 	int status = failed ? EXIT_PARTIAL : EXIT_OK;
 	struct sbuf t = SBUF_INIT;
 	counts_text(&t, r->n, true);
@@ -286,10 +312,17 @@ int vreport_finish(struct vreport *r)
 		sbuf_addf(&r->doc, "\n], \"other\": [%s], \"totals\": {\"mailboxes\": %u, ",
 			  r->other.buf, r->mailboxes);
 		json_counts(&r->doc, r->n, true);
-		sbuf_addf(&r->doc, "}, \"verified\": %s, \"exit_status\": %d}\n",
-			  failed ? "false" : "true", status);
+		sbuf_addf(&r->doc, "}, \"not_in_dir\": [%s], \"verified\": %s, "
+			  "\"exit_status\": %d}\n", r->absent.buf, failed ? "false" : "true",
+			  status);
 		fputs(r->doc.buf, stdout);
 	} else {
+		if (r->not_in_dir)	/* issue 16: said once, not a line each */
+			printf("mdexport: verify: %u %s of SOURCE %s no export in DIR: not checked "
+			       "(--all requires every mailbox of SOURCE)%s\n", r->not_in_dir,
+			       r->not_in_dir == 1 ? "mailbox" : "mailboxes",
+			       r->not_in_dir == 1 ? "has" : "have",
+			       nothing ? "; DIR holds no export of any mailbox of SOURCE" : "");
 		printf("mdexport: verify: %u %s: %s; %s (exit status %d)\n", r->mailboxes,
 		       r->mailboxes == 1 ? "mailbox" : "mailboxes", t.buf,
 		       failed ? "NOT everything verifies" : "everything verifies", status);
@@ -297,5 +330,6 @@ int vreport_finish(struct vreport *r)
 	sbuf_release(&t);
 	sbuf_release(&r->doc);
 	sbuf_release(&r->other);
+	sbuf_release(&r->absent);
 	return status;
 }

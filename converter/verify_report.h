@@ -38,6 +38,9 @@ struct vreport {
 	unsigned n[VK_NKINDS];
 	struct sbuf other;	/* problems outside any mailbox (JSON array items) */
 	unsigned nother;
+	/* issue 16: mailboxes of SOURCE that DIR holds no export of, not checked */
+	unsigned not_in_dir;
+	struct sbuf absent;	/* their names (JSON array items) */
 };
 
 void vreport_init(struct vreport *r, bool json, const char *source, const char *dir);
@@ -56,6 +59,10 @@ bool vbox_failed(const struct vbox_report *b);
 void vreport_box(struct vreport *r, struct vbox_report *b);
 /* vreport_other: a problem outside any mailbox (a manifest of no mailbox in SOURCE) */
 void vreport_other(struct vreport *r, const char *what, const char *path);
+/* vreport_unlisted: a file in DIR that no manifest describes (issue 16) */
+void vreport_unlisted(struct vreport *r, const char *path, const char *what);
+/* vreport_not_in_dir: a mailbox of SOURCE that DIR holds no export of (not checked) */
+void vreport_not_in_dir(struct vreport *r, const char *mailbox);
 /* vreport_finish: the closing line or the JSON document; returns the exit status */
 int vreport_finish(struct vreport *r);
 
