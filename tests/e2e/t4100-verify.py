@@ -250,13 +250,26 @@ shutil.copytree(fixture_outs["eml"], o)
 os.remove(manifest_lines(o, "example.com", "bob")[0])
 with open(os.path.join(o, "example.com", "zed.manifest.jsonl"), "wb") as f:
     f.write(b"")
-rc, doc, err = verify(store, o)
+# issue 16: by default verify checks the mailboxes DIR holds exports of; bob's
+# output without its manifest is then a folder no manifest describes, and bob
+# is counted among the mailboxes DIR holds nothing of.  --all requires every
+# mailbox of SOURCE: bob then fails as before, the manifest being unreadable.
+BOB_UNLISTED = {"what": "in DIR, but no manifest describes it", "path": "example.com/bob"}
+ZED_STRAY = {"what": "a manifest for a mailbox that SOURCE does not have",
+             "path": "example.com/zed.manifest.jsonl"}
+rc, doc, err = verify(store, o, "--all")
 bob = [m for m in doc["mailboxes"] if m["mailbox"] == "bob@example.com"][0] if doc else {}
 tap.ok(rc == 1 and bob and not bob["verified"] and
        "cannot read the manifest" in bob["problems"][0]["what"] and
-       doc["other"] == [{"what": "a manifest for a mailbox that SOURCE does not have",
-                         "path": "example.com/zed.manifest.jsonl"}],
-       "a mailbox without a manifest fails; a manifest of no mailbox is named", err)
+       doc["other"] == [ZED_STRAY, BOB_UNLISTED],
+       "--all: a mailbox without a manifest fails; a manifest of no mailbox is named, and "
+       "the output no manifest describes", err)
+rc, doc, err = verify(store, o)
+names = [m["mailbox"] for m in doc["mailboxes"]] if doc else []
+tap.ok(rc == 1 and doc and "bob@example.com" not in names and
+       doc["not_in_dir"] == ["bob@example.com"] and doc["other"] == [ZED_STRAY, BOB_UNLISTED],
+       "by default: bob (no manifest) is not checked but listed as not in DIR; his output is "
+       "named as described by no manifest; the stray manifest is named", err)
 
 # ---- usage -----------------------------------------------------------------------
 rc, out, err = e2e.run(["verify", "--help"])
