@@ -24,13 +24,101 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import e2e  # noqa: E402
 import hdrrule  # noqa: E402
 
-# (source file name, field): why the rule cannot say which reading is right
+# Why the rule cannot say which reading is right (rule 5 takes the address
+# structure from the raw value but names no parser for it): mdexport reads
+# it with GMime's, hdrrule.py with Python's email._parseaddr.
+MALFORMED_ADDRESS = ("not an RFC 5322 address list (a blank or a group inside <...>, a local part "
+                     "ending in a dot, two @, no address, text after <...>): GMime's parser and "
+                     "Python's email._parseaddr recover a different structure")
+COMMENT_NAME = ("a comment beside or instead of the display name (\"ILUG (Request) <...>\", "
+                "\"a@b ((Name))\"): RFC 5322 leaves comments out of the name, email._parseaddr "
+                "keeps or uses them; the rule does not say")
+BLANKS_IN_NAME = ("two blanks inside an unquoted display name: email._parseaddr joins the words "
+                  "with one, GMime keeps them; the rule does not say")
+EIGHT_BIT_ADDRESS = ("a mailbox without a name whose local part is raw 8-bit text: GMime's parser "
+                     "drops it (no recipient, no sender name), Python's keeps it as an address")
+
+# (source file name, field): the fixed-seed store's differences of that kind
 EXCEPTIONS = {
+    ('md5001000009684.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000012229.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000013374.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000014226.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000014652.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000015848.msg', 'From'): MALFORMED_ADDRESS,
+    ('md5001000016977.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000017644.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000017818.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000018054.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000018269.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000018920.msg', 'From'): MALFORMED_ADDRESS,
+    ('md5001000019180.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000019542.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000019739.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000020981.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000021443.msg', 'From'): EIGHT_BIT_ADDRESS,
+    ('md5001000022006.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000022104.msg', 'To'): COMMENT_NAME,
+    ('md5001000022258.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000022296.msg', 'From'): BLANKS_IN_NAME,
+    ('md50000001095.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000003485.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000001775.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000006124.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000050143.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000050254.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000050275.msg', 'From'): EIGHT_BIT_ADDRESS,
+    ('md5001000051020.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000051338.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000051570.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000052117.msg', 'To'): COMMENT_NAME,
+    ('md5001000052506.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000052730.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000053897.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000054443.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000054908.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000055942.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000056554.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000056656.msg', 'To'): COMMENT_NAME,
+    ('md5001000056663.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000057177.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000058546.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000058521.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000058946.msg', 'From'): BLANKS_IN_NAME,
+    ('md5001000059325.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000059938.msg', 'From'): EIGHT_BIT_ADDRESS,
+    ('md5001000061424.msg', 'From'): EIGHT_BIT_ADDRESS,
+    ('md5001000062313.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000063235.msg', 'From'): BLANKS_IN_NAME,
+    ('md5001000045669.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000046105.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000046472.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000047716.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000047770.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000047954.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000030893.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000033101.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000033132.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000033717.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000033749.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000033833.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000034241.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000034304.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000034631.msg', 'To'): EIGHT_BIT_ADDRESS,
+    ('md5001000034721.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000035650.msg', 'From'): EIGHT_BIT_ADDRESS,
+    ('md5001000036873.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000038855.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000039852.msg', 'To'): MALFORMED_ADDRESS,
+    ('md50000040726.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000042918.msg', 'To'): MALFORMED_ADDRESS,
+    ('md5001000028060.msg', 'To'): MALFORMED_ADDRESS,
 }
 
 tap = e2e.Tap("charset-corpus")
@@ -40,7 +128,10 @@ if not tap.ok(fetch.returncode == 0, "the SpamAssassin corpus is fetched from th
     tap.done()
 corpus = fetch.stdout.strip().splitlines()[-1]
 
-work = e2e.tmpdir("charset")
+# tmpfs when there is one: the ~40,000 files written and removed here take
+# minutes on a slow disk
+work = tempfile.mkdtemp(prefix="mdx-charset-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
+os.chmod(work, 0o755)
 store = os.path.join(work, "store")
 gen = subprocess.run([os.path.join(e2e.ROOT, "tools", "mkstore"), "--corpus", corpus, "--out", store,
                       "--messages", "6046", "--seed", "20261122"], capture_output=True, text=True)
@@ -138,7 +229,8 @@ tap.ok(not match_problems and len(pairs) == 6046,
 # ---- the comparison ------------------------------------------------------------
 
 def expected(data):
-    cands = hdrrule.candidates(data)
+    tree = hdrrule.parse(data)
+    cands = hdrrule.candidates(tree)
     subj = hdrrule.field(data, "Subject")
     frm = hdrrule.field(data, "From")
     to = [v for n, v in hdrrule.header_block(data) if n.lower() == b"to"]
@@ -149,7 +241,7 @@ def expected(data):
     return {"Subject": hdrrule.decode_text(subj, cands) if subj is not None else "",
             "From": names[0] if names else "",
             "To": "; ".join(to_names),
-            "Attachments": [pff_sanitized(n) for n in hdrrule.attachment_names(data, cands)]}
+            "Attachments": [pff_sanitized(n) for n in hdrrule.attachment_names(tree, cands)]}
 
 
 def pff_subject(f):
@@ -186,14 +278,16 @@ for src, msgdir in pairs:
             continue
         why = EXCEPTIONS.get((os.path.basename(src), k))
         (explained if why else diffs).append((name, k, want[k], have[k], why))
-    # raw 8-bit Subject or From: read in the declared charset vs the old reading
+    # raw 8-bit Subject or From: the Subject and From's display names read
+    # in the declared charset vs the old reading (UTF-8, else Windows-1252)
     raw = [hdrrule.field(data, h) for h in ("Subject", "From")]
     if any(v is not None and re.search(rb"[\x80-\xff]", v) for v in raw):
         eight_bit.append((src, msgdir))
         old = ["utf-8", "cp1252"]
         cands = hdrrule.candidates(data)
-        if any(v is not None and hdrrule.decode_text(v, cands) != hdrrule.decode_text(v, old)
-               for v in raw):
+        texts = [raw[0]] if raw[0] is not None else []
+        texts += [n for n, _a in hdrrule.addresses(raw[1])] if raw[1] is not None else []
+        if any(hdrrule.decode_text(v, cands) != hdrrule.decode_text(v, old) for v in texts):
             declared_differs.append((src, msgdir))
 
 
@@ -273,8 +367,11 @@ for pst in fewpst:
     for line in p.stdout.split("\n"):
         if line:
             m = json.loads(line)
-            got_px[m["subject"] if "subject" in m else m["topic"]] = m["sender_name"]
+            got_px[m["subject"]] = m["sender_name"]
 tap.eq(got_px, want_few, "pst-extractor reads their Subject and sender name in the declared charset")
 
-e2e.remove_work(work)
+if os.environ.get("T3500_KEEP"):
+    print("# kept: " + work)
+else:
+    e2e.remove_work(work)
 tap.done()

@@ -64,6 +64,12 @@ def codec(name):
 
 # ---- the message's structure ------------------------------------------------
 
+def parse(msg_bytes):
+    """The message's MIME tree (email.parser, compat32), for candidates()
+    and attachment_names() to share."""
+    return _parse(msg_bytes)
+
+
 def _parse(msg_bytes):
     return email.parser.BytesParser(policy=email.policy.compat32).parsebytes(msg_bytes)
 
@@ -87,7 +93,8 @@ def header_block(msg_bytes):
     """The message's header fields [(name bytes, raw value bytes)], in order,
     read from the bytes themselves (folding kept, for rule 0)."""
     out = []
-    for line in re.split(rb"\r?\n", msg_bytes):
+    end = re.search(rb"\n\r?\n", msg_bytes)
+    for line in re.split(rb"\r?\n", msg_bytes[:end.start()] if end else msg_bytes):
         if line in (b"", b"\r"):
             break
         if line[:1] in (b" ", b"\t"):
@@ -110,13 +117,29 @@ def field(msg_bytes, name):
 
 
 def _type(part):
-    return part.get_content_type()
+    """The part's type as a MIME parser reads it: the first word of
+    Content-Type ("TEXT/PLAIN charset=x" is text/plain), lower case; the
+    default (text/plain, message/rfc822 in a digest) when none or invalid."""
+    raw = _part_raw(part, "Content-Type")
+    if raw is not None:
+        word = re.split(rb"[;\s]", unfold(raw), 1)[0].strip().lower()
+        if re.fullmatch(rb"[!#-'*+.0-9A-Z^-z{|}~-]+/[!#-'*+.0-9A-Z^-z{|}~-]+", word):
+            return word.decode("ascii")
+    return part.get_default_type()
+
+
+def _maintype(part):
+    return _type(part).split("/", 1)[0]
+
+
+def _is_multipart(part):
+    return part.get_content_maintype() == "multipart"
 
 
 def _leaves(part):
     """The leaves of the MIME tree in depth-first order; an attached message
     is one leaf (what is inside it is not this message's)."""
-    if part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), list):
+    if _is_multipart(part) and isinstance(part.get_payload(), list):
         for sub in part.get_payload():
             yield from _leaves(sub)
     else:
@@ -133,12 +156,14 @@ def _charset_param(part):
 
 
 def candidates(msg_bytes, fallbacks=DEFAULT_FALLBACKS):
-    """Rule 1: UTF-8, the charsets the message declares for its text parts
+    """(msg_bytes: the message's bytes, or the message as parse() gives it)
+    Rule 1: UTF-8, the charsets the message declares for its text parts
     (depth-first, known ones, once each), then the fallbacks: as codecs."""
     out = ["utf-8"]
     seen = set()
-    for leaf in _leaves(_parse(msg_bytes) if isinstance(msg_bytes, bytes) else msg_bytes):
-        if leaf.get_content_maintype() != "text":
+    msg = _parse(msg_bytes) if isinstance(msg_bytes, bytes) else msg_bytes
+    for leaf in _leaves(msg):
+        if _maintype(leaf) != "text":
             continue
         cs = _charset_param(leaf)
         if not cs or cs.lower() in _UNIVERSAL or cs.lower() in seen:
@@ -432,7 +457,7 @@ def _is_attachment_disposition(part):
 def _first_text(part, subtype):
     """formats/pst/message.c find_text: the first text/<subtype> leaf below
     multiparts that is not Content-Disposition: attachment."""
-    if part.get_content_maintype() == "multipart":
+    if _is_multipart(part):
         if isinstance(part.get_payload(), list):
             for sub in part.get_payload():
                 t = _first_text(sub, subtype)
@@ -450,7 +475,7 @@ _MESSAGE_PARTS = ("message/rfc822", "message/news", "message/global")
 def _attachment_parts(part, body, html, out):
     """formats/pst/attach.c collect: every leaf but the text and HTML
     bodies, depth-first; a multipart whose boundary never comes is one."""
-    if part.get_content_maintype() == "multipart":
+    if _is_multipart(part):
         payload = part.get_payload()
         if isinstance(payload, list):
             for sub in payload:
@@ -472,7 +497,7 @@ def attachment_names(msg_bytes, cands, fallbacks=DEFAULT_FALLBACKS):
     _attachment_parts(msg, body, html, parts)
     names = []
     for i, part in enumerate(parts):
-        fn = file_name(part, cands) if part.get_content_maintype() != "multipart" else None
+        fn = file_name(part, cands) if not _is_multipart(part) else None
         if fn:
             names.append(fn)
         elif _type(part) in _MESSAGE_PARTS:
