@@ -229,17 +229,31 @@ def _hexes(b):
     return "".join("\\x%02x" % x for x in b)
 
 
+# Set to a list by a caller that wants to know every (bytes, codec, text or
+# None when not valid) tried in a charset other than UTF-8/ASCII (t3500 checks them against
+# glibc's iconv tables, which the C side uses); None: not recorded.
+TRACE = None
+
+
+def _trace(data, cs, text):
+    if TRACE is not None and cs not in ("utf-8", "ascii"):
+        TRACE.append((bytes(data), cs, text))
+    return text
+
+
 def _decodes(data, cs, at_end):
     """The text of data in cs when every byte decodes (an incomplete
     character at the very end allowed when at_end: shown as \\xNN), else None."""
     try:
         if not at_end:
-            return data.decode(cs)
+            return _trace(data, cs, data.decode(cs))
         dec = codecs.getincrementaldecoder(cs)()
         text = dec.decode(data, False)
         pending = dec.getstate()[0]
         return text + _hexes(pending)
     except UnicodeDecodeError:
+        if not at_end:
+            _trace(data, cs, None)
         return None
 
 
@@ -274,9 +288,9 @@ def _convert_word(data, cs_name, cands):
     cs = codec(cs_name)
     if cs:
         try:
-            return data.decode(cs)
+            return _trace(data, cs, data.decode(cs))
         except UnicodeDecodeError:
-            pass
+            _trace(data, cs, None)
     return decode_run(data, cands, False)
 
 
@@ -512,6 +526,51 @@ def attachment_names(msg_bytes, cands, fallbacks=DEFAULT_FALLBACKS):
         else:
             names.append("attachment-%d" % i)
     return names
+
+
+# ---- glibc's reading, to find where its tables and Python's differ ---------------
+
+def iconv_name(cs):
+    """The iconv name of a Python codec hdrrule uses."""
+    special = {"gbk": "CP936", "cp1252": "WINDOWS-1252", "cp1254": "WINDOWS-1254",
+               "iso2022_jp": "ISO-2022-JP", "euc_jp": "EUC-JP", "euc_kr": "EUC-KR",
+               "shift_jis": "SHIFT_JIS", "koi8_r": "KOI8-R", "koi8_u": "KOI8-U"}
+    if cs in special:
+        return special[cs]
+    if cs.startswith("iso8859_"):
+        return "ISO-8859-" + cs[8:]
+    if re.fullmatch(r"cp125\d", cs):
+        return "WINDOWS-" + cs[2:]
+    return cs.replace("_", "-").upper()
+
+
+def iconv_decode(data, cs):
+    """data decoded by glibc's iconv (ctypes) from cs, or None when it fails."""
+    import ctypes
+    import ctypes.util
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.iconv_open.restype = ctypes.c_void_p
+    libc.iconv_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    libc.iconv.restype = ctypes.c_size_t
+    libc.iconv.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_char_p),
+                           ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_char_p),
+                           ctypes.POINTER(ctypes.c_size_t)]
+    libc.iconv_close.argtypes = [ctypes.c_void_p]
+    cd = libc.iconv_open(b"UTF-8", iconv_name(cs).encode())
+    if cd in (None, ctypes.c_void_p(-1).value):
+        return None
+    try:
+        inbuf = ctypes.create_string_buffer(bytes(data), len(data))
+        outbuf = ctypes.create_string_buffer(4 * len(data) + 16)
+        inp, outp = ctypes.c_char_p(ctypes.addressof(inbuf)), ctypes.c_char_p(ctypes.addressof(outbuf))
+        inleft, outleft = ctypes.c_size_t(len(data)), ctypes.c_size_t(len(outbuf))
+        r = libc.iconv(cd, ctypes.byref(inp), ctypes.byref(inleft), ctypes.byref(outp), ctypes.byref(outleft))
+        if r == ctypes.c_size_t(-1).value:
+            return None
+        libc.iconv(cd, None, None, ctypes.byref(outp), ctypes.byref(outleft))
+        return outbuf.raw[:len(outbuf) - outleft.value].decode("utf-8")
+    finally:
+        libc.iconv_close(cd)
 
 
 # ---- the self-test ------------------------------------------------------------------
