@@ -250,10 +250,10 @@ def _decodes(data, cs, at_end):
         dec = codecs.getincrementaldecoder(cs)()
         text = dec.decode(data, False)
         pending = dec.getstate()[0]
+        _trace(data[:len(data) - len(pending)], cs, text)
         return text + _hexes(pending)
     except UnicodeDecodeError:
-        if not at_end:
-            _trace(data, cs, None)
+        _trace(data, cs, None)
         return None
 
 
