@@ -128,13 +128,13 @@ if not tap.ok(fetch.returncode == 0, "the SpamAssassin corpus is fetched from th
     tap.done()
 corpus = fetch.stdout.strip().splitlines()[-1]
 
-# tmpfs when there is one: the ~40,000 files written and removed here take
-# minutes on a slow disk
 st = subprocess.run([sys.executable, os.path.join(e2e.HERE, "hdrrule.py"), "--selftest"],
                     capture_output=True, text=True)
 tap.ok(st.returncode == 0 and "0 failed" in st.stdout, "hdrrule.py's own cases pass (--selftest)",
        st.stdout[-3000:] + st.stderr[-2000:])
 
+# tmpfs when there is one: the ~40,000 files written and removed here take
+# minutes on a slow disk
 work = tempfile.mkdtemp(prefix="mdx-charset-", dir="/dev/shm" if os.access("/dev/shm", os.W_OK) else None)
 os.chmod(work, 0o755)
 store = os.path.join(work, "store")
@@ -156,7 +156,7 @@ def pff_fields(path):
         return fields
     for line in e2e.read(path).decode("utf-8", "replace").split("\n"):
         k, colon, v = line.partition(":")
-        if colon and k and k not in fields:
+        if colon and k.strip() and k.strip() not in fields:
             fields[k.strip()] = v.lstrip("\t")
     return fields
 
