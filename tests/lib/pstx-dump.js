@@ -1,5 +1,6 @@
 // pstx-dump.js PST: print every message of a PST as one JSON line, read by
-// pst-extractor (a JavaScript port of java-libpst): folder path, subject,
+// pst-extractor (a JavaScript port of java-libpst): folder path, subject
+// (PR_SUBJECT, and the conversation topic),
 // delivery and submit times, read flag, sender name and address, recipients
 // (type, display name, address), display To/Cc/Bcc, text body, attachment
 // names and SHA-256 with their method, PR_ATTACHMENT_HIDDEN (null when
@@ -74,6 +75,7 @@ function walk(folder, prefix) {
       const m = {
         folder: prefix,
         topic: msg.conversationTopic,
+        subject: msg.subject,
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
