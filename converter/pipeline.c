@@ -728,6 +728,8 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 /* print_summary: the summary where the mailbox's lines go, in one piece */
 static void print_summary(struct box_run *b, bool failed)
 {
+	if (b->run->o->quiet)	/* issue 16: -q prints only errors and the run's last line */
+		return;
 	struct sbuf out = SBUF_INIT;
 	summary(b, failed, &out);
 	diag_printf(&b->diag, "%s", out.buf);
@@ -1581,6 +1583,8 @@ static int close_report(struct report_file *rf, bool publish)
 /* print_report: the table, where the run's lines go, in one piece */
 static void print_report(struct run *run)
 {
+	if (run->o->quiet)	/* issue 16: -q: the --report FILE still has it all */
+		return;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
