@@ -293,6 +293,8 @@ static const char usage_accounts[] =
 static const char usage_rerun[] =
 "\n"
 "Re-runs (an export is evidence: a re-run never destroys one unasked):\n"
+"      --log-file FILE       append every line of the run to FILE, each after\n"
+"                            the UTC time, with -q's warnings and summaries\n"
 "      --force               replace an earlier export in DIR made in another\n"
 "                            format or with options that change the bytes\n"
 "                            (without it such a mailbox is refused, exit 2;\n"
@@ -344,7 +346,7 @@ enum { OPT_TIMEZONE = 768, OPT_VCARD };
 /* issue 14 (i14-accounts) */
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 /* issue 16 */
-enum { OPT_FORCE = 900, OPT_ALL };
+enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -463,6 +465,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_TARGET_ROOT:	/* issue 13 */
 	case OPT_VCARD:		/* issue 14 */
 	case OPT_FORCE:		/* issue 16 */
+	case OPT_LOG_FILE:
 		return cmd == CMD_EXPORT;
 	case OPT_ALL:
 		return cmd == CMD_VERIFY;
@@ -758,6 +761,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "force", no_argument, NULL, OPT_FORCE },	/* issue 16 */
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -845,6 +849,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case OPT_CSV: o->csv = true; break;
 		case OPT_FORCE: o->force = true; break;	/* issue 16 */
 		case OPT_ALL: o->all = true; break;
+		case OPT_LOG_FILE: o->log_file = optarg; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:

@@ -71,6 +71,7 @@ struct options {
 	/* issue 16: replace an earlier export of another format or other options */
 	bool force;
 	bool all;		/* verify --all: every mailbox of SOURCE must be in DIR */
+	const char *log_file;	/* export --log-file FILE, or NULL */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

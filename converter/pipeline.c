@@ -6,6 +6,7 @@
  * report and the exit status.
  */
 #include <errno.h>
+#include <glib.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,7 @@ static int open_run(struct run *run, const struct options *o, struct progress *p
 	run->o = o;
 	run->progress = p;
 	run->diag.quiet = o->quiet;
+	run->diag.quiet_to_log = o->log_file != NULL;	/* issue 16: the log keeps them */
 	run->diag.write = progress_diag_out;	/* the mailboxes' diags are copies of this one */
 	run->diag.write_ctx = p;
 	select_init(&run->sel, o);
@@ -725,13 +727,30 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 		sbuf_addf(out, "  ... and %u more\n", s->problems_listed - 50);
 }
 
+/* mark_log_only: each line of text for the log only (DIAG_LOG_ONLY; -q with --log-file) */
+static void mark_log_only(struct sbuf *text)
+{
+	struct sbuf marked = SBUF_INIT;
+	for (size_t i = 0; i < text->len; i++) {
+		if (i == 0 || text->buf[i - 1] == '\n')
+			sbuf_addch(&marked, DIAG_LOG_ONLY);
+		sbuf_addch(&marked, text->buf[i]);
+	}
+	sbuf_reset(text);
+	sbuf_add(text, marked.buf, marked.len);
+	sbuf_release(&marked);
+}
+
 /* print_summary: the summary where the mailbox's lines go, in one piece */
 static void print_summary(struct box_run *b, bool failed)
 {
-	if (b->run->o->quiet)	/* issue 16: -q prints only errors and the run's last line */
+	const struct options *o = b->run->o;
+	if (o->quiet && !o->log_file)	/* issue 16: -q prints only errors and the last line */
 		return;
 	struct sbuf out = SBUF_INIT;
 	summary(b, failed, &out);
+	if (o->quiet)	/* for the --log-file only */
+		mark_log_only(&out);
 	diag_printf(&b->diag, "%s", out.buf);
 	sbuf_release(&out);
 }
@@ -1583,18 +1602,25 @@ static int close_report(struct report_file *rf, bool publish)
 /* print_report: the table, where the run's lines go, in one piece */
 static void print_report(struct run *run)
 {
-	if (run->o->quiet)	/* issue 16: -q: the --report FILE still has it all */
+	if (run->o->quiet && !run->o->log_file)	/* issue 16: the --report FILE has it all */
 		return;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&text, &len);
 	if (!mem) {
-		report_print(&run->report, run->o->dry_run);
+		if (!run->o->quiet)
+			report_print(&run->report, run->o->dry_run);
 		return;
 	}
 	report_print_to(mem, &run->report, run->o->dry_run);
-	if (fclose(mem) == 0)
-		progress_print(run->progress, text, len);
+	if (fclose(mem) == 0) {
+		struct sbuf t = SBUF_INIT;
+		sbuf_add(&t, text, len);
+		if (run->o->quiet)	/* for the --log-file only */
+			mark_log_only(&t);
+		progress_print(run->progress, t.buf, t.len);
+		sbuf_release(&t);
+	}
 	free(text);
 }
 
@@ -1672,6 +1698,48 @@ static int open_import_files(struct run *run, const struct places *guard)
 }
 
 /*
+ * open_log: --log-file FILE, appended to (a log keeps every run), refused
+ * inside SOURCE as the report is; its first line for this run is the command
+ */
+static int open_log(const struct options *o, const struct places *guard, struct progress *p,
+		    FILE **log)
+{
+	*log = NULL;
+	if (!o->log_file)
+		return 0;
+	struct sbuf err = SBUF_INIT;
+	char *dir = g_path_get_dirname(o->log_file);
+	if (places_refuse(guard, "--log-file", dir, false, &err) == 0 &&
+	    !(*log = fopen(o->log_file, "ae")))
+		sbuf_addf(&err, "cannot open the log file '%s': %s", o->log_file, strerror(errno));
+	g_free(dir);
+	if (err.len) {
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		return -1;
+	}
+	progress_set_log(p, *log);
+	sbuf_addch(&err, DIAG_LOG_ONLY);
+	sbuf_adds(&err, "mdexport: log: started:");
+	for (int i = 0; i < o->argc; i++)
+		sbuf_addf(&err, " %s", o->argv[i]);
+	sbuf_addch(&err, '\n');
+	progress_print(p, err.buf, err.len);
+	sbuf_release(&err);
+	return 0;
+}
+
+static void close_log(struct progress *p, FILE **log)
+{
+	if (!*log)
+		return;
+	progress_set_log(p, NULL);
+	if (fclose(*log) != 0)
+		fprintf(stderr, "mdexport: cannot write the log file: %s\n", strerror(errno));
+	*log = NULL;
+}
+
+/*
  * interrupted_line: a run stopped by a signal says so once, with what is
  * whole and how to go on (issue 16)
  */
@@ -1691,7 +1759,7 @@ static int export_run(const struct options *o, struct progress *p,
 {
 	struct sbuf err = SBUF_INIT;
 	struct run run;
-	struct report_file report;
+	struct report_file report = { .dirfd = -1, .fd = -1 };	/* closed on every path */
 	struct places guard = { 0 };
 	if (open_run(&run, o, p) < 0)	/* SOURCE first: nothing is created for a bad one */
 		return EXIT_FATAL;
@@ -1703,9 +1771,12 @@ static int export_run(const struct options *o, struct progress *p,
 			run.root = (struct tree)TREE_INIT;
 		sbuf_release(&ignored);
 	}
-	if (open_report(o, &guard, &report) < 0 || open_import_files(&run, &guard) < 0 ||
+	FILE *log = NULL;
+	if (open_log(o, &guard, p, &log) < 0 ||
+	    open_report(o, &guard, &report) < 0 || open_import_files(&run, &guard) < 0 ||
 	    (!o->dry_run && open_output(&run, &guard) < 0)) {
 		close_report(&report, false);	/* nothing was exported: no report either */
+		close_log(p, &log);
 		importmap_free(&run.imap);
 		places_release(&guard);
 		close_run(&run);
@@ -1743,6 +1814,7 @@ static int export_run(const struct options *o, struct progress *p,
 		interrupted_line(&run, sig, &err);
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
+	close_log(p, &log);
 	return status;
 }
 

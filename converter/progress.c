@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/diag.h"
 #include "core/xalloc.h"
 
 enum shown { SHOW_NOTHING, SHOW_LINE, SHOW_JSON };
@@ -35,6 +36,7 @@ struct progress {
 	size_t drawn;		/* the length of the line on screen; 0: none */
 	bool held;		/* progress_hold: another stream is writing to the terminal */
 	struct sbuf out;	/* what one write puts on stderr */
+	FILE *log;		/* --log-file, or NULL */
 };
 
 int progress_mode_parse(const char *word, enum progress_mode *mode)
@@ -446,6 +448,41 @@ static void log_json(struct progress *p, const char *text, size_t len)
 	}
 }
 
+void progress_set_log(struct progress *p, FILE *log)
+{
+	p->log = log;
+}
+
+/*
+ * split_log: text's lines into the log (each after the time) and those
+ * not marked DIAG_LOG_ONLY into shown (marker-free)
+ */
+static void split_log(struct progress *p, const char *text, size_t len, struct sbuf *shown)
+{
+	char when[32] = "";
+	if (p->log) {
+		time_t now = time(NULL);
+		struct tm tm;
+		gmtime_r(&now, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) + 1 : len;
+		bool log_only = text[0] == DIAG_LOG_ONLY;
+		const char *line = text + log_only;
+		size_t line_len = n - log_only;
+		if (p->log)
+			fprintf(p->log, "%s %.*s%s", when, (int)line_len, line, nl ? "" : "\n");
+		if (!log_only)
+			sbuf_add(shown, line, line_len);
+		text += n;
+		len -= n;
+	}
+	if (p->log)
+		fflush(p->log);
+}
+
 void progress_print(struct progress *p, const char *text, size_t len)
 {
 	if (!p) {
@@ -453,6 +490,15 @@ void progress_print(struct progress *p, const char *text, size_t len)
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
+	struct sbuf shown = SBUF_INIT;
+	split_log(p, text, len, &shown);
+	text = shown.buf;
+	len = shown.len;
+	if (!len) {
+		pthread_mutex_unlock(&p->lock);
+		sbuf_release(&shown);
+		return;
+	}
 	if (p->show == SHOW_JSON) {
 		log_json(p, text, len);
 	} else {
@@ -464,6 +510,7 @@ void progress_print(struct progress *p, const char *text, size_t len)
 	}
 	flush(p);
 	pthread_mutex_unlock(&p->lock);
+	sbuf_release(&shown);
 }
 
 void progress_hold(struct progress *p)

@@ -21,6 +21,7 @@
 #define MDX_PROGRESS_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,6 +106,12 @@ void progress_print(struct progress *p, const char *text, size_t len);
  */
 void progress_hold(struct progress *p);
 void progress_resume(struct progress *p);
+/*
+ * progress_set_log: every line printed is also appended to log, after the
+ * UTC time; lines marked DIAG_LOG_ONLY (core/diag.h) go to the log only
+ * (without a log they are dropped).  The caller closes log after progress_free.
+ */
+void progress_set_log(struct progress *p, FILE *log);
 /* progress_diag_out: progress_print for struct diag's out (ctx: the struct progress) */
 void progress_diag_out(void *ctx, const char *text, size_t len);
 /* progress_stop: the ticker stopped and the line cleared for good (text goes on as is) */

@@ -45,8 +45,10 @@ static void emit_text(struct diag *d, char kind, const char *text)
 	}
 	const char *level = kind == 'W' ? "warning" : "error";
 	bool count_problem = kind != 'W';
-	if (!d->quiet || count_problem) {
+	if (!d->quiet || count_problem || d->quiet_to_log) {
 		struct sbuf line = SBUF_INIT;
+		if (d->quiet && !count_problem)	/* quiet_to_log */
+			sbuf_addch(&line, DIAG_LOG_ONLY);
 		sbuf_addf(&line, "mdexport: %s: %s\n", level, text);
 		put(d, line.buf, line.len);
 		sbuf_release(&line);

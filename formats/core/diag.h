@@ -63,10 +63,19 @@ struct diag {
 	struct sbuf *capture;
 	unsigned unattributed;	/* errors while stats was NULL (e.g. finding accounts) */
 	bool quiet;		/* no warnings on stderr (--quiet) */
+	/*
+	 * quiet_to_log: with quiet, warnings are still written, marked
+	 * DIAG_LOG_ONLY, for a log that keeps what the terminal does not show
+	 * (export --log-file)
+	 */
+	bool quiet_to_log;
 	bool progress;		/* stderr is a terminal */
 	bool progress_shown;	/* a progress line needs clearing */
 	time_t progress_at;
 };
+
+/* a line that starts with this byte is for the log only (the marker is not written) */
+#define DIAG_LOG_ONLY '\001'
 
 void diag_warn(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
