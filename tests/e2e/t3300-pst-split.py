@@ -152,12 +152,17 @@ tap.ok(rc != 0 and "alice-002.pst' is missing" in so,
        "verify reports the messages of a removed part missing", (so + se)[-1500:])
 os.rename(moved, ps[1])
 
-# a bigger SIZE: fewer parts, the stale ones removed
+# a bigger SIZE: fewer parts, the stale ones removed.  Another --split-size
+# changes the bytes written, so since issue 16 a re-run needs --force to
+# replace the earlier export (without it the mailbox is refused)
 rc, so, se = export(out, "--split-size", "2M")
+tap.ok(rc == 2 and "not replaced without --force" in se and len(parts(out)) == len(ps),
+       "a re-run with another --split-size and no --force: refused, the parts kept", se[-600:])
+rc, so, se = export(out, "--split-size", "2M", "--force")
 ps2 = parts(out)
 tap.ok(rc == 0 and 1 < len(ps2) < len(ps), "a re-run with --split-size 2M writes %d parts"
        % len(ps2), se[-1000:])
-rc, so, se = export(out, "--split-size", "20G")
+rc, so, se = export(out, "--split-size", "20G", "--force")
 tap.eq([os.path.basename(p) for p in parts(out)], ["alice.pst"],
        "a re-run with 20G leaves alice.pst alone, no stale part")
 tap.ok(not os.path.exists(os.path.join(out, ".mdexport")), "no working folder is left")
