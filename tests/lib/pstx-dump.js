@@ -80,6 +80,7 @@ function walk(folder, prefix) {
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
+        subject: msg.subject,
         cls: msg.messageClass,
         received_by: prop(msg, 0x0076, () => msg.getStringItem(0x0076)),
         received_by_name: prop(msg, 0x0040, () => msg.getStringItem(0x0040)),
