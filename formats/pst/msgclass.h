@@ -2,7 +2,7 @@
  * Outlook message classes (issue 15): which PR_MESSAGE_CLASS a message
  * gets from its MIME structure, and the layout that class asks for
  * ([MS-OXOSMIME] 2.1.3, [MS-OXCMAIL] 2.2.3.7, [MS-OXOMSG] 2.2.2.1;
- * docs/pst-notes.md "Message classes"):
+ * docs/pst-classes.md):
  *
  *   multipart/signed (any protocol: S/MIME or PGP/MIME)
  *       IPM.Note.SMIME.MultipartSigned; one attachment "smime.p7m",

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """--format pst, Outlook message classes and their layout (issue 15;
-formats/pst/msgclass.c, docs/pst-notes.md "Message classes").
+formats/pst/msgclass.c, docs/pst-classes.md).
 
 Fixtures made here: a clear-signed S/MIME message, an opaque-signed and an
 encrypted one (real ones, by `openssl smime` with a throwaway key made
@@ -26,10 +26,12 @@ readpst, pst-extractor) each message must show:
 * Delivered-To as a Bcc recipient row when no To/Cc/Bcc, and
   PR_RECEIVED_BY_EMAIL_ADDRESS / _NAME from it (pffexport's dump).
 
-Compared with Outlook-written files: pst-extractor's test data (the Enron
-PST in npm pst-extractor) holds no signed message and no report (checked
-by hand: every message there is IPM.Note), so the layout is checked
-against the spec's text as docs/pst-notes.md records.
+Compared with Outlook-written files: pst-extractor's test data (enron.pst
+and two Outlook.com OSTs in npm pst-extractor) and libyal's testdata
+outlook.pst hold no signed message and no report (listed by class with
+tests/lib/pstx-dump.js), so the layout is checked against the spec's text,
+as docs/pst-classes.md records; what they do hold agrees (received mail has
+PR_RECEIVED_BY_EMAIL_ADDRESS and _NAME, attachments are by value).
 
 `mdexport verify` passes on the export and reports one changed byte in the
 signed content of the source."""
