@@ -500,7 +500,7 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 	sbuf_adds(&cls, f->cls.name);		/* issue 15: msgclass.c */
 	set_text(pc, tc, 0x001A, &cls);
 	sbuf_release(&cls);
-	pst_class_props(pc, &f->cls, f->body.buf, f->sent);
+	pst_class_props(pc, &f->cls, f->sent);
 	set_text(pc, tc, 0x0037, &f->subject);
 	struct sbuf normalized = SBUF_INIT;
 	const char *rest = f->subject.buf + f->prefix.len;

@@ -374,16 +374,13 @@ static void search_key(const char *addr, struct sbuf *key)
 	sbuf_add(key, "", 1);
 }
 
-void pst_class_props(struct pst_pc *pc, const struct pst_class *c, const char *report_text,
-		     int64_t sent)
+void pst_class_props(struct pst_pc *pc, const struct pst_class *c, int64_t sent)
 {
 	if (c->kind == PST_CLASS_REPORT) {
 		if (c->orig_subject)
 			pst_pc_add_string(pc, 0x0049, c->orig_subject);	/* PR_ORIGINAL_SUBJECT */
 		if (c->has_orig_sent)					/* PR_ORIGINAL_SUBMIT_TIME */
 			pst_pc_add_u64(pc, 0x004E, PT_SYSTIME, pst_filetime(c->orig_sent));
-		if (report_text && *report_text)
-			pst_pc_add_string(pc, 0x1001, report_text);	/* PR_REPORT_TEXT */
 		pst_pc_add_u64(pc, 0x0032, PT_SYSTIME, pst_filetime(sent));	/* PR_REPORT_TIME */
 	}
 	if (!c->rcvd_addr)

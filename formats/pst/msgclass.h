@@ -74,13 +74,13 @@ GMimeStream *pst_signed_entity(const unsigned char *head, size_t head_len, GMime
 /*
  * pst_class_props: the properties the class adds to the message's PC
  * (struct pst_pc *, ltp.h): reports' PR_ORIGINAL_SUBJECT,
- * PR_ORIGINAL_SUBMIT_TIME, PR_REPORT_TEXT (report_text: the report's
- * human-readable text, its PR_BODY) and PR_REPORT_TIME (sent), and for a
+ * PR_ORIGINAL_SUBMIT_TIME and PR_REPORT_TIME (sent), and for a
  * Delivered-To the PR_RECEIVED_BY_* and PR_RCVD_REPRESENTING_* set.
+ * PR_REPORT_TEXT is not set: its text is PR_BODY already, and readpst
+ * writes it back as a second text part (docs/pst-classes.md).
  */
 struct pst_pc;
-void pst_class_props(struct pst_pc *pc, const struct pst_class *c, const char *report_text,
-		     int64_t sent);
+void pst_class_props(struct pst_pc *pc, const struct pst_class *c, int64_t sent);
 
 /*
  * The attachment plans of the S/MIME layouts (struct pst_attach_list,
