@@ -67,8 +67,10 @@ static void part_bytes(GMimeObject *part, struct sbuf *out)
 			GMimeStream *f = g_mime_stream_filter_new(raw);
 			GMimeFilter *dec = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w),
 								   FALSE);
-			g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
-			g_object_unref(dec);
+			if (dec) {	/* none for 7bit, 8bit, binary */
+				g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
+				g_object_unref(dec);
+			}
 			char buf[4096];
 			ssize_t n;
 			size_t got = 0;
