@@ -308,6 +308,12 @@ static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
  */
 static GMimeStream *planned_source(const struct pst_attach_plan *a, uint64_t *bound)
 {
+	if (a->src) {		/* issue 15: a signed message's entity (msgclass.c) */
+		gint64 len = g_mime_stream_length(a->src);
+		*bound = len >= 0 ? (uint64_t)len : UINT64_MAX;
+		g_mime_stream_reset(a->src);
+		return g_object_ref(a->src);
+	}
 	if (!a->bytes)
 		return a->part ? attachment_source(a->part, bound) : NULL;
 	GMimeStream *src = g_mime_stream_mem_new_with_byte_array(a->bytes);
@@ -476,6 +482,8 @@ void pst_attach_list_release(struct pst_attach_list *l)
 		g_free(a->location);
 		if (a->bytes)
 			g_byte_array_unref(a->bytes);
+		if (a->src)
+			g_object_unref(a->src);
 	}
 	g_free(l->v);
 	memset(l, 0, sizeof(*l));

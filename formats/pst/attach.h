@@ -43,6 +43,7 @@ struct pst_attach_plan {
 	bool hidden;			/* an inline image (PR_ATTACHMENT_HIDDEN) */
 	GMimeObject *part;		/* content read from it at write time; NULL: bytes */
 	GByteArray *bytes;		/* content decoded in advance, or NULL */
+	GMimeStream *src;		/* issue 15: else read from this stream, or NULL */
 };
 
 struct pst_attach_list {

@@ -34,6 +34,7 @@
 #include "core/gwitem.h"
 #include "core/xalloc.h"
 #include "pst/message.h"
+#include "pst/msgclass.h"
 
 #define NID_ROOT 0x122u
 #define NID_IPM_SUBTREE 0x8022u	/* "Top of Outlook data file" in every PST */
@@ -350,6 +351,7 @@ struct want {
 	bool has_html;
 	int64_t sent;
 	GArray *att;			/* struct want_attachment */
+	struct pst_class cls;		/* issue 15: the class the writer gives it */
 };
 
 /* first_text: the first text/<subtype> leaf that is not an attachment (README: the bodies) */
@@ -404,6 +406,12 @@ static void write_content(void *content, GMimeStream *s)
 static void write_text(void *text, GMimeStream *s)
 {
 	g_mime_stream_write_string(s, text);
+}
+
+static void write_stream(void *src, GMimeStream *s)
+{
+	g_mime_stream_reset(src);
+	g_mime_stream_write_to_stream(src, s);
 }
 
 static void write_fd(void *src, GMimeStream *s)
@@ -488,6 +496,36 @@ static void want_from_mime(struct want *w)
 		collect(top, w, body, html);
 }
 
+/*
+ * class_layout (issue 15, msgclass.h): the attachments the class asks for
+ * in place of the leaves: a signed message's one smime.p7m holds its
+ * Content-Type field and body as the source file has them; an opaque
+ * S/MIME message's one leaf is named smime.p7m.
+ */
+static void class_layout(struct want *w, const struct mail_msg *src)
+{
+	if (w->cls.kind == PST_CLASS_OPAQUE && w->att->len == 1) {
+		struct want_attachment *a = &g_array_index(w->att, struct want_attachment, 0);
+		g_free(a->name);
+		a->name = g_strdup(PST_SMIME_NAME);
+	}
+	if (w->cls.kind != PST_CLASS_SIGNED)
+		return;
+	for (guint i = 0; i < w->att->len; i++) {
+		g_free(g_array_index(w->att, struct want_attachment, i).name);
+		g_free(g_array_index(w->att, struct want_attachment, i).mime);
+	}
+	g_array_set_size(w->att, 0);
+	GMimeStream *body = msg_stream(src, src->head_len, src->size);
+	GMimeStream *entity = pst_signed_entity(src->prefix, src->head_len, body);
+	struct want_attachment a = { .name = g_strdup(PST_SMIME_NAME),
+				     .mime = g_strdup("multipart/signed") };
+	digest(&a, write_stream, entity);
+	g_array_append_val(w->att, a);
+	g_object_unref(entity);
+	g_object_unref(body);
+}
+
 /* want_init: parse the source; a message GMime cannot parse is one attachment, message.eml */
 static void want_init(struct want *w, const struct mail_msg *src)
 {
@@ -508,8 +546,10 @@ static void want_init(struct want *w, const struct mail_msg *src)
 	w->msg = g_mime_parser_construct_message(parser, NULL);
 	g_object_unref(parser);
 	g_object_unref(st);
+	pst_class_of(w->msg, !cut, &w->cls);
 	if (w->msg) {
 		want_from_mime(w);
+		class_layout(w, src);
 		return;
 	}
 	struct want_attachment a = { .name = g_strdup("message.eml"),
@@ -526,6 +566,7 @@ static void want_release(struct want *w)
 		g_free(a->mime);
 	}
 	g_array_free(w->att, TRUE);
+	pst_class_release(&w->cls);
 	if (w->msg)
 		g_object_unref(w->msg);
 	sbuf_release(&w->subject);
@@ -566,6 +607,10 @@ static void text_differs(struct sbuf *why, const char *what, const struct sbuf *
 static void check_texts(const struct props *pr, const struct want *w, struct sbuf *why)
 {
 	struct sbuf got = SBUF_INIT;
+	if (!prop_string(pr, 0x001A, &got) || strcmp(got.buf, w->cls.name))	/* issue 15 */
+		problem(why, "its message class is '%s', the source's structure makes %s",
+			got.buf ? got.buf : "", w->cls.name);
+	sbuf_reset(&got);
 	prop_string(pr, PR_SUBJECT, &got);
 	if (strcmp(got.buf, w->subject.buf))
 		problem(why, "PR_SUBJECT is '%s', the source's subject '%s'", got.buf,

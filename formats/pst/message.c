@@ -10,6 +10,7 @@
 #include "core/conv.h"
 #include "core/wintext.h"
 #include "pst/attach.h"
+#include "pst/msgclass.h"
 #include "pst/namemap.h"
 #include "pst/store.h"
 
@@ -361,6 +362,7 @@ struct fields {
 	struct sbuf html;
 	unsigned attachments;
 	unsigned hidden;		/* attachments that are inline images */
+	struct pst_class cls;		/* issue 15: PR_MESSAGE_CLASS and its layout */
 };
 
 /*
@@ -495,9 +497,10 @@ static void add_properties(struct pst_pc *pc, struct pst_tc *tc, const struct fi
 			  (m->flags & MSG_DRAFT ? MSGSTATUS_DRAFT : 0) |
 			  (m->flags & MSG_ANSWERED ? MSGSTATUS_ANSWERED : 0);
 	struct sbuf cls = SBUF_INIT;
-	sbuf_adds(&cls, "IPM.Note");
+	sbuf_adds(&cls, f->cls.name);		/* issue 15: msgclass.c */
 	set_text(pc, tc, 0x001A, &cls);
 	sbuf_release(&cls);
+	pst_class_props(pc, &f->cls, f->sent);
 	set_text(pc, tc, 0x0037, &f->subject);
 	struct sbuf normalized = SBUF_INIT;
 	const char *rest = f->subject.buf + f->prefix.len;
@@ -590,6 +593,7 @@ static void fields_init(struct fields *f, int64_t received)
 		sbuf_init(all[i]);
 	f->sent = received;
 	f->importance = 1;
+	pst_class_of(NULL, false, &f->cls);	/* IPM.Note until the parse says more */
 }
 
 static void fields_release(struct fields *f)
@@ -599,6 +603,7 @@ static void fields_release(struct fields *f)
 			       &f->in_reply_to, &f->references, &f->headers16, &f->body16 };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sbuf_release(all[i]);
+	pst_class_release(&f->cls);
 }
 
 /* drop_mime: the GMime message, its parser and stream, once nothing reads them */
@@ -614,6 +619,35 @@ static void drop_mime(struct pst_prepared *p)
 	p->parser = NULL;
 	p->st = NULL;
 	p->f.body_part = p->f.html_part = NULL;
+}
+
+/*
+ * delivered_to_recipient (issue 15): a message that names no recipient
+ * (a Bcc copy, list mail) gets the mailbox it was delivered to
+ * (Delivered-To, else X-Original-To) as a Bcc row: it reached that
+ * mailbox without being named in To or Cc, which is what a Bcc is, and
+ * a reply-all from it then writes to nobody it was not written to.
+ */
+static void delivered_to_recipient(struct pst_prepared *p)
+{
+	const struct pst_class *c = &p->f.cls;
+	if (p->recipients->len || !c->rcvd_addr)
+		return;
+	struct recipient r = { 3, g_strdup(c->rcvd_name), g_strdup(c->rcvd_addr) };
+	g_array_append_val(p->recipients, r);
+	sbuf_adds(&p->f.bcc, c->rcvd_name);
+}
+
+/* signed_entity: a SIGNED message's attachment stream, from the file's own bytes */
+static GMimeStream *signed_entity(const struct pst_msg_in *m)
+{
+	size_t hl = m->head_len <= m->len ? m->head_len : m->len;
+	GMimeStream *body = m->raw ?
+		g_mime_stream_mem_new_with_buffer((const char *)m->raw + hl, m->len - hl) :
+		msg_stream(m->msg, hl, m->len);
+	GMimeStream *e = pst_signed_entity(m->head, hl, body);
+	g_object_unref(body);
+	return e;
 }
 
 struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t decode_max)
@@ -639,9 +673,20 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 		plan_recipients(p->recipients, g_mime_message_get_to(p->msg), 1);
 		plan_recipients(p->recipients, g_mime_message_get_cc(p->msg), 2);
 		plan_recipients(p->recipients, g_mime_message_get_bcc(p->msg), 3);
-		if (pst_plan_attachments(&p->attachments, p->msg, p->f.body_part, p->f.html_part,
-					 p->f.html.buf, decode_max))
+		/* issue 15: the class, its attachment layout, Delivered-To (msgclass.h) */
+		pst_class_of(p->msg, !p->cut, &p->f.cls);
+		delivered_to_recipient(p);
+		if (p->f.cls.kind == PST_CLASS_SIGNED) {
+			GMimeStream *e = signed_entity(m);
+			pst_class_plan_signed(&p->attachments, e);
+			g_object_unref(e);
 			drop_mime(p);
+		} else if (pst_plan_attachments(&p->attachments, p->msg, p->f.body_part,
+						p->f.html_part, p->f.html.buf, decode_max)) {
+			drop_mime(p);
+		}
+		if (p->f.cls.kind == PST_CLASS_OPAQUE)
+			pst_class_plan_opaque(&p->attachments);
 	} else {
 		drop_mime(p);	/* written raw (pst_write_raw_attachment) */
 	}

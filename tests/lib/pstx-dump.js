@@ -1,9 +1,10 @@
 // pstx-dump.js PST: print every message of a PST as one JSON line, read by
 // pst-extractor (a JavaScript port of java-libpst): folder path, subject
 // (PR_SUBJECT, and the conversation topic),
-// delivery and submit times, read flag, sender name and address, recipients
+// message class, PR_RECEIVED_BY_EMAIL_ADDRESS and _NAME,
+// PR_ORIGINAL_SUBJECT, delivery and submit times, read flag, sender name and address, recipients
 // (type, display name, address), display To/Cc/Bcc, text body, attachment
-// names and SHA-256 with their method, PR_ATTACHMENT_HIDDEN (null when
+// names and SHA-256 with their method, MIME tag and short file name, PR_ATTACHMENT_HIDDEN (null when
 // absent), PR_ATTACH_FLAGS, Content-ID and Content-Location; with
 // PSTX_BODY=1 in the environment also PR_HTML and an embedded message's
 // (attach method 5) subject, body and attachments.  Used by
@@ -47,6 +48,8 @@ function attachments(msg, depth) {
       flags: prop(a, 0x3714, () => a.getIntItem(0x3714)),
       contentId: a.contentId,
       contentLocation: prop(a, 0x3713, () => a.getStringItem(0x3713)),
+      mimeTag: a.mimeTag,
+      filename: a.filename,
     };
     if (withBody && a.attachMethod === 5 && depth < 4) {
       let inner = null;
@@ -79,6 +82,10 @@ function walk(folder, prefix) {
         delivery: msg.messageDeliveryTime ? Math.round(msg.messageDeliveryTime.getTime() / 1000) : null,
         submit: msg.clientSubmitTime ? Math.round(msg.clientSubmitTime.getTime() / 1000) : null,
         read: msg.isRead,
+        cls: msg.messageClass,
+        received_by: prop(msg, 0x0076, () => msg.getStringItem(0x0076)),
+        received_by_name: prop(msg, 0x0040, () => msg.getStringItem(0x0040)),
+        original_subject: prop(msg, 0x0049, () => msg.getStringItem(0x0049)),
         sender_name: msg.senderName,
         sender_address: msg.senderEmailAddress,
         recipients: rcpts,
