@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "core/hdrtext.h"
 #include "core/tzone.h"
 #include "core/xalloc.h"
 #include "formats.h"
@@ -145,6 +146,15 @@ static const char usage_groupware[] =
 "PST holds them as Outlook items; mbox, Maildir and EML as FOLDER.ics\n"
 "(events, tasks), FOLDER.vcf (contacts) and FOLDER.txt (notes) beside the\n"
 "folder's mail.\n";
+
+/* issue 15: header text (list, export, verify) */
+static const char usage_charsets[] =
+"\n"
+"Header text (README \"Header text and charsets\"):\n"
+"      --fallback-charset CS the charset of 8-bit header text that is not\n"
+"                            UTF-8 and not in a charset the message declares;\n"
+"                            repeatable, tried in order (default windows-1252);\n"
+"                            verify uses the export's unless given\n";
 
 /*
  * issue 13: export's import-file options, a string of their own (one string
@@ -328,6 +338,8 @@ enum { OPT_M365_MAPPING = 512, OPT_EXCHANGE_SCRIPT, OPT_UNC, OPT_ADDRESS_MAP, OP
 enum { OPT_TIMEZONE = 768, OPT_VCARD };
 /* issue 14 (i14-accounts) */
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
+/* issue 15: header text */
+enum { OPT_FALLBACK_CHARSET = 832 };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -345,6 +357,7 @@ static void fputs_usage(const char *usage, FILE *f)
 	if (usage == usage_list || usage == usage_export || usage == usage_verify) {
 		fputs(usage_groupware, f);	/* issue 14 */
 		fputs(usage_public, f);
+		fputs(usage_charsets, f);	/* issue 15 */
 	}
 	if (usage == usage_export)
 		fputs(usage_rounds, f);
@@ -401,6 +414,8 @@ static bool allowed(enum command cmd, int c)
 		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
 	if (c == OPT_CSV)
 		return false;
+	if (c == OPT_FALLBACK_CHARSET)	/* issue 15 */
+		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	if (c == OPT_NO_PUBLIC_FOLDERS)
 		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	switch (c) {
@@ -667,6 +682,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "vcard", required_argument, NULL, OPT_VCARD },
 		{ "no-public-folders", no_argument, NULL, OPT_NO_PUBLIC_FOLDERS },	/* issue 14 */
 		{ "csv", no_argument, NULL, OPT_CSV },
+		{ "fallback-charset", required_argument, NULL, OPT_FALLBACK_CHARSET },	/* issue 15 */
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -752,6 +768,11 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			break;
 		case OPT_NO_PUBLIC_FOLDERS: o->no_public_folders = true; break;	/* issue 14 */
 		case OPT_CSV: o->csv = true; break;
+		case OPT_FALLBACK_CHARSET:	/* issue 15 */
+			if (!hdr_charset_known(optarg))
+				return usage_error(usage, "--fallback-charset: no such charset", optarg);
+			push(&o->fallback, &o->nfallback, optarg);
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -762,6 +783,10 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		default:
 			return usage_error(usage, "unknown option", word);
 		}
+	}
+	if (o->nfallback) {	/* issue 15: NULL-terminated, as the formats take it */
+		push(&o->fallback, &o->nfallback, NULL);
+		o->nfallback--;
 	}
 	const struct filter *flt = &o->filter;
 	if (flt->has_since && flt->has_until && flt->since > flt->until) {

@@ -68,6 +68,12 @@ struct options {
 	/* issue 14 (i14-accounts) */
 	bool no_public_folders;	/* --no-public-folders: list, export, verify */
 	bool csv;		/* accounts --csv */
+	/*
+	 * issue 15: --fallback-charset CS..., NULL-terminated (nfallback
+	 * names); NULL: not given (windows-1252, or verify: the export's)
+	 */
+	const char **fallback;
+	size_t nfallback;
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -458,6 +458,16 @@ static char *decode_back(const char *s, const struct hdr_charsets *cs)
 	return sbuf_detach(&out);
 }
 
+/* addr_back: an address GMime gave: its bytes, encoded words not decoded (rule 4 only) */
+static char *addr_back(const char *s, const struct hdr_charsets *cs)
+{
+	struct sbuf raw = SBUF_INIT, out = SBUF_INIT;
+	unprotect(s ? s : "", &raw);
+	raw_run((const unsigned char *)raw.buf, raw.len, true, cs, &out);
+	sbuf_release(&raw);
+	return sbuf_detach(&out);
+}
+
 static InternetAddressList *parse_list(const char *raw, size_t len)
 {
 	struct sbuf v = SBUF_INIT, p = SBUF_INIT;
@@ -480,7 +490,7 @@ static void flatten(InternetAddressList *l, const struct hdr_charsets *cs, GArra
 			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			const char *nm = internet_address_get_name(ia);
 			struct hdr_addr r;
-			r.addr = decode_back(a ? a : "", cs);
+			r.addr = addr_back(a, cs);
 			r.name = nm && *nm ? decode_back(nm, cs) : NULL;
 			if (!r.name || !*r.name) {
 				g_free(r.name);
@@ -521,7 +531,7 @@ void hdr_display_list(const char *raw, size_t len, const struct hdr_charsets *cs
 		char *name = nm && *nm ? decode_back(nm, cs) : NULL;
 		if ((!name || !*name) && INTERNET_ADDRESS_IS_MAILBOX(ia)) {
 			g_free(name);
-			name = decode_back(internet_address_mailbox_get_addr(
+			name = addr_back(internet_address_mailbox_get_addr(
 					INTERNET_ADDRESS_MAILBOX(ia)), cs);
 		}
 		if (out->len)
@@ -539,7 +549,29 @@ const char *hdr_object_raw(GMimeObject *obj, const char *field)
 {
 	GMimeHeaderList *hl = obj ? g_mime_object_get_header_list(obj) : NULL;
 	GMimeHeader *h = hl ? g_mime_header_list_get_header(hl, field) : NULL;
-	return h ? g_mime_header_get_raw_value(h) : NULL;
+	if (!h)
+		return NULL;
+	const char *raw = g_mime_header_get_raw_value(h);
+	return raw ? raw : g_mime_header_get_value(h);	/* a header set, not parsed */
+}
+
+bool hdr_object_raw_list(GMimeObject *obj, const char *field, struct sbuf *out)
+{
+	GMimeHeaderList *hl = obj ? g_mime_object_get_header_list(obj) : NULL;
+	bool got = false;
+	for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		if (g_ascii_strcasecmp(g_mime_header_get_name(h), field))
+			continue;
+		const char *raw = g_mime_header_get_raw_value(h);
+		if (!raw)
+			raw = g_mime_header_get_value(h);
+		if (got)
+			sbuf_adds(out, ", ");
+		sbuf_adds(out, raw ? raw : "");
+		got = true;
+	}
+	return got;
 }
 
 bool hdr_object_text(GMimeObject *obj, const char *field, const struct hdr_charsets *cs,

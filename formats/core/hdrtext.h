@@ -93,6 +93,11 @@ bool hdr_object_text(GMimeObject *obj, const char *field, const struct hdr_chars
 		     struct sbuf *out);
 /* hdr_object_raw: the named header's raw value (after the colon); NULL: none */
 const char *hdr_object_raw(GMimeObject *obj, const char *field);
+/*
+ * hdr_object_raw_list: the raw values of every header named field, joined
+ * by ", " (an address field given twice); false when there is none
+ */
+bool hdr_object_raw_list(GMimeObject *obj, const char *field, struct sbuf *out);
 
 /*
  * hdr_part_filename: a part's file name (Content-Disposition filename,
