@@ -9,7 +9,8 @@ file names, and an undeclared Cyrillic (KOI8-R) subject.  It is exported
 to PST and read back by pffexport, readpst and pst-extractor, which must
 show the exact Unicode text the rule gives; `verify` passes; an export
 with --fallback-charset koi8-r reads the undeclared subject as Russian,
-and verify takes that from the export's manifest."""
+and verify takes that from the export's manifest; a folder named in KOI8-R
+on disk is named in Russian with it."""
 
 import email
 import email.header
@@ -245,6 +246,24 @@ rc, vout, verr = e2e.run(["verify", store, out2, "--fallback-charset", "windows-
 tap.ok(rc != 0 and "PR_SUBJECT" in vout + verr,
        "verify --fallback-charset windows-1252 on it finds the Russian subject altered",
        (vout + verr)[-2000:])
+
+# a folder named in KOI8-R on disk (rule 7): read in the fallbacks given
+store2 = os.path.join(work, "store2")
+box2 = os.path.join(store2, "Users", "example.com", "u")
+sub = os.path.join(os.fsencode(box2), "Отчёты".encode("koi8-r") + b".IMAP")
+written = mdstore.write_msg(os.path.join(os.fsdecode(sub), "md50000000001.msg"), MESSAGES[2][1])
+mdstore.write_mrk(os.path.join(os.fsdecode(sub), "IMAP.MRK"), 3511, 2,
+                  [("md50000000001.msg", mdstore.SEEN, 1, len(written), 1700000000)])
+os.makedirs(box2, exist_ok=True)
+mdstore.write_mrk(os.path.join(box2, "IMAP.MRK"), 3512, 1, [])
+out4 = os.path.join(work, "out4")
+rc, _, err = e2e.run(["export", store2, "-f", "pst", "-o", out4, "--fallback-charset", "koi8-r"])
+pst4 = os.path.join(out4, "example.com", "u.pst")
+rc4, px4 = read_pstx(pst4) if rc == 0 else (rc, {})
+tap.eq(sorted(m["folder"] for m in px4.values()), ["Отчёты"],
+       "a folder named in KOI8-R is 'Отчёты' with --fallback-charset koi8-r (pst-extractor)")
+rc, vout, verr = e2e.run(["verify", store2, out4, "--fallback-charset", "koi8-r"])
+tap.ok(rc == 0, "verify --fallback-charset koi8-r passes on it", (vout + verr)[-2000:])
 
 rc, _, err = e2e.run(["export", store, "-f", "pst", "-o", os.path.join(work, "out3"),
                       "--fallback-charset", "no-such-charset"])
