@@ -887,6 +887,7 @@ int main(int argc, char **argv)
 	free(o.users);
 	free(o.domains);
 	free(o.maps);
+	free(o.fallback);	/* issue 15 */
 	filter_release(&o.filter);
 	tzone_free(o.zone);
 	free(given);
