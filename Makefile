@@ -42,6 +42,8 @@ CORE_SRC := formats/core/xalloc.c formats/core/sbuf.c formats/core/diag.c format
 # issue 14: groupware items (gwitem), their zones (tzone) and text (gwtext)
 CORE_SRC += formats/core/gwitem.c formats/core/tzone.c
 CORE_SRC += formats/core/gwtext.c formats/core/gwtext_line.c formats/core/gwtext_card.c
+# issue 15: header text to Unicode (the charset rule)
+CORE_SRC += formats/core/hdrtext.c
 # one folder per format, and the registry that names them
 FORMAT_SRC := formats/formats.c \
 	formats/mdaemon/mrk.c formats/mdaemon/userlist.c \
@@ -99,6 +101,7 @@ UNIT_TESTS += gwtext-dump
 # issue 14: the MDaemon groupware reader
 UNIT_TESTS += test-gw-read
 UNIT_TESTS += test-pst-gw
+UNIT_TESTS += test-hdrtext
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 
 # the fuzz targets (tests/fuzz/fuzz-<name>.c): each is also linked with

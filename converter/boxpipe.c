@@ -43,6 +43,7 @@ struct boxpipe {
 	struct mail_mailbox *mb;
 	struct sbuf *capture;
 	const struct mail_writer_ops *w;
+	const char *const *fallback;	/* issue 15: msg->fallback for prepare */
 	pthread_mutex_t lock;
 	pthread_cond_t to_reader;	/* room in the ring or the budget, a live item released */
 	pthread_cond_t to_workers;	/* an item to prepare, or the end */
@@ -335,6 +336,7 @@ static void prepare_item(struct boxpipe *p, struct slot *s, struct msg_hash *h)
 	msg_hash_reset(h);
 	msg_hash_feed(h, 0, mb->bytes->data, mb->bytes->len);
 	s->it.hashed = msg_hash_final(h, m, s->it.sha256, &s->it.hash_err) == 1;
+	m->fallback = p->fallback;	/* issue 15 */
 	m->prepared = mail_writer_prepare(p->w, m);
 }
 
@@ -373,12 +375,14 @@ static void *worker_main(void *arg)
 /* ---- the writer's side ------------------------------------------------------------- */
 
 struct boxpipe *boxpipe_start(struct mail_mailbox *mb, struct sbuf *capture, unsigned workers,
-			      const struct mail_writer_ops *w, struct sbuf *err)
+			      const struct mail_writer_ops *w, const char *const *fallback,
+			      struct sbuf *err)
 {
 	struct boxpipe *p = xcalloc(1, sizeof(*p));
 	p->mb = mb;
 	p->capture = capture;
 	p->w = w;
+	p->fallback = fallback;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->to_reader, NULL);
 	pthread_cond_init(&p->to_workers, NULL);

@@ -51,11 +51,13 @@ struct boxpipe;
  * boxpipe_start: the reader thread on mb (whose diag must be one that
  * captures into `capture`: the reader thread moves what it captured into
  * each item) and `workers` worker threads; w's prepare step (may be NULL)
- * is run on every message read into memory.  Returns NULL when a thread
+ * is run on every message read into memory, with msg->fallback set to
+ * fallback (issue 15: --fallback-charset).  Returns NULL when a thread
  * could not be started (err set): read the mailbox serially then.
  */
 struct boxpipe *boxpipe_start(struct mail_mailbox *mb, struct sbuf *capture, unsigned workers,
-			      const struct mail_writer_ops *w, struct sbuf *err);
+			      const struct mail_writer_ops *w, const char *const *fallback,
+			      struct sbuf *err);
 /*
  * boxpipe_next: the next item, in the reader's order, once it is ready;
  * the item before it is released (its message and folder with it, as the

@@ -152,6 +152,7 @@ int cmd_list(const struct options *o)
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
 	set.no_public_folders = o->no_public_folders;	/* issue 14 */
+	set.fallback = (const char *const *)o->fallback;	/* issue 15 */
 	struct sbuf err = SBUF_INIT, j = SBUF_INIT;
 	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (!r) {

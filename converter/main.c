@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "core/hdrtext.h"
 #include "core/tzone.h"
 #include "core/xalloc.h"
 #include "formats.h"
@@ -147,6 +148,15 @@ static const char usage_groupware[] =
 "PST holds them as Outlook items; mbox, Maildir and EML as FOLDER.ics\n"
 "(events, tasks), FOLDER.vcf (contacts) and FOLDER.txt (notes) beside the\n"
 "folder's mail.\n";
+
+/* issue 15: header text (list, export, verify) */
+static const char usage_charsets[] =
+"\n"
+"Header text (README \"Header text and charsets\"):\n"
+"      --fallback-charset CS the charset of 8-bit header text that is not\n"
+"                            UTF-8 and not in a charset the message declares;\n"
+"                            repeatable, tried in order (default windows-1252);\n"
+"                            verify uses the export's unless given\n";
 
 /*
  * issue 13: export's import-file options, a string of their own (one string
@@ -347,6 +357,8 @@ enum { OPT_TIMEZONE = 768, OPT_VCARD };
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 /* issue 16 */
 enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE };
+/* issue 15: header text */
+enum { OPT_FALLBACK_CHARSET = 832 };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -364,6 +376,7 @@ static void fputs_usage(const char *usage, FILE *f)
 	if (usage == usage_list || usage == usage_export || usage == usage_verify) {
 		fputs(usage_groupware, f);	/* issue 14 */
 		fputs(usage_public, f);
+		fputs(usage_charsets, f);	/* issue 15 */
 	}
 	if (usage == usage_export)
 		fputs(usage_rerun, f);	/* issue 16 */
@@ -453,6 +466,8 @@ static bool allowed(enum command cmd, int c)
 		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
 	if (c == OPT_CSV)
 		return false;
+	if (c == OPT_FALLBACK_CHARSET)	/* issue 15 */
+		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	if (c == OPT_NO_PUBLIC_FOLDERS)
 		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	switch (c) {
@@ -762,6 +777,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "force", no_argument, NULL, OPT_FORCE },	/* issue 16 */
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "fallback-charset", required_argument, NULL, OPT_FALLBACK_CHARSET },	/* issue 15 */
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -850,6 +866,11 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case OPT_FORCE: o->force = true; break;	/* issue 16 */
 		case OPT_ALL: o->all = true; break;
 		case OPT_LOG_FILE: o->log_file = optarg; break;
+		case OPT_FALLBACK_CHARSET:	/* issue 15 */
+			if (!hdr_charset_known(optarg))
+				return usage_error(usage, "--fallback-charset: no such charset", optarg);
+			push(&o->fallback, &o->nfallback, optarg);
+			break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -860,6 +881,10 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		default:
 			return unknown_option(usage, cmd, longopts, word);
 		}
+	}
+	if (o->nfallback) {	/* issue 15: NULL-terminated, as the formats take it */
+		push(&o->fallback, &o->nfallback, NULL);
+		o->nfallback--;
 	}
 	const struct filter *flt = &o->filter;
 	if (flt->has_since && flt->has_until && flt->since > flt->until) {
@@ -966,6 +991,7 @@ int main(int argc, char **argv)
 	free(o.users);
 	free(o.domains);
 	free(o.maps);
+	free(o.fallback);	/* issue 15 */
 	filter_release(&o.filter);
 	tzone_free(o.zone);
 	free(given);

@@ -72,6 +72,12 @@ struct options {
 	bool force;
 	bool all;		/* verify --all: every mailbox of SOURCE must be in DIR */
 	const char *log_file;	/* export --log-file FILE, or NULL */
+	/*
+	 * issue 15: --fallback-charset CS..., NULL-terminated (nfallback
+	 * names); NULL: not given (windows-1252, or verify: the export's)
+	 */
+	const char **fallback;
+	size_t nfallback;
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

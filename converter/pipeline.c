@@ -77,6 +77,7 @@ static int open_run(struct run *run, const struct options *o, struct progress *p
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
 	set.no_public_folders = o->no_public_folders;	/* issue 14 */
+	set.fallback = (const char *const *)o->fallback;	/* issue 15 */
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {
@@ -603,7 +604,8 @@ static int read_folders(struct box_run *b)
 static void start_pipe(struct box_run *b)
 {
 	struct sbuf err = SBUF_INIT;
-	b->pipe = boxpipe_start(b->mb, &b->rcapture, b->run->o->jobs, b->w->v, &err);
+	b->pipe = boxpipe_start(b->mb, &b->rcapture, b->run->o->jobs, b->w->v,
+				 (const char *const *)b->run->o->fallback /* issue 15 */, &err);
 	if (!b->pipe) {
 		diag_warn(&b->diag, "%s@%s: %s; read by one thread", b->box->mailbox,
 			  b->box->domain, err.buf);
@@ -1061,7 +1063,8 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 {
 	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work,
 				.split_size = b->run->o->split_size /* i13-split */,
-				.vcard_version = b->run->o->vcard_version /* issue 14 */ };
+				.vcard_version = b->run->o->vcard_version /* issue 14 */,
+				.fallback = (const char *const *)b->run->o->fallback /* issue 15 */ };
 	bool dry = b->run->o->dry_run;
 	/* a round a killed run had begun to join to the output: carried out first */
 	if (!dry && stage_recover(&b->domain, &b->work, err) < 0)

@@ -71,6 +71,7 @@ void prescan(const struct options *o, struct progress_totals *t)
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
 	set.no_public_folders = o->no_public_folders;	/* issue 14 */
+	set.fallback = (const char *const *)o->fallback;	/* issue 15 */
 	struct sbuf err = SBUF_INIT;
 	struct mail_reader *r = o->reader->open(o->source, &set, &d, &err);
 	if (r) {

@@ -591,6 +591,7 @@ static void box_release(struct vbox *b)
 	free(b->e);
 	free(b->chk);
 	mf_run_release(&b->mrun);
+	free(b->fallback);	/* issue 15 */
 	g_hash_table_destroy(b->by_source);
 	if (b->out)
 		b->out->v->close(b->out);
@@ -598,11 +599,37 @@ static void box_release(struct vbox *b)
 	free(b->manifest_rel);
 }
 
+/*
+ * fallback_of: issue 15: the --fallback-charset verify compares with:
+ * verify's own when given, else the export's, from the command its run
+ * line recorded (as --vcard is, verify_item.c); NULL: windows-1252
+ */
+static const char *const *fallback_of(struct vbox *b)
+{
+	if (b->run->o->nfallback)
+		return (const char *const *)b->run->o->fallback;
+	size_t n = 0;
+	for (size_t i = 0; i < b->mrun.ncommand; i++) {
+		const char *w = b->mrun.command[i], *v = NULL;
+		if (!strcmp(w, "--fallback-charset") && i + 1 < b->mrun.ncommand)
+			v = b->mrun.command[++i];
+		else if (!strncmp(w, "--fallback-charset=", 19))
+			v = w + 19;
+		if (!v)
+			continue;
+		b->fallback = xreallocarray(b->fallback, n + 2, sizeof(*b->fallback));
+		b->fallback[n++] = v;
+		b->fallback[n] = NULL;
+	}
+	return (const char *const *)b->fallback;
+}
+
 /* open_output: the mailbox's output, for reading back; one that cannot be read is missing */
 static void open_output(struct vbox *b)
 {
 	struct sbuf err = SBUF_INIT;
 	b->out = b->ops->open(b->run->o->output, b->out_rel, &err);
+	b->out->fallback = fallback_of(b);	/* issue 15 */
 	if (err.len) {
 		b->out_bad = true;
 		struct vproblem p = { .kind = VK_MISSING, .folder = "(mailbox)", .output = b->out_rel,
@@ -883,6 +910,7 @@ static int open_run(struct vrun *run, const struct options *o)
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
 	set.no_public_folders = o->no_public_folders;	/* issue 14 */
+	set.fallback = (const char *const *)o->fallback;	/* issue 15 */
 	struct sbuf err = SBUF_INIT;
 	run->reader = o->reader->open(o->source, &set, &run->diag, &err);
 	if (!run->reader) {

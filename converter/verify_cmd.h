@@ -43,6 +43,7 @@ struct vbox {
 	const char *format;	/* the run line's, NULL without a usable run line */
 	const struct mail_check_ops *ops;	/* its read-back (set with format) */
 	struct mail_check *out;	/* the output, open for reading back */
+	const char **fallback;	/* issue 15: the export's --fallback-charset (into mrun), or NULL */
 	bool out_bad;		/* the output as a whole cannot be read */
 	struct mf_entry *e;
 	struct check_line *chk;	/* per line */

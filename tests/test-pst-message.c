@@ -141,7 +141,7 @@ static void size_limit(const char *dir)
 	test_group("size limit");
 	struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 				 (const unsigned char *)m.buf, head_len(&m), MSG_SEEN, 1736157600,
-				 &left, LIMIT, NULL, NULL };
+				 &left, LIMIT, NULL, NULL, NULL };
 	test_assert(pst_write_message(n, &contents, 0x200024, INBOX_NID, &in, NULL) == 0);
 	printf("# left out: %s", left.buf);
 	test_assert(strstr(left.buf, "attachment \"big.bin\" (200000 bytes) left out") != NULL);
@@ -206,14 +206,14 @@ int main(void)
 		test_assert(test_read_file(p, &m) == 0);
 		struct pst_msg_in in = { (const unsigned char *)m.buf, m.len, NULL,
 					 (const unsigned char *)m.buf, head_len(&m), flags[i],
-					 1700000000 + 3600 * (int64_t)i, NULL, 0, NULL, NULL };
+					 1700000000 + 3600 * (int64_t)i, NULL, 0, NULL, NULL, NULL };
 		test_assert(pst_write_message(n, &contents, 0x200024 + 32 * (uint32_t)i, INBOX_NID, &in, NULL) == 0);
 		unread += !(flags[i] & MSG_SEEN);
 		sbuf_release(&m);
 	}
 	/* a message GMime cannot parse: an empty one; it goes in with its bytes attached */
 	struct pst_msg_in empty = { (const unsigned char *)"", 0, NULL, (const unsigned char *)"", 0,
-				    MSG_SEEN, 1700100000, NULL, 0, NULL, NULL };
+				    MSG_SEEN, 1700100000, NULL, 0, NULL, NULL, NULL };
 	test_group("unparseable");
 	int r = pst_write_message(n, &contents, 0x200024 + 32 * NMSG, INBOX_NID, &empty, NULL);
 	test_assert(r == -1 || r == 0);

@@ -448,16 +448,16 @@ static void test_pst(void)
 	test_assert(n == 1);
 	uint32_t nid = nids[0];
 	test_assert_str(verify_pst_folder(p, nid), "Inbox");
-	test_assert(verify_pst(p, nid, &s.m, &why) == VERIFY_SAME);
+	test_assert(verify_pst(p, nid, &s.m, NULL, &why) == VERIFY_SAME);
 	test_assert_str(why.buf, "");
 	s.m.flags = MSG_SEEN | MSG_DRAFT;
 	s.m.received++;
-	test_assert(verify_pst(p, nid, &s.m, &why) == VERIFY_DIFFERS);
+	test_assert(verify_pst(p, nid, &s.m, NULL, &why) == VERIFY_DIFFERS);
 	has(&why, "the PST's flags are '\\Seen \\Answered', the source's "
 			    "'\\Seen \\Draft'");
 	has(&why, "PR_MESSAGE_DELIVERY_TIME");
 	sbuf_reset(&why);
-	test_assert(verify_pst(p, 0x4444, &s.m, &why) == VERIFY_ABSENT);
+	test_assert(verify_pst(p, 0x4444, &s.m, NULL, &why) == VERIFY_ABSENT);
 	verify_pst_close(p);
 	src_close(&s);
 	/* another source: subject, body and attachment differ */
@@ -465,7 +465,7 @@ static void test_pst(void)
 	src_open(&s, other, sizeof(other) - 1, MSG_SEEN | MSG_ANSWERED, 1700000000);
 	sbuf_reset(&why);
 	p = verify_pst_open(tmp_path("alice.pst"), &why);
-	test_assert(verify_pst(p, nid, &s.m, &why) == VERIFY_DIFFERS);
+	test_assert(verify_pst(p, nid, &s.m, NULL, &why) == VERIFY_DIFFERS);
 	has(&why, "PR_SUBJECT is 'Gr\xc3\xbc\xc3\x9f" "e', the source's subject "
 			    "'other'");
 	has(&why, "PR_BODY differs");

@@ -148,6 +148,12 @@ struct mail_check {
 	const struct mail_check_ops *v;
 	char *dir;		/* DIR */
 	char *out_rel;		/* the mailbox's output, relative to DIR (dest + dest_suffix) */
+	/*
+	 * issue 15: the export's --fallback-charset (NULL-terminated; NULL:
+	 * windows-1252), set by verify after open: header text is compared
+	 * decoded as the writer decoded it
+	 */
+	const char *const *fallback;
 };
 
 struct mail_check_ops {

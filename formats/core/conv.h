@@ -184,6 +184,12 @@ struct mail_msg {
 	unsigned seq;		/* 1-based position within its folder */
 	struct msg_hash *hash;	/* NULL, or fed every byte read from body (msghash.h) */
 	void *prepared;		/* the writer's prepare result, or NULL; owned by the writer */
+	/*
+	 * issue 15: --fallback-charset for the writer's prepare (which has no
+	 * writer to ask), NULL-terminated; set by whoever calls prepare (the
+	 * read-ahead); NULL: windows-1252.  Readers leave it NULL.
+	 */
+	const char *const *fallback;
 };
 
 /* A sink receives message bytes; returns 0, or -1 when output failed. */

@@ -133,6 +133,8 @@ struct out_target {
 	uint64_t split_size;
 	/* issue 14: vCard version for contacts written as text (3 or 4; 0: 4) */
 	unsigned vcard_version;
+	/* issue 15: --fallback-charset, NULL-terminated; NULL: windows-1252 (core/hdrtext.h) */
+	const char *const *fallback;
 };
 
 /*

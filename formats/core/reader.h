@@ -47,6 +47,11 @@ struct reader_settings {
 	 * root's "Public Folders") are not handed out as a mailbox
 	 */
 	bool no_public_folders;
+	/*
+	 * issue 15: --fallback-charset, NULL-terminated (NULL: windows-1252):
+	 * how folder names that are not UTF-8 are read (core/hdrtext.h)
+	 */
+	const char *const *fallback;
 };
 
 /*

@@ -28,6 +28,7 @@
 #include "core/mutf7.h"
 #include "core/recsort.h"
 #include "core/sysio.h"
+#include "core/hdrtext.h"
 #include "core/wintext.h"
 #include "core/xalloc.h"
 #include "mdaemon/gw_read.h"	/* issue 14: groupware folders */
@@ -90,6 +91,7 @@ struct md_reader {
 	char *root;		/* realpath of SOURCE, for relative names */
 	size_t index_mem;	/* reader_settings.index_mem */
 	const struct tzone *zone;	/* reader_settings.zone (issue 14) */
+	const char *const *fallback;	/* reader_settings.fallback (issue 15) */
 	struct md_accounts accounts;
 	size_t next_account;
 	struct mail_box box;
@@ -102,6 +104,7 @@ struct md_mailbox {
 	struct mail_mailbox m;
 	const char *root;	/* the store's, for relative names */
 	size_t index_mem;	/* a folder's index in memory (core/recsort.h) */
+	const char *const *fallback;	/* reader_settings.fallback (issue 15) */
 	int box_fd;		/* the mailbox's MailDir, while it is read */
 	char *box_rel;		/* its path relative to SOURCE, for messages */
 	struct md_node *nodes;
@@ -325,14 +328,18 @@ out:
 	return cls;
 }
 
-bool md_folder_name(struct sbuf *out, const char *stem, size_t len)
+bool md_folder_name(struct sbuf *out, const char *stem, size_t len, const char *const *fallback)
 {
 	if (!len) {
 		/* ".IMAP": IMAP has no empty folder names; give it a visible one */
 		sbuf_adds(out, UNNAMED_FOLDER);
 		return false;
 	}
-	if (!mutf7_decode(out, stem, len))
+	if (mutf7_decode(out, stem, len))
+		return true;
+	if (fallback && fallback[0])	/* issue 15: the user's charsets, in order */
+		hdrtext_folder_name(stem, len, fallback, out);
+	else		/* the default, Windows-1252, as every name of the store is read */
 		wintext_to_utf8(out, stem, len);
 	return true;
 }
@@ -361,7 +368,7 @@ static void visit_subfolder(struct md_mailbox *r, int dirfd, size_t node, const 
 			    const char *parent, const char *parent_class, int depth)
 {
 	struct sbuf decoded = SBUF_INIT, logical = SBUF_INIT;
-	if (!md_folder_name(&decoded, name, strlen(name) - 5)) {
+	if (!md_folder_name(&decoded, name, strlen(name) - 5, r->fallback)) {
 		char *d = node_display(r, node);
 		diag_warn(r->m.diag, "'%s/%s' has an empty folder name; exported as '%s'",
 			  d, name, UNNAMED_FOLDER);
@@ -1228,6 +1235,7 @@ static struct mail_reader *md_open(const char *source, const struct reader_setti
 	r->r.diag = d;
 	r->index_mem = set ? set->index_mem : 0;
 	r->zone = set ? set->zone : NULL;
+	r->fallback = set ? set->fallback : NULL;
 	gwr_init();	/* before any mailbox is read on its own thread */
 	if (md_find_accounts(source, set, d, &r->accounts, err) < 0) {
 		free(r);
@@ -1301,6 +1309,7 @@ static struct mail_mailbox *md_open_mailbox(struct mail_reader *rd, const struct
 	r->m.hash = hash;
 	r->root = s->root;
 	r->index_mem = s->index_mem;
+	r->fallback = s->fallback;
 	r->domain = xstrdup(box->domain);
 	r->mailbox = xstrdup(box->mailbox);
 	r->gw_env = (struct gwr_env){ .mb = &r->m, .domain = r->domain, .mailbox = r->mailbox,

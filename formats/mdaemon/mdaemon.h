@@ -65,10 +65,12 @@ void md_accounts_release(struct md_accounts *a);
 /*
  * md_folder_name: append to out the name (UTF-8) of folder directory
  * "<stem>.IMAP", stem being its len bytes before ".IMAP": modified UTF-7
- * when it is strictly that, else Windows text (wintext.h).  An empty stem
- * gives a visible placeholder name and returns false; else true.
+ * when it is strictly that, else Windows text (wintext.h), or, with
+ * --fallback-charset given (fallback, NULL-terminated; issue 15), UTF-8
+ * when valid, else the first fallback that reads it (core/hdrtext.h).
+ * An empty stem gives a visible placeholder name and returns false; else true.
  */
-bool md_folder_name(struct sbuf *out, const char *stem, size_t len);
+bool md_folder_name(struct sbuf *out, const char *stem, size_t len, const char *const *fallback);
 
 /* md_skip_dir: names that are never mailboxes or folders (Queues, WC, ...) */
 bool md_skip_dir(const char *name);

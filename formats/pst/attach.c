@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "core/conv.h"
+#include "core/hdrtext.h"
 #include "pst/store.h"
 
 #define TAG(id, type) ((uint32_t)(id) << 16 | (type))
@@ -288,15 +289,26 @@ static void too_big(GMimeStream **src, struct sbuf *name, char **mime, char **ci
 	sbuf_release(&note);
 }
 
-static void attachment_name(GMimeObject *part, unsigned num, struct sbuf *name)
+/*
+ * attachment_name: the part's file name, an attached message's Subject
+ * (with its own charsets) + ".eml", else "attachment-<n>"; decoded by the
+ * header text rule (issue 15, core/hdrtext.h; verify's check.c the same)
+ */
+static void attachment_name(GMimeObject *part, unsigned num, const struct hdr_charsets *cs,
+			    const char *const *fallback, struct sbuf *name)
 {
-	const char *fn = GMIME_IS_PART(part) ? g_mime_part_get_filename(GMIME_PART(part)) : NULL;
-	if (fn && *fn) {
-		sbuf_adds(name, fn);
-	} else if (GMIME_IS_MESSAGE_PART(part)) {
-		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
-		sbuf_addf(name, "%s.eml", subj && *subj ? subj : "message");
+	if ((GMIME_IS_PART(part) || GMIME_IS_MESSAGE_PART(part)) &&
+	    hdr_part_filename(part, cs, name) && name->len)
+		return;
+	sbuf_reset(name);
+	GMimeMessage *inner = GMIME_IS_MESSAGE_PART(part) ?
+		g_mime_message_part_get_message(GMIME_MESSAGE_PART(part)) : NULL;
+	if (GMIME_IS_MESSAGE_PART(part)) {
+		if (!inner || !hdr_message_subject(inner, fallback, name) || !name->len) {
+			sbuf_reset(name);
+			sbuf_adds(name, "message");
+		}
+		sbuf_adds(name, ".eml");
 	} else {
 		sbuf_addf(name, "attachment-%u", num);
 	}
@@ -431,11 +443,11 @@ static void plan_content(struct pst_attach_plan *a, uint64_t *budget)
 
 /* plan_leaf: what one attachment will be (num: its PR_ATTACH_NUM) */
 static void plan_leaf(struct pst_attach_plan *a, GMimeObject *part, unsigned num, bool hidden,
-		      uint64_t *budget)
+		      const struct hdr_charsets *cs, const char *const *fallback, uint64_t *budget)
 {
 	memset(a, 0, sizeof(*a));
 	sbuf_init(&a->name);
-	attachment_name(part, num, &a->name);
+	attachment_name(part, num, cs, fallback, &a->name);
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	a->mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 	a->cid = content_id(part);
@@ -446,7 +458,8 @@ static void plan_leaf(struct pst_attach_plan *a, GMimeObject *part, unsigned num
 }
 
 bool pst_plan_attachments(struct pst_attach_list *l, GMimeMessage *msg, GMimeObject *body,
-			  GMimeObject *html, const char *html_text, uint64_t decode_max)
+			  GMimeObject *html, const char *html_text, uint64_t decode_max,
+			  const char *const *fallback)
 {
 	memset(l, 0, sizeof(*l));
 	GMimeObject *top = msg ? g_mime_message_get_mime_part(msg) : NULL;
@@ -456,17 +469,20 @@ bool pst_plan_attachments(struct pst_attach_list *l, GMimeMessage *msg, GMimeObj
 	collect(top, body, html, false, leaves);
 	bool all_bytes = true;
 	if (leaves->len) {
+		struct hdr_charsets cs;		/* issue 15: the names' charsets */
+		hdr_charsets_from_message(&cs, GMIME_OBJECT(msg), fallback);
 		GHashTable *refs = cid_refs(html_text);
 		l->v = g_new(struct pst_attach_plan, leaves->len);
 		for (unsigned i = 0; i < leaves->len; i++) {
 			const struct leaf *lf = &g_array_index(leaves, struct leaf, i);
 			bool inline_image = is_inline(lf, refs);
-			plan_leaf(&l->v[i], lf->part, i, inline_image, &decode_max);
+			plan_leaf(&l->v[i], lf->part, i, inline_image, &cs, fallback, &decode_max);
 			l->hidden += inline_image;
 			all_bytes = all_bytes && !l->v[i].part;
 			l->n++;
 		}
 		g_hash_table_destroy(refs);
+		hdr_charsets_release(&cs);
 	}
 	g_array_free(leaves, TRUE);
 	return all_bytes;
@@ -522,7 +538,10 @@ unsigned pst_write_raw_attachment(struct pst_pc *pc, const struct pst_msg_in *m,
 	g_mime_part_set_filename(part, "message.eml");
 	struct pst_attach_list l = { g_new(struct pst_attach_plan, 1), 1, 0 };
 	uint64_t none = 0;
-	plan_leaf(&l.v[0], GMIME_OBJECT(part), 0, false, &none);
+	struct hdr_charsets cs;		/* named "message.eml": no text to decode */
+	hdr_charsets_fallback_only(&cs, NULL);
+	plan_leaf(&l.v[0], GMIME_OBJECT(part), 0, false, &cs, NULL, &none);
+	hdr_charsets_release(&cs);
 	pst_write_planned_attachments(pc, &l, lim);
 	pst_attach_list_release(&l);
 	g_object_unref(w);

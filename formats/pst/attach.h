@@ -60,10 +60,12 @@ struct pst_attach_list {
  * decode_max bytes in all are decoded into memory now (bytes); the rest
  * stay parts of msg, which must then live until the write.  Returns true
  * when every content is in memory (msg is no longer needed).  Thread-safe
- * on a msg no other thread uses.
+ * on a msg no other thread uses.  fallback: --fallback-charset for the
+ * file names (issue 15; NULL: windows-1252).
  */
 bool pst_plan_attachments(struct pst_attach_list *l, GMimeMessage *msg, GMimeObject *body,
-			  GMimeObject *html, const char *html_text, uint64_t decode_max);
+			  GMimeObject *html, const char *html_text, uint64_t decode_max,
+			  const char *const *fallback);
 
 /*
  * pst_write_planned_attachments: the planned attachments as attachments of

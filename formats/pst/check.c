@@ -31,6 +31,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/hdrtext.h"
 #include "core/gwitem.h"
 #include "core/xalloc.h"
 #include "pst/message.h"
@@ -352,6 +353,8 @@ struct want {
 	int64_t sent;
 	GArray *att;			/* struct want_attachment */
 	struct pst_class cls;		/* issue 15: the class the writer gives it */
+	struct hdr_charsets cs;		/* issue 15: the message's, for names */
+	const char *const *fallback;
 };
 
 /* first_text: the first text/<subtype> leaf that is not an attachment (README: the bodies) */
@@ -428,16 +431,22 @@ static void write_fd(void *src, GMimeStream *s)
  * whose boundary never comes is its text; any other part its decoded
  * content, named by its file name, else "attachment-<n>".
  */
-static void leaf_attachment(GMimeObject *part, unsigned num, struct want_attachment *a)
+static void leaf_attachment(GMimeObject *part, unsigned num, const struct want *w,
+			    struct want_attachment *a)
 {
-	const char *fn = GMIME_IS_PART(part) ? g_mime_part_get_filename(GMIME_PART(part)) : NULL;
+	/* issue 15: names by the header text rule (README "Header text and charsets") */
+	struct sbuf fname = SBUF_INIT;
+	const char *fn = hdr_part_filename(part, &w->cs, &fname) ? fname.buf : NULL;
 	GMimeContentType *ct = g_mime_object_get_content_type(part);
 	a->mime = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("application/octet-stream");
 	if (GMIME_IS_MESSAGE_PART(part)) {
 		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(part));
-		const char *subj = inner ? g_mime_message_get_subject(inner) : NULL;
-		a->name = fn && *fn ? g_strdup(fn) : g_strdup_printf("%s.eml", subj && *subj ?
-								  subj : "message");
+		struct sbuf subj = SBUF_INIT;
+		if (!inner || !hdr_message_subject(inner, w->fallback, &subj))
+			sbuf_reset(&subj);
+		a->name = fn && *fn ? g_strdup(fn) : g_strdup_printf("%s.eml", subj.len ?
+								  subj.buf : "message");
+		sbuf_release(&subj);
 		if (inner)
 			digest(a, write_message, inner);
 		else
@@ -454,6 +463,7 @@ static void leaf_attachment(GMimeObject *part, unsigned num, struct want_attachm
 		else
 			digest(a, write_text, "");
 	}
+	sbuf_release(&fname);
 }
 
 /* collect: every leaf but the two bodies, depth first (README: "every other MIME leaf") */
@@ -465,22 +475,24 @@ static void collect(GMimeObject *obj, const struct want *w, GMimeObject *body,
 		int n = g_mime_multipart_get_count(mp);
 		if (n == 0 && g_mime_multipart_get_prologue(mp)) {
 			struct want_attachment a = { 0 };
-			leaf_attachment(obj, w->att->len, &a);
+			leaf_attachment(obj, w->att->len, w, &a);
 			g_array_append_val(w->att, a);
 		}
 		for (int i = 0; i < n; i++)
 			collect(g_mime_multipart_get_part(mp, i), w, body, html);
 	} else if (obj != body && obj != html && (GMIME_IS_PART(obj) || GMIME_IS_MESSAGE_PART(obj))) {
 		struct want_attachment a = { 0 };
-		leaf_attachment(obj, w->att->len, &a);
+		leaf_attachment(obj, w->att->len, w, &a);
 		g_array_append_val(w->att, a);
 	}
 }
 
-static void want_from_mime(struct want *w)
+static void want_from_mime(struct want *w, const char *const *fallback)
 {
-	const char *s = g_mime_message_get_subject(w->msg);
-	sbuf_adds(&w->subject, s ? s : "");
+	/* issue 15: the header text rule, with the export's fallbacks (README) */
+	hdr_charsets_from_message(&w->cs, GMIME_OBJECT(w->msg), fallback);
+	w->fallback = fallback;
+	hdr_object_text(GMIME_OBJECT(w->msg), "Subject", &w->cs, &w->subject);
 	GDateTime *dt = g_mime_message_get_date(w->msg);
 	if (dt)
 		w->sent = g_date_time_to_unix(dt);
@@ -527,7 +539,7 @@ static void class_layout(struct want *w, const struct mail_msg *src)
 }
 
 /* want_init: parse the source; a message GMime cannot parse is one attachment, message.eml */
-static void want_init(struct want *w, const struct mail_msg *src)
+static void want_init(struct want *w, const struct mail_msg *src, const char *const *fallback)
 {
 	memset(w, 0, sizeof(*w));
 	sbuf_init(&w->subject);
@@ -548,7 +560,7 @@ static void want_init(struct want *w, const struct mail_msg *src)
 	g_object_unref(st);
 	pst_class_of(w->msg, !cut, &w->cls);
 	if (w->msg) {
-		want_from_mime(w);
+		want_from_mime(w, fallback);
 		class_layout(w, src);
 		return;
 	}
@@ -567,6 +579,7 @@ static void want_release(struct want *w)
 	}
 	g_array_free(w->att, TRUE);
 	pst_class_release(&w->cls);
+	hdr_charsets_release(&w->cs);
 	if (w->msg)
 		g_object_unref(w->msg);
 	sbuf_release(&w->subject);
@@ -795,7 +808,7 @@ static int check_item(libpff_item_t *item, const struct mail_msg *src, struct sb
 }
 
 int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
-	       struct sbuf *why)
+	       const char *const *fallback, struct sbuf *why)
 {
 	libpff_item_t *item = NULL;
 	libpff_error_t *e = NULL;
@@ -813,7 +826,7 @@ int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
 		return ret;
 	}
 	struct want w;
-	want_init(&w, src);
+	want_init(&w, src, fallback);
 	struct props pr;
 	props_open(&pr, item);
 	check_texts(&pr, &w, why);
@@ -1013,7 +1026,7 @@ static int pst_compare(struct mail_check *c, struct check_line *l, const struct 
 	 * folder; a round keeps a renamed folder's earlier messages under its old name) */
 	char *want = l->want->folder ? xstrdup(l->want->folder) : folder_of(l->folder);
 	const char *in = verify_pst_folder(f->p, l->want->node);
-	int ret = verify_pst(f->p, l->want->node, m, why);
+	int ret = verify_pst(f->p, l->want->node, m, c->fallback, why);
 	if (in && strcmp(in, want) && ret != VERIFY_SOURCE_BAD) {
 		struct sbuf w = SBUF_INIT;
 		sbuf_addf(&w, "it is in PST folder '%s', not '%s'%s%s", in, want,

@@ -34,9 +34,10 @@ const uint32_t *verify_pst_nids(const struct verify_pst *p, size_t *n);
  * HTML parts decoded as the writer decodes them, and every attachment's
  * name and bytes (SHA-256).  VERIFY_INCOMPLETE: everything matched, but
  * an attachment is the writer's "<name>.omitted.txt" note (size limit).
+ * fallback: the export's --fallback-charset (issue 15; NULL: windows-1252).
  */
 int verify_pst(struct verify_pst *p, uint32_t nid, const struct mail_msg *src,
-	       struct sbuf *why);
+	       const char *const *fallback, struct sbuf *why);
 /* verify_pst_subject: PR_SUBJECT of node nid, for naming extra messages */
 void verify_pst_subject(struct verify_pst *p, uint32_t nid, struct sbuf *out);
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/conv.h"
+#include "core/hdrtext.h"
 #include "core/wintext.h"
 #include "pst/attach.h"
 #include "pst/msgclass.h"
@@ -157,35 +158,41 @@ uint64_t pst_filetime(int64_t t)
 	return (uint64_t)(t + 11644473600LL) * 10000000ull;
 }
 
-/* names: "Name; Name2" of an address list, as Outlook's PR_DISPLAY_TO */
-static void display_names(InternetAddressList *list, struct sbuf *out)
+/*
+ * Address fields (issue 15): the raw values of every `field` header of
+ * msg, decoded by the header text rule (core/hdrtext.h), never by GMime's
+ * own guess.  display_names: "Name; Name2", as Outlook's PR_DISPLAY_TO.
+ */
+static void display_names(GMimeObject *msg, const char *field, const struct hdr_charsets *cs,
+			  struct sbuf *out)
 {
-	for (int i = 0; list && i < internet_address_list_length(list); i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-		const char *name = internet_address_get_name(ia);
-		if (!name || !*name) {
-			if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-				name = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-		}
-		if (out->len)
-			sbuf_adds(out, "; ");
-		sbuf_adds(out, name ? name : "");
-	}
+	struct sbuf raw = SBUF_INIT;
+	if (hdr_object_raw_list(msg, field, &raw))
+		hdr_display_list(raw.buf, raw.len, cs, out);
+	sbuf_release(&raw);
 }
 
-/* first_mailbox: name and address of the first mailbox in a list */
-static void first_mailbox(InternetAddressList *list, const char **name, const char **addr)
+/* field_mailboxes: the mailboxes of every `field` header (groups flattened): struct hdr_addr */
+static GArray *field_mailboxes(GMimeObject *msg, const char *field, const struct hdr_charsets *cs)
 {
-	*name = *addr = "";
-	for (int i = 0; list && i < internet_address_list_length(list); i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *nm = internet_address_get_name(ia);
-			*addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-			*name = nm && *nm ? nm : *addr;
-			return;
-		}
+	GArray *a = g_array_new(FALSE, FALSE, sizeof(struct hdr_addr));
+	struct sbuf raw = SBUF_INIT;
+	if (hdr_object_raw_list(msg, field, &raw))
+		hdr_addresses(raw.buf, raw.len, cs, a);
+	sbuf_release(&raw);
+	return a;
+}
+
+/* first_mailbox: name and address of the first mailbox of From: */
+static void first_mailbox(GMimeObject *msg, const struct hdr_charsets *cs, struct sbuf *name,
+			  struct sbuf *addr)
+{
+	GArray *a = field_mailboxes(msg, "From", cs);
+	if (a->len) {
+		sbuf_adds(name, g_array_index(a, struct hdr_addr, 0).name);
+		sbuf_adds(addr, g_array_index(a, struct hdr_addr, 0).addr);
 	}
+	hdr_addr_array_free(a);
 }
 
 /* find_text: the first text/<subtype> part that is not an attachment */
@@ -312,26 +319,17 @@ struct recipient {
 	char *name, *addr;
 };
 
-/* plan_recipients: mailboxes of a list (groups flattened) as recipients of one type */
-static void plan_recipients(GArray *out, InternetAddressList *list, uint32_t type)
+/* plan_recipients: mailboxes of a field (groups flattened) as recipients of one type */
+static void plan_recipients(GArray *out, GMimeObject *msg, const char *field,
+			    const struct hdr_charsets *cs, uint32_t type)
 {
-	for (int i = 0; list && i < internet_address_list_length(list); i++) {
-		InternetAddress *ia = internet_address_list_get_address(list, i);
-		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
-			plan_recipients(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)),
-					type);
-		} else if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			InternetAddressMailbox *mb = INTERNET_ADDRESS_MAILBOX(ia);
-			const char *addr = internet_address_mailbox_get_addr(mb);
-			const char *name = internet_address_get_name(ia);
-			if (!addr)
-				addr = "";
-			if (!name || !*name)
-				name = addr;
-			struct recipient r = { type, g_strdup(name), g_strdup(addr) };
-			g_array_append_val(out, r);
-		}
+	GArray *a = field_mailboxes(msg, field, cs);
+	for (guint i = 0; i < a->len; i++) {
+		const struct hdr_addr *h = &g_array_index(a, struct hdr_addr, i);
+		struct recipient r = { type, g_strdup(h->name), g_strdup(h->addr) };
+		g_array_append_val(out, r);
 	}
+	hdr_addr_array_free(a);
 }
 
 /* write_recipients: the recipient table 0x692 (To, Cc, Bcc), always present */
@@ -419,18 +417,16 @@ static uint32_t sensitivity_of(GMimeObject *m)
 	return 0;
 }
 
-static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m, struct fields *f)
+static void fields_from_mime(GMimeMessage *msg, const struct pst_msg_in *m,
+			     const struct hdr_charsets *cs, struct fields *f)
 {
-	const char *s = g_mime_message_get_subject(msg);
-	sbuf_adds(&f->subject, s ? s : "");
-	const char *name, *addr;
-	first_mailbox(g_mime_message_get_from(msg), &name, &addr);
-	sbuf_adds(&f->from_name, name);
-	sbuf_adds(&f->from_addr, addr);
-	display_names(g_mime_message_get_to(msg), &f->to);
-	display_names(g_mime_message_get_cc(msg), &f->cc);
-	display_names(g_mime_message_get_bcc(msg), &f->bcc);	/* drafts, sent copies */
-	s = g_mime_message_get_message_id(msg);
+	GMimeObject *obj = GMIME_OBJECT(msg);
+	hdr_object_text(obj, "Subject", cs, &f->subject);	/* issue 15: the header text rule */
+	first_mailbox(obj, cs, &f->from_name, &f->from_addr);
+	display_names(obj, "To", cs, &f->to);
+	display_names(obj, "Cc", cs, &f->cc);
+	display_names(obj, "Bcc", cs, &f->bcc);	/* drafts, sent copies */
+	const char *s = g_mime_message_get_message_id(msg);
 	if (s)
 		sbuf_addf(&f->msgid, "<%s>", s);
 	subject_prefix(f->subject.buf, &f->prefix);
@@ -668,11 +664,14 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 	p->parsed = p->msg != NULL;
 	p->recipients = g_array_new(FALSE, FALSE, sizeof(struct recipient));
 	if (p->msg) {
-		fields_from_mime(p->msg, m, &p->f);
+		struct hdr_charsets cs;	/* issue 15: the message's charsets for its header text */
+		hdr_charsets_from_message(&cs, GMIME_OBJECT(p->msg), m->fallback);
+		fields_from_mime(p->msg, m, &cs, &p->f);
 		pst_utf16le(&p->f.body16, p->f.body.buf);
-		plan_recipients(p->recipients, g_mime_message_get_to(p->msg), 1);
-		plan_recipients(p->recipients, g_mime_message_get_cc(p->msg), 2);
-		plan_recipients(p->recipients, g_mime_message_get_bcc(p->msg), 3);
+		plan_recipients(p->recipients, GMIME_OBJECT(p->msg), "To", &cs, 1);
+		plan_recipients(p->recipients, GMIME_OBJECT(p->msg), "Cc", &cs, 2);
+		plan_recipients(p->recipients, GMIME_OBJECT(p->msg), "Bcc", &cs, 3);
+		hdr_charsets_release(&cs);
 		/* issue 15: the class, its attachment layout, Delivered-To (msgclass.h) */
 		pst_class_of(p->msg, !p->cut, &p->f.cls);
 		delivered_to_recipient(p);
@@ -682,7 +681,8 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 			g_object_unref(e);
 			drop_mime(p);
 		} else if (pst_plan_attachments(&p->attachments, p->msg, p->f.body_part,
-						p->f.html_part, p->f.html.buf, decode_max)) {
+						p->f.html_part, p->f.html.buf, decode_max,
+						m->fallback)) {
 			drop_mime(p);
 		}
 		if (p->f.cls.kind == PST_CLASS_OPAQUE)

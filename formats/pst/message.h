@@ -44,6 +44,8 @@ struct pst_msg_in {
 	 */
 	const struct mail_msg *watch;
 	struct sbuf *changed;
+	/* issue 15: --fallback-charset for header text (core/hdrtext.h); NULL: windows-1252 */
+	const char *const *fallback;
 };
 
 /*

@@ -84,6 +84,7 @@ struct pst_writer {
 	uint32_t gw_nid[ITEM_NOTE + 1];
 	bool groupware;
 	char *owner;			/* the mailbox's address, for meetings */
+	const char *const *fallback;	/* issue 15: out_target's --fallback-charset */
 };
 
 static struct mail_writer *pst_alloc(void)
@@ -114,6 +115,7 @@ static int pst_open(struct mail_writer *w, const struct out_target *t,
 	struct sbuf err = SBUF_INIT;
 	if (pst_parts_open(&p->parts, t, box, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
+	p->fallback = t ? t->fallback : NULL;	/* issue 15 */
 	p->next_folder_index = FIRST_FOLDER_INDEX;
 	p->next_message_index = FIRST_MESSAGE_INDEX;
 	p->owner = g_strdup_printf("%s@%s", box->mailbox ? box->mailbox : "",	/* issue 14 */
@@ -282,7 +284,8 @@ static struct pst_msg_in msg_in(const struct mail_msg *msg, struct sbuf *left_ou
 				struct sbuf *changed)
 {
 	return (struct pst_msg_in){ NULL, msg->size, msg, msg->prefix, msg->head_len, msg->flags,
-				    msg->received, left_out, 0, msg, changed };
+				    msg->received, left_out, 0, msg, changed,
+				    msg->fallback /* issue 15: set for prepare (boxpipe) */ };
 }
 
 /*
@@ -341,6 +344,7 @@ static int pst_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	}
 	struct sbuf left_out = SBUF_INIT;
 	struct pst_msg_in in = msg_in(msg, &left_out, &err);
+	in.fallback = p->fallback;	/* issue 15: the same as msg->fallback when prepared */
 	p->next_message_index++;
 	ret = pst_write_message(ndb, &p->contents, nid, f->info.nid, &in, msg->prepared);
 	if (ret == -2) {	/* nothing of it in the folder: the next one takes its ID */

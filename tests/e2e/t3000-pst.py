@@ -25,6 +25,7 @@ from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import e2e  # noqa: E402
+import hdrrule  # noqa: E402  (issue 15: the header text rule)
 
 tap = e2e.Tap("pst")
 work = e2e.tmpdir("pst")
@@ -54,7 +55,8 @@ def source_fields(e):
     data = e2e.read(e["path"])
     head = data.split(b"\r\n\r\n", 1)[0]
     m = re.search(rb"(?im)^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", head)
-    subject = decode_subject(m.group(1)) if m else ""
+    # issue 15: the header text rule (README "Header text and charsets")
+    subject = hdrrule.decode_text(m.group(1), hdrrule.candidates(data)).strip() if m else ""
     # Outlook's conversation topic is the subject without its prefix ("RE: ")
     if re.match(r"^[A-Za-z]{1,3}: ", subject):
         subject = subject.split(":", 1)[1].lstrip(" \t")
@@ -279,9 +281,9 @@ codecs.register_error("mdx-wintext", _wintext)
 
 def header_values(data, name, reading="gmime"):
     """The unfolded values of a header field of the top header block, as
-    text.  Undeclared 8-bit bytes are read as GMime reads them for the
-    properties (reading "gmime": the value as UTF-8, else ISO-8859-1; see
-    decode_subject), or as the writer stores the header block itself
+    text.  Undeclared 8-bit bytes are read as the writer reads them for the
+    properties (reading "gmime": by the header text rule of issue 15,
+    tests/lib/hdrrule.py), or as the writer stores the header block itself
     (PR_TRANSPORT_MESSAGE_HEADERS, reading "wintext": each valid UTF-8
     sequence as such, every other byte as Windows-1252; formats/core/wintext.c)."""
     head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
@@ -291,10 +293,9 @@ def header_values(data, name, reading="gmime"):
         if reading == "wintext":
             out.append(raw.decode("utf-8", "mdx-wintext"))
             continue
-        try:
-            out.append(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            out.append(raw.decode("latin-1"))
+        # issue 15: 8-bit text by the header text rule (hdrrule), the
+        # message's declared charsets, then Windows-1252
+        out.append(hdrrule.decode_run(raw, hdrrule.candidates(data), True))
     return out
 
 
@@ -302,7 +303,7 @@ def decode_words(text):
     """RFC 2047 encoded words decoded (text outside them left as it is)."""
     if "=?" not in text:
         return text
-    return decode_subject(text.encode("utf-8"))
+    return hdrrule.decode_text(text.encode("utf-8"), ["utf-8", "cp1252"]).strip()  # issue 15
 
 
 def name_norm(name):

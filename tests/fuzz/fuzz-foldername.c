@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memchr(data, '\0', size) || memchr(data, '/', size))
 		return 0;
 	struct sbuf name = SBUF_INIT;
-	bool named = md_folder_name(&name, stem, size);
+	bool named = md_folder_name(&name, stem, size, NULL);
 	fuzz_check(named == (size > 0));
 	fuzz_check(name.len > 0);
 	fuzz_check(strlen(name.buf) == name.len);
