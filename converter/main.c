@@ -311,6 +311,13 @@ static const char usage_rounds[] =
 "      --prune               with --incremental: remove the output of\n"
 "                            messages gone from the source (Maildir, EML)\n"
 "\n"
+"Maildir (issue 16):\n"
+"      --maildir-flag-separator C\n"
+"                            maildir: the character before \"2,<flags>\" in\n"
+"                            message file names: ':' (default), ';' or '!'\n"
+"                            for NTFS, SMB and OneDrive, which refuse ':'\n"
+"                            (README \"Maildir names for Windows shares\")\n"
+"\n"
 "PST:\n"
 "      --split-size SIZE     pst: start a new part (MAILBOX-002.pst, ...)\n"
 "                            before a part would pass SIZE (K, M, G, T:\n"
@@ -328,6 +335,8 @@ enum { OPT_M365_MAPPING = 512, OPT_EXCHANGE_SCRIPT, OPT_UNC, OPT_ADDRESS_MAP, OP
 enum { OPT_TIMEZONE = 768, OPT_VCARD };
 /* issue 14 (i14-accounts) */
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
+/* issue 16 (i16-maildir) */
+enum { OPT_MAILDIR_FLAG_SEP = 832 };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -412,6 +421,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_M365_MAPPING: case OPT_EXCHANGE_SCRIPT: case OPT_UNC: case OPT_ADDRESS_MAP:
 	case OPT_TARGET_ROOT:	/* issue 13 */
 	case OPT_VCARD:		/* issue 14 */
+	case OPT_MAILDIR_FLAG_SEP:	/* issue 16 */
 		return cmd == CMD_EXPORT;
 	case 'u': case 'd':
 		return cmd == CMD_EXPORT || cmd == CMD_VERIFY;
@@ -665,6 +675,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "target-root-folder", required_argument, NULL, OPT_TARGET_ROOT },
 		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
 		{ "vcard", required_argument, NULL, OPT_VCARD },
+		{ "maildir-flag-separator", required_argument, NULL, OPT_MAILDIR_FLAG_SEP },
 		{ "no-public-folders", no_argument, NULL, OPT_NO_PUBLIC_FOLDERS },	/* issue 14 */
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ NULL, 0, NULL, 0 },
@@ -749,6 +760,12 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 				return usage_error(usage, "--vcard wants 4.0 (the default) or 3.0, not",
 						   optarg);
 			o->vcard_version = optarg[0] == '3' ? 3 : 4;
+			break;
+		case OPT_MAILDIR_FLAG_SEP:	/* issue 16 */
+			if (strlen(optarg) != 1 || !strchr(":;!", optarg[0]))
+				return usage_error(usage, "--maildir-flag-separator wants ':' (the "
+						   "default), ';' or '!', not", optarg);
+			o->maildir_flag_sep = optarg[0];
 			break;
 		case OPT_NO_PUBLIC_FOLDERS: o->no_public_folders = true; break;	/* issue 14 */
 		case OPT_CSV: o->csv = true; break;

@@ -68,6 +68,8 @@ struct options {
 	/* issue 14 (i14-accounts) */
 	bool no_public_folders;	/* --no-public-folders: list, export, verify */
 	bool csv;		/* accounts --csv */
+	/* issue 16 (i16-maildir): --maildir-flag-separator ':' ';' '!' (0: ':') */
+	char maildir_flag_sep;
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -148,6 +148,8 @@ struct mail_check {
 	const struct mail_check_ops *v;
 	char *dir;		/* DIR */
 	char *out_rel;		/* the mailbox's output, relative to DIR (dest + dest_suffix) */
+	/* issue 16: the export's --maildir-flag-separator (verify reads it back; 0: ':') */
+	char maildir_flag_sep;
 };
 
 struct mail_check_ops {

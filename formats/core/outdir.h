@@ -133,6 +133,11 @@ struct out_target {
 	uint64_t split_size;
 	/* issue 14: vCard version for contacts written as text (3 or 4; 0: 4) */
 	unsigned vcard_version;
+	/*
+	 * issue 16: the Maildir writer's info separator (':', ';' or '!'; 0: ':'),
+	 * ';' or '!' for file systems that refuse ':' (NTFS, SMB, OneDrive)
+	 */
+	char maildir_flag_sep;
 };
 
 /*
