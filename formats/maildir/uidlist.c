@@ -8,11 +8,12 @@
  * source's UIDs are kept as they are; a message without one (a folder with
  * no IMAP.MRK, a message its index does not list), or whose UID is not
  * above the one before it (a repeated UID, or one at or below an earlier
- * round's), is numbered after the highest, in the folder's order.  So the
+ * round's), is numbered after the highest and after the source's next UID
+ * less one, in the folder's order.  So the
  * list is always what Dovecot takes: UIDs strictly ascending.
  *
  * UIDVALIDITY: the source's; for a folder without one, a digest of the
- * folder's directory and file names (never 0): the same source gives the
+ * folder's directory and file names without their flags (never 0): the same source gives the
  * same list, and a folder whose messages changed gets a new UIDVALIDITY,
  * so that no IMAP client can take a new UID for an old message.
  */
@@ -29,6 +30,7 @@
 #include "core/outfile.h"
 #include "core/recsort.h"
 #include "core/xalloc.h"
+#include "maildir/maildir.h"
 
 struct uidlist_w {
 	struct recsort *recs;	/* this folder's messages (NULL: no folder begun) */
@@ -288,7 +290,9 @@ static int number(struct uidlist_w *u, uint32_t floor, struct outfile *of, uint3
 	while ((r = recsort_next(u->recs, &rec, &len)) > 0) {
 		const uint8_t *k = rec;
 		const char *name = (const char *)k + 9;
-		for (const char *p = name; *p; p++)
+		/* the base only: the flags and their separator are no message's identity */
+		const char *info = maildir_info(name);
+		for (const char *p = name; *p && p != info; p++)
 			h = (h ^ (uint8_t)*p) * 16777619u;
 		uint32_t uid = get_u32be(k + 1);
 		if (k[0] == 0 && uid > at) {
@@ -302,6 +306,12 @@ static int number(struct uidlist_w *u, uint32_t floor, struct outfile *of, uint3
 			sbuf_add(&late, name, strlen(name) + 1);
 		}
 	}
+	/*
+	 * after the source's next UID too: a UID below it may have been a
+	 * message since expunged, which an IMAP client must never see reused
+	 */
+	if (late.len && u->src_uidnext && at < u->src_uidnext - 1)
+		at = u->src_uidnext - 1;
 	for (size_t i = 0; r == 0 && i < late.len; i += strlen(late.buf + i) + 1) {
 		at++;
 		if (of) {
