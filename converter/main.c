@@ -80,6 +80,7 @@ static const char usage_export[] =
 "                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
 "                       [--min-size SIZE] [--max-size SIZE]\n"
 "                       [--incremental [--prune]] [--split-size SIZE]\n"
+"                       [--maildir-flag-separator C]\n"
 "                       [--m365-mapping FILE] [--exchange-script FILE --unc PREFIX]\n"
 "                       [--address-map FILE] [--target-root-folder PATH]\n"
 "\n"
