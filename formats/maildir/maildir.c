@@ -116,7 +116,9 @@ static int maildir_open(struct mail_writer *w, const struct out_target *t,
 	 */
 	sbuf_adds(&m->subscriptions, "V\t2\n\nINBOX\n");
 	m->round = t->merge ? t->round : 0;
-	m->sep = t->maildir_flag_sep ? t->maildir_flag_sep : ':';
+	m->sep = t->maildir_flag_sep;
+	if (!m->sep)
+		m->sep = ':';
 	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0 ||
 	    make_maildir(&m->stage.partial, "", false, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);

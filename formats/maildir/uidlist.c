@@ -36,6 +36,7 @@ struct uidlist_w {
 	struct recsort *recs;	/* this folder's messages (NULL: no folder begun) */
 	struct sbuf rec;
 	char *dir;		/* the folder's directory in the output ("": INBOX) */
+	char *path;		/* its name, for messages */
 	uint32_t src_uidvalidity, src_uidnext;
 	GHashTable *renames;	/* a round: earlier name -> new name (both owned) */
 };
@@ -60,7 +61,8 @@ static void folder_reset(struct uidlist_w *u)
 	recsort_free(u->recs);
 	u->recs = NULL;
 	free(u->dir);
-	u->dir = NULL;
+	free(u->path);
+	u->dir = u->path = NULL;
 	g_hash_table_remove_all(u->renames);
 }
 
@@ -86,6 +88,7 @@ void uidlist_w_begin(struct uidlist_w *u, const struct mail_folder *f, const cha
 	folder_reset(u);
 	u->recs = recsort_new(0, by_bytes, NULL);
 	u->dir = xstrdup(dir);
+	u->path = xstrdup(f->path);
 	u->src_uidvalidity = f->uidvalidity;
 	u->src_uidnext = f->uidnext;
 }
@@ -216,13 +219,18 @@ static int old_open(struct uidlist_w *u, int final_fd, struct old_list *o, struc
 {
 	int dfd = *u->dir ? openat(final_fd, u->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 				   O_CLOEXEC) : dup(final_fd);
-	if (dfd < 0)
-		return errno == ENOENT ? 0 : -1;
+	const char *shown = u->path;
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;	/* a folder new in this round */
+		diag_warn(d, "cannot open folder '%s' of the earlier rounds: %s; its %s is left "
+			  "as it was", shown, strerror(errno), UIDLIST_NAME);
+		return -1;
+	}
 	int fd = openat(dfd, UIDLIST_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	int e = errno;
 	bool had_cur = faccessat(dfd, "cur", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 	close(dfd);
-	const char *shown = *u->dir ? u->dir : "(INBOX)";
 	if (fd < 0) {
 		if (!had_cur)
 			return 0;
@@ -347,11 +355,10 @@ static int write_list(struct uidlist_w *u, struct tree *partial, struct old_list
 	struct sbuf path = SBUF_INIT;
 	sbuf_addf(&path, "%s%s%s", u->dir, *u->dir ? "/" : "", UIDLIST_NAME);
 	struct outfile of;
-	int ret = *u->dir ? tree_mkdirs(partial, u->dir, err) : 0;
-	if (ret == 0)
-		ret = outfile_create(&of, partial, path.buf, err);
+	bool made = (!*u->dir || tree_mkdirs(partial, u->dir, err) >= 0) &&
+		    outfile_create(&of, partial, path.buf, err) >= 0;
 	sbuf_release(&path);
-	if (ret < 0)
+	if (!made)
 		return -1;
 	sbuf_reset(&u->rec);
 	sbuf_addf(&u->rec, "3 V%u N%u", v, next);
