@@ -249,8 +249,11 @@ def write_src(msgs):
     lines = []
     for uid, flags in msgs:
         base = "%d.M%dP1.host" % (1700000000 + uid, uid)
-        with open(os.path.join(msrc, "cur", base + ":2," + flags), "wb") as f:
+        path = os.path.join(msrc, "cur", base + ":2," + flags)
+        with open(path, "wb") as f:
             f.write(b"Subject: m%d\nMessage-ID: <m%d@x>\n\nbody %d\n" % (uid, uid, uid))
+        # the internal date is the file's mtime: the same in both rounds
+        os.utime(path, (1700000000 + uid * 60, 1700000000 + uid * 60))
         lines.append("%d :%s\n" % (uid, base))
     with open(os.path.join(msrc, "dovecot-uidlist"), "w") as f:
         f.write("3 V4242 N%d\n" % (max(u for u, _f in msgs) + 1))
