@@ -63,6 +63,8 @@ FORMAT_SRC += formats/mdaemon/gw_read.c formats/mdaemon/gw_xml.c formats/mdaemon
 # issue 14: groupware items as Outlook items
 FORMAT_SRC += formats/pst/gwpst.c formats/pst/gwrecur.c
 FORMAT_SRC += formats/pst/msgclass.c
+# issue 16 (i16-maildir): the Maildir writer's dovecot-uidlist
+FORMAT_SRC += formats/maildir/uidlist.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c

@@ -83,6 +83,7 @@ static const char usage_export[] =
 "                       [--folder GLOB]... [--exclude-folder GLOB]...\n"
 "                       [--min-size SIZE] [--max-size SIZE]\n"
 "                       [--incremental [--prune]] [--split-size SIZE]\n"
+"                       [--maildir-flag-separator C]\n"
 "                       [--m365-mapping FILE] [--exchange-script FILE --unc PREFIX]\n"
 "                       [--address-map FILE] [--target-root-folder PATH]\n"
 "\n"
@@ -338,6 +339,13 @@ static const char usage_rounds[] =
 "      --prune               with --incremental: remove the output of\n"
 "                            messages gone from the source (Maildir, EML)\n"
 "\n"
+"Maildir (issue 16):\n"
+"      --maildir-flag-separator C\n"
+"                            maildir: the character before \"2,<flags>\" in\n"
+"                            message file names: ':' (default), ';' or '!'\n"
+"                            for NTFS, SMB and OneDrive, which refuse ':'\n"
+"                            (README \"Maildir names for Windows shares\")\n"
+"\n"
 "PST:\n"
 "      --split-size SIZE     pst: start a new part (MAILBOX-002.pst, ...)\n"
 "                            before a part would pass SIZE (K, M, G, T:\n"
@@ -359,6 +367,8 @@ enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE };
 /* issue 15: header text */
 enum { OPT_FALLBACK_CHARSET = 832 };
+/* issue 16 (i16-maildir) */
+enum { OPT_MAILDIR_FLAG_SEP = 840 };
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -481,6 +491,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_VCARD:		/* issue 14 */
 	case OPT_FORCE:		/* issue 16 */
 	case OPT_LOG_FILE:
+	case OPT_MAILDIR_FLAG_SEP:	/* issue 16 */
 		return cmd == CMD_EXPORT;
 	case OPT_ALL:
 		return cmd == CMD_VERIFY;
@@ -772,6 +783,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "target-root-folder", required_argument, NULL, OPT_TARGET_ROOT },
 		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
 		{ "vcard", required_argument, NULL, OPT_VCARD },
+		{ "maildir-flag-separator", required_argument, NULL, OPT_MAILDIR_FLAG_SEP },
 		{ "no-public-folders", no_argument, NULL, OPT_NO_PUBLIC_FOLDERS },	/* issue 14 */
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "force", no_argument, NULL, OPT_FORCE },	/* issue 16 */
@@ -860,6 +872,12 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 				return usage_error(usage, "--vcard wants 4.0 (the default) or 3.0, not",
 						   optarg);
 			o->vcard_version = optarg[0] == '3' ? 3 : 4;
+			break;
+		case OPT_MAILDIR_FLAG_SEP:	/* issue 16 */
+			if (strlen(optarg) != 1 || !strchr(":;!", optarg[0]))
+				return usage_error(usage, "--maildir-flag-separator wants ':' (the "
+						   "default), ';' or '!', not", optarg);
+			o->maildir_flag_sep = optarg[0];
 			break;
 		case OPT_NO_PUBLIC_FOLDERS: o->no_public_folders = true; break;	/* issue 14 */
 		case OPT_CSV: o->csv = true; break;

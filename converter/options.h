@@ -78,6 +78,8 @@ struct options {
 	 */
 	const char **fallback;
 	size_t nfallback;
+	/* issue 16 (i16-maildir): --maildir-flag-separator ':' ';' '!' (0: ':') */
+	char maildir_flag_sep;
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

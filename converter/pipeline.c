@@ -1064,7 +1064,8 @@ static const char *write_steps(struct box_run *b, struct sbuf *err)
 	struct out_target t = { .domain = &b->domain, .name = b->name.buf, .work = &b->work,
 				.split_size = b->run->o->split_size /* i13-split */,
 				.vcard_version = b->run->o->vcard_version /* issue 14 */,
-				.fallback = (const char *const *)b->run->o->fallback /* issue 15 */ };
+				.fallback = (const char *const *)b->run->o->fallback /* issue 15 */,
+				.maildir_flag_sep = b->run->o->maildir_flag_sep /* issue 16 */ };
 	bool dry = b->run->o->dry_run;
 	/* a round a killed run had begun to join to the output: carried out first */
 	if (!dry && stage_recover(&b->domain, &b->work, err) < 0)

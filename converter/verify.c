@@ -622,6 +622,22 @@ static const char *const *fallback_of(struct vbox *b)
 		b->fallback[n] = NULL;
 	}
 	return (const char *const *)b->fallback;
+ * flag_sep_of: issue 16: the export's --maildir-flag-separator, from the
+ * command its run line recorded (':' when not given), as vcard_of reads --vcard
+ */
+static char flag_sep_of(const struct vbox *b)
+{
+	static const char opt[] = "--maildir-flag-separator";
+	size_t n = sizeof(opt) - 1;
+	char sep = ':';
+	for (size_t i = 0; i < b->mrun.ncommand; i++) {
+		const char *a = b->mrun.command[i];
+		if (!strcmp(a, opt) && i + 1 < b->mrun.ncommand)
+			sep = b->mrun.command[i + 1][0];
+		else if (!strncmp(a, opt, n) && a[n] == '=')
+			sep = a[n + 1];
+	}
+	return sep;
 }
 
 /* open_output: the mailbox's output, for reading back; one that cannot be read is missing */
@@ -630,6 +646,7 @@ static void open_output(struct vbox *b)
 	struct sbuf err = SBUF_INIT;
 	b->out = b->ops->open(b->run->o->output, b->out_rel, &err);
 	b->out->fallback = fallback_of(b);	/* issue 15 */
+	b->out->maildir_flag_sep = flag_sep_of(b);	/* issue 16 */
 	if (err.len) {
 		b->out_bad = true;
 		struct vproblem p = { .kind = VK_MISSING, .folder = "(mailbox)", .output = b->out_rel,

@@ -321,6 +321,15 @@ static void test_names(void)
 	test_assert(maildir_name_flags("1.M1.h") == 0);
 	test_assert(maildir_name_flags("1.M1.h:1,S") == 0);
 	test_assert(maildir_name_flags("1.M1.h:2,Sab") == MSG_SEEN);
+	/* issue 16: ';' and '!' (--maildir-flag-separator, mbsync, NeoMutt, Python) */
+	test_assert(maildir_name_flags("1.M1.h;2,FS") == (MSG_FLAGGED | MSG_SEEN));
+	test_assert(maildir_name_flags("1.M1.h!2,R") == MSG_ANSWERED);
+	test_assert(maildir_name_flags("1.M1.h;1,S") == 0);
+	test_assert(maildir_name_flags("1.M1;x.h") == 0);
+	/* the last info wins: a base holding ';2,' still takes the ':' after it */
+	test_assert(maildir_name_flags("1.M1;2,F.h:2,S") == MSG_SEEN);
+	test_assert(maildir_info("a;b.c!2,S") && !strcmp(maildir_info("a;b.c!2,S"), "!2,S"));
+	test_assert(maildir_info("a:b") == NULL);
 }
 
 /* ---- a round trip through the project's Maildir writer ------------------------------ */

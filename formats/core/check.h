@@ -154,6 +154,8 @@ struct mail_check {
 	 * decoded as the writer decoded it
 	 */
 	const char *const *fallback;
+	/* issue 16: the export's --maildir-flag-separator (verify reads it back; 0: ':') */
+	char maildir_flag_sep;
 };
 
 struct mail_check_ops {

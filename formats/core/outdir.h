@@ -135,6 +135,11 @@ struct out_target {
 	unsigned vcard_version;
 	/* issue 15: --fallback-charset, NULL-terminated; NULL: windows-1252 (core/hdrtext.h) */
 	const char *const *fallback;
+	/*
+	 * issue 16: the Maildir writer's info separator (':', ';' or '!'; 0: ':'),
+	 * ';' or '!' for file systems that refuse ':' (NTFS, SMB, OneDrive)
+	 */
+	char maildir_flag_sep;
 };
 
 /*

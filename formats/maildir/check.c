@@ -32,10 +32,12 @@ static int name_fields(const char *name, long long *date, const char **letters)
 	*date = strtoll(name, &end, 10);
 	if (end == name || strncmp(end, ".M", 2))
 		return -1;
-	const char *info = strstr(name, ".mdexport:2,");
-	if (!info)
+	/* the separator before "2," is the export's (issue 16); locate asked for it */
+	const char *info = maildir_info(name);
+	size_t tag = strlen(".mdexport");
+	if (!info || (size_t)(info - name) < tag || strncmp(info - tag, ".mdexport", tag))
 		return -1;
-	*letters = info + strlen(".mdexport:2,");
+	*letters = info + 3;
 	return 0;
 }
 
@@ -113,7 +115,7 @@ static void maildir_locate(const struct mail_check *c, const char *folder,
 		maildir_folder_dir(&s, folder);
 	}
 	sbuf_adds(&s, "/cur/");
-	maildir_file_name(&s, msg);
+	maildir_file_name_sep(&s, msg, 0, c->maildir_flag_sep);
 	loc->file = sbuf_detach(&s);
 }
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/flags.h"
 #include "core/linefilter.h"
@@ -27,6 +28,7 @@
 #include "core/writer.h"
 #include "core/xalloc.h"
 #include "maildir/maildir.h"
+#include "maildir/uidlist.h"
 
 struct maildir_writer {
 	struct mail_writer w;
@@ -35,6 +37,8 @@ struct maildir_writer {
 	struct sbuf subscriptions;
 	struct sbuf path;
 	unsigned round;		/* export --incremental: the round (> 1: joined to the earlier) */
+	char sep;		/* issue 16: the info separator (--maildir-flag-separator) */
+	struct uidlist_w *uids;	/* issue 16: the folder's dovecot-uidlist */
 };
 
 static struct mail_writer *maildir_alloc(void)
@@ -43,6 +47,7 @@ static struct mail_writer *maildir_alloc(void)
 	sbuf_init(&m->folder_dir);
 	sbuf_init(&m->subscriptions);
 	sbuf_init(&m->path);
+	m->uids = uidlist_w_new();
 	return &m->w;
 }
 
@@ -111,6 +116,9 @@ static int maildir_open(struct mail_writer *w, const struct out_target *t,
 	 */
 	sbuf_adds(&m->subscriptions, "V\t2\n\nINBOX\n");
 	m->round = t->merge ? t->round : 0;
+	m->sep = t->maildir_flag_sep;
+	if (!m->sep)
+		m->sep = ':';
 	if (stage_begin_dir(&m->stage, t, NULL, &err) < 0 ||
 	    make_maildir(&m->stage.partial, "", false, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
@@ -135,6 +143,7 @@ static int maildir_begin_folder(struct mail_writer *w, const struct mail_folder 
 			sbuf_addch(&m->subscriptions, *p == '.' ? '\t' : *p);
 		sbuf_addch(&m->subscriptions, '\n');
 	}	/* INBOX: subscribed at open */
+	uidlist_w_begin(m->uids, f, m->folder_dir.buf);
 	sbuf_release(&err);
 	return CONV_OK;
 }
@@ -203,6 +212,20 @@ void maildir_file_name(struct sbuf *out, const struct mail_msg *msg)
 
 void maildir_file_name_round(struct sbuf *out, const struct mail_msg *msg, unsigned round)
 {
+	maildir_file_name_sep(out, msg, round, ':');
+}
+
+const char *maildir_info(const char *name)
+{
+	for (size_t i = strlen(name); i-- > 0; )
+		if (strchr(MAILDIR_INFO_SEPS, name[i]) && name[i + 1] == '2' && name[i + 2] == ',')
+			return name + i;
+	return NULL;
+}
+
+void maildir_file_name_sep(struct sbuf *out, const struct mail_msg *msg, unsigned round,
+			   char sep)
+{
 	size_t start = out->len;
 	sbuf_addf(out, "%lld.M%u", (long long)msg->received, msg->seq);
 	if (round > 1)
@@ -210,7 +233,7 @@ void maildir_file_name_round(struct sbuf *out, const struct mail_msg *msg, unsig
 	sbuf_addch(out, '_');
 	char letters[8], suffix[24];
 	flags_maildir(msg->flags, letters);
-	snprintf(suffix, sizeof(suffix), ".mdexport:2,%s", letters);
+	snprintf(suffix, sizeof(suffix), ".mdexport%c2,%s", sep ? sep : ':', letters);
 	size_t n = strlen(msg->name);
 	if (n > 4 && !strcasecmp(msg->name + n - 4, ".msg"))
 		n -= 4;
@@ -243,7 +266,8 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct sbuf err = SBUF_INIT;
 	sbuf_reset(&m->path);
 	sbuf_addf(&m->path, "%s%scur/", m->folder_dir.buf, m->folder_dir.len ? "/" : "");
-	maildir_file_name_round(&m->path, msg, m->round);
+	size_t name_at = m->path.len;
+	maildir_file_name_sep(&m->path, msg, m->round, m->sep);
 	struct outfile of;
 	if (outfile_create(&of, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
@@ -258,13 +282,26 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	if (outfile_close(&of, msg->received, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	sbuf_adds(&loc->file, m->path.buf);
+	uidlist_w_add(m->uids, msg, m->path.buf + name_at);
 	sbuf_release(&err);
 	return CONV_OK;
 }
 
+/* maildir_end_folder: the folder's dovecot-uidlist (issue 16), joined to the earlier in a round */
 static int maildir_end_folder(struct mail_writer *w)
 {
-	(void)w;
+	struct maildir_writer *m = (struct maildir_writer *)w;
+	struct sbuf err = SBUF_INIT;
+	int final_fd = m->round > 1 ? stage_final_fd(&m->stage, &err) : -1;
+	if ((m->round > 1 && final_fd < 0) ||
+	    uidlist_w_end(m->uids, &m->stage.partial, final_fd, w->diag, &err) < 0) {
+		if (final_fd >= 0)
+			close(final_fd);
+		return mail_writer_take_error(w, CONV_FATAL, &err);
+	}
+	if (final_fd >= 0)
+		close(final_fd);
+	sbuf_release(&err);
 	return CONV_OK;
 }
 
@@ -293,15 +330,18 @@ static int maildir_update_flags(struct mail_writer *w, const char *file,
 				const struct mail_msg *msg, struct mail_item_loc *loc)
 {
 	struct maildir_writer *m = (struct maildir_writer *)w;
-	const char *info = strstr(file, ":2,");
+	const char *slash = strrchr(file, '/');
+	const char *base = slash ? slash + 1 : file;
+	const char *info = maildir_info(base);
 	if (!info)
 		return mail_writer_set_error(w, CONV_MSG_BAD, "'%s' has no Maildir flags part", file);
 	char letters[8];
 	flags_maildir(msg->flags, letters);
 	sbuf_reset(&loc->file);
-	sbuf_add(&loc->file, file, (size_t)(info - file) + 3);
+	sbuf_add(&loc->file, file, (size_t)(info - file) + 3);	/* its own separator kept */
 	sbuf_adds(&loc->file, letters);
 	stage_merge_rename(&m->stage, file, loc->file.buf);
+	uidlist_w_rename(m->uids, base, loc->file.buf + (base - file));
 	return CONV_OK;
 }
 
@@ -324,6 +364,7 @@ static void maildir_free(struct mail_writer *w)
 	sbuf_release(&m->folder_dir);
 	sbuf_release(&m->subscriptions);
 	sbuf_release(&m->path);
+	uidlist_w_free(m->uids);
 	free(m);
 }
 

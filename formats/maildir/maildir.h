@@ -38,6 +38,19 @@ void maildir_file_name(struct sbuf *out, const struct mail_msg *msg);
  * once messages come and go between rounds)
  */
 void maildir_file_name_round(struct sbuf *out, const struct mail_msg *msg, unsigned round);
+/*
+ * maildir_file_name_sep: the same with sep (':', ';' or '!'; 0: ':') before
+ * "2,<flags>" (issue 16: --maildir-flag-separator)
+ */
+void maildir_file_name_sep(struct sbuf *out, const struct mail_msg *msg, unsigned round,
+			   char sep);
+/*
+ * maildir_info: where a message file name's info begins: the last ':', ';'
+ * or '!' followed by "2," (NULL: none).  Readers differ in the separator
+ * (README, "Maildir names for Windows shares"); a name holds one of them.
+ */
+#define MAILDIR_INFO_SEPS ":;!"
+const char *maildir_info(const char *name);
 
 /* the Maildir++ writer (formats.c lists it) */
 extern const struct mail_writer_ops maildir_writer_ops;

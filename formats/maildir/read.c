@@ -296,13 +296,23 @@ static uint32_t get_u32be(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
+/*
+ * base_len: a file name's base, the part before its info: before the
+ * ':', ';' or '!' of "2,<flags>" (issue 16: a Maildir written for a
+ * Windows share), else up to the first ':' (as Dovecot reads it)
+ */
+static size_t base_len(const char *name)
+{
+	const char *info = maildir_info(name);
+	return info ? (size_t)(info - name) : strcspn(name, ":");
+}
+
 /* add_file: a file of cur/ or new/ to the by-base-name sort */
 static void add_file(struct recsort *by_base, const char *name, int sub, uint64_t size,
 		     struct sbuf *rec)
 {
 	sbuf_reset(rec);
-	size_t blen = strcspn(name, ":");
-	sbuf_add(rec, name, blen);
+	sbuf_add(rec, name, base_len(name));
 	sbuf_addch(rec, '\0');
 	sbuf_addch(rec, (char)sub);
 	sbuf_add(rec, name, strlen(name) + 1);
@@ -553,7 +563,7 @@ static const char *parse_entry(struct uidlist *u, const char *line)
 	uint8_t be[4];
 	put_u32be(be, uid);
 	sbuf_reset(&u->rec);
-	sbuf_add(&u->rec, p, strcspn(p, ":"));
+	sbuf_add(&u->rec, p, base_len(p));
 	sbuf_addch(&u->rec, '\0');
 	sbuf_add(&u->rec, be, sizeof(be));
 	recsort_add(u->recs, u->rec.buf, u->rec.len);
@@ -806,11 +816,12 @@ static unsigned mr_unsettled(struct mail_mailbox *mm, struct sbuf *what)
 
 /* ---- one message ---------------------------------------------------------------- */
 
-/* maildir_name_flags: the flags of a message file named so in cur/ (":2,<letters>") */
+/* maildir_name_flags: the flags of a message file named so in cur/ (":2,<letters>";
+ * ';' or '!' for ':' too: issue 16) */
 unsigned maildir_name_flags(const char *name)
 {
-	const char *info = strrchr(name, ':');
-	if (!info || strncmp(info, ":2,", 3))
+	const char *info = maildir_info(name);	/* ":2,", or ";2," / "!2," (issue 16) */
+	if (!info)
 		return 0;
 	unsigned flags = 0;
 	for (const char *p = info + 3; *p; p++)

@@ -281,6 +281,7 @@ def read_maildir(maildir_root, strict=True, keep_tmp=False):
                           also has parents implied by a nested folder
                           (".A.B" alone lists "A" too), sorted,
      "subscribed": [str]  `doveadm mailbox list -s`, sorted,
+     "uidvalidity": {folder: (UIDVALIDITY, UIDNEXT)}  `doveadm mailbox status`,
      "messages":   [{"folder": str, "flags": set of str ("\\Seen", ...;
                      \\Recent removed; keywords kept as named),
                      "received": int (Unix seconds, from the file mtime),
@@ -328,14 +329,16 @@ def read_maildir(maildir_root, strict=True, keep_tmp=False):
 
         listed = [e["mailbox"] for e in r.json("mailbox", "list")]
         subscribed = [e["mailbox"] for e in r.json("mailbox", "list", "-s")]
-        status = r.json("mailbox", "status", "guid messages", "*")
+        status = r.json("mailbox", "status", "guid messages uidvalidity uidnext", "*")
         by_guid = {}
         expected = {}
+        uidvalidity = {}
         for e in status:
             if e["guid"] in by_guid:
                 raise HarnessError("two folders with mailbox guid %s" % e["guid"])
             by_guid[e["guid"]] = e["mailbox"]
             expected[e["mailbox"]] = int(e["messages"])
+            uidvalidity[e["mailbox"]] = (int(e["uidvalidity"]), int(e["uidnext"]))
         folders = sorted(expected)
 
         out = r.run("-f", "pager", "fetch", " ".join(FETCH_FIELDS), "all")
@@ -374,7 +377,8 @@ def read_maildir(maildir_root, strict=True, keep_tmp=False):
                     % (on_disk, len(messages), ", ".join(suspects) or "none found"))
 
         return {"folders": folders, "listed": sorted(listed),
-                "subscribed": sorted(subscribed), "messages": messages}
+                "subscribed": sorted(subscribed), "messages": messages,
+                "uidvalidity": uidvalidity}
     finally:
         if keep_tmp:
             print("# dovecot harness: kept %s" % tmp)

@@ -543,7 +543,8 @@ def manifest_stable(data):
 def tree_bytes(top):
     """{relative path: (bytes, mtime)} for comparing two exports; None for
     directories.  The mtime counts for files that hold messages (it is
-    their internal date); an empty file's or a marker's is the run's time,
+    their internal date); an empty file's, a marker's or an index's (Maildir's
+    subscriptions, dovecot-uidlist) is the run's time,
     and so is a manifest's (whose run line is compared without its times
     and host)."""
     out = {}
@@ -557,7 +558,8 @@ def tree_bytes(top):
             manifest = f.endswith(".manifest.jsonl") or f.endswith(".jsonl")
             if manifest:
                 data = manifest_stable(data)
-            meta = f in ("subscriptions", "maildirfolder") or not data or manifest
+            # issue 16: a Maildir folder's dovecot-uidlist is an index written at the run's time
+            meta = f in ("subscriptions", "maildirfolder", "dovecot-uidlist") or not data or manifest
             out[os.path.relpath(p, top)] = (data, None if meta else int(os.stat(p).st_mtime))
     return out
 
