@@ -622,6 +622,9 @@ static const char *const *fallback_of(struct vbox *b)
 		b->fallback[n] = NULL;
 	}
 	return (const char *const *)b->fallback;
+}
+
+/*
  * flag_sep_of: issue 16: the export's --maildir-flag-separator, from the
  * command its run line recorded (':' when not given), as vcard_of reads --vcard
  */
