@@ -116,11 +116,16 @@ static void test_words(void)
 	CHECK_SUBJ("=?utf-8?Q?=CA=D6?=", "gb2312", NULL, "手");
 	CHECK_SUBJ("=?us-ascii?Q?caf=E9_noir?=", NULL, NULL, "café noir");
 	/*
-	 * the rule's edge: a lone lead byte at the very end is an incomplete
-	 * UTF-8 character, so UTF-8 is not disqualified (rule 4, a cut subject)
+	 * a lone lead byte at the very end is a character cut short only when
+	 * a whole character beyond ASCII comes before it: "Café" in Latin-1 is
+	 * no UTF-8 cut short (the rule as first written read it "Caf\xe9")
 	 */
-	CHECK_SUBJ("=?us-ascii?Q?caf=E9?=", NULL, NULL, "caf\\xe9");
-	CHECK_SUBJ("Caf\xe9", NULL, NULL, "Caf\\xe9");
+	CHECK_SUBJ("=?us-ascii?Q?caf=E9?=", NULL, NULL, "café");
+	CHECK_SUBJ("Caf\xe9", NULL, NULL, "Café");
+	CHECK_SUBJ("R\xc3\xa9sum\xc3", NULL, NULL, "Résum\\xc3");	/* UTF-8 cut short */
+	CHECK_SUBJ("\xca\xd6\xbb", "gb2312", NULL, "手\\xbb");		/* GBK cut short */
+	/* a word's charset is kept when its bytes are not valid in it, nor UTF-8 or declared */
+	CHECK_SUBJ("=?big5?Q?=A4=A4=FF=A4=E5?=", NULL, NULL, "中\\xff文");
 
 	test_group("adjacent words of one charset are joined as bytes");
 	/* 日本語: its bytes split in the middle of 本 */

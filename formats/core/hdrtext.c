@@ -65,10 +65,22 @@ static void add_escaped(struct sbuf *out, const unsigned char *p, size_t n)
 		sbuf_addf(out, "\\x%02x", p[i]);
 }
 
+/* decoded_non_ascii: out[from..] holds a character beyond ASCII */
+static bool decoded_non_ascii(const struct sbuf *out, size_t from)
+{
+	for (size_t i = from; i < out->len; i++)
+		if ((unsigned char)out->buf[i] >= 0x80)
+			return true;
+	return false;
+}
+
 /*
  * convert: bytes in cs to UTF-8 appended to out.  strict: false at the
  * first byte that is not valid (out then as it was); an incomplete
- * character at the very end is allowed (as "\xNN") when end_ok.  Not
+ * character at the very end is allowed (as "\xNN") when end_ok and the
+ * bytes before it hold a whole character beyond ASCII in cs: a text cut
+ * short mid-character shows what it is before the cut, while "Caf" and a
+ * lone 0xE9 (Latin-1's "Cafe" with an accent) is no UTF-8 cut short.  Not
  * strict: each byte not decoded becomes "\xNN" and conversion goes on.
  */
 static bool convert(const char *cs, const unsigned char *bytes, size_t len, bool strict,
@@ -93,7 +105,8 @@ static bool convert(const char *cs, const unsigned char *bytes, size_t len, bool
 		sbuf_add(out, buf, sizeof(buf) - room);
 		if (r != (size_t)-1 || e == E2BIG)
 			continue;
-		if (e == EINVAL && (end_ok || !strict)) {	/* cut short at the end */
+		if (e == EINVAL && (!strict || (end_ok && decoded_non_ascii(out, start)))) {
+			/* cut short at the end */
 			add_escaped(out, (const unsigned char *)in, left);
 			break;
 		}
@@ -255,6 +268,35 @@ static bool blank_only(const char *s, size_t a, size_t b)
  * with only blanks between them and the same charset are joined as bytes
  * (a group) and converted once; a group that does not convert is raw text.
  */
+/*
+ * word_text: rule 3's conversion of a group of encoded words' bytes: in
+ * their charset; when not valid in it, in the first of UTF-8 and the
+ * charsets the message declares in which they are (a mailer that labelled
+ * its words wrongly), else still in their charset with each byte it cannot
+ * read as \xNN (the word said which charset: one bad byte of a Big5
+ * subject does not make it Windows-1252, the fallback).  A charset no
+ * converter knows, or US-ASCII (which has no 8-bit bytes to say anything
+ * about), is no such evidence: the bytes are then raw text (rule 4).
+ */
+static void word_text(const struct eword *w, bool last, const struct hdr_charsets *cs,
+		      struct sbuf *out)
+{
+	const unsigned char *b = (const unsigned char *)w->bytes.buf;
+	size_t n = w->bytes.len;
+	const char *as = hdr_charset_map(w->cs);
+	bool ascii = !g_ascii_strcasecmp(as, "us-ascii") || !g_ascii_strcasecmp(as, "ascii");
+	if (ascii || !hdr_charset_known(w->cs)) {
+		raw_run(b, n, last, cs, out);
+		return;
+	}
+	if (convert(w->cs, b, n, true, false, out) || convert("UTF-8", b, n, true, false, out))
+		return;
+	for (size_t i = 0; i < cs->declared; i++)
+		if (convert(cs->names[i], b, n, true, false, out))
+			return;
+	convert(w->cs, b, n, false, false, out);
+}
+
 static void decode_clean(const char *s, size_t n, const struct hdr_charsets *cs,
 			 struct sbuf *out)
 {
@@ -284,8 +326,7 @@ static void decode_clean(const char *s, size_t n, const struct hdr_charsets *cs,
 			end = k = nx.end;
 		}
 		bool last = blank_only(s, end, n);
-		if (!convert(w.cs, (const unsigned char *)w.bytes.buf, w.bytes.len, true, false, out))
-			raw_run((const unsigned char *)w.bytes.buf, w.bytes.len, last, cs, out);
+		word_text(&w, last, cs, out);
 		g_free(w.cs);
 		sbuf_release(&w.bytes);
 		/* blanks before a following word (of another charset) are dropped */
@@ -301,6 +342,18 @@ static void decode_clean(const char *s, size_t n, const struct hdr_charsets *cs,
 		pos = i = end;
 	}
 	raw_run((const unsigned char *)s + pos, n - pos, true, cs, out);
+}
+
+void hdrtext_raw_block(const char *bytes, size_t len, const struct hdr_charsets *cs,
+		       struct sbuf *out)
+{
+	size_t i = 0;
+	while (i < len) {
+		const char *nl = memchr(bytes + i, '\n', len - i);
+		size_t end = nl ? (size_t)(nl - bytes) + 1 : len;
+		raw_run((const unsigned char *)bytes + i, end - i, false, cs, out);
+		i = end;
+	}
 }
 
 /* clean_value: rule 0: CR, LF and NUL removed, blanks trimmed at both ends */

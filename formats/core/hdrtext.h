@@ -53,6 +53,12 @@ void hdr_charsets_release(struct hdr_charsets *cs);
 
 /* hdr_charset_map: the name iconv is given for a charset name (rule 2; static or name) */
 const char *hdr_charset_map(const char *name);
+/*
+ * hdrtext_raw_block: a header block as it is (PR_TRANSPORT_MESSAGE_HEADERS:
+ * encoded words kept), each line's 8-bit text read by rule 4
+ */
+void hdrtext_raw_block(const char *bytes, size_t len, const struct hdr_charsets *cs,
+		       struct sbuf *out);
 /* hdr_charset_known: iconv can convert from name (after hdr_charset_map) */
 bool hdr_charset_known(const char *name);
 

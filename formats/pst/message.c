@@ -656,8 +656,6 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 		pst_message_stream(m->msg, m->len, m->head, m->head_len, &p->kept, &p->cut);
 	const unsigned char *head = p->cut ? (const unsigned char *)p->kept.buf : m->head;
 	size_t head_len = p->cut ? p->kept.len : m->head_len;
-	wintext_to_utf8(&p->f.headers, (const char *)head, head_len);
-	pst_utf16le(&p->f.headers16, p->f.headers.buf);
 	p->parser = g_mime_parser_new_with_stream(p->st);
 	g_mime_parser_set_persist_stream(p->parser, TRUE);	/* parts stay in the file */
 	p->msg = g_mime_parser_construct_message(p->parser, NULL);
@@ -666,6 +664,9 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 	if (p->msg) {
 		struct hdr_charsets cs;	/* issue 15: the message's charsets for its header text */
 		hdr_charsets_from_message(&cs, GMIME_OBJECT(p->msg), m->fallback);
+		/* the header block's 8-bit text by the same rule (issue 15): readers show it */
+		hdrtext_raw_block((const char *)head, head_len, &cs, &p->f.headers);
+		pst_utf16le(&p->f.headers16, p->f.headers.buf);
 		fields_from_mime(p->msg, m, &cs, &p->f);
 		pst_utf16le(&p->f.body16, p->f.body.buf);
 		plan_recipients(p->recipients, GMIME_OBJECT(p->msg), "To", &cs, 1);
@@ -688,6 +689,11 @@ struct pst_prepared *pst_prepare_message(const struct pst_msg_in *m, uint64_t de
 		if (p->f.cls.kind == PST_CLASS_OPAQUE)
 			pst_class_plan_opaque(&p->attachments);
 	} else {
+		struct hdr_charsets cs;	/* no message to declare a charset: the fallbacks */
+		hdr_charsets_fallback_only(&cs, m->fallback);
+		hdrtext_raw_block((const char *)head, head_len, &cs, &p->f.headers);
+		pst_utf16le(&p->f.headers16, p->f.headers.buf);
+		hdr_charsets_release(&cs);
 		drop_mime(p);	/* written raw (pst_write_raw_attachment) */
 	}
 	return p;

@@ -155,11 +155,17 @@ def _charset_param(part):
     return _raw(v).decode("latin-1").strip().strip('"').strip()
 
 
+class Cands(list):
+    """The candidates (codec names, UTF-8 first); .declared: how many after
+    UTF-8 the message declared (the rest are fallbacks)."""
+    declared = 0
+
+
 def candidates(msg_bytes, fallbacks=DEFAULT_FALLBACKS):
     """(msg_bytes: the message's bytes, or the message as parse() gives it)
     Rule 1: UTF-8, the charsets the message declares for its text parts
     (depth-first, known ones, once each), then the fallbacks: as codecs."""
-    out = ["utf-8"]
+    out = Cands(["utf-8"])
     seen = set()
     msg = _parse(msg_bytes) if isinstance(msg_bytes, bytes) else msg_bytes
     for leaf in _leaves(msg):
@@ -172,6 +178,7 @@ def candidates(msg_bytes, fallbacks=DEFAULT_FALLBACKS):
         c = codec(cs)
         if c and c not in out:
             out.append(c)
+    out.declared = len(out) - 1
     for cs in fallbacks:
         c = codec(cs)
         if c and c not in out:
@@ -243,13 +250,17 @@ def _trace(data, cs, text):
 
 def _decodes(data, cs, at_end):
     """The text of data in cs when every byte decodes (an incomplete
-    character at the very end allowed when at_end: shown as \\xNN), else None."""
+    character at the very end allowed when at_end and a whole character
+    beyond ASCII comes before it: shown as \\xNN), else None."""
     try:
         if not at_end:
             return _trace(data, cs, data.decode(cs))
         dec = codecs.getincrementaldecoder(cs)()
         text = dec.decode(data, False)
         pending = dec.getstate()[0]
+        if pending and all(ord(ch) < 0x80 for ch in text):
+            raise UnicodeDecodeError(cs, data, len(data) - len(pending), len(data),
+                                     "a cut character with nothing beyond ASCII before it")
         _trace(data[:len(data) - len(pending)], cs, text)
         return text + _hexes(pending)
     except UnicodeDecodeError:
@@ -284,14 +295,20 @@ def decode_run(data, cands, at_end):
 
 
 def _convert_word(data, cs_name, cands):
-    """Rule 3: an encoded word's (or a group's) bytes from its charset, else rule 4."""
+    """Rule 3: an encoded word's (or a group's) bytes from its charset; not
+    valid in it: UTF-8 or a charset the message declares, whichever first
+    holds them whole, else the word's charset with \\xNN for what it cannot
+    read.  An unknown charset or US-ASCII: rule 4."""
     cs = codec(cs_name)
-    if cs:
+    if not cs or cs == "ascii":
+        return decode_run(data, cands, False)
+    declared = list(cands[1:1 + getattr(cands, "declared", 0)])
+    for c in [cs, "utf-8"] + declared:
         try:
-            return _trace(data, cs, data.decode(cs))
+            return _trace(data, c, data.decode(c))
         except UnicodeDecodeError:
-            _trace(data, cs, None)
-    return decode_run(data, cands, False)
+            _trace(data, c, None)
+    return _lossless(data, cs)
 
 
 def decode_value(value, cands):
@@ -501,11 +518,30 @@ def _attachment_parts(part, body, html, out):
         out.append(part)
 
 
+def _smime_layout(msg):
+    """Whether the PST holds the message as Outlook's S/MIME classes do
+    ([MS-OXOSMIME]): a multipart/signed message (any protocol) as its one
+    smime.p7m, an application/(x-)pkcs7-mime one (or application/octet-stream
+    named *.p7m) likewise."""
+    t = _type(msg)
+    if t == "multipart/signed":
+        return True
+    if t in ("application/pkcs7-mime", "application/x-pkcs7-mime"):
+        return True
+    if t == "application/octet-stream":
+        raw = _part_raw(msg, "Content-Type") or b""
+        raw += _part_raw(msg, "Content-Disposition") or b""
+        return re.search(rb"\.p7m\b", raw, re.I) is not None
+    return False
+
+
 def attachment_names(msg_bytes, cands, fallbacks=DEFAULT_FALLBACKS):
     """The PST's attachment names in PR_ATTACH_NUM order: the file name
     (rule 6), else an attached message's own Subject (decoded with its own
     candidates) + ".eml" ("message.eml" without one), else "attachment-N"."""
     msg = _parse(msg_bytes) if isinstance(msg_bytes, bytes) else msg_bytes
+    if _smime_layout(msg):      # issue 15: Outlook's S/MIME classes keep one smime.p7m
+        return ["smime.p7m"]
     body, html = _first_text(msg, "plain"), _first_text(msg, "html")
     parts = []
     _attachment_parts(msg, body, html, parts)
