@@ -1394,14 +1394,13 @@ static void export_mailbox(struct box_job *j)
 	} else {
 		dest_path(&b);
 		int ready = run->o->dry_run ? dry_target(&b) : open_target(&b, &err);
+		if (ready > 0 && rerun_guard(&b, &err) < 0)	/* issue 16: refused */
+			ready = -1;
 		if (ready < 0) {
 			diag_fatal(&b.diag, "%s", err.buf);
 			failed = true;
 		} else if (ready == 0) {
 			b.locked = true;
-		} else if (rerun_guard(&b, &err) < 0) {	/* issue 16 */
-			diag_fatal(&b.diag, "%s", err.buf);
-			failed = true;
 		} else {
 			failed = !write_mailbox(&b, run->o->dry_run ? formats_dry_run_writer() :
 						run->o->format, &err);

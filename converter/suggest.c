@@ -1,4 +1,4 @@
-#include "converter/suggest.h"
+#include "suggest.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,9 +12,10 @@ static size_t min3(size_t a, size_t b, size_t c)
 	return m < c ? m : c;
 }
 
-static char lower(char c)
+static unsigned char lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	unsigned char u = (unsigned char)c;
+	return u >= 'A' && u <= 'Z' ? (unsigned char)(u | 0x20) : u;
 }
 
 /* three rows of the dynamic-programming table: the one before last for swaps */

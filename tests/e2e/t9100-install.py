@@ -129,7 +129,7 @@ tap.ok(rc == 0 and got_c == ["export"] and "-F _mdexport mdexport" in err,
        "the completion is registered for mdexport and completes 'mdexport ex<TAB>' to export",
        "exit %d: %r %s" % (rc, got_c, err))
 rc, got_c, err = complete(["mdexport", "export", "--fo"])
-tap.eq(got_c, ["--folder", "--format"], "'mdexport export --fo<TAB>' offers --folder and --format")
+tap.eq(got_c, ["--folder", "--force", "--format"], "'mdexport export --fo<TAB>' offers --folder, --force and --format")
 rc, got_c, err = complete(["mdexport", "export", "-f", ""])
 tap.eq(got_c, sorted(["mbox", "maildir", "eml", "pst"]), "'mdexport export -f <TAB>' offers the formats written")
 rc, got_c, err = complete(["mdexport", ""])
