@@ -36,6 +36,7 @@
 #include "prescan.h"
 #include "progress.h"
 #include "report.h"
+#include "seal.h"	/* issue 16 */
 #include "rerun.h"
 #include "rounds.h"
 #include "select.h"
@@ -1708,6 +1709,15 @@ static int export_run(const struct options *o, struct progress *p,
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
+	/* issue 16: a seal of DIR no longer describes it once this run changes it (seal.h) */
+	if (!o->dry_run && seal_retire(run.root.fd, o->output, &err) < 0) {
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		close_report(&report, false);
+		importmap_free(&run.imap);
+		close_run(&run);
+		return EXIT_FATAL;
+	}
 	progress_start(p);
 	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	export_all(&run);
@@ -1739,6 +1749,11 @@ static int export_run(const struct options *o, struct progress *p,
 		interrupted_line(&run, sig, &err);
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
+	/* issue 16: export --seal, after everything the run writes (the report too) */
+	if (o->seal && (status == EXIT_OK || status == EXIT_PARTIAL)) {
+		int sealed = seal_dir(o->output, o->quiet);
+		status = sealed == EXIT_OK ? status : EXIT_FATAL;
+	}
 	return status;
 }
 

@@ -16,6 +16,7 @@
 #include "core/xalloc.h"
 #include "verify.h"
 #include "verify_cmd.h"
+#include "seal.h"	/* issue 16 */
 
 #define MANIFEST_SUFFIX ".manifest.jsonl"
 
@@ -119,7 +120,9 @@ void verify_unlisted(struct vrun *run)
 		bool folder = g_file_test(path, G_FILE_TEST_IS_DIR) &&
 			      !g_file_test(path, G_FILE_TEST_IS_SYMLINK);
 		g_free(path);
-		if (!strcmp(name, ".mdexport"))
+		if (seal_owned(name))	/* issue 16: the seal describes DIR, not a mailbox */
+			;
+		else if (!strcmp(name, ".mdexport"))
 			vreport_unlisted(&run->rep, name, "the working folder of an export that was "
 					 "cut short (the next export into DIR clears it)");
 		else if (folder)
