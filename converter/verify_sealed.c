@@ -23,6 +23,8 @@
 #include "verify.h"
 
 #define MANIFEST_SUFFIX ".manifest.jsonl"
+/* a file a seal line has matched (a kind no walk gives; back to SEAL_FILE after) */
+#define SEEN ((enum seal_kind)(SEAL_UNREADABLE + 1))
 
 struct problem {
 	const char *kind;	/* altered, missing, not_in_seal, link, manifest, output_missing, ... */
@@ -110,9 +112,13 @@ static void check_one(struct vs *v, const char *hex, const char *rel)
 		problem(v, "missing", rel, "sealed, not in DIR");
 		return;
 	}
+	if (e->kind == SEEN) {
+		problem(v, "seal", rel, "listed twice in %s", SEAL_LIST);
+		return;
+	}
 	if (e->kind != SEAL_FILE)
 		return;		/* named by check_unsealed */
-	e->kind = SEAL_DIR + 100;	/* seen (a value no walk gives) */
+	e->kind = SEEN;
 	if (strcmp(e->hex, hex))
 		problem(v, "altered", rel, "SHA-256 %s, sealed %s", e->hex, hex);
 	else
@@ -166,7 +172,7 @@ static void check_unsealed(struct vs *v)
 			problem(v, "unreadable", e->rel, "%s", e->why);
 		else if (e->kind == SEAL_FILE && v->sealed)
 			problem(v, "not_in_seal", e->rel, "in DIR, not in %s", SEAL_LIST);
-		if (e->kind == SEAL_DIR + 100)
+		if (e->kind == SEEN)
 			e->kind = SEAL_FILE;
 	}
 }

@@ -202,6 +202,15 @@ rc, sout, err = e2e.run(["seal", d])
 tap.ok(rc == 2 and ".mdexport" in err and "in progress or was cut short" in err,
        "seal: a DIR holding .mdexport is refused, exit 2", err)
 
+d = fresh("twice")
+seal = os.path.join(d, "SEAL.sha256")
+lines = e2e.read(seal).split(b"\n")
+open(seal, "wb").write(b"\n".join(lines[:2] + lines[1:]))
+rc, doc, err = verify_json(d)
+tap.ok(rc == 1 and doc and [(p["problem"], p["path"]) for p in doc["problems"]] ==
+       [("seal", lines[1].split(b"  ", 1)[1].decode())],
+       "a line given twice in SEAL.sha256: named, exit 1", err)
+
 # ---- names sha256sum escapes -------------------------------------------------------------------------
 d = fresh("names")
 odd = [b"example.com/new\nline.txt", b"example.com/back\\slash.txt", b"example.com/cr\rname.txt"]
