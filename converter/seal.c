@@ -169,45 +169,29 @@ static int tmp_create(int rootfd, const char *name, char **tmp)
 	return fd;
 }
 
-/*
- * publish: the temporary file fd (named tmp) made durable and renamed to
- * name; the temporary name removed on failure.  0 or an errno.
- */
-static int publish(int rootfd, int fd, const char *tmp, const char *name, int e)
+/* settle: the temporary file fd made durable and closed; 0 or an errno (e if set) */
+static int settle(int fd, int e)
 {
 	if (!e && sys_fsync(fd) < 0)
 		e = errno;
 	if (close(fd) < 0 && !e)
 		e = errno;
-	if (!e && sys_renameat(rootfd, tmp, rootfd, name, 0) < 0)
-		e = errno;
-	if (e)
-		unlinkat(rootfd, tmp, 0);
-	else if (sys_fsync(rootfd) < 0)
-		e = errno;
 	return e;
 }
 
-static int write_whole(int rootfd, const char *name, const struct sbuf *text)
+/* write_whole: text into a new temporary file for name (*tmp); 0 or an errno */
+static int write_whole(int rootfd, const char *name, const struct sbuf *text, char **tmp)
 {
-	char *tmp = NULL;
-	int fd = tmp_create(rootfd, name, &tmp);
-	int e = fd < 0 ? errno : publish(rootfd, fd, tmp, name,
-					 sys_write_all(fd, text->buf, text->len));
-	free(tmp);
-	return e;
+	int fd = tmp_create(rootfd, name, tmp);
+	return fd < 0 ? errno : settle(fd, sys_write_all(fd, text->buf, text->len));
 }
 
-/* write_list: SEAL.sha256, streamed, its own SHA-256 in hex */
-static int write_list(int rootfd, const struct seal_list *l, char hex[65])
+/* write_list: SEAL.sha256 into a temporary file (*tmp), streamed, its own SHA-256 in hex */
+static int write_list(int rootfd, const struct seal_list *l, char **tmp, char hex[65])
 {
-	char *tmp = NULL;
-	int fd = tmp_create(rootfd, SEAL_LIST, &tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(tmp);
-		return e;
-	}
+	int fd = tmp_create(rootfd, SEAL_LIST, tmp);
+	if (fd < 0)
+		return errno;
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		fputs("mdexport: out of memory (SHA-256)\n", stderr);
@@ -231,9 +215,7 @@ static int write_list(int rootfd, const struct seal_list *l, char hex[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 	sbuf_release(&out);
-	e = publish(rootfd, fd, tmp, SEAL_LIST, e);
-	free(tmp);
-	return e;
+	return settle(fd, e);
 }
 
 /* unsealable: each name no seal can vouch for, on stderr; their number */
@@ -277,26 +259,49 @@ static int seal_open(const char *dir)
 	return fd;
 }
 
-/* seal_files: SEAL.json then SEAL.sha256 from the walk l; an exit status */
+/* add_meta: SEAL.json (text) into the list, which is sorted again */
+static void add_meta(struct seal_list *l, const struct sbuf *text)
+{
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n] = (struct seal_entry){ .rel = xstrdup(SEAL_META), .kind = SEAL_FILE,
+					  .size = text->len };
+	seal_hash_mem(text->buf, text->len, l->v[l->n].hex);
+	l->n++;
+	seal_list_sort(l);
+}
+
+/*
+ * seal_files: SEAL.json and SEAL.sha256 from the walk l, both written whole
+ * to temporary names first and renamed one after the other, so that a
+ * failure (a full disk) leaves the earlier seal as it was; an exit status
+ */
 static int seal_files(int rootfd, const char *dir, struct seal_list *l)
 {
 	struct sbuf text = SBUF_INIT;
 	meta(rootfd, dir, l, &text);
 	char hex[65];
-	int e = write_whole(rootfd, SEAL_META, &text);
+	char *tmp_meta = NULL, *tmp_list = NULL;
+	int e = write_whole(rootfd, SEAL_META, &text, &tmp_meta);
 	if (!e) {
-		char *rel = xstrdup(SEAL_META);
-		l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
-		l->v[l->n] = (struct seal_entry){ .rel = rel, .kind = SEAL_FILE, .size = text.len };
-		seal_hash_mem(text.buf, text.len, l->v[l->n].hex);
-		l->n++;
-		seal_list_sort(l);
-		e = write_list(rootfd, l, hex);
+		add_meta(l, &text);
+		e = write_list(rootfd, l, &tmp_list, hex);
 	}
+	if (!e && sys_renameat(rootfd, tmp_meta, rootfd, SEAL_META, 0) < 0)
+		e = errno;
+	if (!e && sys_renameat(rootfd, tmp_list, rootfd, SEAL_LIST, 0) < 0)
+		e = errno;
+	if (!e && sys_fsync(rootfd) < 0)
+		e = errno;
+	if (e && tmp_meta)
+		unlinkat(rootfd, tmp_meta, 0);
+	if (e && tmp_list)
+		unlinkat(rootfd, tmp_list, 0);
+	free(tmp_meta);
+	free(tmp_list);
 	sbuf_release(&text);
 	if (e) {
-		fprintf(stderr, "mdexport: seal: cannot write the seal in '%s': %s\n", dir,
-			strerror(e));
+		fprintf(stderr, "mdexport: seal: cannot write the seal in '%s': %s; not sealed\n",
+			dir, strerror(e));
 		return EXIT_FATAL;
 	}
 	uint64_t files = 0;
