@@ -89,6 +89,10 @@ CORE_SRC += formats/core/libversions.c
 # issue 16: re-runs that cannot destroy an earlier export
 APP_SRC += converter/rerun.c
 APP_SRC += converter/verify_dir.c
+# issue 16: sealed exports (seal DIR, export --seal, verify DIR)
+APP_SRC += converter/seal_walk.c
+APP_SRC += converter/seal.c
+APP_SRC += converter/verify_sealed.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -22,6 +22,7 @@
 #include "select.h"
 #include "suggest.h"
 #include "version.h"	/* issue 16: --version */
+#include "seal.h"	/* issue 16: seal, verify DIR */
 
 static const char usage_main[] =
 "usage: mdexport COMMAND [OPTIONS]\n"
@@ -35,6 +36,10 @@ static const char usage_main[] =
 "                                write each mailbox as mbox, maildir, eml or pst\n"
 "  verify SOURCE DIR [options]   check an export against the store and its\n"
 "                                manifests: every message there, unaltered\n"
+"  verify DIR [--json]           check an export without its store: against\n"
+"                                its seal (SEAL.sha256) and its manifests\n"
+"  seal DIR                      write DIR/SEAL.json and DIR/SEAL.sha256 (every\n"
+"                                file's SHA-256, for `sha256sum -c`)\n"
 "  report REPORT... [--json] [--output FILE]\n"
 "                                sum the --report files of the shards of one\n"
 "                                job into one report; say a missing shard\n"
@@ -183,7 +188,8 @@ static const char usage_export_import[] =
 "                            merged into the existing folders)\n";
 
 static const char usage_verify[] =
-"usage: mdexport verify SOURCE DIR [--all] [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
+"usage: mdexport verify DIR [--json]\n"
+"       mdexport verify SOURCE DIR [--all] [--user MAILBOX@DOMAIN]... [--domain DOMAIN]...\n"
 "                       [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "                       [--jobs N] [--progress WHEN] [filters, as export takes them]\n"
 "\n"
@@ -218,8 +224,41 @@ static const char usage_verify[] =
 "skipped; without them it is missing (and a message of a folder left out\n"
 "has no manifest line), so the export does not verify.\n"
 "\n"
+"With DIR alone (no SOURCE): every file that DIR/SEAL.sha256 lists must be\n"
+"there with its SHA-256, every file of DIR must be listed, every manifest\n"
+"must parse with its totals right, and the output files it names must be\n"
+"there.  A DIR without a seal does not verify (exit 1): its items' bytes\n"
+"cannot be checked without SOURCE or a seal (see mdexport seal --help).\n"
+"\n"
 "Exit status: 0 everything verifies, 1 something does not (each named),\n"
 "2 usage error, or SOURCE or DIR unusable.\n";
+
+/* issue 16: `mdexport seal` */
+static const char usage_seal[] =
+"usage: mdexport seal DIR [--quiet]\n"
+"\n"
+"Seal the export in DIR: write DIR/SEAL.json (tool, version, commit, time\n"
+"(UTC), host, user, DIR, files, bytes, and each manifest's mailbox, format,\n"
+"start and messages) and then DIR/SEAL.sha256, one line per file of DIR\n"
+"(SEAL.json and the manifests included) in GNU sha256sum's format, so that\n"
+"`cd DIR && sha256sum -c --strict SEAL.sha256` checks every byte without\n"
+"this tool.  Each is written whole or not at all (a temporary name, then\n"
+"renamed); an earlier seal is replaced.  It prints SEAL.sha256's own\n"
+"SHA-256: record it apart from DIR (in the evidence log): a seal rewritten\n"
+"with DIR cannot be told from the real one by anything inside DIR.\n"
+"\n"
+"A symbolic link in DIR (never followed), or anything that is not a file\n"
+"or folder, is named and nothing is sealed (exit 1).  A DIR holding\n"
+".mdexport (an export in progress or cut short) is refused (exit 2).  An\n"
+"export into a sealed DIR first renames SEAL.sha256 and SEAL.json to\n"
+"NAME.replaced-TIME: the old seal stays as evidence, and DIR is unsealed\n"
+"until sealed again (export --seal seals it at its end).\n"
+"\n"
+"  -q, --quiet     accepted (only errors and the result line are printed)\n"
+"  -h, --help      this help\n"
+"\n"
+"Exit status: 0 sealed, 1 something in DIR cannot be sealed (each named),\n"
+"2 usage error, DIR unusable or in use, or the seal cannot be written.\n";
 
 static const char usage_report[] =
 "usage: mdexport report REPORT... [--json] [--output FILE] [--quiet]\n"
@@ -306,6 +345,10 @@ static const char usage_rerun[] =
 "Re-runs (an export is evidence: a re-run never destroys one unasked):\n"
 "      --log-file FILE       append every line of the run to FILE, each after\n"
 "                            the UTC time, with -q's warnings and summaries\n"
+"      --seal                seal DIR when the export ends with exit status 0\n"
+"                            or 1, as `mdexport seal DIR` does (an export into\n"
+"                            a sealed DIR renames its seal NAME.replaced-TIME\n"
+"                            when it starts, with or without --seal)\n"
 "      --force               replace an earlier export in DIR made in another\n"
 "                            format or with options that change the bytes\n"
 "                            (without it such a mailbox is refused, exit 2;\n"
@@ -352,7 +395,8 @@ static const char usage_rounds[] =
 "                            1024-based; default 20G, Microsoft 365's\n"
 "                            import limit; 0: never split)\n";
 
-enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT, CMD_ACCOUNTS /* issue 14 */ };
+enum command { CMD_LIST, CMD_EXPORT, CMD_VERIFY, CMD_REPORT, CMD_ACCOUNTS /* issue 14 */,
+	       CMD_SEAL /* issue 16 */ };
 
 enum { OPT_SKIP_DELETED = 256, OPT_MAP, OPT_JSON, OPT_REPORT, OPT_SHARD, OPT_PROGRESS,
        OPT_SINCE, OPT_UNTIL, OPT_FOLDER, OPT_EXCLUDE_FOLDER, OPT_MIN_SIZE, OPT_MAX_SIZE,
@@ -364,7 +408,7 @@ enum { OPT_TIMEZONE = 768, OPT_VCARD };
 /* issue 14 (i14-accounts) */
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 /* issue 16 */
-enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE };
+enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE, OPT_SEAL };
 /* issue 15: header text */
 enum { OPT_FALLBACK_CHARSET = 832 };
 /* issue 16 (i16-maildir) */
@@ -397,9 +441,10 @@ static void fputs_usage(const char *usage, FILE *f)
 }
 
 static const char *const usages[] = { usage_list, usage_export, usage_verify, usage_report,
-				      usage_accounts };
+				      usage_accounts, usage_seal };
 /* the command words, in the order of enum command and usages[] */
-static const char *const command_words[] = { "list", "export", "verify", "report", "accounts" };
+static const char *const command_words[] = { "list", "export", "verify", "report", "accounts",
+					     "seal" };
 #define NCOMMANDS (sizeof(command_words) / sizeof(command_words[0]))
 
 /* try_help: after a usage error's line, where the whole usage is */
@@ -471,6 +516,8 @@ static bool allowed(enum command cmd, int c)
 {
 	if (cmd == CMD_REPORT)
 		return c == 'h' || c == 'o' || c == 'q' || c == OPT_JSON || c == ':' || c == '?';
+	if (cmd == CMD_SEAL)	/* issue 16 */
+		return c == 'h' || c == 'q' || c == ':' || c == '?';
 	if (cmd == CMD_ACCOUNTS)	/* issue 14 */
 		return c == 'h' || c == 'q' || c == 'u' || c == 'd' || c == OPT_MAP ||
 		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
@@ -492,6 +539,7 @@ static bool allowed(enum command cmd, int c)
 	case OPT_FORCE:		/* issue 16 */
 	case OPT_LOG_FILE:
 	case OPT_MAILDIR_FLAG_SEP:	/* issue 16 */
+	case OPT_SEAL:
 		return cmd == CMD_EXPORT;
 	case OPT_ALL:
 		return cmd == CMD_VERIFY;
@@ -511,7 +559,8 @@ static const char *const not_valid[] = { "this option is not valid with list:",
 					 "this option is not valid with export:",
 					 "this option is not valid with verify:",
 					 "this option is not valid with report:",
-					 "this option is not valid with accounts:" };
+					 "this option is not valid with accounts:",
+					 "this option is not valid with seal:" };
 
 /* unknown_format: --format names no format that can be written */
 static int unknown_format(const char *usage, const char *name)
@@ -523,6 +572,33 @@ static int unknown_format(const char *usage, const char *name)
 	int ret = usage_error(usage, what.buf, name);
 	sbuf_release(&what);
 	return ret;
+}
+
+/* issue 16: positional_dir: seal's DIR, its one argument */
+static int positional_dir(int argc, char **argv, const char *usage, struct options *o)
+{
+	if (optind >= argc)
+		return usage_error(usage, "DIR is missing", NULL);
+	if (optind + 1 < argc)
+		return usage_error(usage, "unexpected argument", argv[optind + 1]);
+	o->output = argv[optind];
+	return 0;
+}
+
+/*
+ * issue 16: verify_dir_alone: `verify DIR`, no SOURCE (seal.h); the options
+ * that choose mailboxes or messages of SOURCE mean nothing without it
+ */
+static int verify_dir_alone(char **argv, const char *usage, struct options *o)
+{
+	if (o->nusers || o->ndomains || o->all || o->shard_n || o->nmaps || o->zone ||
+	    o->no_public_folders || filter_any(&o->filter))
+		return usage_error(usage, "verify DIR (without SOURCE) checks all of DIR; --user, "
+				   "--domain, --all, --shard, --map, --timezone and the filters "
+				   "need SOURCE", NULL);
+	o->output = argv[optind];
+	o->verify_dir_alone = true;
+	return 0;
 }
 
 /* positional: SOURCE (and DIR for verify) */
@@ -537,10 +613,12 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 		o->nreports = (size_t)(argc - optind);
 		return 0;
 	}
+	if (cmd == CMD_SEAL)	/* issue 16 */
+		return positional_dir(argc, argv, usage, o);
 	if (optind >= argc)
 		return usage_error(usage, "SOURCE is missing", NULL);
-	if (optind + 1 >= argc && want == 2)
-		return usage_error(usage, "DIR (the export to verify) is missing", NULL);
+	if (optind + 1 >= argc && want == 2)	/* issue 16: verify DIR, without SOURCE */
+		return verify_dir_alone(argv, usage, o);
 	if (optind + want < argc)
 		return usage_error(usage, "unexpected argument", argv[optind + want]);
 	o->reader = formats_source_reader(argv[optind], &o->source);
@@ -790,6 +868,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "all", no_argument, NULL, OPT_ALL },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "fallback-charset", required_argument, NULL, OPT_FALLBACK_CHARSET },	/* issue 15 */
+		{ "seal", no_argument, NULL, OPT_SEAL },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -889,6 +968,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 				return usage_error(usage, "--fallback-charset: no such charset", optarg);
 			push(&o->fallback, &o->nfallback, optarg);
 			break;
+		case OPT_SEAL: o->seal = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -924,6 +1004,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		o->import_rows = (size_t)strtoull(rows, NULL, 10);
 	if (import_options(usage, o) < 0)
 		return EXIT_FATAL;
+	if (o->seal && o->dry_run)	/* issue 16 */
+		return usage_error(usage, "--seal writes DIR's seal; --dry-run writes nothing", NULL);
 	if (o->csv && o->json)	/* issue 14: accounts */
 		return usage_error(usage, "--csv and --json: choose one", NULL);
 	int ret = positional(argc, argv, cmd, o);
@@ -996,6 +1078,8 @@ int main(int argc, char **argv)
 				   iconv_open("UTF-16LE", "UTF-8") };
 		g_mime_init();
 		ret = command == CMD_EXPORT ? cmd_export(&o) :
+		      command == CMD_VERIFY && o.verify_dir_alone ? cmd_verify_sealed(&o) :
+		      command == CMD_SEAL ? cmd_seal(&o) :	/* issue 16 */
 		      command == CMD_VERIFY ? cmd_verify(&o) :
 		      command == CMD_REPORT ? cmd_report(&o) :
 		      command == CMD_ACCOUNTS ? cmd_accounts(&o) : cmd_list(&o);

@@ -80,6 +80,8 @@ struct options {
 	size_t nfallback;
 	/* issue 16 (i16-maildir): --maildir-flag-separator ':' ';' '!' (0: ':') */
 	char maildir_flag_sep;
+	bool seal;		/* issue 16: export --seal: seal DIR at the end (seal.h) */
+	bool verify_dir_alone;	/* issue 16: verify DIR, no SOURCE (seal.h) */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */
@@ -97,5 +99,6 @@ int cmd_export(const struct options *o);
 int cmd_verify(const struct options *o);
 int cmd_report(const struct options *o);
 int cmd_accounts(const struct options *o);	/* issue 14: accounts.c */
+/* issue 16: cmd_seal, cmd_verify_sealed in seal.h */
 
 #endif

@@ -37,6 +37,7 @@
 #include "prescan.h"
 #include "progress.h"
 #include "report.h"
+#include "seal.h"	/* issue 16 */
 #include "rerun.h"
 #include "rounds.h"
 #include "select.h"
@@ -1786,6 +1787,15 @@ static int export_run(const struct options *o, struct progress *p,
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
+	/* issue 16: a seal of DIR no longer describes it once this run changes it (seal.h) */
+	if (!o->dry_run && seal_retire(run.root.fd, o->output, &err) < 0) {
+		fprintf(stderr, "mdexport: %s\n", err.buf);
+		sbuf_release(&err);
+		close_report(&report, false);
+		importmap_free(&run.imap);
+		close_run(&run);
+		return EXIT_FATAL;
+	}
 	progress_start(p);
 	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	export_all(&run);
@@ -1818,6 +1828,11 @@ static int export_run(const struct options *o, struct progress *p,
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
 	close_log(p, &log);
+	/* issue 16: export --seal, after everything the run writes (the report too) */
+	if (o->seal && (status == EXIT_OK || status == EXIT_PARTIAL)) {
+		int sealed = seal_dir(o->output, o->quiet);
+		status = sealed == EXIT_OK ? status : EXIT_FATAL;
+	}
 	return status;
 }
 

@@ -16,6 +16,7 @@
 #include "core/xalloc.h"
 #include "verify.h"
 #include "verify_cmd.h"
+#include "seal.h"	/* issue 16 */
 
 #define MANIFEST_SUFFIX ".manifest.jsonl"
 
@@ -116,9 +117,11 @@ void verify_unlisted(struct vrun *run)
 	const char *name;
 	while (top && (name = g_dir_read_name(top))) {
 		char *path = g_build_filename(dir, name, NULL);
-		bool folder = g_file_test(path, G_FILE_TEST_IS_DIR) &&
-			      !g_file_test(path, G_FILE_TEST_IS_SYMLINK);
+		bool link = g_file_test(path, G_FILE_TEST_IS_SYMLINK);
+		bool folder = g_file_test(path, G_FILE_TEST_IS_DIR) && !link;
 		g_free(path);
+		if (seal_owned(name) && !folder && !link)	/* issue 16: the seal's own files */
+			continue;
 		if (!strcmp(name, ".mdexport"))
 			vreport_unlisted(&run->rep, name, "the working folder of an export that was "
 					 "cut short (the next export into DIR clears it)");

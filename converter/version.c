@@ -13,6 +13,12 @@
 #define MDEXPORT_COMMIT "unknown"
 #endif
 
+/* issue 16: the commit, for SEAL.json */
+const char *version_commit(void)
+{
+	return MDEXPORT_COMMIT;
+}
+
 int print_version(FILE *out)
 {
 	struct sbuf sb;

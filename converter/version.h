@@ -10,5 +10,7 @@
  * with.  Returns 0, or -1 when out cannot be written.
  */
 int print_version(FILE *out);
+/* version_commit: the commit the program was built from ("unknown" outside git) */
+const char *version_commit(void);
 
 #endif

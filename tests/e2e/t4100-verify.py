@@ -273,10 +273,12 @@ tap.ok(rc == 1 and doc and "bob@example.com" not in names and
 
 # ---- usage -----------------------------------------------------------------------
 rc, out, err = e2e.run(["verify", "--help"])
-tap.ok(rc == 0 and out.startswith("usage: mdexport verify SOURCE DIR") and "--json" in out,
+tap.ok(rc == 0 and out.startswith("usage: mdexport verify DIR") and "mdexport verify SOURCE DIR" in out and "--json" in out,
        "verify --help", out)
 rc, out, err = e2e.run(["verify", store])
-tap.ok(rc == 2 and "DIR (the export to verify) is missing" in err, "verify without DIR: exit 2", err)
+# issue 16: one argument is DIR alone (verify DIR, t4200); a store is no export
+tap.ok(rc == 2 and "holds no export" in err and "mdexport verify SOURCE DIR" in err,
+       "verify with a store as its one argument (DIR alone): no export there, exit 2", err)
 rc, out, err = e2e.run(["verify", store, os.path.join(work, "nowhere")])
 tap.ok(rc == 2 and "cannot read the export" in err, "verify of a DIR that is not there: exit 2", err)
 rc, out, err = e2e.run(["verify", os.path.join(work, "nowhere"), fixture_outs["eml"]])

@@ -31,7 +31,7 @@ WANT_FILES = ["usr/local/bin/mdexport", "usr/local/share/bash-completion/complet
 LIBS = ["GMime", "GLib", "OpenSSL", "libpff", "zlib", "libxml2"]
 PKGCONFIG = {"GMime": "gmime-3.0", "GLib": "glib-2.0", "OpenSSL": "libcrypto", "zlib": "zlib",
              "libxml2": "libxml-2.0"}
-COMMANDS = ["list", "export", "verify", "report", "accounts"]
+COMMANDS = ["list", "export", "verify", "report", "accounts", "seal"]
 
 tap = e2e.Tap("install")
 work = e2e.tmpdir("install")
