@@ -29,7 +29,9 @@ static const char usage_main[] =
 "mailbox with its folders, flags and dates as mbox, Maildir, EML or PST.\n"
 "\n"
 "Commands:\n"
-"  list SOURCE [--json]          show domains, mailboxes, folders, counts, bytes\n"
+"  list SOURCE [--folders] [--csv | --json]\n"
+"                                one line per mailbox: folders, messages, size,\n"
+"                                groupware folders, problems (--folders: each folder)\n"
 "  export SOURCE --format FMT --output DIR [options]\n"
 "                                write each mailbox as mbox, maildir, eml or pst\n"
 "  verify SOURCE DIR [options]   check an export against the store and its\n"
@@ -56,21 +58,27 @@ static const char usage_main[] =
 "error or fatal error.  See mdexport(1).\n";
 
 static const char usage_list[] =
-"usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
+"usage: mdexport list SOURCE [--folders] [--csv | --json] [--bytes]\n"
+"                     [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "                     [--since DATE] [--until DATE] [--folder GLOB]...\n"
 "                     [--exclude-folder GLOB]... [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
-"List every domain, mailbox and folder of the store with its class\n"
-"(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
+"List every mailbox of the store, one line each: domain, mailbox, folders,\n"
+"mail messages, their size, groupware folders and problems (warnings and\n"
+"errors met reading it), then a total line.  Nothing is written.\n"
 "\n"
+"  --folders                 one line per folder instead, with its class\n"
+"                            (IPF.Note for mail), messages and size\n"
+"  --csv                     CSV (RFC 4180: a header row, CRLF, raw numbers)\n"
 "  --json                    one JSON document on stdout, for scripts\n"
+"  --bytes                   sizes as byte counts, not KiB/MiB/GiB\n"
 "  --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
 "                            here, e.g. --map 'D:\\Mail=/mnt/disk/Mail'\n"
 "  --shard K/N               only the K-th of N shards of the mailboxes\n"
 "                            (see export --help)\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
 "  -h, --help                this help\n"
-"With filters (below), MESSAGES and BYTES count only the messages taken\n"
+"With filters (below), MESSAGES and SIZE count only the messages taken\n"
 "(each message is then read).\n";
 
 static const char usage_export[] =
@@ -345,6 +353,7 @@ enum { OPT_TIMEZONE = 768, OPT_VCARD };
 enum { OPT_NO_PUBLIC_FOLDERS = 800, OPT_CSV };
 /* issue 16 */
 enum { OPT_FORCE = 900, OPT_ALL };
+enum { OPT_BYTES = 1000, OPT_FOLDERS };	/* issue 16 (i16-list) */
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -444,13 +453,17 @@ static int parse_timezone(const char *usage, const char *name, struct options *o
 /* allowed: whether option c is one of cmd's */
 static bool allowed(enum command cmd, int c)
 {
+	if (c == OPT_BYTES)	/* issue 16: every command that prints sizes */
+		return true;
+	if (c == OPT_FOLDERS)
+		return cmd == CMD_LIST;
 	if (cmd == CMD_REPORT)
 		return c == 'h' || c == 'o' || c == 'q' || c == OPT_JSON || c == ':' || c == '?';
 	if (cmd == CMD_ACCOUNTS)	/* issue 14 */
 		return c == 'h' || c == 'q' || c == 'u' || c == 'd' || c == OPT_MAP ||
 		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
 	if (c == OPT_CSV)
-		return false;
+		return cmd == CMD_LIST;	/* issue 16 */
 	if (c == OPT_NO_PUBLIC_FOLDERS)
 		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	switch (c) {
@@ -758,6 +771,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "csv", no_argument, NULL, OPT_CSV },
 		{ "force", no_argument, NULL, OPT_FORCE },	/* issue 16 */
 		{ "all", no_argument, NULL, OPT_ALL },
+		{ "bytes", no_argument, NULL, OPT_BYTES },	/* issue 16 */
+		{ "folders", no_argument, NULL, OPT_FOLDERS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -845,6 +860,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		case OPT_CSV: o->csv = true; break;
 		case OPT_FORCE: o->force = true; break;	/* issue 16 */
 		case OPT_ALL: o->all = true; break;
+		case OPT_BYTES: o->bytes = true; break;	/* issue 16 */
+		case OPT_FOLDERS: o->folders = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -876,7 +893,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		o->import_rows = (size_t)strtoull(rows, NULL, 10);
 	if (import_options(usage, o) < 0)
 		return EXIT_FATAL;
-	if (o->csv && o->json)	/* issue 14: accounts */
+	if (o->csv && o->json)	/* issue 14: accounts; issue 16: list */
 		return usage_error(usage, "--csv and --json: choose one", NULL);
 	int ret = positional(argc, argv, cmd, o);
 	/* --split-size is for a format whose files an import takes (PST), 20 GB by default */

@@ -67,10 +67,12 @@ struct options {
 	unsigned vcard_version;	/* --vcard 3.0 / 4.0: 3 or 4 (0: 4) */
 	/* issue 14 (i14-accounts) */
 	bool no_public_folders;	/* --no-public-folders: list, export, verify */
-	bool csv;		/* accounts --csv */
+	bool csv;		/* accounts --csv, list --csv */
 	/* issue 16: replace an earlier export of another format or other options */
 	bool force;
 	bool all;		/* verify --all: every mailbox of SOURCE must be in DIR */
+	bool bytes;		/* --bytes: sizes as byte counts, not KiB/MiB/GiB */
+	bool folders;		/* list --folders: one line per folder */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -623,11 +623,6 @@ static int export_folders(struct box_run *b)
 	return ret;
 }
 
-static const char *plural(unsigned n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* round_summary: what a round of --incremental found changed since the last */
 static void round_summary(const struct box_run *b, struct sbuf *out)
 {
