@@ -296,17 +296,29 @@ static void put_padded(struct sbuf *out, const char *s, size_t w, bool right)
 		sbuf_addch(out, ' ');
 }
 
-static void put_table(const struct acc_rows *rows, FILE *f)
+/* table_cell: cell, with the size for people unless --bytes (issue 16) */
+static void table_cell(const struct acc_row *w, enum col c, bool raw_bytes, struct sbuf *v)
+{
+	bool raw;
+	if (c == C_BYTES && !raw_bytes) {
+		char size[32];
+		human_bytes(size, sizeof(size), w->bytes);
+		sbuf_adds(v, size);
+	} else {
+		cell(w, c, v, &raw);
+	}
+}
+
+static void put_table(const struct acc_rows *rows, FILE *f, bool raw_bytes)
 {
 	size_t w[C_COUNT];
 	struct sbuf v = SBUF_INIT, line = SBUF_INIT;
-	bool raw;
 	for (int c = 0; c < C_COUNT; c++)
-		w[c] = width(col_title[c]);
+		w[c] = width(c == C_BYTES && !raw_bytes ? "SIZE" : col_title[c]);
 	for (size_t i = 0; i < rows->count; i++)
 		for (int c = 0; c < C_COUNT; c++) {
 			sbuf_reset(&v);
-			cell(&rows->v[i], (enum col)c, &v, &raw);
+			table_cell(&rows->v[i], (enum col)c, raw_bytes, &v);
 			if (width(v.buf) > w[c])
 				w[c] = width(v.buf);
 		}
@@ -316,9 +328,9 @@ static void put_table(const struct acc_rows *rows, FILE *f)
 				continue;
 			sbuf_reset(&v);
 			if (i == 0)
-				sbuf_adds(&v, col_title[c]);
+				sbuf_adds(&v, c == C_BYTES && !raw_bytes ? "SIZE" : col_title[c]);
 			else
-				cell(&rows->v[i - 1], (enum col)c, &v, &raw);
+				table_cell(&rows->v[i - 1], (enum col)c, raw_bytes, &v);
 			if (!v.len && i)
 				sbuf_adds(&v, "-");
 			if (line.len)
@@ -334,7 +346,7 @@ static void put_table(const struct acc_rows *rows, FILE *f)
 }
 
 /* put_totals: the table's count and totals line, on stderr */
-static void put_totals(const struct acc_rows *rows)
+static void put_totals(const struct acc_rows *rows, bool raw_bytes)
 {
 	unsigned found = 0, disabled = 0;
 	unsigned long long messages = 0, bytes = 0;
@@ -344,9 +356,12 @@ static void put_totals(const struct acc_rows *rows)
 		messages += rows->v[i].messages;
 		bytes += rows->v[i].bytes;
 	}
-	fprintf(stderr, "%zu accounts (%u with their mail folder found, %u disabled), "
-		"%llu mail messages, %llu bytes of mail\n", rows->count, found, disabled,
-		messages, bytes);
+	char size[32];
+	size_text(size, sizeof(size), bytes, raw_bytes);	/* issue 16: sizes, plurals */
+	fprintf(stderr, "%zu %s (%u with their mail folder found, %u disabled), "
+		"%llu mail %s, %s of mail\n", rows->count,
+		plural(rows->count, "account", "accounts"), found, disabled, messages,
+		plural(messages, "message", "messages"), size);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -400,9 +415,9 @@ int cmd_accounts(const struct options *o)
 	else if (o->csv)
 		put_csv(&rows, stdout);
 	else
-		put_table(&rows, stdout);
+		put_table(&rows, stdout, o->bytes);
 	if (!o->json && !o->csv)
-		put_totals(&rows);
+		put_totals(&rows, o->bytes);
 	int status = rows.problems || d.unattributed ? EXIT_PARTIAL : EXIT_OK;
 	rows_release(&rows);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -652,7 +652,7 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 	const struct conv_stats *s = &b->stats;
 	bool dry = b->run->o->dry_run;
 	char size[32];
-	human_bytes(size, sizeof(size), s->bytes);
+	size_text(size, sizeof(size), s->bytes, b->run->o->bytes);	/* issue 16: --bytes */
 	if (b->shared) {
 		sbuf_addf(out, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
@@ -1709,6 +1709,7 @@ static int export_run(const struct options *o, struct progress *p,
 	prescan_finish(&scan);
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
+	run.report.raw_bytes = o->bytes;	/* issue 16: --bytes */
 	/* issue 13: the import files, before the report (a failure to write one is fatal) */
 	bool import_failed = importmap_finish(run.imap, &run.root, &run.diag) < 0;
 	importmap_free(&run.imap);
@@ -1726,10 +1727,13 @@ static int export_run(const struct options *o, struct progress *p,
 		snprintf(locked + strlen(locked), sizeof(locked) - strlen(locked),
 			 "; %u %s still changing", run.changing,
 			 run.changing == 1 ? "folder" : "folders");
-	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
-		  "items; %u mailboxes failed%s; exit status %d\n",
-		  o->dry_run ? "would export" : "exported", run.messages,
-		  run.mailboxes, run.unreadable, run.failed, locked, status);
+	/* issue 16: plurals */
+	sbuf_addf(&err, "mdexport: %s %u %s from %u %s; %u unreadable %s; %u %s failed%s; "
+		  "exit status %d\n", o->dry_run ? "would export" : "exported", run.messages,
+		  plural(run.messages, "message", "messages"), run.mailboxes,
+		  plural(run.mailboxes, "mailbox", "mailboxes"), run.unreadable,
+		  plural(run.unreadable, "item", "items"), run.failed,
+		  plural(run.failed, "mailbox", "mailboxes"), locked, status);
 	if (sig)
 		interrupted_line(&run, sig, &err);
 	progress_print(p, err.buf, err.len);

@@ -48,6 +48,7 @@ struct report {
 	int64_t started;	/* Unix seconds */
 	/* issue 16: the signal that stopped the run ("SIGINT"), or NULL */
 	const char *interrupted;
+	bool raw_bytes;		/* issue 16: --bytes: the size column in bytes */
 };
 
 /* report_add: append a row; the report takes over its strings */
