@@ -60,6 +60,8 @@ FORMAT_SRC := formats/formats.c \
 FORMAT_SRC += formats/mdaemon/gw_read.c formats/mdaemon/gw_xml.c formats/mdaemon/gw_split.c
 # issue 14: groupware items as Outlook items
 FORMAT_SRC += formats/pst/gwpst.c formats/pst/gwrecur.c
+# issue 16: the --map suggested for accounts whose MailDir is not found
+FORMAT_SRC += formats/mdaemon/mdaemon_hint.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
@@ -84,6 +86,8 @@ CORE_SRC += formats/core/libversions.c
 # issue 16: re-runs that cannot destroy an earlier export
 APP_SRC += converter/rerun.c
 APP_SRC += converter/verify_dir.c
+# issue 16 (i16-list): accounts whose mail folder is not found, said once
+APP_SRC += converter/notfound.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -18,6 +18,7 @@
 
 #include "core/reader.h"
 #include "core/xalloc.h"
+#include "notfound.h"
 #include "options.h"
 #include "select.h"
 
@@ -40,6 +41,7 @@ struct acc_rows {
 	struct acc_row *v;
 	size_t count, alloc;
 	unsigned problems;
+	struct notfound nf;	/* issue 16: mail folders not found, said once */
 };
 
 static char *dup0(const char *s)
@@ -99,7 +101,8 @@ static void add_row(struct acc_rows *rows, struct mail_reader *r, const struct m
 	row->path = dup0(row->found ? box->path : "");
 	if (counted < 0) {
 		const char *why = err->len ? err->buf : a->problem ? a->problem : "not found";
-		diag_error(r->diag, "%s: %s", row->address, why);
+		if (!notfound_add(&rows->nf, box, status))	/* issue 16: else said once */
+			diag_error(r->diag, "%s: %s", row->address, why);
 		row->problem = xstrdup(why);
 	} else {
 		row->problem = xstrdup("");
@@ -418,6 +421,11 @@ int cmd_accounts(const struct options *o)
 		put_table(&rows, stdout, o->bytes);
 	if (!o->json && !o->csv)
 		put_totals(&rows, o->bytes);
+	struct sbuf line = SBUF_INIT;	/* issue 16: after the table: what to do about them */
+	notfound_line(&rows.nf, &line);
+	fputs(line.buf, stderr);
+	sbuf_release(&line);
+	notfound_release(&rows.nf);
 	int status = rows.problems || d.unattributed ? EXIT_PARTIAL : EXIT_OK;
 	rows_release(&rows);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -16,6 +16,7 @@
 #include "core/reader.h"
 #include "core/xalloc.h"
 #include "formats.h"
+#include "notfound.h"
 #include "options.h"
 #include "select.h"
 
@@ -36,6 +37,7 @@ struct list_totals {
 	unsigned mailboxes, folders, messages, groupware, problems;
 	unsigned errors;	/* of the problems: errors (the exit status; warnings lose nothing) */
 	uint64_t bytes;
+	struct notfound nf;	/* issue 16: mail folders not found, said once */
 };
 
 static struct list_row *add_row(struct list_rows *rows, const struct mail_box *box)
@@ -179,8 +181,12 @@ static void list_mailbox(struct mail_reader *r, const struct options *o,
 	struct list_row sum = { 0 };
 	struct mail_mailbox *mb = status == CONV_OK ?
 		r->v->open_mailbox(r, box, &bd, NULL, err) : NULL;
-	if (!mb) {
+	if (!mb && notfound_add(&t->nf, box, status)) {
+		st.unreadable++;	/* a problem of its own, said at the end with the others */
+	} else if (!mb) {
 		diag_error(&bd, "%s@%s: %s", box->mailbox, box->domain, err->buf);
+	}
+	if (!mb) {
 		sbuf_adds(j, ", \"error\": ");
 		sbuf_add_json_str(j, err->buf);
 		sbuf_adds(j, ", \"folders\": []");
@@ -407,8 +413,10 @@ int cmd_list(const struct options *o)
 	select_release(&sel);
 	sbuf_addf(&j, "\n], \"totals\": {\"mailboxes\": %u, \"folders\": %u, "
 		  "\"mail_messages\": %u, \"mail_bytes\": %llu, \"groupware_folders\": %u, "
-		  "\"problems\": %u}}\n", t.mailboxes, t.folders, t.messages,
+		  "\"problems\": %u}, ", t.mailboxes, t.folders, t.messages,
 		  (unsigned long long)t.bytes, t.groupware, t.problems);
+	notfound_json(&t.nf, &j);
+	sbuf_adds(&j, "}\n");
 	if (o->json) {
 		fputs(j.buf, stdout);
 	} else if (o->csv) {
@@ -417,6 +425,11 @@ int cmd_list(const struct options *o)
 		put_table(&rows, o);
 		put_total(&t, o);
 	}
+	struct sbuf line = SBUF_INIT;
+	notfound_line(&t.nf, &line);
+	fputs(line.buf, stderr);
+	sbuf_release(&line);
+	notfound_release(&t.nf);
 	r->v->close(r);
 	rows_release(&rows);
 	sbuf_release(&err);
