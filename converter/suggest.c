@@ -1,4 +1,4 @@
-#include "converter/suggest.h"
+#include "suggest.h"
 
 #include <stdint.h>
 #include <stdlib.h>
