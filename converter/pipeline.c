@@ -30,6 +30,7 @@
 #include "formats.h"
 #include "importmap.h"
 #include "interrupt.h"
+#include "notfound.h"
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
@@ -59,6 +60,7 @@ struct run {
 	/* issue 16: SIGINT/SIGTERM/SIGHUP, looked at between messages; NULL: not watched */
 	const struct interrupt *intr;
 	unsigned interrupted;	/* mailboxes stopped by it, rolled back */
+	struct notfound nf;	/* issue 16: mail folders not found, said once at the end */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -670,6 +672,8 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 			  "kept as it was (--force replaces it)\n", b->box->mailbox, b->box->domain);
 		return;
 	}
+	if (b->unreadable_box && b->box->not_found)	/* issue 16: one line for all at the end */
+		return;
 	if (b->unreadable_box) {
 		sbuf_addf(out, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
@@ -1357,8 +1361,11 @@ static void export_mailbox(struct box_job *j)
 	open_box(&b, j->reader_status, &j->reader_err);
 	if (j->reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
 		b.unreadable_box = true;
-		diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
-			   j->reader_err.buf);
+		if (box->not_found && j->reader_status != CONV_OK)
+			b.stats.unreadable++;	/* issue 16: said once for all at the end */
+		else
+			diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
+				   j->reader_err.buf);
 	} else if (box->shared_with) {
 		b.shared = true;
 	} else {
@@ -1463,6 +1470,7 @@ static void export_all(struct run *run)
 		if (end)
 			break;
 		if (select_wanted(&run->sel, box)) {
+			notfound_add(&run->nf, box, ret);	/* issue 16 */
 			struct box_job *j = job_new(run, box, ret, &err);
 			if (run->pool) {
 				held = j;
@@ -1710,6 +1718,7 @@ static int export_run(const struct options *o, struct progress *p,
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
 	run.report.raw_bytes = o->bytes;	/* issue 16: --bytes */
+	run.report.not_found = &run.nf;
 	/* issue 13: the import files, before the report (a failure to write one is fatal) */
 	bool import_failed = importmap_finish(run.imap, &run.root, &run.diag) < 0;
 	importmap_free(&run.imap);
@@ -1736,6 +1745,8 @@ static int export_run(const struct options *o, struct progress *p,
 		  plural(run.failed, "mailbox", "mailboxes"), locked, status);
 	if (sig)
 		interrupted_line(&run, sig, &err);
+	notfound_line(&run.nf, &err);	/* issue 16: after the final line, what to do next */
+	notfound_release(&run.nf);
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
 	return status;

@@ -195,7 +195,12 @@ int report_write_meta(const struct report *r, const struct report_meta *m, int f
 		failed += strcmp(r->rows[i].result, "failed") == 0;
 	sbuf_addf(&j, "%u,", failed);
 	json_counts(&j, &t);
-	sbuf_adds(&j, "}}\n");
+	sbuf_adds(&j, "}");
+	if (r->not_found && r->not_found->count) {	/* issue 16: every one, with the hint */
+		sbuf_adds(&j, ",\n");
+		notfound_json(r->not_found, &j);
+	}
+	sbuf_adds(&j, "}\n");
 	int ret = sys_write_all(fd, j.buf, j.len);
 	sbuf_release(&j);
 	return ret;
