@@ -396,7 +396,7 @@ if need_privileges("one .msg with mode 000"):
         others = [e2e.summary(err, a) for a in ("bob@example.com", "carol@example.org", "dave@example.com")]
         tap.ok(all("unreadable: 0;" in x for x in others),
                "%s: the other mailboxes' summaries say 'unreadable: 0'" % fmt, "\n".join(others))
-        tap.ok("1 unreadable items" in err and err.rstrip().endswith("exit status 1"),
+        tap.ok("; 1 unreadable item;" in err and err.rstrip().endswith("exit status 1"),
                "%s: the final line counts 1 unreadable item and exit status 1" % fmt, err[-400:])
         check(fmt, o, want, " (md...102.msg mode 000)")
 
@@ -740,7 +740,7 @@ if need_privileges("an unreadable domain folder"):
     o = os.path.join(nobody_dir(os.path.join(work, "o-domain000")), "out")
     rc, out, err = run(["export", dstore, "-f", "eml", "-o", o], nobody=True)
     tap.ok(rc == 1 and lines(err, "Users/example.com", "Permission denied")
-           and "1 unreadable items" in err,
+           and "; 1 unreadable item;" in err,
            "an unreadable domain folder -> exit 1, named with 'Permission denied', counted "
            "as unreadable", "exit %d\n%s" % (rc, err[-1500:]))
     check("eml", o, dexp, " (other domain of an unreadable one)")
