@@ -65,6 +65,8 @@ FORMAT_SRC += formats/pst/gwpst.c formats/pst/gwrecur.c
 FORMAT_SRC += formats/pst/msgclass.c
 # issue 16 (i16-maildir): the Maildir writer's dovecot-uidlist
 FORMAT_SRC += formats/maildir/uidlist.c
+# issue 16: the --map suggested for accounts whose MailDir is not found
+FORMAT_SRC += formats/mdaemon/mdaemon_hint.c
 # verify's manifest parser, in LIB_OBJ for tests/test-verify.c (the formats'
 # read-backs, formats/*/check.c, are in FORMAT_SRC)
 VERIFY_SRC := converter/verify_manifest.c
@@ -93,6 +95,8 @@ APP_SRC += converter/verify_dir.c
 APP_SRC += converter/seal_walk.c
 APP_SRC += converter/seal.c
 APP_SRC += converter/verify_sealed.c
+# issue 16 (i16-list): accounts whose mail folder is not found, said once
+APP_SRC += converter/notfound.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

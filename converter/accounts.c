@@ -18,6 +18,7 @@
 
 #include "core/reader.h"
 #include "core/xalloc.h"
+#include "notfound.h"
 #include "options.h"
 #include "select.h"
 
@@ -40,6 +41,7 @@ struct acc_rows {
 	struct acc_row *v;
 	size_t count, alloc;
 	unsigned problems;
+	struct notfound nf;	/* issue 16: mail folders not found, said once */
 };
 
 static char *dup0(const char *s)
@@ -99,7 +101,8 @@ static void add_row(struct acc_rows *rows, struct mail_reader *r, const struct m
 	row->path = dup0(row->found ? box->path : "");
 	if (counted < 0) {
 		const char *why = err->len ? err->buf : a->problem ? a->problem : "not found";
-		diag_error(r->diag, "%s: %s", row->address, why);
+		if (!notfound_add(&rows->nf, box, status))	/* issue 16: else said once */
+			diag_error(r->diag, "%s: %s", row->address, why);
 		row->problem = xstrdup(why);
 	} else {
 		row->problem = xstrdup("");
@@ -296,17 +299,29 @@ static void put_padded(struct sbuf *out, const char *s, size_t w, bool right)
 		sbuf_addch(out, ' ');
 }
 
-static void put_table(const struct acc_rows *rows, FILE *f)
+/* table_cell: cell, with the size for people unless --bytes (issue 16) */
+static void table_cell(const struct acc_row *w, enum col c, bool raw_bytes, struct sbuf *v)
+{
+	bool raw;
+	if (c == C_BYTES && !raw_bytes) {
+		char size[32];
+		human_bytes(size, sizeof(size), w->bytes);
+		sbuf_adds(v, size);
+	} else {
+		cell(w, c, v, &raw);
+	}
+}
+
+static void put_table(const struct acc_rows *rows, FILE *f, bool raw_bytes)
 {
 	size_t w[C_COUNT];
 	struct sbuf v = SBUF_INIT, line = SBUF_INIT;
-	bool raw;
 	for (int c = 0; c < C_COUNT; c++)
-		w[c] = width(col_title[c]);
+		w[c] = width(c == C_BYTES && !raw_bytes ? "SIZE" : col_title[c]);
 	for (size_t i = 0; i < rows->count; i++)
 		for (int c = 0; c < C_COUNT; c++) {
 			sbuf_reset(&v);
-			cell(&rows->v[i], (enum col)c, &v, &raw);
+			table_cell(&rows->v[i], (enum col)c, raw_bytes, &v);
 			if (width(v.buf) > w[c])
 				w[c] = width(v.buf);
 		}
@@ -316,9 +331,9 @@ static void put_table(const struct acc_rows *rows, FILE *f)
 				continue;
 			sbuf_reset(&v);
 			if (i == 0)
-				sbuf_adds(&v, col_title[c]);
+				sbuf_adds(&v, c == C_BYTES && !raw_bytes ? "SIZE" : col_title[c]);
 			else
-				cell(&rows->v[i - 1], (enum col)c, &v, &raw);
+				table_cell(&rows->v[i - 1], (enum col)c, raw_bytes, &v);
 			if (!v.len && i)
 				sbuf_adds(&v, "-");
 			if (line.len)
@@ -334,7 +349,7 @@ static void put_table(const struct acc_rows *rows, FILE *f)
 }
 
 /* put_totals: the table's count and totals line, on stderr */
-static void put_totals(const struct acc_rows *rows)
+static void put_totals(const struct acc_rows *rows, bool raw_bytes)
 {
 	unsigned found = 0, disabled = 0;
 	unsigned long long messages = 0, bytes = 0;
@@ -344,9 +359,12 @@ static void put_totals(const struct acc_rows *rows)
 		messages += rows->v[i].messages;
 		bytes += rows->v[i].bytes;
 	}
-	fprintf(stderr, "%zu accounts (%u with their mail folder found, %u disabled), "
-		"%llu mail messages, %llu bytes of mail\n", rows->count, found, disabled,
-		messages, bytes);
+	char size[32];
+	size_text(size, sizeof(size), bytes, raw_bytes);	/* issue 16: sizes, plurals */
+	fprintf(stderr, "%zu %s (%u with their mail folder found, %u disabled), "
+		"%llu mail %s, %s of mail\n", rows->count,
+		plural(rows->count, "account", "accounts"), found, disabled, messages,
+		plural(messages, "message", "messages"), size);
 }
 
 /* ---- the command ------------------------------------------------------------------ */
@@ -400,9 +418,14 @@ int cmd_accounts(const struct options *o)
 	else if (o->csv)
 		put_csv(&rows, stdout);
 	else
-		put_table(&rows, stdout);
+		put_table(&rows, stdout, o->bytes);
 	if (!o->json && !o->csv)
-		put_totals(&rows);
+		put_totals(&rows, o->bytes);
+	struct sbuf line = SBUF_INIT;	/* issue 16: after the table: what to do about them */
+	notfound_line(&rows.nf, &line);
+	fputs(line.buf, stderr);
+	sbuf_release(&line);
+	notfound_release(&rows.nf);
 	int status = rows.problems || d.unattributed ? EXIT_PARTIAL : EXIT_OK;
 	rows_release(&rows);
 	if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -31,7 +31,9 @@ static const char usage_main[] =
 "mailbox with its folders, flags and dates as mbox, Maildir, EML or PST.\n"
 "\n"
 "Commands:\n"
-"  list SOURCE [--json]          show domains, mailboxes, folders, counts, bytes\n"
+"  list SOURCE [--folders] [--csv | --json]\n"
+"                                one line per mailbox: folders, messages, size,\n"
+"                                groupware folders, problems (--folders: each folder)\n"
 "  export SOURCE --format FMT --output DIR [options]\n"
 "                                write each mailbox as mbox, maildir, eml or pst\n"
 "  verify SOURCE DIR [options]   check an export against the store and its\n"
@@ -62,21 +64,27 @@ static const char usage_main[] =
 "error or fatal error.  See mdexport(1).\n";
 
 static const char usage_list[] =
-"usage: mdexport list SOURCE [--json] [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
+"usage: mdexport list SOURCE [--folders] [--csv | --json] [--bytes]\n"
+"                     [--map WINPREFIX=LOCALDIR]... [--shard K/N]\n"
 "                     [--since DATE] [--until DATE] [--folder GLOB]...\n"
 "                     [--exclude-folder GLOB]... [--min-size SIZE] [--max-size SIZE]\n"
 "\n"
-"List every domain, mailbox and folder of the store with its class\n"
-"(IPF.Note for mail), message count and bytes.  Nothing is written.\n"
+"List every mailbox of the store, one line each: domain, mailbox, folders,\n"
+"mail messages, their size, groupware folders and problems (warnings and\n"
+"errors met reading it), then a total line.  Nothing is written.\n"
 "\n"
+"  --folders                 one line per folder instead, with its class\n"
+"                            (IPF.Note for mail), messages and size\n"
+"  --csv                     CSV (RFC 4180: a header row, CRLF, raw numbers)\n"
 "  --json                    one JSON document on stdout, for scripts\n"
+"  --bytes                   sizes as byte counts, not KiB/MiB/GiB\n"
 "  --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
 "                            here, e.g. --map 'D:\\Mail=/mnt/disk/Mail'\n"
 "  --shard K/N               only the K-th of N shards of the mailboxes\n"
 "                            (see export --help)\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
 "  -h, --help                this help\n"
-"With filters (below), MESSAGES and BYTES count only the messages taken\n"
+"With filters (below), MESSAGES and SIZE count only the messages taken\n"
 "(each message is then read).\n";
 
 static const char usage_export[] =
@@ -126,6 +134,7 @@ static const char usage_export[] =
 "                            never: only the summaries; json: one JSON object\n"
 "                            per line on stderr (progress every second, each\n"
 "                            mailbox's end, the summaries as \"log\" lines)\n"
+"      --bytes               sizes as byte counts, not KiB/MiB/GiB\n"
 "  -q, --quiet               only errors and the run's last line (no warnings,\n"
 "                            summaries or report table; --report FILE has them)\n"
 "  -h, --help                this help\n"
@@ -217,6 +226,8 @@ static const char usage_verify[] =
 "                            online CPU); the report is the same for every N\n"
 "      --progress WHEN       auto, always, never or json, as export takes it\n"
 "                            (on stderr; --json's document is on stdout)\n"
+"      --bytes               accepted, as export takes it (verify's lines give\n"
+"                            offsets and lengths in bytes already)\n"
 "  -q, --quiet               accepted; verify shows no reader warnings anyway\n"
 "  -h, --help                this help\n"
 "\n"
@@ -273,6 +284,7 @@ static const char usage_report[] =
 "                      \"merged\" (each REPORT) and \"shards_missing\"\n"
 "  -o, --output FILE   write that JSON document to FILE (atomically: a\n"
 "                      temporary file beside it, renamed over it)\n"
+"      --bytes         the size column in bytes, not KiB/MiB/GiB\n"
 "  -q, --quiet         no warnings (a different SOURCE path or version)\n"
 "  -h, --help          this help\n"
 "\n"
@@ -332,6 +344,7 @@ static const char usage_accounts[] =
 "  -u, --user MAILBOX@DOMAIN only this account (repeatable)\n"
 "  -d, --domain DOMAIN       only the accounts of this domain (repeatable)\n"
 "      --map WINPREFIX=LOCALDIR  where a MailDir named in userlist.dat lives\n"
+"      --bytes               the size column and totals in bytes, not KiB/MiB\n"
 "  -q, --quiet               no warnings (errors are still shown)\n"
 "  -h, --help                this help\n"
 "\n"
@@ -413,6 +426,7 @@ enum { OPT_FORCE = 900, OPT_ALL, OPT_LOG_FILE, OPT_SEAL };
 enum { OPT_FALLBACK_CHARSET = 832 };
 /* issue 16 (i16-maildir) */
 enum { OPT_MAILDIR_FLAG_SEP = 840 };
+enum { OPT_BYTES = 1000, OPT_FOLDERS };	/* issue 16 (i16-list) */
 #define JOBS_MAX 1024
 
 static void push(const char ***v, size_t *n, const char *s)
@@ -514,6 +528,10 @@ static int parse_timezone(const char *usage, const char *name, struct options *o
 /* allowed: whether option c is one of cmd's */
 static bool allowed(enum command cmd, int c)
 {
+	if (c == OPT_BYTES)	/* issue 16: every command that prints sizes */
+		return true;
+	if (c == OPT_FOLDERS)
+		return cmd == CMD_LIST;
 	if (cmd == CMD_REPORT)
 		return c == 'h' || c == 'o' || c == 'q' || c == OPT_JSON || c == ':' || c == '?';
 	if (cmd == CMD_SEAL)	/* issue 16 */
@@ -522,7 +540,7 @@ static bool allowed(enum command cmd, int c)
 		return c == 'h' || c == 'q' || c == 'u' || c == 'd' || c == OPT_MAP ||
 		       c == OPT_JSON || c == OPT_CSV || c == ':' || c == '?';
 	if (c == OPT_CSV)
-		return false;
+		return cmd == CMD_LIST;	/* issue 16 */
 	if (c == OPT_FALLBACK_CHARSET)	/* issue 15 */
 		return cmd == CMD_LIST || cmd == CMD_EXPORT || cmd == CMD_VERIFY;
 	if (c == OPT_NO_PUBLIC_FOLDERS)
@@ -869,6 +887,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "fallback-charset", required_argument, NULL, OPT_FALLBACK_CHARSET },	/* issue 15 */
 		{ "seal", no_argument, NULL, OPT_SEAL },
+		{ "bytes", no_argument, NULL, OPT_BYTES },	/* issue 16 */
+		{ "folders", no_argument, NULL, OPT_FOLDERS },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *usage = usages[cmd];
@@ -969,6 +989,8 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 			push(&o->fallback, &o->nfallback, optarg);
 			break;
 		case OPT_SEAL: o->seal = true; break;
+		case OPT_BYTES: o->bytes = true; break;	/* issue 16 */
+		case OPT_FOLDERS: o->folders = true; break;
 		case ':':
 			return usage_error(usage, "this option needs a value:", word);
 		case OPT_SINCE: case OPT_UNTIL: case OPT_FOLDER: case OPT_EXCLUDE_FOLDER:
@@ -1007,6 +1029,7 @@ static int parse(int argc, char **argv, enum command cmd, struct options *o)
 	if (o->seal && o->dry_run)	/* issue 16 */
 		return usage_error(usage, "--seal writes DIR's seal; --dry-run writes nothing", NULL);
 	if (o->csv && o->json)	/* issue 14: accounts */
+	if (o->csv && o->json)	/* issue 14: accounts; issue 16: list */
 		return usage_error(usage, "--csv and --json: choose one", NULL);
 	int ret = positional(argc, argv, cmd, o);
 	/* --split-size is for a format whose files an import takes (PST), 20 GB by default */

@@ -67,7 +67,7 @@ struct options {
 	unsigned vcard_version;	/* --vcard 3.0 / 4.0: 3 or 4 (0: 4) */
 	/* issue 14 (i14-accounts) */
 	bool no_public_folders;	/* --no-public-folders: list, export, verify */
-	bool csv;		/* accounts --csv */
+	bool csv;		/* accounts --csv, list --csv */
 	/* issue 16: replace an earlier export of another format or other options */
 	bool force;
 	bool all;		/* verify --all: every mailbox of SOURCE must be in DIR */
@@ -82,6 +82,8 @@ struct options {
 	char maildir_flag_sep;
 	bool seal;		/* issue 16: export --seal: seal DIR at the end (seal.h) */
 	bool verify_dir_alone;	/* issue 16: verify DIR, no SOURCE (seal.h) */
+	bool bytes;		/* --bytes: sizes as byte counts, not KiB/MiB/GiB */
+	bool folders;		/* list --folders: one line per folder */
 };
 
 /* --split-size's default: Microsoft's largest PST for its import service, 20 GB */

@@ -31,6 +31,7 @@
 #include "formats.h"
 #include "importmap.h"
 #include "interrupt.h"
+#include "notfound.h"
 #include "manifest.h"
 #include "options.h"
 #include "places.h"
@@ -61,6 +62,7 @@ struct run {
 	/* issue 16: SIGINT/SIGTERM/SIGHUP, looked at between messages; NULL: not watched */
 	const struct interrupt *intr;
 	unsigned interrupted;	/* mailboxes stopped by it, rolled back */
+	struct notfound nf;	/* issue 16: mail folders not found, said once at the end */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -628,11 +630,6 @@ static int export_folders(struct box_run *b)
 	return ret;
 }
 
-static const char *plural(unsigned n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
 /* round_summary: what a round of --incremental found changed since the last */
 static void round_summary(const struct box_run *b, struct sbuf *out)
 {
@@ -662,7 +659,7 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 	const struct conv_stats *s = &b->stats;
 	bool dry = b->run->o->dry_run;
 	char size[32];
-	human_bytes(size, sizeof(size), s->bytes);
+	size_text(size, sizeof(size), s->bytes, b->run->o->bytes);	/* issue 16: --bytes */
 	if (b->shared) {
 		sbuf_addf(out, "mdexport: %s@%s: not exported here: its mail folder '%s' is "
 			"also %s's, and is exported as %s\n", b->box->mailbox, b->box->domain,
@@ -680,6 +677,8 @@ static void summary(struct box_run *b, bool failed, struct sbuf *out)
 			  "kept as it was (--force replaces it)\n", b->box->mailbox, b->box->domain);
 		return;
 	}
+	if (b->unreadable_box && b->box->not_found)	/* issue 16: one line for all at the end */
+		return;
 	if (b->unreadable_box) {
 		sbuf_addf(out, "mdexport: %s@%s: not exported, the mailbox could not be "
 			"read; unreadable: %u; warnings: %u\n", b->box->mailbox,
@@ -1388,8 +1387,11 @@ static void export_mailbox(struct box_job *j)
 	open_box(&b, j->reader_status, &j->reader_err);
 	if (j->reader_status != CONV_OK || (!box->shared_with && !b.mb)) {
 		b.unreadable_box = true;
-		diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
-			   j->reader_err.buf);
+		if (box->not_found && j->reader_status != CONV_OK)
+			b.stats.unreadable++;	/* issue 16: said once for all at the end */
+		else
+			diag_error(&b.diag, "%s@%s: %s", box->mailbox, box->domain,
+				   j->reader_err.buf);
 	} else if (box->shared_with) {
 		b.shared = true;
 	} else {
@@ -1493,6 +1495,7 @@ static void export_all(struct run *run)
 		if (end)
 			break;
 		if (select_wanted(&run->sel, box)) {
+			notfound_add(&run->nf, box, ret);	/* issue 16 */
 			struct box_job *j = job_new(run, box, ret, &err);
 			if (run->pool) {
 				held = j;
@@ -1802,6 +1805,8 @@ static int export_run(const struct options *o, struct progress *p,
 	prescan_finish(&scan);
 	progress_stop(p);	/* the line is gone before the closing lines */
 	run.report.unattributed = run.diag.unattributed;
+	run.report.raw_bytes = o->bytes;	/* issue 16: --bytes */
+	run.report.not_found = &run.nf;
 	/* issue 13: the import files, before the report (a failure to write one is fatal) */
 	bool import_failed = importmap_finish(run.imap, &run.root, &run.diag) < 0;
 	importmap_free(&run.imap);
@@ -1819,12 +1824,17 @@ static int export_run(const struct options *o, struct progress *p,
 		snprintf(locked + strlen(locked), sizeof(locked) - strlen(locked),
 			 "; %u %s still changing", run.changing,
 			 run.changing == 1 ? "folder" : "folders");
-	sbuf_addf(&err, "mdexport: %s %u messages from %u mailboxes; %u unreadable "
-		  "items; %u mailboxes failed%s; exit status %d\n",
-		  o->dry_run ? "would export" : "exported", run.messages,
-		  run.mailboxes, run.unreadable, run.failed, locked, status);
+	/* issue 16: plurals */
+	sbuf_addf(&err, "mdexport: %s %u %s from %u %s; %u unreadable %s; %u %s failed%s; "
+		  "exit status %d\n", o->dry_run ? "would export" : "exported", run.messages,
+		  plural(run.messages, "message", "messages"), run.mailboxes,
+		  plural(run.mailboxes, "mailbox", "mailboxes"), run.unreadable,
+		  plural(run.unreadable, "item", "items"), run.failed,
+		  plural(run.failed, "mailbox", "mailboxes"), locked, status);
 	if (sig)
 		interrupted_line(&run, sig, &err);
+	notfound_line(&run.nf, &err);	/* issue 16: after the final line, what to do next */
+	notfound_release(&run.nf);
 	progress_print(p, err.buf, err.len);
 	sbuf_release(&err);
 	close_log(p, &log);

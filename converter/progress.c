@@ -114,7 +114,7 @@ void progress_fmt_count(char *buf, size_t n, uint64_t v)
 	buf[o] = '\0';
 }
 
-/* mb: bytes in MB (binary, as the summaries), a decimal below 10 so small runs move */
+/* mb: bytes in MiB (1024-based, as the summaries), a decimal below 10 so small runs move */
 static void fmt_mb(char *buf, size_t n, uint64_t bytes, bool decimal)
 {
 	double mb = (double)bytes / (1u << 20);
@@ -148,9 +148,9 @@ static void format_parts(char parts[NPARTS][PART_MAX], const struct progress_sna
 	fmt_mb(a, sizeof(a), s->bytes_done, decimal);
 	fmt_mb(b, sizeof(b), t->bytes, decimal);
 	if (bytes_known)
-		snprintf(parts[PART_MB], PART_MAX, "%s/%s MB", a, b);
+		snprintf(parts[PART_MB], PART_MAX, "%s/%s MiB", a, b);
 	else
-		snprintf(parts[PART_MB], PART_MAX, "%s MB", a);
+		snprintf(parts[PART_MB], PART_MAX, "%s MiB", a);
 	progress_fmt_count(a, sizeof(a), (uint64_t)(progress_rate(s) + 0.5));
 	snprintf(parts[PART_RATE], PART_MAX, "%s msg/s", a);
 	progress_fmt_eta(a, sizeof(a), progress_eta(s));

@@ -58,13 +58,13 @@ static int width(const char *s)
 	return n;
 }
 
-static void print_row(FILE *f, const struct report_row *x, const char *name, int w)
+static void print_row(FILE *f, const struct report_row *x, const char *name, int w, bool raw)
 {
 	char size[32];
-	human_bytes(size, sizeof(size), x->bytes);
-	fprintf(f, "  %s%*s %7u %8u %8u %9u %10u %8u %11s %8.2fs  %s\n", name,
+	size_text(size, sizeof(size), x->bytes, raw);
+	fprintf(f, "  %s%*s %7u %8u %8u %9u %10u %8u %*s %8.2fs  %s\n", name,
 		w - width(name), "", x->folders, x->found, x->exported, x->deleted,
-		x->unreadable_msgs, x->filtered, size, x->elapsed, x->result);
+		x->unreadable_msgs, x->filtered, raw ? 14 : 11, size, x->elapsed, x->result);
 }
 
 void report_print(const struct report *r, bool dry_run)
@@ -81,15 +81,15 @@ void report_print_to(FILE *f, const struct report *r, bool dry_run)
 	fprintf(f, "mdexport: report%s:\n", dry_run ? " (dry run: nothing written)" : "");
 	fprintf(f, "  %*s %7s %8s %8s %s\n", w, "", "", "", "",
 		"----------- skipped -----------");
-	fprintf(f, "  %-*s %7s %8s %8s %9s %10s %8s %11s %9s  %s\n", w, "mailbox",
-		"folders", "found", "exported", "deleted", "unreadable", "filtered", "bytes",
-		"elapsed", "result");
+	fprintf(f, "  %-*s %7s %8s %8s %9s %10s %8s %*s %9s  %s\n", w, "mailbox",
+		"folders", "found", "exported", "deleted", "unreadable", "filtered",
+		r->raw_bytes ? 14 : 11, r->raw_bytes ? "bytes" : "size", "elapsed", "result");
 	for (size_t i = 0; i < r->count; i++)
-		print_row(f, &r->rows[i], r->rows[i].mailbox, w);
+		print_row(f, &r->rows[i], r->rows[i].mailbox, w, r->raw_bytes);
 	struct report_row t = sum(r);
 	char name[64];
 	snprintf(name, sizeof(name), "total (%zu)", r->count);
-	print_row(f, &t, name, w);
+	print_row(f, &t, name, w, r->raw_bytes);
 }
 
 static void json_counts(struct sbuf *j, const struct report_row *x)
@@ -195,7 +195,12 @@ int report_write_meta(const struct report *r, const struct report_meta *m, int f
 		failed += strcmp(r->rows[i].result, "failed") == 0;
 	sbuf_addf(&j, "%u,", failed);
 	json_counts(&j, &t);
-	sbuf_adds(&j, "}}\n");
+	sbuf_adds(&j, "}");
+	if (r->not_found && r->not_found->count) {	/* issue 16: every one, with the hint */
+		sbuf_adds(&j, ",\n");
+		notfound_json(r->not_found, &j);
+	}
+	sbuf_adds(&j, "}\n");
 	int ret = sys_write_all(fd, j.buf, j.len);
 	sbuf_release(&j);
 	return ret;

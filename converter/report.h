@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "notfound.h"
+
 #include "core/diag.h"
 #include "options.h"
 
@@ -48,6 +50,9 @@ struct report {
 	int64_t started;	/* Unix seconds */
 	/* issue 16: the signal that stopped the run ("SIGINT"), or NULL */
 	const char *interrupted;
+	bool raw_bytes;		/* issue 16: --bytes: the size column in bytes */
+	/* issue 16: the mailboxes whose mail folder is not found (NULL: none gathered) */
+	const struct notfound *not_found;
 };
 
 /* report_add: append a row; the report takes over its strings */

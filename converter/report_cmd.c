@@ -714,9 +714,11 @@ static int publish(struct merge *m, struct report *r)
 		meta.ended = i && meta.ended > m->in[i].ended ? meta.ended : m->in[i].ended;
 	}
 	FILE *tf = o->json ? stderr : stdout;	/* stdout is the document's with --json */
+	r->raw_bytes = o->bytes;	/* issue 16 */
 	report_print_to(tf, r, first->dry_run);
-	fprintf(tf, "mdexport: report: %zu %s, %zu mailboxes%s; exit status %d\n", m->nin,
-		m->nin == 1 ? "report" : "reports", r->count,
+	fprintf(tf, "mdexport: report: %zu %s, %zu %s%s; exit status %d\n", m->nin,
+		plural(m->nin, "report", "reports"), r->count,
+		plural(r->count, "mailbox", "mailboxes"),
 		m->nmissing ? "; NOT complete: a shard has no report" : "", status);
 	fflush(tf);
 	if (o->json && report_write_meta(r, &meta, STDOUT_FILENO)) {

@@ -82,11 +82,11 @@ static void test_line(void)
 	char b[256];
 	struct progress_snap s = snap_of(60, 12345, 40000, 312u << 20, 1024u << 20);
 	size_t n = progress_format_line(b, sizeof(b), &s, 80);
-	test_assert_str(b, "mailboxes 3/8  messages 12,345/40,000  312/1,024 MB  206 msg/s  ETA 2m14s");
+	test_assert_str(b, "mailboxes 3/8  messages 12,345/40,000  312/1,024 MiB  206 msg/s  ETA 2m14s");
 	test_assert(n == strlen(b) && n <= 79);
 	/* narrower: the rate goes first, then the MB, then the mailboxes, then the ETA */
 	n = progress_format_line(b, sizeof(b), &s, 70);
-	test_assert_str(b, "mailboxes 3/8  messages 12,345/40,000  312/1,024 MB  ETA 2m14s");
+	test_assert_str(b, "mailboxes 3/8  messages 12,345/40,000  312/1,024 MiB  ETA 2m14s");
 	n = progress_format_line(b, sizeof(b), &s, 60);
 	test_assert_str(b, "mailboxes 3/8  messages 12,345/40,000  ETA 2m14s");
 	n = progress_format_line(b, sizeof(b), &s, 40);
@@ -103,15 +103,15 @@ static void test_line(void)
 	s.total.messages_known = false;
 	s.total.bytes = 3u << 20;
 	progress_format_line(b, sizeof(b), &s, 200);
-	test_assert_str(b, "mailboxes 3/8  messages 10  0.3/3.0 MB  5 msg/s  ETA 18s");
+	test_assert_str(b, "mailboxes 3/8  messages 10  0.3/3.0 MiB  5 msg/s  ETA 18s");
 	s.total.bytes_known = false;
 	progress_format_line(b, sizeof(b), &s, 200);
-	test_assert_str(b, "mailboxes 3/8  messages 10  0.3 MB  5 msg/s  ETA --");
+	test_assert_str(b, "mailboxes 3/8  messages 10  0.3 MiB  5 msg/s  ETA --");
 	/* before the pre-scan has finished: no totals at all, no ETA */
 	s = snap_of(60, 12345, 40000, 312u << 20, 1024u << 20);
 	s.total.known = false;
 	progress_format_line(b, sizeof(b), &s, 200);
-	test_assert_str(b, "mailboxes 3  messages 12,345  312 MB  206 msg/s  ETA --");
+	test_assert_str(b, "mailboxes 3  messages 12,345  312 MiB  206 msg/s  ETA --");
 	test_assert(progress_eta(&s) < 0);
 }
 

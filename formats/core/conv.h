@@ -126,6 +126,16 @@ struct mail_box {		/* one account */
 	 * yields no folders (a warning, not an error: nothing is lost)
 	 */
 	const char *shared_with;
+	/*
+	 * issue 16: NULL, or (next_mailbox said CONV_MAILBOX_BAD) the path the
+	 * store's account list names the mailbox's folder by, which was not
+	 * found (a Windows path of userlist.dat); map_hint: NULL, or the
+	 * "WINPREFIX=LOCALDIR" the reader suggests for every such mailbox of
+	 * the store (one string for all).  The converter says them once per
+	 * run, not once per mailbox.
+	 */
+	const char *not_found;
+	const char *map_hint;
 };
 
 /* mail_box_dup: a copy owning its strings (a mailbox handed on past the reader's next call) */

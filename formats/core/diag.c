@@ -162,12 +162,31 @@ void conv_stats_release(struct conv_stats *s)
 
 void human_bytes(char *buf, size_t n, uint64_t bytes)
 {
-	if (bytes >= 10ull << 30)
-		snprintf(buf, n, "%.1f GB", (double)bytes / (1u << 30));
-	else if (bytes >= 10u << 20)
-		snprintf(buf, n, "%.1f MB", (double)bytes / (1u << 20));
-	else if (bytes >= 10u << 10)
-		snprintf(buf, n, "%.1f KB", (double)bytes / (1u << 10));
+	/* issue 16: one unit system everywhere people read sizes, 1024-based */
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (bytes < 1024) {
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+		return;
+	}
+	double v = (double)bytes / 1024;
+	size_t u = 0;
+	/* 1023.96 KiB would print as "1024.0 KiB": the next unit then */
+	while (u + 1 < sizeof(units) / sizeof(units[0]) && v >= 1023.95) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, n, "%.1f %s", v, units[u]);
+}
+
+void size_text(char *buf, size_t n, uint64_t bytes, bool raw)
+{
+	if (raw)
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
 	else
-		snprintf(buf, n, "%llu bytes", (unsigned long long)bytes);
+		human_bytes(buf, n, bytes);
+}
+
+const char *plural(unsigned long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }

@@ -98,7 +98,14 @@ void diag_replay(struct diag *d, struct sbuf *capture);
 
 void conv_stats_release(struct conv_stats *s);
 
-/* human_bytes: "812 bytes", "25.0 KB", "31.4 MB", "12.0 GB" (binary units) */
+/*
+ * human_bytes: "512 B", "25.0 KiB", "31.4 MiB", "12.0 GiB", "1.2 TiB"
+ * (1024-based, one decimal): the one way sizes are written for people
+ */
 void human_bytes(char *buf, size_t n, uint64_t bytes);
+/* size_text: human_bytes, or with raw (--bytes) the exact count: "1572864 B" */
+void size_text(char *buf, size_t n, uint64_t bytes, bool raw);
+/* plural: one or many, as n asks ("1 mailbox", "2 mailboxes", "0 mailboxes") */
+const char *plural(unsigned long long n, const char *one, const char *many);
 
 #endif

@@ -95,6 +95,8 @@ struct mail_box *mail_box_dup(const struct mail_box *box)
 	c->path = dup_or_null(box->path);
 	c->origin = dup_or_null(box->origin);
 	c->shared_with = dup_or_null(box->shared_with);
+	c->not_found = dup_or_null(box->not_found);	/* issue 16 */
+	c->map_hint = dup_or_null(box->map_hint);
 	return c;
 }
 
@@ -108,6 +110,8 @@ void mail_box_free(struct mail_box *box)
 	g_free((char *)box->path);
 	g_free((char *)box->origin);
 	g_free((char *)box->shared_with);
+	g_free((char *)box->not_found);
+	g_free((char *)box->map_hint);
 	g_free(box);
 }
 

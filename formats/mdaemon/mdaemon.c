@@ -1260,6 +1260,8 @@ static int md_next_mailbox(struct mail_reader *rd, const struct mail_box **box_r
 	r->box.path = a->path ? a->path : "";
 	r->box.origin = a->origin;
 	r->box.shared_with = a->shared_with;
+	r->box.not_found = a->shared_with ? NULL : a->winpath;	/* issue 16 */
+	r->box.map_hint = r->accounts.map_hint;
 	*box_r = &r->box;
 	if (!a->shared_with && (a->problem || !a->path)) {	/* not found, or another's */
 		sbuf_adds(err, a->problem ? a->problem : "no MailDir");

@@ -19,6 +19,7 @@ struct md_account {
 	char *origin;		/* "userlist.dat", "Users/" or "SOURCE" */
 	char *problem;		/* why it is not read (path NULL) */
 	char *shared_with;	/* NULL, or the account ("a@b") that reads this MailDir */
+	char *winpath;		/* issue 16: userlist.dat's MailDir, when not found; else NULL */
 	size_t line;		/* userlist.dat line; 0 when not from there */
 	/* issue 14: userlist.dat's options (userlist.h); '\0' and -1 when not known */
 	char access;
@@ -35,6 +36,12 @@ struct md_account {
 struct md_accounts {
 	struct md_account *v;
 	size_t count;
+	/*
+	 * issue 16: the --map that may find the accounts whose MailDir was not
+	 * found ("WINPREFIX=LOCALDIR": their common Windows prefix, and where
+	 * it may be here); NULL when none is missing or they share no prefix
+	 */
+	char *map_hint;
 };
 
 /*
@@ -61,6 +68,14 @@ struct md_accounts {
 int md_find_accounts(const char *source, const struct reader_settings *set,
 		     struct diag *d, struct md_accounts *out, struct sbuf *err);
 void md_accounts_release(struct md_accounts *a);
+/* md_resolve_ci: base/comps[0]/.../comps[n-1], names matched in any case; NULL: not there */
+char *md_resolve_ci(const char *base, char *const *comps, size_t n);
+/*
+ * md_suggest_map (mdaemon_hint.c): for the accounts of a whose MailDir was
+ * not found, "WINPREFIX=LOCALDIR", or NULL (none missing, or no prefix
+ * they share); users is SOURCE's Users folder
+ */
+char *md_suggest_map(const char *source, const char *users, const struct md_accounts *a);
 
 /*
  * md_folder_name: append to out the name (UTF-8) of folder directory

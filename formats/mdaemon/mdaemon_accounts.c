@@ -78,8 +78,8 @@ static char *find_dir_ci(const char *dir, const char *name)
 	return found;
 }
 
-/* resolve_ci: base/comps[0]/.../comps[n-1] with case-insensitive names */
-static char *resolve_ci(const char *base, char *const *comps, size_t n)
+/* md_resolve_ci: base/comps[0]/.../comps[n-1] with case-insensitive names */
+char *md_resolve_ci(const char *base, char *const *comps, size_t n)
 {
 	char *cur = xstrdup(base);
 	for (size_t i = 0; i < n && cur; i++) {
@@ -141,7 +141,7 @@ static char *map_prefix(const char *map, const char *winpath)
 	for (size_t i = 0; match && i < np; i++)
 		match = !strcasecmp(pc[i], wc[i]);
 	if (match)
-		res = resolve_ci(eq + 1, wc + np, nw - np);
+		res = md_resolve_ci(eq + 1, wc + np, nw - np);
 	free_comps(pc, np);
 	free_comps(wc, nw);
 	free(prefix);
@@ -160,7 +160,7 @@ static char *map_maildir(const char *source, const struct reader_settings *set,
 	size_t n = split_winpath(winpath, &comps);
 	char *res = NULL;
 	for (size_t i = 0; !res && i + 2 <= n; i++)
-		res = resolve_ci(source, comps + i, n - i);
+		res = md_resolve_ci(source, comps + i, n - i);
 	free_comps(comps, n);
 	return res;
 }
@@ -178,6 +178,7 @@ static struct md_account *add_account(struct md_accounts *a, const char *domain,
 	acc->origin = xstrdup(origin);
 	acc->problem = problem;
 	acc->shared_with = NULL;
+	acc->winpath = NULL;
 	acc->line = 0;
 	acc->has_id = false;
 	acc->dev = 0;
@@ -214,6 +215,8 @@ static bool claim(struct md_accounts *a, const char *domain, const char *mailbox
 		acc->ino = st->st_ino;
 		free(acc->problem);
 		acc->problem = NULL;
+		free(acc->winpath);
+		acc->winpath = NULL;
 		return true;
 	}
 	return false;
@@ -427,6 +430,7 @@ static void read_userlist(const char *source, const char *app,
 						     ue->full_name, path, "userlist.dat",
 						     problem);
 		acc->line = ue->line;
+		acc->winpath = path ? NULL : xstrdup(ue->maildir);
 		acc->access = ue->access;
 		acc->apply_quotas = ue->apply_quotas;
 		acc->max_messages = ue->max_messages;
@@ -609,6 +613,7 @@ int md_find_accounts(const char *source_arg, const struct reader_settings *set,
 		if (app_path)
 			read_userlist(source, app_path, set, d, out);
 		walk_users(users_path, out, d);
+		out->map_hint = md_suggest_map(source, users_path, out);	/* issue 16 */
 		free(app);
 		free(app_path);
 		free(users_path);
@@ -641,7 +646,9 @@ void md_accounts_release(struct md_accounts *a)
 		free(a->v[i].origin);
 		free(a->v[i].problem);
 		free(a->v[i].shared_with);
+		free(a->v[i].winpath);
 	}
 	free(a->v);
+	free(a->map_hint);
 	memset(a, 0, sizeof(*a));
 }

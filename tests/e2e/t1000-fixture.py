@@ -50,9 +50,9 @@ for b in listing["mailboxes"]:
             want[e["folder"]] = want.get(e["folder"], 0) + 1
     tap.eq({k: v for k, v in counts.items() if v}, want,
            "list %s@%s: message counts per folder" % (b["mailbox"], b["domain"]))
-rc, out, err = e2e.run(["list", store])
+rc, out, err = e2e.run(["list", store, "--folders"])
 tap.ok(rc == 0 and "IPF.Appointment" in out and "Archive/2023/Q1" in out and "Bücher" in out,
-       "list prints a table with classes and decoded names", out[:2000])
+       "list --folders prints a table with classes and decoded names", out[:2000])
 
 # ---- export to each format ----------------------------------------------------
 outs = {}

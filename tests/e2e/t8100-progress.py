@@ -268,9 +268,9 @@ st, _, tty = run_pty(["export", STORE, "--format", "mbox", "--output", out])
 tap.eq(st, 0, "pty: exit 0")
 drawn = re.findall(r"\r(mailboxes [^\r\n\033]*)\033\[K", tty)
 tap.ok(drawn, "pty (auto): the progress line is drawn with \\r and ESC [K", tty[:300])
-full = [d for d in drawn if re.fullmatch(r"mailboxes \d/6  messages \d+/45  [\d.]+/[\d.]+ MB  "
+full = [d for d in drawn if re.fullmatch(r"mailboxes \d/6  messages \d+/45  [\d.]+/[\d.]+ MiB  "
                                          r"[\d,]+ msg/s  ETA (--|\d+s)", d)]
-tap.ok(full, "pty: the line has mailboxes, messages, MB, msg/s and ETA", drawn[:3])
+tap.ok(full, "pty: the line has mailboxes, messages, MiB, msg/s and ETA", drawn[:3])
 uncleared = []
 for ln in tty.split("\n"):
     if "mdexport: " in ln or ln.startswith("  "):

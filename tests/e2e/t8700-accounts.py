@@ -159,9 +159,13 @@ tap.ok("Carol Müller" in carol and "POP and IMAP" in carol and " 1000 " in caro
        " 250000 " in carol, "accounts: carol's line: name (cp1252 decoded), access, quotas", carol)
 tot_msgs = sum(w["messages"] for w in WANT.values())
 tot_bytes = sum(w["bytes"] for w in WANT.values())
-tap.ok("%d accounts (%d with their mail folder found, 0 disabled), %d mail messages, %d bytes of mail"
-       % (len(WANT), len(WANT), tot_msgs, tot_bytes) in err,
+# issue 16: sizes for people in KiB/MiB/GiB (1024-based, one decimal); --bytes gives the count
+tap.ok("%d accounts (%d with their mail folder found, 0 disabled), %d mail messages, %.1f KiB of mail"
+       % (len(WANT), len(WANT), tot_msgs, tot_bytes / 1024) in err,
        "accounts: the count and totals line on stderr", err[-500:])
+rc_b, _out_b, err_b = e2e.run(["accounts", store, "--bytes"])
+tap.ok("%d mail messages, %d B of mail" % (tot_msgs, tot_bytes) in err_b,
+       "accounts --bytes: the totals line has the byte count", err_b[-300:])
 tap.ok(all(not l.endswith(" ") for l in lines), "accounts: no trailing blanks")
 
 # ---- --user / --domain ---------------------------------------------------------------------

@@ -396,7 +396,7 @@ if need_privileges("one .msg with mode 000"):
         others = [e2e.summary(err, a) for a in ("bob@example.com", "carol@example.org", "dave@example.com")]
         tap.ok(all("unreadable: 0;" in x for x in others),
                "%s: the other mailboxes' summaries say 'unreadable: 0'" % fmt, "\n".join(others))
-        tap.ok("1 unreadable items" in err and err.rstrip().endswith("exit status 1"),
+        tap.ok("; 1 unreadable item;" in err and err.rstrip().endswith("exit status 1"),
                "%s: the final line counts 1 unreadable item and exit status 1" % fmt, err[-400:])
         check(fmt, o, want, " (md...102.msg mode 000)")
 
@@ -710,15 +710,22 @@ with open(ul, "ab") as f:
     f.write(mdstore.userlist_line({"domain": "example.com", "mailbox": "ghost",
                                    "maildir": "C:\\MDaemon\\Users\\example.com\\ghost\\"}))
 o = os.path.join(work, "o-ghost")
-rc, out, err = run(["export", store, "-f", "eml", "-o", o])
+ghost_report = os.path.join(work, "ghost-report.json")
+rc, out, err = run(["export", store, "-f", "eml", "-o", o, "--report", ghost_report])
 s = e2e.summary(err, "ghost@example.com")
 tap.eq(rc, 1, "a userlist.dat mailbox whose MailDir is missing -> exit 1")
-tap.ok(lines(err, "error:", "C:\\MDaemon\\Users\\example.com\\ghost\\", "--map"),
-       "stderr names the MailDir path and suggests --map", err[-2000:])
-tap.ok("unreadable: 1;" in s and "ghost" in s,
-       "ghost's summary says 'unreadable: 1' and names the MailDir", s)
-tap.ok(bool(s) and not s.splitlines()[0].rstrip().endswith(" to"),
-       "ghost's summary does not claim an export 'to' an empty path", s)
+# issue 16: accounts whose MailDir is not found are said in one line at the end (500 of
+# them were 500 error lines), naming them, the path (for one) and the --map to try
+tap.ok(lines(err, "not found under SOURCE", "ghost@example.com",
+             "C:\\MDaemon\\Users\\example.com\\ghost\\",
+             "--map 'C:\\MDaemon\\Users\\="),
+       "stderr names the account, its MailDir path and suggests --map", err[-2000:])
+with open(ghost_report) as f:
+    ghost_row = [m for m in json.load(f)["mailboxes"] if m["mailbox"] == "ghost@example.com"]
+tap.ok(len(ghost_row) == 1 and ghost_row[0]["result"] == "unreadable" and
+       ghost_row[0]["errors"] == 1 and ghost_row[0].get("output") is None,
+       "ghost's report row: unreadable, 1 error, no output", repr(ghost_row))
+tap.ok(not s, "ghost has no summary of its own claiming an export (said once at the end)", s)
 tap.ok(not os.path.exists(os.path.join(o, "example.com", "ghost")),
        "nothing is written for the missing mailbox")
 check("eml", o, expected, " (with a missing MailDir)")
@@ -740,7 +747,7 @@ if need_privileges("an unreadable domain folder"):
     o = os.path.join(nobody_dir(os.path.join(work, "o-domain000")), "out")
     rc, out, err = run(["export", dstore, "-f", "eml", "-o", o], nobody=True)
     tap.ok(rc == 1 and lines(err, "Users/example.com", "Permission denied")
-           and "1 unreadable items" in err,
+           and "; 1 unreadable item;" in err,
            "an unreadable domain folder -> exit 1, named with 'Permission denied', counted "
            "as unreadable", "exit %d\n%s" % (rc, err[-1500:]))
     check("eml", o, dexp, " (other domain of an unreadable one)")
