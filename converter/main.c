@@ -134,7 +134,6 @@ static const char usage_export[] =
 "                            never: only the summaries; json: one JSON object\n"
 "                            per line on stderr (progress every second, each\n"
 "                            mailbox's end, the summaries as \"log\" lines)\n"
-"      --bytes               sizes as byte counts, not KiB/MiB/GiB\n"
 "  -q, --quiet               only errors and the run's last line (no warnings,\n"
 "                            summaries or report table; --report FILE has them)\n"
 "  -h, --help                this help\n"
@@ -354,6 +353,7 @@ static const char usage_accounts[] =
 
 /* issue 16: after export's usage */
 static const char usage_rerun[] =
+"      --bytes               sizes as byte counts, not KiB/MiB/GiB\n"
 "\n"
 "Re-runs (an export is evidence: a re-run never destroys one unasked):\n"
 "      --log-file FILE       append every line of the run to FILE, each after\n"
