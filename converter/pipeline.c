@@ -1772,7 +1772,7 @@ static int export_run(const struct options *o, struct progress *p,
 		return EXIT_FATAL;
 	run.intr = intr;
 	guarded_places(&run, &guard);
-	if (o->dry_run) {	/* the earlier rounds are read there; what a run would replace */
+	if (o->dry_run && o->output) {	/* the earlier rounds; what a run would replace */
 		struct sbuf ignored = SBUF_INIT;
 		if (tree_open_root(&run.root, o->output, &ignored) < 0)
 			run.root = (struct tree)TREE_INIT;

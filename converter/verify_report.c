@@ -260,7 +260,9 @@ void vreport_box(struct vreport *r, struct vbox_report *b)
 	vbox_release(b);
 }
 
-void vreport_other(struct vreport *r, const char *what, const char *path)
+/* other_problem: a problem outside any mailbox, its text line starting with prefix */
+static void other_problem(struct vreport *r, const char *prefix, const char *what,
+			  const char *path)
 {
 	r->n[VK_MANIFEST]++;
 	if (r->json) {
@@ -270,24 +272,19 @@ void vreport_other(struct vreport *r, const char *what, const char *path)
 		sbuf_add_json_str(&r->other, path);
 		sbuf_addch(&r->other, '}');
 	} else {
-		printf("manifest: %s: %s\n", path, what);
+		printf("%s: %s: %s\n", prefix, path, what);
 	}
 	r->nother++;
 }
 
+void vreport_other(struct vreport *r, const char *what, const char *path)
+{
+	other_problem(r, "manifest", what, path);
+}
+
 void vreport_unlisted(struct vreport *r, const char *path, const char *what)
 {
-	r->n[VK_MANIFEST]++;
-	if (r->json) {
-		sbuf_adds(&r->other, r->nother ? ",\n  {\"what\": " : "\n  {\"what\": ");
-		sbuf_add_json_str(&r->other, what);
-		sbuf_adds(&r->other, ", \"path\": ");
-		sbuf_add_json_str(&r->other, path);
-		sbuf_addch(&r->other, '}');
-	} else {
-		printf("unlisted: %s: %s\n", path, what);
-	}
-	r->nother++;
+	other_problem(r, "unlisted", what, path);
 }
 
 void vreport_not_in_dir(struct vreport *r, const char *mailbox)

@@ -268,15 +268,6 @@ def source_html(data):
 # every source message the reader shows exactly as often as the source has
 # it (the presence checks report the others).
 
-def _wintext(err):
-    b = err.object[err.start]
-    try:
-        return bytes([b]).decode("cp1252"), err.start + 1
-    except UnicodeDecodeError:
-        return chr(b), err.start + 1     # undefined in Windows-1252: U+0080+b
-
-
-codecs.register_error("mdx-wintext", _wintext)
 
 
 def header_values(data, name, reading="gmime"):
@@ -284,14 +275,19 @@ def header_values(data, name, reading="gmime"):
     text.  Undeclared 8-bit bytes are read as the writer reads them for the
     properties (reading "gmime": by the header text rule of issue 15,
     tests/lib/hdrrule.py), or as the writer stores the header block itself
-    (PR_TRANSPORT_MESSAGE_HEADERS, reading "wintext": each valid UTF-8
-    sequence as such, every other byte as Windows-1252; formats/core/wintext.c)."""
+    (PR_TRANSPORT_MESSAGE_HEADERS, reading "block": each line's 8-bit text
+    by the same rule, the line read on its own, encoded words kept; before
+    issue 15's last change it was each byte as Windows-1252, which readpst
+    then showed as mojibake)."""
     head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     out = []
     for m in re.finditer(rb"(?im)^" + re.escape(name.encode()) + rb"[ \t]*:(.*(?:\r?\n[ \t].*)*)", head):
         raw = re.sub(rb"\r?\n(?=[ \t])", b"", m.group(1)).rstrip(b"\r")
-        if reading == "wintext":
-            out.append(raw.decode("utf-8", "mdx-wintext"))
+        if reading == "block":
+            cands = hdrrule.candidates(data)
+            lines = re.split(rb"\r?\n", m.group(1))
+            out.append("".join(hdrrule.decode_run(ln.rstrip(b"\r"), cands, False)
+                               for ln in lines).rstrip("\r"))
             continue
         # issue 15: 8-bit text by the header text rule (hdrrule), the
         # message's declared charsets, then Windows-1252
@@ -863,12 +859,12 @@ def read_readpst(rp):
 
 def readpst_source(src):
     """What readpst must show of a source record: the header as the writer
-    stored it (readpst_uses_header: 8-bit text as formats/core/wintext.c reads
-    it, and its own Date: whatever the submit time became), else the
+    stored it (readpst_uses_header: 8-bit text by the header text rule, line
+    by line, and its own Date: whatever the submit time became), else the
     properties; "rkey" finds the message in readpst's output."""
     data = src["data"]
     src["uses_header"] = readpst_uses_header(data)
-    reading = "wintext" if src["uses_header"] else "gmime"
+    reading = "block" if src["uses_header"] else "gmime"
     subject = header_values(data, "Subject", reading)
     msgid = header_values(data, "Message-ID")
     src["rkey"] = (src["key"][0], decode_subject(subject[0].encode("utf-8")) if subject else "",
