@@ -646,7 +646,7 @@ static int write_csv(struct importmap *m, const struct import_row *rows, size_t 
 			  parts == 1 ? "file" : "files");
 	free(next);
 	if (ret == 0)
-		diag_printf(d, "mdexport: Microsoft 365 mapping: %zu PST %s in %u %s, "
+		diag_result(d, "mdexport: Microsoft 365 mapping: %zu PST %s in %u %s, "
 			    "first '%s'\n", n, n == 1 ? "file" : "files", parts,
 			    parts == 1 ? "file" : "files", m->csv.given);
 	sbuf_release(&text);
@@ -715,7 +715,7 @@ static int write_script(struct importmap *m, const struct import_row *rows, size
 			   m->script.given, strerror(e));
 		return -1;
 	}
-	diag_printf(d, "mdexport: Exchange script: %zu New-MailboxImportRequest %s in '%s'\n",
+	diag_result(d, "mdexport: Exchange script: %zu New-MailboxImportRequest %s in '%s'\n",
 		    n, n == 1 ? "line" : "lines", m->script.given);
 	return 0;
 }
@@ -725,7 +725,7 @@ int importmap_finish(struct importmap *m, const struct tree *root, struct diag *
 	if (!m)
 		return 0;
 	if (m->o->dry_run) {
-		diag_printf(d, "mdexport: no import file written (a dry run writes nothing)\n");
+		diag_result(d, "mdexport: no import file written (a dry run writes nothing)\n");
 		return 0;
 	}
 	size_t n;

@@ -751,6 +751,7 @@ static void print_summary(struct box_run *b, bool failed)
 		return;
 	struct sbuf out = SBUF_INIT;
 	summary(b, failed, &out);
+	diag_mark_result(&out);	/* issue 16: results on stdout */
 	if (o->quiet)	/* for the --log-file only */
 		mark_log_only(&out);
 	diag_printf(&b->diag, "%s", out.buf);
@@ -1623,6 +1624,7 @@ static void print_report(struct run *run)
 	if (fclose(mem) == 0) {
 		struct sbuf t = SBUF_INIT;
 		sbuf_add(&t, text, len);
+		diag_mark_result(&t);	/* issue 16: results on stdout */
 		if (run->o->quiet)	/* for the --log-file only */
 			mark_log_only(&t);
 		progress_print(run->progress, t.buf, t.len);
@@ -1831,6 +1833,7 @@ static int export_run(const struct options *o, struct progress *p,
 		  plural(run.mailboxes, "mailbox", "mailboxes"), run.unreadable,
 		  plural(run.unreadable, "item", "items"), run.failed,
 		  plural(run.failed, "mailbox", "mailboxes"), locked, status);
+	diag_mark_result(&err);	/* issue 16: the final line is a result (stdout) */
 	if (sig)
 		interrupted_line(&run, sig, &err);
 	notfound_line(&run.nf, &err);	/* issue 16: after the final line, what to do next */

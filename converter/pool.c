@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/diag.h"
 #include "core/xalloc.h"
 
 #define WINDOW 1024	/* jobs submitted and not finished (their text is kept) */
@@ -41,7 +42,7 @@ static void put(struct pool *p, const char *text, size_t len)
 	if (p->sink)
 		p->sink(p->sink_ctx, text, len);
 	else
-		fwrite(text, 1, len, stderr);
+		diag_write_std(text, len);
 }
 
 /* advance: finish the done jobs at the head, in order; the new head prints its text (lock held) */

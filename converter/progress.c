@@ -273,19 +273,23 @@ static void snap(struct progress *p, struct progress_snap *s)
 }
 
 /* flush: p->out onto stderr in one write where it can (under the lock) */
-static void flush(struct progress *p)
+/* write_all: buf on fd whole (a gone stream: nothing more to tell anyone) */
+static void write_all(int fd, const char *buf, size_t n)
 {
-	const char *b = p->out.buf;
-	size_t n = p->out.len;
 	while (n) {
-		ssize_t w = write(STDERR_FILENO, b, n);
+		ssize_t w = write(fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break;	/* stderr gone: nothing more to tell anyone */
-		b += w;
+			break;
+		buf += w;
 		n -= (size_t)w;
 	}
+}
+
+static void flush(struct progress *p)
+{
+	write_all(STDERR_FILENO, p->out.buf, p->out.len);
 	sbuf_reset(&p->out);
 }
 
@@ -454,8 +458,8 @@ void progress_set_log(struct progress *p, FILE *log)
 }
 
 /*
- * split_log: text's lines into the log (each after the time) and those
- * not marked DIAG_LOG_ONLY into shown (marker-free)
+ * split_log: text's lines into the log (each after the time, markers
+ * removed) and those not marked DIAG_LOG_ONLY into shown (DIAG_RESULT kept)
  */
 static void split_log(struct progress *p, const char *text, size_t len, struct sbuf *shown)
 {
@@ -470,12 +474,12 @@ static void split_log(struct progress *p, const char *text, size_t len, struct s
 		const char *nl = memchr(text, '\n', len);
 		size_t n = nl ? (size_t)(nl - text) + 1 : len;
 		bool log_only = text[0] == DIAG_LOG_ONLY;
-		const char *line = text + log_only;
-		size_t line_len = n - log_only;
+		size_t marks = (size_t)log_only + (size_t)diag_is_result(text, n);
 		if (p->log)
-			fprintf(p->log, "%s %.*s%s", when, (int)line_len, line, nl ? "" : "\n");
+			fprintf(p->log, "%s %.*s%s", when, (int)(n - marks), text + marks,
+				nl ? "" : "\n");
 		if (!log_only)
-			sbuf_add(shown, line, line_len);
+			sbuf_add(shown, text, n);
 		text += n;
 		len -= n;
 	}
@@ -483,32 +487,65 @@ static void split_log(struct progress *p, const char *text, size_t len, struct s
 		fflush(p->log);
 }
 
+/*
+ * put_results: n bytes of result lines (markers removed) on stdout, the
+ * progress line taken off first: stdout may be the same terminal (under the lock)
+ */
+static void put_results(struct progress *p, const char *text, size_t n)
+{
+	if (p->show != SHOW_JSON)
+		clear_line(p);
+	flush(p);
+	fflush(stdout);	/* what the program wrote there through stdio comes first */
+	write_all(STDOUT_FILENO, text, n);
+}
+
+/* put_shown: shown's lines, results on stdout and the rest on stderr, in order (under the lock) */
+static void put_shown(struct progress *p, const struct sbuf *shown)
+{
+	struct sbuf results = SBUF_INIT;
+	const char *t = shown->buf;
+	size_t len = shown->len;
+	while (len) {
+		const char *nl = memchr(t, '\n', len);
+		size_t n = nl ? (size_t)(nl - t) + 1 : len;
+		if (diag_is_result(t, n)) {
+			sbuf_add(&results, t + 1, n - 1);
+		} else {
+			if (results.len)
+				put_results(p, results.buf, results.len);
+			sbuf_reset(&results);
+			if (p->show == SHOW_JSON) {
+				log_json(p, t, n);
+			} else {
+				clear_line(p);
+				sbuf_add(&p->out, t, n);
+			}
+		}
+		t += n;
+		len -= n;
+	}
+	if (results.len)
+		put_results(p, results.buf, results.len);
+	sbuf_release(&results);
+}
+
 void progress_print(struct progress *p, const char *text, size_t len)
 {
 	if (!p) {
-		fwrite(text, 1, len, stderr);
+		diag_write_std(text, len);
 		return;
 	}
 	pthread_mutex_lock(&p->lock);
 	struct sbuf shown = SBUF_INIT;
 	split_log(p, text, len, &shown);
-	text = shown.buf;
-	len = shown.len;
-	if (!len) {
-		pthread_mutex_unlock(&p->lock);
-		sbuf_release(&shown);
-		return;
-	}
-	if (p->show == SHOW_JSON) {
-		log_json(p, text, len);
-	} else {
-		bool redraw = p->drawn > 0 || (p->ticking && !p->held);
-		clear_line(p);
-		sbuf_add(&p->out, text, len);
+	if (shown.len) {
+		bool redraw = p->show == SHOW_LINE && (p->drawn > 0 || (p->ticking && !p->held));
+		put_shown(p, &shown);
 		if (redraw)
 			draw(p);
+		flush(p);
 	}
-	flush(p);
 	pthread_mutex_unlock(&p->lock);
 	sbuf_release(&shown);
 }

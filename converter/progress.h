@@ -97,7 +97,11 @@ void progress_add(struct progress *p, uint64_t messages, uint64_t bytes);
 /* progress_mailbox_done: a mailbox ended; result: the report's word ("exported", ...) */
 void progress_mailbox_done(struct progress *p, const char *mailbox, const char *result,
 			   uint64_t messages, uint64_t bytes);
-/* progress_print: text on stderr, the progress line cleared first and drawn again after */
+/*
+ * progress_print: text on stderr, the progress line cleared first and drawn
+ * again after; lines marked DIAG_RESULT (core/diag.h) go to stdout instead,
+ * in their order with the rest (issue 16: results on stdout)
+ */
 void progress_print(struct progress *p, const char *text, size_t len);
 /*
  * progress_hold .. progress_resume: the line off the terminal while the

@@ -69,7 +69,7 @@ static void print_row(FILE *f, const struct report_row *x, const char *name, int
 
 void report_print(const struct report *r, bool dry_run)
 {
-	report_print_to(stderr, r, dry_run);
+	report_print_to(stdout, r, dry_run);	/* issue 16: results on stdout */
 }
 
 void report_print_to(FILE *f, const struct report *r, bool dry_run)

@@ -57,7 +57,7 @@ struct report {
 
 /* report_add: append a row; the report takes over its strings */
 void report_add(struct report *r, const struct report_row *row);
-/* report_print: the table, on stderr */
+/* report_print: the table, on stdout (a result) */
 void report_print(const struct report *r, bool dry_run);
 /* report_print_to: the same table on f (`mdexport report` prints it on stdout) */
 void report_print_to(FILE *f, const struct report *r, bool dry_run);

@@ -22,7 +22,7 @@ static void put(struct diag *d, const char *text, size_t len)
 		return;
 	}
 	diag_progress_clear(d);
-	fwrite(text, 1, len, stderr);
+	diag_write_std(text, len);
 }
 
 static void note_problem(struct diag *d, const char *level, const char *text)
@@ -138,6 +138,18 @@ void diag_printf(struct diag *d, const char *fmt, ...)
 	sbuf_release(&text);
 }
 
+void diag_result(struct diag *d, const char *fmt, ...)
+{
+	struct sbuf text = SBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sbuf_vaddf(&text, fmt, ap);
+	va_end(ap);
+	diag_mark_result(&text);
+	put(d, text.buf, text.len);
+	sbuf_release(&text);
+}
+
 void diag_progress(struct diag *d, const char *fmt, ...)
 {
 	if (!d->progress)
@@ -189,4 +201,52 @@ void size_text(char *buf, size_t n, uint64_t bytes, bool raw)
 const char *plural(unsigned long long n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
+}
+
+void diag_mark_result(struct sbuf *text)
+{
+	struct sbuf marked = SBUF_INIT;
+	const char *t = text->buf;
+	size_t len = text->len;
+	while (len) {
+		const char *nl = memchr(t, '\n', len);
+		size_t n = nl ? (size_t)(nl - t) + 1 : len;
+		size_t lead = t[0] == DIAG_LOG_ONLY;	/* the result marker goes after it */
+		sbuf_add(&marked, t, lead);
+		sbuf_addch(&marked, DIAG_RESULT);
+		sbuf_add(&marked, t + lead, n - lead);
+		t += n;
+		len -= n;
+	}
+	sbuf_reset(text);
+	sbuf_add(text, marked.buf, marked.len);
+	sbuf_release(&marked);
+}
+
+bool diag_is_result(const char *text, size_t len)
+{
+	if (len && text[0] == DIAG_LOG_ONLY) {
+		text++;
+		len--;
+	}
+	return len && text[0] == DIAG_RESULT;
+}
+
+void diag_write_std(const char *text, size_t len)
+{
+	while (len) {
+		const char *nl = memchr(text, '\n', len);
+		size_t n = nl ? (size_t)(nl - text) + 1 : len;
+		bool log_only = text[0] == DIAG_LOG_ONLY;
+		bool result = diag_is_result(text, n);
+		size_t skip = (size_t)log_only + (size_t)result;
+		if (!log_only && result) {
+			fwrite(text + skip, 1, n - skip, stdout);
+			fflush(stdout);	/* in order with stderr's lines, on one terminal too */
+		} else if (!log_only) {
+			fwrite(text + skip, 1, n - skip, stderr);
+		}
+		text += n;
+		len -= n;
+	}
 }

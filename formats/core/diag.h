@@ -76,6 +76,26 @@ struct diag {
 
 /* a line that starts with this byte is for the log only (the marker is not written) */
 #define DIAG_LOG_ONLY '\001'
+/*
+ * a line that starts with this byte (after DIAG_LOG_ONLY, if any) is a
+ * result, for stdout: a summary, a table, a run's final line (issue 16:
+ * results on stdout, diagnostics on stderr); the marker is not written
+ */
+#define DIAG_RESULT '\002'
+
+/*
+ * diag_mark_result: each line of text marked DIAG_RESULT (text ends with
+ * a newline or is empty)
+ */
+void diag_mark_result(struct sbuf *text);
+/* diag_is_result: the line starting at text (after any DIAG_LOG_ONLY) is a result */
+bool diag_is_result(const char *text, size_t len);
+/*
+ * diag_write_std: text's lines to stdout (DIAG_RESULT) or stderr (the
+ * rest), in their order, markers removed; DIAG_LOG_ONLY lines are dropped
+ * (no log is kept here).  For callers with no progress line to keep clear.
+ */
+void diag_write_std(const char *text, size_t len);
 
 void diag_warn(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -92,6 +112,9 @@ void diag_progress_clear(struct diag *d);
 void diag_stale(struct diag *d);
 /* diag_printf: a line (or lines) of the run's own text, where d's lines go */
 void diag_printf(struct diag *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* diag_result: like diag_printf, each line marked a result (DIAG_RESULT: on stdout) */
+void diag_result(struct diag *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* diag_replay: print and count on d what another diag captured (capture emptied) */
 void diag_replay(struct diag *d, struct sbuf *capture);
