@@ -45,7 +45,7 @@ tap.eq(rc, 0, "the export succeeds")
 tap.eq(summaries(out), BOXES, "stdout: each mailbox's summary, in the mailboxes' order")
 tap.ok("\nmdexport: report:\n" in "\n" + out and "  total (6) " in out,
        "stdout: the report table", out[-1200:])
-tap.ok(out.splitlines()[-1].startswith("mdexport: exported 46 messages from 6 mailboxes; "),
+tap.ok((out.splitlines() or [""])[-1].startswith("mdexport: exported 46 messages from 6 mailboxes; "),
        "stdout: the run's final line is its last", out[-300:])
 tap.eq(out.count("mdexport: warning: "), 0, "stdout: no warning")
 tap.eq(summaries(err), [], "stderr: no summary")
@@ -80,7 +80,7 @@ rc, out, err = e2e.run(["export", store, "-f", "mbox", "-o", os.path.join(work, 
 tap.ok(rc == 1 and ("mdexport: error: 'Users/example.com/dave/%s' is not a regular file" % victim)
        in err and "mdexport: error: " not in out,
        "an unreadable message: the error on stderr, naming the file", err + out)
-tap.ok(summaries(out) == ["dave@example.com"] and "exit status 1" in out.splitlines()[-1],
+tap.ok(summaries(out) == ["dave@example.com"] and "exit status 1" in (out.splitlines() or [""])[-1],
        "an unreadable message: the summary (listing its problem) and final line on stdout", out)
 
 # 5. --progress json: every stderr line is JSON; the results plain on stdout
