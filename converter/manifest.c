@@ -228,6 +228,10 @@ static void add_output(struct manifest *m, const struct mail_item_loc *loc)
 		add_key(s, "nid", false);
 		add_u64(s, loc->node);
 	}
+	if (loc->sha256[0]) {	/* issue 16: the item's output bytes, for verify DIR */
+		add_key(s, "sha256", false);
+		sbuf_add_json_str(s, loc->sha256);
+	}
 	sbuf_addch(s, '}');
 }
 

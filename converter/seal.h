@@ -48,6 +48,11 @@ void seal_line(struct sbuf *out, const char *hex, const char *rel);
 void seal_hash_mem(const void *data, size_t len, char hex[65]);
 /* seal_hash_rel: the SHA-256 of the file rel under rootfd (no link followed); 0 or errno */
 int seal_hash_rel(int rootfd, const char *rel, char hex[65]);
+/*
+ * seal_hash_range_rel: the SHA-256 of bytes [at, at + len) of rel (len
+ * UINT64_MAX: to its end); 0, or errno (EIO: the file is shorter)
+ */
+int seal_hash_range_rel(int rootfd, const char *rel, uint64_t at, uint64_t len, char hex[65]);
 /* seal_open_rel: rel under rootfd opened read-only, no link followed; -1 with errno */
 int seal_open_rel(int rootfd, const char *rel);
 

@@ -52,24 +52,32 @@ void seal_hash_mem(const void *data, size_t len, char hex[65])
 	hex_of(md, hex);
 }
 
-/* hash_fd: the whole file; 0, or an errno */
-static int hash_fd(int fd, unsigned char *buf, char hex[65], uint64_t *size)
+/*
+ * hash_range: bytes [at, at + want) of fd (want UINT64_MAX: to its end);
+ * 0, or an errno (EIO: the file ends before the range does)
+ */
+static int hash_range(int fd, unsigned char *buf, uint64_t at, uint64_t want, char hex[65],
+		      uint64_t *size)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
 		no_digest();
 	int e = 0;
 	*size = 0;
-	for (;;) {
-		ssize_t n = read(fd, buf, CHUNK);
+	while (*size < want) {
+		uint64_t left = want - *size;
+		ssize_t n = pread(fd, buf, left < CHUNK ? (size_t)left : CHUNK,
+				  (off_t)(at + *size));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
 			e = errno;
 			break;
 		}
-		if (n == 0)
+		if (n == 0) {
+			e = want == UINT64_MAX ? 0 : EIO;
 			break;
+		}
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		*size += (uint64_t)n;
 	}
@@ -79,6 +87,12 @@ static int hash_fd(int fd, unsigned char *buf, char hex[65], uint64_t *size)
 	EVP_MD_CTX_free(ctx);
 	hex_of(md, hex);
 	return e;
+}
+
+/* hash_fd: the whole file; 0, or an errno */
+static int hash_fd(int fd, unsigned char *buf, char hex[65], uint64_t *size)
+{
+	return hash_range(fd, buf, 0, UINT64_MAX, hex, size);
 }
 
 struct walk {
@@ -250,12 +264,17 @@ int seal_open_rel(int rootfd, const char *rel)
 
 int seal_hash_rel(int rootfd, const char *rel, char hex[65])
 {
+	return seal_hash_range_rel(rootfd, rel, 0, UINT64_MAX, hex);
+}
+
+int seal_hash_range_rel(int rootfd, const char *rel, uint64_t at, uint64_t len, char hex[65])
+{
 	int fd = seal_open_rel(rootfd, rel);
 	if (fd < 0)
 		return errno;
 	unsigned char *buf = xmalloc(CHUNK);
 	uint64_t size;
-	int e = hash_fd(fd, buf, hex, &size);
+	int e = hash_range(fd, buf, at, len, hex, &size);
 	free(buf);
 	close(fd);
 	return e;

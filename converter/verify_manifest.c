@@ -389,24 +389,37 @@ void mf_run_release(struct mf_run *r)
 
 /* ---- a message line ------------------------------------------------------------ */
 
-static int sha_value(struct cur *c, struct mf_entry *e)
+/* hex_value: a "sha256" string of 64 lower-case hex digits into hex */
+static int hex_value(struct cur *c, char hex[65])
 {
-	e->has_sha = !peek(c, "null");
-	if (!e->has_sha)
-		return lit(c, "null");
 	const char *at = c->p;
 	char *s = NULL;
 	if (str(c, &s) < 0)
 		return -1;
 	bool ok = strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 	if (ok)
-		memcpy(e->sha256, s, 65);
+		memcpy(hex, s, 65);
 	free(s);
 	if (!ok) {
 		c->p = at;
 		return fail(c, "sha256 is not 64 lower-case hex digits");
 	}
 	return 0;
+}
+
+static int sha_value(struct cur *c, struct mf_entry *e)
+{
+	e->has_sha = !peek(c, "null");
+	if (!e->has_sha)
+		return lit(c, "null");
+	return hex_value(c, e->sha256);
+}
+
+/* out_sha: the output object's "sha256" (issue 16) */
+static int out_sha(struct cur *c, struct check_loc *o)
+{
+	lit(c, ",\"sha256\":");
+	return hex_value(c, o->sha256);
 }
 
 /* flag_list: the IMAP names of the flags set, in the spec's order */
@@ -502,6 +515,8 @@ static int output_object(struct cur *c, const char *format, bool item, struct ch
 	str(c, &o->file);
 	for (size_t i = 0; keys && keys[i]; i++)
 		loc_value(c, keys[i], o);
+	if (peek(c, ",\"sha256\":"))	/* issue 16's: a manifest before it has none */
+		out_sha(c, o);
 	return lit(c, "}");
 }
 

@@ -48,6 +48,7 @@ struct vs {
 	bool sealed;
 	char seal_hex[65];
 	uint64_t listed, matching;
+	uint64_t items_hashed, items_matching;	/* output items with a "sha256" (issue 16) */
 };
 
 static void problem(struct vs *v, const char *kind, const char *path, const char *fmt, ...)
@@ -206,6 +207,38 @@ static void compare_totals(struct vs *v, const char *rel, const struct mf_totals
 	}
 }
 
+/*
+ * check_item: an output item's bytes (its file, or its offset/length range
+ * of one) against the SHA-256 its manifest line recorded (issue 16); false
+ * when they differ or cannot be read, the item named
+ */
+static bool check_item(struct vs *v, const char *rel, unsigned n, const struct mf_entry *e)
+{
+	const struct check_loc *o = &e->out;
+	char hex[65];
+	int err = seal_hash_range_rel(v->rootfd, o->file, o->has_range ? o->offset : 0,
+				      o->has_range ? o->length : UINT64_MAX, hex);
+	v->items_hashed++;
+	if (!err && !strcmp(hex, o->sha256)) {
+		v->items_matching++;
+		return true;
+	}
+	struct sbuf where = SBUF_INIT;
+	if (o->has_range)
+		sbuf_addf(&where, " bytes %llu-%llu", (unsigned long long)o->offset,
+			  (unsigned long long)(o->offset + o->length));
+	if (err)
+		problem(v, "item_unreadable", o->file, "%s line %u (source '%s', folder '%s'):%s "
+			"cannot be read: %s", rel, n, e->source, e->folder, where.buf,
+			err == EIO ? "the file ends before them" : strerror(err));
+	else
+		problem(v, "item_altered", o->file, "%s line %u (source '%s', folder '%s'):%s "
+			"have SHA-256 %s, the manifest says %s", rel, n, e->source, e->folder,
+			where.len ? where.buf : " the file's bytes", hex, o->sha256);
+	sbuf_release(&where);
+	return false;
+}
+
 /* entry_line: one message line parsed, counted, its output looked for */
 static void entry_line(struct vs *v, const char *rel, const struct sbuf *line, unsigned n,
 		       const char *format, struct mf_totals *t, struct box *b)
@@ -222,6 +255,8 @@ static void entry_line(struct vs *v, const char *rel, const struct sbuf *line, u
 		if (e.has_output && e.out.file && (!out || out->kind == SEAL_DIR)) {
 			problem(v, "output_missing", e.out.file, "named by %s line %u, not in DIR",
 				rel, n);
+			b->ok = false;
+		} else if (e.has_output && out && e.out.sha256[0] && !check_item(v, rel, n, &e)) {
 			b->ok = false;
 		}
 		mf_entry_release(&e);
@@ -302,6 +337,9 @@ static void print_text(const struct vs *v, const char *dir)
 	else
 		printf("mdexport: verify '%s': %u %s checked; ", dir, v->boxes->len,
 		       v->boxes->len == 1 ? "manifest" : "manifests");
+	printf("%llu of %llu output %s match their manifest's SHA-256; ",
+	       (unsigned long long)v->items_matching, (unsigned long long)v->items_hashed,
+	       v->items_hashed == 1 ? "item" : "items");
 	if (bad)
 		printf("%u %s: does not verify\n", bad, bad == 1 ? "problem" : "problems");
 	else
@@ -318,8 +356,10 @@ static void print_json(const struct vs *v, const char *dir)
 		sbuf_addf(&o, "\"%s\"", v->seal_hex);
 	else
 		sbuf_adds(&o, "null");
-	sbuf_addf(&o, ",\"files_sealed\":%llu,\"files_matching\":%llu,\"manifests\":[",
-		  (unsigned long long)v->listed, (unsigned long long)v->matching);
+	sbuf_addf(&o, ",\"files_sealed\":%llu,\"files_matching\":%llu,\"items_hashed\":%llu,"
+		  "\"items_matching\":%llu,\"manifests\":[", (unsigned long long)v->listed,
+		  (unsigned long long)v->matching, (unsigned long long)v->items_hashed,
+		  (unsigned long long)v->items_matching);
 	for (guint i = 0; i < v->boxes->len; i++) {
 		const struct box *b = &g_array_index(v->boxes, struct box, i);
 		sbuf_adds(&o, i ? ",{\"manifest\":" : "{\"manifest\":");
@@ -395,8 +435,9 @@ static int run(struct vs *v, const char *dir)
 		return EXIT_FATAL;
 	}
 	if (!v->sealed)
-		problem(v, "no_seal", NULL, "DIR has no %s: the items' bytes cannot be checked "
-			"without SOURCE or a seal (mdexport verify SOURCE DIR)", SEAL_LIST);
+		problem(v, "no_seal", NULL, "DIR has no %s: the manifests the items are checked "
+			"against are vouched for by nothing (seal DIR when it is made, or check "
+			"it against its store: mdexport verify SOURCE DIR)", SEAL_LIST);
 	else
 		seal_digest(v);
 	check_unsealed(v);

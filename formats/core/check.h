@@ -91,6 +91,8 @@ struct check_loc {
 	char *folder;		/* "folder": the folder as the format names it; NULL: none */
 	bool has_node;		/* "nid": the item's node in file */
 	uint32_t node;
+	/* "sha256" (issue 16): the item's output bytes' SHA-256; "": the line has none */
+	char sha256[65];
 };
 void check_loc_release(struct check_loc *l);
 

@@ -92,13 +92,22 @@ int msg_hash_final(struct msg_hash *h, const struct mail_msg *msg, char hex[65],
 		msg_hash_feed(h, h->upto, buf, (size_t)n);
 	}
 	free(buf);
-	if (ok) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned int n = 0;
-		EVP_DigestFinal_ex(h->ck, md, &n);
-		for (unsigned int i = 0; i < n && i < 32; i++)
-			snprintf(hex + 2 * i, 3, "%02x", md[i]);
-		hex[64] = '\0';
-	}
+	if (ok)
+		msg_hash_done(h, hex);
 	return ok;
+}
+
+void msg_hash_add(struct msg_hash *h, const void *data, size_t len)
+{
+	msg_hash_feed(h, h->upto, data, len);
+}
+
+void msg_hash_done(struct msg_hash *h, char hex[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	EVP_DigestFinal_ex(h->ck, md, &n);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[64] = '\0';
 }

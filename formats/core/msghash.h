@@ -31,4 +31,12 @@ void msg_hash_feed(struct msg_hash *h, uint64_t at, const void *data, size_t len
 int msg_hash_final(struct msg_hash *h, const struct mail_msg *msg, char hex[65],
 		   struct sbuf *err);
 
+/*
+ * msg_hash_add, msg_hash_done: the same SHA-256 over bytes as they come
+ * (an output item, issue 16), not a file's offsets: msg_hash_reset, then
+ * msg_hash_add each piece, then msg_hash_done puts the hex digest in hex
+ */
+void msg_hash_add(struct msg_hash *h, const void *data, size_t len);
+void msg_hash_done(struct msg_hash *h, char hex[65]);
+
 #endif

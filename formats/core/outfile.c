@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/msghash.h"
 #include "core/outdir.h"
 #include "core/sysio.h"
 #include "core/xalloc.h"
@@ -126,8 +127,32 @@ int outfile_rewind(struct outfile *of, uint64_t offset)
 	return 0;
 }
 
+void outfile_hash_add(struct outfile *of, const void *data, size_t len)
+{
+	if (!of->error)
+		msg_hash_add(of->hash, data, len);
+}
+
+void outfile_hash_start(struct outfile *of)
+{
+	if (!of->hash)
+		of->hash = msg_hash_new();
+	msg_hash_reset(of->hash);
+	of->hashing = true;
+}
+
+void outfile_hash_end(struct outfile *of, char hex[65])
+{
+	hex[0] = '\0';
+	if (of->hashing)
+		msg_hash_done(of->hash, hex);
+	of->hashing = false;
+}
+
 static void release(struct outfile *of)
 {
+	msg_hash_free(&of->hash);
+	of->hashing = false;
 	if (of->dirfd >= 0)
 		close(of->dirfd);
 	of->dirfd = -1;

@@ -16,6 +16,8 @@
 
 #include "core/sbuf.h"
 
+struct msg_hash;
+
 #define OUTFILE_BUFSIZE (128 * 1024)
 
 struct outfile {
@@ -27,6 +29,12 @@ struct outfile {
 	char *name;		/* its name there */
 	size_t len;		/* bytes waiting in buf */
 	char *buf;
+	/*
+	 * hash: while an item is written (outfile_hash_start .. _end), the
+	 * SHA-256 of its bytes, for the manifest (issue 16); NULL: none
+	 */
+	struct msg_hash *hash;
+	bool hashing;
 };
 
 struct tree;
@@ -39,9 +47,13 @@ int outfile_open(struct outfile *of, const char *path, struct sbuf *err);
 int outfile_create(struct outfile *of, struct tree *t, const char *rel, struct sbuf *err);
 void outfile_write_slow(struct outfile *of, const void *data, size_t len);
 
+void outfile_hash_add(struct outfile *of, const void *data, size_t len);
+
 /* outfile_write: buffered; the common case (it fits) inline, for the line filters */
 static inline void outfile_write(struct outfile *of, const void *data, size_t len)
 {
+	if (of->hashing)
+		outfile_hash_add(of, data, len);
 	if (!of->error && of->len + len <= OUTFILE_BUFSIZE) {
 		memcpy(of->buf + of->len, data, len);
 		of->len += len;
@@ -65,6 +77,13 @@ void outfile_sync(struct outfile *of);
  * Returns 0, or -1 with err naming the file and the first error.
  */
 int outfile_close(struct outfile *of, int64_t mtime, struct sbuf *err);
+/*
+ * outfile_hash_start: the SHA-256 of what is written from now on (an item's
+ * bytes; again from nothing after a rewind); outfile_hash_end: its hex
+ * digest, and no more hashing
+ */
+void outfile_hash_start(struct outfile *of);
+void outfile_hash_end(struct outfile *of, char hex[65]);
 /* outfile_abort: close without checking and remove the file */
 void outfile_abort(struct outfile *of);
 

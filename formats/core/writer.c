@@ -85,7 +85,9 @@ static int side_write(struct mail_writer *w, const struct mail_msg *m, struct ma
 	sbuf_reset(&sc->buf);
 	gwtext_item(&sc->text, m->gw, &sc->buf);
 	uint64_t start = sc->out.offset;
+	outfile_hash_start(&sc->out);
 	outfile_write(&sc->out, sc->buf.buf, sc->buf.len);
+	outfile_hash_end(&sc->out, loc->sha256);
 	if (outfile_failed(&sc->out))
 		return mail_writer_set_error(w, CONV_FATAL, "cannot write '%s': %s", sc->out.path,
 					     strerror(sc->out.error));
@@ -201,6 +203,7 @@ void mail_item_loc_init(struct mail_item_loc *loc)
 	loc->length = 0;
 	loc->node = 0;
 	loc->sibling = false;
+	loc->sha256[0] = '\0';
 }
 
 void mail_item_loc_reset(struct mail_item_loc *loc)
@@ -211,6 +214,7 @@ void mail_item_loc_reset(struct mail_item_loc *loc)
 	loc->length = 0;
 	loc->node = 0;
 	loc->sibling = false;
+	loc->sha256[0] = '\0';
 }
 
 void mail_item_loc_release(struct mail_item_loc *loc)

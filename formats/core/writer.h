@@ -43,6 +43,12 @@ struct mail_item_loc {
 	 * one inside it (a PST's later parts, <mailbox>-002.pst: --split-size)
 	 */
 	bool sibling;
+	/*
+	 * sha256: the hex SHA-256 of the item's bytes in the output (the file,
+	 * or its offset/length range), for `verify DIR` without SOURCE (issue
+	 * 16); "": none (a PST's items are properties, not bytes of their own)
+	 */
+	char sha256[65];
 };
 
 void mail_item_loc_init(struct mail_item_loc *loc);

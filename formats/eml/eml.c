@@ -116,7 +116,9 @@ static int eml_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	struct outfile of;
 	if (outfile_create(&of, &e->stage.partial, e->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
+	outfile_hash_start(&of);	/* the item's bytes, for the manifest (issue 16) */
 	int ret = msg_copy_range(msg, 0, outfile_sink, &of, &err);
+	outfile_hash_end(&of, loc->sha256);
 	if (ret == CONV_MSG_BAD) {
 		outfile_abort(&of);
 		return mail_writer_take_error(w, CONV_MSG_BAD, &err);

@@ -272,9 +272,11 @@ static int maildir_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 	if (outfile_create(&of, &m->stage.partial, m->path.buf, &err) < 0)
 		return mail_writer_take_error(w, CONV_FATAL, &err);
 	struct linefilter lf;
+	outfile_hash_start(&of);	/* the item's bytes, for the manifest (issue 16) */
 	linefilter_init(&lf, &of, false);
 	int ret = msg_copy_range(msg, 0, linefilter_push, &lf, &err);
 	linefilter_finish(&lf);
+	outfile_hash_end(&of, loc->sha256);
 	if (ret == CONV_MSG_BAD) {
 		outfile_abort(&of);
 		return mail_writer_take_error(w, CONV_MSG_BAD, &err);

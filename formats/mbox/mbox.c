@@ -183,6 +183,7 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 {
 	struct mbox_writer *m = (struct mbox_writer *)w;
 	uint64_t start = m->out.offset;
+	outfile_hash_start(&m->out);	/* the item's bytes, for the manifest (issue 16) */
 	write_from_line(m, msg);
 	struct linefilter lf;
 	linefilter_init(&lf, &m->out, true);
@@ -194,6 +195,7 @@ static int mbox_write_msg(struct mail_writer *w, const struct mail_msg *msg,
 			outfile_write(&m->out, "\n", 1);
 		outfile_write(&m->out, "\n", 1);
 	}
+	outfile_hash_end(&m->out, loc->sha256);
 	if (outfile_failed(&m->out) || ret == CONV_FATAL) {
 		sbuf_release(&err);
 		return mail_writer_set_error(w, CONV_FATAL, "cannot write '%s': %s",
