@@ -296,5 +296,82 @@ rc, sout, err = e2e.run(["export", store, "-f", "eml", "-o", os.path.join(work, 
                          "--seal", "--dry-run"])
 tap.ok(rc == 2 and "--seal" in err, "export --seal --dry-run: usage error", err)
 
+# ---- each output item's SHA-256 in its manifest line (issue 16) ------------------------------
+def item_hashes(top):
+    """[(manifest, line number, output object, SHA-256 of its bytes as Python reads them)]"""
+    got = []
+    for dirpath, _dirs, files in os.walk(top):
+        for f in sorted(files):
+            if not f.endswith(".manifest.jsonl"):
+                continue
+            man = os.path.join(dirpath, f)
+            for n, ln in enumerate(open(man, encoding="utf-8").read().splitlines()[1:], 2):
+                o = json.loads(ln).get("output")
+                if not o:
+                    continue
+                data = e2e.read(os.path.join(top, o["file"]))
+                if "offset" in o:
+                    data = data[o["offset"]:o["offset"] + o["length"]]
+                got.append((os.path.relpath(man, top), n, o, hashlib.sha256(data).hexdigest()))
+    return got
+
+
+for fmt in ("mbox", "maildir", "eml"):
+    items = item_hashes(outs[fmt])
+    tap.ok(len(items) == 46 and all(o.get("sha256") == h for _m, _n, o, h in items),
+           "%s: every output item's manifest line has the SHA-256 of its bytes (Python's "
+           "hashlib over its file or offset/length range)" % fmt,
+           "\n".join("%s:%d %r %s" % (m, n, o, h) for m, n, o, h in items
+                      if o.get("sha256") != h)[:2000])
+pst_items = item_hashes(outs["pst"])
+tap.ok(pst_items and not any("sha256" in o for _m, _n, o, _h in pst_items),
+       "pst: no output SHA-256 (an item is properties in the file, not bytes of its own)")
+
+
+def fresh_of(fmt, name, seal=True):
+    d = os.path.join(work, name)
+    shutil.copytree(outs[fmt], d, symlinks=True)
+    if not seal:
+        for f in ("SEAL.sha256", "SEAL.json"):
+            os.unlink(os.path.join(d, f))
+    return d
+
+
+# one byte of bob's second mbox message: the seal names the file, the item check the message
+d = fresh_of("mbox", "item-mbox")
+man, n, o, _h = [x for x in item_hashes(d) if x[0] == "example.com/bob.manifest.jsonl"][1]
+flip(os.path.join(d, o["file"]), at=o["offset"] + o["length"] // 2)
+rc, doc, err = verify_json(d)
+probs = [(p["problem"], p["path"]) for p in doc["problems"]] if doc else []
+item = [p for p in doc["problems"] if p["problem"] == "item_altered"] if doc else []
+tap.ok(rc == 1 and sorted(probs) == [("altered", o["file"]), ("item_altered", o["file"])] and
+       "%s line %d " % (man, n) in item[0]["detail"] and
+       "bytes %d-%d" % (o["offset"], o["offset"] + o["length"]) in item[0]["detail"] and
+       doc["items_hashed"] == 46 and doc["items_matching"] == 45,
+       "mbox: one byte of one message altered: verify DIR names that message's manifest line "
+       "and bytes (45 of 46 items match), exit 1", json.dumps(doc)[:1500] + err)
+
+# without a seal: the item check alone catches a changed Maildir message
+d = fresh_of("maildir", "item-maildir", seal=False)
+man, n, o, _h = item_hashes(d)[0]
+flip(os.path.join(d, o["file"]), at=5)
+rc, doc, err = verify_json(d)
+probs = sorted((p["problem"], p["path"]) for p in doc["problems"]) if doc else []
+tap.ok(rc == 1 and probs == [("item_altered", o["file"]), ("no_seal", None)],
+       "maildir, no seal: a message file altered is named by its manifest's SHA-256, exit 1",
+       json.dumps(doc)[:1500] + err)
+
+# a cut mbox: the messages past the end are unreadable, named
+d = fresh_of("mbox", "item-cut", seal=False)
+man, n, o, _h = [x for x in item_hashes(d) if x[0] == "example.com/bob.manifest.jsonl"][1]
+with open(os.path.join(d, o["file"]), "r+b") as f:
+    f.truncate(o["offset"] + 10)
+rc, doc, err = verify_json(d)
+probs = sorted((p["problem"], p["path"]) for p in doc["problems"]) if doc else []
+tap.ok(rc == 1 and probs == [("item_unreadable", o["file"]), ("no_seal", None)] and
+       "ends before them" in doc["problems"][-1]["detail"] + doc["problems"][0]["detail"],
+       "mbox cut short: the message past the end is named (the file ends before it), exit 1",
+       json.dumps(doc)[:1500] + err)
+
 e2e.remove_work(work)
 tap.done()
