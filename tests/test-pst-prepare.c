@@ -17,8 +17,8 @@
  * whose boundary never comes, a message/rfc822 with an attachment of its
  * own.  The PST is also read back by tools/pstcheck (0 errors).
  *
- * Build it with -fsanitize=thread for the data-race check (README, "PST
- * prepare").
+ * Build it with -fsanitize=thread for the data-race check (docs/performance.md,
+ * "PST: the work a -j pipeline can do on worker threads").
  */
 #include <errno.h>
 #include <fcntl.h>
