@@ -6,6 +6,7 @@
  * report and the exit status.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <glib.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -63,6 +64,13 @@ struct run {
 	const struct interrupt *intr;
 	unsigned interrupted;	/* mailboxes stopped by it, rolled back */
 	struct notfound nf;	/* issue 16: mail folders not found, said once at the end */
+	/*
+	 * issue 16: DIR's seal is set aside (seal_retire) by the first mailbox
+	 * that is about to change DIR, not before: a run that refuses or skips
+	 * every mailbox leaves DIR, and so its seal, as they were
+	 */
+	pthread_mutex_t seal_lock;
+	int seal_state;		/* 0: not yet; 1: set aside (or none); -1: could not be */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -77,6 +85,7 @@ static int open_run(struct run *run, const struct options *o, struct progress *p
 	select_init(&run->sel, o);
 	run->report.started = (int64_t)time(NULL);
 	run->root = (struct tree)TREE_INIT;
+	pthread_mutex_init(&run->seal_lock, NULL);
 	struct reader_settings set = { .maps = o->maps, .nmaps = o->nmaps,
 					.index_mem = o->index_mem, .zone = o->zone };
 	set.no_public_folders = o->no_public_folders;	/* issue 14 */
@@ -87,6 +96,7 @@ static int open_run(struct run *run, const struct options *o, struct progress *p
 		fprintf(stderr, "mdexport: %s\n", err.buf);
 		sbuf_release(&err);
 		select_release(&run->sel);
+		pthread_mutex_destroy(&run->seal_lock);
 		return -1;
 	}
 	sbuf_release(&err);
@@ -109,6 +119,7 @@ static int close_run(struct run *run)
 	tree_close(&run->root);
 	run->reader->v->close(run->reader);
 	select_release(&run->sel);
+	pthread_mutex_destroy(&run->seal_lock);
 	return status;
 }
 
@@ -1340,6 +1351,20 @@ static int rerun_guard(struct box_run *b, struct sbuf *err)
 	return ret;
 }
 
+/* retire_seal: DIR's seal set aside before the first change to DIR (once; -1 with err set) */
+static int retire_seal(struct run *run, struct sbuf *err)
+{
+	pthread_mutex_lock(&run->seal_lock);
+	if (run->seal_state == 0)
+		run->seal_state = seal_retire(run->root.fd, run->o->output, err) < 0 ? -1 : 1;
+	else if (run->seal_state < 0)
+		sbuf_addf(err, "not exported: the seal of '%s' could not be set aside",
+			  run->o->output);
+	int state = run->seal_state;
+	pthread_mutex_unlock(&run->seal_lock);
+	return state < 0 ? -1 : 0;
+}
+
 /* drop_earlier_output: another format's output, once this run's is in place (--force) */
 static void drop_earlier_output(struct box_run *b)
 {
@@ -1399,6 +1424,8 @@ static void export_mailbox(struct box_job *j)
 		dest_path(&b);
 		int ready = run->o->dry_run ? dry_target(&b) : open_target(&b, &err);
 		if (ready > 0 && rerun_guard(&b, &err) < 0)	/* issue 16: refused */
+			ready = -1;
+		if (ready > 0 && !run->o->dry_run && retire_seal(run, &err) < 0)
 			ready = -1;
 		if (ready < 0) {
 			diag_fatal(&b.diag, "%s", err.buf);
@@ -1792,15 +1819,6 @@ static int export_run(const struct options *o, struct progress *p,
 		return EXIT_FATAL;
 	}
 	places_release(&guard);
-	/* issue 16: a seal of DIR no longer describes it once this run changes it (seal.h) */
-	if (!o->dry_run && seal_retire(run.root.fd, o->output, &err) < 0) {
-		fprintf(stderr, "mdexport: %s\n", err.buf);
-		sbuf_release(&err);
-		close_report(&report, false);
-		importmap_free(&run.imap);
-		close_run(&run);
-		return EXIT_FATAL;
-	}
 	progress_start(p);
 	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
 	export_all(&run);

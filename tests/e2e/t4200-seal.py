@@ -247,6 +247,16 @@ rc, vout, err = verify_dir(d)
 tap.ok(rc == 0, "verify DIR reads those names back", vout + err)
 
 # ---- an export into a sealed DIR --------------------------------------------------------------------
+# refused (another format, no --force): DIR is not changed, so its seal stays
+d = fresh("refused")
+rc, sout, err = e2e.run(["export", store, "--format", "mbox", "--output", d,
+                         "-u", "bob@example.com", "--progress", "never"])
+tap.ok(rc == 2 and "not replaced without --force" in err and
+       sorted(n for n in os.listdir(d) if n.startswith("SEAL.")) == ["SEAL.json", "SEAL.sha256"]
+       and sha256sum_check(d)[0] == 0 and verify_dir(d)[0] == 0,
+       "an export refused for every mailbox leaves DIR and its seal as they were "
+       "(sha256sum -c and verify DIR pass)", sout + err)
+
 d = fresh("rerun")
 old = e2e.read(os.path.join(d, "SEAL.sha256"))
 rc, sout, err = e2e.run(["export", store, "--format", "eml", "--output", d, "--quiet",
