@@ -75,7 +75,7 @@ def without(d, *keys):
 
 
 # ---- the job: one run, and three shards into one DIR ----------------------------------
-rc, _out, single_err = e2e.run(["export", store, "-f", "mbox", "-o", path("one"), "--report",
+rc, single_out, single_err = e2e.run(["export", store, "-f", "mbox", "-o", path("one"), "--report",
                                 path("one.json")])
 tap.ok(rc == 0, "one run: exit 0", single_err[-600:])
 one = load(path("one.json"))
@@ -93,7 +93,7 @@ tap.ok(one["shard"] is None, "one run's report: \"shard\": null")
 # ---- the sum ----------------------------------------------------------------------------
 rc, out, err = e2e.run(["report"] + shards)
 tap.ok(rc == 0 and not err, "report of the 3 shards: exit 0, nothing on stderr", err[-600:])
-want_table = table(single_err)
+want_table = table(single_out)  # issue 16: export's table is on stdout
 got_table = table(out)
 tap.ok(got_table is not None and sorted(got_table) == sorted(want_table) and
        got_table[-1] == want_table[-1],

@@ -137,14 +137,14 @@ def read_pst_ids(pst):
     return out
 
 
-def check_counts(c, label, out, err, report):
+def check_counts(c, label, out, summaries, report):
     want = per_box(c["filtered"])
     boxes = sorted(FOLDERS)
     got_sum = {}
     for dom, box in boxes:
         addr = "%s@%s" % (box, dom)
         m = re.search(r"skipped: \d+ deleted \(--skip-deleted\), (\d+) filtered",
-                      e2e.summary(err, addr))
+                      e2e.summary(summaries, addr))
         got_sum[addr] = int(m.group(1)) if m else None
     tap.eq({a: n for a, n in got_sum.items() if n}, dict(want),
            "%s: each mailbox's summary counts its filtered messages" % label)
@@ -218,12 +218,12 @@ for c, fmt in runs:
     label = "%s/%s" % (c["name"], fmt)
     out = os.path.join(work, label.replace("/", "-"))
     rep = out + ".json"
-    rc, _o, err = e2e.run(["export", store, "-f", fmt, "-o", out, "--report", rep] + c["args"])
+    rc, sout, err = e2e.run(["export", store, "-f", fmt, "-o", out, "--report", rep] + c["args"])
     if not tap.ok(rc == 0, "%s: export exits 0" % label, err[-1500:]):
         continue
     report = json.load(open(rep))
     check_output(c, fmt, out, label)
-    check_counts(c, label, out, err, report)
+    check_counts(c, label, out, sout, report)  # issue 16: the summaries are on stdout
     verify_both(c, out, label)
 
 # ---- list -------------------------------------------------------------------------------

@@ -126,8 +126,8 @@ tap.eq(out.splitlines()[-1] if out else "",
 rc, out, err = e2e.run(["export", store, "-f", "eml", "-o", os.path.join(work, "one"),
                         "--user", "dave@example.com"])
 tap.ok(rc == 0 and "exported 1 message from 1 mailbox; 0 unreadable items; 0 mailboxes failed"
-       in err and "exported 1 message (%s) in 1 folder" % human(d[2]) in err,
-       "export: '1 message from 1 mailbox', the size in B", err[-600:])
+       in out and "exported 1 message (%s) in 1 folder" % human(d[2]) in out,
+       "export: '1 message from 1 mailbox', the size in B (on stdout: issue 16)", out[-600:] + err)
 
 # ---- --folders --------------------------------------------------------------------
 rc, out, err = e2e.run(["list", store, "--folders"])

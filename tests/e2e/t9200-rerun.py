@@ -58,7 +58,7 @@ before = digest(out)
 
 # another format: refused, nothing touched
 report = os.path.join(work, "r.json")
-rc, _o, err = export("-f", "mbox", "--report", report)
+rc, sout, err = export("-f", "mbox", "--report", report)
 rows = {r["mailbox"]: r["result"] for r in json.load(open(report))["mailboxes"]}
 tap.ok(rc == 2 and "holds the eml export made %s" % eml_made in err and "--force" in err and
        os.path.join(out, "example.com", "bob") in err and "this run writes mbox" in err,
@@ -66,36 +66,37 @@ tap.ok(rc == 2 and "holds the eml export made %s" % eml_made in err and "--force
        "exit %d\n%s" % (rc, err[-1200:]))
 tap.ok(digest(out) == before, "the EML export is byte for byte as it was")
 tap.ok(rows == {USER: "refused"}, "the report's row says refused", repr(rows))
-tap.ok("kept as it was (--force replaces it)" in err, "the mailbox's summary says it was kept",
-       err[-800:])
+# issue 16: the summary is a result, on stdout; the refusal an error, on stderr
+tap.ok("kept as it was (--force replaces it)" in sout, "the mailbox's summary says it was kept",
+       sout[-800:])
 
 # --dry-run says what it would replace
-rc, _o, err = export("-f", "mbox", "--dry-run")
+rc, sout, err = export("-f", "mbox", "--dry-run")
 tap.ok(rc == 0 and "would replace: the eml export made %s (another format or options: "
-       "refused without --force)" % eml_made in err and digest(out) == before,
+       "refused without --force)" % eml_made in sout and digest(out) == before,
        "--dry-run: says it would replace the EML export and that it needs --force; "
-       "nothing touched", err[-800:])
-rc, _o, err = e2e.run(["export", FIXTURE, "-n", "-f", "mbox", "-u", "dave@example.com",
-                       "-o", out, "--progress", "never"])
-tap.ok(rc == 0 and "would create: DIR holds no export of it" in err,
-       "--dry-run of a mailbox DIR does not hold: would create", err[-800:])
+       "nothing touched", sout[-800:])
+rc, sout, err = e2e.run(["export", FIXTURE, "-n", "-f", "mbox", "-u", "dave@example.com",
+                         "-o", out, "--progress", "never"])
+tap.ok(rc == 0 and "would create: DIR holds no export of it" in sout,
+       "--dry-run of a mailbox DIR does not hold: would create", sout[-800:])
 
 # --force replaces it and says so
-rc, _o, err = export("-f", "mbox", "--force")
+rc, sout, err = export("-f", "mbox", "--force")
 files = sorted(os.listdir(os.path.join(out, "example.com", "bob")))
-tap.ok(rc == 0 and "replaced: the eml export made %s" % eml_made in err and
+tap.ok(rc == 0 and "replaced: the eml export made %s" % eml_made in sout and
        files == ["INBOX.mbox"],
        "--force: the mbox export replaces the EML one (no .eml left), and says so",
-       "exit %d %r\n%s" % (rc, files, err[-800:]))
+       "exit %d %r\n%s" % (rc, files, sout[-800:]))
 mbox_made = started(man)
 
 # to PST with --force: the mbox tree (another name) is removed once the PST is in place
-rc, _o, err = export("-f", "pst", "--force")
+rc, sout, err = export("-f", "pst", "--force")
 tap.ok(rc == 0 and os.path.isfile(os.path.join(out, "example.com", "bob.pst")) and
        not os.path.exists(os.path.join(out, "example.com", "bob")) and
-       "replaced: the mbox export made %s" % mbox_made in err,
+       "replaced: the mbox export made %s" % mbox_made in sout,
        "--force to PST: bob.pst written, the earlier mbox tree removed, said",
-       "exit %d %r\n%s" % (rc, os.listdir(os.path.join(out, "example.com")), err[-800:]))
+       "exit %d %r\n%s" % (rc, os.listdir(os.path.join(out, "example.com")), sout[-800:]))
 rc, vo, verr = e2e.run(["verify", FIXTURE, out, "-u", USER])
 tap.ok(rc == 0, "verify passes on what --force left", (vo + verr)[-800:])
 
@@ -115,9 +116,9 @@ tap.ok(rc == 2 and "--since 2020-01-01" in err, "--since=DATE is read as --since
 rc, _o, err = export("-f", "pst", "--since", "2020-01-01", "--force")
 pst_made = started(man)
 tap.ok(rc == 0, "--since with --force: replaced", err[-600:])
-rc, _o, err = export("-f", "pst", "--since", "2020-01-01")
-tap.ok(rc == 0 and "replaced: the pst export made %s with --since 2020-01-01" % pst_made in err,
-       "the same options again: replaced without --force", err[-800:])
+rc, sout, err = export("-f", "pst", "--since", "2020-01-01")
+tap.ok(rc == 0 and "replaced: the pst export made %s with --since 2020-01-01" % pst_made in sout,
+       "the same options again: replaced without --force", sout[-800:])
 # --force is for export only
 rc, _o, err = e2e.run(["list", FIXTURE, "--force"])
 tap.ok(rc == 2 and "not valid with list" in err, "list --force: a usage error", err[-400:])

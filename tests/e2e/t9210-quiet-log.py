@@ -23,8 +23,9 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
 
 rc, out, err = e2e.run(["export", FIXTURE, "-f", "mbox", "-o", os.path.join(work, "o1"), "-q",
                         "--log-file", log, "--progress", "never"])
-tap.ok(rc == 0 and err.count("\n") == 1 and err.startswith("mdexport: exported 46 messages"),
-       "-q: the terminal gets only the run's last line", err[-800:])
+tap.ok(rc == 0 and err == "" and out.count("\n") == 1 and
+       out.startswith("mdexport: exported 46 messages"),
+       "-q: the terminal gets only the run's last line (a result: on stdout)", out + err[-800:])
 text = open(log, encoding="utf-8").read()
 lines = text.splitlines()
 tap.ok(lines and all(STAMP.match(ln) for ln in lines),
@@ -46,8 +47,9 @@ again = [STAMP.sub("", ln) for ln in open(log, encoding="utf-8").read().splitlin
 tap.ok(rc == 0 and sum(b.startswith("mdexport: log: started: ") for b in again) == 2 and
        again[:len(body)] == body,
        "a second run appends to the log (the first run's lines kept)", "%d lines" % len(again))
-tap.ok("mdexport: warning: " in err and "mdexport: report:" in err,
-       "without -q the terminal shows warnings and the table as before", err[-400:])
+tap.ok("mdexport: warning: " in err and "mdexport: report:" in out,
+       "without -q the terminal shows warnings (stderr) and the table (stdout) as before",
+       out[-400:] + err[-400:])
 # inside SOURCE: refused before anything is written
 store = e2e.copytree(FIXTURE, os.path.join(work, "store"))
 rc, out, err = e2e.run(["export", store, "-f", "mbox", "-o", os.path.join(work, "o3"),

@@ -566,7 +566,8 @@ def tree_bytes(top):
 
 def summary(err, addr):
     """The per-mailbox summary block ("mdexport: addr: exported ..." and the
-    indented lines after it) in stderr text err, or ''."""
+    indented lines after it) in text err (export's stdout since issue 16's
+    split; stdout + stderr also works), or ''."""
     out, on = [], False
     for ln in err.splitlines():
         if ln.startswith("mdexport: %s: " % addr):
