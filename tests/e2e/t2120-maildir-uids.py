@@ -221,9 +221,10 @@ for label, d, extra in (("':'", out, []), ("';'", semi, ["--maildir-flag-separat
         with open(os.path.join(store, "Users", "example.com", "alice", "md50000000199.msg"),
                   "wb") as f:
             f.write(new_msg)
-    rc, _o, err = export(d, "--incremental", *extra)
-    tap.ok(rc == 0 and "exported 1 messages" in err, "%s round 2: exit 0, one message" % label,
-           err[-1500:])
+    rc, sout, err = export(d, "--incremental", *extra)
+    # issue 16: '1 message' (the plural was wrong), in the summary on stdout
+    tap.ok(rc == 0 and "alice@example.com: exported 1 message " in sout,
+           "%s round 2: exit 0, one message" % label, sout[-1500:] + err[-500:])
     t = dovecot.read_maildir(box_root(d, "example.com", "alice"))
     old = {(m["folder"], e2e.sha256(m["raw"])): m["uid"] for m in before["messages"]}
     now = {(m["folder"], e2e.sha256(m["raw"])): m["uid"] for m in t["messages"]}

@@ -80,7 +80,7 @@ def fault_case(fmt, clean, n, what, op, path, errname, over):
     rc, err = of.run(FAULTY, case, of.export_args(STORE, fmt), "write:%d:%s" % (n, errname))
     good, detail = message_ok(err, op, path, of.REASON[errname])
     before_any = path == "out"      # DIR itself: the run stops before the first mailbox
-    tap.ok(rc == 2 and good and ("1 mailboxes failed" in err or before_any),
+    tap.ok(rc == 2 and good and ("1 mailbox failed" in err or before_any),
            label + ": exit 2, one message naming the file and the reason",
            "exit %d: %s\n%s" % (rc, detail, err[-1500:]))
     got = of.tree(os.path.join(case, "out"))

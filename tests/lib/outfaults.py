@@ -71,13 +71,16 @@ def export_args(store, fmt, extra=()):
 
 
 def run(binary, cwd, args, fault=None, timeout=300):
-    """(exit status, stderr) of one export in cwd; fault: the MDX_FAULT value."""
+    """(exit status, text) of one export in cwd; fault: the MDX_FAULT value.
+    text is stderr, then stdout: the fault tests read the error lines and the
+    summaries together, as they did before issue 16 put the results (the
+    summaries, the report table, the last line) on stdout."""
     env = dict(os.environ, TZ="UTC")
     env.pop("MDX_FAULT", None)
     if fault:
         env["MDX_FAULT"] = fault
     p = subprocess.run([binary] + args, cwd=cwd, env=env, capture_output=True, timeout=timeout)
-    return p.returncode, p.stderr.decode("utf-8", "replace")
+    return p.returncode, (p.stderr + p.stdout).decode("utf-8", "replace")
 
 
 def trace(stderr):
