@@ -361,11 +361,13 @@ static const char usage_rerun[] =
 "      --seal                seal DIR when the export ends with exit status 0\n"
 "                            or 1, as `mdexport seal DIR` does (an export into\n"
 "                            a sealed DIR renames its seal NAME.replaced-TIME\n"
-"                            when it starts, with or without --seal)\n"
+"                            before it writes there, with or without --seal)\n"
 "      --force               replace an earlier export in DIR made in another\n"
 "                            format or with options that change the bytes\n"
 "                            (without it such a mailbox is refused, exit 2;\n"
-"                            --dry-run says what would be created or replaced)\n";
+"                            --dry-run says what would be created or replaced)\n"
+"\n"
+"DIR may also follow SOURCE, as for verify: mdexport export SOURCE DIR -f pst\n";
 
 /* after export's usage and its filters */
 static const char usage_rounds[] =
@@ -637,6 +639,14 @@ static int positional(int argc, char **argv, enum command cmd, struct options *o
 		return usage_error(usage, "SOURCE is missing", NULL);
 	if (optind + 1 >= argc && want == 2)	/* issue 16: verify DIR, without SOURCE */
 		return verify_dir_alone(argv, usage, o);
+	/* issue 16: export SOURCE DIR, as verify SOURCE DIR (DIR or --output, not two) */
+	if (cmd == CMD_EXPORT && optind + 1 < argc) {
+		if (o->output && strcmp(o->output, argv[optind + 1]))
+			return usage_error(usage, "DIR given twice (as an argument and as --output)",
+					   argv[optind + 1]);
+		o->output = argv[optind + 1];
+		want = 2;
+	}
 	if (optind + want < argc)
 		return usage_error(usage, "unexpected argument", argv[optind + want]);
 	o->reader = formats_source_reader(argv[optind], &o->source);

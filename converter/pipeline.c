@@ -71,6 +71,7 @@ struct run {
 	 */
 	pthread_mutex_t seal_lock;
 	int seal_state;		/* 0: not yet; 1: set aside (or none); -1: could not be */
+	bool began;		/* the mailboxes were gone through (not stopped before) */
 };
 
 static int open_run(struct run *run, const struct options *o, struct progress *p)
@@ -110,7 +111,8 @@ static int close_run(struct run *run)
 	run->unreadable += run->diag.unattributed;
 	if (run->unreadable || run->changing)	/* changing: live stores, issue 13 */
 		status = EXIT_PARTIAL;
-	if (select_unmatched(&run->sel))
+	/* a run stopped before the mailboxes has said why: no "no mailbox" after it */
+	if (run->began ? select_unmatched(&run->sel) : true)
 		status = EXIT_FATAL;
 	if (run->locked && status != EXIT_FATAL)
 		status = EXIT_LOCKED;
@@ -1594,7 +1596,9 @@ static int open_report(const struct options *o, const struct places *guard,
 	rf->base = xstrdup(slash ? slash + 1 : o->report);
 	if (!*rf->base || !strcmp(rf->base, ".") || !strcmp(rf->base, ".."))
 		sbuf_addf(&err, "--report '%s' names a folder, not a file", o->report);
+	/* issue 16: its folder is made as DIR's is */
 	else if (places_refuse(guard, "--report", dir, false, &err) == 0 &&
+		 mkdir_p(dir, &err) == 0 &&
 		 (rf->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		sbuf_addf(&err, "cannot create '%s': %s", o->report, strerror(errno));
 	for (unsigned i = 0; !err.len && rf->fd < 0 && i < 100; i++) {
@@ -1821,6 +1825,7 @@ static int export_run(const struct options *o, struct progress *p,
 	places_release(&guard);
 	progress_start(p);
 	struct prescan *scan = prescan_start(o, p);	/* the totals, beside the run */
+	run.began = true;
 	export_all(&run);
 	prescan_finish(&scan);
 	progress_stop(p);	/* the line is gone before the closing lines */
