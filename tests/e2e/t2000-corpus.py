@@ -46,7 +46,7 @@ frozen = e2e.freeze(store)
 outs = {}
 for fmt in ("mbox", "maildir", "eml"):
     outdir = os.path.join(work, fmt)
-    rc, _, err = e2e.run(["export", store, "--format", fmt, "--output", outdir])
+    rc, _, err = e2e.run_merged(["export", store, "--format", fmt, "--output", outdir])
     outs[fmt] = outdir
     tap.eq(rc, 0, "export --format %s exits 0" % fmt)
     summary = [line for line in err.splitlines() if line.startswith("mdexport: exported ")]

@@ -59,7 +59,7 @@ FLAGS = {"S": "\\Seen", "R": "\\Answered", "F": "\\Flagged", "T": "\\Deleted", "
 frozen = e2e.freeze(src)
 for label, source in (("maildir:SOURCE", "maildir:" + src), ("SOURCE probed", src)):
     o = os.path.join(work, "py-" + label.split(":")[0].split()[0])
-    rc, _out, err = e2e.run(["export", source, "-f", "mbox", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", source, "-f", "mbox", "-o", o])
     tap.ok(rc == 0 and "bea@localhost: exported 5 messages" in err,
            "%s (a Maildir Python wrote): export to mbox exit 0, 5 messages" % label, err[-1500:])
     got = e2e.read_mbox_tree(os.path.join(o, "localhost", "bea"))
@@ -89,10 +89,10 @@ tap.ok(e2e.freeze(src) == frozen, "the Maildir SOURCE is unchanged by the export
 
 store = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
 mdout = os.path.join(work, "md")
-rc, _out, err = e2e.run(["export", store, "-f", "maildir", "-o", mdout])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "maildir", "-o", mdout])
 tap.eq(rc, 0, "the fixture store exported to Maildir")
 direct = os.path.join(work, "direct-mbox")
-rc, _out, err = e2e.run(["export", store, "-f", "mbox", "-o", direct])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "mbox", "-o", direct])
 tap.eq(rc, 0, "the fixture store exported to mbox directly")
 boxes = sorted((d, b) for d in os.listdir(mdout) if not d.startswith(".")
                for b in os.listdir(os.path.join(mdout, d))
@@ -102,7 +102,7 @@ for dom, box in boxes:
     msrc = "maildir:" + os.path.join(mdout, dom, box)
     for fmt in ("mbox", "maildir", "eml", "pst"):
         o = os.path.join(work, "rt-%s-%s-%s" % (dom, box, fmt))
-        rc, _out, err = e2e.run(["export", msrc, "-f", fmt, "-o", o])
+        rc, _out, err = e2e.run_merged(["export", msrc, "-f", fmt, "-o", o])
         vrc, vout, verr = e2e.run(["verify", msrc, o])
         tap.ok(rc == 0 and vrc == 0 and "everything verifies" in vout + verr,
                "%s@%s: Maildir -> %s: export exit 0, verify clean" % (box, dom, fmt),

@@ -144,7 +144,7 @@ def manifest(o):
 
 for fmt in ("mbox", "eml"):
     o = os.path.join(work, "out-" + fmt)
-    rc, _out, err = e2e.run(["export", "maildir:" + maildir, "-f", fmt, "-o", o])
+    rc, _out, err = e2e.run_merged(["export", "maildir:" + maildir, "-f", fmt, "-o", o])
     tap.ok(rc == 0 and "home@localhost: exported %d messages" % len(msgs) in err,
            "Dovecot's Maildir -> %s: exit 0, %d messages" % (fmt, len(msgs)), err[-1500:])
     recs = manifest(o)

@@ -81,7 +81,7 @@ for fname, folder, flags_list in (("inbox", "INBOX", ["RO", "RAF", "O", ""]),
 frozen = e2e.freeze(src)
 for label, source in (("mbox:SOURCE", "mbox:" + src), ("SOURCE probed", src)):
     o = os.path.join(work, "a-" + label.split()[0].replace(":", ""))
-    rc, _out, err = e2e.run(["export", source, "-f", "maildir", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", source, "-f", "maildir", "-o", o])
     tap.ok(rc == 0 and "carol@localhost: exported 7 messages" in err,
            "(a) %s (mutt's layout, Python wrote it): export to Maildir exit 0, 7 messages"
            % label, err[-1500:])
@@ -119,7 +119,7 @@ for fname, data in files.items():
 for extra in ("Inbox.msf", "Inbox.sbd/Work.msf", "Trash", "Trash.msf", "msgFilterRules.dat"):
     open(os.path.join(tb, extra), "wb").close()
 o = os.path.join(work, "b")
-rc, _out, err = e2e.run(["export", tb, "-f", "maildir", "-o", o])
+rc, _out, err = e2e.run_merged(["export", tb, "-f", "maildir", "-o", o])
 tap.ok(rc == 0 and "Local Folders@localhost: exported 5 messages" in err and " in 3 folders" in err
        and "warning:" not in err, "(b) a Thunderbird tree, probed: exit 0, 5 messages, 3 folders "
        "(the empty Trash too), no warning", err[-1500:])
@@ -183,7 +183,7 @@ if tap.ok(corpus and os.path.isdir(corpus[-1]), "(c) the SpamAssassin corpus is 
                      text[:int(meta["size.physical"])]))
     tap.ok(frc == 0 and len(recs) == 300, "(c) Dovecot reads back its 300 messages", ferr)
     o = os.path.join(work, "c")
-    rc, _out, err = e2e.run(["export", "mbox:" + os.path.join(home, "mail"), "-f", "maildir",
+    rc, _out, err = e2e.run_merged(["export", "mbox:" + os.path.join(home, "mail"), "-f", "maildir",
                              "-o", o])
     tap.ok(rc == 0 and "dove@localhost: exported 300 messages" in err and "warning:" not in err,
            "(c) the Dovecot mbox tree exported to Maildir: exit 0, 300 messages, no warning",
@@ -210,8 +210,8 @@ if tap.ok(corpus and os.path.isdir(corpus[-1]), "(c) the SpamAssassin corpus is 
 
 store = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
 mbout, mdout = os.path.join(work, "mb"), os.path.join(work, "md")
-rc1, _o, err1 = e2e.run(["export", store, "-f", "mbox", "-o", mbout])
-rc2, _o, err2 = e2e.run(["export", store, "-f", "maildir", "-o", mdout])
+rc1, _o, err1 = e2e.run_merged(["export", store, "-f", "mbox", "-o", mbout])
+rc2, _o, err2 = e2e.run_merged(["export", store, "-f", "maildir", "-o", mdout])
 tap.ok(rc1 == 0 and rc2 == 0, "(d) the fixture store exported to mbox and to Maildir",
        err1[-500:] + err2[-500:])
 boxes = sorted((d, b) for d in os.listdir(mbout) if not d.startswith(".")
@@ -222,7 +222,7 @@ for dom, box in boxes:
     msrc = "mbox:" + os.path.join(mbout, dom, box)
     for fmt in ("maildir", "eml", "pst"):
         o = os.path.join(work, "rt-%s-%s-%s" % (dom, box, fmt))
-        rc, _out, err = e2e.run(["export", msrc, "-f", fmt, "-o", o])
+        rc, _out, err = e2e.run_merged(["export", msrc, "-f", fmt, "-o", o])
         vrc, vout, verr = e2e.run(["verify", msrc, o])
         tap.ok(rc == 0 and vrc == 0 and "everything verifies" in vout + verr,
                "(d) %s@%s: mbox -> %s: export exit 0, verify clean" % (box, dom, fmt),

@@ -74,7 +74,7 @@ frozen = e2e.freeze(src)
 for label, source in (("eml:SOURCE", "eml:" + src), ("SOURCE probed", src)):
     tag = label.split(":")[0].split()[0]
     o = os.path.join(work, "py-mbox-" + tag)
-    rc, _out, err = e2e.run(["export", source, "-f", "mbox", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", source, "-f", "mbox", "-o", o])
     tap.ok(rc == 0 and "saved mail@localhost: exported %d messages" % N in err,
            "%s: export to mbox exit 0, %d messages" % (label, N), err[-1500:])
     tap.ok("link.eml' is a symbolic link; not followed" in err and
@@ -99,7 +99,7 @@ for label, source in (("eml:SOURCE", "eml:" + src), ("SOURCE probed", src)):
            (vout + verr)[-800:])
 
 o = os.path.join(work, "py-maildir")
-rc, _out, err = e2e.run(["export", "eml:" + src, "-f", "maildir", "-o", o])
+rc, _out, err = e2e.run_merged(["export", "eml:" + src, "-f", "maildir", "-o", o])
 tap.eq(rc, 0, "the EML tree exported to Maildir")
 got = e2e.read_maildir_python(os.path.join(o, "localhost", "saved mail"))
 # folder by folder: Python's Maildir names a folder by its directory, so match by the bytes
@@ -121,10 +121,10 @@ tap.ok(not e2e.unchanged(src, frozen), "the EML SOURCE is unchanged by the expor
 
 store = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
 emlout = os.path.join(work, "eml")
-rc, _out, err = e2e.run(["export", store, "-f", "eml", "-o", emlout])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "eml", "-o", emlout])
 tap.eq(rc, 0, "the fixture store exported to EML")
 direct_md = os.path.join(work, "direct-maildir")
-rc, _out, err = e2e.run(["export", store, "-f", "maildir", "-o", direct_md])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "maildir", "-o", direct_md])
 tap.eq(rc, 0, "the fixture store exported to Maildir directly")
 boxes = sorted((d, b) for d in os.listdir(emlout) if not d.startswith(".")
                for b in os.listdir(os.path.join(emlout, d))
@@ -147,7 +147,7 @@ for dom, box in boxes:
     esrc = "eml:" + os.path.join(emlout, dom, box)
     for fmt in ("mbox", "maildir", "eml", "pst"):
         o = os.path.join(work, "rt-%s-%s-%s" % (dom, box, fmt))
-        rc, _out, err = e2e.run(["export", esrc, "-f", fmt, "-o", o])
+        rc, _out, err = e2e.run_merged(["export", esrc, "-f", fmt, "-o", o])
         vrc, vout, verr = e2e.run(["verify", esrc, o])
         tap.ok(rc == 0 and vrc == 0 and "everything verifies" in vout + verr,
                "%s@%s: EML -> %s: export exit 0, verify clean" % (box, dom, fmt),

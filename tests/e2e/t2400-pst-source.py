@@ -195,7 +195,7 @@ if have_pstx:
     want_counts = collections.Counter(m["folder"] for m in want)
 
     o = os.path.join(work, "enron-mbox")
-    rc, _out, err = e2e.run(["export", "pst:" + enron, "-f", "mbox", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", "pst:" + enron, "-f", "mbox", "-o", o])
     tap.ok(rc == 0 and "enron@localhost: exported 71 messages" in err,
            "pst:enron.pst -> mbox: exit 0, 71 messages, mailbox enron@localhost", err[-1500:])
     got = e2e.read_mbox_tree(os.path.join(o, "localhost", "enron"))
@@ -242,7 +242,7 @@ if have_pstx:
     tap.ok(natt >= 40, "Enron's attachments are among them (%d)" % natt)
 
     o = os.path.join(work, "enron-maildir")
-    rc, _out, err = e2e.run(["export", enron, "-f", "maildir", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", enron, "-f", "maildir", "-o", o])
     tap.ok(rc == 0 and "enron@localhost: exported 71 messages" in err,
            "enron.pst (probed: no prefix) -> Maildir: exit 0, 71 messages", err[-1500:])
     md = e2e.read_maildir_python(os.path.join(o, "localhost", "enron"))
@@ -268,7 +268,7 @@ if have_pstx:
     with open(dmg, "wb") as f:
         f.write(data)
     o = os.path.join(work, "dmg-mbox")
-    rc, _out, err = e2e.run(["export", dmg, "-f", "mbox", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", dmg, "-f", "mbox", "-o", o])
     bad = re.findall(r"(?m)^mdexport: error: '[^']*damaged\.pst': item \d+ in folder '[^']+' "
                      r"cannot be read: .+$", err)
     m = re.search(r"exported (\d+) messages", err)
@@ -295,7 +295,7 @@ if have_pstx:
         frozen = e2e.freeze(os.path.dirname(ost))
         local = name.split("@")[0]
         o = os.path.join(work, "ost-" + local)
-        rc, _out, err = e2e.run(["export", ost, "-f", "mbox", "-o", o])
+        rc, _out, err = e2e.run_merged(["export", ost, "-f", "mbox", "-o", o])
         tap.ok(rc == 0 and "%s@outlook.com: exported" % local in err,
                "%s -> mbox: exit 0, mailbox %s@outlook.com (from the file name)" % (name, local),
                err[-1500:])
@@ -319,20 +319,20 @@ bad = os.path.join(work, "bad", "broken.pst")
 os.makedirs(os.path.dirname(bad))
 with open(bad, "wb") as f:
     f.write(b"!BDN" + bytes(range(256)) * 40)
-rc, _out, err = e2e.run(["export", bad, "-f", "mbox", "-o", os.path.join(work, "bad-out")])
+rc, _out, err = e2e.run_merged(["export", bad, "-f", "mbox", "-o", os.path.join(work, "bad-out")])
 tap.ok(rc not in (0, None) and rc < 128 and "broken.pst" in err and "libpff" in err and
        "not a PST or OST" in err,
        "a file starting with !BDN that is not a PST: fails cleanly naming it (exit %s)" % rc,
        err[-800:])
 
 # a directory or a link named as a PST: refused, named, nothing followed
-rc, _out, err = e2e.run(["export", "pst:" + os.path.dirname(bad), "-f", "mbox",
+rc, _out, err = e2e.run_merged(["export", "pst:" + os.path.dirname(bad), "-f", "mbox",
                          "-o", os.path.join(work, "dir-out")])
 tap.ok(rc == 2 and "is not a regular file" in err and os.path.dirname(bad) in err,
        "pst:DIR: exit 2, named as not a regular file", err[-600:])
 link = os.path.join(work, "bad", "link.pst")
 os.symlink(os.path.join(e2e.ROOT, "fixtures", "outlook-2003.pst"), link)
-rc, _out, err = e2e.run(["export", "pst:" + link, "-f", "mbox", "-o", os.path.join(work, "ln-out")])
+rc, _out, err = e2e.run_merged(["export", "pst:" + link, "-f", "mbox", "-o", os.path.join(work, "ln-out")])
 tap.ok(rc == 2 and "symbolic link (not followed)" in err and link in err,
        "pst:LINK: exit 2, the link named and not followed", err[-600:])
 
@@ -356,7 +356,7 @@ for dirpath, _dirs, files in os.walk(top):
 tap.ok(sum(len(v) for v in want.values()) >= 2, "pffexport reads Outlook 2003's messages",
        repr(dict(want)))
 o = os.path.join(work, "ol-maildir")
-rc, _out, err = e2e.run(["export", "pst:" + ol, "-f", "maildir", "-o", o])
+rc, _out, err = e2e.run_merged(["export", "pst:" + ol, "-f", "maildir", "-o", o])
 tap.ok(rc == 0 and "outlook-2003@localhost: exported" in err,
        "outlook-2003.pst -> Maildir: exit 0, mailbox outlook-2003@localhost", err[-1500:])
 # the mailbox outlook-2003's output is outlook%2D2003: a mailbox's escaped name never ends
@@ -367,7 +367,7 @@ got = {maildir_folder(d): sorted(parse(b).get("Subject", "") for _f, b, _t in v)
 tap.ok(got == {f: sorted(v) for f, v in want.items()},
        "outlook-2003.pst -> Maildir (read by Python's mailbox): per folder the messages and "
        "subjects pffexport gives", "got %s\nwant %s" % (got, dict(want)))
-rc, _out, err = e2e.run(["export", "pst:" + ol, "-f", "mbox", "-o", os.path.join(work, "ol")])
+rc, _out, err = e2e.run_merged(["export", "pst:" + ol, "-f", "mbox", "-o", os.path.join(work, "ol")])
 tap.ok(rc == 2 and "holds SOURCE" in err, "--output holding the PST: refused (exit 2)",
        err[-600:])
 source_unchanged("outlook-2003.pst", ol, frozen)
@@ -375,10 +375,10 @@ source_unchanged("outlook-2003.pst", ol, frozen)
 # ---- round trip: store -> PST -> mbox, and -> PST again --------------------------------------
 
 store = e2e.copytree(os.path.join(e2e.ROOT, "fixtures", "store"), os.path.join(work, "store"))
-rc, _out, err = e2e.run(["export", store, "-f", "pst", "-o", os.path.join(work, "pst1")])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "pst", "-o", os.path.join(work, "pst1")])
 tap.eq(rc, 0, "the fixture store exported to PST")
 direct = os.path.join(work, "direct")
-rc, _out, err = e2e.run(["export", store, "-f", "mbox", "-o", direct])
+rc, _out, err = e2e.run_merged(["export", store, "-f", "mbox", "-o", direct])
 tap.eq(rc, 0, "the fixture store exported to mbox directly")
 
 
@@ -429,7 +429,7 @@ for dom, box in boxes:
     pst1 = os.path.join(work, "pst1", dom, box + ".pst")
     frozen = e2e.freeze(os.path.dirname(pst1))
     o = os.path.join(work, "back-%s-%s" % (dom, box))
-    rc, _out, err = e2e.run(["export", pst1, "-f", "mbox", "-o", o])
+    rc, _out, err = e2e.run_merged(["export", pst1, "-f", "mbox", "-o", o])
     tap.ok(rc == 0 and "%s@%s: exported" % (box, dom) in err,
            "%s@%s.pst -> mbox: exit 0, the mailbox named by the PST's store" % (box, dom),
            err[-1000:])
@@ -449,7 +449,7 @@ for dom, box in boxes:
     if not have_pstx or not n:
         continue
     o2 = os.path.join(work, "again-%s-%s" % (dom, box))
-    rc, _out, err = e2e.run(["export", pst1, "-f", "pst", "-o", o2])
+    rc, _out, err = e2e.run_merged(["export", pst1, "-f", "pst", "-o", o2])
     pst2 = os.path.join(o2, dom, box + ".pst")
     tap.ok(rc == 0 and os.path.isfile(pst2), "%s@%s: PST -> PST (through the reader) exit 0"
            % (box, dom), err[-800:])
@@ -468,13 +468,13 @@ for dom, box in boxes:
            "messages (folder, subject, sender, times, read flag, To/Cc, body, attachments)"
            % (box, dom, n), repr(diff))
     o3 = os.path.join(work, "again-mbox-%s-%s" % (dom, box))
-    rc, _out, err = e2e.run(["export", pst2, "-f", "mbox", "-o", o3])
+    rc, _out, err = e2e.run_merged(["export", pst2, "-f", "mbox", "-o", o3])
     problems = compare(e2e.read_mbox_tree(os.path.join(o3, dom, box)), straight)
     tap.ok(rc == 0 and not problems, "%s@%s: PST -> PST -> mbox still has store -> mbox's "
            "messages, flags and dates" % (box, dom), "\n".join(problems[:12]) + err[-400:])
     # PST -> mbox -> PST: the mbox written from the PST, read by the mbox reader
     o4 = os.path.join(work, "via-mbox-%s-%s" % (dom, box))
-    rc, _out, err = e2e.run(["export", "mbox:" + os.path.join(o, dom, box), "-f", "pst", "-o", o4])
+    rc, _out, err = e2e.run_merged(["export", "mbox:" + os.path.join(o, dom, box), "-f", "pst", "-o", o4])
     pst3 = os.path.join(o4, "localhost", box + ".pst")
     tap.ok(rc == 0 and os.path.isfile(pst3), "%s@%s: PST -> mbox -> PST exit 0" % (box, dom),
            err[-800:])
@@ -485,7 +485,7 @@ for dom, box in boxes:
            "(folder, subject, sender, times, read flag, To/Cc, body, attachments)"
            % (box, dom, n), repr(diff))
     o5 = os.path.join(work, "via-mbox-back-%s-%s" % (dom, box))
-    rc, _out, err = e2e.run(["export", pst3, "-f", "mbox", "-o", o5])
+    rc, _out, err = e2e.run_merged(["export", pst3, "-f", "mbox", "-o", o5])
     problems = compare(e2e.read_mbox_tree(os.path.join(o5, "localhost", box)), straight)
     tap.ok(rc == 0 and not problems, "%s@%s: PST -> mbox -> PST keeps every flag and date: read "
            "back to mbox it has store -> mbox's messages, flags and From_ dates" % (box, dom),

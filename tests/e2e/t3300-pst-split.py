@@ -59,7 +59,7 @@ with open(os.path.join(alice, "md59999999901.msg"), "wb") as f:
 
 
 def export(out, *args, user="alice@example.com"):
-    return e2e.run(["export", store, "--format", "pst", "-o", out, "-u", user, "-q"] + list(args))
+    return e2e.run_merged(["export", store, "--format", "pst", "-o", out, "-u", user, "-q"] + list(args))
 
 
 def parts(out, box="alice"):
@@ -179,10 +179,10 @@ tap.ok(e2e.read(os.path.join(out0, "example.com", "alice.pst")) ==
        "--split-size 0 gives the same bytes as the default (20G)")
 
 # usage
-rc, so, se = e2e.run(["export", store, "--format", "mbox", "-o", os.path.join(work, "m"),
+rc, so, se = e2e.run_merged(["export", store, "--format", "mbox", "-o", os.path.join(work, "m"),
                       "--split-size", "1M"])
 tap.ok(rc == 2 and "--split-size" in se, "--split-size with --format mbox is a usage error", se)
-rc, so, se = e2e.run(["export", store, "--format", "pst", "-o", os.path.join(work, "m"),
+rc, so, se = e2e.run_merged(["export", store, "--format", "pst", "-o", os.path.join(work, "m"),
                       "--split-size", "12Q"])
 tap.ok(rc == 2 and "12Q" in se, "a SIZE that is no size is a usage error", se)
 
@@ -192,7 +192,7 @@ with open(os.path.join(bob, "md59999999902.msg"), "wb") as f:
     f.write(message("huge one", 151 * MIB))
 outb = os.path.join(work, "outb")
 report = os.path.join(work, "report.json")
-rc, so, se = e2e.run(["export", store, "--format", "pst", "-o", outb, "-u", "bob@example.org",
+rc, so, se = e2e.run_merged(["export", store, "--format", "pst", "-o", outb, "-u", "bob@example.org",
                       "--report", report])
 tap.ok(rc == 0, "a mailbox with a 151 MB message exports", se[-1000:])
 tap.ok("md59999999902.msg" in se and "150 MB" in se and "Microsoft 365" in se,

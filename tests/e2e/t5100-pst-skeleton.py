@@ -32,7 +32,7 @@ tap = e2e.Tap("pst-skeleton")
 work = e2e.tmpdir("skeleton")
 
 # no -q: since issue 16 -q prints only errors and the last line, and the summary is checked
-st, _, err = e2e.run(["export", FIXTURE, "-f", "pst", "-o", work,
+st, _, err = e2e.run_merged(["export", FIXTURE, "-f", "pst", "-o", work,
                       "--user", "MDaemon@example.com", "--user", "alice@example.com"])
 tap.eq(st, 0, "export of the empty mailbox and alice succeeds")
 tap.ok("in 1 folder to %s\n" % os.path.join(work, "example.com", "MDaemon.pst") in err,

@@ -70,6 +70,17 @@ def run(args, **kw):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
+def run_merged(args, **kw):
+    """Run mdexport; returns (exit status, stdout, stderr then stdout).  For
+    the tests that read what an export says as one text, its problems and
+    its summaries together: since issue 16 the summaries, the report table
+    and the last line are on stdout, the warnings and errors on stderr
+    (t9220 checks which goes where)."""
+    p = subprocess.run([MDEXPORT] + list(args), capture_output=True, **kw)
+    out = p.stdout.decode("utf-8", "replace")
+    return p.returncode, out, p.stderr.decode("utf-8", "replace") + out
+
+
 def tmpdir(prefix):
     d = tempfile.mkdtemp(prefix="mdx-" + prefix + "-")
     os.chmod(d, 0o755)
