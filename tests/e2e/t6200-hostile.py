@@ -60,7 +60,11 @@ started = time.time()
 def run(args, timeout=300, cwd=None):
     p = subprocess.run([e2e.MDEXPORT] + list(args), capture_output=True, cwd=cwd or work,
                        timeout=timeout)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    # issue 16 put export's summaries, table and last line on stdout: this
+    # test reads them with the problems, as one text (stderr, then stdout)
+    export = list(args[:1]) == ["export"] and not {"-h", "--help"} & set(args)
+    err = p.stderr + (p.stdout if export else b"")
+    return p.returncode, p.stdout.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def lines(err, *needles):

@@ -148,9 +148,10 @@ def export(src, out, mem=None, tmpdir=None):
     if os.path.exists(tmp):
         os.rename(tmp, out)
     # the report's elapsed times are the only part that may differ
-    lines = [re.sub(r"\b[0-9.]+s\b", "-", ln)
-             for ln in p.stderr.decode("utf-8", "replace").splitlines()]
-    return p.returncode, lines, p.stderr.decode("utf-8", "replace")
+    # issue 16: the summaries and table are on stdout; read after the warnings
+    text = (p.stderr + p.stdout).decode("utf-8", "replace")
+    lines = [re.sub(r"\b[0-9.]+s\b", "-", ln) for ln in text.splitlines()]
+    return p.returncode, lines, text
 
 
 def mbox_path(out, folder):

@@ -112,7 +112,9 @@ def export(fmt, out, *extra, binary=None, fault=None):
     p = subprocess.run([binary or e2e.MDEXPORT, "export", "maildir:" + SRC, "-f", fmt, "-o",
                         os.path.basename(out), "-j", "1", "--progress", "never"] + list(extra),
                        capture_output=True, env=env, cwd=os.path.dirname(out))
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    # issue 16: the summaries are on stdout; read with the warnings (stderr, then stdout)
+    return (p.returncode, p.stdout.decode("utf-8", "replace"),
+            (p.stderr + p.stdout).decode("utf-8", "replace"))
 
 
 def msg_id(data):
