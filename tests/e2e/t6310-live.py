@@ -89,9 +89,10 @@ def export(store, out, fmt, env_add, on_pause=None, jobs=1, who=("--user", ADDR)
     env.update(env_add)
     env["MDX_PAUSE_FILE"] = pause
     errf = open(out + ".stderr", "wb")
+    outf = open(out + ".stdout", "wb")
     p = subprocess.Popen([FAULTY, "export", store, "--format", fmt, "--output", out,
                           "--report", report, "-j", str(jobs)] + list(who),
-                         stdout=subprocess.DEVNULL, stderr=errf, env=env)
+                         stdout=outf, stderr=errf, env=env)
     pauses = 0
     deadline = time.time() + 40
     while p.poll() is None and time.time() < deadline:
@@ -105,7 +106,9 @@ def export(store, out, fmt, env_add, on_pause=None, jobs=1, who=("--user", ADDR)
         p.kill()
     rc = p.wait()
     errf.close()
-    err = e2e.read(out + ".stderr").decode("utf-8", "replace")
+    outf.close()
+    # issue 16: the summaries and the last line are on stdout; read after the warnings
+    err = (e2e.read(out + ".stderr") + e2e.read(out + ".stdout")).decode("utf-8", "replace")
     rep = json.load(open(report)) if os.path.exists(report) else None
     return rc, err, pauses, rep
 
