@@ -41,9 +41,10 @@ def stable_err(err):
 def export(src, fmt, cwd, jobs, extra=()):
     """export into cwd/out (the same words on the command line, so the same manifests)"""
     os.makedirs(cwd)
-    rc, _, err = e2e.run(["export", src, "-f", fmt, "-o", "out", "-j", str(jobs)] + list(extra),
-                         env=dict(os.environ, TZ="UTC"), cwd=cwd)
-    return rc, stable_err(err)
+    # issue 16: what it prints is stderr (problems) and stdout (summaries, table, last line)
+    rc, _, text = e2e.run_merged(["export", src, "-f", fmt, "-o", "out", "-j", str(jobs)] +
+                                 list(extra), env=dict(os.environ, TZ="UTC"), cwd=cwd)
+    return rc, stable_err(text)
 
 
 def tree(top):
@@ -67,7 +68,7 @@ def same_export(label, src, fmt, extra=(), jobs=4):
         diff = e2e.tree_diff(tree(a), tree(b))
         tap.ok(not diff and os.path.isdir(a), "%s, %s: the same tree, byte for byte (%d files)"
                % (label, fmt, sum(len(f) for _, _, f in os.walk(a))), "\n".join(diff[:20]))
-    tap.ok(erra == errb and erra, "%s, %s: the same stderr, line for line (%d lines)"
+    tap.ok(erra == errb and erra, "%s, %s: the same stderr and stdout, line for line (%d lines)"
            % (label, fmt, erra.count("\n")), first_difference(erra, errb))
     return a
 

@@ -397,7 +397,7 @@ for fmt in ("mbox", "pst"):
     cal = os.path.join(src, "Users", "example.com", "erika", "Calendar.IMAP", "Calendar.mrk")
     data = open(cal, "rb").read()
     open(cal, "wb").write(data.replace(b"Budget review", b"Budget review (moved)", 1))
-    st2, _, err = e2e.run(["export", src, "-f", fmt, "-o", out, "-u", "erika@example.com",
+    st2, _, err = e2e.run_merged(["export", src, "-f", fmt, "-o", out, "-u", "erika@example.com",
                            "--incremental"])
     man = [json.loads(x) for x in open(os.path.join(out, "example.com", "erika.manifest.jsonl"),
                                         encoding="utf-8").read().splitlines()[1:]]
