@@ -57,8 +57,9 @@ MSG_KEYS = ["source", "size", "sha256", "folder", "uidvalidity", "uid", "flags",
 # issue 14: a groupware item's line has its "item" object after message_id
 ITEM_KEYS = MSG_KEYS[:10] + ["item"] + MSG_KEYS[10:]
 FLAG_ORDER = ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"]
-OUTPUT_KEYS = {"mbox": ["file", "offset", "length"], "maildir": ["file"], "eml": ["file"],
-               "pst": ["file", "folder", "nid"]}
+# issue 16: "sha256" of the item's output bytes, where the item has bytes of its own
+OUTPUT_KEYS = {"mbox": ["file", "offset", "length", "sha256"], "maildir": ["file", "sha256"],
+               "eml": ["file", "sha256"], "pst": ["file", "folder", "nid"]}
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 # a Message-ID GMime keeps as it is (it adds missing <>, drops a trailing dot, ...)
 CLEAN_MSGID = re.compile(r"^<[^<>\s@]+@[^<>\s@]*[^<>\s@.]>$")
@@ -77,7 +78,10 @@ def mdx(args, cwd=None, env=None, prefix=()):
         full["ASAN_OPTIONS"] = full.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
     p = subprocess.run(list(prefix) + [e2e.MDEXPORT] + list(args), capture_output=True,
                        cwd=cwd or work, env=full, timeout=600)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+    # issue 16 put export's summaries, table and last line on stdout: this
+    # test reads them with the problems, as one text (stderr, then stdout)
+    err = p.stderr + (p.stdout if list(args[:1]) == ["export"] else b"")
+    return p.returncode, p.stdout.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def iso(t):
@@ -361,6 +365,12 @@ def check_output(fmt, outdir, e, out, psts, mbox_ranges):
     path = os.path.join(os.fsencode(outdir), fs_path(out["file"]))
     if not os.path.isfile(path):
         return ["%s: output file %r does not exist" % (e["source"], out["file"])]
+    if "sha256" in out:     # the item's own bytes: the file, or its mbox region
+        item = e2e.read(path)
+        if "offset" in out:
+            item = item[out["offset"]:out["offset"] + out["length"]]
+        if e2e.sha256(item) != out["sha256"]:
+            problems.append("%s: the output's sha256 is not its bytes'" % e["source"])
     if fmt == "eml":
         if e2e.sha256(e2e.read(path)) != e["sha256"]:
             problems.append("%s: %s has another SHA-256" % (e["source"], out["file"]))
@@ -736,9 +746,18 @@ if tot.get("exported") != sum(b["exported"] for b in report.get("mailboxes", [])
     problems.append("totals %r" % tot)
 tap.ok(report and not problems, "--report FILE: one JSON document; per mailbox the manifest's "
        "counts, the table's row; totals add up", "\n".join(problems[:20]) + "\n" + table)
-rc, _, err = mdx(["export", fstore, "-f", "mbox", "-o", o, "--report", os.path.join(work, "no", "dir", "r.json")])
-tap.ok(rc == 2 and "cannot create" in err and "r.json" in err,
-       "--report into a missing directory: exit 2 before anything is exported", err[-600:])
+# issue 16 asks that --report's folder be made as --output's is (it was refused)
+blocker = os.path.join(work, "not-a-dir")
+open(blocker, "w").write("x\n")
+o2 = os.path.join(work, "out-report-blocked")
+rc, _, err = mdx(["export", fstore, "-f", "mbox", "-o", o2, "--report", os.path.join(blocker, "r.json")])
+tap.ok(rc == 2 and "cannot create" in err and "not-a-dir" in err and not os.path.exists(o2),
+       "--report where no folder can be made: exit 2 before anything is exported", err[-600:])
+rep_new = os.path.join(work, "no", "dir", "r.json")
+rc, _, err = mdx(["export", fstore, "-f", "mbox", "-o", os.path.join(work, "out-report-new"), "-q",
+                  "--report", rep_new])
+tap.ok(rc == 0 and os.path.isfile(rep_new) and json.load(open(rep_new))["totals"]["exported"] > 0,
+       "--report into a missing folder: the folder is made, the report written", err[-600:])
 
 # ---- DIR or the report inside SOURCE: refused, nothing written there -----------------------
 

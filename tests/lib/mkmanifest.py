@@ -176,20 +176,27 @@ def place(fmt, outdir, rel, folder, pos, msg, state):
     """The "output" object of one exported message; state carries what the
     format counts across messages (mbox regions, PST nodes)."""
     parts = [p for p in folder.split("/") if p]
+    # issue 16: "sha256", the SHA-256 of the item's bytes in the output (its
+    # file, or its mbox region as mbox_regions finds it)
     if fmt == "eml":
-        return {"file": rel + "/" + "/".join(e2e.fs_escape(p) for p in parts) + "/%06d.eml" % pos}
+        f = rel + "/" + "/".join(e2e.fs_escape(p) for p in parts) + "/%06d.eml" % pos
+        return {"file": f, "sha256": e2e.sha256(e2e.read(os.path.join(outdir, f)))}
     if fmt == "mbox":
         f = rel + "/" + "/".join(e2e.fs_escape(p) for p in parts) + ".mbox"
         regions = state.setdefault(f, mbox_regions(os.path.join(outdir, f)))
         offset, length = regions.pop(0)
-        return {"file": f, "offset": offset, "length": length}
+        with open(os.path.join(outdir, f), "rb") as fh:
+            fh.seek(offset)
+            item = fh.read(length)
+        return {"file": f, "offset": offset, "length": length, "sha256": e2e.sha256(item)}
     if fmt == "maildir":
         d = dovecot.dovecot_dirname(folder)
         cur = os.path.join(outdir, rel, d, "cur") if d else os.path.join(outdir, rel, "cur")
         prefix = "%d.M%d_" % (msg["internaldate"], pos)
         names = [n for n in os.listdir(cur) if n.startswith(prefix)]
         assert len(names) == 1, (cur, prefix, names)
-        return {"file": rel + ("/" + d if d else "") + "/cur/" + names[0]}
+        return {"file": rel + ("/" + d if d else "") + "/cur/" + names[0],
+                "sha256": e2e.sha256(e2e.read(os.path.join(cur, names[0])))}
     if fmt == "pst":
         nids = state.setdefault("nids", [n for n in pst_message_nids(os.path.join(outdir, rel))
                                          if n not in state.get("skip_nids", ())])
