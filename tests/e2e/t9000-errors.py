@@ -264,7 +264,11 @@ usage_case(["list", src, "--skip-deleted"], "an export option given to list (--s
            ["'--skip-deleted'", "not valid"])
 usage_case(["export", src, "-f", "eml", "-o", uout, "--json"], "a list option given to export",
            ["'--json'", "not valid"], writes=uout)
-usage_case(["export", src, "extra", "-f", "eml", "-o", uout], "export with an extra argument",
+# issue 16: export SOURCE DIR is accepted, so a second argument beside -o is a second DIR,
+# and a third argument is the extra one
+usage_case(["export", src, "extra", "-f", "eml", "-o", uout], "export with DIR and -o another",
+           ["DIR given twice", "'extra'"], writes=uout)
+usage_case(["export", src, uout, "extra", "-f", "eml"], "export with an extra argument",
            ["unexpected argument 'extra'"], writes=uout)
 usage_case(["list", src, "extra"], "list with an extra argument", ["unexpected argument 'extra'"])
 usage_case(["list"], "list without SOURCE", ["SOURCE is missing"])
