@@ -224,9 +224,11 @@ static bool check_item(struct vs *v, const char *rel, unsigned n, const struct m
 		return true;
 	}
 	struct sbuf where = SBUF_INIT;
-	if (o->has_range)
+	if (o->has_range) {
+		uint64_t end = o->offset + o->length;
 		sbuf_addf(&where, " bytes %llu-%llu", (unsigned long long)o->offset,
-			  (unsigned long long)(o->offset + o->length));
+			  (unsigned long long)end);
+	}
 	if (err)
 		problem(v, "item_unreadable", o->file, "%s line %u (source '%s', folder '%s'):%s "
 			"cannot be read: %s", rel, n, e->source, e->folder, where.buf,
