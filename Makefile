@@ -97,6 +97,7 @@ APP_SRC += converter/seal.c
 APP_SRC += converter/verify_sealed.c
 # issue 16 (i16-list): accounts whose mail folder is not found, said once
 APP_SRC += converter/notfound.c
+APP_SRC += converter/csv.c
 LIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CORE_SRC) $(FORMAT_SRC) $(VERIFY_SRC) $(CONV_LIB_SRC))
 APP_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(APP_SRC))
 

@@ -18,6 +18,7 @@
 
 #include "core/reader.h"
 #include "core/xalloc.h"
+#include "csv.h"
 #include "notfound.h"
 #include "options.h"
 #include "select.h"
@@ -233,25 +234,6 @@ static void put_json(const struct acc_rows *rows, FILE *f)
 	}
 	fputs(rows->count ? "\n]\n" : "]\n", f);
 	sbuf_release(&j);
-}
-
-/* csv_field: RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled */
-static void csv_field(struct sbuf *out, const char *s, size_t len)
-{
-	bool quote = false;
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote) {
-		sbuf_add(out, s, len);
-		return;
-	}
-	sbuf_addch(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			sbuf_addch(out, '"');
-		sbuf_addch(out, s[i]);
-	}
-	sbuf_addch(out, '"');
 }
 
 static void put_csv(const struct acc_rows *rows, FILE *f)

@@ -15,6 +15,7 @@
 
 #include "core/reader.h"
 #include "core/xalloc.h"
+#include "csv.h"
 #include "formats.h"
 #include "notfound.h"
 #include "options.h"
@@ -318,25 +319,6 @@ static void put_table(const struct list_rows *rows, const struct options *o)
 	}
 	sbuf_release(&v);
 	sbuf_release(&line);
-}
-
-/* csv_field: RFC 4180: quoted when it holds a comma, a quote, CR or LF; quotes doubled */
-static void csv_field(struct sbuf *out, const char *s, size_t len)
-{
-	bool quote = false;
-	for (size_t i = 0; i < len && !quote; i++)
-		quote = s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
-	if (!quote) {
-		sbuf_add(out, s, len);
-		return;
-	}
-	sbuf_addch(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"')
-			sbuf_addch(out, '"');
-		sbuf_addch(out, s[i]);
-	}
-	sbuf_addch(out, '"');
 }
 
 /* put_csv: a header row, then a row each; sizes in bytes; the mailbox view adds error */

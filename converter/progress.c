@@ -439,14 +439,12 @@ void progress_mailbox_done(struct progress *p, const char *mailbox, const char *
 static void log_json(struct progress *p, const char *text, size_t len)
 {
 	while (len) {
-		const char *nl = memchr(text, '\n', len);
-		size_t n = nl ? (size_t)(nl - text) : len;
-		char *line = xstrndup(text, n);
+		size_t n = diag_line_len(text, len);
+		char *line = xstrndup(text, n - (text[n - 1] == '\n'));
 		sbuf_adds(&p->out, "{\"type\":\"log\",\"text\":");
 		sbuf_add_json_str(&p->out, line);
 		sbuf_adds(&p->out, "}\n");
 		free(line);
-		n += nl != NULL;
 		text += n;
 		len -= n;
 	}
@@ -471,13 +469,12 @@ static void split_log(struct progress *p, const char *text, size_t len, struct s
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	}
 	while (len) {
-		const char *nl = memchr(text, '\n', len);
-		size_t n = nl ? (size_t)(nl - text) + 1 : len;
+		size_t n = diag_line_len(text, len);
 		bool log_only = text[0] == DIAG_LOG_ONLY;
 		size_t marks = (size_t)log_only + (size_t)diag_is_result(text, n);
 		if (p->log)
 			fprintf(p->log, "%s %.*s%s", when, (int)(n - marks), text + marks,
-				nl ? "" : "\n");
+				text[n - 1] == '\n' ? "" : "\n");
 		if (!log_only)
 			sbuf_add(shown, text, n);
 		text += n;
@@ -507,8 +504,7 @@ static void put_shown(struct progress *p, const struct sbuf *shown)
 	const char *t = shown->buf;
 	size_t len = shown->len;
 	while (len) {
-		const char *nl = memchr(t, '\n', len);
-		size_t n = nl ? (size_t)(nl - t) + 1 : len;
+		size_t n = diag_line_len(t, len);
 		if (diag_is_result(t, n)) {
 			sbuf_add(&results, t + 1, n - 1);
 		} else {

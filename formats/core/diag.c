@@ -203,14 +203,19 @@ const char *plural(unsigned long long n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+size_t diag_line_len(const char *text, size_t len)
+{
+	const char *nl = memchr(text, '\n', len);
+	return nl ? (size_t)(nl - text) + 1 : len;
+}
+
 void diag_mark_result(struct sbuf *text)
 {
 	struct sbuf marked = SBUF_INIT;
 	const char *t = text->buf;
 	size_t len = text->len;
 	while (len) {
-		const char *nl = memchr(t, '\n', len);
-		size_t n = nl ? (size_t)(nl - t) + 1 : len;
+		size_t n = diag_line_len(t, len);
 		size_t lead = t[0] == DIAG_LOG_ONLY;	/* the result marker goes after it */
 		sbuf_add(&marked, t, lead);
 		sbuf_addch(&marked, DIAG_RESULT);
@@ -235,8 +240,7 @@ bool diag_is_result(const char *text, size_t len)
 void diag_write_std(const char *text, size_t len)
 {
 	while (len) {
-		const char *nl = memchr(text, '\n', len);
-		size_t n = nl ? (size_t)(nl - text) + 1 : len;
+		size_t n = diag_line_len(text, len);
 		bool log_only = text[0] == DIAG_LOG_ONLY;
 		bool result = diag_is_result(text, n);
 		size_t skip = (size_t)log_only + (size_t)result;

@@ -88,6 +88,8 @@ struct diag {
  * a newline or is empty)
  */
 void diag_mark_result(struct sbuf *text);
+/* diag_line_len: the first line of text[0..len), its newline included (len when none) */
+size_t diag_line_len(const char *text, size_t len);
 /* diag_is_result: the line starting at text (after any DIAG_LOG_ONLY) is a result */
 bool diag_is_result(const char *text, size_t len);
 /*
