@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <glib.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -1874,6 +1875,14 @@ static int export_run(const struct options *o, struct progress *p,
 
 int cmd_export(const struct options *o)
 {
+	/*
+	 * issue 16: the results go to stdout, often a pipe (| head, | less): a
+	 * reader that goes away must not kill an export half-way.  With SIGPIPE
+	 * ignored the write fails with EPIPE, the results stop (said once, on
+	 * stderr: progress.c) and the export goes on to its end.  (GLib already
+	 * ignores it when GMime starts; this does not depend on that.)
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* before any thread starts: they inherit the signals blocked (interrupt.h) */
 	struct interrupt *intr = interrupt_start();
 	struct progress *p = progress_new(o->progress, "export");

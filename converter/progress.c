@@ -35,6 +35,7 @@ struct progress {
 	unsigned mailboxes_done;
 	size_t drawn;		/* the length of the line on screen; 0: none */
 	bool held;		/* progress_hold: another stream is writing to the terminal */
+	bool stdout_gone;	/* a write of results failed (a closed pipe): no more tried */
 	struct sbuf out;	/* what one write puts on stderr */
 	FILE *log;		/* --log-file, or NULL */
 };
@@ -273,23 +274,24 @@ static void snap(struct progress *p, struct progress_snap *s)
 }
 
 /* flush: p->out onto stderr in one write where it can (under the lock) */
-/* write_all: buf on fd whole (a gone stream: nothing more to tell anyone) */
-static void write_all(int fd, const char *buf, size_t n)
+/* write_all: buf on fd whole; 0, or the errno that stopped it (a gone stream: nothing more to tell) */
+static int write_all(int fd, const char *buf, size_t n)
 {
 	while (n) {
 		ssize_t w = write(fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			break;
+			return w < 0 ? errno : EIO;
 		buf += w;
 		n -= (size_t)w;
 	}
+	return 0;
 }
 
 static void flush(struct progress *p)
 {
-	write_all(STDERR_FILENO, p->out.buf, p->out.len);
+	(void)write_all(STDERR_FILENO, p->out.buf, p->out.len);	/* stderr gone: nothing to tell */
 	sbuf_reset(&p->out);
 }
 
@@ -493,8 +495,16 @@ static void put_results(struct progress *p, const char *text, size_t n)
 	if (p->show != SHOW_JSON)
 		clear_line(p);
 	flush(p);
+	if (p->stdout_gone)
+		return;
 	fflush(stdout);	/* what the program wrote there through stdio comes first */
-	write_all(STDOUT_FILENO, text, n);
+	int e = write_all(STDOUT_FILENO, text, n);
+	if (e) {	/* said once; the run goes on (its report and manifests have it all) */
+		p->stdout_gone = true;
+		sbuf_addf(&p->out, "mdexport: warning: cannot write the results to standard output "
+			  "(%s): no more are printed; the run goes on\n", strerror(e));
+		flush(p);
+	}
 }
 
 /* put_shown: shown's lines, results on stdout and the rest on stderr, in order (under the lock) */

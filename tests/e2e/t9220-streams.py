@@ -157,5 +157,24 @@ tap.ok(summaries("\n".join(body)) == BOXES and
        body[-1].startswith("mdexport: exported 46 messages"),
        "--log-file: the summaries, the warnings and the final line", "\n".join(body[-5:]))
 
+# 10. stdout a pipe whose reader has gone (| head that quit): the export is not killed
+r, w = os.pipe()
+os.close(r)
+o = os.path.join(work, "op")
+proc = subprocess.Popen([e2e.MDEXPORT, "export", FIXTURE, "-f", "mbox", "-o", o,
+                         "--progress", "never"], stdout=w, stderr=subprocess.PIPE)
+os.close(w)
+_, perr = proc.communicate(timeout=120)
+perr = perr.decode("utf-8", "replace")
+manifests = sorted(os.path.relpath(os.path.join(dp, f), o) for dp, _d, fs in os.walk(o)
+                   for f in fs if f.endswith(".manifest.jsonl"))
+tap.ok(proc.returncode == 0 and len(manifests) == len(BOXES) and
+       perr.count("cannot write the results to standard output") == 1 and
+       "Broken pipe" in perr and not os.path.exists(os.path.join(o, ".mdexport")),
+       "stdout a closed pipe: exit 0, every mailbox exported, said once on stderr",
+       "exit %d %r\n%s" % (proc.returncode, manifests, perr[-800:]))
+rc, vout, verr = e2e.run(["verify", FIXTURE, o])
+tap.ok(rc == 0, "stdout a closed pipe: the export verifies", (vout + verr)[-600:])
+
 e2e.remove_work(work)
 tap.done()
