@@ -864,6 +864,7 @@ static void verify_all(struct vrun *run)
 			sbuf_reset(&err);
 			continue;
 		}
+		notfound_add(&run->nf, box, ret);	/* issue 16 */
 		struct vjob *j = job_new(run, box, ret, &err);
 		if (run->pool) {
 			pool_submit(run->pool, &j->pj, false);
@@ -968,6 +969,11 @@ static int verify_run(const struct options *o, struct progress *p)
 		perror("mdexport: cannot write the report");
 		status = EXIT_FATAL;
 	}
+	struct sbuf hint = SBUF_INIT;	/* issue 16: after the report, what to do next */
+	notfound_line(&run.nf, &hint);
+	progress_print(p, hint.buf, hint.len);
+	sbuf_release(&hint);
+	notfound_release(&run.nf);
 	run.reader->v->close(run.reader);
 	select_release(&run.sel);
 	g_hash_table_destroy(run.manifests_seen);

@@ -12,6 +12,7 @@
 
 #include "core/reader.h"
 #include "options.h"
+#include "notfound.h"
 #include "select.h"
 #include "verify.h"
 #include "verify_report.h"
@@ -27,6 +28,7 @@ struct vrun {
 	GHashTable *manifests_seen;	/* manifest paths relative to DIR */
 	struct pool *pool;	/* -j N, N > 1: mailboxes side by side; NULL: one at a time */
 	struct progress *progress;
+	struct notfound nf;	/* issue 16: mail folders not found, the --map to try said once */
 };
 
 /* verify_unlisted: every file in DIR that no manifest describes, named (verify_dir.c) */

@@ -207,6 +207,12 @@ tap.eq((len(rep.get("not_found", [])), rep.get("map_hint")), (20, MAP),
        "export --report: not_found lists all 20, with map_hint")
 tap.eq(sorted(m["result"] for m in rep["mailboxes"] if m["mailbox"].endswith("@corp.example")),
        ["unreadable"] * 20, "export --report: each is an unreadable mailbox")
+# verify --all reports each mailbox (its report, on stdout) and says the --map to try once
+rc, out, err = e2e.run(["verify", src, os.path.join(work, "nf-out"), "--all"])
+tap.ok(rc == 1 and err.splitlines().count(SUMMARY) == 1 and SUMMARY not in out and
+       out.count("user05@corp.example: FAILED") == 1,
+       "verify --all: each account's verdict in the report, the --map to try once on stderr",
+       err[-800:] + out[-400:])
 # following it works
 rc, out, err = e2e.run(["list", src, "-q", "--map", MAP, "--json"])
 j = json.loads(out)
