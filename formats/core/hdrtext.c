@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
+#include <glib.h>
 
 #include "core/xalloc.h"
 
@@ -188,25 +189,14 @@ static void b_decode(const char *t, size_t n, struct sbuf *out)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void q_decode(const char *t, size_t n, struct sbuf *out)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (t[i] == '_') {
 			sbuf_addch(out, ' ');
-		} else if (t[i] == '=' && i + 2 < n && hexval(t[i + 1]) >= 0 &&
-			   hexval(t[i + 2]) >= 0) {
-			sbuf_addch(out, hexval(t[i + 1]) * 16 + hexval(t[i + 2]));
+		} else if (t[i] == '=' && i + 2 < n && g_ascii_xdigit_value(t[i + 1]) >= 0 &&
+			   g_ascii_xdigit_value(t[i + 2]) >= 0) {
+			sbuf_addch(out, g_ascii_xdigit_value(t[i + 1]) * 16 + g_ascii_xdigit_value(t[i + 2]));
 			i += 2;
 		} else {
 			sbuf_addch(out, t[i]);
@@ -708,8 +698,8 @@ static bool next_param(const char *s, size_t n, size_t *pos, struct param *p)
 static void pct_decode(const char *s, size_t n, struct sbuf *out)
 {
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			sbuf_addch(out, hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		if (s[i] == '%' && i + 2 < n && g_ascii_xdigit_value(s[i + 1]) >= 0 && g_ascii_xdigit_value(s[i + 2]) >= 0) {
+			sbuf_addch(out, g_ascii_xdigit_value(s[i + 1]) * 16 + g_ascii_xdigit_value(s[i + 2]));
 			i += 2;
 		} else {
 			sbuf_addch(out, (unsigned char)s[i]);

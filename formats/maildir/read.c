@@ -18,9 +18,11 @@
  * O_NOATIME where permitted); a symbolic link is a warning and is skipped.
  */
 #include "maildir/maildir.h"
+#include "maildir/uidlist.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <libgen.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -103,17 +105,6 @@ static bool has_mail_dirs(int dirfd)
 
 /* ---- folder names --------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * decode_amp: a part whose only encoding is "&-" (what mutf7_encode makes of
  * '&', and mutf7_decode leaves alone when nothing else is encoded): append
@@ -160,8 +151,8 @@ bool maildir_folder_path(struct sbuf *out, const char *dir)
 		sbuf_reset(&part);
 		for (size_t i = 0; i < n; i++) {
 			int hi, lo;
-			if (p[i] == '\\' && i + 2 < n && (hi = hexval(p[i + 1])) >= 0 &&
-			    (lo = hexval(p[i + 2])) >= 0 && (hi || lo)) {
+			if (p[i] == '\\' && i + 2 < n && (hi = g_ascii_xdigit_value(p[i + 1])) >= 0 &&
+			    (lo = g_ascii_xdigit_value(p[i + 2])) >= 0 && (hi || lo)) {
 				sbuf_addch(&part, hi << 4 | lo);
 				i += 2;
 			} else {
@@ -480,27 +471,13 @@ static void uidlist_release(struct uidlist *u)
 	*u = (struct uidlist){ 0 };
 }
 
-/* parse_u32: a decimal number at *p that fits 32 bits (*p moved past it), else false */
-static bool parse_u32(const char **p, uint32_t *out)
-{
-	uint64_t v = 0;
-	const char *s = *p;
-	while (*s >= '0' && *s <= '9' && v <= UINT32_MAX)
-		v = v * 10 + (uint64_t)(*s++ - '0');
-	if (s == *p || v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	*p = s;
-	return true;
-}
-
 /* parse_v3_header: "V<uidvalidity> N<uidnext> ..." (other keys, G the GUID among them, skipped) */
 static const char *parse_v3_header(struct uidlist *u, const char *p)
 {
 	while (*p) {
 		char key = *p++;
 		uint32_t *want = key == 'V' ? &u->uidvalidity : key == 'N' ? &u->uidnext : NULL;
-		if (want && (!parse_u32(&p, want) || (*p && *p != ' ')))
+		if (want && (!uidlist_parse_u32(&p, want) || (*p && *p != ' ')))
 			return key == 'V' ? "UIDVALIDITY is not a number" : "next UID is not a number";
 		while (*p && *p != ' ')
 			p++;
@@ -518,7 +495,8 @@ static const char *parse_header(struct uidlist *u, const char *line)
 	u->version = (unsigned)(line[0] - '0');
 	const char *p = line + 2;
 	if (u->version == 1) {
-		if (!parse_u32(&p, &u->uidvalidity) || *p++ != ' ' || !parse_u32(&p, &u->uidnext))
+		if (!uidlist_parse_u32(&p, &u->uidvalidity) || *p++ != ' ' ||
+		    !uidlist_parse_u32(&p, &u->uidnext))
 			return "not '1 <uidvalidity> <next uid>'";
 	} else if (u->version == 3) {
 		const char *why = parse_v3_header(u, p);
@@ -537,7 +515,7 @@ static const char *parse_entry(struct uidlist *u, const char *line)
 {
 	const char *p = line;
 	uint32_t uid;
-	if (!parse_u32(&p, &uid) || uid == 0 || *p != ' ')
+	if (!uidlist_parse_u32(&p, &uid) || uid == 0 || *p != ' ')
 		return "not '<uid> <file name>'";
 	if (uid <= u->last_uid)
 		return "UIDs out of order";

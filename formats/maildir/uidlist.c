@@ -126,8 +126,7 @@ void uidlist_w_rename(struct uidlist_w *u, const char *old_name, const char *new
 
 /* ---- an earlier round's list ---------------------------------------------------- */
 
-/* parse_u32: a decimal number at *p that fits 32 bits (*p moved past it) */
-static bool parse_u32(const char **p, uint32_t *out)
+bool uidlist_parse_u32(const char **p, uint32_t *out)
 {
 	uint64_t v = 0;
 	const char *s = *p;
@@ -148,7 +147,7 @@ static const char *old_header(struct old_list *o, const char *line)
 	for (const char *p = line + 2; *p; ) {
 		char key = *p++;
 		if (key == 'V' || key == 'N') {
-			if (!parse_u32(&p, key == 'V' ? &o->uidvalidity : &o->uidnext))
+			if (!uidlist_parse_u32(&p, key == 'V' ? &o->uidvalidity : &o->uidnext))
 				return "a header field that is no number";
 		} else if (key == 'G') {
 			size_t n = strcspn(p, " ");
@@ -165,7 +164,7 @@ static const char *old_header(struct old_list *o, const char *line)
 static const char *old_name(const char *line, uint32_t *uid)
 {
 	const char *p = line;
-	if (!parse_u32(&p, uid) || *p != ' ')
+	if (!uidlist_parse_u32(&p, uid) || *p != ' ')
 		return NULL;
 	while (*p == ' ')
 		p++;

@@ -50,4 +50,10 @@ void uidlist_w_rename(struct uidlist_w *u, const char *old_name, const char *new
 int uidlist_w_end(struct uidlist_w *u, struct tree *partial, int final_fd, struct diag *d,
 		  struct sbuf *err);
 
+/*
+ * uidlist_parse_u32: a decimal number at *p that fits 32 bits (*p moved past
+ * it), else false; for the writer's earlier list and the reader's (read.c)
+ */
+bool uidlist_parse_u32(const char **p, uint32_t *out);
+
 #endif
